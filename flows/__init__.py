@@ -1,0 +1,1 @@
+"""Prefect wiring: tasks call :mod:`pipeline` stages, flows order them."""

@@ -1,0 +1,82 @@
+"""Settings in one place: defaults here, overridden by ``HOTLINE_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+# Call audio is confidential: no library may phone home. Set before any import of them.
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_home() -> Path:
+    return Path(os.environ.get("HOTLINE_HOME", REPO_ROOT / "var"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run can be configured with.
+
+    Each field can be set with an environment variable named ``HOTLINE_`` plus the
+    field name in upper case (``HOTLINE_ASR_MODEL=/models/phowhisper-ct2``).
+    """
+
+    home: Path = field(default_factory=_default_home)  # working folder: db, quarantine, model cache
+    db_path: Path | None = None  # DuckDB file; default <home>/hotline.duckdb
+    asr_model: str = "base"  # "base" (bundled), a CTranslate2 folder, or a hub id
+    asr_device: str = "auto"  # auto | cpu | cuda
+    asr_compute_type: str = "auto"  # auto: float16 on CUDA, int8 on CPU
+    cpu_threads: int = 2  # threads for CTranslate2 and torch
+    operator_channel: int = 0  # stereo: channel index of the operator (0 = left)
+    min_speakers: int = 2  # mono diarization bounds
+    max_speakers: int = 2
+    caller_salt: str = "hotline-analytics-dev-salt"  # salt for caller number hashes; set in production
+    keep_raw_text: bool = True  # keep unredacted text for roles allowed to see it
+    review_confidence: float = 0.55  # calls whose mean segment confidence is below go to review
+
+    @property
+    def database(self) -> Path:
+        return Path(self.db_path) if self.db_path else self.home / "hotline.duckdb"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def model_cache(self) -> Path:
+        return Path(os.environ.get("HOTLINE_MODEL_CACHE", self.home / "models"))
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _coerce(value: str, current):
+    if isinstance(current, bool):
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(current, int):
+        return int(value)
+    if isinstance(current, float):
+        return float(value)
+    return value
+
+
+def load_settings(**overrides) -> Settings:
+    """Defaults, then ``HOTLINE_*`` environment variables, then ``overrides`` (None ignored)."""
+    base = Settings()
+    env = {}
+    for f in fields(Settings):
+        raw = os.environ.get(f"HOTLINE_{f.name.upper()}")
+        if raw is None:
+            continue
+        current = getattr(base, f.name)
+        if f.name in {"home", "db_path"}:
+            env[f.name] = Path(raw)
+        else:
+            env[f.name] = _coerce(raw, current)
+    return replace(base, **env).with_(**overrides)

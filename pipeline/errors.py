@@ -1,0 +1,36 @@
+"""Named errors. The CLI turns each into one clear message and an exit code."""
+
+
+class HotlineError(Exception):
+    """Base class for every error this package raises on purpose."""
+
+    exit_code = 1
+
+
+class AudioDecodeError(HotlineError):
+    """A recording cannot be decoded: empty, truncated, not audio, unsupported."""
+
+    exit_code = 3
+
+    def __init__(self, path, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class CallLogError(HotlineError):
+    """The call log (PBX CSV export) is unreadable or unsafe."""
+
+    exit_code = 4
+
+
+class ModelUnavailable(HotlineError):
+    """A model is missing, incomplete or unreachable; the message says how to fix it."""
+
+    exit_code = 5
+
+
+class DatabaseBusy(HotlineError):
+    """Another process holds the DuckDB file for writing."""
+
+    exit_code = 6
