@@ -1,0 +1,80 @@
+"""Turn a call's segments into what QA and managers act on.
+
+Topics come mainly from what the citizen says; places, urgency and routing too.
+Personal data is redacted in every segment; conversation metrics use the audio.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from pipeline.config import Settings
+from pipeline.records import CallAnalysis, DecodedAudio, Segment, TranscriptInfo
+
+# Call-level transcript flags that send a call to the QA queue.
+_REVIEW_FLAGS = ("not_vietnamese", "no_speech", "loop_removed", "hallucination_removed")
+
+
+def citizen_text(segments: Sequence[Segment]) -> str:
+    """What the citizen said; everything when no segment is labelled citizen."""
+    citizen = [s.text for s in segments if s.role == "citizen"]
+    return " ".join(citizen if citizen else [s.text for s in segments if s.role != "operator"] or [s.text for s in segments])
+
+
+def mean_confidence(segments: Sequence[Segment]) -> float:
+    """Duration-weighted mean segment confidence, 0..1 (0 when there is no speech)."""
+    total = sum(max(0.0, s.end - s.start) for s in segments)
+    if total <= 0:
+        return 0.0
+    return sum(s.confidence * max(0.0, s.end - s.start) for s in segments) / total
+
+
+def review_reasons(segments: Sequence[Segment], info: TranscriptInfo, topics, *, role_confidence: float,
+                   settings: Settings) -> tuple[str, ...]:
+    reasons = [f for f in _REVIEW_FLAGS if f in info.flags]
+    if any("loop_removed" in s.flags for s in segments) and "loop_removed" not in reasons:
+        reasons.append("loop_removed")
+    if segments and mean_confidence(segments) < settings.review_confidence:
+        reasons.append("low_confidence")
+    if segments and role_confidence < 0.5:
+        reasons.append("roles_uncertain")
+    assigned = [t.topic for t in topics if t.assigned]
+    if not assigned or assigned == ["other"]:
+        reasons.append("no_confident_topic")
+    return tuple(reasons)
+
+
+def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: TranscriptInfo, *, topic_model,
+                 settings: Settings, role_confidence: float = 1.0) -> CallAnalysis:
+    """Topics, places, routing, urgency, redacted text, PII counts, metrics, review decision."""
+    from pipeline.metrics import measure_conversation
+    from pipeline.pii import redact
+    from pipeline.places import extract_places
+    from pipeline.routing import route_call
+    from pipeline.topics import classify_call
+    from pipeline.urgency import detect_urgency
+
+    topics = tuple(classify_call(segments, topic_model))
+    said = citizen_text(segments)
+    places = tuple(extract_places(said))
+    routes = tuple(route_call([t.topic for t in topics if t.assigned], places))
+    urgency = detect_urgency(said)
+    redactions = [redact(s.text) for s in segments]
+    pii = Counter(span.kind for r in redactions for span in r.spans)
+    metrics = measure_conversation(segments, audio)
+    reasons = review_reasons(segments, info, topics, role_confidence=role_confidence, settings=settings)
+    if urgency.urgent:
+        reasons = reasons + ("urgent",)
+    return CallAnalysis(
+        topics=topics,
+        places=tuple(p.as_row() for p in places),
+        routes=tuple({"agency": r.agency, "agency_vi": r.agency_vi, "reason": r.reason} for r in routes),
+        urgent=bool(urgency.urgent),
+        urgency_reasons=tuple(urgency.reasons),
+        metrics=dict(metrics),
+        redacted_segments=tuple(r.text for r in redactions),
+        pii_counts=dict(pii),
+        needs_review=bool(reasons),
+        review_reasons=reasons,
+    )

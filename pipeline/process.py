@@ -1,0 +1,173 @@
+"""The stages of one call, in order, as plain functions over records.
+
+``flows/`` wraps each stage in a Prefect task; :func:`process_recording` runs them
+in a row without an orchestrator (benchmarks, notebooks, tests).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pipeline.audio import decode_audio
+from pipeline.config import Settings
+from pipeline.records import CallAnalysis, DecodedAudio, Recording, Segment, Transcript, TranscriptInfo
+from pipeline.transcribe import TranscribeOptions, transcribe_call
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SpeakerResult:
+    segments: tuple[Segment, ...]  # with speaker, role; sorted by start
+    n_speakers: int
+    role_confidence: float  # 0..1
+    method: str  # channels | pyannote | none
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """Everything the warehouse stores about one processed call."""
+
+    recording: Recording
+    duration_s: float  # s
+    channels: int
+    source_sample_rate: int  # Hz
+    info: TranscriptInfo
+    speakers: SpeakerResult
+    analysis: CallAnalysis
+    asr_model: str
+    asr_fingerprint: str
+    timings: dict = field(default_factory=dict)  # stage -> wall seconds
+
+
+class Models:
+    """The models a run uses, each loaded on first use and then shared (one per process)."""
+
+    def __init__(self, settings: Settings, *, asr=None, diarizer=None, topic_model=None):
+        self.settings = settings
+        self._asr, self._diarizer, self._topic_model = asr, diarizer, topic_model
+        self._lock = threading.Lock()
+
+    @property
+    def asr(self):
+        with self._lock:
+            if self._asr is None:
+                from models.asr import load_asr
+
+                s = self.settings
+                self._asr = load_asr(s.asr_model, cache_dir=s.model_cache, device=s.asr_device,
+                                     compute_type=s.asr_compute_type, cpu_threads=s.cpu_threads)
+            return self._asr
+
+    @property
+    def diarizer(self):
+        with self._lock:
+            if self._diarizer is None:
+                from models.diarization import load_diarizer
+
+                s = self.settings
+                self._diarizer = load_diarizer(min_speakers=s.min_speakers, max_speakers=s.max_speakers, threads=s.cpu_threads)
+            return self._diarizer
+
+    @property
+    def topic_model(self):
+        with self._lock:
+            if self._topic_model is None:
+                from models.topic_model import load_topic_model
+
+                self._topic_model = load_topic_model()
+            return self._topic_model
+
+
+_MODELS: dict[Settings, Models] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def get_models(settings: Settings) -> Models:
+    """One :class:`Models` per process and settings (Dask workers each load their own)."""
+    with _MODELS_LOCK:
+        if settings not in _MODELS:
+            _MODELS[settings] = Models(settings)
+        return _MODELS[settings]
+
+
+def decode_stage(recording: Recording) -> DecodedAudio:
+    return decode_audio(recording.path)
+
+
+def transcribe_stage(audio: DecodedAudio, models: Models, options: TranscribeOptions = TranscribeOptions()) -> tuple[Transcript, ...]:
+    return transcribe_call(audio, models.asr, options)
+
+
+def speakers_stage(audio: DecodedAudio, transcripts: tuple[Transcript, ...], models: Models, settings: Settings) -> SpeakerResult:
+    """Stereo: one speaker per channel. Mono: pyannote turns, words assigned to turns, roles from cues."""
+    from pipeline import speakers
+
+    if len(transcripts) > 1:
+        by_channel = {i: t.segments for i, t in enumerate(transcripts)}
+        segs = speakers.assign_channel_speakers(by_channel, audio, operator_channel=settings.operator_channel)
+        return SpeakerResult(tuple(segs), len({s.speaker for s in segs}), 1.0, "channels")
+    segments = transcripts[0].segments
+    if not segments:
+        return SpeakerResult((), 0, 0.0, "none")
+    turns = models.diarizer.diarize(audio.mono())
+    assigned = speakers.assign_speakers(segments, turns)
+    with_roles, _, confidence = speakers.assign_roles(assigned)
+    return SpeakerResult(tuple(with_roles), len({s.speaker for s in with_roles if s.speaker}), float(confidence), "pyannote")
+
+
+def merge_info(transcripts: tuple[Transcript, ...]) -> TranscriptInfo:
+    """One call-level info from the per-channel transcripts."""
+    first = transcripts[0].info
+    flags = set().union(*(t.info.flags for t in transcripts))
+    if any(t.segments for t in transcripts):
+        flags.discard("no_speech")
+    return replace(first, speech_s=sum(t.info.speech_s for t in transcripts), flags=tuple(sorted(flags)))
+
+
+def analyse_stage(audio: DecodedAudio, spk: SpeakerResult, info: TranscriptInfo, models: Models,
+                  settings: Settings) -> CallAnalysis:
+    """Topics, places, routing, urgency, redaction, metrics and the review decision."""
+    from pipeline.analyse import analyse_call
+
+    return analyse_call(audio, spk.segments, info, topic_model=models.topic_model, settings=settings,
+                        role_confidence=spk.role_confidence)
+
+
+def process_recording(recording: Recording, models: Models, settings: Settings,
+                      options: TranscribeOptions = TranscribeOptions()) -> CallResult:
+    """All stages for one recording, timed. Raises what the stages raise."""
+    timings = {}
+
+    def timed(stage, fn, *args):
+        t0 = time.perf_counter()
+        out = fn(*args)
+        timings[stage] = time.perf_counter() - t0
+        return out
+
+    audio = timed("decode", decode_stage, recording)
+    transcripts = timed("transcribe", transcribe_stage, audio, models, options)
+    spk = timed("speakers", speakers_stage, audio, transcripts, models, settings)
+    info = merge_info(transcripts)
+    analysis = timed("analyse", analyse_stage, audio, spk, info, models, settings)
+    return build_result(recording, audio, info, spk, analysis, models, timings)
+
+
+def build_result(recording: Recording, audio: DecodedAudio, info: TranscriptInfo, spk: SpeakerResult,
+                 analysis: CallAnalysis, models: Models, timings: dict) -> CallResult:
+    return CallResult(
+        recording=recording,
+        duration_s=audio.duration_s,
+        channels=audio.channels,
+        source_sample_rate=audio.source_sample_rate,
+        info=info,
+        speakers=spk,
+        analysis=analysis,
+        asr_model=models.asr.name,
+        asr_fingerprint=models.asr.fingerprint,
+        timings=dict(timings),
+    )

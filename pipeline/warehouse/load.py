@@ -1,0 +1,176 @@
+"""Write results into the warehouse: one transaction per call, bulk inserts, idempotent.
+
+Reloading a call replaces what the pipeline derived and keeps what people added
+(QA topics, corrections, the reviewed mark).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from pipeline.analyse import mean_confidence
+from pipeline.process import CallResult
+from pipeline.records import Recording
+
+# Tables holding only what the pipeline derives from a recording.
+DERIVED_TABLES = ("segments", "segments_raw", "words", "call_places", "call_routes", "call_metrics", "pii_counts")
+
+_SEGMENT_COLUMNS = ["call_id", "seq", "start_s", "end_s", "speaker", "role", "channel", "text", "avg_logprob",
+                    "no_speech_prob", "confidence", "flags"]
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], columns: list[str] | None = None) -> None:
+    """Bulk insert a list of dicts through a DataFrame (never row by row)."""
+    if not rows:
+        return
+    frame = pd.DataFrame(rows, columns=columns)
+    con.register("_rows", frame)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")  # table names are ours, never user input
+    finally:
+        con.unregister("_rows")
+
+
+def new_run_id() -> str:
+    return datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, source_dir: str, *, asr_model: str | None = None,
+              asr_fingerprint: str | None = None, diarizer: str | None = None, topic_model: str | None = None) -> None:
+    con.execute(
+        "INSERT INTO runs (run_id, started_at, source_dir, asr_model, asr_fingerprint, diarizer, topic_model, status) "
+        "VALUES (?, now(), ?, ?, ?, ?, ?, 'running')",
+        [run_id, source_dir, asr_model, asr_fingerprint, diarizer, topic_model],
+    )
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, *, found: int, processed: int, skipped: int, failed: int,
+               status: str = "done", asr_model: str | None = None, asr_fingerprint: str | None = None) -> None:
+    con.execute(
+        "UPDATE runs SET finished_at = now(), n_found = ?, n_processed = ?, n_skipped = ?, n_failed = ?, status = ?, "
+        "asr_model = coalesce(?, asr_model), asr_fingerprint = coalesce(?, asr_fingerprint) WHERE run_id = ?",
+        [found, processed, skipped, failed, status, asr_model, asr_fingerprint, run_id],
+    )
+
+
+def processed_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Recordings that need no more work: loaded, or quarantined (the same bytes fail again)."""
+    rows = con.execute("SELECT recording_sha256 FROM calls WHERE status IN ('done', 'quarantined')").fetchall()
+    return {r[0] for r in rows}
+
+
+def _recording_columns(rec: Recording) -> dict:
+    log = rec.log
+    return {
+        "call_id": rec.call_id,
+        "recording_sha256": rec.sha256,
+        "source_path": rec.relpath,
+        "pbx_call_id": log.pbx_call_id if log else None,
+        "started_at": log.started_at if log else None,
+        "caller_hash": log.caller_hash if log else None,
+        "caller_last3": log.caller_last3 if log else None,
+        "operator_ext": log.operator_ext if log else None,
+        "direction": log.direction if log else None,
+    }
+
+
+def _replace_call_row(con: duckdb.DuckDBPyConnection, row: dict) -> None:
+    kept = con.execute("SELECT reviewed, reviewed_by, reviewed_at FROM calls WHERE call_id = ?", [row["call_id"]]).fetchone()
+    if kept:
+        row.update(reviewed=kept[0], reviewed_by=kept[1], reviewed_at=kept[2])
+    con.execute("DELETE FROM calls WHERE call_id = ?", [row["call_id"]])
+    _insert(con, "calls", [row])
+
+
+def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *, keep_raw_text: bool = True) -> None:
+    """Store one processed call atomically; reloading replaces the derived rows."""
+    rec, analysis = result.recording, result.analysis
+    call_id = rec.call_id
+    segments = result.speakers.segments
+    redacted = analysis.redacted_segments or tuple(s.text for s in segments)
+    seg_rows, raw_rows, word_rows = [], [], []
+    for seq, (seg, text) in enumerate(zip(segments, redacted)):
+        seg_rows.append({
+            "call_id": call_id, "seq": seq, "start_s": seg.start, "end_s": seg.end, "speaker": seg.speaker,
+            "role": seg.role or "unknown", "channel": seg.channel, "text": text, "avg_logprob": seg.avg_logprob,
+            "no_speech_prob": seg.no_speech_prob, "confidence": seg.confidence, "flags": ",".join(seg.flags) or None,
+        })
+        if keep_raw_text:
+            raw_rows.append({"call_id": call_id, "seq": seq, "text": seg.text})
+        word_rows.extend({"call_id": call_id, "seq": seq, "word_seq": i, "start_s": w.start, "end_s": w.end,
+                          "probability": w.probability} for i, w in enumerate(seg.words))
+    call_row = _recording_columns(rec) | {
+        "duration_s": result.duration_s,
+        "channels": result.channels,
+        "sample_rate_hz": result.source_sample_rate,
+        "language": result.info.language,
+        "language_prob": result.info.language_probability,
+        "status": "done",
+        "error": None,
+        "transcript": " ".join(t for t in redacted if t),
+        "confidence": mean_confidence(segments),
+        "needs_review": analysis.needs_review,
+        "review_reasons": ",".join(analysis.review_reasons) or None,
+        "urgent": analysis.urgent,
+        "urgency_reasons": ",".join(analysis.urgency_reasons) or None,
+        "role_confidence": result.speakers.role_confidence,
+        "run_id": run_id,
+        "asr_model": result.asr_model,
+        "asr_fingerprint": result.asr_fingerprint,
+        "processed_at": datetime.now(),
+    }
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in DERIVED_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE call_id = ?", [call_id])
+        con.execute("DELETE FROM call_topics WHERE call_id = ? AND source = 'model'", [call_id])
+        con.execute("DELETE FROM stage_timings WHERE run_id = ? AND call_id = ?", [run_id, call_id])
+        _replace_call_row(con, call_row)
+        _insert(con, "segments", seg_rows, _SEGMENT_COLUMNS)
+        _insert(con, "segments_raw", raw_rows)
+        _insert(con, "words", word_rows)
+        _insert(con, "call_topics", [{"call_id": call_id, "topic": t.topic, "score": t.score, "source": "model",
+                                      "assigned": t.assigned} for t in analysis.topics])
+        _insert(con, "call_places", [{"call_id": call_id, "seq": i, **_place_columns(p)} for i, p in enumerate(analysis.places)])
+        _insert(con, "call_routes", [{"call_id": call_id, "seq": i, **r} for i, r in enumerate(analysis.routes)])
+        _insert(con, "call_metrics", [{"call_id": call_id, "scope": scope, "name": name, "value": float(value)}
+                                      for (scope, name), value in analysis.metrics.items() if value is not None])
+        _insert(con, "pii_counts", [{"call_id": call_id, "kind": k, "n": n} for k, n in analysis.pii_counts.items()])
+        _insert(con, "stage_timings", [{"run_id": run_id, "call_id": call_id, "stage": stage, "seconds": s}
+                                       for stage, s in result.timings.items()])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+_PLACE_FIELDS = ("kind", "text", "name", "unit_code", "resolved_from")
+
+
+def _place_columns(place: dict) -> dict:
+    return {k: place.get(k) for k in _PLACE_FIELDS}
+
+
+def record_failure(con: duckdb.DuckDBPyConnection, rec: Recording, run_id: str, *, status: str, error: str,
+                   quarantine_path: str | None = None) -> None:
+    """Record a recording that could not be processed (``quarantined`` or ``failed``)."""
+    row = _recording_columns(rec) | {"status": status, "error": error, "quarantine_path": quarantine_path,
+                                     "run_id": run_id, "processed_at": datetime.now()}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in DERIVED_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE call_id = ?", [rec.call_id])
+        _replace_call_row(con, row)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def table_counts(con: duckdb.DuckDBPyConnection, tables: Iterable[str] = ("calls", "segments", "call_topics")) -> dict[str, int]:
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
