@@ -1,0 +1,604 @@
+"""Places a caller gives: house number, alley, street, hamlet, ward/commune, district.
+
+Works on ASR output: lower case, missing diacritics, misheard syllables. Matching is
+done on accent-folded tokens (:func:`pipeline.textnorm.fold_accents`) plus a
+phonetic key that merges letters southern and northern speech confuse
+(d/gi/r/j, c/k/q, s/x, y/i), with a small edit-distance tolerance for names of five
+letters or more. Returned text and offsets are always those of the input.
+
+Administrative names come from a gazetteer (``models/data/gazetteer_daklak.csv``)
+that records the 2025 reorganisation: a unit said under its old name is returned
+as the unit that replaced it, with ``resolved_from`` set.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from rapidfuzz.distance import Levenshtein
+
+from pipeline.errors import HotlineError
+from pipeline.textnorm import fold_accents, normalize_text
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "models" / "data"
+GAZETTEER_CSV = DATA_DIR / "gazetteer_daklak.csv"
+STREETS_CSV = DATA_DIR / "streets_bmt.csv"
+
+KINDS = ("house_number", "alley", "street", "hamlet", "ward", "commune", "town", "district", "province")
+ADMIN_KINDS = ("ward", "commune", "town", "district", "province")
+# Word a unit's name is said after, for labels such as "phường Tân Tiến".
+KIND_WORDS = {"ward": "phường", "commune": "xã", "town": "thị trấn", "district": "huyện", "province": "tỉnh"}
+
+
+class GazetteerError(HotlineError):
+    """The gazetteer or street list is unreadable."""
+
+    exit_code = 2
+
+
+# ---------------------------------------------------------------------------
+# Tokens with offsets (shared with pipeline.pii and pipeline.urgency)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word or a punctuation character of the input, with its folded form."""
+
+    text: str  # as in the input
+    fold: str  # accent-folded lower case (fold_accents); punctuation kept as is
+    start: int  # char offset in the input
+    end: int  # char offset just past the token
+
+    @property
+    def is_word(self) -> bool:
+        return self.fold[:1].isalnum()
+
+    @property
+    def is_digits(self) -> bool:
+        return self.fold.isdigit()
+
+
+# Combining marks are part of a word, so NFD input tokenises like NFC input.
+_TOKEN_RE = re.compile(r"[\w\u0300-\u036f]+|[^\w\s]", re.UNICODE)
+
+
+def tokenize(text: str) -> tuple[Token, ...]:
+    """Split ``text`` into words and single punctuation characters, keeping offsets."""
+    tokens = []
+    for m in _TOKEN_RE.finditer(text):
+        raw = m.group()
+        folded = fold_accents(raw).replace(" ", "") or raw
+        tokens.append(Token(raw, folded, m.start(), m.end()))
+    return tuple(tokens)
+
+
+def phonetic_key(folded: str) -> str:
+    """Key of a folded syllable sequence that merges commonly confused sounds.
+
+    ``y giut`` and ``y jut`` get the same key; so do ``cu`` / ``ku``, ``xuan`` /
+    ``suan``. Used only to compare names, never shown.
+    """
+    out = []
+    for syl in folded.split():
+        s = syl
+        s = re.sub(r"^gi(?=[aeiouy])", "z", s)
+        s = re.sub(r"^gi$", "zi", s)
+        s = re.sub(r"^(ngh|ng)", "N", s)
+        s = re.sub(r"^gh", "g", s)
+        s = re.sub(r"^ph", "f", s)
+        s = re.sub(r"^(tr|ch)", "C", s)
+        s = re.sub(r"^qu", "kw", s)
+        s = re.sub(r"^[dzrj]", "z", s)
+        s = re.sub(r"^[cq]", "k", s)
+        s = s.replace("x", "s").replace("y", "i")
+        out.append(s)
+    return " ".join(out)
+
+
+# ---------------------------------------------------------------------------
+# Gazetteer
+
+
+@dataclass(frozen=True)
+class AdminUnit:
+    code: str  # gazetteer code (project slug; GSO code for provinces)
+    name: str  # canonical name with diacritics, without the kind word
+    kind: str  # province | district | ward | commune | town
+    parent: str | None  # code of the parent unit
+    valid_from: date | None  # first day the unit existed under this name; None = long before
+    valid_to: date | None  # last day; None = still valid
+    replaced_by: str | None  # code of the unit that took it over
+    aliases: tuple[str, ...] = ()  # other spellings and mishearings
+
+    @property
+    def label(self) -> str:
+        """Name with its kind word: ``phường Tân Tiến``."""
+        return f"{KIND_WORDS[self.kind]} {self.name}"
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
+
+
+@dataclass(frozen=True)
+class Street:
+    name: str  # canonical name with diacritics, without "đường"
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Entry:
+    key: str  # phonetic key of one spelling
+    flat: str  # key without spaces, for edit distance
+    n_syl: int  # syllables in the spelling
+    target: AdminUnit | Street
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Administrative units and streets, indexed for matching."""
+
+    units: tuple[AdminUnit, ...]
+    streets: tuple[Street, ...] = ()
+    _by_code: dict = field(default_factory=dict, repr=False, compare=False)
+    _entries: tuple[_Entry, ...] = field(default=(), repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "_by_code", {u.code: u for u in self.units})
+        entries = []
+        for target in (*self.units, *self.streets):
+            for spelling in (target.name, *target.aliases):
+                key = phonetic_key(fold_accents(spelling.replace("'", "")))
+                if key:
+                    entries.append(_Entry(key, key.replace(" ", ""), len(key.split()), target))
+        object.__setattr__(self, "_entries", tuple(entries))
+
+    def unit(self, code: str) -> AdminUnit | None:
+        return self._by_code.get(code)
+
+    def resolve(self, unit: AdminUnit, as_of: date | None = None) -> AdminUnit:
+        """Follow ``replaced_by`` to the unit valid on ``as_of`` (default: the newest)."""
+        seen = {unit.code}
+        while unit.replaced_by and (as_of is None or (unit.valid_to and unit.valid_to < as_of)):
+            nxt = self._by_code.get(unit.replaced_by)
+            if nxt is None or nxt.code in seen:
+                break
+            seen.add(nxt.code)
+            unit = nxt
+        return unit
+
+    def match(
+        self, folded_words: Sequence[str], kinds: Iterable[str], prefer: str | None = None
+    ) -> tuple[int, int, object] | None:
+        """Best entry for a prefix of ``folded_words``.
+
+        Returns ``(n_words, distance, target)`` or None. Closer, then longer matches
+        win; among equals, units of kind ``prefer``, then units still valid. Fuzzy
+        matches (edit distance on the phonetic key) are allowed for names of five
+        letters or more: one edit, two from ten letters.
+        """
+        kinds = set(kinds)
+        best = None
+        for n in range(min(5, len(folded_words)), 0, -1):
+            key = phonetic_key(" ".join(folded_words[:n]))
+            flat = key.replace(" ", "")
+            for e in self._entries:
+                kind = "street" if isinstance(e.target, Street) else e.target.kind
+                if kind not in kinds or abs(e.n_syl - n) > 1:
+                    continue
+                if e.flat == flat:
+                    d = 0
+                elif len(e.flat) >= 5:
+                    limit = 2 if len(e.flat) >= 10 else 1
+                    d = Levenshtein.distance(e.flat, flat, score_cutoff=limit)
+                    if d > limit:
+                        continue
+                    # a fuzzy match must keep the first letter: "tân" ≠ "hân"
+                    if e.flat[0] != flat[0]:
+                        continue
+                else:
+                    continue
+                unit = e.target if isinstance(e.target, AdminUnit) else None
+                score = (d, -n, bool(unit and unit.kind != prefer), bool(unit and unit.valid_to))
+                if best is None or score < best[0]:
+                    best = (score, n, d, e.target)
+        if best is None:
+            return None
+        return best[1], best[2], best[3]
+
+
+def _read_csv(path: Path) -> list[dict]:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            lines = [line for line in f if line.strip() and not line.lstrip().startswith("#")]
+    except OSError as exc:
+        raise GazetteerError(f"{path}: cannot read ({exc.strerror}); restore it from git or pass another file") from exc
+    rows = list(csv.DictReader(lines))
+    if not rows:
+        raise GazetteerError(f"{path}: no rows; it needs a header line and at least one row")
+    return [{k.strip(): (v or "").strip() for k, v in row.items() if k} for row in rows]
+
+
+def _date(value: str, path: Path, line: int) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise GazetteerError(f"{path}: row {line}: date {value!r} is not YYYY-MM-DD") from None
+
+
+def _aliases(value: str) -> tuple[str, ...]:
+    return tuple(a.strip() for a in value.split("|") if a.strip())
+
+
+def load_gazetteer(admin_csv: str | Path = GAZETTEER_CSV, streets_csv: str | Path | None = STREETS_CSV) -> Gazetteer:
+    """Read the gazetteer CSV files (see ``models/data/README.md``).
+
+    Raises :class:`GazetteerError` naming the file and row for unreadable files,
+    missing columns, unknown kinds, bad dates or dangling ``replaced_by`` codes.
+    """
+    admin_csv = Path(admin_csv)
+    units = []
+    for i, row in enumerate(_read_csv(admin_csv), start=1):
+        missing = {"code", "name", "kind"} - {k for k, v in row.items() if v}
+        if missing:
+            raise GazetteerError(f"{admin_csv}: row {i}: empty {', '.join(sorted(missing))}")
+        if row["kind"] not in ADMIN_KINDS:
+            raise GazetteerError(f"{admin_csv}: row {i}: kind {row['kind']!r} is not one of {', '.join(ADMIN_KINDS)}")
+        units.append(
+            AdminUnit(
+                code=row["code"],
+                name=normalize_text(row["name"], keep_punct=True) and row["name"],
+                kind=row["kind"],
+                parent=row.get("parent") or None,
+                valid_from=_date(row.get("valid_from", ""), admin_csv, i),
+                valid_to=_date(row.get("valid_to", ""), admin_csv, i),
+                replaced_by=row.get("replaced_by") or None,
+                aliases=_aliases(row.get("aliases", "")),
+            )
+        )
+    codes = {u.code for u in units}
+    for u in units:
+        if u.replaced_by and u.replaced_by not in codes:
+            raise GazetteerError(f"{admin_csv}: {u.code} is replaced_by {u.replaced_by}, which is not in the file")
+    streets = []
+    if streets_csv is not None:
+        for row in _read_csv(Path(streets_csv)):
+            if row.get("name"):
+                streets.append(Street(row["name"], _aliases(row.get("aliases", ""))))
+    return Gazetteer(tuple(units), tuple(streets))
+
+
+@functools.lru_cache(maxsize=1)
+def default_gazetteer() -> Gazetteer:
+    """The gazetteer shipped in ``models/data``, loaded once per process."""
+    return load_gazetteer()
+
+
+# ---------------------------------------------------------------------------
+# Extraction
+
+
+@dataclass(frozen=True)
+class Place:
+    """A location said in a call."""
+
+    kind: str  # one of KINDS
+    text: str  # as said (input substring)
+    name: str  # canonical name with diacritics (admin units, streets) or tidied as said
+    unit_code: str | None  # gazetteer code for admin units, else None
+    resolved_from: str | None  # old unit ("phường Tân Tiến") when it was merged or renamed
+    start: int  # char offset in the input
+    end: int  # char offset just past the place
+
+    @property
+    def label(self) -> str:
+        """Name with its kind word where it has one: ``phường Tân Tiến``, ``đường Lê Duẩn``."""
+        if self.kind in KIND_WORDS:
+            return f"{KIND_WORDS[self.kind]} {self.name}"
+        if self.kind == "street" and not self.name.lower().startswith(("quốc lộ", "tỉnh lộ", "đường")):
+            return f"đường {self.name}"
+        return self.name
+
+    def as_row(self) -> dict:
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "name": self.name,
+            "label": self.label,
+            "unit_code": self.unit_code,
+            "resolved_from": self.resolved_from,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+# Keyword (folded words) -> (kind, accented forms that make it unambiguous).
+# Folded forms collide with ordinary words ("xa" far, "phuong" direction, "pho"
+# noodle soup, "ngo" maize, "buon" trade), so a keyword heard without its accents
+# only counts when a gazetteer name or a number follows.
+_KEYWORDS: dict[tuple[str, ...], tuple[str, tuple[str, ...]]] = {
+    ("to", "dan", "pho"): ("hamlet", ("tổ dân phố",)),
+    ("tdp",): ("hamlet", ("tdp",)),
+    ("thi", "tran"): ("town", ("thị trấn",)),
+    ("thi", "xa"): ("district", ("thị xã",)),
+    ("thanh", "pho"): ("district", ("thành phố",)),
+    ("tp",): ("district", ("tp",)),
+    ("huyen",): ("district", ("huyện",)),
+    ("tinh",): ("province", ("tỉnh",)),
+    ("phuong",): ("ward", ("phường",)),
+    ("xa",): ("commune", ("xã",)),
+    ("thon",): ("hamlet", ("thôn",)),
+    ("buon",): ("hamlet", ("buôn",)),
+    ("xom",): ("hamlet", ("xóm",)),
+    ("khoi",): ("hamlet", ("khối",)),
+    ("to",): ("hamlet", ("tổ",)),
+    ("quoc", "lo"): ("street", ("quốc lộ",)),
+    ("ql",): ("street", ("ql",)),
+    ("tinh", "lo"): ("street", ("tỉnh lộ",)),
+    ("duong",): ("street", ("đường",)),
+    ("pho",): ("street", ("phố",)),
+    ("hem",): ("alley", ("hẻm", "hẽm")),
+    ("kiet",): ("alley", ("kiệt",)),
+    ("ngo",): ("alley", ("ngõ",)),
+    ("ngach",): ("alley", ("ngách",)),
+    ("so", "nha"): ("house_number", ("số nhà",)),
+    ("nha", "so"): ("house_number", ("nhà số",)),
+}
+_MAX_KW = max(len(k) for k in _KEYWORDS)
+# Words that end an unknown name: function words, verbs and nouns callers put right
+# after a place ("thôn 3 bị mất điện", "phường Tân Tiến có rác").
+_STOP = set(
+    """
+    bi co da dang se la o tai cua va voi nhung thi ma nay do kia day no ho toi em anh chi ong ba
+    khong chua roi nhe a ha vay the nen vi de cho can dien nuoc rac ngap chay mat hu
+    cung rat qua lam duoc phai muon xin bao nguoi nha gan canh doan khu vuc sau truoc tren duoi
+    phuong xa thon buon to khoi xom duong pho hem kiet ngo huyen tinh thanh thi so
+    """.split()
+)
+# Words before a street name that make a bare name ("ở Lê Duẩn") count as a street.
+_STREET_CUES = {("o",), ("tai",), ("tren",), ("doan",), ("nga", "tu"), ("nga", "ba"), ("goc",), ("duoi",)}
+# "buôn bán" is trading, "tổ chức" an organisation, "tổ trưởng" the leader: not places.
+_NOT_AFTER = {("buon",): {"ban", "lau", "chuyen"}, ("to",): {"chuc", "truong", "pho", "tung", "cao"}, ("khoi",): {"luong"}}
+
+
+def _accented(tokens: Sequence[Token]) -> str:
+    return normalize_text(" ".join(t.text for t in tokens))
+
+
+def _number_at(words: Sequence[Token], i: int, raw: str, n_tokens: int) -> int:
+    """How many tokens from ``i`` form a house/alley number: ``12``, ``12a``, ``45/3``."""
+    j = i
+    if j >= len(words) or not re.fullmatch(r"\d{1,4}[a-z]?", words[j].fold):
+        return 0
+    j += 1
+    while (
+        j + 1 < len(words)
+        and words[j].fold == "/"
+        and words[j].start == words[j - 1].end
+        and re.fullmatch(r"\d{1,4}[a-z]?", words[j + 1].fold)
+    ):
+        j += 2
+    return j - i
+
+
+def _title(text: str) -> str:
+    return " ".join(w[:1].upper() + w[1:] for w in text.split())
+
+
+def extract_places(text: str, gazetteer: Gazetteer | None = None, *, as_of: date | None = None) -> tuple[Place, ...]:
+    """Places said in ``text``, in order, without overlaps.
+
+    ``gazetteer`` defaults to the one shipped in ``models/data``. Old unit names are
+    resolved to the units valid on ``as_of`` (default: the newest), with
+    ``resolved_from`` set. Offsets are char offsets into ``text``.
+    """
+    gaz = gazetteer or default_gazetteer()
+    toks = tokenize(text)
+    # Punctuation other than "/" and "'" separates places; keep it as a barrier.
+    words = [t for t in toks if t.is_word or t.fold in "/'"]
+    folds = [t.fold for t in words]
+    found: list[Place] = []
+
+    def span(i: int, j: int) -> tuple[str, int, int]:
+        s, e = words[i].start, words[j - 1].end
+        return text[s:e], s, e
+
+    # cut[k]: punctuation (other than / and ') sits between words k and k + 1
+    cut = [False] * len(words)
+    k = -1
+    for t in toks:
+        if t.is_word or t.fold in "/'":
+            k += 1
+        elif 0 <= k < len(words):
+            cut[k] = True
+
+    def barrier(i: int, j: int) -> bool:
+        """True if punctuation separates word i from word j (i < j)."""
+        return any(cut[i:j])
+
+    def name_words(i: int) -> list[str]:
+        out = []
+        for k in range(i, min(i + 5, len(words))):
+            if k > i and barrier(k - 1, k):
+                break
+            if words[k].fold == "'":
+                continue
+            out.append(folds[k])
+        return out
+
+    def add_unit(kw_i: int, i: int, n: int, unit: AdminUnit):
+        # skip "'" tokens inside names like Cư M'gar
+        j, taken = i, 0
+        while j < len(words) and taken < n:
+            if words[j].fold != "'":
+                taken += 1
+            j += 1
+        said, s, e = span(kw_i, j)
+        new = gaz.resolve(unit, as_of)
+        resolved = unit.label if new is not unit and new.label != unit.label else None
+        found.append(Place(new.kind, said, new.name, new.code, resolved, s, e))
+        return j
+
+    i = 0
+    while i < len(words):
+        kw = None
+        for n in range(min(_MAX_KW, len(words) - i), 0, -1):
+            key = tuple(folds[i : i + n])
+            if key in _KEYWORDS and not barrier(i, i + n - 1 if n > 1 else i):
+                kw = (key, n)
+                break
+        if kw is None:
+            i += _bare(words, folds, i, gaz, found, text, as_of, span)
+            continue
+        key, n = kw
+        kind, accented_forms = _KEYWORDS[key]
+        strong = _accented(words[i : i + n]) in accented_forms
+        nxt = i + n
+        if nxt >= len(words) or barrier(nxt - 1, nxt) or folds[nxt] in _NOT_AFTER.get(key, ()):
+            i += 1
+            continue
+        if kind in ADMIN_KINDS:
+            allowed = {kind} | ({"ward", "commune", "town"} if kind in ("ward", "commune", "town") else set())
+            m = gaz.match(name_words(nxt), allowed, prefer=kind)
+            if m:
+                i = add_unit(i, nxt, m[0], m[2])
+                continue
+            if strong and kind in ("ward", "commune", "town") and not words[nxt].is_digits:
+                k = nxt
+                while k < len(words) and k - nxt < 3 and folds[k] not in _STOP and words[k].is_word and not words[k].is_digits:
+                    if k > nxt and barrier(k - 1, k):
+                        break
+                    k += 1
+                if k > nxt:
+                    said, s, e = span(i, k)
+                    found.append(Place(kind, said, _title(text[words[nxt].start : e]), None, None, s, e))
+                    i = k
+                    continue
+            i += 1
+            continue
+        if kind == "street":
+            if key in {("quoc", "lo"), ("ql",), ("tinh", "lo")} and words[nxt].is_digits:
+                said, s, e = span(i, nxt + 1)
+                prefix = "Tỉnh lộ" if key == ("tinh", "lo") else "Quốc lộ"
+                found.append(Place("street", said, f"{prefix} {words[nxt].fold}", None, None, s, e))
+                i = nxt + 1
+                continue
+            m = gaz.match(name_words(nxt), {"street"})
+            if m:
+                k = nxt + m[0]
+                said, s, e = span(i, k)
+                found.append(Place("street", said, m[2].name, None, None, s, e))
+                i = k
+                continue
+            if strong and key == ("duong",) and folds[nxt] == "so" and nxt + 1 < len(words) and words[nxt + 1].is_digits:
+                said, s, e = span(i, nxt + 2)
+                found.append(Place("street", said, f"Đường số {words[nxt + 1].fold}", None, None, s, e))
+                i = nxt + 2
+                continue
+            if strong and key == ("duong",) and words[nxt].text[:1].isupper():
+                # An unknown street, recognised by the capitals ASR wrote.
+                k = nxt
+                while k < len(words) and k - nxt < 4 and words[k].text[:1].isupper() and folds[k] not in _STOP:
+                    k += 1
+                said, s, e = span(i, k)
+                found.append(Place("street", said, text[words[nxt].start : words[k - 1].end], None, None, s, e))
+                i = k
+                continue
+            i += 1
+            continue
+        if kind == "alley":
+            if key == ("ngo",) and not strong and not words[nxt].is_digits:
+                i += 1
+                continue
+            k = _number_at(words, nxt, text, len(words))
+            if k:
+                said, s, e = span(i, nxt + k)
+                found.append(Place("alley", said, normalize_text(said, keep_punct=True).capitalize(), None, None, s, e))
+                i = nxt + k
+                continue
+            i += 1
+            continue
+        if kind == "house_number":
+            k = _number_at(words, nxt, text, len(words))
+            if k:
+                said, s, e = span(i, nxt + k)
+                found.append(Place("house_number", said, text[words[nxt].start : e], None, None, s, e))
+                i = nxt + k
+                continue
+            i += 1
+            continue
+        if kind == "hamlet":
+            if words[nxt].is_digits and len(folds[nxt]) <= 3:
+                said, s, e = span(i, nxt + 1)
+                found.append(Place("hamlet", said, normalize_text(said).capitalize(), None, None, s, e))
+                i = nxt + 1
+                continue
+            if strong and key in {("thon",), ("buon",), ("xom",)}:
+                # "buôn Ma Thuột" is the city, not a hamlet
+                city = gaz.match(name_words(i), {"district", "ward"})
+                if key == ("buon",) and city and city[1] == 0:
+                    i += _bare(words, folds, i, gaz, found, text, as_of, span)
+                    continue
+                k = nxt
+                while k < len(words) and k - nxt < 3 and words[k].is_word and folds[k] not in _STOP and not words[k].is_digits:
+                    if k > nxt and barrier(k - 1, k):
+                        break
+                    k += 1
+                if k > nxt:
+                    said, s, e = span(i, k)
+                    kw_said = normalize_text(text[words[i].start : words[nxt - 1].end])
+                    name = kw_said.capitalize() + " " + _title(normalize_text(text[words[nxt].start : e]))
+                    found.append(Place("hamlet", said, name, None, None, s, e))
+                    i = k
+                    continue
+            i += 1
+            continue
+        i += 1
+    return tuple(found)
+
+
+def _bare(words, folds, i, gaz: Gazetteer, found: list, text: str, as_of, span) -> int:
+    """Places said without a keyword at word ``i``; returns how many words to skip."""
+    w = words[i]
+    # a number right before a street: "123 Lê Duẩn", "45/3 đường Y Jút"
+    k = _number_at(words, i, text, len(words))
+    if k and i + k < len(words):
+        after = folds[i + k]
+        if after in ("duong", "hem", "kiet") or gaz.match([f for f in folds[i + k : i + k + 5] if f != "'"], {"street"}):
+            if not (i > 0 and folds[i - 1] in ("so", "nha", "hem", "kiet", "ngo", "to", "thon", "khoi")):
+                said, s, e = span(i, i + k)
+                found.append(Place("house_number", said, said, None, None, s, e))
+                return k
+    if not w.is_word or w.is_digits:
+        return 1
+    cands = [f for f in folds[i : i + 5] if f != "'"]
+    m = gaz.match(cands, {"province", "district"})
+    if m and m[0] >= 2 and m[1] == 0:
+        j, taken = i, 0
+        while j < len(words) and taken < m[0]:
+            if words[j].fold != "'":
+                taken += 1
+            j += 1
+        said, s, e = span(i, j)
+        unit = m[2]
+        new = gaz.resolve(unit, as_of)
+        resolved = unit.label if new is not unit and new.label != unit.label else None
+        found.append(Place(new.kind, said, new.name, new.code, resolved, s, e))
+        return j - i
+    cue = any(tuple(folds[max(0, i - n) : i]) in _STREET_CUES for n in (1, 2))
+    after_number = bool(found) and found[-1].kind in ("house_number", "alley") and found[-1].end <= w.start
+    m = gaz.match(cands, {"street"})
+    if m and m[1] == 0 and (m[0] >= 3 or cue or after_number):
+        said, s, e = span(i, i + m[0])
+        found.append(Place("street", said, m[2].name, None, None, s, e))
+        return m[0]
+    return 1
