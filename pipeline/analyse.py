@@ -63,7 +63,8 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
     redactions = [redact(s.text) for s in segments]
     pii = Counter(span.kind for r in redactions for span in r.spans)
     metrics = measure_conversation(segments, audio)
-    reasons = review_reasons(segments, info, topics, role_confidence=role_confidence, settings=settings)
+    reasons = tuple(audio.warnings) + review_reasons(segments, info, topics, role_confidence=role_confidence,
+                                                     settings=settings)
     if urgency.urgent:
         reasons = reasons + ("urgent",)
     return CallAnalysis(

@@ -49,6 +49,26 @@ def _read_pyav(path: Path) -> tuple[np.ndarray, int, str]:
     return np.concatenate(chunks, axis=1).astype(np.float32), int(rate), f"pyav/{codec}"
 
 
+def wav_is_truncated(path: Path) -> bool:
+    """True when a RIFF/WAVE header declares more sample data than the file holds.
+
+    Decoders silently return what is there; only the header tells the call was cut.
+    """
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return False
+        size = path.stat().st_size
+        while True:
+            chunk = fh.read(8)
+            if len(chunk) < 8:
+                return False
+            length = int.from_bytes(chunk[4:], "little")
+            if chunk[:4] == b"data":
+                return length != 0xFFFFFFFF and fh.tell() + length > size
+            fh.seek(length + (length & 1), 1)
+
+
 def resample(samples: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarray:
     """Resample float32 ``(channels, n)`` or ``(n,)`` audio from ``orig_rate`` to ``target_rate`` Hz."""
     if orig_rate == target_rate:
@@ -65,8 +85,10 @@ def decode_audio(source: str | Path | np.ndarray, *, sample_rate: int = SAMPLE_R
     recorded at ``source_rate`` Hz (default: already at ``sample_rate``).
 
     Raises :class:`AudioDecodeError` naming the file and the problem: empty file,
-    not audio, no samples, shorter than 0.1 s, or non-finite samples.
+    not audio, no samples, shorter than 0.1 s, or non-finite samples. A WAV file cut
+    short is decoded as far as it goes and carries the warning ``truncated``.
     """
+    warnings: tuple[str, ...] = ()
     if isinstance(source, np.ndarray):
         data = np.atleast_2d(np.asarray(source, dtype=np.float32))
         rate, fmt, name = int(source_rate or sample_rate), "array", "<array>"
@@ -84,6 +106,8 @@ def decode_audio(source: str | Path | np.ndarray, *, sample_rate: int = SAMPLE_R
                 data, rate, fmt = _read_pyav(path)
             except Exception as second:
                 raise AudioDecodeError(path, f"not decodable as audio ({first}; {second})") from second
+        if wav_is_truncated(path):
+            warnings = ("truncated",)
     if data.size == 0 or data.shape[1] == 0:
         raise AudioDecodeError(name, "no audio samples")
     if not np.isfinite(data).all():
@@ -91,7 +115,8 @@ def decode_audio(source: str | Path | np.ndarray, *, sample_rate: int = SAMPLE_R
     if data.shape[1] / rate < MIN_DURATION_S:
         raise AudioDecodeError(name, f"too short ({data.shape[1] / rate:.3f} s)")
     samples = resample(data, rate, sample_rate)
-    return DecodedAudio(samples=np.ascontiguousarray(samples), sample_rate=sample_rate, source_sample_rate=rate, source_format=fmt)
+    return DecodedAudio(samples=np.ascontiguousarray(samples), sample_rate=sample_rate, source_sample_rate=rate, source_format=fmt,
+                        warnings=warnings)
 
 
 def simulate_telephone(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

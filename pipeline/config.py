@@ -46,7 +46,8 @@ class Settings:
 
     @property
     def quarantine_dir(self) -> Path:
-        return self.home / "quarantine"
+        """Copies of recordings that could not be processed, beside the database."""
+        return self.database.parent / "quarantine"
 
     @property
     def model_cache(self) -> Path:

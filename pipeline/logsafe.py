@@ -8,10 +8,17 @@ _DIGIT_RUN = re.compile(r"(?<!\d)(\+?\d[\d .-]{5,}\d)(?!\d)")
 
 
 def mask_numbers(text: str) -> str:
-    """Replace each run of 7+ digits (spaces, dots, dashes allowed inside) by ``***`` + its last 3 digits."""
+    """Replace phone-number-like digit runs by ``***`` + their last 3 digits.
+
+    A run (spaces, dots, dashes allowed inside) is masked when it has 9+ digits, or
+    7+ digits starting with 0 or +; dates such as ``20261103`` stay readable.
+    """
 
     def _mask(m: re.Match) -> str:
-        digits = re.sub(r"\D", "", m.group(1))
-        return m.group(1) if len(digits) < 7 else f"***{digits[-3:]}"
+        run = m.group(1)
+        digits = re.sub(r"\D", "", run)
+        if len(digits) >= 9 or (len(digits) >= 7 and run[0] in "0+"):
+            return f"***{digits[-3:]}"
+        return run
 
     return _DIGIT_RUN.sub(_mask, str(text))

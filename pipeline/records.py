@@ -51,6 +51,7 @@ class DecodedAudio:
     sample_rate: int  # Hz of ``samples`` (16000 after decode)
     source_sample_rate: int  # Hz of the file as recorded
     source_format: str = ""  # container/codec as soundfile or the decoder names it
+    warnings: tuple[str, ...] = ()  # decodable but suspect, e.g. "truncated"
 
     @property
     def channels(self) -> int:

@@ -1,0 +1,34 @@
+# Fresh machine: `make demo` sets everything up and runs the main job on samples/;
+# `make test` runs the test suite. Everything lives in .venv/ at the repo root.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test test-fast bench clean
+
+setup: $(STAMP)
+
+# torch first, pinned to the CPU build on this machine's disk: a bare `torch`
+# requirement would pull a multi-GB CUDA build. constraints.txt keeps it there.
+$(STAMP): pyproject.toml constraints.txt scripts/install_audio_stack.sh
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]"
+	bash scripts/install_audio_stack.sh $(BIN)/python
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/hotline run samples --db var/demo.duckdb
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not integration and not browser"
+
+bench: setup
+	$(BIN)/hotline bench samples
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,60 @@
+"""``hotline run SOURCE_DIR``: process a folder of recordings into DuckDB through the Prefect flow."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pipeline.config import load_settings
+from pipeline.logsafe import mask_numbers
+
+
+def prepare_prefect(home: Path) -> None:
+    """Keep Prefect's state in our working folder and quiet; call before importing prefect."""
+    os.environ.setdefault("PREFECT_HOME", str(Path(home) / "prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "true")
+
+
+def run_folder(source_dir: Path, *, db_path: Path | None = None, calls_csv: Path | None = None,
+               overrides: dict | None = None, wait_s: float = 0.0):
+    """Run the ``process-calls`` flow (a temporary local Prefect server starts by itself)."""
+    settings = load_settings(**(overrides or {}))
+    prepare_prefect(settings.home)
+    # The CLI is the one place allowed to reach up into flows/: pipeline stays orchestrator-free.
+    from flows.process_calls import process_calls
+
+    return process_calls(str(source_dir), str(db_path) if db_path else None, str(calls_csv) if calls_csv else None,
+                         overrides or {}, wait_s)
+
+
+def _run(args) -> int:
+    from pipeline.warehouse import db
+    from pipeline.warehouse.queries import call_summaries, format_table
+
+    overrides = {"asr_model": args.asr_model, "operator_channel": args.operator_channel}
+    summary = run_folder(Path(args.source_dir), db_path=args.db, calls_csv=args.calls_csv,
+                         overrides={k: v for k, v in overrides.items() if v is not None}, wait_s=args.wait)
+    con = db.connect(summary.db_path, read_only=True)
+    try:
+        rows = call_summaries(con)
+    finally:
+        con.close()
+    print(mask_numbers(format_table(rows)))
+    rtf = summary.wall_s / summary.audio_s if summary.audio_s else 0.0
+    print(f"\nprocessed={summary.processed} skipped={summary.skipped} quarantined={summary.quarantined} "
+          f"failed={summary.failed} audio_s={summary.audio_s:.1f} wall_s={summary.wall_s:.1f} rtf={rtf:.3f} "
+          f"db={summary.db_path}")
+    return 0 if summary.failed == 0 else 2
+
+
+def register(sub, eval_sub) -> None:
+    p = sub.add_parser("run", help="process a folder of recordings into the DuckDB warehouse")
+    p.add_argument("source_dir", type=Path, help="folder of recordings (searched recursively)")
+    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
+    p.add_argument("--calls-csv", type=Path, default=None, help="PBX call log (default: SOURCE_DIR/calls.csv if present)")
+    p.add_argument("--asr-model", default=None, help="base | local CTranslate2 folder | model hub id")
+    p.add_argument("--operator-channel", type=int, default=None, help="stereo channel of the operator (0 = left)")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
+    p.set_defaults(func=_run)

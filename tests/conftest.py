@@ -1,0 +1,54 @@
+"""Shared fixtures. Prefect keeps its state in a temporary folder, never ~/.prefect."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+_PREFECT_HOME = tempfile.mkdtemp(prefix="hotline-test-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_API_DATABASE_CONNECTION_URL", f"sqlite+aiosqlite:///{_PREFECT_HOME}/prefect.db")
+os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
+
+import pytest  # noqa: E402
+
+from tests.helpers import REPO  # noqa: E402
+# The assembled Whisper model is reused across runs (assembling takes ~1 s, 145 MB).
+MODEL_CACHE = Path(os.environ.get("HOTLINE_MODEL_CACHE", REPO / "var" / "models"))
+
+
+@pytest.fixture(scope="session")
+def model_cache() -> Path:
+    return MODEL_CACHE
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from pipeline.config import load_settings
+
+    return load_settings(home=tmp_path, db_path=tmp_path / "test.duckdb")
+
+
+@pytest.fixture(scope="session")
+def asr(model_cache):
+    """The real bundled Whisper base model, loaded once for the session."""
+    from models.asr import load_asr
+
+    return load_asr("base", cache_dir=model_cache, device="cpu", compute_type="int8", cpu_threads=2)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect server and database for every flow test (~15 s once)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        yield
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_PREFECT_HOME, ignore_errors=True)

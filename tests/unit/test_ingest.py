@@ -1,0 +1,76 @@
+import shutil
+
+import pytest
+
+from pipeline.errors import CallLogError
+from pipeline.ingest import dedupe, find_audio_files, hash_caller, read_call_log, scan_source
+
+from tests.helpers import DATA, SAMPLES
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_scan_finds_audio_recursively_and_pairs_call_log():
+    scan = scan_source(SAMPLES, salt="s")
+    assert len(scan.recordings) == 5
+    assert all(r.log is not None for r in scan.recordings), "every sample is in samples/calls.csv"
+    assert {r.path.suffix for r in scan.recordings} >= {".wav", ".mp3"}
+    assert len({r.sha256 for r in scan.recordings}) == 5
+    assert scan.unmatched_log_rows == 0
+
+
+def test_caller_number_is_only_kept_as_salted_hash_and_last_three_digits():
+    scan = scan_source(SAMPLES, salt="s")
+    raw = (SAMPLES / "calls.csv").read_text()
+    numbers = [line.split(",")[2] for line in raw.splitlines()[1:]]
+    for rec in scan.recordings:
+        fields = [str(v) for v in vars(rec.log).values()]
+        assert not any(n in f for n in numbers for f in fields)
+        assert len(rec.log.caller_hash) == 64 and len(rec.log.caller_last3) == 3
+    # Same number in national and international form hashes the same; the salt matters.
+    assert hash_caller("0905 123 456", "a") == hash_caller("+84905123456", "a")
+    assert hash_caller("0905123456", "a")[0] != hash_caller("0905123456", "b")[0]
+
+
+def test_call_log_rows_outside_source_malformed_or_duplicated_are_skipped(tmp_path):
+    log = _write(tmp_path / "calls.csv", "\n".join([
+        "call_id,start_time,caller_number,operator_ext,direction,file_name",
+        "1,2026-11-01 08:00:00,0905000111,101,inbound,a.wav",
+        "2,2026-11-01 08:05:00,0905000222,101,inbound,../../etc/passwd",
+        "3,2026-11-01 08:06:00,0905000333,101,inbound,/abs/b.wav",
+        "4,not a time,0905000444,101,inbound,c.wav",
+        "5,2026-11-01 08:07:00,0905000555,101,inbound,a.wav",
+        "6,2026-11-01 08:08:00,0905000666,101,inbound,d.wav,surplus",
+    ]))
+    entries, problems = read_call_log(log, salt="s")
+    assert list(entries) == ["a.wav"]
+    assert entries["a.wav"].pbx_call_id == "1"
+    assert len(problems) == 5
+    assert any("outside the source folder" in p for p in problems)
+    assert not any("0905" in p for p in problems), "problems never carry caller numbers"
+
+
+def test_call_log_without_file_column_is_a_clear_error(tmp_path):
+    log = _write(tmp_path / "calls.csv", "id,caller\n1,0905\n")
+    with pytest.raises(CallLogError, match="no file-name column"):
+        read_call_log(log, salt="s")
+
+
+def test_same_bytes_twice_are_one_recording(tmp_path):
+    shutil.copy(DATA / "short_vi.wav", tmp_path / "a.wav")
+    (tmp_path / "sub").mkdir()
+    shutil.copy(DATA / "short_vi.wav", tmp_path / "sub" / "copy of a.WAV")
+    (tmp_path / ".hidden.wav").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("not audio")
+    scan = scan_source(tmp_path, salt="s")
+    assert [r.relpath for r in scan.recordings] == ["a.wav", "sub/copy of a.WAV"]
+    assert len(dedupe(scan.recordings)) == 1
+
+
+def test_files_still_being_written_are_left_for_later(tmp_path):
+    shutil.copy(DATA / "short_vi.wav", tmp_path / "fresh.wav")
+    assert find_audio_files(tmp_path, settle_s=60) == []
+    assert len(find_audio_files(tmp_path)) == 1
