@@ -1,0 +1,637 @@
+"""Personal data in transcript text: find it, redact it, measure how well.
+
+Kinds: ``phone``, ``national_id`` (CCCD 12 digits, CMND 9), ``plate`` (licence
+plates), ``email``, ``bank_account``. Numbers may be written as digits, read out
+in words ("không chín không năm…", "chín mươi", "hai mốt", "linh", "lẻ") or both.
+
+How a number is classified:
+
+1. The nearest context phrase before it (a few words back) decides the kind:
+   "số điện thoại/sđt/zalo…" → phone, "căn cước/cccd/cmnd/chứng minh…" → national
+   id, "số tài khoản/stk/<bank name>…" → bank account; then the length must fit.
+2. Without context: 10–11 digits starting with 0, or 84 + 9–10 digits, is a phone;
+   12 digits starting with 0 is a CCCD. Anything else is left alone.
+3. Money ("năm trăm nghìn", "2 triệu đồng"), measurements, dates, house numbers
+   and public numbers (the 1022 hotline, 113/114/115) are never redacted.
+
+All matching is on accent-folded text (:func:`pipeline.textnorm.fold_accents`);
+spans are offsets into the original text.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline.errors import HotlineError
+from pipeline.places import Token, tokenize
+from pipeline.textnorm import fold_accents, normalize_text
+
+KINDS = ("phone", "national_id", "plate", "email", "bank_account")
+TAGS = {
+    "phone": "[SĐT]",
+    "national_id": "[CCCD]",
+    "plate": "[BIỂN SỐ]",
+    "email": "[EMAIL]",
+    "bank_account": "[TÀI KHOẢN]",
+}
+
+
+class PiiCasesError(HotlineError):
+    """The PII evaluation file is unreadable or malformed."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class PiiSpan:
+    kind: str  # one of KINDS
+    start: int  # char offset in the text
+    end: int  # char offset just past the span
+    text: str  # the personal data as written (never log it)
+
+
+@dataclass(frozen=True)
+class Redaction:
+    text: str  # input with each span replaced by its tag from TAGS
+    spans: tuple[PiiSpan, ...]  # spans in the input, in order
+
+
+# ---------------------------------------------------------------------------
+# Spoken numbers
+
+# Folded word -> digit. Forms that are also common words ("tư" vs "từ", "sáu" vs
+# "sau", "lăm" vs "làm") count only with their accents, or between two digits.
+_DIGIT_WORDS = {
+    "khong": ("0", ("không",)),
+    "linh": ("0", ("linh",)),
+    "le": ("0", ("lẻ",)),
+    "mot": ("1", ("một", "mốt")),
+    "hai": ("2", ("hai",)),
+    "ba": ("3", ("ba",)),
+    "bon": ("4", ("bốn",)),
+    "tu": ("4", ("tư",)),
+    "nam": ("5", ("năm",)),
+    "lam": ("5", ("lăm",)),
+    "sau": ("6", ("sáu",)),
+    "bay": ("7", ("bảy", "bẩy")),
+    "tam": ("8", ("tám",)),
+    "chin": ("9", ("chín",)),
+}
+_TENS = "muoi"  # mười (ten) / mươi (tens)
+_HUNDRED = "tram"
+# Words after a number that make it an amount, a measure, a time or a count. Their
+# folded forms often collide ("ngàn"/"ngân", "con"/"còn", "đô"/"là"), so a word
+# must match with its accents; only the folded forms listed as safe also count
+# when ASR dropped the accents.
+_UNIT_WORDS = set(
+    """
+    nghìn ngàn triệu tỷ tỉ đồng vnd k usd đô xu phần mét m km cm mm kg g gam tấn lít m2
+    giờ phút giây ngày tháng tuổi người cái chiếc con lần tầng phòng ha sào hộ
+    """.split()
+)
+_UNIT_FOLDED_SAFE = {"nghin", "trieu", "dong", "vnd", "usd", "met", "km", "kg", "gio", "phut", "giay", "ngay", "thang", "tuoi", "nguoi", "m2"}
+_FILLERS = {"a", "o", "u", "ah", "uh", "um", "ha", "e"}
+_SEPARATORS = {".", "-", ",", "–", "/"}
+_PUBLIC_NUMBERS = {"1022", "02621022", "113", "114", "115", "116", "111", "1900", "18001022"}
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One element of a spoken or written number: digits, a digit word, mười, trăm."""
+
+    tok: int  # index into the word tokens
+    kind: str  # digits | digit | tens | hundred
+    value: str  # digits for "digits"/"digit"; "" otherwise
+
+
+def _digit_value(tokens: Sequence[Token], i: int) -> str | None:
+    t = tokens[i]
+    entry = _DIGIT_WORDS.get(t.fold)
+    if entry is None:
+        return None
+    digit, accented = entry
+    if normalize_text(t.text) in accented:
+        return digit
+    if t.fold in ("khong", "hai", "ba", "bon", "nam", "chin", "mot"):
+        return digit
+    # ambiguous bare form: a digit only between two number words or digits
+    def is_num(j: int) -> bool:
+        return 0 <= j < len(tokens) and (tokens[j].is_digits or tokens[j].fold in _DIGIT_WORDS or tokens[j].fold == _TENS)
+
+    return digit if is_num(i - 1) and is_num(i + 1) else None
+
+
+def _item_at(tokens: Sequence[Token], i: int) -> _Item | None:
+    t = tokens[i]
+    if t.is_digits:
+        return _Item(i, "digits", t.fold)
+    if t.fold == _TENS:
+        return _Item(i, "tens", "")
+    if t.fold == _HUNDRED:
+        return _Item(i, "hundred", "")
+    d = _digit_value(tokens, i)
+    return _Item(i, "digit", d) if d is not None else None
+
+
+def _spoken_digits(items: Sequence[_Item], tokens: Sequence[Token]) -> str:
+    """Digits a run of items stands for: "chín mươi" → 90, "hai mốt" → 21, "một trăm linh năm" → 105."""
+    out = []
+    i = 0
+    n = len(items)
+    while i < n:
+        it = items[i]
+        nxt = items[i + 1] if i + 1 < n else None
+        if it.kind == "digits":
+            out.append(it.value)
+            i += 1
+        elif it.kind == "digit" and nxt is not None and nxt.kind == "tens" and it.value != "0":
+            # "ba mươi" (30), "ba mươi lăm" (35)
+            after = items[i + 2] if i + 2 < n else None
+            if after is not None and after.kind == "digit" and not (i + 3 < n and items[i + 3].kind in ("tens", "hundred")):
+                out.append(it.value + after.value)
+                i += 3
+            else:
+                out.append(it.value + "0")
+                i += 2
+        elif it.kind == "digit" and nxt is not None and nxt.kind == "hundred":
+            # "năm trăm" (500), "một trăm linh năm" (105), "hai trăm ba mươi" (230)
+            rest = items[i + 2 : i + 5]
+            if len(rest) >= 2 and rest[0].kind == "digit" and rest[0].value == "0" and rest[1].kind == "digit":
+                out.append(it.value + "0" + rest[1].value)
+                i += 4
+            elif len(rest) >= 2 and rest[0].kind == "digit" and rest[1].kind == "tens":
+                tail = rest[2] if len(rest) >= 3 and rest[2].kind == "digit" else None
+                out.append(it.value + rest[0].value + (tail.value if tail else "0"))
+                i += 5 if tail else 4
+            else:
+                out.append(it.value + "00")
+                i += 2
+        elif it.kind == "tens":
+            # "mười" (10), "mười hai" (12), "mười lăm" (15)
+            if nxt is not None and nxt.kind == "digit" and nxt.value != "0":
+                out.append("1" + nxt.value)
+                i += 2
+            else:
+                out.append("10")
+                i += 1
+        elif it.kind == "hundred":
+            out.append("100")
+            i += 1
+        else:
+            out.append(it.value)
+            i += 1
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class _Run:
+    items: tuple[_Item, ...]
+    digits: str
+
+    @property
+    def first(self) -> int:
+        return self.items[0].tok
+
+    @property
+    def last(self) -> int:
+        return self.items[-1].tok
+
+    @property
+    def spoken(self) -> bool:
+        return any(it.kind != "digits" for it in self.items)
+
+
+def _number_runs(tokens: Sequence[Token], taken: set[int]) -> list[_Run]:
+    """Maximal runs of number items, allowing separators and one filler between items."""
+    runs = []
+    i = 0
+    n = len(tokens)
+    while i < n:
+        it = None if i in taken else _item_at(tokens, i)
+        if it is None:
+            i += 1
+            continue
+        items = [it]
+        j = i + 1
+        while j < n:
+            k = j
+            gap = 0
+            while k < n and (tokens[k].fold in _SEPARATORS or (tokens[k].fold in _FILLERS and gap < 1)) and k not in taken:
+                gap += tokens[k].fold in _FILLERS
+                k += 1
+            if k >= n or k in taken:
+                break
+            nxt = _item_at(tokens, k)
+            if nxt is None:
+                break
+            # "45/3" is a house number, "12/3/2025" a date: "/" only joins plain digits there
+            if any(tokens[m].fold == "/" for m in range(j, k)):
+                break
+            items.append(nxt)
+            j = k + 1
+        runs.append(_Run(tuple(items), _spoken_digits(items, tokens)))
+        i = items[-1].tok + 1
+    return runs
+
+
+# ---------------------------------------------------------------------------
+# Context
+
+_CONTEXT = {
+    "phone": [
+        "so dien thoai", "dien thoai", "sdt", "so dt", "dt", "di dong", "so may", "goi", "goi lai", "lien he",
+        "lien lac", "zalo", "nhan tin", "so cua", "so phone", "phone", "so thue bao", "thue bao",
+    ],
+    "national_id": [
+        "can cuoc", "cccd", "cmnd", "cmt", "chung minh", "chung minh nhan dan", "dinh danh", "ma dinh danh",
+        "so can cuoc", "the can cuoc", "ho chieu",
+    ],
+    "bank_account": [
+        "tai khoan", "stk", "so tk", "tk", "ngan hang", "chuyen khoan", "vietcombank", "vcb", "agribank", "bidv",
+        "vietinbank", "techcombank", "mbbank", "mb bank", "acb", "sacombank", "tpbank", "vpbank", "shb", "hdbank",
+        "vib", "ocb", "seabank", "lienvietpostbank", "lpbank", "eximbank", "msb", "abbank", "dong a bank",
+    ],
+    "public": ["duong day nong", "hotline", "tong dai", "cap cuu", "cong an", "cuu hoa", "bao chay"],
+    "plate": ["bien so", "bien so xe", "bien kiem soat", "bks", "bien xe"],
+}
+_BANKS = {w for w in _CONTEXT["bank_account"] if w not in ("tai khoan", "stk", "so tk", "tk", "ngan hang", "chuyen khoan")}
+_LOOKBACK = 8  # words
+_LOOKAHEAD = 3  # words, for a bank name said after the account number
+
+
+def _context_kind(tokens: Sequence[Token], first: int, last: int) -> str | None:
+    """Kind named by the nearest context phrase before token ``first`` (or a bank right after)."""
+    words = [j for j in range(max(0, first - _LOOKBACK * 2), first) if tokens[j].is_word]
+    words = words[-_LOOKBACK:]
+    best = None  # (distance in words, -phrase length, kind)
+    for kind, phrases in _CONTEXT.items():
+        for phrase in phrases:
+            parts = phrase.split()
+            L = len(parts)
+            for pos in range(len(words) - L + 1):
+                if [tokens[j].fold for j in words[pos : pos + L]] == parts:
+                    dist = len(words) - (pos + L)
+                    cand = (dist, -L, kind)
+                    if best is None or cand < best:
+                        best = cand
+    if best is not None:
+        return best[2]
+    after = [j for j in range(last + 1, min(len(tokens), last + 1 + _LOOKAHEAD * 2)) if tokens[j].is_word][:_LOOKAHEAD]
+    for j in after:
+        if tokens[j].fold in _BANKS or (tokens[j].fold == "ngan" and j + 1 < len(tokens) and tokens[j + 1].fold == "hang"):
+            return "bank_account"
+    return None
+
+
+def _classify(digits: str, context: str | None) -> str | None:
+    n = len(digits)
+    if context == "public" or digits in _PUBLIC_NUMBERS:
+        return None
+    if context == "bank_account":
+        return "bank_account" if 6 <= n <= 19 else None
+    if context == "national_id":
+        return "national_id" if 8 <= n <= 13 else None
+    if context == "phone":
+        return "phone" if 8 <= n <= 12 else None
+    if digits.startswith("0") and digits[1:2] != "0" and n in (10, 11):
+        return "phone"
+    if digits.startswith("84") and n in (11, 12):
+        return "phone"
+    if digits.startswith("0") and n == 12:
+        return "national_id"
+    if digits.startswith("0") and digits[1:2] in ("3", "5", "7", "8", "9") and n == 9:
+        return "phone"  # a mobile number with one digit lost by ASR
+    return None
+
+
+def _is_amount(tokens: Sequence[Token], run: _Run) -> bool:
+    """True for money, measures, times and counts: the number is followed by a unit word."""
+    after = next((t for t in tokens[run.last + 1 : run.last + 3] if t.is_word), None)
+    if after is None:
+        return False
+    return normalize_text(after.text) in _UNIT_WORDS or (after.fold in _UNIT_FOLDED_SAFE and after.fold == normalize_text(after.text))
+
+
+def _split_phones(run: _Run, tokens: Sequence[Token]) -> list[_Run]:
+    """Two or three phone numbers read one after the other: cut the run at item boundaries."""
+    items = run.items
+    best: dict[int, list[_Run]] = {0: []}
+    for a in range(len(items)):
+        if a not in best:
+            continue
+        for b in range(a + 1, len(items) + 1):
+            digits = _spoken_digits(items[a:b], tokens)
+            if len(digits) > 11:
+                break
+            if _classify(digits, None) == "phone" and len(digits) >= 10 and b not in best:
+                best[b] = best[a] + [_Run(items[a:b], digits)]
+    return best.get(len(items), [])
+
+
+# ---------------------------------------------------------------------------
+# Plates and e-mail
+
+_LETTER_NAMES = {
+    "a": "a", "b": "b", "be": "b", "bo": "b", "c": "c", "xe": "c", "ce": "c", "co": "c", "d": "d", "de": "d",
+    "e": "e", "f": "f", "ep": "f", "g": "g", "go": "g", "h": "h", "hat": "h", "k": "k", "ca": "k", "ka": "k",
+    "l": "l", "lo": "l", "m": "m", "mo": "m", "n": "n", "no": "n", "p": "p", "pe": "p", "s": "s", "et": "s",
+    "t": "t", "te": "t", "u": "u", "v": "v", "ve": "v", "x": "x", "ich": "x", "y": "y", "z": "z",
+}
+# 47A-123.45, 47A12345, 47 B1 234 56, 47-H1 567.89, 47LD-012.34
+_PLATE_RE = re.compile(
+    r"(?<![\w.])(\d{2})[ \t]*[-.]?[ \t]*([a-z][ \t]?\d|[a-z]{1,2})[ \t]*[-.]?[ \t]*"
+    r"(\d{3}[ \t]*[.,]?[ \t]*\d{2}|\d{4})(?![\w])"
+)
+_EMAIL_RE = re.compile(r"[a-z0-9][a-z0-9._+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)+", re.IGNORECASE)
+_TLDS = {"com", "vn", "net", "org", "edu", "gov", "info", "io"}
+_AT = (("a", "cong"), ("a", "moc"), ("acong",), ("amoc",), ("@",))
+_EMAIL_STOP = set(
+    "la email mail imeo meo gmail dia chi cua toi em anh chi minh thu hop ten gui vao qua so".split()
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    if unicodedata.category(ch).startswith("M"):
+        return ""
+    folded = fold_accents(ch)
+    return folded if folded else ch.lower()
+
+
+def _fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """Accent-folded lower-case text with punctuation kept, and each char's offset in ``text``."""
+    out, where = [], []
+    for i, ch in enumerate(text):
+        f = _fold_char(ch)
+        out.append(f)
+        where.extend([i] * len(f))
+    return "".join(out), where
+
+
+def _plate_spans(text: str, folded: str, where: list[int]) -> list[PiiSpan]:
+    spans = []
+    for m in _PLATE_RE.finditer(folded):
+        series = m.group(2).replace(" ", "")
+        # two letters only when written solid ("47LD"), so "12 ba 3456" stays a number
+        if len(series) == 2 and series.isalpha() and (m.start(2) != m.end(1)):
+            continue
+        code = int(m.group(1))
+        if not 11 <= code <= 99:
+            continue
+        s, e = where[m.start()], where[m.end() - 1] + 1
+        spans.append(PiiSpan("plate", s, e, text[s:e]))
+    return spans
+
+
+def _spoken_plates(text: str, tokens: Sequence[Token], taken: set[int]) -> list[PiiSpan]:
+    """Plates read out after "biển số": "bốn bảy a một hai ba bốn năm", "47 bê một 234 56"."""
+    spans = []
+    for i in range(len(tokens)):
+        if not (tokens[i].fold == "bien" and i + 1 < len(tokens) and tokens[i + 1].fold in ("so", "kiem")) and tokens[i].fold != "bks":
+            continue
+        j = i + 1 if tokens[i].fold == "bks" else i + 2
+        if j < len(tokens) and tokens[j - 1].fold == "kiem" and tokens[j].fold == "soat":
+            j += 1
+        while j < len(tokens) and tokens[j].fold in ("xe", "la", "cua", "no", ":", "o", "a") and j < i + 6:
+            if tokens[j].fold == "a" and j + 1 < len(tokens) and _item_at(tokens, j + 1) is not None and j > i + 2:
+                break  # "a" is the series letter after the province code
+            j += 1
+        # province code: two digits or two digit words
+        code_items, k = [], j
+        while k < len(tokens) and len("".join(x.value for x in code_items)) < 2:
+            it = _item_at(tokens, k)
+            if it is None or it.kind not in ("digits", "digit"):
+                break
+            code_items.append(it)
+            k += 1
+        code = "".join(x.value for x in code_items)
+        if len(code) == 2 and k < len(tokens):
+            letter = tokens[k].fold
+            if letter in _LETTER_NAMES or re.fullmatch(r"[a-z]\d?", letter):
+                k += 1
+                if k < len(tokens) and tokens[k].fold == "-":
+                    k += 1
+                digits, last = "", None
+                while k < len(tokens):
+                    if tokens[k].fold in _SEPARATORS:
+                        k += 1
+                        continue
+                    it = _item_at(tokens, k)
+                    if it is None or it.kind not in ("digits", "digit") or len(digits) >= 6:
+                        break
+                    digits += it.value
+                    last = k
+                    k += 1
+                if last is not None and 4 <= len(digits) <= 6:
+                    s, e = tokens[j].start, tokens[last].end
+                    spans.append(PiiSpan("plate", s, e, text[s:e]))
+                    taken.update(range(j, last + 1))
+    return spans
+
+
+def _email_spans(text: str, folded: str, where: list[int], tokens: Sequence[Token]) -> list[PiiSpan]:
+    spans = []
+    for m in _EMAIL_RE.finditer(folded):
+        s, e = where[m.start()], where[m.end() - 1] + 1
+        spans.append(PiiSpan("email", s, e, text[s:e]))
+    # spoken: "nguyenvana a còng gmail chấm com"
+    folds = [t.fold for t in tokens]
+    i = 0
+    while i < len(tokens):
+        at = next((a for a in _AT if tuple(folds[i : i + len(a)]) == a), None)
+        if at is None or i == 0:
+            i += 1
+            continue
+        # domain: word ("chấm"|".") word … ending on a known top-level domain
+        k, last = i + len(at), None
+        while k + 2 < len(tokens) + 1 and k < len(tokens) and tokens[k].is_word:
+            if k + 2 < len(tokens) and folds[k + 1] in ("cham", ".") and tokens[k + 2].is_word:
+                k += 2
+                if folds[k] in _TLDS:
+                    last = k
+                    if not (k + 2 < len(tokens) and folds[k + 1] in ("cham", ".") and folds[k + 2] in _TLDS):
+                        break
+                continue
+            break
+        if last is None:
+            i += 1
+            continue
+        # local part: up to four words back, not crossing a stop word or punctuation
+        b = i - 1
+        first = None
+        while b >= 0 and i - b <= 4 and (tokens[b].is_word or folds[b] in (".", "_")) and folds[b] not in _EMAIL_STOP:
+            first = b
+            b -= 1
+        if first is None:
+            i += 1
+            continue
+        s, e = tokens[first].start, tokens[last].end
+        spans.append(PiiSpan("email", s, e, text[s:e]))
+        i = last + 1
+    return spans
+
+
+# ---------------------------------------------------------------------------
+# Public API
+
+
+def _overlaps(span: PiiSpan, spans: Iterable[PiiSpan]) -> bool:
+    return any(span.start < o.end and o.start < span.end for o in spans)
+
+
+def find_pii(text: str) -> tuple[PiiSpan, ...]:
+    """Personal data in ``text``, as non-overlapping spans in order.
+
+    Order of precedence where detectors overlap: e-mail, plate, then numbers.
+    """
+    tokens = tokenize(text)
+    folded, where = _fold_with_offsets(text)
+    found: list[PiiSpan] = []
+    for span in _email_spans(text, folded, where, tokens):
+        if not _overlaps(span, found):
+            found.append(span)
+    for span in _plate_spans(text, folded, where):
+        if not _overlaps(span, found):
+            found.append(span)
+    taken = {i for i, t in enumerate(tokens) if _overlaps(PiiSpan("", t.start, t.end, ""), found)}
+    for span in _spoken_plates(text, tokens, taken):
+        if not _overlaps(span, found):
+            found.append(span)
+    taken = {i for i, t in enumerate(tokens) if _overlaps(PiiSpan("", t.start, t.end, ""), found)}
+    for run in _number_runs(tokens, taken):
+        if _is_amount(tokens, run):
+            continue
+        context = _context_kind(tokens, run.first, run.last)
+        pieces = [run]
+        # "... không ạ": a trailing "không" is the question particle, not a digit
+        if run.items[-1].kind == "digit" and tokens[run.last].fold == "khong" and len(run.items) > 1:
+            trimmed = _Run(run.items[:-1], _spoken_digits(run.items[:-1], tokens))
+            if _classify(trimmed.digits, context) and not _classify(run.digits, context):
+                pieces = [trimmed]
+        if len(run.digits) > 12 and context in (None, "phone"):
+            pieces = _split_phones(run, tokens) or pieces
+        for piece in pieces:
+            kind = _classify(piece.digits, context)
+            if kind is None:
+                continue
+            s, e = tokens[piece.first].start, tokens[piece.last].end
+            # keep the "+" of "+84"
+            if piece.first > 0 and tokens[piece.first - 1].fold == "+" and tokens[piece.first - 1].end == s:
+                s -= 1
+            found.append(PiiSpan(kind, s, e, text[s:e]))
+    return tuple(sorted(found, key=lambda sp: sp.start))
+
+
+def redact(text: str) -> Redaction:
+    """``text`` with each personal-data span replaced by its tag (``[SĐT]``, ``[CCCD]``…)."""
+    spans = find_pii(text)
+    out, pos = [], 0
+    for sp in spans:
+        out.append(text[pos : sp.start])
+        out.append(TAGS[sp.kind])
+        pos = sp.end
+    out.append(text[pos:])
+    return Redaction("".join(out), spans)
+
+
+# ---------------------------------------------------------------------------
+# Evaluation
+
+
+@dataclass(frozen=True)
+class PiiCase:
+    text: str
+    spans: tuple[PiiSpan, ...]  # gold spans
+
+
+@dataclass(frozen=True)
+class KindScore:
+    gold: int  # gold spans of this kind
+    predicted: int  # predicted spans of this kind
+    found: int  # gold spans covered by a prediction of the same kind
+    correct: int  # predictions that cover a gold span of the same kind
+
+    @property
+    def precision(self) -> float:
+        return self.correct / self.predicted if self.predicted else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.gold if self.gold else 1.0
+
+
+COVER = 0.8  # a gold span counts as found when a same-kind prediction covers this share of it
+
+
+def read_pii_cases(path: str | Path) -> tuple[PiiCase, ...]:
+    """Read a TSV of cases: columns ``text`` and ``spans`` (JSON list of [kind, substring]).
+
+    Repeated substrings are located in order of appearance. Raises
+    :class:`PiiCasesError` naming the line for a bad row.
+    """
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    except OSError as exc:
+        raise PiiCasesError(f"{path}: cannot read ({exc.strerror})") from exc
+    if not rows or "text" not in rows[0] or "spans" not in rows[0]:
+        raise PiiCasesError(f"{path}: needs a header line with the columns text and spans, tab-separated")
+    cases = []
+    for line, row in enumerate(rows, start=2):
+        text = row["text"] or ""
+        try:
+            gold = json.loads(row["spans"] or "[]")
+        except json.JSONDecodeError as exc:
+            raise PiiCasesError(f"{path}:{line}: spans is not JSON ({exc.msg})") from None
+        spans, searched = [], {}
+        for item in gold:
+            if not (isinstance(item, list) and len(item) == 2 and item[0] in KINDS):
+                raise PiiCasesError(f"{path}:{line}: span {item!r} is not [kind, substring] with kind in {KINDS}")
+            kind, sub = item
+            s = text.find(sub, searched.get(sub, 0))
+            if s < 0:
+                raise PiiCasesError(f"{path}:{line}: {kind} substring not found in the text")
+            searched[sub] = s + len(sub)
+            spans.append(PiiSpan(kind, s, s + len(sub), sub))
+        cases.append(PiiCase(text, tuple(spans)))
+    return tuple(cases)
+
+
+def _covers(pred: PiiSpan, gold: PiiSpan) -> bool:
+    overlap = min(pred.end, gold.end) - max(pred.start, gold.start)
+    return pred.kind == gold.kind and overlap >= COVER * (gold.end - gold.start)
+
+
+def score_redaction(cases: Iterable[PiiCase]) -> dict[str, KindScore]:
+    """Span-level scores per kind, plus ``"all"``.
+
+    A gold span is found when a predicted span of the same kind covers ≥ 80 % of
+    it; a prediction is correct when it covers some gold span that way.
+    """
+    counts = {k: [0, 0, 0, 0] for k in KINDS}
+    for case in cases:
+        pred = find_pii(case.text)
+        for g in case.spans:
+            counts[g.kind][0] += 1
+            counts[g.kind][2] += any(_covers(p, g) for p in pred)
+        for p in pred:
+            counts[p.kind][1] += 1
+            counts[p.kind][3] += any(_covers(p, g) for g in case.spans)
+    scores = {k: KindScore(*v) for k, v in counts.items()}
+    scores["all"] = KindScore(*(sum(v[i] for v in counts.values()) for i in range(4)))
+    return scores
+
+
+def evaluate_redaction(path: str | Path) -> tuple[float, float, int]:
+    """Overall span-level ``(precision, recall, n)`` on a cases file; ``n`` = number of cases."""
+    cases = read_pii_cases(path)
+    total = score_redaction(cases)["all"]
+    return total.precision, total.recall, len(cases)
