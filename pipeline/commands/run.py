@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from pipeline.config import load_settings
+from pipeline.errors import HotlineError
 from pipeline.logsafe import mask_numbers
 
 
@@ -20,6 +21,8 @@ def prepare_prefect(home: Path) -> None:
 def run_folder(source_dir: Path, *, db_path: Path | None = None, calls_csv: Path | None = None,
                overrides: dict | None = None, wait_s: float = 0.0):
     """Run the ``process-calls`` flow (a temporary local Prefect server starts by itself)."""
+    if not Path(source_dir).is_dir():
+        raise HotlineError(f"{source_dir}: source folder does not exist")
     settings = load_settings(**(overrides or {}))
     prepare_prefect(settings.home)
     # The CLI is the one place allowed to reach up into flows/: pipeline stays orchestrator-free.
