@@ -605,7 +605,8 @@ def read_pii_cases(path: str | Path) -> tuple[PiiCase, ...]:
     return tuple(cases)
 
 
-def _covers(pred: PiiSpan, gold: PiiSpan) -> bool:
+def covers(pred: PiiSpan, gold: PiiSpan) -> bool:
+    """True when ``pred`` has the kind of ``gold`` and covers at least COVER of it."""
     overlap = min(pred.end, gold.end) - max(pred.start, gold.start)
     return pred.kind == gold.kind and overlap >= COVER * (gold.end - gold.start)
 
@@ -621,10 +622,10 @@ def score_redaction(cases: Iterable[PiiCase]) -> dict[str, KindScore]:
         pred = find_pii(case.text)
         for g in case.spans:
             counts[g.kind][0] += 1
-            counts[g.kind][2] += any(_covers(p, g) for p in pred)
+            counts[g.kind][2] += any(covers(p, g) for p in pred)
         for p in pred:
             counts[p.kind][1] += 1
-            counts[p.kind][3] += any(_covers(p, g) for g in case.spans)
+            counts[p.kind][3] += any(covers(p, g) for g in case.spans)
     scores = {k: KindScore(*v) for k, v in counts.items()}
     scores["all"] = KindScore(*(sum(v[i] for v in counts.values()) for i in range(4)))
     return scores
