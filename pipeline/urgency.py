@@ -1,0 +1,117 @@
+"""Emergencies in a call: fire, accident, violence, flooding, collapse, gas leak, electrical.
+
+Phrase lists, not a model: each reason has trigger phrases, and a trigger does not
+count when a phrase around it shows it means something else ("cháy hàng" is sold
+out, "đổ rác" is dumping rubbish) or when it is negated or only a risk ("không có
+cháy", "dễ gây tai nạn"). Matching is accent-insensitive where ASR dropped the
+accents but respects accents that are there ("chạy" is not "cháy"), see
+:meth:`pipeline.places.Token.says`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pipeline.places import Token, find_phrases, phrase_at, tokenize
+
+REASONS = ("fire", "accident", "violence", "flooding", "collapse", "gas_leak", "electrical", "distress")
+
+# reason -> trigger phrases
+_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "fire": ("cháy", "bốc cháy", "hỏa hoạn", "bốc khói", "khói bốc", "đám cháy", "lửa bốc", "cháy nổ", "phát nổ"),
+    "accident": (
+        "tai nạn", "đâm xe", "tông xe", "đụng xe", "va chạm", "lật xe", "xe lật", "bị thương", "người bị thương",
+        "bất tỉnh", "đuối nước", "chết đuối", "bị xe tông", "bị xe đâm",
+    ),
+    "violence": (
+        "đánh nhau", "đâm chém", "chém nhau", "chém người", "đâm người", "cướp", "cướp giật", "hành hung",
+        "đánh người", "bạo lực", "ẩu đả", "bắt cóc", "dọa giết", "nổ súng",
+    ),
+    "flooding": ("ngập", "ngập lụt", "ngập nước", "lũ", "lũ quét", "lụt", "nước dâng", "nước lên", "nước cuốn", "vỡ đê", "tràn bờ"),
+    "collapse": ("sập", "sạt lở", "sạt", "sụt lún", "lở đất", "đổ sập", "sụp", "sụp đổ"),
+    "gas_leak": ("rò rỉ gas", "rò gas", "xì gas", "hở gas", "mùi gas", "rò rỉ ga", "rò ga", "xì ga", "mùi ga", "rò rỉ khí", "rò khí"),
+    "electrical": (
+        "điện giật", "giật điện", "dây điện đứt", "đứt dây điện", "dây điện rơi", "dây điện rớt", "chập điện",
+        "dây điện bốc cháy", "cột điện đổ", "trụ điện đổ", "cột điện ngã",
+    ),
+    "distress": ("cứu với", "cứu tôi", "cứu em", "cứu tui", "khẩn cấp", "nguy hiểm tính mạng", "nguy hiểm đến tính mạng"),
+}
+# "X đổ" / "X ngã" is a collapse only for things that fall on people.
+_FALLS = ("cây", "cây xanh", "tường", "nhà", "mái", "cột", "trụ", "cầu", "công trình", "giàn giáo", "cổng", "biển quảng cáo")
+_FALL_VERBS = ("đổ", "ngã", "gãy")
+# Phrases that contain a trigger but mean something else; matched around the trigger.
+_NOT: dict[str, tuple[str, ...]] = {
+    "fire": (
+        "cháy hàng", "cháy vé", "cháy túi", "cháy nắng", "cháy phố", "cháy khét", "cơm cháy", "phòng cháy",
+        "phòng cháy chữa cháy", "pccc",
+        "chữa cháy rừng", "cháy máy", "cháy chợ", "cháy sạch tiền",
+    ),
+    "accident": ("bảo hiểm tai nạn", "va chạm nhẹ"),
+    "violence": ("cướp lời", "cướp công", "cướp biển", "cướp đất"),
+    "flooding": ("ngập rác", "ngập tràn", "ngập ngừng", "ngập đầu", "ngập mặt", "lũ trẻ", "lũ nó", "lũ thanh niên", "lũ này", "lũ kia", "lũ chúng", "ngập nợ"),
+    "collapse": ("sập bẫy", "sập nguồn", "sập mạng", "sập web", "sập giá", "sụp mí", "sạt nghiệp"),
+    "gas_leak": (),
+    "electrical": (),
+    "distress": (),
+}
+# A trigger right after one of these is negated or only a risk.
+_HEDGES = (
+    "không", "không có", "chưa", "chưa có", "chẳng", "chả", "nguy cơ", "dễ", "dễ gây", "dễ bị", "có thể", "có nguy cơ",
+    "sợ", "lo", "tiềm ẩn", "phòng", "phòng chống", "tránh", "gây", "hay bị", "mỗi khi mưa",
+)
+_HEDGE_WINDOW = 3  # words before the trigger
+
+
+@dataclass(frozen=True)
+class Urgency:
+    urgent: bool  # at least one emergency reason was found
+    reasons: tuple[str, ...]  # keys of REASONS, in order of first mention
+    evidence: tuple[str, ...] = ()  # the phrases as said, one per reason
+
+
+def _hedged(words: list[Token], i: int) -> bool:
+    for start in range(max(0, i - _HEDGE_WINDOW), i):
+        for hedge in _HEDGES:
+            n = phrase_at(words, start, hedge)
+            if n and start + n >= i - 1 and start + n <= i:
+                return True
+    return False
+
+
+def _excluded(words: list[Token], i: int, n: int, reason: str) -> bool:
+    """True when the trigger at ``words[i:i+n]`` is part of a phrase that means something else."""
+    for phrase in _NOT[reason]:
+        length = len(phrase.split())
+        for start in range(max(0, i - length + 1), i + n):
+            m = phrase_at(words, start, phrase)
+            if m and start <= i < start + m:
+                return True
+    return False
+
+
+def detect_urgency(text: str) -> Urgency:
+    """Whether ``text`` reports an emergency, and which kinds (see :data:`REASONS`)."""
+    words = [t for t in tokenize(text) if t.is_word]
+    found: dict[str, tuple[int, str]] = {}
+
+    def note(reason: str, i: int, n: int) -> None:
+        if reason not in found or i < found[reason][0]:
+            found[reason] = (i, text[words[i].start : words[i + n - 1].end])
+
+    for reason, phrases in _TRIGGERS.items():
+        for i, n, _ in find_phrases(words, phrases):
+            if _excluded(words, i, n, reason) or _hedged(words, i):
+                continue
+            note(reason, i, n)
+    for i, n, _ in find_phrases(words, _FALL_VERBS):
+        # "cây đổ", "cây xanh bị ngã", "cột điện đổ": a thing then (bị) a fall verb
+        j = i - 1
+        if j >= 0 and words[j].says("bị"):
+            j -= 1
+        for thing in _FALLS:
+            k = len(thing.split())
+            if j - k + 1 >= 0 and phrase_at(words, j - k + 1, thing) == k and not _hedged(words, j - k + 1):
+                note("collapse", j - k + 1, i + n - (j - k + 1))
+                break
+    ordered = sorted(found.items(), key=lambda kv: kv[1][0])
+    return Urgency(bool(ordered), tuple(r for r, _ in ordered), tuple(ev for _, (_, ev) in ordered))
