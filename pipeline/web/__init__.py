@@ -1,0 +1,1 @@
+"""Web app for QA review and manager dashboards (FastAPI); see docs/web.md."""

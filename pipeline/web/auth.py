@@ -1,0 +1,159 @@
+"""Accounts, password hashes, sessions and log-in lockout, stored in the warehouse.
+
+Passwords are hashed with scrypt (``hashlib.scrypt``, RFC 7914) and a random salt.
+The session cookie holds a random token; the database keeps only its SHA-256, so a
+copy of the database does not let anyone log in. Each session carries its own
+CSRF token, which every state-changing request must echo.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import duckdb
+
+from pipeline.errors import HotlineError
+
+ROLES = ("qa", "manager", "admin")
+
+
+class UnknownRole(HotlineError):
+    """A role that is not one of qa, manager, admin."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class AuthOptions:
+    scrypt_n: int = 2**14  # CPU/memory cost (16 MiB per hash with r=8)
+    scrypt_r: int = 8
+    scrypt_p: int = 1
+    session_hours: float = 12.0  # a working day; log in again after
+    max_failures: int = 5  # failed log-ins for one user name within the window lock it
+    lockout_minutes: float = 15.0  # the window, and how long the lock lasts
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str  # qa | manager | admin
+
+
+@dataclass(frozen=True)
+class Session:
+    user: User
+    csrf_token: str
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def hash_password(password: str, options: AuthOptions = AuthOptions()) -> str:
+    """``scrypt$n$r$p$salt$hash`` (base64 parts) for storing in ``users.password_hash``."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, n=options.scrypt_n, r=options.scrypt_r,
+                            p=options.scrypt_p, dklen=32)
+    return f"scrypt${options.scrypt_n}${options.scrypt_r}${options.scrypt_p}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """Constant-time check of ``password`` against a :func:`hash_password` string."""
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    expected = base64.b64decode(digest)
+    got = hashlib.scrypt(password.encode("utf-8"), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+                         dklen=len(expected))
+    return hmac.compare_digest(got, expected)
+
+
+def add_user(con: duckdb.DuckDBPyConnection, name: str, role: str, password: str,
+             options: AuthOptions = AuthOptions()) -> User:
+    """Create or replace an account (replacing resets the password and role)."""
+    if role not in ROLES:
+        raise UnknownRole(f"role {role!r} is not one of {', '.join(ROLES)}")
+    name = name.strip().lower()
+    con.execute("DELETE FROM users WHERE user_name = ?", [name])
+    con.execute("INSERT INTO users VALUES (?, ?, ?, now(), FALSE)", [name, hash_password(password, options), role])
+    con.execute("DELETE FROM sessions WHERE user_name = ?", [name])
+    return User(name, role)
+
+
+def is_locked(con: duckdb.DuckDBPyConnection, name: str, options: AuthOptions = AuthOptions()) -> bool:
+    """True when ``name`` had ``max_failures`` failed log-ins since its last success within the window."""
+    since = datetime.now() - timedelta(minutes=options.lockout_minutes)
+    n = con.execute(
+        """
+        WITH last_ok AS (
+            SELECT coalesce(max(attempted_at), TIMESTAMP '1970-01-01') AS t FROM login_attempts WHERE user_name = $u AND ok
+        ), final AS (
+            SELECT count(*) AS n FROM login_attempts, last_ok
+            WHERE user_name = $u AND NOT ok AND attempted_at > last_ok.t AND attempted_at > $since
+        )
+        SELECT n FROM final
+        """,
+        {"u": name.strip().lower(), "since": since},
+    ).fetchone()[0]
+    return n >= options.max_failures
+
+
+def authenticate(con: duckdb.DuckDBPyConnection, name: str, password: str,
+                 options: AuthOptions = AuthOptions()) -> User | None:
+    """The user when the password is right and the account is neither disabled nor locked.
+
+    Every attempt is recorded. An unknown name costs the same scrypt work as a known
+    one, so timing does not reveal which names exist.
+    """
+    name = name.strip().lower()
+    if is_locked(con, name, options):
+        return None
+    row = con.execute("SELECT password_hash, role, disabled FROM users WHERE user_name = ?", [name]).fetchone()
+    ok = verify_password(password, row[0] if row else _DUMMY_HASH) and row is not None and not row[2]
+    con.execute("INSERT INTO login_attempts VALUES (?, now(), ?)", [name, ok])
+    return User(name, row[1]) if ok else None
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def create_session(con: duckdb.DuckDBPyConnection, user: User, options: AuthOptions = AuthOptions()) -> str:
+    """Start a session; returns the token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    now = datetime.now()
+    con.execute("DELETE FROM sessions WHERE expires_at < ?", [now])
+    con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?)",
+                [_token_hash(token), user.name, secrets.token_urlsafe(24), now,
+                 now + timedelta(hours=options.session_hours)])
+    return token
+
+
+def lookup_session(con: duckdb.DuckDBPyConnection, token: str | None) -> Session | None:
+    """The live session for a cookie token, or None (unknown, expired, user disabled)."""
+    if not token:
+        return None
+    row = con.execute(
+        """
+        SELECT u.user_name, u.role, s.csrf_token FROM sessions s JOIN users u USING (user_name)
+        WHERE s.token_sha256 = ? AND s.expires_at > now() AND NOT u.disabled
+        """,
+        [_token_hash(token)],
+    ).fetchone()
+    return Session(User(row[0], row[1]), row[2]) if row else None
+
+
+def end_session(con: duckdb.DuckDBPyConnection, token: str | None) -> None:
+    if token:
+        con.execute("DELETE FROM sessions WHERE token_sha256 = ?", [_token_hash(token)])
+
+
+_DUMMY_HASH = hash_password(secrets.token_hex(8), AuthOptions())
