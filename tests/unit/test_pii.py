@@ -1,0 +1,95 @@
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline import cli
+from pipeline.pii import TAGS, PiiCasesError, evaluate_redaction, find_pii, read_pii_cases, redact
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+CASES = DATA / "pii_cases.tsv"
+HOLDOUT = DATA / "pii_cases_holdout.tsv"
+WORDS = ["không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"]
+
+
+@pytest.mark.parametrize("path", [CASES, HOLDOUT])
+def test_redaction_meets_targets(path):
+    precision, recall, n = evaluate_redaction(path)
+    assert recall >= 0.95
+    assert precision >= 0.9
+    assert n >= (120 if path == CASES else 50)
+
+
+def test_cases_cover_every_kind_and_hard_negatives():
+    cases = read_pii_cases(CASES)
+    kinds = {s.kind for c in cases for s in c.spans}
+    assert kinds == set(TAGS)
+    assert sum(1 for c in cases if not c.spans) >= 40
+
+
+def test_spans_are_offsets_into_the_input():
+    text = "Số điện thoại: 0905.123.456, căn cước 066185001234, xe 47A-123.45, mail a.b@gmail.com"
+    spans = find_pii(text)
+    assert [s.kind for s in spans] == ["phone", "national_id", "plate", "email"]
+    for s in spans:
+        assert text[s.start : s.end] == s.text
+
+
+def test_redact_replaces_each_span_with_its_tag_and_keeps_the_rest():
+    text = "em tên Lan, sđt không chín không năm một hai ba bốn năm sáu, ở số 12 Lê Duẩn"
+    out = redact(text)
+    assert out.text == "em tên Lan, sđt [SĐT], ở số 12 Lê Duẩn"
+    assert len(out.spans) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "nhà số 12 đường Lê Duẩn",
+        "phạt năm trăm nghìn đồng",
+        "ngày 12 tháng 3 năm 2025",
+        "gọi 1022 đường dây nóng",
+        "tổng đài 0262.1022",
+        "có 150.000.000 đồng tiền đền bù",
+    ],
+)
+def test_numbers_that_are_not_personal_data_stay(text):
+    assert find_pii(text) == ()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rest=st.lists(st.integers(0, 9), min_size=8, max_size=8),
+    second=st.sampled_from("35789"),
+    spoken=st.lists(st.booleans(), min_size=10, max_size=10),
+    sep=st.sampled_from([" ", " ", ", ", ". "]),
+)
+def test_mobile_numbers_in_digits_words_or_both_are_found(rest, second, spoken, sep):
+    digits = [0, int(second), *rest]
+    said = sep.join(WORDS[d] if w else str(d) for d, w in zip(digits, spoken))
+    text = f"số điện thoại của em là {said} nhé"
+    spans = find_pii(text)
+    assert [s.kind for s in spans] == ["phone"]
+    assert spans[0].text.replace(",", "").replace(".", "").split() == said.replace(",", "").replace(".", "").split()
+
+
+@settings(max_examples=40, deadline=None)
+@given(amount=st.integers(1, 999_999_999), unit=st.sampled_from(["đồng", "nghìn", "triệu", "mét", "người"]))
+def test_amounts_are_never_redacted(amount, unit):
+    assert find_pii(f"khoảng {amount:,} {unit}".replace(",", ".")) == ()
+
+
+def test_cli_prints_table_and_summary_line(capsys):
+    assert cli.main(["eval", "redaction", str(CASES)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert re.fullmatch(r"precision=\d\.\d{3} recall=\d\.\d{3} n=\d+", lines[-1])
+    assert any(line.startswith("phone") for line in lines)
+
+
+def test_bad_cases_file_names_the_line(tmp_path):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text('text\tspans\nsđt 0905123456\t[["phone", "0999"]]\n', encoding="utf-8")
+    with pytest.raises(PiiCasesError, match=":2:"):
+        read_pii_cases(bad)
