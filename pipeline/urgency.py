@@ -27,7 +27,12 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
         "đánh nhau", "đâm chém", "chém nhau", "chém người", "đâm người", "cướp", "cướp giật", "hành hung",
         "đánh người", "bạo lực", "ẩu đả", "bắt cóc", "dọa giết", "nổ súng",
     ),
-    "flooding": ("ngập", "ngập lụt", "ngập nước", "lũ", "lũ quét", "lụt", "nước dâng", "nước lên", "nước cuốn", "vỡ đê", "tràn bờ"),
+    # "lũ" alone is also a collective noun ("lũ trẻ", "lũ hà mã"): only flood phrases
+    "flooding": (
+        "ngập", "ngập lụt", "ngập nước", "lụt", "nước dâng", "nước lên", "nước cuốn", "vỡ đê", "tràn bờ",
+        "lũ lụt", "lũ quét", "lũ về", "nước lũ", "lũ dâng", "lũ lên", "lũ tràn", "lũ cuốn", "cơn lũ", "trận lũ",
+        "đợt lũ", "bị lũ", "mưa lũ",
+    ),
     "collapse": ("sập", "sạt lở", "sạt", "sụt lún", "lở đất", "đổ sập", "sụp", "sụp đổ"),
     "gas_leak": ("rò rỉ gas", "rò gas", "xì gas", "hở gas", "mùi gas", "rò rỉ ga", "rò ga", "xì ga", "mùi ga", "rò rỉ khí", "rò khí"),
     "electrical": (
@@ -57,7 +62,7 @@ _NOT: dict[str, tuple[str, ...]] = {
 # A trigger right after one of these is negated or only a risk.
 _HEDGES = (
     "không", "không có", "chưa", "chưa có", "chẳng", "chả", "nguy cơ", "dễ", "dễ gây", "dễ bị", "có thể", "có nguy cơ",
-    "sợ", "lo", "tiềm ẩn", "phòng", "phòng chống", "tránh", "gây", "hay bị", "mỗi khi mưa",
+    "sợ", "lo", "tiềm ẩn", "phòng", "phòng chống", "chống", "tránh", "gây", "hay bị", "mỗi khi mưa",
 )
 _HEDGE_WINDOW = 3  # words before the trigger
 
