@@ -194,6 +194,7 @@ class Gazetteer:
     streets: tuple[Street, ...] = ()
     _by_code: dict = field(default_factory=dict, repr=False, compare=False)
     _entries: tuple[_Entry, ...] = field(default=(), repr=False, compare=False)
+    _first_syllables: frozenset = field(default=frozenset(), repr=False, compare=False)
 
     def __post_init__(self):
         object.__setattr__(self, "_by_code", {u.code: u for u in self.units})
@@ -204,6 +205,7 @@ class Gazetteer:
                 if key:
                     entries.append(_Entry(key, key.replace(" ", ""), len(key.split()), target))
         object.__setattr__(self, "_entries", tuple(entries))
+        object.__setattr__(self, "_first_syllables", frozenset(e.key.split()[0] for e in entries))
 
     def unit(self, code: str) -> AdminUnit | None:
         return self._by_code.get(code)
@@ -220,15 +222,17 @@ class Gazetteer:
         return unit
 
     def match(
-        self, folded_words: Sequence[str], kinds: Iterable[str], prefer: str | None = None
+        self, folded_words: Sequence[str], kinds: Iterable[str], prefer: str | None = None, exact: bool = False
     ) -> tuple[int, int, object] | None:
         """Best entry for a prefix of ``folded_words``.
 
         Returns ``(n_words, distance, target)`` or None. Closer, then longer matches
         win; among equals, units of kind ``prefer``, then units still valid. Fuzzy
         matches (edit distance on the phonetic key) are allowed for names of five
-        letters or more: one edit, two from ten letters.
+        letters or more: one edit, two from ten letters; none with ``exact``.
         """
+        if exact and (not folded_words or phonetic_key(folded_words[0]) not in self._first_syllables):
+            return None
         kinds = set(kinds)
         best = None
         for n in range(min(5, len(folded_words)), 0, -1):
@@ -240,7 +244,7 @@ class Gazetteer:
                     continue
                 if e.flat == flat:
                     d = 0
-                elif len(e.flat) >= 5:
+                elif len(e.flat) >= 5 and not exact:
                     limit = 2 if len(e.flat) >= 10 else 1
                     d = Levenshtein.distance(e.flat, flat, score_cutoff=limit)
                     if d > limit:
@@ -618,7 +622,7 @@ def _bare(words, folds, i, gaz: Gazetteer, found: list, text: str, as_of, span) 
     k = _number_at(words, i, text, len(words))
     if k and i + k < len(words):
         after = folds[i + k]
-        if after in ("duong", "hem", "kiet") or gaz.match([f for f in folds[i + k : i + k + 5] if f != "'"], {"street"}):
+        if after in ("duong", "hem", "kiet") or gaz.match([f for f in folds[i + k : i + k + 5] if f != "'"], {"street"}, exact=True):
             if not (i > 0 and folds[i - 1] in ("so", "nha", "hem", "kiet", "ngo", "to", "thon", "khoi")):
                 said, s, e = span(i, i + k)
                 found.append(Place("house_number", said, said, None, None, s, e))
@@ -626,8 +630,8 @@ def _bare(words, folds, i, gaz: Gazetteer, found: list, text: str, as_of, span) 
     if not w.is_word or w.is_digits:
         return 1
     cands = [f for f in folds[i : i + 5] if f != "'"]
-    m = gaz.match(cands, {"province", "district"})
-    if m and m[0] >= 2 and m[1] == 0:
+    m = gaz.match(cands, {"province", "district"}, exact=True)
+    if m and m[0] >= 2:
         j, taken = i, 0
         while j < len(words) and taken < m[0]:
             if words[j].fold != "'":
@@ -641,8 +645,8 @@ def _bare(words, folds, i, gaz: Gazetteer, found: list, text: str, as_of, span) 
         return j - i
     cue = any(tuple(folds[max(0, i - n) : i]) in _STREET_CUES for n in (1, 2))
     after_number = bool(found) and found[-1].kind in ("house_number", "alley") and found[-1].end <= w.start
-    m = gaz.match(cands, {"street"})
-    if m and m[1] == 0 and (m[0] >= 3 or cue or after_number):
+    m = gaz.match(cands, {"street"}, exact=True)
+    if m and (m[0] >= 3 or cue or after_number):
         said, s, e = span(i, i + m[0])
         found.append(Place("street", said, m[2].name, None, None, s, e))
         return m[0]
