@@ -140,7 +140,7 @@ def _item_at(tokens: Sequence[Token], i: int) -> _Item | None:
     return _Item(i, "digit", d) if d is not None else None
 
 
-def _spoken_digits(items: Sequence[_Item], tokens: Sequence[Token]) -> str:
+def _spoken_digits(items: Sequence[_Item]) -> str:
     """Digits a run of items stands for: "chín mươi" → 90, "hai mốt" → 21, "một trăm linh năm" → 105."""
     out = []
     i = 0
@@ -236,7 +236,7 @@ def _number_runs(tokens: Sequence[Token], taken: set[int]) -> list[_Run]:
                 break
             items.append(nxt)
             j = k + 1
-        runs.append(_Run(tuple(items), _spoken_digits(items, tokens)))
+        runs.append(_Run(tuple(items), _spoken_digits(items)))
         i = items[-1].tok + 1
     return runs
 
@@ -319,7 +319,7 @@ def _is_amount(tokens: Sequence[Token], run: _Run) -> bool:
     return normalize_text(after.text) in _UNIT_WORDS or (after.fold in _UNIT_FOLDED_SAFE and after.fold == normalize_text(after.text))
 
 
-def _split_phones(run: _Run, tokens: Sequence[Token]) -> list[_Run]:
+def _split_phones(run: _Run) -> list[_Run]:
     """Two or three phone numbers read one after the other: cut the run at item boundaries."""
     items = run.items
     best: dict[int, list[_Run]] = {0: []}
@@ -327,7 +327,7 @@ def _split_phones(run: _Run, tokens: Sequence[Token]) -> list[_Run]:
         if a not in best:
             continue
         for b in range(a + 1, len(items) + 1):
-            digits = _spoken_digits(items[a:b], tokens)
+            digits = _spoken_digits(items[a:b])
             if len(digits) > 11:
                 break
             if _classify(digits, None) == "phone" and len(digits) >= 10 and b not in best:
@@ -512,11 +512,11 @@ def find_pii(text: str) -> tuple[PiiSpan, ...]:
         pieces = [run]
         # "... không ạ": a trailing "không" is the question particle, not a digit
         if run.items[-1].kind == "digit" and tokens[run.last].fold == "khong" and len(run.items) > 1:
-            trimmed = _Run(run.items[:-1], _spoken_digits(run.items[:-1], tokens))
+            trimmed = _Run(run.items[:-1], _spoken_digits(run.items[:-1]))
             if _classify(trimmed.digits, context) and not _classify(run.digits, context):
                 pieces = [trimmed]
         if len(run.digits) > 12 and context in (None, "phone"):
-            pieces = _split_phones(run, tokens) or pieces
+            pieces = _split_phones(run) or pieces
         for piece in pieces:
             kind = _classify(piece.digits, context)
             if kind is None:

@@ -423,7 +423,7 @@ def _accented(tokens: Sequence[Token]) -> str:
     return normalize_text(" ".join(t.text for t in tokens))
 
 
-def _number_at(words: Sequence[Token], i: int, raw: str, n_tokens: int) -> int:
+def _number_at(words: Sequence[Token], i: int) -> int:
     """How many tokens from ``i`` form a house/alley number: ``12``, ``12a``, ``45/3``."""
     j = i
     if j >= len(words) or not re.fullmatch(r"\d{1,4}[a-z]?", words[j].fold):
@@ -568,7 +568,7 @@ def extract_places(text: str, gazetteer: Gazetteer | None = None, *, as_of: date
             if key == ("ngo",) and not strong and not words[nxt].is_digits:
                 i += 1
                 continue
-            k = _number_at(words, nxt, text, len(words))
+            k = _number_at(words, nxt)
             if k:
                 said, s, e = span(i, nxt + k)
                 found.append(Place("alley", said, normalize_text(said, keep_punct=True).capitalize(), None, None, s, e))
@@ -577,7 +577,7 @@ def extract_places(text: str, gazetteer: Gazetteer | None = None, *, as_of: date
             i += 1
             continue
         if kind == "house_number":
-            k = _number_at(words, nxt, text, len(words))
+            k = _number_at(words, nxt)
             if k:
                 said, s, e = span(i, nxt + k)
                 found.append(Place("house_number", said, text[words[nxt].start : e], None, None, s, e))
@@ -619,7 +619,7 @@ def _bare(words, folds, i, gaz: Gazetteer, found: list, text: str, as_of, span) 
     """Places said without a keyword at word ``i``; returns how many words to skip."""
     w = words[i]
     # a number right before a street: "123 Lê Duẩn", "45/3 đường Y Jút"
-    k = _number_at(words, i, text, len(words))
+    k = _number_at(words, i)
     if k and i + k < len(words):
         after = folds[i + k]
         if after in ("duong", "hem", "kiet") or gaz.match([f for f in folds[i + k : i + k + 5] if f != "'"], {"street"}, exact=True):
