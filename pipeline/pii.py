@@ -26,7 +26,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import HotlineError
@@ -54,7 +54,7 @@ class PiiSpan:
     kind: str  # one of KINDS
     start: int  # char offset in the text
     end: int  # char offset just past the span
-    text: str  # the personal data as written (never log it)
+    text: str = field(repr=False)  # the personal data as written; kept out of repr so it never reaches logs
 
 
 @dataclass(frozen=True)

@@ -439,6 +439,36 @@ def _number_at(words: Sequence[Token], i: int) -> int:
     return j - i
 
 
+_NUMBER_WORDS = {"một": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5, "lăm": 5, "sáu": 6, "bảy": 7, "bẩy": 7, "tám": 8, "chín": 9}
+
+
+def _spoken_small_number(words: Sequence[Token], i: int) -> tuple[int, int] | None:
+    """A number up to 99 read out in words at ``words[i]``: ``(n_tokens, value)`` or None.
+
+    "ba" → 3, "mười hai" → 12, "hai mươi" → 20, "hai mươi mốt" → 21.
+    """
+
+    def digit(j: int) -> int | None:
+        if j >= len(words):
+            return None
+        if words[j].says("mốt") and j > i:
+            return 1
+        return next((v for w, v in _NUMBER_WORDS.items() if words[j].says(w)), None)
+
+    if i >= len(words):
+        return None
+    if words[i].says("mười"):
+        d = digit(i + 1)
+        return (2, 10 + d) if d else (1, 10)
+    d = digit(i)
+    if d is None or d == 0:
+        return None
+    if i + 1 < len(words) and words[i + 1].says("mươi"):
+        u = digit(i + 2)
+        return (3, d * 10 + u) if u else (2, d * 10)
+    return 1, d
+
+
 def _title(text: str) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in text.split())
 
@@ -590,6 +620,13 @@ def extract_places(text: str, gazetteer: Gazetteer | None = None, *, as_of: date
                 said, s, e = span(i, nxt + 1)
                 found.append(Place("hamlet", said, normalize_text(said).capitalize(), None, None, s, e))
                 i = nxt + 1
+                continue
+            spoken = _spoken_small_number(words, nxt) if strong and key != ("buon",) else None
+            if spoken:
+                said, s, e = span(i, nxt + spoken[0])
+                kw_said = normalize_text(text[words[i].start : words[nxt - 1].end])
+                found.append(Place("hamlet", said, f"{kw_said.capitalize()} {spoken[1]}", None, None, s, e))
+                i = nxt + spoken[0]
                 continue
             if strong and key in {("thon",), ("buon",), ("xom",)}:
                 # "buôn Ma Thuột" is the city, not a hamlet

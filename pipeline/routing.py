@@ -139,7 +139,10 @@ def route_call(
     """
     table = table or default_routing_table()
     kinds_said = {_kind_and_label(p)[0] for p in places}
-    unit = next((label for kind, label in map(_kind_and_label, places) if kind in LOCAL_KINDS), None)
+    local = next((p for p in places if _kind_and_label(p)[0] in LOCAL_KINDS), None)
+    unit = _kind_and_label(local)[1] if local is not None else None
+    old = (local.resolved_from if isinstance(local, Place) else local.get("resolved_from")) if local is not None else None
+    unit_why = f"{unit} (said as {old})" if old else unit
     words = [t for t in tokenize(text) if t.is_word] if text else []
     wanted = [(r.priority, r.line, r) for r in table.rules if r.topic == "*" or r.topic in topics]
     routes: list[tuple[int, int, Route]] = []
@@ -154,7 +157,7 @@ def route_call(
         if rule.place_kinds:
             if not kinds_said & set(rule.place_kinds):
                 continue
-            why.append("place " + (unit or next(lbl for k, lbl in map(_kind_and_label, places) if k in rule.place_kinds)))
+            why.append("place " + (unit_why or next(lbl for k, lbl in map(_kind_and_label, places) if k in rule.place_kinds)))
         if rule.no_place:
             if unit is not None:
                 continue

@@ -65,6 +65,8 @@ def test_full_address_in_order_with_offsets_into_the_input():
 
 def test_hamlets_by_number_and_by_name():
     assert kinds("em ở thôn 3 xã Hòa Phú")[0] == ("hamlet", "Thôn 3")
+    assert kinds("em ở thôn ba xã Hòa Phú")[0] == ("hamlet", "Thôn 3")
+    assert kinds("tổ dân phố mười hai")[0] == ("hamlet", "Tổ dân phố 12")
     assert kinds("buôn Ko Tam")[0] == ("hamlet", "Buôn Ko Tam")
     # the city is not a hamlet called "Ma Thuột"
     assert kinds("Buôn Ma Thuột")[0][0] == "district"

@@ -28,7 +28,9 @@ def test_an_old_ward_routes_to_the_unit_that_replaced_it():
     text = "phường Tân Tiến có rác"
     new = extract_places(text)[0].label
     assert new != "phường Tân Tiến"
-    assert agencies(["environment"], text)[0] == f"UBND {new}"
+    routes = route_call(["environment"], extract_places(text), text=text)
+    assert routes[0].agency_vi == f"UBND {new}"
+    assert "said as phường Tân Tiến" in routes[0].reason
 
 
 def test_utilities_choose_power_or_water_by_keyword():
