@@ -109,23 +109,47 @@ class _Item:
     tok: int  # index into the word tokens
     kind: str  # digits | digit | tens | hundred
     value: str  # digits for "digits"/"digit"; "" otherwise
+    weak: bool = False  # may be an ordinary word: dropped from a run's end when that fits better
 
 
-def _digit_value(tokens: Sequence[Token], i: int) -> str | None:
+def _neighbour(tokens: Sequence[Token], i: int, step: int) -> int:
+    """Index of the nearest token from ``i`` in direction ``step`` that is not a separator or filler."""
+    j = i + step
+    while 0 <= j < len(tokens) and (tokens[j].fold in _SEPARATORS or tokens[j].fold in _FILLERS):
+        j += step
+    return j
+
+
+def _is_number_word(tokens: Sequence[Token], j: int) -> bool:
+    return 0 <= j < len(tokens) and (tokens[j].is_digits or tokens[j].fold in _DIGIT_WORDS or tokens[j].fold == _TENS)
+
+
+def _digit_value(tokens: Sequence[Token], i: int) -> tuple[str, bool] | None:
+    """``(digit, weak)`` for a digit word at ``i``, or None.
+
+    ``weak`` marks a digit that may be an ordinary word instead (a bare "sau"
+    after a number, a final "không"): a run may drop it when that gives a number
+    of a regular length.
+    """
     t = tokens[i]
     entry = _DIGIT_WORDS.get(t.fold)
     if entry is None:
         return None
     digit, accented = entry
-    if normalize_text(t.text) in accented:
-        return digit
+    if t.norm in accented:
+        return digit, t.fold == "khong"
     if t.fold in ("khong", "hai", "ba", "bon", "nam", "chin", "mot"):
-        return digit
-    # ambiguous bare form: a digit only between two number words or digits
-    def is_num(j: int) -> bool:
-        return 0 <= j < len(tokens) and (tokens[j].is_digits or tokens[j].fold in _DIGIT_WORDS or tokens[j].fold == _TENS)
-
-    return digit if is_num(i - 1) and is_num(i + 1) else None
+        return digit, t.fold == "khong"
+    # An ambiguous bare form ("sau" after / "sáu" six, "tu" from / "tư" four) is a
+    # digit between two number words, or right after one; or after "cộng" (+84).
+    left, right = _neighbour(tokens, i, -1), _neighbour(tokens, i, +1)
+    if _is_number_word(tokens, left) and _is_number_word(tokens, right):
+        return digit, False
+    if left >= 0 and tokens[left].fold == "cong" and _is_number_word(tokens, right):
+        return digit, False
+    if _is_number_word(tokens, left):
+        return digit, True
+    return None
 
 
 def _item_at(tokens: Sequence[Token], i: int) -> _Item | None:
@@ -137,7 +161,7 @@ def _item_at(tokens: Sequence[Token], i: int) -> _Item | None:
     if t.fold == _HUNDRED:
         return _Item(i, "hundred", "")
     d = _digit_value(tokens, i)
-    return _Item(i, "digit", d) if d is not None else None
+    return _Item(i, "digit", d[0], d[1]) if d is not None else None
 
 
 def _spoken_digits(items: Sequence[_Item]) -> str:
@@ -311,8 +335,40 @@ def _classify(digits: str, context: str | None) -> str | None:
     return None
 
 
+def _regular(digits: str, kind: str | None) -> bool:
+    """Whether ``digits`` has the usual length for ``kind`` (10-digit mobile, 11-digit landline, 12/9-digit id)."""
+    n = len(digits)
+    if kind == "phone":
+        return (n == 10 and digits[:2] != "02") or (n == 11 and digits[:2] == "02") or (digits[:2] == "84" and n in (11, 12))
+    if kind == "national_id":
+        return n in (9, 12)
+    return kind is not None
+
+
+def _best_ending(run: _Run, context: str | None) -> _Run:
+    """The run, or the run without up to two weak final words ("... sau đó", "... không ạ").
+
+    Prefers a number of regular length, then a classifiable one, then the longest.
+    """
+    options = [run]
+    items = run.items
+    while len(items) > 1 and items[-1].weak and len(options) < 3:
+        items = items[:-1]
+        options.append(_Run(items, _spoken_digits(items)))
+    ranked = sorted(
+        enumerate(options),
+        key=lambda io: (not _regular(io[1].digits, _classify(io[1].digits, context)), _classify(io[1].digits, context) is None, io[0]),
+    )
+    return ranked[0][1]
+
+
 def _is_amount(tokens: Sequence[Token], run: _Run) -> bool:
-    """True for money, measures, times and counts: the number is followed by a unit word."""
+    """True for money, measures, times and counts: the number is followed by a unit word.
+
+    A long number starting with 0 is never an amount, whatever follows it.
+    """
+    if run.digits.startswith("0") and len(run.digits) >= 9:
+        return False
     after = next((t for t in tokens[run.last + 1 : run.last + 3] if t.is_word), None)
     if after is None:
         return False
@@ -509,12 +565,7 @@ def find_pii(text: str) -> tuple[PiiSpan, ...]:
         if _is_amount(tokens, run):
             continue
         context = _context_kind(tokens, run.first, run.last)
-        pieces = [run]
-        # "... không ạ": a trailing "không" is the question particle, not a digit
-        if run.items[-1].kind == "digit" and tokens[run.last].fold == "khong" and len(run.items) > 1:
-            trimmed = _Run(run.items[:-1], _spoken_digits(run.items[:-1]))
-            if _classify(trimmed.digits, context) and not _classify(run.digits, context):
-                pieces = [trimmed]
+        pieces = [_best_ending(run, context)]
         if len(run.digits) > 12 and context in (None, "phone"):
             pieces = _split_phones(run) or pieces
         for piece in pieces:
