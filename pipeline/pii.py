@@ -455,9 +455,8 @@ def _spoken_plates(text: str, tokens: Sequence[Token], taken: set[int]) -> list[
         j = i + 1 if tokens[i].fold == "bks" else i + 2
         if j < len(tokens) and tokens[j - 1].fold == "kiem" and tokens[j].fold == "soat":
             j += 1
-        while j < len(tokens) and tokens[j].fold in ("xe", "la", "cua", "no", ":", "o", "a") and j < i + 6:
-            if tokens[j].fold == "a" and j + 1 < len(tokens) and _item_at(tokens, j + 1) is not None and j > i + 2:
-                break  # "a" is the series letter after the province code
+        # skip a few words up to the province code: "biển số xe tải là 47…"
+        while j < len(tokens) and j < i + 7 and _item_at(tokens, j) is None:
             j += 1
         # province code: two digits or two digit words
         code_items, k = [], j

@@ -22,10 +22,11 @@ from pipeline.pii import (
 DATA = Path(__file__).resolve().parent.parent / "data"
 CASES = DATA / "pii_cases.tsv"
 HOLDOUT = DATA / "pii_cases_holdout.tsv"
+BLIND = DATA / "pii_cases_blind.tsv"
 WORDS = ["không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"]
 
 
-@pytest.mark.parametrize("path", [CASES, HOLDOUT])
+@pytest.mark.parametrize("path", [CASES, HOLDOUT, BLIND])
 def test_redaction_meets_targets(path):
     precision, recall, n = evaluate_redaction(path)
     assert recall >= 0.95
@@ -111,7 +112,7 @@ def _strip_accents(text):
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.category(c).startswith("M")).lower()
 
 
-@pytest.mark.parametrize("path", [CASES, HOLDOUT])
+@pytest.mark.parametrize("path", [CASES, HOLDOUT, BLIND])
 def test_redaction_holds_when_asr_drops_every_accent(path):
     # stripping accents keeps one char per char in these files, so gold offsets stay valid
     stripped = []
