@@ -1,0 +1,33 @@
+"""``hotline report --from DATE --to DATE --out report.html``: a self-contained period report (HTML or PDF)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from pipeline.config import load_settings
+
+
+def _report(args) -> int:
+    from pipeline.reports import write_report
+    from pipeline.warehouse import db
+
+    settings = load_settings(db_path=args.db)
+    con = db.connect(settings.database, wait_s=args.wait)  # read-write: applies 002/003 to an older warehouse
+    try:
+        out = write_report(con, args.start, args.end, args.out, lang=args.lang)
+    finally:
+        con.close()
+    print(f"report for {args.start} to {args.end} written to {out}")
+    return 0
+
+
+def register(sub, eval_sub) -> None:
+    p = sub.add_parser("report", help="write a self-contained report (charts, tables) for a period")
+    p.add_argument("--from", dest="start", type=date.fromisoformat, required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=date.fromisoformat, required=True, help="last day, YYYY-MM-DD (inclusive)")
+    p.add_argument("--out", type=Path, required=True, help="report.html, or report.pdf (printed with chromium)")
+    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
+    p.add_argument("--lang", choices=("vi", "en"), default="vi")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait while a run holds the database")
+    p.set_defaults(func=_report)

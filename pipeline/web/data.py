@@ -1,0 +1,231 @@
+"""What the web app reads and writes: filtered call lists, one call's detail, QA corrections, exports.
+
+Plain functions over a DuckDB connection (bind parameters only), so tests and
+notebooks call them without a server. SQL text is assembled only from fixed
+fragments; user input travels as parameters.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+
+from pipeline import search
+from pipeline.config import REPO_ROOT
+from pipeline.errors import HotlineError
+from pipeline.reports import topic_labels
+
+
+class BadCorrection(HotlineError):
+    """A topic correction for an unknown call or topic, or an unknown action."""
+
+
+@dataclass(frozen=True)
+class CallFilters:
+    start: date | None = None  # inclusive, local date of the call
+    end: date | None = None  # inclusive
+    topic: str | None = None  # taxonomy key, as corrected by QA
+    place: str | None = None  # canonical ward/commune name
+    operator: str | None = None  # extension
+    needs_review: bool = False  # only calls flagged for review
+    urgent: bool = False  # only urgent calls
+    q: str = ""  # full-text query, with or without diacritics
+
+
+def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """Choices for the filter form: topics (taxonomy order), places and operators present."""
+    places = [r[0] for r in con.execute(
+        "SELECT DISTINCT place_name FROM stg_call_places WHERE is_admin_unit ORDER BY place_name").fetchall()]
+    operators = [r[0] for r in con.execute("SELECT DISTINCT operator_ext FROM stg_calls ORDER BY 1").fetchall()]
+    return {"topics": list(topic_labels("vi")), "places": places, "operators": operators}
+
+
+def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 50, offset: int = 0,
+               ) -> tuple[list[dict], int]:
+    """One page of calls matching ``f`` and the total count.
+
+    With a query, calls are ranked by BM25 (best first) and carry a ``snippet``;
+    without, newest first. Building a missing or stale search index needs a
+    read-write connection.
+    """
+    where, params = ["TRUE"], {}
+    if f.start:
+        where.append("c.call_date >= $start")
+        params["start"] = f.start
+    if f.end:
+        where.append("c.call_date <= $end")
+        params["end"] = f.end
+    if f.topic:
+        where.append("c.call_id IN (SELECT call_id FROM stg_call_topics WHERE topic = $topic)")
+        params["topic"] = f.topic
+    if f.place:
+        where.append("c.call_id IN (SELECT call_id FROM stg_call_places WHERE place_name = $place)")
+        params["place"] = f.place
+    if f.operator:
+        where.append("c.operator_ext = $operator")
+        params["operator"] = f.operator
+    if f.needs_review:
+        where.append("c.needs_review AND NOT c.reviewed")
+    if f.urgent:
+        where.append("c.urgent")
+    scores: dict[str, float] = {}
+    snippets: dict[str, str] = {}
+    if f.q.strip():
+        search.ensure_search_index(con)
+        hits = search.search_calls(con, f.q, limit=10_000)
+        scores = {h.call_id: h.score for h in hits}
+        snippets = {h.call_id: h.snippet for h in hits}
+        where.append("c.call_id IN (SELECT unnest($ids))")
+        params["ids"] = list(scores)
+    sql = f"""
+        WITH topics AS (
+            SELECT call_id, string_agg(topic, ',' ORDER BY topic) AS topics FROM stg_call_topics GROUP BY call_id
+        ), places AS (
+            SELECT call_id, string_agg(DISTINCT place_name, ', ') AS places FROM stg_call_places WHERE is_admin_unit
+            GROUP BY call_id
+        ), final AS (
+            SELECT c.call_id, c.started_at, c.operator_ext, c.duration_s, c.confidence, c.needs_review, c.urgent,
+                   c.reviewed, c.review_reasons, c.urgency_reasons, coalesce(t.topics, '') AS topics,
+                   coalesce(p.places, '') AS places, c.transcript
+            FROM stg_calls c LEFT JOIN topics t USING (call_id) LEFT JOIN places p USING (call_id)
+            WHERE {' AND '.join(where)}
+        )
+        SELECT * FROM final ORDER BY started_at DESC, call_id
+    """  # the WHERE holds fixed fragments only; values are bound
+    cur = con.execute(sql, params)
+    keys = [d[0] for d in cur.description]
+    rows = [dict(zip(keys, r)) for r in cur.fetchall()]
+    if scores:
+        rows.sort(key=lambda r: -scores[r["call_id"]])
+        for r in rows:
+            r["score"], r["snippet"] = scores[r["call_id"]], snippets.get(r["call_id"], "")
+    return rows[offset: offset + limit], len(rows)
+
+
+def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool) -> dict | None:
+    """Everything the call page shows; segment text unredacted only when ``raw_text``."""
+    cur = con.execute("SELECT * FROM stg_calls WHERE call_id = ?", [call_id])
+    row = cur.fetchone()
+    if row is None:
+        return None
+    call = dict(zip([d[0] for d in cur.description], row))
+    text_col = "coalesce(r.text, s.text)" if raw_text else "s.text"
+    call["segments"] = [dict(zip(("seq", "start_s", "end_s", "role", "speaker", "text", "confidence"), r)) for r in con.execute(
+        f"SELECT s.seq, s.start_s, s.end_s, s.role, s.speaker, {text_col}, s.confidence FROM segments s "  # fixed choice
+        "LEFT JOIN segments_raw r USING (call_id, seq) WHERE s.call_id = ? ORDER BY s.seq", [call_id]).fetchall()]
+    call["topics"] = [dict(zip(("topic", "model_score", "corrected"), r)) for r in con.execute(
+        "SELECT topic, model_score, corrected FROM stg_call_topics WHERE call_id = ? ORDER BY model_score DESC NULLS LAST, topic",
+        [call_id]).fetchall()]
+    call["places"] = [dict(zip(("kind", "said", "place_name", "resolved_from"), r)) for r in con.execute(
+        "SELECT kind, said, place_name, resolved_from FROM stg_call_places WHERE call_id = ? ORDER BY seq", [call_id]).fetchall()]
+    call["routes"] = [dict(zip(("agency", "agency_vi", "reason"), r)) for r in con.execute(
+        "SELECT agency, agency_vi, reason FROM call_routes WHERE call_id = ? ORDER BY seq", [call_id]).fetchall()]
+    call["metrics"] = [dict(zip(("scope", "metric", "value"), r)) for r in con.execute(
+        "SELECT scope, metric, value FROM stg_call_metrics WHERE call_id = ? ORDER BY scope, metric", [call_id]).fetchall()]
+    call["history"] = [dict(zip(("what", "action", "user_name", "at"), r)) for r in con.execute(
+        """SELECT topic, action, user_name, corrected_at FROM topic_corrections WHERE call_id = $id
+           UNION ALL SELECT '—', action, user_name, acted_at FROM review_events WHERE call_id = $id
+           ORDER BY 4 DESC""", {"id": call_id}).fetchall()]
+    return call
+
+
+def correct_topic(con: duckdb.DuckDBPyConnection, call_id: str, topic: str, action: str, user_name: str) -> None:
+    """Add or remove a topic as QA: a ``call_topics`` row with source 'qa' plus an audit row in ``topic_corrections``.
+
+    The QA row overrides the model's decision in ``stg_call_topics`` and survives reloads
+    of the call. Raises :class:`BadCorrection` for an unknown call, topic or action.
+    """
+    if action not in ("add", "remove"):
+        raise BadCorrection(f"action {action!r} must be add or remove")
+    if topic not in topic_labels("vi"):
+        raise BadCorrection(f"topic {topic!r} is not in models/taxonomy.json")
+    if not con.execute("SELECT 1 FROM calls WHERE call_id = ?", [call_id]).fetchone():
+        raise BadCorrection(f"no call {call_id!r}")
+    now = datetime.now()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM call_topics WHERE call_id = ? AND topic = ? AND source = 'qa'", [call_id, topic])
+        con.execute("INSERT INTO call_topics VALUES (?, ?, NULL, 'qa', ?)", [call_id, topic, action == "add"])
+        con.execute("INSERT INTO topic_corrections VALUES (?, ?, ?, ?, ?)", [call_id, topic, action, user_name, now])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def mark_reviewed(con: duckdb.DuckDBPyConnection, call_id: str, user_name: str, *, reviewed: bool = True) -> None:
+    """Set or clear the call's reviewed mark, with an audit row in ``review_events``."""
+    now = datetime.now()
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("UPDATE calls SET reviewed = ?, reviewed_by = ?, reviewed_at = ? WHERE call_id = ?",
+                    [reviewed, user_name if reviewed else None, now if reviewed else None, call_id])
+        con.execute("INSERT INTO review_events VALUES (?, ?, ?, ?)",
+                    [call_id, "reviewed" if reviewed else "reopened", user_name, now])
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def audio_path(con: duckdb.DuckDBPyConnection, call_id: str) -> Path | None:
+    """The call's recording, resolved inside its run's source folder; None when unknown, outside or missing.
+
+    ``calls.source_path`` is relative to ``runs.source_dir``; a path that climbs out
+    of that folder (``../``, an absolute path, a symlink) is refused.
+    """
+    row = con.execute("SELECT c.source_path, r.source_dir FROM calls c JOIN runs r USING (run_id) WHERE c.call_id = ?",
+                      [call_id]).fetchone()
+    if not row or not row[0] or not row[1]:
+        return None
+    source_dir = Path(row[1])
+    if not source_dir.is_absolute():
+        # A relative source folder is relative to where the run started: usually the repo root.
+        candidates = [Path.cwd() / source_dir, REPO_ROOT / source_dir]
+        source_dir = next((c for c in candidates if c.is_dir()), candidates[0])
+    root = source_dir.resolve()
+    path = (root / row[0]).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        return None
+    return path
+
+
+EXPORT_COLUMNS = ("call_id", "started_at", "operator_ext", "duration_s", "topics", "places", "urgent", "needs_review",
+                  "reviewed", "confidence", "transcript")
+
+
+def _cell(value):
+    # A cell starting with = + - @ is a formula to Excel (CSV injection); quote it as text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def export_csv(rows: list[dict]) -> bytes:
+    """UTF-8 CSV with a BOM (so Excel shows Vietnamese correctly) of :func:`list_calls` rows (redacted text)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(EXPORT_COLUMNS)
+    for r in rows:
+        writer.writerow([_cell(r.get(c)) for c in EXPORT_COLUMNS])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def export_xlsx(rows: list[dict]) -> bytes:
+    """An Excel workbook of :func:`list_calls` rows (redacted text), one sheet."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "calls"
+    ws.append(list(EXPORT_COLUMNS))
+    for r in rows:
+        ws.append([_cell(r.get(c)) for c in EXPORT_COLUMNS])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
