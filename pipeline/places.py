@@ -408,7 +408,7 @@ _MAX_KW = max(len(k) for k in _KEYWORDS)
 _STOP = set(
     """
     bi co da dang se la o tai cua va voi nhung thi ma nay do kia day no ho toi em anh chi ong ba
-    khong chua roi nhe a ha vay the nen vi de cho can dien nuoc rac ngap chay mat hu
+    khong chua roi nhe a ha vay the nen vi de cho can dien nuoc rac ngap chay mat
     cung rat qua lam duoc phai muon xin bao nguoi nha gan canh doan khu vuc sau truoc tren duoi
     phuong xa thon buon to khoi xom duong pho hem kiet ngo huyen tinh thanh thi so
     """.split()
@@ -416,7 +416,14 @@ _STOP = set(
 # Words before a street name that make a bare name ("ở Lê Duẩn") count as a street.
 _STREET_CUES = {("o",), ("tai",), ("tren",), ("doan",), ("nga", "tu"), ("nga", "ba"), ("goc",), ("duoi",)}
 # "buôn bán" is trading, "tổ chức" an organisation, "tổ trưởng" the leader: not places.
-_NOT_AFTER = {("buon",): {"ban", "lau", "chuyen"}, ("to",): {"chuc", "truong", "pho", "tung", "cao"}, ("khoi",): {"luong"}}
+_NOT_AFTER = {
+    ("buon",): {"ban", "lau", "chuyen"},
+    ("to",): {"chuc", "truong", "pho", "tung", "cao"},
+    ("khoi",): {"luong"},
+    ("xa",): {"hoi", "giao", "thon"},  # xã hội (society), xã giao, xã thôn
+}
+# Words that are never (the start of) an unknown unit name: "phường mình" is "our ward".
+_NOT_NAMES = set("minh nay do kia ay ta khac nao cu moi ben nha nguoi dan hoi minh".split())
 
 
 def _accented(tokens: Sequence[Token]) -> str:
@@ -551,9 +558,20 @@ def extract_places(text: str, gazetteer: Gazetteer | None = None, *, as_of: date
             if m:
                 i = add_unit(i, nxt, m[0], m[2])
                 continue
-            if strong and kind in ("ward", "commune", "town") and not words[nxt].is_digits:
+            if strong and kind in ("ward", "commune", "town") and not words[nxt].is_digits and folds[nxt] not in _NOT_NAMES:
+                # An unknown unit: with ASR casing, the capitalised words; without
+                # (all lower case), at most two words that are not function words.
+                cased = any(ch.isupper() for ch in text)
                 k = nxt
-                while k < len(words) and k - nxt < 3 and folds[k] not in _STOP and words[k].is_word and not words[k].is_digits:
+                while (
+                    k < len(words)
+                    and k - nxt < (3 if cased else 2)
+                    and (cased or folds[k] not in _STOP)
+                    and folds[k] not in _NOT_NAMES
+                    and words[k].is_word
+                    and not words[k].is_digits
+                    and (not cased or words[k].text[:1].isupper())
+                ):
                     if k > nxt and barrier(k - 1, k):
                         break
                     k += 1
@@ -659,10 +677,12 @@ def _bare(words, folds, i, gaz: Gazetteer, found: list, text: str, as_of, span) 
     k = _number_at(words, i)
     if k and i + k < len(words):
         after = folds[i + k]
-        if after in ("duong", "hem", "kiet") or gaz.match([f for f in folds[i + k : i + k + 5] if f != "'"], {"street"}, exact=True):
-            if not (i > 0 and folds[i - 1] in ("so", "nha", "hem", "kiet", "ngo", "to", "thon", "khoi")):
-                said, s, e = span(i, i + k)
-                found.append(Place("house_number", said, said, None, None, s, e))
+        if after in ("duong", "hem", "kiet", "ngo", "pho") or gaz.match([f for f in folds[i + k : i + k + 5] if f != "'"], {"street"}, exact=True):
+            if not (i > 0 and folds[i - 1] in ("nha", "hem", "kiet", "ngo", "to", "thon", "khoi")):
+                # "số 78 đường …": the house number is said with "số"
+                first = i - 1 if i > 0 and words[i - 1].says("số") and not (found and found[-1].end > words[i - 1].start) else i
+                said, s, e = span(first, i + k)
+                found.append(Place("house_number", said, text[words[i].start : e], None, None, s, e))
                 return k
     if not w.is_word or w.is_digits:
         return 1

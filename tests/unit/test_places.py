@@ -74,6 +74,8 @@ def test_hamlets_by_number_and_by_name():
 
 def test_house_number_before_a_known_street():
     assert kinds("ở 123 Lê Duẩn") == [("house_number", "123"), ("street", "Lê Duẩn")]
+    places = extract_places("số 78 đường Phan Bội Châu")
+    assert [(p.kind, p.text, p.name) for p in places][0] == ("house_number", "số 78", "78")
 
 
 @pytest.mark.parametrize(
@@ -85,6 +87,8 @@ def test_house_number_before_a_known_street():
         "con đường này hư hỏng nặng",
         "phương án xử lý thế nào",
         "ăn phở xong",
+        "xã hội bây giờ khác rồi",
+        "phường mình có ai trực không",
     ],
 )
 def test_ordinary_words_are_not_places(text):
