@@ -591,6 +591,38 @@ def redact(text: str) -> Redaction:
     return Redaction("".join(out), spans)
 
 
+def redact_segments(texts: Sequence[str]) -> tuple[Redaction, ...]:
+    """Redact consecutive transcript segments, catching data split across them.
+
+    ASR often cuts a number read out slowly into two segments ("không chín không
+    năm" | "một hai ba bốn năm sáu"). The segments are searched as one text; a span
+    that crosses a boundary is tagged in each segment it touches. Returns one
+    :class:`Redaction` per input text, spans in that text's offsets.
+    """
+    starts, pos = [], 0
+    for t in texts:
+        starts.append(pos)
+        pos += len(t) + 1
+    joined = " ".join(texts)
+    spans = find_pii(joined)
+    out = []
+    for t, base in zip(texts, starts):
+        end = base + len(t)
+        parts = [
+            PiiSpan(sp.kind, max(sp.start, base) - base, min(sp.end, end) - base, joined[max(sp.start, base) : min(sp.end, end)])
+            for sp in spans
+            if sp.start < end and base < sp.end and joined[max(sp.start, base) : min(sp.end, end)].strip()
+        ]
+        pieces, cur = [], 0
+        for sp in parts:
+            pieces.append(t[cur : sp.start])
+            pieces.append(TAGS[sp.kind])
+            cur = sp.end
+        pieces.append(t[cur:])
+        out.append(Redaction("".join(pieces), tuple(parts)))
+    return tuple(out)
+
+
 # ---------------------------------------------------------------------------
 # Evaluation
 
