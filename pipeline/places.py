@@ -426,10 +426,6 @@ _NOT_AFTER = {
 _NOT_NAMES = set("minh nay do kia ay ta khac nao cu moi ben nha nguoi dan hoi minh".split())
 
 
-def _accented(tokens: Sequence[Token]) -> str:
-    return normalize_text(" ".join(t.text for t in tokens))
-
-
 def _number_at(words: Sequence[Token], i: int) -> int:
     """How many tokens from ``i`` form a house/alley number: ``12``, ``12a``, ``45/3``."""
     j = i
@@ -480,6 +476,215 @@ def _title(text: str) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in text.split())
 
 
+_ROADS = {("quoc", "lo"): "Quốc lộ", ("ql",): "Quốc lộ", ("tinh", "lo"): "Tỉnh lộ"}
+_LOCAL_KINDS = {"ward", "commune", "town"}
+
+
+class _Scan:
+    """One pass over the words of a text, collecting places left to right."""
+
+    def __init__(self, text: str, gaz: Gazetteer, as_of: date | None):
+        self.text, self.gaz, self.as_of = text, gaz, as_of
+        toks = tokenize(text)
+        # Words, plus "/" (45/3) and "'" (Cư M'gar), which sit inside places.
+        self.words = [t for t in toks if t.is_word or t.fold in "/'"]
+        self.folds = [t.fold for t in self.words]
+        # cut[k]: other punctuation sits between words k and k + 1; places never cross it.
+        self.cut = [False] * len(self.words)
+        k = -1
+        for t in toks:
+            if t.is_word or t.fold in "/'":
+                k += 1
+            elif 0 <= k < len(self.words):
+                self.cut[k] = True
+        self.found: list[Place] = []
+
+    # -- helpers
+
+    def barrier(self, i: int, j: int) -> bool:
+        """True if punctuation separates word ``i`` from word ``j`` (i < j)."""
+        return any(self.cut[i:j])
+
+    def name_words(self, i: int) -> list[str]:
+        """Up to five folded words from ``i`` for gazetteer matching, stopping at punctuation."""
+        out = []
+        for k in range(i, min(i + 5, len(self.words))):
+            if k > i and self.barrier(k - 1, k):
+                break
+            if self.folds[k] != "'":
+                out.append(self.folds[k])
+        return out
+
+    def skip_names(self, i: int, n: int) -> int:
+        """Index just past ``n`` name words from ``i``, counting "'" tokens as part of them."""
+        j, taken = i, 0
+        while j < len(self.words) and taken < n:
+            taken += self.folds[j] != "'"
+            j += 1
+        return j
+
+    def add(self, kind: str, i: int, j: int, name: str, unit: AdminUnit | None = None) -> int:
+        """Record words ``i`` to ``j`` (exclusive) as a place; returns ``j``."""
+        s, e = self.words[i].start, self.words[j - 1].end
+        code = resolved = None
+        if unit is not None:
+            new = self.gaz.resolve(unit, self.as_of)
+            kind, name, code = new.kind, new.name, new.code
+            resolved = unit.label if new is not unit and new.label != unit.label else None
+        self.found.append(Place(kind, self.text[s:e], name, code, resolved, s, e))
+        return j
+
+    def said(self, i: int, j: int, *, norm: bool = True) -> str:
+        raw = self.text[self.words[i].start : self.words[j - 1].end]
+        return normalize_text(raw) if norm else raw
+
+    # -- the scan
+
+    def run(self) -> tuple[Place, ...]:
+        i = 0
+        while i < len(self.words):
+            i = self.at_keyword(i) or self.bare(i)
+        return tuple(self.found)
+
+    def keyword_at(self, i: int) -> tuple[tuple[str, ...], int] | None:
+        for n in range(min(_MAX_KW, len(self.words) - i), 0, -1):
+            key = tuple(self.folds[i : i + n])
+            if key in _KEYWORDS and not self.barrier(i, i + n - 1):
+                return key, n
+        return None
+
+    def at_keyword(self, i: int) -> int | None:
+        """Index after a place introduced by a keyword at ``i``, or None."""
+        kw = self.keyword_at(i)
+        if kw is None:
+            return None
+        key, n = kw
+        kind, accented_forms = _KEYWORDS[key]
+        nxt = i + n
+        if nxt >= len(self.words) or self.barrier(nxt - 1, nxt) or self.folds[nxt] in _NOT_AFTER.get(key, ()):
+            return None
+        # Heard with its accents, the keyword is unambiguous; folded ("xa", "pho") it
+        # also means "far", "noodle soup"…, so only a gazetteer name or number follows it.
+        strong = self.said(i, nxt) in accented_forms
+        if kind in ADMIN_KINDS:
+            return self.admin(i, nxt, kind, strong)
+        handler = {"street": self.street, "alley": self.alley, "house_number": self.house, "hamlet": self.hamlet}[kind]
+        return handler(i, nxt, key, strong)
+
+    def admin(self, i: int, nxt: int, kind: str, strong: bool) -> int | None:
+        # people still say "xã Ea Kao" for what is now a ward: any local kind matches
+        allowed = {kind} | (_LOCAL_KINDS if kind in _LOCAL_KINDS else set())
+        m = self.gaz.match(self.name_words(nxt), allowed, prefer=kind)
+        if m:
+            return self.add(kind, i, self.skip_names(nxt, m[0]), "", m[2])
+        if not (strong and kind in _LOCAL_KINDS) or self.words[nxt].is_digits or self.folds[nxt] in _NOT_NAMES:
+            return None
+        # An unknown unit: with ASR casing, the capitalised words; without (all
+        # lower case), at most two words that are not function words.
+        cased = any(ch.isupper() for ch in self.text)
+        k = nxt
+        while (
+            k < len(self.words)
+            and k - nxt < (3 if cased else 2)
+            and (cased or self.folds[k] not in _STOP)
+            and self.folds[k] not in _NOT_NAMES
+            and self.words[k].is_word
+            and not self.words[k].is_digits
+            and (not cased or self.words[k].text[:1].isupper())
+            and not (k > nxt and self.barrier(k - 1, k))
+        ):
+            k += 1
+        return self.add(kind, i, k, _title(self.said(nxt, k, norm=False))) if k > nxt else None
+
+    def street(self, i: int, nxt: int, key: tuple[str, ...], strong: bool) -> int | None:
+        words = self.words
+        if key in _ROADS and words[nxt].is_digits:
+            return self.add("street", i, nxt + 1, f"{_ROADS[key]} {words[nxt].fold}")
+        m = self.gaz.match(self.name_words(nxt), {"street"})
+        if m:
+            return self.add("street", i, nxt + m[0], m[2].name)
+        if not (strong and key == ("duong",)):
+            return None
+        if self.folds[nxt] == "so" and nxt + 1 < len(words) and words[nxt + 1].is_digits:
+            return self.add("street", i, nxt + 2, f"Đường số {words[nxt + 1].fold}")
+        if words[nxt].text[:1].isupper():
+            # an unknown street, recognised by the capitals ASR wrote
+            k = nxt
+            while k < len(words) and k - nxt < 4 and words[k].text[:1].isupper() and self.folds[k] not in _STOP:
+                k += 1
+            return self.add("street", i, k, self.said(nxt, k, norm=False))
+        return None
+
+    def alley(self, i: int, nxt: int, key: tuple[str, ...], strong: bool) -> int | None:
+        k = _number_at(self.words, nxt)
+        return self.add("alley", i, nxt + k, self.said(i, nxt + k).capitalize()) if k else None
+
+    def house(self, i: int, nxt: int, key: tuple[str, ...], strong: bool) -> int | None:
+        k = _number_at(self.words, nxt)
+        return self.add("house_number", i, nxt + k, self.said(nxt, nxt + k, norm=False)) if k else None
+
+    def hamlet(self, i: int, nxt: int, key: tuple[str, ...], strong: bool) -> int | None:
+        words, folds = self.words, self.folds
+        kw_said = self.said(i, nxt).capitalize()
+        if words[nxt].is_digits and len(folds[nxt]) <= 3:
+            return self.add("hamlet", i, nxt + 1, f"{kw_said} {folds[nxt]}")
+        if not strong:
+            return None
+        spoken = _spoken_small_number(words, nxt) if key != ("buon",) else None
+        if spoken:
+            return self.add("hamlet", i, nxt + spoken[0], f"{kw_said} {spoken[1]}")
+        if key not in {("thon",), ("buon",), ("xom",)}:
+            return None
+        if key == ("buon",):
+            # "buôn Ma Thuột" is the city, not a hamlet called "Ma Thuột"
+            city = self.gaz.match(self.name_words(i), {"district", "ward"}, exact=True)
+            if city:
+                return None
+        k = nxt
+        while (
+            k < len(words)
+            and k - nxt < 3
+            and words[k].is_word
+            and folds[k] not in _STOP
+            and not words[k].is_digits
+            and not (k > nxt and self.barrier(k - 1, k))
+        ):
+            k += 1
+        return self.add("hamlet", i, k, f"{kw_said} {_title(self.said(nxt, k))}") if k > nxt else None
+
+    def bare(self, i: int) -> int:
+        """Places said without a keyword at word ``i``; returns the index to go on from."""
+        words, folds, gaz = self.words, self.folds, self.gaz
+        # a number right before a street: "123 Lê Duẩn", "số 78 đường …", "45/3 hẻm …"
+        k = _number_at(words, i)
+        if k and i + k < len(words):
+            after = folds[i + k]
+            street = gaz.match([f for f in folds[i + k : i + k + 5] if f != "'"], {"street"}, exact=True)
+            before = folds[i - 1] if i > 0 else ""
+            if (after in ("duong", "hem", "kiet", "ngo", "pho") or street) and before not in _NUMBERED_KEYWORDS:
+                said_so = i > 0 and words[i - 1].says("số") and not (self.found and self.found[-1].end > words[i - 1].start)
+                self.add("house_number", i - 1 if said_so else i, i + k, self.said(i, i + k, norm=False))
+                return i + k
+        if not words[i].is_word or words[i].is_digits:
+            return i + 1
+        cands = [f for f in folds[i : i + 5] if f != "'"]
+        # provinces and districts by their (two-syllable or longer) names: "Buôn Ma Thuột"
+        m = gaz.match(cands, {"province", "district"}, exact=True)
+        if m and m[0] >= 2:
+            return self.add("", i, self.skip_names(i, m[0]), "", m[2])
+        # a known street without "đường": long names, or after a cue or a number
+        cue = any(tuple(folds[max(0, i - n) : i]) in _STREET_CUES for n in (1, 2))
+        after_number = bool(self.found) and self.found[-1].kind in ("house_number", "alley")
+        m = gaz.match(cands, {"street"}, exact=True)
+        if m and (m[0] >= 3 or cue or after_number):
+            return self.add("street", i, i + m[0], m[2].name)
+        return i + 1
+
+
+# Keywords whose own handler reads the number after them.
+_NUMBERED_KEYWORDS = {"nha", "hem", "kiet", "ngo", "to", "thon", "khoi"}
+
+
 def extract_places(text: str, gazetteer: Gazetteer | None = None, *, as_of: date | None = None) -> tuple[Place, ...]:
     """Places said in ``text``, in order, without overlaps.
 
@@ -487,224 +692,4 @@ def extract_places(text: str, gazetteer: Gazetteer | None = None, *, as_of: date
     resolved to the units valid on ``as_of`` (default: the newest), with
     ``resolved_from`` set. Offsets are char offsets into ``text``.
     """
-    gaz = gazetteer or default_gazetteer()
-    toks = tokenize(text)
-    # Punctuation other than "/" and "'" separates places; keep it as a barrier.
-    words = [t for t in toks if t.is_word or t.fold in "/'"]
-    folds = [t.fold for t in words]
-    found: list[Place] = []
-
-    def span(i: int, j: int) -> tuple[str, int, int]:
-        s, e = words[i].start, words[j - 1].end
-        return text[s:e], s, e
-
-    # cut[k]: punctuation (other than / and ') sits between words k and k + 1
-    cut = [False] * len(words)
-    k = -1
-    for t in toks:
-        if t.is_word or t.fold in "/'":
-            k += 1
-        elif 0 <= k < len(words):
-            cut[k] = True
-
-    def barrier(i: int, j: int) -> bool:
-        """True if punctuation separates word i from word j (i < j)."""
-        return any(cut[i:j])
-
-    def name_words(i: int) -> list[str]:
-        out = []
-        for k in range(i, min(i + 5, len(words))):
-            if k > i and barrier(k - 1, k):
-                break
-            if words[k].fold == "'":
-                continue
-            out.append(folds[k])
-        return out
-
-    def add_unit(kw_i: int, i: int, n: int, unit: AdminUnit):
-        # skip "'" tokens inside names like Cư M'gar
-        j, taken = i, 0
-        while j < len(words) and taken < n:
-            if words[j].fold != "'":
-                taken += 1
-            j += 1
-        said, s, e = span(kw_i, j)
-        new = gaz.resolve(unit, as_of)
-        resolved = unit.label if new is not unit and new.label != unit.label else None
-        found.append(Place(new.kind, said, new.name, new.code, resolved, s, e))
-        return j
-
-    i = 0
-    while i < len(words):
-        kw = None
-        for n in range(min(_MAX_KW, len(words) - i), 0, -1):
-            key = tuple(folds[i : i + n])
-            if key in _KEYWORDS and not barrier(i, i + n - 1 if n > 1 else i):
-                kw = (key, n)
-                break
-        if kw is None:
-            i += _bare(words, folds, i, gaz, found, text, as_of, span)
-            continue
-        key, n = kw
-        kind, accented_forms = _KEYWORDS[key]
-        strong = _accented(words[i : i + n]) in accented_forms
-        nxt = i + n
-        if nxt >= len(words) or barrier(nxt - 1, nxt) or folds[nxt] in _NOT_AFTER.get(key, ()):
-            i += 1
-            continue
-        if kind in ADMIN_KINDS:
-            allowed = {kind} | ({"ward", "commune", "town"} if kind in ("ward", "commune", "town") else set())
-            m = gaz.match(name_words(nxt), allowed, prefer=kind)
-            if m:
-                i = add_unit(i, nxt, m[0], m[2])
-                continue
-            if strong and kind in ("ward", "commune", "town") and not words[nxt].is_digits and folds[nxt] not in _NOT_NAMES:
-                # An unknown unit: with ASR casing, the capitalised words; without
-                # (all lower case), at most two words that are not function words.
-                cased = any(ch.isupper() for ch in text)
-                k = nxt
-                while (
-                    k < len(words)
-                    and k - nxt < (3 if cased else 2)
-                    and (cased or folds[k] not in _STOP)
-                    and folds[k] not in _NOT_NAMES
-                    and words[k].is_word
-                    and not words[k].is_digits
-                    and (not cased or words[k].text[:1].isupper())
-                ):
-                    if k > nxt and barrier(k - 1, k):
-                        break
-                    k += 1
-                if k > nxt:
-                    said, s, e = span(i, k)
-                    found.append(Place(kind, said, _title(text[words[nxt].start : e]), None, None, s, e))
-                    i = k
-                    continue
-            i += 1
-            continue
-        if kind == "street":
-            if key in {("quoc", "lo"), ("ql",), ("tinh", "lo")} and words[nxt].is_digits:
-                said, s, e = span(i, nxt + 1)
-                prefix = "Tỉnh lộ" if key == ("tinh", "lo") else "Quốc lộ"
-                found.append(Place("street", said, f"{prefix} {words[nxt].fold}", None, None, s, e))
-                i = nxt + 1
-                continue
-            m = gaz.match(name_words(nxt), {"street"})
-            if m:
-                k = nxt + m[0]
-                said, s, e = span(i, k)
-                found.append(Place("street", said, m[2].name, None, None, s, e))
-                i = k
-                continue
-            if strong and key == ("duong",) and folds[nxt] == "so" and nxt + 1 < len(words) and words[nxt + 1].is_digits:
-                said, s, e = span(i, nxt + 2)
-                found.append(Place("street", said, f"Đường số {words[nxt + 1].fold}", None, None, s, e))
-                i = nxt + 2
-                continue
-            if strong and key == ("duong",) and words[nxt].text[:1].isupper():
-                # An unknown street, recognised by the capitals ASR wrote.
-                k = nxt
-                while k < len(words) and k - nxt < 4 and words[k].text[:1].isupper() and folds[k] not in _STOP:
-                    k += 1
-                said, s, e = span(i, k)
-                found.append(Place("street", said, text[words[nxt].start : words[k - 1].end], None, None, s, e))
-                i = k
-                continue
-            i += 1
-            continue
-        if kind == "alley":
-            if key == ("ngo",) and not strong and not words[nxt].is_digits:
-                i += 1
-                continue
-            k = _number_at(words, nxt)
-            if k:
-                said, s, e = span(i, nxt + k)
-                found.append(Place("alley", said, normalize_text(said, keep_punct=True).capitalize(), None, None, s, e))
-                i = nxt + k
-                continue
-            i += 1
-            continue
-        if kind == "house_number":
-            k = _number_at(words, nxt)
-            if k:
-                said, s, e = span(i, nxt + k)
-                found.append(Place("house_number", said, text[words[nxt].start : e], None, None, s, e))
-                i = nxt + k
-                continue
-            i += 1
-            continue
-        if kind == "hamlet":
-            if words[nxt].is_digits and len(folds[nxt]) <= 3:
-                said, s, e = span(i, nxt + 1)
-                found.append(Place("hamlet", said, normalize_text(said).capitalize(), None, None, s, e))
-                i = nxt + 1
-                continue
-            spoken = _spoken_small_number(words, nxt) if strong and key != ("buon",) else None
-            if spoken:
-                said, s, e = span(i, nxt + spoken[0])
-                kw_said = normalize_text(text[words[i].start : words[nxt - 1].end])
-                found.append(Place("hamlet", said, f"{kw_said.capitalize()} {spoken[1]}", None, None, s, e))
-                i = nxt + spoken[0]
-                continue
-            if strong and key in {("thon",), ("buon",), ("xom",)}:
-                # "buôn Ma Thuột" is the city, not a hamlet
-                city = gaz.match(name_words(i), {"district", "ward"})
-                if key == ("buon",) and city and city[1] == 0:
-                    i += _bare(words, folds, i, gaz, found, text, as_of, span)
-                    continue
-                k = nxt
-                while k < len(words) and k - nxt < 3 and words[k].is_word and folds[k] not in _STOP and not words[k].is_digits:
-                    if k > nxt and barrier(k - 1, k):
-                        break
-                    k += 1
-                if k > nxt:
-                    said, s, e = span(i, k)
-                    kw_said = normalize_text(text[words[i].start : words[nxt - 1].end])
-                    name = kw_said.capitalize() + " " + _title(normalize_text(text[words[nxt].start : e]))
-                    found.append(Place("hamlet", said, name, None, None, s, e))
-                    i = k
-                    continue
-            i += 1
-            continue
-        i += 1
-    return tuple(found)
-
-
-def _bare(words, folds, i, gaz: Gazetteer, found: list, text: str, as_of, span) -> int:
-    """Places said without a keyword at word ``i``; returns how many words to skip."""
-    w = words[i]
-    # a number right before a street: "123 Lê Duẩn", "45/3 đường Y Jút"
-    k = _number_at(words, i)
-    if k and i + k < len(words):
-        after = folds[i + k]
-        if after in ("duong", "hem", "kiet", "ngo", "pho") or gaz.match([f for f in folds[i + k : i + k + 5] if f != "'"], {"street"}, exact=True):
-            if not (i > 0 and folds[i - 1] in ("nha", "hem", "kiet", "ngo", "to", "thon", "khoi")):
-                # "số 78 đường …": the house number is said with "số"
-                first = i - 1 if i > 0 and words[i - 1].says("số") and not (found and found[-1].end > words[i - 1].start) else i
-                said, s, e = span(first, i + k)
-                found.append(Place("house_number", said, text[words[i].start : e], None, None, s, e))
-                return k
-    if not w.is_word or w.is_digits:
-        return 1
-    cands = [f for f in folds[i : i + 5] if f != "'"]
-    m = gaz.match(cands, {"province", "district"}, exact=True)
-    if m and m[0] >= 2:
-        j, taken = i, 0
-        while j < len(words) and taken < m[0]:
-            if words[j].fold != "'":
-                taken += 1
-            j += 1
-        said, s, e = span(i, j)
-        unit = m[2]
-        new = gaz.resolve(unit, as_of)
-        resolved = unit.label if new is not unit and new.label != unit.label else None
-        found.append(Place(new.kind, said, new.name, new.code, resolved, s, e))
-        return j - i
-    cue = any(tuple(folds[max(0, i - n) : i]) in _STREET_CUES for n in (1, 2))
-    after_number = bool(found) and found[-1].kind in ("house_number", "alley") and found[-1].end <= w.start
-    m = gaz.match(cands, {"street"}, exact=True)
-    if m and (m[0] >= 3 or cue or after_number):
-        said, s, e = span(i, i + m[0])
-        found.append(Place("street", said, m[2].name, None, None, s, e))
-        return m[0]
-    return 1
+    return _Scan(text, gazetteer or default_gazetteer(), as_of).run()
