@@ -506,7 +506,7 @@ def _email_spans(text: str, folded: str, where: list[int], tokens: Sequence[Toke
             continue
         # domain: word ("chấm"|".") word … ending on a known top-level domain
         k, last = i + len(at), None
-        while k + 2 < len(tokens) + 1 and k < len(tokens) and tokens[k].is_word:
+        while k < len(tokens) and tokens[k].is_word:
             if k + 2 < len(tokens) and folds[k + 1] in ("cham", ".") and tokens[k + 2].is_word:
                 k += 2
                 if folds[k] in _TLDS:
