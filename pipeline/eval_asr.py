@@ -1,0 +1,190 @@
+"""Measure the transcription stage: word and character error rates and speed.
+
+WER for Vietnamese is a syllable error rate: a written word is a syllable. Both
+sides are scored after :func:`pipeline.textnorm.normalize_text` (the one shared
+normalisation) and errors are summed over all clips before dividing, as the
+reference sets' README asks (not a mean of per-clip rates).
+
+The manifest is a TSV with at least the columns ``file`` (relative to the
+manifest's folder) and ``reference``; ``duration_s`` and other columns are ignored.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.errors import HotlineError
+from pipeline.records import DecodedAudio, Transcript
+from pipeline.textnorm import normalize_text
+
+
+class ManifestError(HotlineError):
+    """An evaluation manifest is missing, unreadable or lacks a column."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    path: Path  # audio file, absolute
+    reference: str  # reference transcript as written in the manifest
+
+
+@dataclass(frozen=True)
+class ClipResult:
+    """One clip's score. Counts are after normalisation; characters include spaces."""
+
+    file: str  # path as written in the manifest
+    reference: str  # normalised reference
+    hypothesis: str  # normalised model output
+    word_errors: int  # substitutions + deletions + insertions, in words (syllables)
+    ref_words: int  # words in the reference
+    char_errors: int  # edit distance in characters
+    ref_chars: int  # characters in the reference
+    audio_s: float  # s of audio
+    wall_s: float  # s spent transcribing (language ID + decoding), not decoding the file
+    confidence: float  # duration-weighted mean segment confidence, 0..1
+    flags: tuple[str, ...] = ()  # call-level and segment flags the transcript carried
+
+    @property
+    def wer(self) -> float:
+        return self.word_errors / self.ref_words if self.ref_words else float(self.word_errors > 0)
+
+
+@dataclass(frozen=True)
+class EvalSummary:
+    wer: float  # summed word errors / summed reference words
+    cer: float  # summed character errors / summed reference characters
+    rtf: float  # summed wall seconds / summed audio seconds
+    clips: int
+
+    def line(self) -> str:
+        """The command's last line: ``wer=0.xxx cer=0.xxx rtf=0.xxx clips=N``."""
+        return f"wer={self.wer:.3f} cer={self.cer:.3f} rtf={self.rtf:.3f} clips={self.clips}"
+
+
+def read_manifest(path: str | Path) -> list[ManifestRow]:
+    """Rows of an evaluation manifest; ``file`` paths resolved against the manifest's folder.
+
+    Raises :class:`ManifestError` when the file is missing, lacks a ``file`` or
+    ``reference`` column, or names an audio file that does not exist.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ManifestError(f"manifest {path} not found; give a TSV with columns `file` and `reference`")
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        missing = {"file", "reference"} - set(reader.fieldnames or ())
+        if missing:
+            raise ManifestError(f"manifest {path} lacks column(s) {', '.join(sorted(missing))}; "
+                                "it must be a TSV with a header holding `file` and `reference`")
+        rows = [ManifestRow(path.parent / r["file"], r["reference"] or "") for r in reader if r.get("file")]
+    absent = [str(r.path) for r in rows if not r.path.is_file()]
+    if absent:
+        raise ManifestError(f"{len(absent)} audio file(s) named in {path} do not exist, e.g. {absent[0]}")
+    return rows
+
+
+def edit_distance(ref: Sequence, hyp: Sequence) -> int:
+    """Levenshtein distance (substitutions, deletions, insertions all cost 1)."""
+    if len(ref) < len(hyp):
+        ref, hyp = hyp, ref
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        current = [i]
+        for j, h in enumerate(hyp, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h)))
+        previous = current
+    return previous[-1]
+
+
+def score_text(reference: str, hypothesis: str) -> tuple[int, int, int, int]:
+    """(word errors, reference words, character errors, reference characters) after normalisation."""
+    ref, hyp = normalize_text(reference), normalize_text(hypothesis)
+    return edit_distance(ref.split(), hyp.split()), len(ref.split()), edit_distance(ref, hyp), len(ref)
+
+
+def score_clip(file: str, reference: str, transcripts: Iterable[Transcript], *, audio_s: float, wall_s: float) -> ClipResult:
+    """Score the transcript(s) of one clip against its reference."""
+    transcripts = tuple(transcripts)
+    segments = [s for t in transcripts for s in t.segments]
+    hypothesis = " ".join(t.text for t in transcripts)
+    words, n_words, chars, n_chars = score_text(reference, hypothesis)
+    total = sum(max(0.0, s.end - s.start) for s in segments)
+    confidence = sum(s.confidence * max(0.0, s.end - s.start) for s in segments) / total if total > 0 else 0.0
+    flags = {f for t in transcripts for f in t.info.flags} | {f for s in segments for f in s.flags}
+    return ClipResult(file, normalize_text(reference), normalize_text(hypothesis), words, n_words, chars, n_chars,
+                      audio_s, wall_s, confidence, tuple(sorted(flags)))
+
+
+def summarize(results: Sequence[ClipResult]) -> EvalSummary:
+    """WER and CER with errors summed over clips; RTF = total wall s / total audio s."""
+    ref_words = sum(r.ref_words for r in results)
+    ref_chars = sum(r.ref_chars for r in results)
+    audio_s = sum(r.audio_s for r in results)
+    return EvalSummary(
+        wer=sum(r.word_errors for r in results) / ref_words if ref_words else 0.0,
+        cer=sum(r.char_errors for r in results) / ref_chars if ref_chars else 0.0,
+        rtf=sum(r.wall_s for r in results) / audio_s if audio_s else 0.0,
+        clips=len(results),
+    )
+
+
+def load_clip(path: Path, *, telephone: bool = False) -> DecodedAudio:
+    """Decode a clip to 16 kHz mono; ``telephone`` passes it through the simulated phone line first."""
+    from pipeline.audio import decode_audio, simulate_telephone
+
+    audio = decode_audio(path)
+    mono = audio.mono()
+    if telephone:
+        return DecodedAudio(samples=simulate_telephone(mono, audio.sample_rate)[None, :], sample_rate=audio.sample_rate,
+                            source_sample_rate=8000, source_format="telephone-sim")
+    return DecodedAudio(samples=mono[None, :], sample_rate=audio.sample_rate, source_sample_rate=audio.source_sample_rate,
+                        source_format=audio.source_format)
+
+
+def evaluate(rows: Sequence[ManifestRow], transcribe_fn: Callable[[DecodedAudio], Sequence[Transcript]], *,
+             telephone: bool = False, hook: Callable[[int, int, ClipResult], None] | None = None) -> list[ClipResult]:
+    """Transcribe and score every manifest row with ``transcribe_fn(audio) -> transcripts``.
+
+    Only the call to ``transcribe_fn`` is timed. ``hook(i, n, result)`` reports each clip.
+    """
+    results = []
+    for i, row in enumerate(rows):
+        audio = load_clip(row.path, telephone=telephone)
+        started = time.perf_counter()
+        transcripts = transcribe_fn(audio)
+        wall = time.perf_counter() - started
+        result = score_clip(str(row.path), row.reference, transcripts, audio_s=audio.duration_s, wall_s=wall)
+        results.append(result)
+        if hook:
+            hook(i, len(rows), result)
+    return results
+
+
+def write_rows(results: Sequence[ClipResult], path: str | Path) -> None:
+    """Per-clip results as TSV (reference and hypothesis normalised)."""
+    columns = ("file", "audio_s", "wall_s", "wer", "word_errors", "ref_words", "char_errors", "ref_chars",
+               "confidence", "flags", "reference", "hypothesis")
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        out.writerow(columns)
+        for r in results:
+            out.writerow([r.file, f"{r.audio_s:.2f}", f"{r.wall_s:.3f}", f"{r.wer:.3f}", r.word_errors, r.ref_words,
+                          r.char_errors, r.ref_chars, f"{r.confidence:.3f}", ",".join(r.flags), r.reference,
+                          r.hypothesis])
+
+
+def rank_correlation(x: Sequence[float], y: Sequence[float]) -> float:
+    """Spearman rank correlation of two equal-length sequences (nan when constant)."""
+    from scipy.stats import spearmanr
+
+    if len(x) < 2:
+        return float("nan")
+    return float(spearmanr(np.asarray(x), np.asarray(y)).statistic)
