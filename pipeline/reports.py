@@ -41,6 +41,13 @@ def topic_labels(lang: str = "vi") -> dict[str, str]:
     return {t["key"]: t.get(lang) or t["key"] for t in data["topics"]}
 
 
+def data_period(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:
+    """First and last call dates in the warehouse (today twice when it is empty)."""
+    lo, hi = con.execute("SELECT min(call_date), max(call_date) FROM stg_calls").fetchone()
+    today = date.today()
+    return lo or today, hi or today
+
+
 def topic_trends(con: duckdb.DuckDBPyConnection, start, end, *, grain: str = "week") -> list[dict]:
     """Calls per topic and week (or month) whose period starts within [start, end]: period, topic, n_calls."""
     view = {"week": "mart_topic_trends_weekly", "month": "mart_topic_trends_monthly"}[grain]

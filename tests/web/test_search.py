@@ -1,0 +1,81 @@
+"""Full-text search: with or without diacritics, BM25-ranked, rebuilt when calls change."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from pipeline import search
+from pipeline.textnorm import fold_accents
+
+
+@pytest.fixture
+def con(web_db):
+    con = duckdb.connect(str(web_db))
+    search.refresh_search_index(con)
+    yield con
+    con.close()
+
+
+def _ids(hits):
+    return [h.call_id for h in hits]
+
+
+def test_finds_words_with_and_without_diacritics(con):
+    with_marks = search.search_calls(con, "Đèn đường")
+    without = search.search_calls(con, "den duong")
+    assert with_marks and set(_ids(with_marks)) == set(_ids(without))
+    # Words are OR-ed (BM25); calls with both words rank above calls with only "đường".
+    both = [h for h in with_marks if "đèn đường" in h.snippet.lower()]
+    assert both and with_marks[: len(both)] == both
+    assert all({"den", "duong"} & set(fold_accents(h.snippet).split()) for h in with_marks)
+
+
+def test_accentless_query_matches_what_folds_alike_and_exact_marks_rank_first(con):
+    # "tắt" (switched off, street lights) and "Tất" (Nguyễn Tất Thành street) both fold to "tat".
+    folded = search.search_calls(con, "tat")
+    exact = search.search_calls(con, "tắt")
+    assert set(_ids(folded)) == set(_ids(exact))
+    lights = [h for h in exact if "tắt" in h.snippet.lower()]
+    street = [h for h in exact if "tất" in h.snippet.lower()]
+    assert lights and street
+    assert min(h.score for h in lights) > max(h.score for h in street)
+
+
+def test_results_are_ranked_by_score(con):
+    hits = search.search_calls(con, "rác thu gom phường")
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True) and len(set(scores)) > 1
+    assert "rác" in hits[0].snippet.lower()
+
+
+def test_no_match_and_empty_query(con):
+    assert search.search_calls(con, "xyzzy") == []
+    assert search.search_calls(con, "  ?! ") == []
+
+
+def test_redacted_text_only(con):
+    assert search.search_calls(con, "0905123456") == []
+
+
+def test_index_goes_stale_and_is_rebuilt_after_a_load(con):
+    assert search.index_is_current(con)
+    cid = con.execute("SELECT min(call_id) FROM calls").fetchone()[0]
+    con.execute("UPDATE calls SET transcript = 'Cây đổ chắn ngang đường Hùng Vương', processed_at = now() "
+                "WHERE call_id = ?", [cid])
+    assert not search.index_is_current(con)
+    assert search.search_calls(con, "hung vuong") == []  # the old index does not know it yet
+    search.ensure_search_index(con)
+    hits = search.search_calls(con, "hung vuong")
+    assert _ids(hits) == [cid]
+
+
+def test_index_built_lazily_when_missing(web_db):
+    con = duckdb.connect(str(web_db))
+    try:
+        assert not search.index_is_current(con)
+        search.ensure_search_index(con)
+        assert search.index_is_current(con)
+        assert search.search_calls(con, "ổ gà")
+    finally:
+        con.close()
