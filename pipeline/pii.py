@@ -83,6 +83,8 @@ _DIGIT_WORDS = {
     "bay": ("7", ("bảy", "bẩy")),
     "tam": ("8", ("tám",)),
     "chin": ("9", ("chín",)),
+    # ASR mishearings (seen from Whisper base): never digits by themselves, only inside a number
+    "sao": ("6", ()),
 }
 _TENS = "muoi"  # mười (ten) / mươi (tens)
 _HUNDRED = "tram"
@@ -142,6 +144,9 @@ def _digit_value(tokens: Sequence[Token], i: int) -> tuple[str, bool] | None:
         return digit, t.fold == "khong"
     # An ambiguous bare form ("sau" after / "sáu" six, "tu" from / "tư" four) is a
     # digit between two number words, or right after one; or after "cộng" (+84).
+    if not accented:
+        # a mishearing: only straight between two number words ("không sao, một…" is "no problem")
+        return (digit, False) if _is_number_word(tokens, i - 1) and _is_number_word(tokens, i + 1) else None
     left, right = _neighbour(tokens, i, -1), _neighbour(tokens, i, +1)
     if _is_number_word(tokens, left) and _is_number_word(tokens, right):
         return digit, False

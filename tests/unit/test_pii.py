@@ -135,3 +135,11 @@ def test_segments_are_redacted_together_when_a_number_is_split_across_them():
     assert out[1].spans[0].text == segments[1][out[1].spans[0].start : out[1].spans[0].end]
     # the same segments alone miss the number: that is why callers should use redact_segments
     assert redact(segments[0]).spans == ()
+
+
+def test_tone_errors_and_mishearings_inside_a_number_still_count():
+    # Whisper base on a read-out CCCD: "sáu" heard as "sao", "tám" as "tâm", context lost
+    heard = "thân tiếc thông dân của tôi là không sao sao một tâm năm không không một hai ba 4."
+    assert [s.kind for s in find_pii(heard)] == ["national_id"]
+    # ... but "không sao" (no problem) before counting is not a number
+    assert find_pii("không sao, một hai ba bốn năm sáu bảy tám") == ()
