@@ -1,37 +1,61 @@
 """The main job as a Prefect flow: scan a folder, run each new call through the stages, load DuckDB.
 
-One flow run per batch; one task per call and stage. Only I/O (scan, load,
-quarantine) retries; deterministic stages do not.
+One flow run per batch; one task per call (``call``) holding one task per stage.
+Only I/O (scan, load, quarantine) retries; deterministic stages do not. The
+transcribe and speakers tasks cache their results by recording hash + model
+fingerprint, so a run killed after transcribing a call does no model work for it
+again. Per-call work may run on Dask workers (``workers`` / ``dask_address``); the
+database is written by this flow's process only (DuckDB allows one writer).
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
 
 from pipeline import ingest
-from pipeline.config import load_settings
+from pipeline.config import REPO_ROOT, Settings, load_settings
 from pipeline.errors import AudioDecodeError
 from pipeline.logsafe import mask_numbers
-from pipeline.process import (CallResult, build_result, decode_stage, get_models, merge_info, speakers_stage,
-                              analyse_stage, transcribe_stage)
+from pipeline.process import (CallResult, analyse_stage, build_result, decode_stage, get_models, merge_info,
+                              speakers_stage, transcribe_stage)
 from pipeline.quarantine import quarantine
 from pipeline.records import Recording
+from pipeline.transcribe import TranscribeOptions
 from pipeline.warehouse import db, load
+
+# Cached stage results hold raw transcripts: keep them a week at most (``hotline purge`` also deletes them).
+CACHE_EXPIRATION = timedelta(days=7)
 
 
 def _name(rec: Recording) -> str:
     return mask_numbers(rec.relpath)
 
 
+def stage_cache_key(context, parameters) -> str:
+    """Recording hash + ASR fingerprint + the settings and options a stage's output depends on."""
+    rec: Recording = parameters["rec"]
+    settings: Settings = parameters["settings"]
+    depends = (settings.asr_model, settings.asr_compute_type, settings.operator_channel, settings.min_speakers,
+               settings.max_speakers, repr(TranscribeOptions()))
+    digest = hashlib.sha256(repr(depends).encode()).hexdigest()[:12]
+    fingerprint = get_models(settings).asr.fingerprint
+    return f"{context.task.name}-{rec.sha256}-{fingerprint}-{digest}"
+
+
 @task(name="scan", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def scan_task(source_dir: str, calls_csv: str | None, salt: str, settle_s: float = 0.0) -> ingest.ScanResult:
+def scan_task(source_dir: str, calls_csv: str | None, salt: str, settle_s: float = 0.0,
+              only: list[str] | None = None) -> ingest.ScanResult:
     return ingest.scan_source(Path(source_dir), calls_csv=Path(calls_csv) if calls_csv else None, salt=salt,
-                              settle_s=settle_s)
+                              settle_s=settle_s, only=only)
 
 
 @task(name="decode", cache_policy=NO_CACHE)
@@ -39,19 +63,50 @@ def decode_task(rec: Recording):
     return decode_stage(rec)
 
 
-@task(name="transcribe", cache_policy=NO_CACHE)
-def transcribe_task(audio, settings):
+@task(name="transcribe", cache_key_fn=stage_cache_key, cache_expiration=CACHE_EXPIRATION, persist_result=True)
+def transcribe_task(rec: Recording, audio, settings: Settings):
     return transcribe_stage(audio, get_models(settings))
 
 
-@task(name="speakers", cache_policy=NO_CACHE)
-def speakers_task(audio, transcripts, settings):
+@task(name="speakers", cache_key_fn=stage_cache_key, cache_expiration=CACHE_EXPIRATION, persist_result=True)
+def speakers_task(rec: Recording, audio, transcripts, settings: Settings):
     return speakers_stage(audio, transcripts, get_models(settings), settings)
 
 
 @task(name="analyse", cache_policy=NO_CACHE)
 def analyse_task(audio, spk, info, settings):
     return analyse_stage(audio, spk, info, get_models(settings), settings)
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What a ``call`` task hands back to the flow: a result, or why the recording is quarantined."""
+
+    recording: Recording
+    result: CallResult | None = None
+    quarantine_error: str | None = None  # the decoder's problem; AudioDecodeError does not pickle across workers
+
+
+@task(name="call", cache_policy=NO_CACHE)
+def call_task(rec: Recording, settings: Settings) -> CallOutcome:
+    """All stages of one call (on whichever worker runs it); loading is left to the flow."""
+    timings = {}
+
+    def timed(stage, task_fn, *args):
+        t0 = time.perf_counter()
+        out = task_fn(*args)
+        timings[stage] = time.perf_counter() - t0
+        return out
+
+    try:
+        audio = timed("decode", decode_task, rec)
+    except AudioDecodeError as exc:
+        return CallOutcome(rec, quarantine_error=exc.problem)
+    transcripts = timed("transcribe", transcribe_task, rec, audio, settings)
+    spk = timed("speakers", speakers_task, rec, audio, transcripts, settings)
+    info = merge_info(transcripts)
+    analysis = timed("analyse", analyse_task, audio, spk, info, settings)
+    return CallOutcome(rec, result=build_result(rec, audio, info, spk, analysis, get_models(settings), timings))
 
 
 @task(name="load", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
@@ -75,6 +130,7 @@ class RunSummary:
     skipped: int = 0
     quarantined: int = 0
     failed: int = 0
+    interrupted_runs: int = 0  # earlier runs found still 'running' (killed) and marked 'interrupted'
     audio_s: float = 0.0  # seconds of audio processed
     wall_s: float = 0.0
     stage_s: dict = field(default_factory=dict)  # stage -> summed wall seconds
@@ -82,34 +138,67 @@ class RunSummary:
 
 
 def process_one(con, rec: Recording, settings, run_id: str, logger) -> CallResult:
-    """Run the stages for one recording as tasks, load it, and return the result."""
-    timings = {}
+    """Run the stages for one recording in this process, load it, and return the result.
 
-    def timed(stage, task_fn, *args):
-        t0 = time.perf_counter()
-        out = task_fn(*args)
-        timings[stage] = time.perf_counter() - t0
-        return out
+    Raises :class:`AudioDecodeError` when the recording cannot be decoded.
+    """
+    outcome = call_task(rec, settings)
+    if outcome.quarantine_error is not None:
+        raise AudioDecodeError(rec.path, outcome.quarantine_error)
+    return _load(con, outcome.result, run_id, settings)
 
-    audio = timed("decode", decode_task, rec)
-    transcripts = timed("transcribe", transcribe_task, audio, settings)
-    spk = timed("speakers", speakers_task, audio, transcripts, settings)
-    info = merge_info(transcripts)
-    analysis = timed("analyse", analyse_task, audio, spk, info, settings)
-    result = build_result(rec, audio, info, spk, analysis, get_models(settings), timings)
+
+def _load(con, result: CallResult, run_id: str, settings) -> CallResult:
     t0 = time.perf_counter()
     load_task(con, result, run_id, settings.keep_raw_text)
     result.timings["load"] = time.perf_counter() - t0
     return result
 
 
+def _record(con, summary: RunSummary, outcome_or_exc, rec: Recording, tag: str, run_id: str, settings, logger) -> None:
+    """Load one call's outcome (or record its failure) and count it."""
+    if isinstance(outcome_or_exc, BaseException):
+        error = f"{type(outcome_or_exc).__name__}: {outcome_or_exc}"
+        load.record_failure(con, rec, run_id, status="failed", error=error)
+        summary.failed += 1
+        logger.error("%s failed: %s", tag, mask_numbers(error))
+        return
+    outcome: CallOutcome = outcome_or_exc
+    if outcome.quarantine_error is not None:
+        copy = quarantine_task(con, rec, run_id, outcome.quarantine_error, str(settings.quarantine_dir))
+        summary.quarantined += 1
+        logger.warning("%s quarantined: %s (copy in %s)", tag, mask_numbers(outcome.quarantine_error),
+                       mask_numbers(copy))
+        return
+    try:
+        result = _load(con, outcome.result, run_id, settings)
+    except Exception as exc:  # the load retried twice already; the call is tried again next run
+        _record(con, summary, exc, rec, tag, run_id, settings, logger)
+        return
+    summary.processed += 1
+    summary.audio_s += result.duration_s
+    summary.call_ids.append(rec.call_id)
+    for stage, s in result.timings.items():
+        summary.stage_s[stage] = summary.stage_s.get(stage, 0.0) + s
+    topics = ",".join(t.topic for t in result.analysis.topics if t.assigned) or "-"
+    logger.info("%s done: %.1f s audio in %.1f s, %d segments, topics %s", tag, result.duration_s,
+                sum(result.timings.values()), len(result.speakers.segments), topics)
+
+
 @flow(name="process-calls", log_prints=False)
 def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | None = None,
-                  settings_overrides: dict | None = None, wait_s: float = 0.0, settle_s: float = 0.0) -> RunSummary:
+                  settings_overrides: dict | None = None, wait_s: float = 0.0, settle_s: float = 0.0,
+                  only: list[str] | None = None, parallel: bool = False) -> RunSummary:
     """Process every new recording under ``source_dir`` into the DuckDB file ``db_path``.
 
     Recordings already loaded (same SHA-256) are skipped; undecodable ones are
-    quarantined and recorded; a failure in one call never stops the batch.
+    quarantined and recorded; a failure in one call never stops the batch. Runs
+    left 'running' by a killed process are marked 'interrupted' (this run holds the
+    write lock, so none of them can still be alive). ``settle_s`` and ``only``
+    restrict the scan (see :func:`pipeline.ingest.find_audio_files`). ``parallel``
+    submits each call to the flow's task runner (Dask: see :func:`run_process_calls`)
+    and loads results here as they complete. Raises :class:`DatabaseBusy` when
+    another process holds the database for more than ``wait_s`` seconds.
     """
     logger = get_run_logger()
     settings = load_settings(**(settings_overrides or {})).with_(db_path=Path(db_path) if db_path else None)
@@ -118,7 +207,11 @@ def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | 
     run_id = load.new_run_id()
     summary = RunSummary(run_id=run_id, db_path=str(settings.database))
     try:
-        scan = scan_task(source_dir, calls_csv, settings.caller_salt, settle_s)
+        summary.interrupted_runs = load.mark_interrupted_runs(con)
+        if summary.interrupted_runs:
+            logger.warning("%d earlier run(s) had been killed; marked 'interrupted', their calls are redone",
+                           summary.interrupted_runs)
+        scan = scan_task(source_dir, calls_csv, settings.caller_salt, settle_s, only)
         recordings = ingest.dedupe(scan.recordings)
         done = load.processed_hashes(con)
         todo = [r for r in recordings if r.sha256 not in done]
@@ -126,32 +219,24 @@ def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | 
         load.start_run(con, run_id, str(Path(source_dir).resolve()), asr_model=settings.asr_model)
         logger.info("found %d recordings, %d already processed, %d to do%s", len(recordings), summary.skipped,
                     len(todo), f"; {len(scan.log_problems)} call-log rows skipped" if scan.log_problems else "")
-        for i, rec in enumerate(todo, start=1):
-            tag = f"[{i}/{len(todo)}] {rec.call_id} {_name(rec)}"
-            try:
-                result = process_one(con, rec, settings, run_id, logger)
-            except AudioDecodeError as exc:
-                error = exc.problem
-                copy = quarantine_task(con, rec, run_id, error, str(settings.quarantine_dir))
-                summary.quarantined += 1
-                logger.warning("%s quarantined: %s (copy in %s)", tag, mask_numbers(error), mask_numbers(copy))
-                continue
-            except Exception as exc:  # one bad call must not stop the batch; it is retried next run
-                error = f"{type(exc).__name__}: {exc}"
-                load.record_failure(con, rec, run_id, status="failed", error=error)
-                summary.failed += 1
-                logger.error("%s failed: %s", tag, mask_numbers(error))
-                continue
-            summary.processed += 1
-            summary.audio_s += result.duration_s
-            summary.call_ids.append(rec.call_id)
-            for stage, s in result.timings.items():
-                summary.stage_s[stage] = summary.stage_s.get(stage, 0.0) + s
-            topics = ",".join(t.topic for t in result.analysis.topics if t.assigned) or "-"
-            logger.info("%s done: %.1f s audio in %.1f s, %d segments, topics %s", tag, result.duration_s,
-                        sum(result.timings.values()), len(result.speakers.segments), topics)
-        models = get_models(settings)
-        asr = models._asr
+        tags = {rec.sha256: f"[{i}/{len(todo)}] {rec.call_id} {_name(rec)}" for i, rec in enumerate(todo, start=1)}
+        if parallel:
+            futures = {call_task.submit(rec, settings): rec for rec in todo}
+            for future in as_completed(list(futures)):
+                rec = futures[future]
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # one bad call must not stop the batch; it is retried next run
+                    outcome = exc
+                _record(con, summary, outcome, rec, tags[rec.sha256], run_id, settings, logger)
+        else:
+            for rec in todo:
+                try:
+                    outcome = call_task(rec, settings)
+                except Exception as exc:  # one bad call must not stop the batch; it is retried next run
+                    outcome = exc
+                _record(con, summary, outcome, rec, tags[rec.sha256], run_id, settings, logger)
+        asr = get_models(settings)._asr  # None when nothing needed a model: don't load one just to name it
         load.finish_run(con, run_id, found=summary.found, processed=summary.processed, skipped=summary.skipped,
                         failed=summary.failed + summary.quarantined, asr_model=asr.name if asr else None,
                         asr_fingerprint=asr.fingerprint if asr else None)
@@ -166,3 +251,54 @@ def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | 
         con.close()
     summary.wall_s = time.perf_counter() - started
     return summary
+
+
+def prefect_api_url() -> str:
+    """The Prefect API this process uses, starting the temporary local server if there is none yet.
+
+    Dask worker processes get it through ``PREFECT_API_URL``; otherwise each would
+    start a temporary server of its own (STACK.md).
+    """
+    from prefect.settings import PREFECT_API_URL
+
+    url = PREFECT_API_URL.value()
+    if url:
+        return url
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the one instance this process's flows will use too
+    server.start()
+    return server.api_url
+
+
+def dask_task_runner(*, workers: int = 0, address: str | None = None):
+    """A DaskTaskRunner: a local cluster of ``workers`` processes, or the scheduler at ``address``.
+
+    Local workers share this process's Prefect server, result storage and import
+    path; each loads the models once, on its first call. A remote cluster's workers
+    need ``PREFECT_API_URL`` and the recordings at the same paths (docs/operations.md).
+    """
+    from prefect_dask import DaskTaskRunner
+
+    if address:
+        return DaskTaskRunner(address=address)
+    env = {"PREFECT_API_URL": prefect_api_url(),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
+    for key in ("PREFECT_HOME", "PREFECT_SERVER_ANALYTICS_ENABLED", "PREFECT_RESULTS_LOCAL_STORAGE_PATH",
+                "HOTLINE_HOME", "HOTLINE_MODEL_CACHE", "PYANNOTE_METRICS_ENABLED", "HF_HUB_OFFLINE"):
+        if os.environ.get(key):
+            env[key] = os.environ[key]
+    os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]  # spawned worker processes inherit it too
+    return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
+                                          "dashboard_address": None, "env": env})
+
+
+def run_process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | None = None,
+                      settings_overrides: dict | None = None, wait_s: float = 0.0, settle_s: float = 0.0,
+                      only: list[str] | None = None, *, workers: int = 0, dask_address: str | None = None) -> RunSummary:
+    """:func:`process_calls`, with per-call work on Dask when ``workers`` > 0 or ``dask_address`` is given."""
+    if workers <= 0 and not dask_address:
+        return process_calls(source_dir, db_path, calls_csv, settings_overrides, wait_s, settle_s, only)
+    runner = dask_task_runner(workers=workers, address=dask_address)
+    return process_calls.with_options(task_runner=runner)(source_dir, db_path, calls_csv, settings_overrides, wait_s,
+                                                          settle_s, only, parallel=True)

@@ -17,6 +17,9 @@ from pipeline.records import DecodedAudio
 SAMPLE_RATE = 16000  # Hz every later stage works at
 AUDIO_EXTENSIONS = frozenset({".wav", ".mp3", ".flac", ".ogg"})
 MIN_DURATION_S = 0.1  # shorter than this is not a call
+# A hotline call longer than this is a stuck line or a recorder left running: decoding
+# it would hold ~460 MB per hour of 16 kHz float32 and hours of ASR for nothing.
+MAX_DURATION_S = 2 * 3600.0  # s
 
 
 def _read_soundfile(path: Path) -> tuple[np.ndarray, int, str]:
@@ -49,6 +52,27 @@ def _read_pyav(path: Path) -> tuple[np.ndarray, int, str]:
     return np.concatenate(chunks, axis=1).astype(np.float32), int(rate), f"pyav/{codec}"
 
 
+def header_duration(path: Path) -> float | None:
+    """Duration in seconds the file's header declares, without decoding; None if unknown."""
+    try:
+        import soundfile as sf
+
+        info = sf.info(str(path))
+        if info.samplerate > 0 and info.frames > 0:
+            return info.frames / float(info.samplerate)
+    except Exception:  # libsndfile cannot read it; PyAV may
+        pass
+    try:
+        import av
+
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if container.duration:
+                return container.duration / 1_000_000.0  # av.time_base: microseconds
+    except Exception:  # not audio at all: decode_audio reports it
+        pass
+    return None
+
+
 def wav_is_truncated(path: Path) -> bool:
     """True when a RIFF/WAVE header declares more sample data than the file holds.
 
@@ -78,15 +102,17 @@ def resample(samples: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarra
     return librosa.resample(samples, orig_sr=orig_rate, target_sr=target_rate, res_type="soxr_hq", axis=-1).astype(np.float32)
 
 
-def decode_audio(source: str | Path | np.ndarray, *, sample_rate: int = SAMPLE_RATE, source_rate: int | None = None) -> DecodedAudio:
+def decode_audio(source: str | Path | np.ndarray, *, sample_rate: int = SAMPLE_RATE, source_rate: int | None = None,
+                 max_duration_s: float | None = MAX_DURATION_S) -> DecodedAudio:
     """Decode a file (or take an array) into :class:`DecodedAudio` at ``sample_rate`` Hz.
 
     ``source`` may be a path, or a float array of shape ``(n,)`` or ``(channels, n)``
     recorded at ``source_rate`` Hz (default: already at ``sample_rate``).
 
     Raises :class:`AudioDecodeError` naming the file and the problem: empty file,
-    not audio, no samples, shorter than 0.1 s, or non-finite samples. A WAV file cut
-    short is decoded as far as it goes and carries the warning ``truncated``.
+    not audio, no samples, shorter than 0.1 s, longer than ``max_duration_s`` seconds
+    (checked from the header before decoding; None: no limit), or non-finite samples.
+    A WAV file cut short is decoded as far as it goes and carries the warning ``truncated``.
     """
     warnings: tuple[str, ...] = ()
     if isinstance(source, np.ndarray):
@@ -99,6 +125,10 @@ def decode_audio(source: str | Path | np.ndarray, *, sample_rate: int = SAMPLE_R
             raise AudioDecodeError(path, "file not found")
         if path.stat().st_size == 0:
             raise AudioDecodeError(path, "empty file (0 bytes)")
+        declared = header_duration(path) if max_duration_s else None
+        if declared is not None and declared > max_duration_s:
+            raise AudioDecodeError(path, f"longer than the {_hours(max_duration_s)} limit ({_hours(declared)}); "
+                                         "split the recording or raise the limit")
         try:
             data, rate, fmt = _read_soundfile(path)
         except Exception as first:  # libsndfile raises its own error types
@@ -112,11 +142,17 @@ def decode_audio(source: str | Path | np.ndarray, *, sample_rate: int = SAMPLE_R
         raise AudioDecodeError(name, "no audio samples")
     if not np.isfinite(data).all():
         raise AudioDecodeError(name, "audio holds non-finite samples (NaN or inf)")
+    if max_duration_s and data.shape[1] / rate > max_duration_s:
+        raise AudioDecodeError(name, f"longer than the {_hours(max_duration_s)} limit ({_hours(data.shape[1] / rate)})")
     if data.shape[1] / rate < MIN_DURATION_S:
         raise AudioDecodeError(name, f"too short ({data.shape[1] / rate:.3f} s)")
     samples = resample(data, rate, sample_rate)
     return DecodedAudio(samples=np.ascontiguousarray(samples), sample_rate=sample_rate, source_sample_rate=rate, source_format=fmt,
                         warnings=warnings)
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
 
 def simulate_telephone(samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:

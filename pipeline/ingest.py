@@ -12,6 +12,7 @@ import hmac
 import logging
 import re
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -19,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from pipeline.audio import AUDIO_EXTENSIONS
 from pipeline.errors import CallLogError
 from pipeline.records import CallLogEntry, Recording
+from pipeline.textnorm import nfc
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +93,8 @@ def _safe_relpath(raw: str) -> str:
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts or re.match(r"^[A-Za-z]:", name):
         raise ValueError(f"file name {name!r} points outside the source folder")
-    return str(path)
+    # One Unicode form, so "Buôn Ma Thuột.wav" written by macOS (NFD) matches the log (NFC).
+    return nfc(str(path))
 
 
 def read_call_log(csv_path: Path, *, salt: str) -> tuple[dict[str, CallLogEntry], list[str]]:
@@ -145,31 +148,63 @@ def read_call_log(csv_path: Path, *, salt: str) -> tuple[dict[str, CallLogEntry]
     return entries, problems
 
 
-def find_audio_files(source_dir: Path, *, settle_s: float = 0.0) -> list[Path]:
+def _is_candidate(path: Path, rel: Path) -> bool:
+    if any(part.startswith(".") for part in rel.parts):
+        return False
+    return path.suffix.lower() in AUDIO_EXTENSIONS and path.is_file()
+
+
+def snapshot(source_dir: Path) -> dict[str, tuple[int, int]]:
+    """(size in bytes, mtime in ns) of every audio file under ``source_dir``, by relative path.
+
+    Costs one ``stat`` per file and reads no audio: cheap enough to run at every poll.
+    """
+    source_dir = Path(source_dir)
+    out = {}
+    for path in source_dir.rglob("*"):
+        rel = path.relative_to(source_dir)
+        if _is_candidate(path, rel):
+            st = path.stat()
+            out[rel.as_posix()] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def find_audio_files(source_dir: Path, *, settle_s: float = 0.0, previous: dict[str, tuple[int, int]] | None = None,
+                     only: Iterable[str] | None = None) -> list[Path]:
     """Audio files under ``source_dir``, recursively, sorted by relative path.
 
-    Hidden files and files modified less than ``settle_s`` seconds ago (possibly still
-    being written by the PBX) are left for a later scan.
+    Hidden files and files possibly still being written by the PBX are left for a
+    later scan: those modified less than ``settle_s`` seconds ago and, when
+    ``previous`` (a :func:`snapshot` from the last poll) is given, those whose size
+    or mtime changed since then or that it did not hold. ``only`` restricts the scan
+    to these relative paths.
     """
     source_dir = Path(source_dir)
     now = time.time()
+    wanted = set(only) if only is not None else None
     found = []
     for path in source_dir.rglob("*"):
         rel = path.relative_to(source_dir)
-        if any(part.startswith(".") for part in rel.parts):
+        if not _is_candidate(path, rel):
             continue
-        if path.suffix.lower() not in AUDIO_EXTENSIONS or not path.is_file():
+        if wanted is not None and rel.as_posix() not in wanted:
             continue
-        if settle_s and now - path.stat().st_mtime < settle_s:
+        st = path.stat()
+        if settle_s and now - st.st_mtime < settle_s:
+            continue
+        if previous is not None and previous.get(rel.as_posix()) != (st.st_size, st.st_mtime_ns):
             continue
         found.append(path)
     return sorted(found, key=lambda p: p.relative_to(source_dir).as_posix())
 
 
-def scan_source(source_dir: Path, *, calls_csv: Path | None = None, salt: str, settle_s: float = 0.0) -> ScanResult:
+def scan_source(source_dir: Path, *, calls_csv: Path | None = None, salt: str, settle_s: float = 0.0,
+                only: Iterable[str] | None = None) -> ScanResult:
     """Find every recording under ``source_dir``, hash it and attach its call-log row.
 
-    ``calls_csv`` defaults to ``source_dir/calls.csv`` when that exists.
+    ``calls_csv`` defaults to ``source_dir/calls.csv`` when that exists; ``settle_s``
+    and ``only`` are passed to :func:`find_audio_files`. Raises :class:`CallLogError`
+    when the folder does not exist or the call log is unreadable.
     """
     source_dir = Path(source_dir).resolve()
     if not source_dir.is_dir():
@@ -178,10 +213,15 @@ def scan_source(source_dir: Path, *, calls_csv: Path | None = None, salt: str, s
         calls_csv = source_dir / "calls.csv"
     entries, problems = read_call_log(Path(calls_csv), salt=salt) if calls_csv else ({}, [])
     recordings = []
-    for path in find_audio_files(source_dir, settle_s=settle_s):
+    for path in find_audio_files(source_dir, settle_s=settle_s, only=only):
         rel = path.relative_to(source_dir).as_posix()
-        recordings.append(Recording(path=path, relpath=rel, sha256=hash_file(path), size_bytes=path.stat().st_size, log=entries.get(rel)))
+        try:
+            size, digest = path.stat().st_size, hash_file(path)
+        except FileNotFoundError:  # moved away by the PBX between listing and hashing
+            continue
+        recordings.append(Recording(path=path, relpath=rel, sha256=digest, size_bytes=size, log=entries.get(nfc(rel))))
     found = {r.relpath for r in recordings}
+    found = {nfc(rel) for rel in found}
     unmatched = sum(1 for rel in entries if rel not in found)
     for p in problems:
         log.warning("call log: %s", p)

@@ -19,17 +19,25 @@ def prepare_prefect(home: Path) -> None:
 
 
 def run_folder(source_dir: Path, *, db_path: Path | None = None, calls_csv: Path | None = None,
-               overrides: dict | None = None, wait_s: float = 0.0):
-    """Run the ``process-calls`` flow (a temporary local Prefect server starts by itself)."""
+               overrides: dict | None = None, wait_s: float = 0.0, settle_s: float = 0.0, only: list[str] | None = None,
+               workers: int = 0, dask_address: str | None = None):
+    """Run the ``process-calls`` flow (a temporary local Prefect server starts by itself).
+
+    ``workers`` > 0 runs the per-call work on a local Dask cluster of that many
+    processes, ``dask_address`` on an existing Dask scheduler; this process alone
+    writes the database. Returns the flow's ``RunSummary``.
+    """
     if not Path(source_dir).is_dir():
         raise HotlineError(f"{source_dir}: source folder does not exist")
+    if workers < 0:
+        raise HotlineError(f"--workers must be 0 or more, not {workers}")
     settings = load_settings(**(overrides or {}))
     prepare_prefect(settings.home)
     # The CLI is the one place allowed to reach up into flows/: pipeline stays orchestrator-free.
-    from flows.process_calls import process_calls
+    from flows.process_calls import run_process_calls
 
-    return process_calls(str(source_dir), str(db_path) if db_path else None, str(calls_csv) if calls_csv else None,
-                         overrides or {}, wait_s)
+    return run_process_calls(str(source_dir), str(db_path) if db_path else None, str(calls_csv) if calls_csv else None,
+                             overrides or {}, wait_s, settle_s, only, workers=workers, dask_address=dask_address)
 
 
 def _run(args) -> int:
@@ -37,8 +45,12 @@ def _run(args) -> int:
     from pipeline.warehouse.queries import call_summaries, format_table
 
     overrides = {"asr_model": args.asr_model, "operator_channel": args.operator_channel}
+    if args.workers > 0 and "HOTLINE_CPU_THREADS" not in os.environ:
+        # N workers each with the default threads would oversubscribe the cores.
+        overrides["cpu_threads"] = max(1, (os.cpu_count() or 1) // args.workers)
     summary = run_folder(Path(args.source_dir), db_path=args.db, calls_csv=args.calls_csv,
-                         overrides={k: v for k, v in overrides.items() if v is not None}, wait_s=args.wait)
+                         overrides={k: v for k, v in overrides.items() if v is not None}, wait_s=args.wait,
+                         workers=args.workers, dask_address=args.dask_address)
     con = db.connect(summary.db_path, read_only=True)
     try:
         rows = call_summaries(con)
@@ -60,4 +72,8 @@ def register(sub, eval_sub) -> None:
     p.add_argument("--asr-model", default=None, help="base | local CTranslate2 folder | model hub id")
     p.add_argument("--operator-channel", type=int, default=None, help="stereo channel of the operator (0 = left)")
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
+    p.add_argument("--workers", type=int, default=0,
+                   help="run calls on a local Dask cluster of N worker processes (0: one after another, here)")
+    p.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT",
+                   help="run calls on an existing Dask scheduler (see docs/operations.md)")
     p.set_defaults(func=_run)

@@ -58,6 +58,30 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, *, found: int, proce
     )
 
 
+def mark_interrupted_runs(con: duckdb.DuckDBPyConnection) -> int:
+    """Mark runs still 'running' as 'interrupted'; returns how many.
+
+    Call only while holding the write connection: DuckDB lets one process write, so
+    no run recorded as 'running' can still be alive. Their calls were loaded one
+    transaction each; whatever they had not loaded is simply not in ``calls``.
+    """
+    return con.execute("UPDATE runs SET status = 'interrupted', finished_at = coalesce(finished_at, now()) "
+                       "WHERE status = 'running'").fetchone()[0]
+
+
+def calls_to_reprocess(con: duckdb.DuckDBPyConnection, date_from, date_to, asr_fingerprint: str) -> list[tuple[str, str, str, str]]:
+    """Loaded calls that started in [date_from, date_to] and were transcribed by another ASR model.
+
+    Returns (call_id, recording_sha256, source_dir, source_path) for each, oldest
+    first; ``source_dir`` is the folder of the run that loaded the call.
+    """
+    return [tuple(r) for r in con.execute(
+        "SELECT c.call_id, c.recording_sha256, r.source_dir, c.source_path FROM calls c JOIN runs r USING (run_id) "
+        "WHERE c.status = 'done' AND CAST(coalesce(c.started_at, c.processed_at) AS DATE) BETWEEN ? AND ? "
+        "AND c.asr_fingerprint IS DISTINCT FROM ? ORDER BY coalesce(c.started_at, c.processed_at), c.call_id",
+        [date_from, date_to, asr_fingerprint]).fetchall()]
+
+
 def processed_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
     """Recordings that need no more work: loaded, or quarantined (the same bytes fail again)."""
     rows = con.execute("SELECT recording_sha256 FROM calls WHERE status IN ('done', 'quarantined')").fetchall()
