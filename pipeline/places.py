@@ -617,7 +617,8 @@ class _Scan:
 
     def alley(self, i: int, nxt: int, key: tuple[str, ...], strong: bool) -> int | None:
         k = _number_at(self.words, nxt)
-        return self.add("alley", i, nxt + k, self.said(i, nxt + k).capitalize()) if k else None
+        name = normalize_text(self.said(i, nxt + k, norm=False), keep_punct=True).capitalize()
+        return self.add("alley", i, nxt + k, name) if k else None
 
     def house(self, i: int, nxt: int, key: tuple[str, ...], strong: bool) -> int | None:
         k = _number_at(self.words, nxt)

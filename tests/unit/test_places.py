@@ -58,6 +58,8 @@ def test_full_address_in_order_with_offsets_into_the_input():
     places = extract_places(text)
     assert [p.kind for p in places] == ["house_number", "alley", "street", "hamlet", "ward"]
     assert places[0].name == "45/3"
+    assert places[1].name == "Hẻm 123"
+    assert extract_places("kiệt 12/4 Trần Phú")[0].name == "Kiệt 12/4"
     for p in places:
         assert text[p.start : p.end] == p.text
     assert places[-1].as_row()["label"] == "phường Tân Lập"
