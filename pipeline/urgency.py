@@ -35,15 +35,23 @@ _TRIGGERS: dict[str, tuple[str, ...]] = {
     ),
     "collapse": ("sập", "sạt lở", "sạt", "sụt lún", "lở đất", "đổ sập", "sụp", "sụp đổ"),
     "gas_leak": ("rò rỉ gas", "rò gas", "xì gas", "hở gas", "mùi gas", "rò rỉ ga", "rò ga", "xì ga", "mùi ga", "rò rỉ khí", "rò khí"),
-    "electrical": (
-        "điện giật", "giật điện", "dây điện đứt", "đứt dây điện", "dây điện rơi", "dây điện rớt", "chập điện",
-        "dây điện bốc cháy", "cột điện đổ", "trụ điện đổ", "cột điện ngã",
-    ),
+    "electrical": ("điện giật", "giật điện", "đứt dây điện", "chập điện", "chập cháy"),
     "distress": ("cứu với", "cứu tôi", "cứu em", "cứu tui", "khẩn cấp", "nguy hiểm tính mạng", "nguy hiểm đến tính mạng"),
 }
-# "X đổ" / "X ngã" is a collapse only for things that fall on people.
-_FALLS = ("cây", "cây xanh", "tường", "nhà", "mái", "cột", "trụ", "cầu", "công trình", "giàn giáo", "cổng", "biển quảng cáo")
-_FALL_VERBS = ("đổ", "ngã", "gãy")
+# "<thing> (bị) <verb>": "cây xanh bị ngã", "dây điện bị đứt". A verb such as "đổ"
+# alone is no emergency ("đổ rác" is dumping rubbish), so it needs its subject.
+_SUBJECT_VERB: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    (
+        "collapse",
+        ("cây", "cây xanh", "tường", "nhà", "mái", "mái nhà", "cầu", "công trình", "giàn giáo", "cổng", "biển quảng cáo"),
+        ("đổ", "ngã", "gãy", "sập", "đổ sập"),
+    ),
+    (
+        "electrical",
+        ("dây điện", "đường dây điện", "cột điện", "trụ điện", "dây cáp điện"),
+        ("đứt", "rơi", "rớt", "đổ", "ngã", "chập", "bốc cháy", "phát nổ", "gãy"),
+    ),
+)
 # Phrases that contain a trigger but mean something else; matched around the trigger.
 _NOT: dict[str, tuple[str, ...]] = {
     "fire": (
@@ -54,7 +62,7 @@ _NOT: dict[str, tuple[str, ...]] = {
     "accident": ("bảo hiểm tai nạn", "va chạm nhẹ"),
     "violence": ("cướp lời", "cướp công", "cướp biển", "cướp đất"),
     "flooding": ("ngập rác", "ngập tràn", "ngập ngừng", "ngập đầu", "ngập mặt", "lũ trẻ", "lũ nó", "lũ thanh niên", "lũ này", "lũ kia", "lũ chúng", "ngập nợ"),
-    "collapse": ("sập bẫy", "sập nguồn", "sập mạng", "sập web", "sập giá", "sụp mí", "sạt nghiệp"),
+    "collapse": ("sập bẫy", "sập nguồn", "sập mạng", "sập web", "sập giá", "sập sàn", "sụp mí", "sạt nghiệp"),
     "gas_leak": (),
     "electrical": (),
     "distress": (),
@@ -65,6 +73,9 @@ _HEDGES = (
     "sợ", "lo", "tiềm ẩn", "phòng", "phòng chống", "chống", "tránh", "gây", "hay bị", "mỗi khi mưa",
 )
 _HEDGE_WINDOW = 3  # words before the trigger
+# Talk about the past is a complaint, not an emergency: "năm ngoái khu này bị ngập".
+_PAST = ("năm ngoái", "năm trước", "trước đây", "hồi trước", "lần trước", "tháng trước", "nghe nói", "mấy năm trước")
+_PAST_WINDOW = 6  # words before the trigger
 
 
 @dataclass(frozen=True)
@@ -75,12 +86,13 @@ class Urgency:
 
 
 def _hedged(words: list[Token], i: int) -> bool:
+    """The trigger at ``words[i]`` is negated, a risk, or in the past."""
     for start in range(max(0, i - _HEDGE_WINDOW), i):
         for hedge in _HEDGES:
             n = phrase_at(words, start, hedge)
             if n and start + n >= i - 1 and start + n <= i:
                 return True
-    return False
+    return any(phrase_at(words, start, past) for start in range(max(0, i - _PAST_WINDOW), i) for past in _PAST)
 
 
 def _excluded(words: list[Token], i: int, n: int, reason: str) -> bool:
@@ -108,15 +120,16 @@ def detect_urgency(text: str) -> Urgency:
             if _excluded(words, i, n, reason) or _hedged(words, i):
                 continue
             note(reason, i, n)
-    for i, n, _ in find_phrases(words, _FALL_VERBS):
-        # "cây đổ", "cây xanh bị ngã", "cột điện đổ": a thing then (bị) a fall verb
-        j = i - 1
-        if j >= 0 and words[j].says("bị"):
-            j -= 1
-        for thing in _FALLS:
-            k = len(thing.split())
-            if j - k + 1 >= 0 and phrase_at(words, j - k + 1, thing) == k and not _hedged(words, j - k + 1):
-                note("collapse", j - k + 1, i + n - (j - k + 1))
-                break
+    for reason, subjects, verbs in _SUBJECT_VERB:
+        for i, n, _ in find_phrases(words, verbs):
+            j = i - 1
+            if j >= 0 and words[j].says("bị"):
+                j -= 1
+            for subject in sorted(subjects, key=len, reverse=True):
+                k = len(subject.split())
+                start = j - k + 1
+                if start >= 0 and phrase_at(words, start, subject) == k and not _hedged(words, start):
+                    note(reason, start, i + n - start)
+                    break
     ordered = sorted(found.items(), key=lambda kv: kv[1][0])
     return Urgency(bool(ordered), tuple(r for r, _ in ordered), tuple(ev for _, (_, ev) in ordered))

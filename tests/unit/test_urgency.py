@@ -20,6 +20,8 @@ from pipeline.urgency import REASONS, detect_urgency
         ("ngửi thấy mùi gas rất nặng", "gas_leak"),
         ("dây điện đứt rơi xuống đường", "electrical"),
         ("con tôi bị điện giật", "electrical"),
+        ("dây điện bị đứt rơi xuống đường", "electrical"),
+        ("trụ điện ngã chắn ngang đường", "electrical"),
         ("CHÁY! cứu với", "fire"),
     ],
 )
@@ -48,6 +50,8 @@ def test_emergencies_are_urgent(text, reason):
         "em muốn hỏi về tiền điện tháng này",
         "điện thoại em bị sập nguồn",
         "bảo hiểm tai nạn cho học sinh",
+        "năm ngoái khu này bị ngập",
+        "giá đất sập sàn rồi",
     ],
 )
 def test_lookalikes_are_not_urgent(text):
