@@ -16,6 +16,9 @@ def _serve(args) -> int:
     from pipeline.web.app import create_app
 
     settings = load_settings(db_path=args.db)
+    if not settings.database.exists():
+        raise HotlineError(f"no warehouse at {settings.database}: run `hotline run SOURCE_DIR --db {settings.database}` "
+                           "first, or pass --db PATH")
     app = create_app(settings.database, settings)
     print(f"hotline: serving {settings.database} on http://{args.host}:{args.port}/", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")

@@ -64,3 +64,9 @@ def test_password_hash_is_salted():
     assert verify_password("cung-mat-khau", a) and verify_password("cung-mat-khau", b)
     assert not verify_password("khac", a)
     assert not verify_password("cung-mat-khau", "md5$abc")
+
+
+def test_serve_refuses_a_missing_database(tmp_path, capsys):
+    assert main(["serve", "--db", str(tmp_path / "none.duckdb"), "--port", "0"]) != 0
+    assert "hotline run" in capsys.readouterr().err
+    assert not (tmp_path / "none.duckdb").exists()
