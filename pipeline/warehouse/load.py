@@ -15,7 +15,7 @@ import pandas as pd
 
 from pipeline.analyse import mean_confidence
 from pipeline.process import CallResult
-from pipeline.records import Recording
+from pipeline.records import CallLogEntry, Recording
 
 # Tables holding only what the pipeline derives from a recording.
 DERIVED_TABLES = ("segments", "segments_raw", "words", "call_places", "call_routes", "call_metrics", "pii_counts")
@@ -73,13 +73,24 @@ def calls_to_reprocess(con: duckdb.DuckDBPyConnection, date_from, date_to, asr_f
     """Loaded calls that started in [date_from, date_to] and were transcribed by another ASR model.
 
     Returns (call_id, recording_sha256, source_dir, source_path) for each, oldest
-    first; ``source_dir`` is the folder of the run that loaded the call.
+    first; ``source_dir`` is the folder of the run that loaded the call. Calls whose
+    personal data was purged are left out: reprocessing would bring it back.
     """
     return [tuple(r) for r in con.execute(
         "SELECT c.call_id, c.recording_sha256, r.source_dir, c.source_path FROM calls c JOIN runs r USING (run_id) "
-        "WHERE c.status = 'done' AND CAST(coalesce(c.started_at, c.processed_at) AS DATE) BETWEEN ? AND ? "
+        "WHERE c.status = 'done' AND c.purged_at IS NULL AND CAST(coalesce(c.started_at, c.processed_at) AS DATE) BETWEEN ? AND ? "
         "AND c.asr_fingerprint IS DISTINCT FROM ? ORDER BY coalesce(c.started_at, c.processed_at), c.call_id",
         [date_from, date_to, asr_fingerprint]).fetchall()]
+
+
+def call_log_entry(con: duckdb.DuckDBPyConnection, call_id: str) -> CallLogEntry | None:
+    """The call-log columns stored for a call, as the entry ingest made (None if it had none)."""
+    row = con.execute("SELECT pbx_call_id, source_path, started_at, caller_hash, caller_last3, operator_ext, direction "
+                      "FROM calls WHERE call_id = ?", [call_id]).fetchone()
+    if row is None or all(v is None for i, v in enumerate(row) if i != 1):
+        return None
+    return CallLogEntry(pbx_call_id=row[0], file_name=row[1], started_at=row[2], caller_hash=row[3],
+                        caller_last3=row[4], operator_ext=row[5], direction=row[6])
 
 
 def processed_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:

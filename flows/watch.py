@@ -1,0 +1,74 @@
+"""Continuous tagging: poll a recordings folder and run ``process-calls`` on what is new and complete.
+
+A file counts as complete when its size and mtime are the same at two polls in a
+row and it is at least ``settle_s`` seconds old: a PBX still writing a recording
+changes one or the other between polls. Each poll that finds new complete files
+starts one ``process-calls`` flow run restricted to them, so a busy archive is not
+re-hashed at every poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pipeline import ingest
+from pipeline.errors import DatabaseBusy
+from pipeline.logsafe import mask_numbers
+
+from flows.process_calls import RunSummary, run_process_calls
+
+log = logging.getLogger(__name__)
+
+
+def ready_files(current: dict[str, tuple[int, int]], previous: dict[str, tuple[int, int]] | None,
+                submitted: dict[str, tuple[int, int]], *, settle_s: float, now: float | None = None) -> list[str]:
+    """Relative paths unchanged since the previous poll, old enough, and not yet submitted as they are.
+
+    ``current``/``previous``/``submitted`` map relative path → (size bytes, mtime ns)
+    as :func:`pipeline.ingest.snapshot` returns them.
+    """
+    if previous is None:
+        return []
+    now = time.time() if now is None else now
+    return sorted(rel for rel, sig in current.items()
+                  if previous.get(rel) == sig and submitted.get(rel) != sig and now - sig[1] / 1e9 >= settle_s)
+
+
+def watch_folder(source_dir: Path, *, db_path: str | None = None, calls_csv: str | None = None,
+                 overrides: dict | None = None, interval_s: float = 10.0, settle_s: float = 2.0,
+                 max_polls: int | None = None, workers: int = 0, dask_address: str | None = None,
+                 on_run: Callable[[RunSummary], None] | None = None) -> int:
+    """Poll ``source_dir`` every ``interval_s`` seconds until interrupted (or ``max_polls`` polls).
+
+    Returns the number of calls processed. A poll that finds the database held by
+    another writer waits up to one interval, then tries again at the next poll.
+    ``on_run`` receives each flow run's summary.
+    """
+    source_dir = Path(source_dir)
+    previous, submitted = None, {}
+    processed, polls = 0, 0
+    while max_polls is None or polls < max_polls:
+        tick = time.monotonic()
+        polls += 1
+        current = ingest.snapshot(source_dir)
+        ready = ready_files(current, previous, submitted, settle_s=settle_s)
+        if ready:
+            log.info("poll %d: %d new complete recording(s)", polls, len(ready))
+            try:
+                summary = run_process_calls(str(source_dir), db_path, calls_csv, overrides, interval_s, 0.0, ready,
+                                            workers=workers, dask_address=dask_address)
+            except DatabaseBusy as exc:
+                log.warning("poll %d: %s; trying again at the next poll", polls, mask_numbers(str(exc)))
+            else:
+                submitted.update({rel: current[rel] for rel in ready})
+                processed += summary.processed
+                if on_run:
+                    on_run(summary)
+        previous = current
+        if max_polls is not None and polls >= max_polls:
+            break
+        time.sleep(max(0.0, interval_s - (time.monotonic() - tick)))
+    return processed

@@ -1,0 +1,51 @@
+"""``hotline backfill --from DATE --to DATE``: reprocess a date range with a new ASR model."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from pipeline.commands.run import prepare_prefect
+from pipeline.config import load_settings
+from pipeline.errors import HotlineError
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise HotlineError(f"{text!r} is not a date; write it as YYYY-MM-DD") from exc
+
+
+def backfill_range(date_from: date, date_to: date, *, db_path: Path | None = None, overrides: dict | None = None,
+                   wait_s: float = 0.0):
+    """Run the ``backfill`` flow; returns its ``RunSummary``. Raises HotlineError for an empty range."""
+    if date_to < date_from:
+        raise HotlineError(f"--to {date_to} is before --from {date_from}")
+    settings = load_settings(**(overrides or {})).with_(db_path=db_path)
+    if not settings.database.is_file():
+        raise HotlineError(f"{settings.database}: no such database; run `hotline run` first")
+    prepare_prefect(settings.home)
+    from flows.backfill import backfill
+
+    return backfill(date_from, date_to, str(db_path) if db_path else None, overrides or {}, wait_s)
+
+
+def _backfill(args) -> int:
+    overrides = {"asr_model": args.asr_model} if args.asr_model else {}
+    summary = backfill_range(_date(args.date_from), _date(args.date_to), db_path=args.db, overrides=overrides,
+                             wait_s=args.wait)
+    print(f"backfill calls={summary.found} processed={summary.processed} skipped={summary.skipped} "
+          f"quarantined={summary.quarantined} failed={summary.failed} audio_s={summary.audio_s:.1f} "
+          f"wall_s={summary.wall_s:.1f} runs={summary.run_id or '-'}")
+    return 0 if summary.failed == 0 else 2
+
+
+def register(sub, eval_sub) -> None:
+    p = sub.add_parser("backfill", help="reprocess the calls of a date range with the current or another ASR model")
+    p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD", help="first call date")
+    p.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD", help="last call date (inclusive)")
+    p.add_argument("--asr-model", default=None, help="base | local CTranslate2 folder | model hub id")
+    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
+    p.set_defaults(func=_backfill)

@@ -1,0 +1,46 @@
+"""``hotline purge --older-than DAYS``: remove personal data past the retention period, keep aggregates."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pipeline.config import load_settings
+from pipeline.errors import HotlineError
+
+
+def result_cache_dir(home: Path) -> Path:
+    """Where Prefect keeps cached stage results (they hold raw transcripts)."""
+    explicit = os.environ.get("PREFECT_RESULTS_LOCAL_STORAGE_PATH")
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("PREFECT_HOME", Path(home) / "prefect")) / "storage"
+
+
+def _purge(args) -> int:
+    from pipeline.retention import purge
+    from pipeline.warehouse import db
+
+    if args.older_than < 0:
+        raise HotlineError(f"--older-than must be 0 days or more, not {args.older_than}")
+    settings = load_settings().with_(db_path=args.db)
+    if not settings.database.is_file():
+        raise HotlineError(f"{settings.database}: no such database")
+    con = db.connect(settings.database, wait_s=args.wait)
+    try:
+        report = purge(con, args.older_than, cache_dirs=[result_cache_dir(settings.home)])
+    finally:
+        con.close()
+    print(f"purged calls={report.n_calls} rows={report.n_rows} files={report.n_files} "
+          f"before={report.cutoff:%Y-%m-%d %H:%M} purge_id={report.purge_id}")
+    return 0
+
+
+def register(sub, eval_sub) -> None:
+    p = sub.add_parser("purge", help="remove personal data of calls older than the retention period")
+    p.add_argument("--older-than", type=int, required=True, metavar="DAYS",
+                   help="retention period: calls that started more than DAYS days ago lose their text, words, "
+                        "places, PII counts, caller hash and quarantined copies; topics and metrics stay")
+    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
+    p.set_defaults(func=_purge)

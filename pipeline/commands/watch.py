@@ -1,0 +1,47 @@
+"""``hotline watch SOURCE_DIR``: keep tagging new recordings as they land (continuous mode)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from pipeline.commands.run import prepare_prefect
+from pipeline.config import load_settings
+from pipeline.errors import HotlineError
+
+
+def _watch(args) -> int:
+    if not args.source_dir.is_dir():
+        raise HotlineError(f"{args.source_dir}: source folder does not exist")
+    if args.interval <= 0:
+        raise HotlineError(f"--interval must be more than 0 seconds, not {args.interval}")
+    overrides = {"asr_model": args.asr_model} if args.asr_model else {}
+    prepare_prefect(load_settings(**overrides).home)
+    from flows.watch import watch_folder
+
+    def report(summary) -> None:
+        print(f"{time.strftime('%H:%M:%S')} run={summary.run_id} processed={summary.processed} "
+              f"quarantined={summary.quarantined} failed={summary.failed} audio_s={summary.audio_s:.1f} "
+              f"wall_s={summary.wall_s:.1f}", flush=True)
+
+    print(f"watching {args.source_dir} every {args.interval:g} s (Ctrl-C stops)", flush=True)
+    watch_folder(args.source_dir, db_path=str(args.db) if args.db else None,
+                 calls_csv=str(args.calls_csv) if args.calls_csv else None, overrides=overrides,
+                 interval_s=args.interval, settle_s=args.settle, max_polls=args.max_polls, workers=args.workers,
+                 dask_address=args.dask_address, on_run=report)
+    return 0
+
+
+def register(sub, eval_sub) -> None:
+    p = sub.add_parser("watch", help="poll a recordings folder and process new calls as they land")
+    p.add_argument("source_dir", type=Path, help="folder the PBX writes recordings into")
+    p.add_argument("--interval", type=float, default=10.0, help="seconds between polls (default 10)")
+    p.add_argument("--settle", type=float, default=2.0,
+                   help="a file must also be this many seconds old (besides unchanged across two polls)")
+    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
+    p.add_argument("--calls-csv", type=Path, default=None, help="PBX call log (default: SOURCE_DIR/calls.csv)")
+    p.add_argument("--asr-model", default=None, help="base | local CTranslate2 folder | model hub id")
+    p.add_argument("--workers", type=int, default=0, help="local Dask worker processes (0: in this process)")
+    p.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT", help="existing Dask scheduler")
+    p.add_argument("--max-polls", type=int, default=None, help="stop after N polls (default: run until Ctrl-C)")
+    p.set_defaults(func=_watch)
