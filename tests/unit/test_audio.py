@@ -64,3 +64,55 @@ def test_telephone_channel_removes_high_frequencies():
     mid = (0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32)
     assert np.sqrt(np.mean(simulate_telephone(high) ** 2)) < 0.01
     assert np.sqrt(np.mean(simulate_telephone(mid) ** 2)) > 0.25
+
+
+@pytest.mark.parametrize("rate, channels", [(11025, 1), (44100, 2), (8000, 1), (22050, 2)])
+def test_odd_sample_rates_and_layouts_decode_to_16k_with_channels_kept(tmp_path, rate, channels):
+    import soundfile as sf
+
+    t = np.arange(int(1.5 * rate)) / rate
+    tone = 0.3 * np.sin(2 * np.pi * 440 * t)
+    data = np.stack([tone * (c + 1) / channels for c in range(channels)], axis=1).astype(np.float32)
+    sf.write(tmp_path / "odd.wav", data, rate)
+    audio = decode_audio(tmp_path / "odd.wav")
+    assert (audio.sample_rate, audio.source_sample_rate, audio.channels) == (16000, rate, channels)
+    assert audio.duration_s == pytest.approx(1.5, abs=0.01)
+    assert np.abs(audio.samples).max() > 0.1
+
+
+def test_silent_file_decodes_as_silence(tmp_path):
+    import soundfile as sf
+
+    sf.write(tmp_path / "silent.wav", np.zeros(8000 * 3, dtype=np.float32), 8000, subtype="ULAW")
+    audio = decode_audio(tmp_path / "silent.wav")
+    assert audio.duration_s == pytest.approx(3.0) and np.abs(audio.samples).max() == 0
+
+
+def test_a_three_hour_file_is_refused_from_its_header_without_decoding(tmp_path, monkeypatch):
+    import soundfile as sf
+
+    import pipeline.audio as audio_mod
+
+    path = tmp_path / "stuck line.wav"
+    with sf.SoundFile(str(path), "w", samplerate=8000, channels=1, subtype="ULAW", format="WAV") as fh:
+        block = np.zeros(8000 * 600, dtype=np.float32)  # 10 min at a time: the file is ~86 MB, never all in memory
+        for _ in range(18):
+            fh.write(block)
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("the limit must be checked before decoding")
+
+    monkeypatch.setattr(audio_mod, "_read_soundfile", no_decoding)
+    monkeypatch.setattr(audio_mod, "_read_pyav", no_decoding)
+    with pytest.raises(AudioDecodeError, match=r"longer than the 2\.0 h limit \(3\.0 h\)"):
+        decode_audio(path)
+    assert audio_mod.header_duration(path) == pytest.approx(3 * 3600)
+
+
+def test_the_duration_limit_can_be_raised_or_lifted(tmp_path):
+    import soundfile as sf
+
+    sf.write(tmp_path / "a.wav", np.zeros(16000 * 2, dtype=np.float32), 16000)
+    with pytest.raises(AudioDecodeError, match="longer than"):
+        decode_audio(tmp_path / "a.wav", max_duration_s=1.0)
+    assert decode_audio(tmp_path / "a.wav", max_duration_s=None).duration_s == pytest.approx(2.0)

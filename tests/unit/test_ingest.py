@@ -74,3 +74,36 @@ def test_files_still_being_written_are_left_for_later(tmp_path):
     shutil.copy(DATA / "short_vi.wav", tmp_path / "fresh.wav")
     assert find_audio_files(tmp_path, settle_s=60) == []
     assert len(find_audio_files(tmp_path)) == 1
+
+
+def test_a_file_that_changed_since_the_last_poll_is_left_for_later(tmp_path):
+    from pipeline.ingest import snapshot
+
+    shutil.copy(DATA / "short_vi.wav", tmp_path / "done.wav")
+    (tmp_path / "growing.wav").write_bytes((DATA / "short_vi.wav").read_bytes()[:1000])
+    first = snapshot(tmp_path)
+    with open(tmp_path / "growing.wav", "ab") as fh:  # the PBX is still writing it
+        fh.write(b"\0" * 1000)
+    ready = find_audio_files(tmp_path, previous=first)
+    assert [p.name for p in ready] == ["done.wav"]
+    assert [p.name for p in find_audio_files(tmp_path, previous=snapshot(tmp_path))] == ["done.wav", "growing.wav"]
+
+
+def test_scan_can_be_restricted_to_named_files(tmp_path):
+    for name in ("a.wav", "b.wav"):
+        shutil.copy(DATA / "short_vi.wav", tmp_path / name)
+    assert [r.relpath for r in scan_source(tmp_path, salt="s", only=["b.wav"]).recordings] == ["b.wav"]
+
+
+def test_unicode_and_spaces_in_names_match_the_call_log_in_either_normal_form(tmp_path):
+    import unicodedata
+
+    name = "Buôn Ma Thuột/cuộc gọi số 1.wav"
+    disk = unicodedata.normalize("NFD", name)  # as a Mac writes it
+    (tmp_path / disk).parent.mkdir(parents=True)
+    shutil.copy(DATA / "short_vi.wav", tmp_path / disk)
+    _write(tmp_path / "calls.csv", "call_id,start_time,caller_number,file_name\n"
+                                   f"7,2026-11-01 08:00:00,0905000777,{unicodedata.normalize('NFC', name)}\n")
+    scan = scan_source(tmp_path, salt="s")
+    assert len(scan.recordings) == 1 and scan.unmatched_log_rows == 0
+    assert scan.recordings[0].log is not None and scan.recordings[0].log.pbx_call_id == "7"
