@@ -71,9 +71,9 @@ def column_chart(items: Sequence[tuple[str, float]], *, title: str, width: int =
 
 
 def line_chart(x_labels: Sequence[str], series: dict[str, Sequence[float]], *, title: str, width: int = 640,
-               height: int = 260) -> str:
+               height: int = 300) -> str:
     """One line per series over shared x labels (weeks, months), with a legend below."""
-    left, top_pad, legend_h = 36, 28, 18 * ((len(series) + 2) // 3)
+    left, top_pad, legend_h = 36, 28, 18 * ((len(series) + 1) // 2)  # two legend columns: Vietnamese labels are long
     bottom = 28 + legend_h
     plot_w, plot_h = width - left - 16, height - bottom - top_pad
     ymax = _nice_max(max((max(v, default=0) for v in series.values()), default=0))
@@ -95,7 +95,7 @@ def line_chart(x_labels: Sequence[str], series: dict[str, Sequence[float]], *, t
                      f'<title>{escape(name)}</title></polyline>')
         parts.extend(f'<circle cx="{x:.1f}" cy="{y_of(v):.1f}" r="3" fill="{color}"><title>{escape(name)} '
                      f'{escape(lbl)}: {v:g}</title></circle>' for x, v, lbl in zip(xs, values, x_labels))
-        lx, ly = 8 + (k % 3) * (width // 3), height - legend_h + 12 + (k // 3) * 18
+        lx, ly = 8 + (k % 2) * (width // 2), height - legend_h + 12 + (k // 2) * 18
         parts.append(f'<rect x="{lx}" y="{ly - 9}" width="10" height="10" fill="{color}"/>'
                      f'<text x="{lx + 14}" y="{ly}">{escape(name)}</text>')
     parts.append("</svg>")
