@@ -14,6 +14,7 @@ Only redacted text is indexed, so search never reveals what redaction hid.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import duckdb
@@ -22,6 +23,8 @@ from pipeline.textnorm import fold_accents, normalize_text
 
 # Text is already normalised (punctuation removed) before it reaches the index, so
 # the tokenizer only has to split on whitespace.
+# Web requests run in threads; two of them finding the index stale must not rebuild it at once.
+_BUILD_LOCK = threading.Lock()
 _FTS_OPTIONS = "stemmer='none', stopwords='none', strip_accents=0, lower=0, ignore='\\s+', overwrite=1"
 
 
@@ -89,8 +92,11 @@ def refresh_search_index(con: duckdb.DuckDBPyConnection) -> int:
 
 def ensure_search_index(con: duckdb.DuckDBPyConnection) -> None:
     """Build the index lazily when it is missing or stale (read-write connection)."""
-    if not index_is_current(con):
-        refresh_search_index(con)
+    if index_is_current(con):
+        return
+    with _BUILD_LOCK:
+        if not index_is_current(con):
+            refresh_search_index(con)
 
 
 def search_calls(con: duckdb.DuckDBPyConnection, query: str, *, limit: int = 200) -> list[SearchHit]:

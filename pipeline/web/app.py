@@ -228,7 +228,7 @@ def create_app(db_path: Path | str, settings: Settings | None = None, options: W
             start=_parse_date(q.get("from")), end=_parse_date(q.get("to")), topic=q.get("topic") or None,
             place=q.get("place") or None, operator=q.get("operator") or None,
             needs_review=q.get("needs_review") in ("1", "on", "true"), urgent=q.get("urgent") in ("1", "on", "true"),
-            q=(q.get("q") or "")[:200])
+            q=(q.get("q") or "")[:200], queue=q.get("queue") in ("1", "on", "true"))
 
     @app.get("/")
     def home(session: auth.Session = Depends(require())):

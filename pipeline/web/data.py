@@ -35,6 +35,7 @@ class CallFilters:
     needs_review: bool = False  # only calls flagged for review
     urgent: bool = False  # only urgent calls
     q: str = ""  # full-text query, with or without diacritics
+    queue: bool = False  # only the review queue (mart_review_queue), in its priority order
 
 
 def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -50,7 +51,7 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
     """One page of calls matching ``f`` and the total count.
 
     With a query, calls are ranked by BM25 (best first) and carry a ``snippet``;
-    without, newest first. Building a missing or stale search index needs a
+    without, newest first (the review queue: urgent, then least confident). Building a missing or stale search index needs a
     read-write connection.
     """
     where, params = ["TRUE"], {}
@@ -73,6 +74,10 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
         where.append("c.needs_review AND NOT c.reviewed")
     if f.urgent:
         where.append("c.urgent")
+    order = "started_at DESC, call_id"
+    if f.queue:
+        where.append("c.call_id IN (SELECT call_id FROM mart_review_queue)")
+        order = "urgent DESC, confidence ASC NULLS FIRST, started_at, call_id"  # as mart_review_queue.priority
     scores: dict[str, float] = {}
     snippets: dict[str, str] = {}
     if f.q.strip():
@@ -95,8 +100,8 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
             FROM stg_calls c LEFT JOIN topics t USING (call_id) LEFT JOIN places p USING (call_id)
             WHERE {' AND '.join(where)}
         )
-        SELECT * FROM final ORDER BY started_at DESC, call_id
-    """  # the WHERE holds fixed fragments only; values are bound
+        SELECT * FROM final ORDER BY {order}
+    """  # WHERE and ORDER BY hold fixed fragments only; values are bound
     cur = con.execute(sql, params)
     keys = [d[0] for d in cur.description]
     rows = [dict(zip(keys, r)) for r in cur.fetchall()]

@@ -270,3 +270,11 @@ def test_database_busy_answers_503(app, client_as, web_db):
         holder.wait()
     time.sleep(0.2)
     assert client.get("/api/calls").status_code == 200
+
+
+def test_review_queue_lists_urgent_first_then_least_confident(client_as):
+    client = client_as("qa")
+    calls = client.get("/api/calls", params={"queue": "1"}).json()["calls"]
+    assert calls and all(c["urgent"] or c["needs_review"] for c in calls)
+    keys = [(not c["urgent"], c["confidence"]) for c in calls]
+    assert keys == sorted(keys)
