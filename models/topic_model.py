@@ -1,0 +1,478 @@
+"""Multi-label topic classifier for citizen calls, trained with scikit-learn.
+
+Features: TF-IDF over word 1–2-grams and character 2–5-grams (``char_wb``) of both the
+normalised text and its accent-folded form, so a transcript that lost its diacritics
+still meets the n-grams learned from written Vietnamese. Classifier: one-vs-rest
+logistic regression, whose outputs are probabilities; each topic has its own decision
+threshold, chosen by cross-validation on the training corpus.
+
+Training rows are augmented with ASR-like variants (lower case, no punctuation, lost
+diacritics, swapped tones, dropped syllables, fillers) because the model reads
+Whisper output, not written text.
+
+Only :mod:`pipeline.textnorm` and :mod:`pipeline.records` are imported from
+``pipeline``: both are pure and free of heavy dependencies.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import logging
+import random
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.records import TopicScore
+from pipeline.textnorm import fold_accents, normalize_text
+
+log = logging.getLogger(__name__)
+
+MODELS_DIR = Path(__file__).resolve().parent
+TAXONOMY_PATH = MODELS_DIR / "taxonomy.json"
+CORPUS_PATH = MODELS_DIR / "topic_corpus" / "train.tsv"  # hand-written citizen utterances
+GLOSSARY_PATH = MODELS_DIR / "topic_corpus" / "glossary.tsv"  # domain terms per topic
+ARTIFACT_DIR = MODELS_DIR / "artifacts" / "topic_model"
+PIPELINE_FILE = "model.joblib"
+META_FILE = "meta.json"
+FALLBACK_TOPIC = "other"  # assigned when no other topic clears its threshold
+
+
+def load_topic_keys(path: Path = TAXONOMY_PATH) -> tuple[str, ...]:
+    """Topic keys of the taxonomy, in file order."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return tuple(t["key"] for t in data["topics"])
+
+
+TOPICS = load_topic_keys()
+
+
+@dataclass(frozen=True)
+class TopicTrainOptions:
+    """Everything that shapes a trained model; defaults in one place."""
+
+    asr_variants: int = 2  # ASR-like copies generated per training row
+    cv_folds: int = 5  # folds used to choose thresholds and report metrics
+    c: float = 20.0  # inverse L2 regularisation of each logistic regression
+    max_char_features: int = 40000  # per char_wb vectoriser; bounds the artifact size
+    max_word_features: int = 20000  # per word vectoriser
+    threshold_grid: tuple[float, ...] = tuple(round(x, 2) for x in np.arange(0.04, 0.91, 0.02))
+
+
+# --- text forms fed to the vectorisers ---------------------------------------------------
+
+_DIGIT_RE = re.compile(r"\d")
+
+
+def accented_form(text: str) -> str:
+    """Normalised text with every digit masked: numbers say nothing about the topic,
+    and phone or ID numbers must not end up in the artifact's vocabulary."""
+    return _DIGIT_RE.sub("0", normalize_text(text))
+
+
+def folded_form(text: str) -> str:
+    """Accent-folded form of :func:`accented_form`, what diacritic-less ASR output looks like."""
+    return _DIGIT_RE.sub("0", fold_accents(text))
+
+
+# --- ASR-like noise used to augment training rows ------------------------------------------
+
+_TONE_MARKS = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
+_FILLERS = ("ờ", "à", "dạ", "ừ", "thì", "cái", "ấy", "ạ", "ơ")
+
+
+def swap_tone(syllable: str, rng: random.Random) -> str:
+    """The syllable with a different tone mark (or none), as ASR mishears tones."""
+    nfd = unicodedata.normalize("NFD", syllable)
+    marks = [ch for ch in nfd if ch in _TONE_MARKS[1:]]
+    bare = "".join(ch for ch in nfd if ch not in _TONE_MARKS[1:])
+    choices = [t for t in _TONE_MARKS if t != (marks[0] if marks else "")]
+    tone = rng.choice(choices)
+    # Group letters with their own hats, breves and horns, then place the tone where
+    # Vietnamese spelling (old style, like normalize_text) puts it.
+    letters: list[list[str]] = []
+    for ch in bare:
+        if letters and unicodedata.category(ch) == "Mn":
+            letters[-1].append(ch)
+        else:
+            letters.append([ch])
+    base = [g[0].lower() for g in letters]
+    start = 2 if "".join(base[:2]) in ("qu", "gi") and len(base) > 2 and base[2] in "aeiouy" else 0
+    vowels = [i for i in range(start, len(letters)) if base[i] in "aeiouy"]
+    if not vowels:
+        return syllable
+    cluster = [vowels[0]]
+    while cluster[-1] + 1 < len(base) and base[cluster[-1] + 1] in "aeiouy":
+        cluster.append(cluster[-1] + 1)
+    modified = [i for i in cluster if len(letters[i]) > 1]
+    if modified:
+        at = modified[-1]
+    elif len(cluster) == 1:
+        at = cluster[0]
+    elif cluster[-1] == len(letters) - 1:
+        at = cluster[-2]
+    else:
+        at = cluster[-1]
+    letters[at].append(tone)
+    out = [ch for g in letters for ch in g]
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def make_asr_like(
+    text: str,
+    rng: random.Random,
+    *,
+    fold_all: float = 0.4,  # probability that the whole text loses its diacritics
+    fold_word: float = 0.25,  # otherwise, probability per syllable
+    tone_swap: float = 0.08,  # probability per syllable of a wrong tone
+    drop: float = 0.05,  # probability per syllable of being dropped
+    filler: float = 0.05,  # probability per syllable of a filler inserted before it
+) -> str:
+    """An ASR-like version of ``text``: lower case, no punctuation, noisy syllables."""
+    words = normalize_text(text).split()
+    folded = rng.random() < fold_all
+    out: list[str] = []
+    for w in words:
+        if rng.random() < drop and len(words) > 3:
+            continue
+        if rng.random() < filler:
+            out.append(rng.choice(_FILLERS))
+        if rng.random() < tone_swap:
+            w = swap_tone(w, rng)
+        if folded or rng.random() < fold_word:
+            w = fold_accents(w)
+        out.append(w)
+    return " ".join(out)
+
+
+# --- corpus files ------------------------------------------------------------------------
+
+
+def read_topic_tsv(path: Path, topics: Sequence[str] = TOPICS) -> list[tuple[str, tuple[str, ...]]]:
+    """Rows ``(text, labels)`` of a TSV with columns ``text`` and ``labels``
+    (comma-separated taxonomy keys). Raises ValueError naming the line of a bad row."""
+    known = set(topics)
+    rows: list[tuple[str, tuple[str, ...]]] = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        if not reader.fieldnames or not {"text", "labels"} <= set(reader.fieldnames):
+            raise ValueError(f"{path}: needs a header with columns 'text' and 'labels'")
+        for line, rec in enumerate(reader, start=2):
+            labels = tuple(k.strip() for k in (rec["labels"] or "").split(",") if k.strip())
+            unknown = [k for k in labels if k not in known]
+            if not labels or unknown:
+                raise ValueError(
+                    f"{path}:{line}: labels {rec['labels']!r} must be comma-separated keys of "
+                    f"models/taxonomy.json ({', '.join(topics)})"
+                )
+            rows.append((rec["text"], labels))
+    return rows
+
+
+# --- the model ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class TopicModel:
+    """A trained classifier: the scikit-learn pipeline, its topics and thresholds."""
+
+    pipeline: object  # sklearn Pipeline: features -> OneVsRest(LogisticRegression)
+    topics: tuple[str, ...]  # column order of ``predict_proba``
+    thresholds: dict[str, float]  # topic -> probability at or above which it is assigned
+    meta: dict = field(default_factory=dict)  # version, trained_at, cv metrics… (see meta.json)
+
+    @property
+    def version(self) -> int:
+        return int(self.meta.get("version", 0))
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Probabilities, float shape (len(texts), len(topics)), columns in ``topics`` order."""
+        return np.asarray(self.pipeline.predict_proba(list(texts)), dtype=float)
+
+    def assign(self, proba: np.ndarray, texts: Sequence[str]) -> np.ndarray:
+        """Boolean assignments for ``proba`` rows: thresholds, then the ``other`` fallback.
+
+        ``other`` is assigned exactly when no other topic is, so every call has at least
+        one topic and a call about something concrete is not also "other". An empty
+        text gets only ``other``.
+        """
+        return assign_topics(proba, [self.thresholds[t] for t in self.topics], self.topics, empty_mask(texts))
+
+    def predict_many(self, texts: Sequence[str]) -> list[list[TopicScore]]:
+        """:meth:`predict` for many texts at once (one vectorisation pass)."""
+        texts = list(texts)
+        if not texts:
+            return []
+        proba = self.predict_proba(texts)
+        assigned = self.assign(proba, texts)
+        return [
+            [TopicScore(t, round(float(p), 4), bool(a)) for t, p, a in zip(self.topics, prow, arow)]
+            for prow, arow in zip(proba, assigned)
+        ]
+
+    def predict(self, text: str) -> list[TopicScore]:
+        """One :class:`TopicScore` per taxonomy key, in taxonomy order, for ``text``."""
+        return self.predict_many([text])[0]
+
+
+def empty_mask(texts: Sequence[str]) -> np.ndarray:
+    """True for each text with no word left after normalisation."""
+    return np.array([not normalize_text(t) for t in texts], dtype=bool)
+
+
+def assign_topics(
+    proba: np.ndarray, thresholds: Sequence[float], topics: Sequence[str], empty: np.ndarray
+) -> np.ndarray:
+    """Boolean matrix: ``proba >= thresholds`` per column, then ``other`` exactly where
+    no other topic is assigned; rows flagged ``empty`` get only ``other``."""
+    assigned = np.asarray(proba) >= np.asarray(thresholds)[None, :]
+    assigned[np.asarray(empty, dtype=bool)] = False
+    k = list(topics).index(FALLBACK_TOPIC)
+    real = np.delete(assigned, k, axis=1)
+    assigned[:, k] = ~real.any(axis=1)
+    return assigned
+
+
+def _build_pipeline(opts: TopicTrainOptions, seed: int):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.pipeline import FeatureUnion, Pipeline
+
+    def words(form):
+        # Vietnamese has meaningful one-letter syllables ("ở", "đi" is two) that the
+        # default token pattern (2+ characters) would throw away.
+        return TfidfVectorizer(
+            preprocessor=form, token_pattern=r"(?u)\b\w+\b", ngram_range=(1, 2),
+            sublinear_tf=True, max_features=opts.max_word_features, dtype=np.float32,
+        )
+
+    def chars(form):
+        return TfidfVectorizer(
+            preprocessor=form, analyzer="char_wb", ngram_range=(2, 5), min_df=2,
+            sublinear_tf=True, max_features=opts.max_char_features, dtype=np.float32,
+        )
+
+    features = FeatureUnion([
+        ("word_accented", words(accented_form)),
+        ("word_folded", words(folded_form)),
+        ("char_accented", chars(accented_form)),
+        ("char_folded", chars(folded_form)),
+    ])
+    clf = OneVsRestClassifier(LogisticRegression(C=opts.c, max_iter=2000, random_state=seed))
+    return Pipeline([("features", features), ("clf", clf)])
+
+
+def _label_matrix(label_sets: Sequence[Sequence[str]], topics: Sequence[str]) -> np.ndarray:
+    index = {t: i for i, t in enumerate(topics)}
+    y = np.zeros((len(label_sets), len(topics)), dtype=int)
+    for r, labels in enumerate(label_sets):
+        for t in labels:
+            y[r, index[t]] = 1
+    return y
+
+
+def _f1(tp: float, fp: float, fn: float) -> float:
+    return 0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn)
+
+
+def multilabel_scores(y_true: np.ndarray, y_pred: np.ndarray, topics: Sequence[str]) -> dict:
+    """Precision/recall/F1 per topic plus macro and micro F1 of boolean matrices."""
+    per_topic = {}
+    tps = fps = fns = 0
+    for j, t in enumerate(topics):
+        tp = int(np.sum(y_true[:, j] & y_pred[:, j]))
+        fp = int(np.sum(~y_true[:, j] & y_pred[:, j]))
+        fn = int(np.sum(y_true[:, j] & ~y_pred[:, j]))
+        tps, fps, fns = tps + tp, fps + fp, fns + fn
+        per_topic[t] = {
+            "precision": tp / (tp + fp) if tp + fp else 0.0,
+            "recall": tp / (tp + fn) if tp + fn else 0.0,
+            "f1": _f1(tp, fp, fn),
+            "support": int(np.sum(y_true[:, j])),
+        }
+    return {
+        "per_topic": per_topic,
+        "macro_f1": float(np.mean([m["f1"] for m in per_topic.values()])),
+        "micro_f1": _f1(tps, fps, fns),
+    }
+
+
+def train_topic_model(
+    rows: Iterable[tuple[str, Sequence[str]]],
+    *,
+    seed: int = 0,
+    version: int = 1,
+    options: TopicTrainOptions | None = None,
+    topics: Sequence[str] = TOPICS,
+) -> TopicModel:
+    """Train on ``(text, labels)`` rows; thresholds and reported metrics come from
+    cross-validation in which a row and its ASR-like variants stay in the same fold.
+
+    Raises ValueError if a label is not a taxonomy key or a topic has fewer examples
+    than folds.
+    """
+    opts = options or TopicTrainOptions()
+    topics = tuple(topics)
+    rows = [(str(text), tuple(labels)) for text, labels in rows]
+    unknown = sorted({t for _, labels in rows for t in labels} - set(topics))
+    if unknown:
+        raise ValueError(f"labels not in the taxonomy: {', '.join(unknown)}")
+    rng = random.Random(seed)
+    texts, label_sets, groups = [], [], []
+    for g, (text, labels) in enumerate(rows):
+        variants = [text] + [make_asr_like(text, rng) for _ in range(opts.asr_variants)]
+        for v in variants:
+            texts.append(v)
+            label_sets.append(labels)
+            groups.append(g)
+    y = _label_matrix(label_sets, topics)
+    counts = _label_matrix([labels for _, labels in rows], topics).sum(axis=0)
+    thin = [t for t, n in zip(topics, counts) if n < opts.cv_folds]
+    if thin:
+        raise ValueError(
+            f"topics with fewer than {opts.cv_folds} training rows: {', '.join(thin)}; "
+            "add rows for them to the corpus"
+        )
+
+    # Out-of-fold probabilities, folds over original rows (variants share a fold).
+    fold_of_row = np.random.default_rng(seed).permutation(len(rows)) % opts.cv_folds
+    fold = fold_of_row[np.asarray(groups)]
+    oof = np.zeros(y.shape, dtype=float)
+    for k in range(opts.cv_folds):
+        test = fold == k
+        pipe = _build_pipeline(opts, seed).fit([t for t, m in zip(texts, ~test) if m], y[~test])
+        oof[test] = pipe.predict_proba([t for t, m in zip(texts, test) if m])
+
+    thresholds = _choose_thresholds(oof, y.astype(bool), topics, texts, opts.threshold_grid)
+
+    model = TopicModel(_build_pipeline(opts, seed).fit(texts, y), topics, thresholds)
+    cv_pred = model.assign(oof, texts)
+    cv = multilabel_scores(y.astype(bool), cv_pred, topics)
+    cv["brier"] = float(np.mean((oof - y) ** 2))
+    cv["folds"] = opts.cv_folds
+    import sklearn
+
+    meta = {
+        "version": int(version),
+        "trained_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "training_rows": len(rows),
+        "training_examples": len(texts),
+        "asr_variants_per_row": opts.asr_variants,
+        "seed": seed,
+        "sklearn_version": sklearn.__version__,
+        "topics": list(topics),
+        "thresholds": thresholds,
+        "cv_metrics": _rounded(cv),
+        "options": {"c": opts.c, "cv_folds": opts.cv_folds},
+    }
+    return TopicModel(model.pipeline, topics, thresholds, meta)
+
+
+def _choose_thresholds(
+    oof: np.ndarray, truth: np.ndarray, topics: Sequence[str], texts: Sequence[str], grid: Sequence[float]
+) -> dict[str, float]:
+    """Per-topic thresholds that maximise the cross-validated macro F1 of the final
+    decision (thresholds plus the ``other`` fallback), by coordinate ascent from each
+    topic's own best cut. Ties go to the cut nearest 0.5, the least surprising one."""
+    n = len(topics)
+    cut = np.array([
+        max(grid, key=lambda c: (_f1(*_counts(truth[:, j], oof[:, j] >= c)), -abs(c - 0.5)))
+        for j in range(n)
+    ])
+
+    empty = empty_mask(texts)
+
+    def macro(c: np.ndarray) -> float:
+        return multilabel_scores(truth, assign_topics(oof, c, topics, empty), topics)["macro_f1"]
+
+    best = macro(cut)
+    for _ in range(3):
+        improved = False
+        for j in range(n):
+            for c in grid:
+                trial = cut.copy()
+                trial[j] = c
+                score = macro(trial)
+                if score > best + 1e-9 or (abs(score - best) <= 1e-9 and abs(c - 0.5) < abs(cut[j] - 0.5)):
+                    improved = improved or score > best + 1e-9
+                    best, cut = max(best, score), trial
+        if not improved:
+            break
+    return {t: float(c) for t, c in zip(topics, cut)}
+
+
+def _counts(truth: np.ndarray, pred: np.ndarray) -> tuple[int, int, int]:
+    truth, pred = truth.astype(bool), pred.astype(bool)
+    return int(np.sum(truth & pred)), int(np.sum(~truth & pred)), int(np.sum(truth & ~pred))
+
+
+def _rounded(obj):
+    if isinstance(obj, float):
+        return round(obj, 4)
+    if isinstance(obj, dict):
+        return {k: _rounded(v) for k, v in obj.items()}
+    return obj
+
+
+# --- artifact ----------------------------------------------------------------------------
+
+
+def save_topic_model(model: TopicModel, directory: Path, *, extra_meta: dict | None = None) -> Path:
+    """Write ``model.joblib`` and ``meta.json`` into ``directory`` (created); returns it."""
+    import joblib
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model.pipeline, directory / PIPELINE_FILE, compress=3)
+    meta = dict(model.meta, **(extra_meta or {}))
+    meta.setdefault("topics", list(model.topics))
+    meta["thresholds"] = dict(model.thresholds)
+    (directory / META_FILE).write_text(
+        json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+    )
+    _load_cached.cache_clear()
+    return directory
+
+
+class TopicModelMissing(FileNotFoundError):
+    """The topic model artifact is absent or incomplete."""
+
+
+def load_topic_model(path: Path | str | None = None) -> TopicModel:
+    """The model saved in ``path`` (default: the shipped artifact), loaded once per path.
+
+    Raises :class:`TopicModelMissing` if ``model.joblib`` or ``meta.json`` is absent.
+    """
+    directory = Path(path) if path is not None else ARTIFACT_DIR
+    return _load_cached(str(directory.resolve()))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(directory: str) -> TopicModel:
+    import joblib
+    import sklearn
+
+    d = Path(directory)
+    if not (d / PIPELINE_FILE).is_file() or not (d / META_FILE).is_file():
+        raise TopicModelMissing(
+            f"no topic model in {d} (needs {PIPELINE_FILE} and {META_FILE}); "
+            "train one with `hotline topics train --out DIR` or pass the shipped "
+            "models/artifacts/topic_model"
+        )
+    meta = json.loads((d / META_FILE).read_text(encoding="utf-8"))
+    if meta.get("sklearn_version") != sklearn.__version__:
+        log.warning(
+            "topic model %s was trained with scikit-learn %s, running %s; retrain if scores look off",
+            d, meta.get("sklearn_version"), sklearn.__version__,
+        )
+    pipeline = joblib.load(d / PIPELINE_FILE)
+    topics = tuple(meta["topics"])
+    return TopicModel(pipeline, topics, {t: float(meta["thresholds"][t]) for t in topics}, meta)

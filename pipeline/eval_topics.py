@@ -1,0 +1,64 @@
+"""Measure the topic classifier against a labelled TSV (columns ``text``, ``labels``)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from models.topic_model import TopicModel, multilabel_scores, read_topic_tsv
+
+
+@dataclass(frozen=True)
+class TopicMetrics:
+    topic: str  # taxonomy key
+    precision: float  # 0..1
+    recall: float  # 0..1
+    f1: float  # 0..1
+    support: int  # reference rows that carry the topic
+
+
+@dataclass(frozen=True)
+class TopicReport:
+    per_topic: tuple[TopicMetrics, ...]  # in taxonomy order
+    macro_f1: float  # mean of per-topic F1, every taxonomy key counted
+    micro_f1: float  # F1 of all (row, topic) decisions pooled
+    n: int  # rows scored
+
+    def summary_line(self) -> str:
+        """``macro_f1=0.xxx micro_f1=0.xxx n=N``, the line scripts parse."""
+        return f"macro_f1={self.macro_f1:.3f} micro_f1={self.micro_f1:.3f} n={self.n}"
+
+    def table(self) -> str:
+        """Per-topic table in fixed-width text, then the summary line."""
+        width = max(len(m.topic) for m in self.per_topic)
+        lines = [f"{'topic':<{width}}  precision  recall     f1  support"]
+        for m in self.per_topic:
+            lines.append(
+                f"{m.topic:<{width}}  {m.precision:9.3f}  {m.recall:6.3f}  {m.f1:5.3f}  {m.support:7d}"
+            )
+        lines.append(self.summary_line())
+        return "\n".join(lines)
+
+
+def score_topics(rows: Sequence[tuple[str, Sequence[str]]], model: TopicModel) -> TopicReport:
+    """Compare the model's assigned topics with the reference labels of ``rows``."""
+    texts = [text for text, _ in rows]
+    truth = np.zeros((len(rows), len(model.topics)), dtype=bool)
+    for i, (_, labels) in enumerate(rows):
+        for t in labels:
+            truth[i, model.topics.index(t)] = True
+    pred = model.assign(model.predict_proba(texts), texts) if rows else truth
+    scores = multilabel_scores(truth, pred, model.topics)
+    per_topic = tuple(
+        TopicMetrics(t, m["precision"], m["recall"], m["f1"], m["support"])
+        for t, m in scores["per_topic"].items()
+    )
+    return TopicReport(per_topic, scores["macro_f1"], scores["micro_f1"], len(rows))
+
+
+def evaluate_topics(path: Path, model: TopicModel) -> TopicReport:
+    """:func:`score_topics` over the TSV at ``path``. Raises ValueError for a bad row."""
+    return score_topics(read_topic_tsv(Path(path), model.topics), model)
