@@ -274,8 +274,10 @@ def render(tracks: dict[str, np.ndarray], layout: str, seed: int, out: Path) -> 
         leak = np.float32(10 ** (CROSSTALK_DB / 20))
         left = op + leak * cit + _noise(len(op), seed)
         right = cit + leak * op + _noise(len(op), seed + 1000)
-        # G.711 μ-law stereo at 8 kHz: what many PBXs record, and a quarter the size of 16-bit 16 kHz.
-        _write_with_sox(np.stack([left, right]), out, ["-r", "8000", "-e", "u-law", "-t", "wav"], telephone)
+        # G.711 μ-law stereo at 8 kHz: what many PBXs record, and a quarter the size of 16-bit
+        # 16 kHz. No 300 Hz high-pass here: with it Whisper base heard no speech in either
+        # channel of this espeak call (the mono μ-law call keeps it, as the hard case).
+        _write_with_sox(np.stack([left, right]), out, ["-r", "8000", "-e", "u-law", "-t", "wav"])
         return
     mono = (op + cit + _noise(len(op), seed))[None, :]
     if layout == "wav16":
