@@ -75,6 +75,10 @@ OPERATOR_F = Voice("vi+f3", pitch=62, speed=165, peak_dbfs=-4.0)
 OPERATOR_M = Voice("vi+m1", pitch=45, speed=165, peak_dbfs=-4.0)
 CITIZEN_M = Voice("vi+m3", pitch=30, speed=150, peak_dbfs=-7.0)
 CITIZEN_F = Voice("vi+f4", pitch=70, speed=155, peak_dbfs=-7.0)
+# The band-limited μ-law call is played hot: at the levels above, Whisper base heard no
+# speech in it at all; louder (and a less deep citizen voice) it transcribes.
+OPERATOR_HOT = Voice("vi+f3", pitch=62, speed=165, peak_dbfs=-1.0)
+CITIZEN_HOT = Voice("vi+m3", pitch=55, speed=150, peak_dbfs=-2.0)
 
 CALLS: tuple[Call, ...] = (
     Call(
@@ -162,8 +166,8 @@ CALLS: tuple[Call, ...] = (
         start_time="2026-11-17 08:25:07",
         caller_number="0988776554",
         operator_ext="101",
-        operator=OPERATOR_F,
-        citizen=CITIZEN_M,
+        operator=OPERATOR_HOT,
+        citizen=CITIZEN_HOT,
         seed=4,
         turns=(
             Turn("operator", GREETING, 0.0),
