@@ -49,7 +49,7 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
                  settings: Settings, role_confidence: float = 1.0) -> CallAnalysis:
     """Topics, places, routing, urgency, redacted text, PII counts, metrics, review decision."""
     from pipeline.metrics import measure_conversation
-    from pipeline.pii import redact
+    from pipeline.pii import find_pii, redact_segments
     from pipeline.places import extract_places
     from pipeline.routing import route_call
     from pipeline.topics import classify_call
@@ -58,10 +58,11 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
     topics = tuple(classify_call(segments, topic_model))
     said = citizen_text(segments)
     places = tuple(extract_places(said))
-    routes = tuple(route_call([t.topic for t in topics if t.assigned], places))
+    routes = tuple(route_call([t.topic for t in topics if t.assigned], places, text=said))
     urgency = detect_urgency(said)
-    redactions = [redact(s.text) for s in segments]
-    pii = Counter(span.kind for r in redactions for span in r.spans)
+    texts = [s.text for s in segments]
+    redactions = redact_segments(texts)
+    pii = Counter(span.kind for span in find_pii(" ".join(texts)))
     metrics = measure_conversation(segments, audio)
     reasons = tuple(audio.warnings) + review_reasons(segments, info, topics, role_confidence=role_confidence,
                                                      settings=settings)
