@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 from datetime import date, datetime
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 
@@ -35,10 +36,14 @@ def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
+@lru_cache(maxsize=1)
+def _taxonomy() -> tuple[dict, ...]:
+    return tuple(json.loads((REPO_ROOT / "models" / "taxonomy.json").read_text(encoding="utf-8"))["topics"])
+
+
 def topic_labels(lang: str = "vi") -> dict[str, str]:
-    """Taxonomy key → label in ``lang`` (vi | en), from models/taxonomy.json."""
-    data = json.loads((REPO_ROOT / "models" / "taxonomy.json").read_text(encoding="utf-8"))
-    return {t["key"]: t.get(lang) or t["key"] for t in data["topics"]}
+    """Taxonomy key → label in ``lang`` (vi | en), from models/taxonomy.json, in taxonomy order."""
+    return {t["key"]: t.get(lang) or t["key"] for t in _taxonomy()}
 
 
 def data_period(con: duckdb.DuckDBPyConnection) -> tuple[date, date]:

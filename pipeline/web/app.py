@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -95,16 +96,22 @@ def create_app(db_path: Path | str, settings: Settings | None = None, options: W
     css = (HERE / "static" / "app.css").read_text(encoding="utf-8")
     app.state.settings, app.state.options, app.state.db_path = settings, opts, db_path
 
+    # Requests run in threads. Opening one DuckDB file from two threads at once races in
+    # DuckDB's instance cache ("Unique file handle conflict"), and two writers may conflict,
+    # so database work is serialised; each use is milliseconds (a search index rebuild, ~1 s).
+    db_lock = threading.RLock()
+
     @contextmanager
     def database() -> Iterator:
-        try:
-            con = db.connect(db_path, wait_s=opts.busy_wait_s, migrate_schema=False)
-        except DatabaseBusy:
-            raise HTTPException(503, BUSY_MESSAGE) from None
-        try:
-            yield con
-        finally:
-            con.close()
+        with db_lock:
+            try:
+                con = db.connect(db_path, wait_s=opts.busy_wait_s, migrate_schema=False)
+            except DatabaseBusy:
+                raise HTTPException(503, BUSY_MESSAGE) from None
+            try:
+                yield con
+            finally:
+                con.close()
 
     def lang_of(request: Request) -> str:
         lang = request.cookies.get(LANG_COOKIE, "vi")

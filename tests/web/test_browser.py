@@ -61,6 +61,18 @@ def browser():
         b.close()
 
 
+def _wait_until(page, expression: str, timeout_s: float = 15.0):
+    """Poll a JS expression with page.evaluate (DevTools evaluation is not subject to the app's CSP,
+    unlike wait_for_function, whose string predicate the CSP's script-src 'self' refuses)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        time.sleep(0.1)
+
+
 def _status(url: str) -> int:
     # No cookies, no redirects followed: what an outsider gets.
     class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -98,11 +110,11 @@ def test_qa_searches_listens_and_corrects(server, browser, call_ids):
     # Open the best hit; click the third segment and watch the player move there.
     page.locator("tr.call-row a").first.click()
     page.wait_for_selector("#transcript .seg")
-    page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=15000)
+    _wait_until(page, "document.getElementById('player').readyState >= 1")
     seg = page.locator("#transcript .seg").nth(2)
     start = float(seg.get_attribute("data-start"))
     seg.click()
-    page.wait_for_function(f"document.getElementById('player').currentTime >= {start - 0.05}", timeout=15000)
+    _wait_until(page, f"document.getElementById('player').currentTime >= {start - 0.05}")
     assert float(page.locator("#position").inner_text()) >= start - 0.1
     page.wait_for_selector("#transcript .seg.current", timeout=15000)
 

@@ -278,3 +278,13 @@ def test_review_queue_lists_urgent_first_then_least_confident(client_as):
     assert calls and all(c["urgent"] or c["needs_review"] for c in calls)
     keys = [(not c["urgent"], c["confidence"]) for c in calls]
     assert keys == sorted(keys)
+
+
+def test_concurrent_requests_share_the_file_safely(client_as, call_ids):
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = client_as("qa")
+    paths = [f"/api/calls/{cid}" for cid in call_ids[:6]] + ["/api/calls", "/api/calls?q=rac"] * 3
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(lambda p: client.get(p).status_code, paths))
+    assert codes == [200] * len(paths)
