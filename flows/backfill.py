@@ -14,14 +14,13 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from pipeline.config import load_settings
 from pipeline.ingest import hash_file
 from pipeline.logsafe import mask_numbers
 from pipeline.process import get_models
 from pipeline.records import Recording
 from pipeline.warehouse import db, load
 
-from flows.process_calls import RunSummary, _record, call_task
+from flows.process_calls import RunSummary, _record, call_task, run_settings
 
 
 @flow(name="backfill", log_prints=False)
@@ -33,7 +32,7 @@ def backfill(date_from: date, date_to: date, db_path: str | None = None, setting
     ``skipped`` counts calls whose audio is missing or changed.
     """
     logger = get_run_logger()
-    settings = load_settings(**(settings_overrides or {})).with_(db_path=Path(db_path) if db_path else None)
+    settings = run_settings(settings_overrides, db_path)
     started = time.perf_counter()
     con = db.connect(settings.database, wait_s=wait_s)
     summary = RunSummary(run_id="", db_path=str(settings.database))

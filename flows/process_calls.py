@@ -40,6 +40,15 @@ def _name(rec: Recording) -> str:
     return mask_numbers(rec.relpath)
 
 
+def run_settings(overrides: dict | None, db_path: str | None) -> Settings:
+    """Settings for a flow run; paths given as strings (flow parameters are JSON) become Paths."""
+    overrides = dict(overrides or {})
+    for key in ("home", "db_path"):
+        if isinstance(overrides.get(key), str):
+            overrides[key] = Path(overrides[key])
+    return load_settings(**overrides).with_(db_path=Path(db_path) if db_path else None)
+
+
 def stage_cache_key(context, parameters) -> str:
     """Recording hash + ASR fingerprint + the settings and options a stage's output depends on."""
     rec: Recording = parameters["rec"]
@@ -201,7 +210,7 @@ def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | 
     another process holds the database for more than ``wait_s`` seconds.
     """
     logger = get_run_logger()
-    settings = load_settings(**(settings_overrides or {})).with_(db_path=Path(db_path) if db_path else None)
+    settings = run_settings(settings_overrides, db_path)
     started = time.perf_counter()
     con = db.connect(settings.database, wait_s=wait_s)
     run_id = load.new_run_id()
