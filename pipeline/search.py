@@ -36,8 +36,13 @@ class SearchHit:
 
 
 def _fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    n, last = con.execute("SELECT count(*), max(processed_at) FROM calls WHERE status = 'done'").fetchone()
-    return f"{n}:{last}"
+    # Any change to an indexed transcript (a reload, a retention purge that blanks it) changes
+    # this, so the next search rebuilds the index and no purged word stays in the fts tables.
+    n, digest = con.execute(
+        "SELECT count(*), bit_xor(hash(call_id || '\x1f' || transcript)) FROM calls "
+        "WHERE status = 'done' AND transcript IS NOT NULL"
+    ).fetchone()
+    return f"{n}:{digest}"
 
 
 def load_fts(con: duckdb.DuckDBPyConnection) -> None:
@@ -66,7 +71,7 @@ def refresh_search_index(con: duckdb.DuckDBPyConnection) -> int:
     Needs a read-write connection. Returns the number of calls indexed.
     """
     load_fts(con)
-    rows = con.execute("SELECT call_id, coalesce(transcript, '') FROM calls WHERE status = 'done'").fetchall()
+    rows = con.execute("SELECT call_id, transcript FROM calls WHERE status = 'done' AND transcript IS NOT NULL").fetchall()
     import pandas as pd
 
     frame = pd.DataFrame(

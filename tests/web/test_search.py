@@ -61,7 +61,7 @@ def test_redacted_text_only(con):
 def test_index_goes_stale_and_is_rebuilt_after_a_load(con):
     assert search.index_is_current(con)
     cid = con.execute("SELECT min(call_id) FROM calls").fetchone()[0]
-    con.execute("UPDATE calls SET transcript = 'Cây đổ chắn ngang đường Hùng Vương', processed_at = now() "
+    con.execute("UPDATE calls SET transcript = 'Cây đổ chắn ngang đường Hùng Vương' "
                 "WHERE call_id = ?", [cid])
     assert not search.index_is_current(con)
     assert search.search_calls(con, "hung vuong") == []  # the old index does not know it yet
@@ -79,3 +79,15 @@ def test_index_built_lazily_when_missing(web_db):
         assert search.search_calls(con, "ổ gà")
     finally:
         con.close()
+
+
+def test_blanked_transcript_leaves_the_index(con):
+    # A retention purge blanks transcripts without touching processed_at.
+    hits = search.search_calls(con, "ổ gà")
+    assert hits
+    con.execute("UPDATE calls SET transcript = NULL WHERE call_id = ?", [hits[0].call_id])
+    assert not search.index_is_current(con)
+    search.ensure_search_index(con)
+    assert hits[0].call_id not in _ids(search.search_calls(con, "ổ gà"))
+    words = con.execute("SELECT count(*) FROM fts_main_search_docs.docs WHERE name = ?", [hits[0].call_id]).fetchone()[0]
+    assert words == 0
