@@ -247,11 +247,11 @@ class WhisperASR:
             segments, info = self.model.transcribe(audio, **kwargs)
             return list(segments), info
 
-    def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
-        """(language code, probability) of 16 kHz float32 mono speech; only its first 30 s are used."""
+    def language_probabilities(self, audio: np.ndarray) -> dict[str, float]:
+        """Probability 0..1 of each language code for 16 kHz float32 mono speech; only its first 30 s are used."""
         with self.lock:
-            language, probability, _ = self.model.detect_language(audio, vad_filter=False)
-        return language, float(probability)
+            _, _, probabilities = self.model.detect_language(audio, vad_filter=False)
+        return {language: float(p) for language, p in probabilities}
 
     def find_speech(self, audio: np.ndarray, vad_parameters: dict) -> list[tuple[float, float]]:
         """Silero VAD (shipped in the faster-whisper wheel): speech stretches (start, end) in s."""
