@@ -30,6 +30,7 @@ from pipeline.process import (CallResult, analyse_stage, build_result, decode_st
 from pipeline.quarantine import quarantine
 from pipeline.records import Recording
 from pipeline.transcribe import TranscribeOptions
+from pipeline.search import refresh_search_index
 from pipeline.warehouse import db, load
 
 # Cached stage results hold raw transcripts: keep them a week at most (``hotline purge`` also deletes them).
@@ -249,6 +250,9 @@ def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | 
         load.finish_run(con, run_id, found=summary.found, processed=summary.processed, skipped=summary.skipped,
                         failed=summary.failed + summary.quarantined, asr_model=asr.name if asr else None,
                         asr_fingerprint=asr.fingerprint if asr else None)
+        if summary.processed:
+            # Search must see the new calls (its own PRAGMA: outside any transaction).
+            refresh_search_index(con)
     except BaseException:
         try:
             load.finish_run(con, run_id, found=summary.found, processed=summary.processed, skipped=summary.skipped,
