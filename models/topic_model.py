@@ -3,10 +3,14 @@
 Features: TF-IDF over word 1–2-grams and character 2–5-grams (``char_wb``) of both the
 normalised text and its accent-folded form, so a transcript that lost its diacritics
 still meets the n-grams learned from written Vietnamese. Classifier: one-vs-rest
-logistic regression, whose outputs are probabilities; each topic has its own decision
-threshold, chosen by cross-validation on the training corpus.
+logistic regression, whose outputs are probabilities. The decision (see
+:func:`assign_topics`) uses a threshold per topic plus one relative cut against the
+row's best topic, all chosen by cross-validation on the training corpus; ``other`` is
+the fallback when nothing else is assigned.
 
-Training rows are augmented with ASR-like variants (lower case, no punctuation, lost
+The corpus is ``topic_corpus/train.tsv`` (hand-written calls) plus
+``topic_corpus/glossary.tsv`` (short domain terms per topic, for vocabulary the calls
+did not happen to use). Training rows are augmented with ASR-like variants (lower case, no punctuation, lost
 diacritics, swapped tones, dropped syllables, fillers) because the model reads
 Whisper output, not written text.
 
@@ -187,14 +191,18 @@ class TopicModel:
     topics: tuple[str, ...]  # column order of ``predict_proba``
     thresholds: dict[str, float]  # topic -> probability at or above which it is assigned
     meta: dict = field(default_factory=dict)  # version, trained_at, cv metrics… (see meta.json)
+    relative_cut: float = 0.0  # a topic also needs this fraction of the row's best probability
+    calibration: dict[str, tuple[float, float]] = field(default_factory=dict)  # topic -> Platt (a, b)
 
     @property
     def version(self) -> int:
         return int(self.meta.get("version", 0))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Probabilities, float shape (len(texts), len(topics)), columns in ``topics`` order."""
-        return np.asarray(self.pipeline.predict_proba(list(texts)), dtype=float)
+        """Calibrated probabilities, float shape (len(texts), len(topics)), columns in
+        ``topics`` order."""
+        raw = np.asarray(self.pipeline.predict_proba(list(texts)), dtype=float)
+        return calibrate(raw, [self.calibration.get(t, (1.0, 0.0)) for t in self.topics])
 
     def assign(self, proba: np.ndarray, texts: Sequence[str]) -> np.ndarray:
         """Boolean assignments for ``proba`` rows: thresholds, then the ``other`` fallback.
@@ -203,7 +211,10 @@ class TopicModel:
         one topic and a call about something concrete is not also "other". An empty
         text gets only ``other``.
         """
-        return assign_topics(proba, [self.thresholds[t] for t in self.topics], self.topics, empty_mask(texts))
+        return assign_topics(
+            proba, [self.thresholds[t] for t in self.topics], self.topics, empty_mask(texts),
+            relative=self.relative_cut,
+        )
 
     def predict_many(self, texts: Sequence[str]) -> list[list[TopicScore]]:
         """:meth:`predict` for many texts at once (one vectorisation pass)."""
@@ -222,19 +233,69 @@ class TopicModel:
         return self.predict_many([text])[0]
 
 
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def calibrate(raw: np.ndarray, platt: Sequence[tuple[float, float]]) -> np.ndarray:
+    """Platt scaling per column: ``sigmoid(a * logit(raw) + b)``."""
+    a = np.array([ab[0] for ab in platt])[None, :]
+    b = np.array([ab[1] for ab in platt])[None, :]
+    return 1.0 / (1.0 + np.exp(-(a * _logit(raw) + b)))
+
+
+def fit_calibration(raw: np.ndarray, truth: np.ndarray) -> list[tuple[float, float]]:
+    """Platt parameters per column, fitted on out-of-fold probabilities.
+
+    The regularised logistic regressions are under-confident on calls unlike their
+    training rows (out of fold, a raw 0.15 is right about 40% of the time), so the raw
+    outputs are rescaled to match observed frequencies.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    params = []
+    for j in range(raw.shape[1]):
+        lr = LogisticRegression(C=1e4).fit(_logit(raw[:, [j]]), truth[:, j])
+        params.append((float(lr.coef_[0, 0]), float(lr.intercept_[0])))
+    return params
+
+
+def expected_calibration_error(proba: np.ndarray, truth: np.ndarray, bins: int = 10) -> float:
+    """|mean probability - observed frequency| over equal-width bins, weighted by size."""
+    p, t = np.ravel(proba), np.ravel(truth).astype(float)
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    return float(sum(
+        np.mean(which == b) * abs(p[which == b].mean() - t[which == b].mean())
+        for b in range(bins) if np.any(which == b)
+    ))
+
+
 def empty_mask(texts: Sequence[str]) -> np.ndarray:
     """True for each text with no word left after normalisation."""
     return np.array([not normalize_text(t) for t in texts], dtype=bool)
 
 
 def assign_topics(
-    proba: np.ndarray, thresholds: Sequence[float], topics: Sequence[str], empty: np.ndarray
+    proba: np.ndarray,
+    thresholds: Sequence[float],
+    topics: Sequence[str],
+    empty: np.ndarray,
+    *,
+    relative: float = 0.0,
 ) -> np.ndarray:
-    """Boolean matrix: ``proba >= thresholds`` per column, then ``other`` exactly where
-    no other topic is assigned; rows flagged ``empty`` get only ``other``."""
-    assigned = np.asarray(proba) >= np.asarray(thresholds)[None, :]
-    assigned[np.asarray(empty, dtype=bool)] = False
+    """The decision rule, as a boolean matrix shaped like ``proba``.
+
+    A topic is assigned when its probability reaches its threshold and at least
+    ``relative`` times the best topic's probability in that row (most calls are about
+    one thing; a weak second topic is more often noise than a second issue). ``other``
+    is assigned exactly where no other topic is; rows flagged ``empty`` get only ``other``.
+    """
+    proba = np.asarray(proba)
     k = list(topics).index(FALLBACK_TOPIC)
+    top = np.delete(proba, k, axis=1).max(axis=1, keepdims=True)
+    assigned = (proba >= np.asarray(thresholds)[None, :]) & (proba >= relative * top)
+    assigned[np.asarray(empty, dtype=bool)] = False
     real = np.delete(assigned, k, axis=1)
     assigned[:, k] = ~real.any(axis=1)
     return assigned
@@ -351,12 +412,21 @@ def train_topic_model(
         pipe = _build_pipeline(opts, seed).fit([t for t, m in zip(texts, ~test) if m], y[~test])
         oof[test] = pipe.predict_proba([t for t, m in zip(texts, test) if m])
 
-    thresholds = _choose_thresholds(oof, y.astype(bool), topics, texts, opts.threshold_grid)
+    raw_ece = expected_calibration_error(oof, y)
+    platt = fit_calibration(oof, y)
+    oof = calibrate(oof, platt)
+    thresholds, relative = _choose_cuts(oof, y.astype(bool), topics, texts, opts.threshold_grid)
 
-    model = TopicModel(_build_pipeline(opts, seed).fit(texts, y), topics, thresholds)
+    calibration = dict(zip(topics, platt))
+    model = TopicModel(
+        _build_pipeline(opts, seed).fit(texts, y), topics, thresholds,
+        relative_cut=relative, calibration=calibration,
+    )
     cv_pred = model.assign(oof, texts)
     cv = multilabel_scores(y.astype(bool), cv_pred, topics)
     cv["brier"] = float(np.mean((oof - y) ** 2))
+    cv["ece"] = expected_calibration_error(oof, y)
+    cv["ece_before_calibration"] = raw_ece
     cv["folds"] = opts.cv_folds
     import sklearn
 
@@ -370,43 +440,47 @@ def train_topic_model(
         "sklearn_version": sklearn.__version__,
         "topics": list(topics),
         "thresholds": thresholds,
+        "relative_cut": relative,
+        "calibration": {t: list(ab) for t, ab in calibration.items()},
         "cv_metrics": _rounded(cv),
         "options": {"c": opts.c, "cv_folds": opts.cv_folds},
     }
-    return TopicModel(model.pipeline, topics, thresholds, meta)
+    return TopicModel(model.pipeline, topics, thresholds, meta, relative, calibration)
 
 
-def _choose_thresholds(
+def _choose_cuts(
     oof: np.ndarray, truth: np.ndarray, topics: Sequence[str], texts: Sequence[str], grid: Sequence[float]
-) -> dict[str, float]:
-    """Per-topic thresholds that maximise the cross-validated macro F1 of the final
-    decision (thresholds plus the ``other`` fallback), by coordinate ascent from each
-    topic's own best cut. Ties go to the cut nearest 0.5, the least surprising one."""
+) -> tuple[dict[str, float], float]:
+    """Per-topic thresholds and the relative cut that maximise the cross-validated macro
+    F1 of the final decision (see :func:`assign_topics`), by coordinate ascent from each
+    topic's own best threshold. Ties go to the value nearest 0.5, the least surprising."""
     n = len(topics)
-    cut = np.array([
+    own_best = [
         max(grid, key=lambda c: (_f1(*_counts(truth[:, j], oof[:, j] >= c)), -abs(c - 0.5)))
         for j in range(n)
-    ])
-
+    ]
+    cut = np.array(own_best + [0.0])  # last coordinate: the relative cut, starting off
     empty = empty_mask(texts)
 
     def macro(c: np.ndarray) -> float:
-        return multilabel_scores(truth, assign_topics(oof, c, topics, empty), topics)["macro_f1"]
+        pred = assign_topics(oof, c[:n], topics, empty, relative=c[n])
+        return multilabel_scores(truth, pred, topics)["macro_f1"]
 
     best = macro(cut)
-    for _ in range(3):
+    for _ in range(4):
         improved = False
-        for j in range(n):
-            for c in grid:
+        for j in range(n + 1):
+            for c in (0.0, *grid) if j == n else grid:
                 trial = cut.copy()
                 trial[j] = c
                 score = macro(trial)
-                if score > best + 1e-9 or (abs(score - best) <= 1e-9 and abs(c - 0.5) < abs(cut[j] - 0.5)):
+                closer = abs(c - 0.5) < abs(cut[j] - 0.5)
+                if score > best + 1e-9 or (abs(score - best) <= 1e-9 and closer):
                     improved = improved or score > best + 1e-9
                     best, cut = max(best, score), trial
         if not improved:
             break
-    return {t: float(c) for t, c in zip(topics, cut)}
+    return {t: float(c) for t, c in zip(topics, cut[:n])}, float(cut[n])
 
 
 def _counts(truth: np.ndarray, pred: np.ndarray) -> tuple[int, int, int]:
@@ -435,6 +509,8 @@ def save_topic_model(model: TopicModel, directory: Path, *, extra_meta: dict | N
     meta = dict(model.meta, **(extra_meta or {}))
     meta.setdefault("topics", list(model.topics))
     meta["thresholds"] = dict(model.thresholds)
+    meta["relative_cut"] = model.relative_cut
+    meta["calibration"] = {t: list(ab) for t, ab in model.calibration.items()}
     (directory / META_FILE).write_text(
         json.dumps(meta, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
@@ -475,4 +551,6 @@ def _load_cached(directory: str) -> TopicModel:
         )
     pipeline = joblib.load(d / PIPELINE_FILE)
     topics = tuple(meta["topics"])
-    return TopicModel(pipeline, topics, {t: float(meta["thresholds"][t]) for t in topics}, meta)
+    thresholds = {t: float(meta["thresholds"][t]) for t in topics}
+    calibration = {t: tuple(ab) for t, ab in meta.get("calibration", {}).items()}
+    return TopicModel(pipeline, topics, thresholds, meta, float(meta.get("relative_cut", 0.0)), calibration)
