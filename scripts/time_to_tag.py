@@ -78,8 +78,8 @@ def main() -> int:
     for d in (watched, staging, home):
         d.mkdir()
     sources = find_audio_files(args.samples)
-    mono8k = [p for p in sources if "082507" in p.name] or sources  # the mono 8 kHz sample: a typical line
-    long_call = build_long_call(mono8k, staging / "long.wav", minutes=args.minutes)
+    # Every sample, narrowed to mono 8 kHz μ-law: what a hotline line delivers.
+    long_call = build_long_call(sources, staging / "long.wav", minutes=args.minutes)
     db = home / "hotline.duckdb"
     env = dict(os.environ, HOTLINE_HOME=str(home), PYTHONUNBUFFERED="1")
     env.setdefault("HOTLINE_MODEL_CACHE", str(REPO / "var" / "models"))
