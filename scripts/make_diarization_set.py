@@ -21,9 +21,9 @@ Written under --out (derived from evaluation data: never commit it):
   rttm/<id>.rttm    reference turns, speakers "operator" / "citizen"
   manifest.tsv, manifest_8k.tsv, manifest_espeak.tsv   columns file, rttm (relative)
 
-Reference turns are the speech regions of each placed clip (energy-based, pauses
-under 0.3 s bridged), so turn edges are approximate to ~0.1 s: read DER with a collar
-beside the collar-free figure.
+Reference turns are the speech regions of each placed clip as Silero VAD finds them
+(pauses under 0.3 s bridged; not the pyannote model being evaluated), so turn edges
+are approximate to ~0.1 s: read DER with a collar beside the collar-free figure.
 """
 
 from __future__ import annotations
@@ -58,19 +58,20 @@ class Piece:
     regions: tuple[tuple[float, float], ...]  # s from the piece start: speech regions
 
 
-def speech_regions(audio: np.ndarray, *, top_db: float = 32.0, bridge_s: float = BRIDGE_S) -> list[tuple[float, float]]:
-    """Energy-based speech regions (s), pauses shorter than ``bridge_s`` bridged."""
-    import librosa
+def speech_regions(audio: np.ndarray, *, bridge_s: float = BRIDGE_S) -> list[tuple[float, float]]:
+    """Speech regions (s) found by Silero VAD (it ships in the faster-whisper wheel, and
+    is independent of the pyannote model under test); pauses shorter than ``bridge_s``
+    stay inside a region."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    raw = librosa.effects.split(audio, top_db=top_db, frame_length=400, hop_length=160)
-    regions: list[list[float]] = []
-    for a, b in raw:
-        start, end = a / SR, b / SR
-        if regions and start - regions[-1][1] < bridge_s:
-            regions[-1][1] = end
-        else:
-            regions.append([start, end])
-    return [(s, e) for s, e in regions if e - s >= 0.15]
+    options = VadOptions(
+        threshold=0.5,
+        min_speech_duration_ms=150,
+        min_silence_duration_ms=int(bridge_s * 1000),
+        speech_pad_ms=30,
+    )
+    found = get_speech_timestamps(audio.astype(np.float32), options, sampling_rate=SR)
+    return [(r["start"] / SR, r["end"] / SR) for r in found]
 
 
 def make_piece(audio: np.ndarray) -> Piece | None:
