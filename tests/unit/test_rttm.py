@@ -35,3 +35,68 @@ def test_several_files_comments_and_blank_lines():
 def test_malformed_line_names_its_number():
     with pytest.raises(ValueError, match=r"ref.rttm:2"):
         parse_rttm("SPEAKER a 1 0 1 <NA> <NA> x <NA> <NA>\nSPEAKER a 1 zero 1\n", source="ref.rttm")
+
+
+# --- export from the warehouse and the evaluation command ------------------------------
+
+
+def _warehouse(path):
+    from pipeline.warehouse import db
+
+    con = db.connect(path)
+    con.execute(
+        "INSERT INTO segments (call_id, seq, start_s, end_s, speaker, role) VALUES "
+        "('c1', 0, 0.0, 2.0, 'ch0', 'operator'), ('c1', 1, 2.5, 4.0, 'ch1', 'citizen'), "
+        "('c2', 0, 1.0, 3.0, 'SPEAKER_00', 'operator')"
+    )
+    con.close()
+
+
+def test_export_rttm_command_writes_one_file_per_call(tmp_path):
+    from pipeline.cli import main
+
+    _warehouse(tmp_path / "w.duckdb")
+    assert main(["export", "rttm", "--all", "--db", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "out")]) == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["c1.rttm", "c2.rttm"]
+    assert read_rttm(tmp_path / "out" / "c1.rttm") == {"c1": [SpeakerTurn(0.0, 2.0, "ch0"), SpeakerTurn(2.5, 4.0, "ch1")]}
+
+    assert main(["export", "rttm", "c2", "--db", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "one")]) == 0
+    assert [p.name for p in (tmp_path / "one").iterdir()] == ["c2.rttm"]
+    assert main(["export", "rttm", "nope", "--db", str(tmp_path / "w.duckdb"), "--out", str(tmp_path / "x")]) != 0
+
+
+class _Replay:
+    """A stand-in diarizer that answers with fixed turns."""
+
+    def __init__(self, turns):
+        self.turns = tuple(turns)
+
+    def diarize(self, waveform, *, num_speakers=None):
+        return self.turns
+
+
+def _eval_set(tmp_path, reference):
+    import numpy as np
+    import soundfile as sf
+
+    sf.write(tmp_path / "a.wav", np.zeros(16000 * 6, np.float32), 16000)
+    (tmp_path / "a.rttm").write_text(to_rttm(reference, "a"), encoding="utf-8")
+    (tmp_path / "m.tsv").write_text("file\trttm\na.wav\ta.rttm\n", encoding="utf-8")
+    return tmp_path / "m.tsv"
+
+
+def test_evaluation_scores_perfect_and_swapped_hypotheses(tmp_path):
+    from pipeline.commands.diarization import evaluate_diarization
+
+    reference = [SpeakerTurn(0.5, 2.5, "operator"), SpeakerTurn(3.0, 5.5, "citizen")]
+    manifest = _eval_set(tmp_path, reference)
+
+    same = evaluate_diarization(manifest, _Replay([SpeakerTurn(0.5, 2.5, "S0"), SpeakerTurn(3.0, 5.5, "S1")]))
+    assert same.der == pytest.approx(0.0)
+    assert same.roles_ok == same.roles_judged == 1
+
+    # One speaker from 0.8 s to the end, mapped to the citizen (its larger overlap):
+    # 0.3 s missed, 0.5 s false alarm in the gap, 1.7 s of operator speech confused.
+    merged = evaluate_diarization(manifest, _Replay([SpeakerTurn(0.8, 5.5, "S0")]))
+    assert merged.der == pytest.approx((0.3 + 0.5 + 1.7) / 4.5, abs=0.01)
+    assert merged.der > merged.der_collar > 0.0
