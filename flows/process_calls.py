@@ -162,6 +162,7 @@ def _load(con, result: CallResult, run_id: str, settings) -> CallResult:
     t0 = time.perf_counter()
     load_task(con, result, run_id, settings.keep_raw_text)
     result.timings["load"] = time.perf_counter() - t0
+    load.record_stage_time(con, run_id, result.recording.call_id, "load", result.timings["load"])
     return result
 
 

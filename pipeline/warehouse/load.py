@@ -187,6 +187,11 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
 _PLACE_FIELDS = ("kind", "text", "name", "unit_code", "resolved_from")
 
 
+def record_stage_time(con: duckdb.DuckDBPyConnection, run_id: str, call_id: str, stage: str, seconds: float) -> None:
+    """Add (or replace) one stage's wall seconds for a call, e.g. the load itself, timed after it committed."""
+    con.execute("INSERT OR REPLACE INTO stage_timings VALUES (?, ?, ?, ?)", [run_id, call_id, stage, float(seconds)])
+
+
 def _place_columns(place: dict) -> dict:
     return {k: place.get(k) for k in _PLACE_FIELDS}
 
