@@ -99,3 +99,11 @@ def test_model_arguments_of_other_types_are_rejected(tmp_path):
         PyannoteDiarizer(segmentation=42)
     with pytest.raises(TypeError, match="dict"):
         PyannoteDiarizer(embedding={"checkpoint": "pyannote/embedding"})
+
+
+def test_an_injected_pipeline_is_used_as_is(diarizer):
+    from models.diarization import PyannoteDiarizer
+
+    assert PyannoteDiarizer(pipeline=diarizer.pipeline).pipeline is diarizer.pipeline
+    with pytest.raises(TypeError, match="str"):
+        PyannoteDiarizer(pipeline="pyannote/speaker-diarization-community-1")
