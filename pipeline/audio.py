@@ -7,6 +7,7 @@ extension lies about its format.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -102,6 +103,15 @@ def resample(samples: np.ndarray, orig_rate: int, target_rate: int) -> np.ndarra
     return librosa.resample(samples, orig_sr=orig_rate, target_sr=target_rate, res_type="soxr_hq", axis=-1).astype(np.float32)
 
 
+def _reason(exc: Exception, path: Path) -> str:
+    """A decoder's complaint without the file path it repeats (the error names the file once)."""
+    text = str(exc).replace(f"Error opening {str(path)!r}: ", "").replace(f": {str(path)!r}", "")
+    text = text.replace(str(path), "").strip(" :")
+    if "does not exist or is not a regular file" in text:  # libsndfile's words for "unknown format"
+        text = "format not recognised"
+    return re.sub(r"^\[Errno -?\d+\] ", "", text) or type(exc).__name__
+
+
 def decode_audio(source: str | Path | np.ndarray, *, sample_rate: int = SAMPLE_RATE, source_rate: int | None = None,
                  max_duration_s: float | None = MAX_DURATION_S) -> DecodedAudio:
     """Decode a file (or take an array) into :class:`DecodedAudio` at ``sample_rate`` Hz.
@@ -135,7 +145,9 @@ def decode_audio(source: str | Path | np.ndarray, *, sample_rate: int = SAMPLE_R
             try:
                 data, rate, fmt = _read_pyav(path)
             except Exception as second:
-                raise AudioDecodeError(path, f"not decodable as audio ({first}; {second})") from second
+                raise AudioDecodeError(
+                    path, f"not decodable as audio (soundfile: {_reason(first, path)}; FFmpeg: {_reason(second, path)})"
+                ) from second
         if wav_is_truncated(path):
             warnings = ("truncated",)
     if data.size == 0 or data.shape[1] == 0:

@@ -13,9 +13,13 @@ class AudioDecodeError(HotlineError):
     exit_code = 3
 
     def __init__(self, path, problem: str):
+        from pipeline.logsafe import mask_numbers
+
         self.path = str(path)
         self.problem = problem
-        super().__init__(f"{self.path}: {problem}")
+        # The message reaches logs (Prefect logs failed tasks): PBX file names often hold
+        # the caller's number, so it is masked there; ``path`` keeps the real one.
+        super().__init__(f"{mask_numbers(self.path)}: {problem}")
 
 
 class CallLogError(HotlineError):
