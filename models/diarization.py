@@ -103,8 +103,9 @@ def build_campplus_embedding(weights: str | Path | None = None, *, min_embedding
 
     ``forward(waveforms (batch, 1, samples) at 16 kHz, weights (batch, frames) | None)``
     returns ``(batch, 192)``: for each item, only the fbank frames its mask marks as
-    speech are embedded (NaN when fewer than ``min_embedding_s`` seconds; pyannote
-    skips NaN embeddings when clustering).
+    speech are embedded (NaN when fewer than ``min_embedding_s`` seconds: pyannote
+    leaves NaN embeddings out of clustering; such a sliver of speech is then assigned
+    without voice evidence).
 
     Raises ModelUnavailable when pyannote or the weights are missing.
     """
