@@ -39,6 +39,10 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
     )
+    if not args.verbose:
+        # One line per call is the progress; per-request and per-task chatter is not.
+        for name in ("httpx", "httpcore", "prefect.task_runs", "prefect.events", "uvicorn.access"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     try:
         return int(args.func(args) or 0)
     except HotlineError as exc:
