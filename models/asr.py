@@ -215,6 +215,11 @@ class WhisperASR:
         except ImportError as exc:
             raise ModelUnavailable(f"faster-whisper is not installed ({exc}); run `make setup`") from exc
 
+        # faster-whisper logs two INFO lines per call ("Processing audio…", "VAD filter removed…"):
+        # noise at the call rate of a batch run.
+        fw_log = logging.getLogger("faster_whisper")
+        if fw_log.level == logging.NOTSET:
+            fw_log.setLevel(logging.WARNING)
         self.source = source
         self.device, self.compute_type = pick_device(device, compute_type)
         try:

@@ -18,10 +18,12 @@ Timings on shared machines vary ±2×: state the machine load with the figure.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -72,10 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manifest", type=Path, default=None, help="evaluation manifest whose clips to cycle")
     parser.add_argument("--preset", choices=("default", "fast"), default="default", help="TranscribeOptions preset")
     parser.add_argument("--model", default=None, help="ASR model (default: settings)")
+    parser.add_argument("--set", action="append", default=[], metavar="FIELD=JSON",
+                        help="override one TranscribeOptions field, e.g. --set beam_size=1 --set 'temperature=[0,0.4]'")
     args = parser.parse_args(argv)
 
     settings = load_settings(asr_model=args.model)
     options = TranscribeOptions.fast() if args.preset == "fast" else TranscribeOptions()
+    for item in args.set:
+        name, _, value = item.partition("=")
+        value = json.loads(value)
+        options = replace(options, **{name: tuple(value) if isinstance(value, list) else value})
     samples = build_call(source_clips(args.manifest), args.minutes * 60)
     audio = DecodedAudio(samples=samples[None, :], sample_rate=SAMPLE_RATE, source_sample_rate=8000,
                          source_format="telephone-sim")
@@ -92,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
     speech = find_speech(samples, asr, options)
     gaps = [g for g in uncovered_speech(speech, transcript.segments) if g[1] - g[0] >= 5.0]
-    print(f"# preset={args.preset} model={settings.asr_model} threads={settings.cpu_threads} "
+    print(f"# preset={args.preset} {' '.join(args.set)} model={settings.asr_model} threads={settings.cpu_threads} "
           f"cpus={os.cpu_count()} load_before={load_before:.1f} load_after={os.getloadavg()[0]:.1f} "
           f"speech_s={transcript.info.speech_s:.0f} uncovered_5s_gaps={len(gaps)}", file=sys.stderr)
     print(f"rtf={wall / audio.duration_s:.3f} audio_s={audio.duration_s:.1f} wall_s={wall:.1f} "
