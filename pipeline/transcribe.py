@@ -233,7 +233,8 @@ def clean_segments(segments: Sequence[Segment]) -> tuple[list[Segment], list[str
         j = i
         while j + 1 < len(kept) and normalize_text(kept[j + 1].text) == normalize_text(kept[i].text):
             j += 1
-        if j - i + 1 >= LOOP_MIN_REPEATS_PHRASE:
+        # Short replies ("alo", "dạ vâng") are said again and again for real: only sentences count.
+        if j - i + 1 >= LOOP_MIN_REPEATS_PHRASE and len(normalize_text(kept[i].text).split()) >= 3:
             flags.add("loop_removed")
             out.append(replace(kept[i], end=kept[j].end, flags=tuple(dict.fromkeys(kept[i].flags + ("loop_removed",)))))
         else:

@@ -55,3 +55,18 @@ def test_silence_gives_no_text(asr):
     quiet = np.random.default_rng(0).normal(0, 1e-4, 16000 * 4).astype(np.float32)
     (t,) = transcribe_call(DecodedAudio(samples=quiet[None, :], sample_rate=16000, source_sample_rate=16000), asr)
     assert t.segments == () and "no_speech" in t.info.flags
+
+
+def test_a_minute_long_call_is_covered_to_the_end(asr):
+    """Three different utterances cycled with pauses to ~60 s: every window must yield text."""
+    vi = decode_audio(DATA / "short_vi.wav").mono()
+    stereo = decode_audio(DATA / "short_stereo.wav").samples
+    pause = np.random.default_rng(1).normal(0, 1e-3, 16000).astype(np.float32)
+    parts = [vi, pause, stereo[0], pause, stereo[1], pause] * 4
+    call = np.concatenate(parts)
+    (t,) = transcribe_call(DecodedAudio(samples=call[None, :], sample_rate=16000, source_sample_rate=16000), asr)
+    assert t.info.duration_s > 50
+    assert "speech_not_transcribed" not in t.info.flags
+    starts = [s.start for s in t.segments]
+    assert starts == sorted(starts)
+    assert t.segments[-1].end > t.info.duration_s - 10  # the last window was not dropped

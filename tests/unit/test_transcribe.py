@@ -111,8 +111,10 @@ def test_clean_segments_merges_a_loop_across_segments():
     assert flags == ["loop_removed"]
 
 
-def test_two_identical_segments_are_kept():
-    kept, flags = clean_segments([_seg("alo", 0, 1), _seg("alo", 1, 2)])
+def test_repeated_short_replies_and_two_identical_sentences_are_kept():
+    kept, flags = clean_segments([_seg("alo", i, i + 1) for i in range(4)])
+    assert len(kept) == 4 and flags == []
+    kept, flags = clean_segments([_seg("anh cho em xin địa chỉ", i, i + 1) for i in range(2)])
     assert len(kept) == 2 and flags == []
 
 
