@@ -18,6 +18,7 @@ from pipeline.ingest import hash_file
 from pipeline.logsafe import mask_numbers
 from pipeline.process import get_models
 from pipeline.records import Recording
+from pipeline.search import refresh_search_index
 from pipeline.warehouse import db, load
 
 from flows.process_calls import RunSummary, _record, call_task, run_settings
@@ -72,6 +73,8 @@ def backfill(date_from: date, date_to: date, db_path: str | None = None, setting
             load.finish_run(con, run_id, found=len(calls), processed=done, skipped=len(calls) - done - failed - quarantined,
                             failed=failed + quarantined, asr_model=asr.name, asr_fingerprint=asr.fingerprint)
         summary.run_id = ",".join(run_ids)
+        if summary.processed:
+            refresh_search_index(con)  # search must see the new transcripts
     finally:
         con.close()
     summary.wall_s = time.perf_counter() - started

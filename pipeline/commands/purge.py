@@ -29,6 +29,10 @@ def _purge(args) -> int:
     con = db.connect(settings.database, wait_s=args.wait)
     try:
         report = purge(con, args.older_than, cache_dirs=[result_cache_dir(settings.home)])
+        if report.n_calls:
+            from pipeline.search import refresh_search_index
+
+            refresh_search_index(con)  # purged words must leave the full-text index too
     finally:
         con.close()
     print(f"purged calls={report.n_calls} rows={report.n_rows} files={report.n_files} "
