@@ -84,6 +84,9 @@ class TranscribeOptions:
     # on a wrong language for short Vietnamese phone clips, 0.87-0.94 on English/French speech.
     language_flag_probability: float = 0.7
     min_speech_coverage: float = 0.5  # below this share of VAD speech covered by segments, flag the transcript
+    # Longer audio is decoded in pieces cut in pauses: faster-whisper computes the whole
+    # spectrogram at once (~1 GB transient for 25 min), so this bounds memory.
+    max_piece_s: float = 300.0
 
     @classmethod
     def fast(cls) -> "TranscribeOptions":
@@ -298,6 +301,30 @@ def _to_segment(fw_segment, channel: int | None) -> Segment:
     )
 
 
+def split_points(speech: Sequence[tuple[float, float]], duration_s: float, max_piece_s: float) -> list[tuple[float, float]]:
+    """Cut ``duration_s`` of audio into (start, end) pieces of at most ``max_piece_s`` s, cutting only in silences.
+
+    Cuts fall in the middle of a pause between two ``speech`` stretches, so no word is
+    split; a single stretch longer than ``max_piece_s`` stays whole.
+    """
+    spans = _merge_spans(speech)
+    pieces, start = [], 0.0
+    for prev, nxt in zip(spans, spans[1:]):
+        if nxt[1] - start > max_piece_s and prev[1] > start:
+            cut = (prev[1] + nxt[0]) / 2
+            pieces.append((start, cut))
+            start = cut
+    pieces.append((start, duration_s))
+    return pieces
+
+
+def _shift(seg: Segment, offset: float) -> Segment:
+    if not offset:
+        return seg
+    words = tuple(replace(w, start=w.start + offset, end=w.end + offset) for w in seg.words)
+    return replace(seg, start=seg.start + offset, end=seg.end + offset, words=words)
+
+
 def find_speech(samples: np.ndarray, asr, options: TranscribeOptions = TranscribeOptions()) -> list[tuple[float, float]]:
     """Speech stretches (start, end in s) that the VAD finds in 16 kHz ``samples``; the whole clip without VAD."""
     samples = np.asarray(samples, dtype=np.float32)
@@ -348,8 +375,13 @@ def transcribe(samples: np.ndarray, asr, options: TranscribeOptions = Transcribe
         speech = find_speech(samples, asr, options)
     if not speech:
         return _empty(samples, language, ["no_speech"])
-    fw_segments, info = asr.transcribe(samples, **{**options.faster_whisper_kwargs(), "language": language})
-    segments, flags = clean_segments([_to_segment(s, channel) for s in fw_segments])
+    kwargs = {**options.faster_whisper_kwargs(), "language": language}
+    raw: list[Segment] = []
+    for start, end in split_points(speech, len(samples) / SAMPLE_RATE, options.max_piece_s):
+        piece = samples[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
+        fw_segments, _ = asr.transcribe(piece, **kwargs)
+        raw += [_shift(_to_segment(s, channel), start) for s in fw_segments]
+    segments, flags = clean_segments(raw)
     if not segments:
         flags.append("no_speech")
     elif speech_coverage(speech, segments) < options.min_speech_coverage:
@@ -358,8 +390,8 @@ def transcribe(samples: np.ndarray, asr, options: TranscribeOptions = Transcribe
         segments=tuple(segments),
         info=TranscriptInfo(
             language=language,
-            language_probability=float(info.language_probability),
-            duration_s=float(info.duration),
+            language_probability=1.0,  # decoded in a given language; detection is transcribe_call's
+            duration_s=len(samples) / SAMPLE_RATE,
             speech_s=float(sum(b - a for a, b in _merge_spans(speech))),
             flags=tuple(sorted(set(flags))),
         ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -15,6 +16,7 @@ from pipeline.transcribe import (
     is_hallucination,
     segment_confidence,
     speech_coverage,
+    split_points,
     strip_hallucinations,
     transcribe,
     transcribe_call,
@@ -177,3 +179,23 @@ def test_options_become_faster_whisper_arguments():
     assert isinstance(kw["temperature"], list)
     fast = TranscribeOptions.fast()
     assert fast.beam_size <= TranscribeOptions().beam_size and len(fast.temperature) == 1
+
+
+def test_long_audio_is_cut_in_pauses_into_bounded_pieces():
+    speech = [(i * 10.0, i * 10.0 + 8.0) for i in range(150)]  # 25 min: 8 s speech, 2 s pause
+    pieces = split_points(speech, 1500.0, 300.0)
+    assert pieces[0][0] == 0.0 and pieces[-1][1] == 1500.0
+    assert all(a < b for a, b in pieces) and all(b1 == a2 for (_, b1), (a2, _) in zip(pieces, pieces[1:]))
+    assert all(b - a <= 300.0 for a, b in pieces[:-1]) and len(pieces) >= 5
+    for a, _ in pieces[1:]:  # every cut lies in a pause, never inside speech
+        assert not any(s < a < e for s, e in speech)
+    assert split_points([(0, 20)], 30.0, 300.0) == [(0.0, 30.0)]
+
+
+def test_pieces_are_transcribed_apart_and_times_shifted_back():
+    asr = ScriptedASR()
+    samples = np.concatenate([_speech(4), np.zeros(2 * SR, np.float32), _speech(4)])
+    t = transcribe(samples, asr, replace(TranscribeOptions(), max_piece_s=5.0), speech=[(0, 4), (6, 10)])
+    assert len(asr.calls) == 2
+    assert [round(s.start, 2) for s in t.segments] == [0.0, 5.0]
+    assert t.segments[-1].end == pytest.approx(10.0)
