@@ -76,10 +76,10 @@ class TranscribeOptions:
     # gates speech, and skipping dropped real speech on asr-dev (WER 0.569 → 0.560).
     no_speech_threshold: float | None = None
     repetition_penalty: float = 1.0  # >1 penalises tokens already generated
-    # Forbid the decoder to repeat any 10-token run (~4-6 syllables) within a window: stops loops
-    # as they start. asr-dev WER 0.571 → 0.565, and 1.6x faster with fewer dropped windows on a
-    # synthetic 2 min call. Shorter n (5) would forbid real repeated phrases in a conversation.
-    no_repeat_ngram_size: int = 10
+    # Off: forbidding repeated 10-token runs helped wideband asr-dev (WER 0.571 → 0.565) but turned
+    # digit loops on phone audio into endless non-repeating digit strings that no loop filter can
+    # catch (telephone WER 0.672 → 0.915). See docs/asr.md.
+    no_repeat_ngram_size: int = 0
     initial_prompt: str | None = None  # text the decoder sees as preceding context
     hotwords: str | None = None  # words to bias towards (faster-whisper hotwords)
     detect_language: bool = True  # run language ID on the call's speech before decoding
