@@ -43,6 +43,12 @@ class Settings:
     keep_raw_text: bool = True  # keep unredacted text for roles allowed to see it
     review_confidence: float = 0.55  # calls whose mean segment confidence is below go to review
 
+    def __post_init__(self):
+        # Flow parameters arrive as JSON: paths may come in as strings.
+        object.__setattr__(self, "home", Path(self.home))
+        if self.db_path is not None:
+            object.__setattr__(self, "db_path", Path(self.db_path))
+
     @property
     def database(self) -> Path:
         return Path(self.db_path) if self.db_path else self.home / "hotline.duckdb"
