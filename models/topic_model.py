@@ -43,6 +43,7 @@ MODELS_DIR = Path(__file__).resolve().parent
 TAXONOMY_PATH = MODELS_DIR / "taxonomy.json"
 CORPUS_PATH = MODELS_DIR / "topic_corpus" / "train.tsv"  # hand-written citizen utterances
 GLOSSARY_PATH = MODELS_DIR / "topic_corpus" / "glossary.tsv"  # domain terms per topic
+FILLER_PATH = MODELS_DIR / "topic_corpus" / "filler.tsv"  # call small talk: names, numbers, thanks (other)
 ARTIFACT_DIR = MODELS_DIR / "artifacts" / "topic_model"
 PIPELINE_FILE = "model.joblib"
 META_FILE = "meta.json"
@@ -63,6 +64,7 @@ class TopicTrainOptions:
     """Everything that shapes a trained model; defaults in one place."""
 
     asr_variants: int = 2  # ASR-like copies generated per training row
+    filler_variants: int = 2  # copies of each topical row with call small talk around it
     cv_folds: int = 5  # folds used to choose thresholds and report metrics
     c: float = 20.0  # inverse L2 regularisation of each logistic regression
     max_char_features: int = 40000  # per char_wb vectoriser; bounds the artifact size
@@ -366,6 +368,13 @@ def multilabel_scores(y_true: np.ndarray, y_pred: np.ndarray, topics: Sequence[s
     }
 
 
+def with_small_talk(text: str, fillers: Sequence[str], rng: random.Random) -> str:
+    """``text`` with one to three lines of call small talk before and after it."""
+    picked = rng.sample(list(fillers), k=min(len(fillers), rng.randint(1, 3)))
+    cut = rng.randint(0, len(picked))
+    return " ".join(picked[:cut] + [text] + picked[cut:])
+
+
 def train_topic_model(
     rows: Iterable[tuple[str, Sequence[str]]],
     *,
@@ -373,6 +382,7 @@ def train_topic_model(
     version: int = 1,
     options: TopicTrainOptions | None = None,
     topics: Sequence[str] = TOPICS,
+    fillers: Iterable[tuple[str, Sequence[str]]] | None = None,
 ) -> TopicModel:
     """Train on ``(text, labels)`` rows; thresholds and reported metrics come from
     cross-validation in which a row and its ASR-like variants stay in the same fold.
@@ -387,9 +397,14 @@ def train_topic_model(
     if unknown:
         raise ValueError(f"labels not in the taxonomy: {', '.join(unknown)}")
     rng = random.Random(seed)
+    fillers = [t for t, _ in fillers or ()]
     texts, label_sets, groups = [], [], []
     for g, (text, labels) in enumerate(rows):
         variants = [text] + [make_asr_like(text, rng) for _ in range(opts.asr_variants)]
+        if fillers and FALLBACK_TOPIC not in labels:
+            # A real call wraps the complaint in a name, a number, an address, thanks:
+            # the whole-call text must still read as the complaint.
+            variants += [with_small_talk(text, fillers, rng) for _ in range(opts.filler_variants)]
         for v in variants:
             texts.append(v)
             label_sets.append(labels)

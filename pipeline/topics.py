@@ -53,10 +53,52 @@ def classify_text(text: str, model: TopicModel) -> tuple[TopicScore, ...]:
     return tuple(model.predict(text))
 
 
+# A window holds about as much as one training utterance: a real call's citizen side
+# (name, phone number, thanks, "vâng vâng") read as one text drowns the complaint.
+WINDOW_SYLLABLES = 30
+
+
+def citizen_windows(segments: Sequence[Segment], *, max_syllables: int = WINDOW_SYLLABLES) -> list[str]:
+    """The :func:`citizen_text` segments grouped, in order, into windows of at most
+    ``max_syllables`` syllables (a longer segment is a window of its own)."""
+    ordered = sorted(segments, key=lambda s: (s.start, s.end))
+    chosen = [s for s in ordered if s.role == "citizen"] or [s for s in ordered if s.role in _UNLABELLED_ROLES]
+    windows: list[list[str]] = []
+    size = 0
+    for seg in chosen:
+        text = seg.text.strip() if seg.text else ""
+        if not text:
+            continue
+        n = len(text.split())
+        if windows and size + n <= max_syllables:
+            windows[-1].append(text)
+            size += n
+        else:
+            windows.append([text])
+            size = n
+    return [" ".join(w) for w in windows]
+
+
 def classify_call(segments: Sequence[Segment], model: TopicModel) -> tuple[TopicScore, ...]:
-    """Topic scores of a call from its segments (roles filled by the speakers stage),
-    read from :func:`citizen_text`."""
-    return classify_text(citizen_text(segments), model)
+    """Topic scores of a call from its segments (roles filled by the speakers stage).
+
+    The citizen's speech (:func:`citizen_text`) is read in windows of about one
+    utterance (:func:`citizen_windows`) and as a whole; a topic's score is its best
+    score in any of them, so a complaint stated once in a long call is not diluted by
+    the rest. ``other`` keeps its whole-call score. The model's own decision rule
+    (thresholds, relative cut, ``other`` fallback) then assigns topics.
+    """
+    windows = citizen_windows(segments)
+    whole = " ".join(windows)
+    if len(windows) <= 1:
+        return classify_text(whole, model)
+    texts = windows + [whole]
+    proba = model.predict_proba(texts)
+    best = proba.max(axis=0)
+    k = model.topics.index(FALLBACK_TOPIC)
+    best[k] = proba[-1, k]
+    assigned = model.assign(best[None, :], [whole])[0]
+    return tuple(TopicScore(t, round(float(p), 4), bool(a)) for t, p, a in zip(model.topics, best, assigned))
 
 
 def assigned_topics(scores: Iterable[TopicScore]) -> tuple[str, ...]:

@@ -102,6 +102,7 @@ def _train(args) -> int:
     from models.topic_model import (
         ARTIFACT_DIR,
         CORPUS_PATH,
+        FILLER_PATH,
         GLOSSARY_PATH,
         TopicModelMissing,
         load_topic_model,
@@ -111,7 +112,8 @@ def _train(args) -> int:
     )
 
     out = Path(args.out) if args.out else ARTIFACT_DIR
-    rows = read_topic_tsv(CORPUS_PATH) + read_topic_tsv(GLOSSARY_PATH)
+    fillers = read_topic_tsv(FILLER_PATH)
+    rows = read_topic_tsv(CORPUS_PATH) + read_topic_tsv(GLOSSARY_PATH) + fillers
     from_db = read_corrected_rows(args.from_db) if args.from_db else []
     # Versions count up from whichever model this one replaces.
     previous = 0
@@ -120,7 +122,7 @@ def _train(args) -> int:
             previous = max(previous, load_topic_model(candidate).version)
         except TopicModelMissing:
             pass
-    model = train_topic_model(rows + from_db, seed=args.seed, version=previous + 1)
+    model = train_topic_model(rows + from_db, seed=args.seed, version=previous + 1, fillers=fillers)
     save_topic_model(model, out, extra_meta={"qa_corrected_calls": len(from_db)})
     cv = model.meta["cv_metrics"]
     print(
