@@ -13,7 +13,7 @@ from pipeline.config import Settings
 from pipeline.records import CallAnalysis, DecodedAudio, Segment, TranscriptInfo
 
 # Call-level transcript flags that send a call to the QA queue.
-_REVIEW_FLAGS = ("not_vietnamese", "no_speech", "loop_removed", "hallucination_removed")
+_REVIEW_FLAGS = ("not_vietnamese", "no_speech", "loop_removed", "hallucination_removed", "speech_not_transcribed")
 
 
 def citizen_text(segments: Sequence[Segment]) -> str:
