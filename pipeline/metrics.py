@@ -14,16 +14,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.intervals import Interval
+from pipeline.intervals import intersect as _intersect
+from pipeline.intervals import merge as _merge
+from pipeline.intervals import subtract as _subtract
+from pipeline.intervals import total as _total
 from pipeline.records import DecodedAudio, Segment
 from pipeline.textnorm import syllables
 
 SCOPES = ("call", "operator", "citizen")
 _ROLES = SCOPES[1:]
 
-Interval = tuple[float, float]  # (start s, end s), start < end
-
-
 log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class MetricsOptions:
@@ -201,51 +204,12 @@ def _channel(seg: Segment, audio: DecodedAudio) -> int | None:
     return None
 
 
-def _merge(intervals: list[Interval]) -> list[Interval]:
-    """Sorted union of intervals; touching intervals join."""
-    merged: list[list[float]] = []
-    for a, b in sorted(intervals):
-        if b <= a:
-            continue
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
-    return [(a, b) for a, b in merged]
 
 
-def _total(intervals: list[Interval]) -> float:
-    return float(sum(b - a for a, b in intervals))
 
 
-def _intersect(x: list[Interval], y: list[Interval]) -> list[Interval]:
-    """Intersection of two merged interval lists."""
-    out, i, j = [], 0, 0
-    while i < len(x) and j < len(y):
-        a, b = max(x[i][0], y[j][0]), min(x[i][1], y[j][1])
-        if a < b:
-            out.append((a, b))
-        if x[i][1] < y[j][1]:
-            i += 1
-        else:
-            j += 1
-    return out
 
 
-def _subtract(x: list[Interval], y: list[Interval]) -> list[Interval]:
-    """Parts of merged ``x`` not covered by merged ``y``."""
-    out = []
-    for a, b in x:
-        cur = a
-        for c, d in y:
-            if d <= cur or c >= b:
-                continue
-            if c > cur:
-                out.append((cur, c))
-            cur = max(cur, d)
-        if cur < b:
-            out.append((cur, b))
-    return out
 
 
 def _shrink(intervals: list[Interval], by: float) -> list[Interval]:

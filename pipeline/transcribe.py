@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from pipeline.intervals import merge, subtract
 from pipeline.records import DecodedAudio, Segment, Transcript, TranscriptInfo, Word
 from pipeline.textnorm import fold_accents, normalize_text
 
@@ -249,38 +250,16 @@ def clean_segments(segments: Sequence[Segment]) -> tuple[list[Segment], list[str
     return out, sorted(flags)
 
 
-def _merge_spans(spans: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
-    merged: list[list[float]] = []
-    for start, end in sorted(spans):
-        if end <= start:
-            continue
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return [(a, b) for a, b in merged]
 
 
 def uncovered_speech(speech: Sequence[tuple[float, float]], segments: Sequence[Segment]) -> list[tuple[float, float]]:
     """Stretches of ``speech`` (start, end in s) that no segment overlaps; used to catch dropped windows."""
-    covered = _merge_spans([(s.start, s.end) for s in segments])
-    gaps: list[tuple[float, float]] = []
-    for start, end in _merge_spans(speech):
-        cursor = start
-        for a, b in covered:
-            if b <= cursor or a >= end:
-                continue
-            if a > cursor:
-                gaps.append((cursor, a))
-            cursor = max(cursor, b)
-        if cursor < end:
-            gaps.append((cursor, end))
-    return gaps
+    return subtract(merge(speech), merge((s.start, s.end) for s in segments))
 
 
 def speech_coverage(speech: Sequence[tuple[float, float]], segments: Sequence[Segment]) -> float:
     """Share 0..1 of the VAD speech seconds that segments cover (1.0 when there is no speech)."""
-    total = sum(b - a for a, b in _merge_spans(speech))
+    total = sum(b - a for a, b in merge(speech))
     if total <= 0:
         return 1.0
     return 1.0 - sum(b - a for a, b in uncovered_speech(speech, segments)) / total
@@ -310,7 +289,7 @@ def split_points(speech: Sequence[tuple[float, float]], duration_s: float, max_p
     Cuts fall in the middle of a pause between two ``speech`` stretches, so no word is
     split; a single stretch longer than ``max_piece_s`` stays whole.
     """
-    spans = _merge_spans(speech)
+    spans = merge(speech)
     pieces, start = [], 0.0
     for prev, nxt in zip(spans, spans[1:]):
         if nxt[1] - start > max_piece_s and prev[1] > start:
@@ -395,7 +374,7 @@ def transcribe(samples: np.ndarray, asr, options: TranscribeOptions = Transcribe
             language=language,
             language_probability=1.0,  # decoded in a given language; detection is transcribe_call's
             duration_s=len(samples) / SAMPLE_RATE,
-            speech_s=float(sum(b - a for a, b in _merge_spans(speech))),
+            speech_s=float(sum(b - a for a, b in merge(speech))),
             flags=tuple(sorted(set(flags))),
         ),
     )
