@@ -70,7 +70,15 @@ def scan_task(source_dir: str, calls_csv: str | None, salt: str, settle_s: float
 
 @task(name="decode", cache_policy=NO_CACHE)
 def decode_task(rec: Recording):
-    return decode_stage(rec)
+    """Decoded audio, or the decoder's problem as a string.
+
+    A bad recording is an expected outcome (it is quarantined and the flow logs one
+    warning), not a task failure for Prefect to log with a traceback.
+    """
+    try:
+        return decode_stage(rec)
+    except AudioDecodeError as exc:
+        return exc.problem
 
 
 @task(name="transcribe", cache_key_fn=stage_cache_key, cache_expiration=CACHE_EXPIRATION, persist_result=True)
@@ -108,10 +116,9 @@ def call_task(rec: Recording, settings: Settings) -> CallOutcome:
         timings[stage] = time.perf_counter() - t0
         return out
 
-    try:
-        audio = timed("decode", decode_task, rec)
-    except AudioDecodeError as exc:
-        return CallOutcome(rec, quarantine_error=exc.problem)
+    audio = timed("decode", decode_task, rec)
+    if isinstance(audio, str):
+        return CallOutcome(rec, quarantine_error=audio)
     transcripts = timed("transcribe", transcribe_task, rec, audio, settings)
     spk = timed("speakers", speakers_task, rec, audio, transcripts, settings)
     info = merge_info(transcripts)
