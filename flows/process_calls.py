@@ -69,14 +69,14 @@ def scan_task(source_dir: str, calls_csv: str | None, salt: str, settle_s: float
 
 
 @task(name="decode", cache_policy=NO_CACHE)
-def decode_task(rec: Recording):
+def decode_task(rec: Recording, settings: Settings):
     """Decoded audio, or the decoder's problem as a string.
 
     A bad recording is an expected outcome (it is quarantined and the flow logs one
     warning), not a task failure for Prefect to log with a traceback.
     """
     try:
-        return decode_stage(rec)
+        return decode_stage(rec, settings)
     except AudioDecodeError as exc:
         return exc.problem
 
@@ -116,7 +116,7 @@ def call_task(rec: Recording, settings: Settings) -> CallOutcome:
         timings[stage] = time.perf_counter() - t0
         return out
 
-    audio = timed("decode", decode_task, rec)
+    audio = timed("decode", decode_task, rec, settings)
     if isinstance(audio, str):
         return CallOutcome(rec, quarantine_error=audio)
     transcripts = timed("transcribe", transcribe_task, rec, audio, settings)

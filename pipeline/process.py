@@ -95,8 +95,11 @@ def get_models(settings: Settings) -> Models:
         return _MODELS[settings]
 
 
-def decode_stage(recording: Recording) -> DecodedAudio:
-    return decode_audio(recording.path)
+def decode_stage(recording: Recording, settings: Settings | None = None) -> DecodedAudio:
+    """Decode a recording; longer than ``settings.max_duration_s`` is refused from its header."""
+    if settings is None:
+        return decode_audio(recording.path)
+    return decode_audio(recording.path, max_duration_s=settings.max_duration_s or None)
 
 
 def transcribe_stage(audio: DecodedAudio, models: Models, options: TranscribeOptions = TranscribeOptions()) -> tuple[Transcript, ...]:
@@ -149,7 +152,7 @@ def process_recording(recording: Recording, models: Models, settings: Settings,
         timings[stage] = time.perf_counter() - t0
         return out
 
-    audio = timed("decode", decode_stage, recording)
+    audio = timed("decode", decode_stage, recording, settings)
     transcripts = timed("transcribe", transcribe_stage, audio, models, options)
     spk = timed("speakers", speakers_stage, audio, transcripts, models, settings)
     info = merge_info(transcripts)

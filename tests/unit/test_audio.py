@@ -116,3 +116,18 @@ def test_the_duration_limit_can_be_raised_or_lifted(tmp_path):
     with pytest.raises(AudioDecodeError, match="longer than"):
         decode_audio(tmp_path / "a.wav", max_duration_s=1.0)
     assert decode_audio(tmp_path / "a.wav", max_duration_s=None).duration_s == pytest.approx(2.0)
+
+
+def test_the_duration_limit_is_a_setting(tmp_path, monkeypatch):
+    import soundfile as sf
+
+    from pipeline.config import load_settings
+    from pipeline.process import decode_stage
+    from pipeline.records import Recording
+
+    sf.write(tmp_path / "a.wav", np.zeros(32000, dtype=np.float32), 16000)
+    rec = Recording(path=tmp_path / "a.wav", relpath="a.wav", sha256="0" * 64, size_bytes=1)
+    monkeypatch.setenv("HOTLINE_MAX_DURATION_S", "1.5")
+    with pytest.raises(AudioDecodeError, match="limit"):
+        decode_stage(rec, load_settings())
+    assert decode_stage(rec, load_settings(max_duration_s=0)).duration_s == pytest.approx(2.0)
