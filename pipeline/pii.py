@@ -30,8 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import HotlineError
-from pipeline.places import Token, tokenize
-from pipeline.textnorm import fold_accents, normalize_text
+from pipeline.textnorm import Token, fold_accents, normalize_text, tokenize
 
 KINDS = ("phone", "national_id", "plate", "email", "bank_account")
 TAGS = {

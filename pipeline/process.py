@@ -10,7 +10,6 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from pipeline.audio import decode_audio
 from pipeline.config import Settings

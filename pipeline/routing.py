@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import HotlineError
-from pipeline.places import DATA_DIR, KINDS, KIND_WORDS, Place, find_phrases, tokenize
+from pipeline.places import DATA_DIR, KINDS, KIND_WORDS, Place
+from pipeline.textnorm import find_phrases, tokenize
 
 ROUTING_CSV = DATA_DIR / "routing.csv"
 LOCAL_KINDS = ("ward", "commune", "town")  # units whose People's Committee handles a call

@@ -10,8 +10,11 @@ Used by the ASR evaluation, the topic features, search and the PII/place matcher
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 # Combining tone marks in NFD: grave, acute, hook above, tilde, dot below.
 _TONES = "\u0300\u0301\u0309\u0303\u0323"
@@ -72,3 +75,84 @@ def syllables(text: str) -> list[str]:
     """Syllables (written words) of normalised text; a Vietnamese word is a syllable."""
     norm = normalize_text(text)
     return norm.split() if norm else []
+
+
+# ---------------------------------------------------------------------------
+# Tokens with offsets, for the matchers (places, pii, urgency, routing)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word or a punctuation character of the input, with its folded form."""
+
+    text: str  # as in the input
+    fold: str  # accent-folded lower case (fold_accents); punctuation kept as is
+    start: int  # char offset in the input
+    end: int  # char offset just past the token
+    norm: str = ""  # normalize_text of the token: lower case, accents kept
+
+    @property
+    def is_word(self) -> bool:
+        return self.fold[:1].isalnum()
+
+    @property
+    def is_digits(self) -> bool:
+        return self.fold.isdigit()
+
+    @property
+    def bare(self) -> bool:
+        """Written without diacritics (ASR often drops them)."""
+        return self.norm == self.fold
+
+    def says(self, syllable: str) -> bool:
+        """Whether this token is ``syllable`` (normalised, with accents).
+
+        A token written with accents must carry the same ones ("chạy" is not
+        "cháy"); a token written without any matches on the folded form.
+        """
+        return self.norm == syllable or (self.bare and self.fold == _fold_syllable(syllable))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_syllable(syllable: str) -> str:
+    return fold_accents(syllable)
+
+
+@functools.lru_cache(maxsize=4096)
+def _phrase_parts(phrase: str) -> tuple[str, ...]:
+    return tuple(normalize_text(phrase).split())
+
+
+# Combining marks are part of a word, so NFD input tokenises like NFC input.
+_TOKEN_RE = re.compile(r"[\w\u0300-\u036f]+|[^\w\s]", re.UNICODE)
+
+
+def tokenize(text: str) -> tuple[Token, ...]:
+    """Split ``text`` into words and single punctuation characters, keeping offsets."""
+    tokens = []
+    for m in _TOKEN_RE.finditer(text):
+        raw = m.group()
+        norm = normalize_text(raw).replace(" ", "") or raw
+        folded = fold_accents(raw).replace(" ", "") or raw
+        tokens.append(Token(raw, folded, m.start(), m.end(), norm))
+    return tuple(tokens)
+
+
+def phrase_at(words: Sequence[Token], i: int, phrase: str) -> int:
+    """Tokens from ``words[i]`` that say ``phrase`` (see :meth:`Token.says`); 0 if they don't."""
+    parts = _phrase_parts(phrase)
+    if not parts or i + len(parts) > len(words):
+        return 0
+    return len(parts) if all(words[i + k].says(p) for k, p in enumerate(parts)) else 0
+
+
+def find_phrases(words: Sequence[Token], phrases: Iterable[str]) -> list[tuple[int, int, str]]:
+    """Every ``(first, n_tokens, phrase)`` where one of ``phrases`` is said in ``words``."""
+    phrases = list(phrases)
+    hits = []
+    for i in range(len(words)):
+        for phrase in phrases:
+            n = phrase_at(words, i, phrase)
+            if n:
+                hits.append((i, n, phrase))
+    return hits

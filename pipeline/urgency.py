@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.places import Token, find_phrases, phrase_at, tokenize
+from pipeline.textnorm import Token, find_phrases, phrase_at, tokenize
 
 REASONS = ("fire", "accident", "violence", "flooding", "collapse", "gas_leak", "electrical", "distress")
 

@@ -18,7 +18,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 
 from pipeline.config import load_settings
 from pipeline.errors import HotlineError

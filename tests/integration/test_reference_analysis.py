@@ -9,7 +9,6 @@ code into a real DuckDB file.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 

@@ -1,5 +1,3 @@
-import pytest
-
 from pipeline.cli import build_parser, main
 
 
