@@ -67,15 +67,53 @@ MESSAGES: dict[str, dict[str, str]] = {
     "busy": {"vi": "Cơ sở dữ liệu đang bận: pipeline đang nạp dữ liệu; vui lòng thử lại sau một phút.",
              "en": "database busy: a pipeline run is loading; try again in a minute"},
     "back": {"vi": "Quay lại", "en": "Back"},
+    # Conversation metrics (pipeline.metrics) and their scopes.
+    "metric_talk_time_s": {"vi": "Thời gian nói (s)", "en": "Talk time (s)"},
+    "metric_non_talk_time_s": {"vi": "Thời gian không nói (s)", "en": "Non-talk time (s)"},
+    "metric_non_talk_share": {"vi": "Tỷ lệ không nói", "en": "Non-talk share"},
+    "metric_longest_silence_s": {"vi": "Khoảng lặng dài nhất (s)", "en": "Longest silence (s)"},
+    "metric_overlap_s": {"vi": "Nói chồng lên nhau (s)", "en": "Overlap (s)"},
+    "metric_interruptions": {"vi": "Số lần ngắt lời", "en": "Interruptions"},
+    "metric_talk_speed_spm": {"vi": "Tốc độ nói (âm tiết/phút)", "en": "Talk speed (syllables/min)"},
+    "metric_loudness_mean_dbfs": {"vi": "Âm lượng trung bình (dBFS)", "en": "Mean loudness (dBFS)"},
+    "metric_loudness_peak_dbfs": {"vi": "Âm lượng đỉnh (dBFS)", "en": "Peak loudness (dBFS)"},
+    "metric_pitch_median_hz": {"vi": "Cao độ trung vị (Hz)", "en": "Median pitch (Hz)"},
+    "metric_pitch_range_hz": {"vi": "Khoảng cao độ (Hz)", "en": "Pitch range (Hz)"},
+    "metric_clipping_ratio": {"vi": "Tỷ lệ tiếng bị méo (clipping)", "en": "Clipping ratio"},
+    "metric_snr_db": {"vi": "Tỷ số tín hiệu/nhiễu (dB)", "en": "Signal-to-noise ratio (dB)"},
+    "scope_call": {"vi": "Cả cuộc gọi", "en": "Call"},
+    "scope_operator": {"vi": "Điện thoại viên", "en": "Operator"},
+    "scope_citizen": {"vi": "Người dân", "en": "Citizen"},
+    # Why a call is in the review queue (pipeline.analyse) or urgent (pipeline.urgency).
+    "reason_low_confidence": {"vi": "Độ tin cậy nhận dạng thấp", "en": "Low recognition confidence"},
+    "reason_no_confident_topic": {"vi": "Chưa rõ chủ đề", "en": "No confident topic"},
+    "reason_loop_removed": {"vi": "Đã bỏ đoạn lặp của máy nhận dạng", "en": "Recognition loop removed"},
+    "reason_hallucination_removed": {"vi": "Đã bỏ câu máy tự sinh", "en": "Hallucinated text removed"},
+    "reason_not_vietnamese": {"vi": "Không phải tiếng Việt", "en": "Not Vietnamese"},
+    "reason_no_speech": {"vi": "Không có lời nói", "en": "No speech"},
+    "reason_speech_not_transcribed": {"vi": "Có lời nói chưa được chép", "en": "Speech left untranscribed"},
+    "reason_roles_uncertain": {"vi": "Chưa chắc ai là điện thoại viên", "en": "Roles uncertain"},
+    "reason_truncated": {"vi": "File ghi âm bị cắt cụt", "en": "Recording truncated"},
+    "reason_urgent": {"vi": "Khẩn cấp", "en": "Urgent"},
+    "reason_fire": {"vi": "Cháy", "en": "Fire"},
+    "reason_accident": {"vi": "Tai nạn", "en": "Accident"},
+    "reason_violence": {"vi": "Bạo lực", "en": "Violence"},
+    "reason_flooding": {"vi": "Ngập lụt", "en": "Flooding"},
+    "reason_collapse": {"vi": "Sập, sạt lở", "en": "Collapse"},
+    "reason_gas_leak": {"vi": "Rò rỉ khí gas", "en": "Gas leak"},
+    "reason_electrical": {"vi": "Sự cố điện nguy hiểm", "en": "Electrical hazard"},
+    "reason_distress": {"vi": "Người cần cứu giúp", "en": "Person in distress"},
 }
 
 
 def translator(lang: str):
-    """``t(key, **values)`` for templates; unknown keys show as themselves so a gap is visible."""
+    """``t(key, default=None, **values)`` for templates; unknown keys show as themselves
+    (or ``default``) so a gap is visible."""
     lang = lang if lang in LANGS else "vi"
 
-    def t(key: str, **values) -> str:
-        text = MESSAGES.get(key, {}).get(lang, key)
+    def t(key: str, default: str | None = None, **values) -> str:
+        """The string for ``key``; ``default`` (else the key itself) when there is none."""
+        text = MESSAGES.get(key, {}).get(lang, key if default is None else default)
         return text.format(**values) if values else text
 
     return t
