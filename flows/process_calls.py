@@ -25,8 +25,8 @@ from pipeline import ingest
 from pipeline.config import REPO_ROOT, Settings, load_settings
 from pipeline.errors import AudioDecodeError
 from pipeline.logsafe import mask_numbers
-from pipeline.process import (CallResult, analyse_stage, build_result, decode_stage, get_models, merge_info,
-                              speakers_stage, transcribe_stage)
+from pipeline.process import (CallResult, StageTimer, analyse_stage, build_result, decode_stage, get_models,
+                              merge_info, speakers_stage, transcribe_stage)
 from pipeline.quarantine import quarantine
 from pipeline.records import Recording
 from pipeline.transcribe import TranscribeOptions
@@ -108,14 +108,7 @@ class CallOutcome:
 @task(name="call", cache_policy=NO_CACHE)
 def call_task(rec: Recording, settings: Settings) -> CallOutcome:
     """All stages of one call (on whichever worker runs it); loading is left to the flow."""
-    timings = {}
-
-    def timed(stage, task_fn, *args):
-        t0 = time.perf_counter()
-        out = task_fn(*args)
-        timings[stage] = time.perf_counter() - t0
-        return out
-
+    timed = StageTimer()
     audio = timed("decode", decode_task, rec, settings)
     if isinstance(audio, str):
         return CallOutcome(rec, quarantine_error=audio)
@@ -123,7 +116,7 @@ def call_task(rec: Recording, settings: Settings) -> CallOutcome:
     spk = timed("speakers", speakers_task, rec, audio, transcripts, settings)
     info = merge_info(transcripts)
     analysis = timed("analyse", analyse_task, audio, spk, info, settings)
-    return CallOutcome(rec, result=build_result(rec, audio, info, spk, analysis, get_models(settings), timings))
+    return CallOutcome(rec, result=build_result(rec, audio, info, spk, analysis, get_models(settings), timed.seconds))
 
 
 @task(name="load", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)

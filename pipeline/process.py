@@ -140,23 +140,29 @@ def analyse_stage(audio: DecodedAudio, spk: SpeakerResult, info: TranscriptInfo,
                         role_confidence=spk.role_confidence)
 
 
+class StageTimer:
+    """``timed(stage, fn, *args)`` calls ``fn(*args)`` and records its wall seconds in ``seconds[stage]``."""
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, stage: str, fn, *args):
+        t0 = time.perf_counter()
+        out = fn(*args)
+        self.seconds[stage] = time.perf_counter() - t0
+        return out
+
+
 def process_recording(recording: Recording, models: Models, settings: Settings,
                       options: TranscribeOptions = TranscribeOptions()) -> CallResult:
     """All stages for one recording, timed. Raises what the stages raise."""
-    timings = {}
-
-    def timed(stage, fn, *args):
-        t0 = time.perf_counter()
-        out = fn(*args)
-        timings[stage] = time.perf_counter() - t0
-        return out
-
+    timed = StageTimer()
     audio = timed("decode", decode_stage, recording, settings)
     transcripts = timed("transcribe", transcribe_stage, audio, models, options)
     spk = timed("speakers", speakers_stage, audio, transcripts, models, settings)
     info = merge_info(transcripts)
     analysis = timed("analyse", analyse_stage, audio, spk, info, models, settings)
-    return build_result(recording, audio, info, spk, analysis, models, timings)
+    return build_result(recording, audio, info, spk, analysis, models, timed.seconds)
 
 
 def build_result(recording: Recording, audio: DecodedAudio, info: TranscriptInfo, spk: SpeakerResult,
