@@ -1,0 +1,167 @@
+"""What every route module of the web app shares: options, the per-request database, sessions,
+roles, CSRF, rendering. Built once by :func:`pipeline.web.app.create_app` and handed to each
+``pipeline/web/routes/<area>.py`` module's ``register(app, web)``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from pipeline import reports
+from pipeline.config import Settings
+from pipeline.errors import DatabaseBusy
+from pipeline.warehouse import db
+from pipeline.web import auth, data
+from pipeline.web.i18n import LANGS, translator
+
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "hotline_session"
+LOGIN_CSRF_COOKIE = "hotline_login_csrf"
+LANG_COOKIE = "hotline_lang"
+BUSY_MESSAGE = "database busy: a pipeline run is loading; try again in a minute"
+
+
+@dataclass(frozen=True)
+class WebOptions:
+    """Who may do what, and session details. Environment: ``HOTLINE_RAW_TEXT_ROLES=qa,admin``,
+    ``HOTLINE_SECURE_COOKIES=1`` (behind HTTPS)."""
+
+    raw_text_roles: tuple[str, ...] = ("qa", "admin")  # see unredacted transcripts
+    correct_roles: tuple[str, ...] = ("qa", "admin")  # correct topics, mark reviewed
+    dashboard_roles: tuple[str, ...] = ("manager", "admin")
+    export_roles: tuple[str, ...] = ("manager", "admin")
+    secure_cookies: bool = False  # Secure flag on cookies; set when served over HTTPS
+    page_size: int = 50  # calls per list page
+    busy_wait_s: float = 2.0  # wait this long for the database before answering 503
+    auth: auth.AuthOptions = field(default_factory=auth.AuthOptions)
+
+
+def web_options_from_env() -> WebOptions:
+    """:class:`WebOptions` with ``HOTLINE_RAW_TEXT_ROLES`` and ``HOTLINE_SECURE_COOKIES`` applied."""
+    opts = WebOptions()
+    roles = os.environ.get("HOTLINE_RAW_TEXT_ROLES")
+    if roles is not None:
+        opts = replace(opts, raw_text_roles=tuple(r.strip() for r in roles.split(",") if r.strip()))
+    if os.environ.get("HOTLINE_SECURE_COOKIES", "").lower() in {"1", "true", "yes", "on"}:
+        opts = replace(opts, secure_cookies=True)
+    return opts
+
+
+class NotLoggedIn(Exception):
+    """No valid session: pages redirect to the log-in page, API and audio answer 401."""
+
+
+def safe_next(target: str | None) -> str:
+    """A post-log-in target limited to local paths ("//host" or "https://…" would be an open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/calls"
+    return target
+
+
+def parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def jsonable(value):
+    """Dates and datetimes as ISO strings, recursively, for JSON answers."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+class WebContext:
+    """The helpers route modules use; one per app."""
+
+    def __init__(self, db_path: Path, settings: Settings, opts: WebOptions):
+        self.db_path, self.settings, self.opts = db_path, settings, opts
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.css = (HERE / "static" / "app.css").read_text(encoding="utf-8")
+        # Requests run in threads. Opening one DuckDB file from two threads at once races in
+        # DuckDB's instance cache ("Unique file handle conflict"), and two writers may conflict,
+        # so database work is serialised; each use is milliseconds (a search index rebuild, ~1 s).
+        self._db_lock = threading.RLock()
+
+    @contextmanager
+    def database(self) -> Iterator:
+        """A connection for the length of one request's database work; busy file → 503."""
+        with self._db_lock:
+            try:
+                con = db.connect(self.db_path, wait_s=self.opts.busy_wait_s, migrate_schema=False)
+            except DatabaseBusy:
+                raise HTTPException(503, BUSY_MESSAGE) from None
+            try:
+                yield con
+            finally:
+                con.close()
+
+    def lang_of(self, request: Request) -> str:
+        lang = request.cookies.get(LANG_COOKIE, "vi")
+        return lang if lang in LANGS else "vi"
+
+    def session_of(self, request: Request) -> auth.Session | None:
+        with self.database() as con:
+            return auth.lookup_session(con, request.cookies.get(SESSION_COOKIE))
+
+    def require(self, *roles: str):
+        """A FastAPI dependency: the session, if its user has one of ``roles`` (any role if none)."""
+
+        def dependency(request: Request) -> auth.Session:
+            session = self.session_of(request)
+            if session is None:
+                raise NotLoggedIn()
+            if roles and session.user.role not in roles:
+                raise HTTPException(403, translator(self.lang_of(request))("forbidden"))
+            return session
+
+        return dependency
+
+    def check_csrf(self, session: auth.Session, token: str | None) -> None:
+        if not token or not hmac.compare_digest(token, session.csrf_token):
+            raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
+
+    def render(self, request: Request, name: str, session: auth.Session | None, status: int = 200,
+               **ctx) -> HTMLResponse:
+        lang = self.lang_of(request)
+        return self.templates.TemplateResponse(request, name, {
+            "t": translator(lang), "lang": lang, "css": self.css, "session": session, "opts": self.opts,
+            "topic_labels": reports.topic_labels(lang), "path": request.url.path,
+            "query": request.url.query, **ctx}, status_code=status)
+
+    def set_cookie(self, response: Response, name: str, value: str, max_age: int | None = None) -> None:
+        response.set_cookie(name, value, max_age=max_age, httponly=True, samesite="lax",
+                            secure=self.opts.secure_cookies, path="/")
+
+    def filters_from(self, request: Request) -> data.CallFilters:
+        """The call-list filters of a request's query string."""
+        q = request.query_params
+        return data.CallFilters(
+            start=parse_date(q.get("from")), end=parse_date(q.get("to")), topic=q.get("topic") or None,
+            place=q.get("place") or None, operator=q.get("operator") or None,
+            needs_review=q.get("needs_review") in ("1", "on", "true"), urgent=q.get("urgent") in ("1", "on", "true"),
+            q=(q.get("q") or "")[:200], queue=q.get("queue") in ("1", "on", "true"))
+
+    def period_from(self, request: Request) -> tuple[date, date]:
+        """``from``/``to`` of the query string, defaulting to the span of the loaded calls."""
+        q = request.query_params
+        with self.database() as con:
+            lo, hi = con.execute("SELECT min(call_date), max(call_date) FROM stg_calls").fetchone()
+        today = date.today()
+        return parse_date(q.get("from")) or lo or today, parse_date(q.get("to")) or hi or today

@@ -1,0 +1,87 @@
+"""QA's pages: the call list and its API, one call, corrections, the audio."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+
+from pipeline.web import auth, data
+from pipeline.web.context import WebContext, jsonable
+from pipeline.web.i18n import translator
+
+_AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg"}
+
+
+def register(app: FastAPI, web: WebContext) -> None:
+    @app.get("/")
+    def home(session: auth.Session = Depends(web.require())):
+        return RedirectResponse("/dashboard" if session.user.role == "manager" else "/calls", status_code=303)
+
+    @app.get("/calls", response_class=HTMLResponse)
+    def calls_page(request: Request, page: int = 1, session: auth.Session = Depends(web.require())):
+        f = web.filters_from(request)
+        page = max(page, 1)
+        with web.database() as con:
+            rows, total = data.list_calls(con, f, limit=web.opts.page_size, offset=(page - 1) * web.opts.page_size)
+            choices = data.filter_options(con)
+        params = {k: v for k, v in request.query_params.items() if k != "page"}
+        return web.render(request, "calls.html", session, rows=rows, total=total, f=f, choices=choices, page=page,
+                      pages=max(1, -(-total // web.opts.page_size)), filter_qs=urlencode(params))
+
+    @app.get("/api/calls")
+    def calls_api(request: Request, page: int = 1, session: auth.Session = Depends(web.require())):
+        with web.database() as con:
+            rows, total = data.list_calls(con, web.filters_from(request), limit=web.opts.page_size,
+                                          offset=(max(page, 1) - 1) * web.opts.page_size)
+        return {"total": total, "page": page, "calls": [jsonable(r) for r in rows]}
+
+    @app.get("/calls/{call_id}", response_class=HTMLResponse)
+    def call_page(request: Request, call_id: str, session: auth.Session = Depends(web.require())):
+        raw = session.user.role in web.opts.raw_text_roles
+        with web.database() as con:
+            call = data.call_detail(con, call_id, raw_text=raw)
+        if call is None:
+            raise HTTPException(404, translator(web.lang_of(request))("not_found"))
+        return web.render(request, "call.html", session, call=call, raw=raw,
+                      can_correct=session.user.role in web.opts.correct_roles)
+
+    @app.get("/api/calls/{call_id}")
+    def call_api(call_id: str, session: auth.Session = Depends(web.require())):
+        with web.database() as con:
+            call = data.call_detail(con, call_id, raw_text=session.user.role in web.opts.raw_text_roles)
+        if call is None:
+            raise HTTPException(404, "no such call")
+        return jsonable(call)
+
+    @app.post("/calls/{call_id}/topics")
+    def correct_topic(call_id: str, topic: str = Form(...), action: str = Form(...), csrf_token: str = Form(""),
+                      session: auth.Session = Depends(web.require(*web.opts.correct_roles))):
+        web.check_csrf(session, csrf_token)
+        with web.database() as con:
+            try:
+                data.correct_topic(con, call_id, topic, action, session.user.name)
+            except data.BadCorrection as exc:
+                raise HTTPException(400, str(exc)) from None
+        return RedirectResponse(f"/calls/{call_id}", status_code=303)
+
+    @app.post("/calls/{call_id}/reviewed")
+    def review(call_id: str, reviewed: str = Form("1"), csrf_token: str = Form(""),
+               session: auth.Session = Depends(web.require(*web.opts.correct_roles))):
+        web.check_csrf(session, csrf_token)
+        with web.database() as con:
+            if not con.execute("SELECT 1 FROM calls WHERE call_id = ?", [call_id]).fetchone():
+                raise HTTPException(404, "no such call")
+            data.mark_reviewed(con, call_id, session.user.name, reviewed=reviewed == "1")
+        return RedirectResponse(f"/calls/{call_id}", status_code=303)
+
+    @app.get("/audio/{call_id}")
+    def audio(call_id: str, session: auth.Session = Depends(web.require())):
+        with web.database() as con:
+            path = data.audio_path(con, call_id)
+        if path is None:
+            raise HTTPException(404, "no audio for this call")
+        # FileResponse answers Range requests (206 + Content-Range), which seeking in <audio> needs.
+        return FileResponse(path, media_type=_AUDIO_TYPES.get(path.suffix.lower(), "application/octet-stream"),
+                            headers={"Cache-Control": "private, no-store"})
