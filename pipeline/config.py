@@ -19,7 +19,30 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _default_home() -> Path:
-    return Path(os.environ.get("HOTLINE_HOME", REPO_ROOT / "var"))
+    # ./var of the directory the command runs in (absolute, so flow workers agree on it).
+    return Path(os.environ.get("HOTLINE_HOME", "var")).absolute()
+
+
+def ensure_dir(path: Path | str, what: str) -> Path:
+    """Create ``path`` (and its parents) if missing and check it is a writable folder.
+
+    ``what`` names the folder's job in the message ("home", "database", "Prefect home"…).
+    Raises :class:`~pipeline.errors.SetupError` with one line naming the folder.
+    """
+    from pipeline.errors import SetupError
+
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise SetupError(f"{path}: the {what} folder is a file; remove it or choose another path") from None
+    except OSError as exc:
+        raise SetupError(f"{path}: cannot create the {what} folder ({exc.strerror or exc})") from None
+    if not path.is_dir():
+        raise SetupError(f"{path}: the {what} folder is not a folder")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise SetupError(f"{path}: the {what} folder is not writable by this user")
+    return path
 
 
 @dataclass(frozen=True)

@@ -38,3 +38,15 @@ class DatabaseBusy(HotlineError):
     """Another process holds the DuckDB file for writing."""
 
     exit_code = 6
+
+
+class WarehouseError(HotlineError):
+    """The warehouse file is missing, a folder, or not a DuckDB database."""
+
+    exit_code = 7
+
+
+class SetupError(HotlineError):
+    """A folder the product writes into cannot be created or written, or an argument is unusable."""
+
+    exit_code = 8

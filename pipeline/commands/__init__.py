@@ -1,4 +1,26 @@
 """One module per ``hotline`` subcommand; each exposes ``register(sub, eval_sub)``.
 
 A command's ``func(args)`` calls library functions and returns an exit code.
+``pipeline.cli.COMMAND_GROUPS`` places each command in ``hotline --help`` with an example.
 """
+
+from __future__ import annotations
+
+import argparse
+from datetime import date
+
+
+def iso_date(text: str) -> date:
+    """An argparse type: ``YYYY-MM-DD``, with a plain message for anything else."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-30") from None
+
+
+def check_period(start: date, end: date) -> None:
+    """Raise :class:`~pipeline.errors.HotlineError` when ``end`` is before ``start``."""
+    from pipeline.errors import HotlineError
+
+    if end < start:
+        raise HotlineError(f"--to {end} is before --from {start}: give the first day, then the last")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from pipeline.commands.run import prepare_prefect
+from pipeline.commands.run import check_run_inputs, prepare_prefect
 from pipeline.config import load_settings
 from pipeline.errors import HotlineError
 
@@ -23,8 +23,10 @@ def backfill_range(date_from: date, date_to: date, *, db_path: Path | None = Non
     if date_to < date_from:
         raise HotlineError(f"--to {date_to} is before --from {date_from}")
     settings = load_settings(**(overrides or {})).with_(db_path=db_path)
-    if not settings.database.is_file():
-        raise HotlineError(f"{settings.database}: no such database; run `hotline run` first")
+    from pipeline.warehouse import db
+
+    db.check_warehouse_path(settings.database, create=False)  # nothing to backfill in a new file
+    check_run_inputs(settings)
     prepare_prefect(settings.home)
     from flows.backfill import backfill
 

@@ -24,9 +24,7 @@ def _purge(args) -> int:
     if args.older_than < 0:
         raise HotlineError(f"--older-than must be 0 days or more, not {args.older_than}")
     settings = load_settings().with_(db_path=args.db)
-    if not settings.database.is_file():
-        raise HotlineError(f"{settings.database}: no such database")
-    con = db.connect(settings.database, wait_s=args.wait)
+    con = db.connect(settings.database, wait_s=args.wait, create=False)
     try:
         report = purge(con, args.older_than, cache_dirs=[result_cache_dir(settings.home)])
         if report.n_calls:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
+from pipeline.commands import check_period, iso_date
 from pipeline.config import load_settings
 
 
@@ -12,8 +12,9 @@ def _report(args) -> int:
     from pipeline.reports import write_report
     from pipeline.warehouse import db
 
+    check_period(args.start, args.end)
     settings = load_settings(db_path=args.db)
-    con = db.connect(settings.database, wait_s=args.wait)  # read-write: applies 002/003 to an older warehouse
+    con = db.connect(settings.database, wait_s=args.wait, create=False)  # read-write: applies 002/003 to an older warehouse
     try:
         out = write_report(con, args.start, args.end, args.out, lang=args.lang)
     finally:
@@ -24,10 +25,10 @@ def _report(args) -> int:
 
 def register(sub, eval_sub) -> None:
     p = sub.add_parser("report", help="write a self-contained report (charts, tables) for a period")
-    p.add_argument("--from", dest="start", type=date.fromisoformat, required=True, help="first day, YYYY-MM-DD")
-    p.add_argument("--to", dest="end", type=date.fromisoformat, required=True, help="last day, YYYY-MM-DD (inclusive)")
+    p.add_argument("--from", dest="start", type=iso_date, required=True, help="first day, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=iso_date, required=True, help="last day, YYYY-MM-DD (inclusive)")
     p.add_argument("--out", type=Path, required=True, help="report.html, or report.pdf (printed with chromium)")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
-    p.add_argument("--lang", choices=("vi", "en"), default="vi")
+    p.add_argument("--lang", choices=("vi", "en"), default="vi", help="language of the report (default vi)")
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait while a run holds the database")
     p.set_defaults(func=_report)

@@ -5,19 +5,49 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipeline.config import load_settings
+from pipeline.config import Settings, ensure_dir, load_settings
 from pipeline.errors import HotlineError
 from pipeline.logsafe import mask_numbers
 
 
 def prepare_prefect(home: Path) -> None:
-    """Keep Prefect's state in our working folder and quiet; call before importing prefect."""
+    """Keep Prefect's state in our working folder and quiet; call before importing prefect.
+
+    The Prefect home is created here: Prefect itself cannot make missing parents and
+    then fails only minutes later, as a timeout of its temporary server.
+    """
     os.environ.setdefault("PREFECT_HOME", str(Path(home) / "prefect"))
+    ensure_dir(os.environ["PREFECT_HOME"], "Prefect home")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "true")
     # The flow logs one progress line per call; a line per finished task is noise.
     os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "WARNING")
+
+
+def check_run_inputs(settings: Settings, *, source_dir: Path | None = None, calls_csv: Path | None = None) -> None:
+    """Everything that can be checked before Prefect starts, each failure one line naming the path:
+    the source folder and call log exist, the home, database and model-cache folders can be
+    created and written, and an existing database file is a DuckDB database."""
+    import duckdb
+
+    from pipeline.errors import WarehouseError
+    from pipeline.warehouse import db
+
+    if source_dir is not None and not Path(source_dir).is_dir():
+        raise HotlineError(f"{source_dir}: source folder does not exist")
+    if calls_csv is not None and not Path(calls_csv).is_file():
+        raise HotlineError(f"{calls_csv}: no such call log (--calls-csv)")
+    db.check_warehouse_path(settings.database, create=True)
+    ensure_dir(settings.home, "home")
+    ensure_dir(settings.database.parent, "database")
+    ensure_dir(settings.model_cache, "model cache")
+    if settings.database.exists():
+        try:
+            duckdb.connect(str(settings.database), read_only=True).close()
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():  # held by another writer: the run's --wait handles that
+                raise WarehouseError(f"{settings.database}: not a DuckDB database") from None
 
 
 def run_folder(source_dir: Path, *, db_path: Path | None = None, calls_csv: Path | None = None,
@@ -29,11 +59,10 @@ def run_folder(source_dir: Path, *, db_path: Path | None = None, calls_csv: Path
     processes, ``dask_address`` on an existing Dask scheduler; this process alone
     writes the database. Returns the flow's ``RunSummary``.
     """
-    if not Path(source_dir).is_dir():
-        raise HotlineError(f"{source_dir}: source folder does not exist")
     if workers < 0:
         raise HotlineError(f"--workers must be 0 or more, not {workers}")
-    settings = load_settings(**(overrides or {}))
+    settings = load_settings(**(overrides or {})).with_(db_path=db_path)
+    check_run_inputs(settings, source_dir=Path(source_dir), calls_csv=calls_csv)
     prepare_prefect(settings.home)
     # The CLI is the one place allowed to reach up into flows/: pipeline stays orchestrator-free.
     from flows.process_calls import run_process_calls

@@ -5,18 +5,18 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from pipeline.commands.run import prepare_prefect
+from pipeline.commands.run import check_run_inputs, prepare_prefect
 from pipeline.config import load_settings
 from pipeline.errors import HotlineError
 
 
 def _watch(args) -> int:
-    if not args.source_dir.is_dir():
-        raise HotlineError(f"{args.source_dir}: source folder does not exist")
     if args.interval <= 0:
         raise HotlineError(f"--interval must be more than 0 seconds, not {args.interval}")
     overrides = {"asr_model": args.asr_model} if args.asr_model else {}
-    prepare_prefect(load_settings(**overrides).home)
+    settings = load_settings(**overrides).with_(db_path=args.db)
+    check_run_inputs(settings, source_dir=args.source_dir, calls_csv=args.calls_csv)
+    prepare_prefect(settings.home)
     from flows.watch import watch_folder
 
     def report(summary) -> None:

@@ -10,15 +10,35 @@ from pipeline.config import load_settings
 from pipeline.errors import HotlineError
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Raise :class:`HotlineError` when ``host:port`` cannot be listened on (in use, or not ours)."""
+    import socket
+
+    if not 0 < port < 65536:
+        raise HotlineError(f"--port {port}: a port is a number from 1 to 65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror:
+        raise HotlineError(f"--host {host}: not an address of this machine") from None
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise HotlineError(f"cannot listen on {host}:{port}: {exc.strerror} "
+                               "(another `hotline serve`? pass --port N)") from None
+
+
 def _serve(args) -> int:
     import uvicorn
 
+    from pipeline.warehouse import db
     from pipeline.web.app import create_app
 
     settings = load_settings(db_path=args.db)
-    if not settings.database.exists():
-        raise HotlineError(f"no warehouse at {settings.database}: run `hotline run SOURCE_DIR --db {settings.database}` "
-                           "first, or pass --db PATH")
+    db.check_warehouse_path(settings.database, create=False)
+    check_port_free(args.host, args.port)
     app = create_app(settings.database, settings)
     print(f"hotline: serving {settings.database} on http://{args.host}:{args.port}/", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
@@ -43,8 +63,9 @@ def _users_add(args) -> int:
     from pipeline.web.auth import add_user
 
     settings = load_settings(db_path=args.db)
+    db.check_warehouse_path(settings.database, create=False)  # before asking for a password
     password = read_password(args)
-    con = db.connect(settings.database, wait_s=args.wait)
+    con = db.connect(settings.database, wait_s=args.wait, create=False)
     try:
         user = add_user(con, args.name, args.role, password)
     finally:
@@ -53,19 +74,83 @@ def _users_add(args) -> int:
     return 0
 
 
+def _with_users(args, action):
+    from pipeline.warehouse import db
+
+    settings = load_settings(db_path=args.db)
+    con = db.connect(settings.database, wait_s=args.wait, create=False)
+    try:
+        return action(con)
+    finally:
+        con.close()
+
+
+def _users_list(args) -> int:
+    from pipeline.web.auth import list_users
+
+    users = _with_users(args, list_users)
+    if not users:
+        print("no accounts yet: hotline users add NAME --role qa|manager|admin")
+        return 0
+    print(f"{'name':<20} {'role':<8} {'state':<9} {'created':<17} last log-in")
+    for u in users:
+        last = f"{u['last_login']:%Y-%m-%d %H:%M}" if u["last_login"] else "never"
+        print(f"{u['name']:<20} {u['role']:<8} {'disabled' if u['disabled'] else 'active':<9} "
+              f"{u['created_at']:%Y-%m-%d %H:%M} {last}")
+    return 0
+
+
+def _users_disable(args) -> int:
+    from pipeline.web.auth import set_disabled
+
+    _with_users(args, lambda con: set_disabled(con, args.name, disabled=not args.enable))
+    print(f"user {args.name} {'enabled' if args.enable else 'disabled (sessions ended)'}")
+    return 0
+
+
+def _users_remove(args) -> int:
+    from pipeline.web.auth import remove_user
+
+    _with_users(args, lambda con: remove_user(con, args.name))
+    print(f"user {args.name} removed")
+    return 0
+
+
 def register(sub, eval_sub) -> None:
-    p = sub.add_parser("serve", help="web app for QA review and manager dashboards")
+    p = sub.add_parser("serve", help="web app for QA review, managers' dashboards and exports",
+                       description="Serve the web app (QA review, dashboards, exports) over a warehouse.")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     p.set_defaults(func=_serve)
 
-    users = sub.add_parser("users", help="web app accounts")
+    users = sub.add_parser("users", help="web app accounts: add, list, disable, remove",
+                           description="Manage the web app's accounts (stored in the warehouse).")
     users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
-    add = users_sub.add_parser("add", help="create or reset an account")
-    add.add_argument("name")
-    add.add_argument("--role", required=True, choices=("qa", "manager", "admin"))
-    add.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
+
+    def common(parser):
+        parser.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
+        parser.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
+
+    add = users_sub.add_parser("add", help="create an account, or reset its password and role")
+    add.add_argument("name", help="user name (case does not matter)")
+    add.add_argument("--role", required=True, choices=("qa", "manager", "admin"),
+                     help="qa: review and correct calls; manager: dashboards and exports; admin: everything")
     add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
-    add.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
+    common(add)
     add.set_defaults(func=_users_add)
+
+    ls = users_sub.add_parser("list", help="list accounts with role, state and last log-in")
+    common(ls)
+    ls.set_defaults(func=_users_list)
+
+    dis = users_sub.add_parser("disable", help="block an account's log-in and end its sessions")
+    dis.add_argument("name", help="user name")
+    dis.add_argument("--enable", action="store_true", help="enable the account again instead")
+    common(dis)
+    dis.set_defaults(func=_users_disable)
+
+    rm = users_sub.add_parser("remove", help="delete an account (audit rows that name it stay)")
+    rm.add_argument("name", help="user name")
+    common(rm)
+    rm.set_defaults(func=_users_remove)

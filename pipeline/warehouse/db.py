@@ -14,7 +14,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.errors import DatabaseBusy
+from pipeline.errors import DatabaseBusy, WarehouseError
 
 _MIGRATION_RE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
@@ -52,15 +52,23 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
-def connect(path: Path | str, *, read_only: bool = False, wait_s: float = 0.0, migrate_schema: bool = True) -> duckdb.DuckDBPyConnection:
+def connect(path: Path | str, *, read_only: bool = False, wait_s: float = 0.0, migrate_schema: bool = True,
+            create: bool = True) -> duckdb.DuckDBPyConnection:
     """Open the warehouse (creating and migrating it unless ``read_only``).
 
     DuckDB lets one process write a file at a time. When another process holds it,
     wait up to ``wait_s`` seconds, then raise :class:`DatabaseBusy` naming the file.
+    Only the commands that load calls (``run``, ``watch``, ``backfill``) pass
+    ``create=True``: for every other use a missing file is a typo, and a new empty
+    warehouse would hide it. Raises :class:`WarehouseError` for a missing file (when
+    not ``create``), a folder, or a file that is not a DuckDB database.
     """
     path = Path(path)
+    check_warehouse_path(path, create=create and not read_only)
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from pipeline.config import ensure_dir
+
+        ensure_dir(path.parent, "database")
     deadline = time.monotonic() + wait_s
     while True:
         try:
@@ -68,7 +76,7 @@ def connect(path: Path | str, *, read_only: bool = False, wait_s: float = 0.0, m
             break
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
-                raise
+                raise WarehouseError(_open_problem(path, exc)) from None
             if time.monotonic() >= deadline:
                 raise DatabaseBusy(
                     f"{path} is open for writing by another process (another `hotline run`?); "
@@ -78,3 +86,20 @@ def connect(path: Path | str, *, read_only: bool = False, wait_s: float = 0.0, m
     if migrate_schema and not read_only:
         migrate(con)
     return con
+
+
+def check_warehouse_path(path: Path, *, create: bool) -> None:
+    """Raise :class:`WarehouseError` unless ``path`` is an existing file, or may be created."""
+    if path.is_dir():
+        raise WarehouseError(f"{path}: is a folder, not a DuckDB database file (pass --db FILE)")
+    if not path.exists() and not create:
+        raise WarehouseError(f"{path}: no such warehouse (check --db / HOTLINE_DB_PATH; "
+                             f"`hotline run SOURCE_DIR --db {path}` creates one)")
+
+
+def _open_problem(path: Path, exc: Exception) -> str:
+    text = str(exc).strip()
+    if "not a valid DuckDB database" in text:
+        return f"{path}: not a DuckDB database file (check --db / HOTLINE_DB_PATH)"
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return f"{path}: cannot be opened as a DuckDB database ({first})"

@@ -157,3 +157,41 @@ def end_session(con: duckdb.DuckDBPyConnection, token: str | None) -> None:
 
 
 _DUMMY_HASH = hash_password(secrets.token_hex(8), AuthOptions())
+
+
+class UnknownUser(HotlineError):
+    """No account of that name."""
+
+
+def list_users(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Every account: name, role, created, disabled, last successful log-in (None if never)."""
+    rows = con.execute(
+        """
+        WITH last_ok AS (
+            SELECT user_name, max(attempted_at) AS last_login FROM login_attempts WHERE ok GROUP BY user_name
+        ), final AS (
+            SELECT u.user_name, u.role, u.created_at, u.disabled, l.last_login
+            FROM users u LEFT JOIN last_ok l USING (user_name)
+        )
+        SELECT * FROM final ORDER BY user_name
+        """).fetchall()
+    return [dict(zip(("name", "role", "created_at", "disabled", "last_login"), r)) for r in rows]
+
+
+def set_disabled(con: duckdb.DuckDBPyConnection, name: str, disabled: bool = True) -> None:
+    """Disable (or enable again) an account; disabling also ends its sessions."""
+    name = name.strip().lower()
+    if not con.execute("SELECT 1 FROM users WHERE user_name = ?", [name]).fetchone():
+        raise UnknownUser(f"no account named {name!r} (see `hotline users list`)")
+    con.execute("UPDATE users SET disabled = ? WHERE user_name = ?", [disabled, name])
+    if disabled:
+        con.execute("DELETE FROM sessions WHERE user_name = ?", [name])
+
+
+def remove_user(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Delete an account and its sessions (audit rows that name it stay)."""
+    name = name.strip().lower()
+    if not con.execute("SELECT 1 FROM users WHERE user_name = ?", [name]).fetchone():
+        raise UnknownUser(f"no account named {name!r} (see `hotline users list`)")
+    con.execute("DELETE FROM sessions WHERE user_name = ?", [name])
+    con.execute("DELETE FROM users WHERE user_name = ?", [name])
