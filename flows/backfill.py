@@ -35,13 +35,15 @@ def backfill(date_from: date, date_to: date, db_path: str | None = None, setting
     logger = get_run_logger()
     settings = run_settings(settings_overrides, db_path)
     started = time.perf_counter()
-    con = db.connect(settings.database, wait_s=wait_s)
-    summary = RunSummary(run_id="", db_path=str(settings.database))
+    database = settings.database
+    summary = RunSummary(run_id="", db_path=str(database))
     run_ids: list[str] = []
-    try:
-        summary.interrupted_runs = load.mark_interrupted_runs(con)
+    # As in process-calls: the run lock for the whole run, the file only for each short piece of work.
+    with db.run_lock(database, wait_s=wait_s):
         asr = get_models(settings).asr
-        rows = load.calls_to_reprocess(con, date_from, date_to, asr.fingerprint)
+        with db.brief(database, migrate_schema=True) as con:
+            summary.interrupted_runs = load.mark_interrupted_runs(con)
+            rows = load.calls_to_reprocess(con, date_from, date_to, asr.fingerprint)
         summary.found = len(rows)
         logger.info("%d calls from %s to %s were transcribed by another model than %s", len(rows), date_from, date_to,
                     asr.fingerprint)
@@ -52,7 +54,8 @@ def backfill(date_from: date, date_to: date, db_path: str | None = None, setting
         for folder, calls in by_folder.items():
             run_id = load.new_run_id()
             run_ids.append(run_id)
-            load.start_run(con, run_id, folder, asr_model=settings.asr_model, asr_fingerprint=asr.fingerprint)
+            with db.brief(database) as con:
+                load.start_run(con, run_id, folder, asr_model=settings.asr_model, asr_fingerprint=asr.fingerprint)
             before = (summary.processed, summary.failed, summary.quarantined)
             for call_id, sha256, _, relpath in calls:
                 n += 1
@@ -62,20 +65,23 @@ def backfill(date_from: date, date_to: date, db_path: str | None = None, setting
                     summary.skipped += 1
                     logger.warning("%s skipped: audio %s", tag, "missing" if not path.is_file() else "changed since loaded")
                     continue
-                rec = Recording(path=path, relpath=relpath, sha256=sha256, size_bytes=path.stat().st_size,
-                                log=load.call_log_entry(con, call_id))
+                with db.brief(database) as con:
+                    log_entry = load.call_log_entry(con, call_id)
+                rec = Recording(path=path, relpath=relpath, sha256=sha256, size_bytes=path.stat().st_size, log=log_entry)
                 try:
                     outcome = call_task(rec, settings)
                 except Exception as exc:  # one bad call must not stop the batch
                     outcome = exc
-                _record(con, summary, outcome, rec, tag, run_id, settings, logger)
+                with db.brief(database) as con:
+                    _record(con, summary, outcome, rec, tag, run_id, settings, logger)
             done, failed, quarantined = (a - b for a, b in zip((summary.processed, summary.failed, summary.quarantined), before))
-            load.finish_run(con, run_id, found=len(calls), processed=done, skipped=len(calls) - done - failed - quarantined,
-                            failed=failed + quarantined, asr_model=asr.name, asr_fingerprint=asr.fingerprint)
+            with db.brief(database) as con:
+                load.finish_run(con, run_id, found=len(calls), processed=done,
+                                skipped=len(calls) - done - failed - quarantined, failed=failed + quarantined,
+                                asr_model=asr.name, asr_fingerprint=asr.fingerprint)
         summary.run_id = ",".join(run_ids)
         if summary.processed:
-            refresh_search_index(con)  # search must see the new transcripts
-    finally:
-        con.close()
+            with db.brief(database) as con:
+                refresh_search_index(con)  # search must see the new transcripts
     summary.wall_s = time.perf_counter() - started
     return summary

@@ -147,17 +147,6 @@ class RunSummary:
     call_ids: list = field(default_factory=list)
 
 
-def process_one(con, rec: Recording, settings, run_id: str, logger) -> CallResult:
-    """Run the stages for one recording in this process, load it, and return the result.
-
-    Raises :class:`AudioDecodeError` when the recording cannot be decoded.
-    """
-    outcome = call_task(rec, settings)
-    if outcome.quarantine_error is not None:
-        raise AudioDecodeError(rec.path, outcome.quarantine_error)
-    return _load(con, outcome.result, run_id, settings)
-
-
 def _load(con, result: CallResult, run_id: str, settings) -> CallResult:
     t0 = time.perf_counter()
     load_task(con, result, run_id, settings.keep_raw_text)
@@ -205,66 +194,81 @@ def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | 
     Recordings already loaded (same SHA-256) are skipped; undecodable ones are
     quarantined and recorded; a failure in one call never stops the batch. Runs
     left 'running' by a killed process are marked 'interrupted' (this run holds the
-    write lock, so none of them can still be alive). ``settle_s`` and ``only``
+    run lock, so none of them can still be alive). The database file is opened only
+    for each call's load and the run's bookkeeping, never during model work. ``settle_s`` and ``only``
     restrict the scan (see :func:`pipeline.ingest.find_audio_files`). ``parallel``
     submits each call to the flow's task runner (Dask: see :func:`run_process_calls`)
     and loads results here as they complete. Raises :class:`DatabaseBusy` when
-    another process holds the database for more than ``wait_s`` seconds.
+    another run holds the warehouse's run lock for more than ``wait_s`` seconds.
     """
     logger = get_run_logger()
     settings = run_settings(settings_overrides, db_path)
     started = time.perf_counter()
-    con = db.connect(settings.database, wait_s=wait_s)
+    database = settings.database
     run_id = load.new_run_id()
-    summary = RunSummary(run_id=run_id, db_path=str(settings.database))
-    try:
-        summary.interrupted_runs = load.mark_interrupted_runs(con)
+    summary = RunSummary(run_id=run_id, db_path=str(database))
+    # The run lock keeps other runs out for the whole run; the database file itself is
+    # open only for each short piece of bookkeeping or load, so the web app stays up.
+    with db.run_lock(database, wait_s=wait_s):
+        with db.brief(database, migrate_schema=True, create=True) as con:
+            summary.interrupted_runs = load.mark_interrupted_runs(con)
+            done = load.processed_hashes(con)
         if summary.interrupted_runs:
             logger.warning("%d earlier run(s) had been killed; marked 'interrupted', their calls are redone",
                            summary.interrupted_runs)
-        scan = scan_task(source_dir, calls_csv, settings.caller_salt, settle_s, only)
-        recordings = ingest.dedupe(scan.recordings)
-        done = load.processed_hashes(con)
-        todo = [r for r in recordings if r.sha256 not in done]
-        summary.found, summary.skipped = len(recordings), len(recordings) - len(todo)
-        load.start_run(con, run_id, str(Path(source_dir).resolve()), asr_model=settings.asr_model)
-        logger.info("found %d recordings, %d already processed, %d to do%s", len(recordings), summary.skipped,
-                    len(todo), f"; {len(scan.log_problems)} call-log rows skipped" if scan.log_problems else "")
-        tags = {rec.sha256: f"[{i}/{len(todo)}] {rec.call_id} {_name(rec)}" for i, rec in enumerate(todo, start=1)}
-        if parallel:
-            futures = {call_task.submit(rec, settings): rec for rec in todo}
-            for future in as_completed(list(futures)):
-                rec = futures[future]
-                try:
-                    outcome = future.result()
-                except Exception as exc:  # one bad call must not stop the batch; it is retried next run
-                    outcome = exc
-                _record(con, summary, outcome, rec, tags[rec.sha256], run_id, settings, logger)
-        else:
-            for rec in todo:
-                try:
-                    outcome = call_task(rec, settings)
-                except Exception as exc:  # one bad call must not stop the batch; it is retried next run
-                    outcome = exc
-                _record(con, summary, outcome, rec, tags[rec.sha256], run_id, settings, logger)
-        asr = get_models(settings)._asr  # None when nothing needed a model: don't load one just to name it
-        load.finish_run(con, run_id, found=summary.found, processed=summary.processed, skipped=summary.skipped,
-                        failed=summary.failed + summary.quarantined, asr_model=asr.name if asr else None,
-                        asr_fingerprint=asr.fingerprint if asr else None)
-        if summary.processed:
-            # Search must see the new calls (its own PRAGMA: outside any transaction).
-            refresh_search_index(con)
-    except BaseException:
         try:
-            load.finish_run(con, run_id, found=summary.found, processed=summary.processed, skipped=summary.skipped,
-                            failed=summary.failed + summary.quarantined, status="failed")
-        except Exception:
-            pass
-        raise
-    finally:
-        con.close()
+            scan = scan_task(source_dir, calls_csv, settings.caller_salt, settle_s, only)
+            recordings = ingest.dedupe(scan.recordings)
+            todo = [r for r in recordings if r.sha256 not in done]
+            summary.found, summary.skipped = len(recordings), len(recordings) - len(todo)
+            with db.brief(database) as con:
+                load.start_run(con, run_id, str(Path(source_dir).resolve()), asr_model=settings.asr_model)
+            logger.info("found %d recordings, %d already processed, %d to do%s", len(recordings), summary.skipped,
+                        len(todo), f"; {len(scan.log_problems)} call-log rows skipped" if scan.log_problems else "")
+            tags = {rec.sha256: f"[{i}/{len(todo)}] {rec.call_id} {_name(rec)}" for i, rec in enumerate(todo, start=1)}
+            for rec, outcome in _outcomes(todo, settings, parallel):
+                with db.brief(database) as con:
+                    _record(con, summary, outcome, rec, tags[rec.sha256], run_id, settings, logger)
+            asr = get_models(settings)._asr  # None when nothing needed a model: don't load one just to name it
+            with db.brief(database) as con:
+                load.finish_run(con, run_id, found=summary.found, processed=summary.processed,
+                                skipped=summary.skipped, failed=summary.failed + summary.quarantined,
+                                asr_model=asr.name if asr else None, asr_fingerprint=asr.fingerprint if asr else None)
+                if summary.processed:
+                    # Search must see the new calls (its own PRAGMA: outside any transaction).
+                    refresh_search_index(con)
+        except BaseException:
+            try:
+                with db.brief(database) as con:
+                    load.finish_run(con, run_id, found=summary.found, processed=summary.processed,
+                                    skipped=summary.skipped, failed=summary.failed + summary.quarantined,
+                                    status="failed")
+            except Exception:
+                pass
+            raise
     summary.wall_s = time.perf_counter() - started
     return summary
+
+
+def _outcomes(todo: list[Recording], settings: Settings, parallel: bool):
+    """(recording, outcome or exception) per call: here one after another, or from the task runner as they finish.
+
+    One bad call must not stop the batch: its exception is handed on, recorded, and
+    the call is tried again next run.
+    """
+    if parallel:
+        futures = {call_task.submit(rec, settings): rec for rec in todo}
+        for future in as_completed(list(futures)):
+            try:
+                yield futures[future], future.result()
+            except Exception as exc:
+                yield futures[future], exc
+        return
+    for rec in todo:
+        try:
+            yield rec, call_task(rec, settings)
+        except Exception as exc:
+            yield rec, exc
 
 
 def prefect_api_url() -> str:

@@ -82,7 +82,7 @@ def _run(args) -> int:
     summary = run_folder(Path(args.source_dir), db_path=args.db, calls_csv=args.calls_csv,
                          overrides={k: v for k, v in overrides.items() if v is not None}, wait_s=args.wait,
                          workers=args.workers, dask_address=args.dask_address)
-    con = db.connect(summary.db_path, read_only=True)
+    con = db.connect(summary.db_path, read_only=True, wait_s=db.BRIEF_WAIT_S)  # the web app may be reading it
     try:
         rows = call_summaries(con)
     finally:

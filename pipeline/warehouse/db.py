@@ -7,8 +7,11 @@ migration leaves no trace.
 
 from __future__ import annotations
 
+import os
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -103,3 +106,60 @@ def _open_problem(path: Path, exc: Exception) -> str:
         return f"{path}: not a DuckDB database file (check --db / HOTLINE_DB_PATH)"
     first = text.splitlines()[0] if text else type(exc).__name__
     return f"{path}: cannot be opened as a DuckDB database ({first})"
+
+
+# How long a run waits for the web app (or a notebook) to let go of the file before one
+# brief piece of work; a request holds it for milliseconds, a search refresh ~1 s.
+BRIEF_WAIT_S = 60.0
+
+
+def run_lock_path(path: Path | str) -> Path:
+    """The lock file that makes two runs on one warehouse exclude each other."""
+    path = Path(path)
+    return path.with_name(path.name + ".run.lock")
+
+
+@contextmanager
+def run_lock(path: Path | str, *, wait_s: float = 0.0) -> Iterator[None]:
+    """Hold the warehouse's run lock (``<db>.run.lock``, ``flock``) for a whole run.
+
+    Runs do not hold the database file itself while models work, so the web app can
+    read and write between a run's loads; this lock is what keeps a second run out.
+    The kernel releases it when the process dies, so a killed run never leaves it
+    taken. Raises :class:`DatabaseBusy` after ``wait_s`` seconds.
+    """
+    import fcntl
+
+    lock = run_lock_path(path)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + wait_s
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise DatabaseBusy(
+                        f"{path} is being loaded by another process (another `hotline run`?); "
+                        "wait for it to finish or pass --wait SECONDS") from None
+                time.sleep(0.5)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+@contextmanager
+def brief(path: Path | str, *, wait_s: float = BRIEF_WAIT_S, migrate_schema: bool = False,
+          create: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection for one short piece of work (a call's load), closed after.
+
+    While another process (the web app, between requests) has the file open, wait and
+    retry for up to ``wait_s`` seconds, then raise :class:`DatabaseBusy`.
+    """
+    con = connect(path, wait_s=wait_s, migrate_schema=migrate_schema, create=create)
+    try:
+        yield con
+    finally:
+        con.close()

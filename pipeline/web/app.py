@@ -23,7 +23,7 @@ from pipeline.config import Settings, load_settings
 from pipeline.warehouse import db
 from pipeline.web import routes
 from pipeline.web.context import (  # noqa: F401  (re-exported: tests and commands import them from here)
-    BUSY_MESSAGE, NotLoggedIn, WebContext, WebOptions, web_options_from_env)
+    NotLoggedIn, WebContext, WebOptions, web_options_from_env)
 
 
 def create_app(db_path: Path | str, settings: Settings | None = None, options: WebOptions | None = None) -> FastAPI:

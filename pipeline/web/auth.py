@@ -106,20 +106,51 @@ def is_locked(con: duckdb.DuckDBPyConnection, name: str, options: AuthOptions = 
     return n >= options.max_failures
 
 
+MAX_NAME_LENGTH = 64  # characters; longer names are refused without a database row
+ATTEMPTS_KEPT_DAYS = 30  # log-in attempts older than this are pruned
+
+
+def normalise_name(name: str) -> str | None:
+    """The stored form of a user name (trimmed, lower case), or None when it is too long to be one."""
+    name = name.strip().lower()
+    return name if 0 < len(name) <= MAX_NAME_LENGTH else None
+
+
+def stored_login(con: duckdb.DuckDBPyConnection, name: str) -> tuple[str, str, bool] | None:
+    """(password hash, role, disabled) of an account, or None. Cheap: no scrypt."""
+    return con.execute("SELECT password_hash, role, disabled FROM users WHERE user_name = ?", [name]).fetchone()
+
+
+def check_login(name: str, password: str, stored: tuple[str, str, bool] | None) -> User | None:
+    """The user when ``password`` matches ``stored`` and the account is enabled.
+
+    This is the scrypt work (~50 ms): callers run it without holding the database.
+    An unknown name costs the same work as a known one, so timing does not reveal
+    which names exist.
+    """
+    ok = verify_password(password, stored[0] if stored else _DUMMY_HASH) and stored is not None and not stored[2]
+    return User(name, stored[1]) if ok else None
+
+
+def record_attempt(con: duckdb.DuckDBPyConnection, name: str, ok: bool) -> None:
+    """Record a log-in attempt (the lockout counts them) and prune old ones."""
+    con.execute("INSERT INTO login_attempts VALUES (?, now(), ?)", [name, ok])
+    con.execute("DELETE FROM login_attempts WHERE attempted_at < now() - to_days(?)", [ATTEMPTS_KEPT_DAYS])
+
+
 def authenticate(con: duckdb.DuckDBPyConnection, name: str, password: str,
                  options: AuthOptions = AuthOptions()) -> User | None:
     """The user when the password is right and the account is neither disabled nor locked.
 
-    Every attempt is recorded. An unknown name costs the same scrypt work as a known
-    one, so timing does not reveal which names exist.
+    Every attempt is recorded. The web app runs the same steps with the scrypt work
+    outside its database lock (:func:`stored_login`, :func:`check_login`, :func:`record_attempt`).
     """
-    name = name.strip().lower()
-    if is_locked(con, name, options):
+    name = normalise_name(name)
+    if name is None or is_locked(con, name, options):
         return None
-    row = con.execute("SELECT password_hash, role, disabled FROM users WHERE user_name = ?", [name]).fetchone()
-    ok = verify_password(password, row[0] if row else _DUMMY_HASH) and row is not None and not row[2]
-    con.execute("INSERT INTO login_attempts VALUES (?, now(), ?)", [name, ok])
-    return User(name, row[1]) if ok else None
+    user = check_login(name, password, stored_login(con, name))
+    record_attempt(con, name, user is not None)
+    return user
 
 
 def _token_hash(token: str) -> str:

@@ -43,7 +43,7 @@ class WebOptions:
     export_roles: tuple[str, ...] = ("manager", "admin")
     secure_cookies: bool = False  # Secure flag on cookies; set when served over HTTPS
     page_size: int = 50  # calls per list page
-    busy_wait_s: float = 2.0  # wait this long for the database before answering 503
+    busy_wait_s: float = 5.0  # s; wait this long for the database (a run loading a call) before answering 503
     auth: auth.AuthOptions = field(default_factory=auth.AuthOptions)
 
 

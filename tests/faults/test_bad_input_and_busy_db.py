@@ -5,6 +5,7 @@ No model is needed: every recording here fails before transcription.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -12,9 +13,12 @@ import sys
 import numpy as np
 import pytest
 
-from tests.helpers import DATA
+from tests.helpers import DATA, REPO
 
 HOLD_DB = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(float(sys.argv[2]))"
+# Another run: it holds the warehouse's run lock (not the file) for the whole run.
+HOLD_RUN = ("import sys, time; from pipeline.warehouse import db\n"
+            "with db.run_lock(sys.argv[1]):\n    print('ready', flush=True); time.sleep(float(sys.argv[2]))")
 
 
 def _folder_of_broken_files(root):
@@ -90,7 +94,7 @@ def test_a_run_left_running_by_a_killed_process_is_marked_interrupted(tmp_path, 
     assert list(statuses.values()) == ["done"]
 
 
-def test_a_second_writer_gets_a_clear_busy_error_or_waits(tmp_path, prefect_harness):
+def test_a_second_run_gets_a_clear_busy_error_or_waits(tmp_path, prefect_harness):
     from flows.process_calls import process_calls
     from pipeline.errors import DatabaseBusy
 
@@ -99,7 +103,9 @@ def test_a_second_writer_gets_a_clear_busy_error_or_waits(tmp_path, prefect_harn
     shutil.copy(DATA / "bad" / "empty.wav", src / "a.wav")
     path = tmp_path / "w.duckdb"
     process_calls(str(src), str(path), None, {"home": str(tmp_path)})  # create it
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_DB, str(path), "60"], stdout=subprocess.PIPE, text=True)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_RUN, str(path), "60"], stdout=subprocess.PIPE, text=True,
+                              env=env)
     try:
         assert holder.stdout.readline().strip() == "ready"
         with pytest.raises(DatabaseBusy, match="--wait"):
@@ -107,18 +113,26 @@ def test_a_second_writer_gets_a_clear_busy_error_or_waits(tmp_path, prefect_harn
     finally:
         holder.kill()
         holder.wait()
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_DB, str(path), "2"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_RUN, str(path), "2"], stdout=subprocess.PIPE, text=True,
+                              env=env)
     try:
         assert holder.stdout.readline().strip() == "ready"
         waited = process_calls(str(src), str(path), None, {"home": str(tmp_path)}, wait_s=60)
     finally:
         holder.wait()
     assert waited.skipped == 1
+    # A reader or the web app holding the file itself for a moment is waited for, with no --wait.
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_DB, str(path), "2"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        process_calls(str(src), str(path), None, {"home": str(tmp_path)})
+    finally:
+        holder.wait()
     con = _con(path)
     assert con.execute("SELECT count(*) FROM calls").fetchone()[0] == 1
     runs = con.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall()
     con.close()
-    assert runs == [("done", 2)], "the refused run left no trace; the waiting one completed"
+    assert runs == [("done", 3)], "the refused run left no trace; the waiting ones completed"
 
 
 def test_watch_waits_for_a_file_to_stop_changing(tmp_path):

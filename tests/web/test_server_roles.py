@@ -288,3 +288,31 @@ def test_concurrent_requests_share_the_file_safely(client_as, call_ids):
     with ThreadPoolExecutor(max_workers=6) as pool:
         codes = list(pool.map(lambda p: client.get(p).status_code, paths))
     assert codes == [200] * len(paths)
+
+
+def test_a_very_long_user_name_is_refused_without_a_row(client_as, web_db):
+    import duckdb
+
+    from tests.web.conftest import log_in
+
+    client = client_as(None)
+    assert log_in(client, "x" * 5000, "whatever-password").status_code == 401
+    con = duckdb.connect(str(web_db), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM login_attempts WHERE length(user_name) > 64").fetchone()[0] == 0
+    finally:
+        con.close()
+
+
+def test_old_log_in_attempts_are_pruned(web_db):
+    from pipeline.warehouse import db
+    from pipeline.web import auth
+
+    con = db.connect(web_db)
+    try:
+        con.execute("INSERT INTO login_attempts VALUES ('lan', now() - INTERVAL 90 DAY, FALSE)")
+        auth.record_attempt(con, "lan", True)
+        assert con.execute("SELECT count(*) FROM login_attempts WHERE attempted_at < now() - INTERVAL 30 DAY"
+                           ).fetchone()[0] == 0
+    finally:
+        con.close()

@@ -30,15 +30,22 @@ def register(app: FastAPI, web: WebContext) -> None:
         if not cookie or not hmac.compare_digest(cookie, csrf_token):
             raise HTTPException(403, "CSRF token missing or wrong: reload the log-in page and try again")
         t = translator(web.lang_of(request))
+        name = auth.normalise_name(username)
+        locked, stored = False, None
+        if name is not None:
+            with web.database() as con:
+                locked = auth.is_locked(con, name, web.opts.auth)
+                stored = None if locked else auth.stored_login(con, name)
+        # The scrypt work (tens of ms) runs here, without the database: other requests go on.
+        user = None if locked or name is None else auth.check_login(name, password, stored)
         with web.database() as con:
-            locked = auth.is_locked(con, username, web.opts.auth)
-            user = None if locked else auth.authenticate(con, username, password, web.opts.auth)
+            if name is not None and not locked:
+                auth.record_attempt(con, name, user is not None)
             if user is None:
-                locked = locked or auth.is_locked(con, username, web.opts.auth)
+                locked = locked or (name is not None and auth.is_locked(con, name, web.opts.auth))
                 error = t("locked", minutes=int(web.opts.auth.lockout_minutes)) if locked else t("bad_login")
-                response = web.render(request, "login.html", None, status=429 if locked else 401, csrf=cookie,
+                return web.render(request, "login.html", None, status=429 if locked else 401, csrf=cookie,
                                   next=safe_next(next), error=error)
-                return response
             token = auth.create_session(con, user, web.opts.auth)
         response = RedirectResponse(safe_next(next), status_code=303)
         web.set_cookie(response, SESSION_COOKIE, token, max_age=int(web.opts.auth.session_hours * 3600))
