@@ -1,7 +1,8 @@
 """Personal data in transcript text: find it, redact it, measure how well.
 
 Kinds: ``phone``, ``national_id`` (CCCD 12 digits, CMND 9), ``plate`` (licence
-plates), ``email``, ``bank_account``. Numbers may be written as digits, read out
+plates), ``email``, ``bank_account``, ``person_name`` (people's names, not the
+streets and schools named after people: :mod:`pipeline.names`). Numbers may be written as digits, read out
 in words ("không chín không năm…", "chín mươi", "hai mốt", "linh", "lẻ") or both.
 
 How a number is classified:
@@ -32,13 +33,14 @@ from pathlib import Path
 from pipeline.errors import HotlineError
 from pipeline.textnorm import Token, fold_accents, normalize_text, tokenize
 
-KINDS = ("phone", "national_id", "plate", "email", "bank_account")
+KINDS = ("phone", "national_id", "plate", "email", "bank_account", "person_name")
 TAGS = {
     "phone": "[SĐT]",
     "national_id": "[CCCD]",
     "plate": "[BIỂN SỐ]",
     "email": "[EMAIL]",
     "bank_account": "[TÀI KHOẢN]",
+    "person_name": "[TÊN]",
 }
 
 
@@ -54,6 +56,7 @@ class PiiSpan:
     start: int  # char offset in the text
     end: int  # char offset just past the span
     text: str = field(repr=False)  # the personal data as written; kept out of repr so it never reaches logs
+    cue: str = field(default="", compare=False)  # person_name only: strong | self | kin | staff | none (pipeline.names)
 
 
 @dataclass(frozen=True)
@@ -545,10 +548,11 @@ def _overlaps(span: PiiSpan, spans: Iterable[PiiSpan]) -> bool:
     return any(span.start < o.end and o.start < span.end for o in spans)
 
 
-def find_pii(text: str) -> tuple[PiiSpan, ...]:
+def find_pii(text: str, *, names: bool = True) -> tuple[PiiSpan, ...]:
     """Personal data in ``text``, as non-overlapping spans in order.
 
-    Order of precedence where detectors overlap: e-mail, plate, then numbers.
+    Order of precedence where detectors overlap: e-mail, plate, numbers, then
+    people's names (left out with ``names=False``).
     """
     tokens = tokenize(text)
     folded, where = _fold_with_offsets(text)
@@ -580,6 +584,14 @@ def find_pii(text: str) -> tuple[PiiSpan, ...]:
             if piece.first > 0 and tokens[piece.first - 1].fold == "+" and tokens[piece.first - 1].end == s:
                 s -= 1
             found.append(PiiSpan(kind, s, e, text[s:e]))
+    if names:
+        from pipeline.names import find_names
+
+        numbers = list(found)
+        for n in find_names(text, tokens):
+            span = PiiSpan("person_name", n.start, n.end, text[n.start : n.end], n.cue)
+            if not _overlaps(span, numbers):
+                found.append(span)
     return tuple(sorted(found, key=lambda sp: sp.start))
 
 
