@@ -64,7 +64,9 @@ GIVEN = _words(
     vượng xoan yên ngà nguyệt hậu đăng định đông giao hải hào hảo hiên hiếu hòe hợp hưởng kha khiêm
     khôi lam lễ liễu lộc luyến mến miên my nhã nhạn nhu oanh phượng quế quỳnh sa sương tâm thảo thi
     thơ thoan thơm thu thục thuỷ tình trà triều truyền tuệ tuyến vàng vĩnh xinh ý yên đảm đào điệp
-    sáu tám páo
+    sáu tám páo dương phú tân thiện toản trường sỹ thiên thương hoài trúc tuyên hiển khương cảnh
+    chiến công chương đại điền duy hanh hiên hòa khiết lân lĩnh lượng mẫn nghị nguyên phi quyền
+    sâm thạch thuyết tiệp toán tuệ vỹ vĩ hữu
     """
 )
 # Birth-order names ("chú Tư", "anh Ba", "dì Út"): names only right after a kin word.
@@ -121,7 +123,10 @@ KIN = _words("anh chị em cô chú bác ông bà con cháu dì mợ cậu thím
 # Titles that work like a kin word before a name: "bác sĩ X", "cô giáo X".
 TITLES = tuple(
     normalize_text(p)
-    for p in "bác sĩ|y tá|cô giáo|thầy giáo|thầy|cán bộ|đồng chí|trưởng thôn|trưởng buôn|công an|chủ tịch".split("|")
+    for p in (
+        "bác sĩ|y tá|cô giáo|thầy giáo|thầy|cán bộ|đồng chí|trưởng thôn|trưởng buôn|công an|chủ tịch|"
+        "phó chủ tịch|tổ trưởng|tổ phó|trưởng ấp|trưởng khu phố|già làng|bí thư|giám đốc|hiệu trưởng|kế toán"
+    ).split("|")
 )
 STAFF_TITLES = tuple(normalize_text(p) for p in "tổng đài viên|điện thoại viên|nhân viên tổng đài|nhân viên".split("|"))
 # Pronoun + "là" introduces the speaker.
@@ -146,7 +151,13 @@ COMPOUNDS = frozenset(
     thư viện|thư ký|thanh toán|thanh niên|thanh tra|thanh lý|văn hóa|văn phòng|văn bản|quốc lộ|
     quốc tế|quốc gia|công ty|công nhân|công việc|công trình|công khai|công viên|đình chỉ|kim loại|
     thị trấn|thị xã|thị trường|tâm trạng|ý kiến|hạnh phúc|vân vân|na ná|tư vấn|tư nhân|tư pháp|
-    út ít|hai bên|ba mẹ|ba má|năm nay|năm ngoái|sáu tháng|tám giờ|mười giờ
+    út ít|hai bên|ba mẹ|ba má|năm nay|năm ngoái|sáu tháng|tám giờ|mười giờ|chú ý|hàn quốc|nông dân|
+    nông nghiệp|nông thôn|nghiêm trọng|nghiêm túc|nghiêm cấm|tôn trọng|tôn giáo|tôn vinh|hồ sơ|lý do|
+    cao su|cao tốc|cao điểm|thái lan|lâm đồng|hà nội|kim cương|quan tâm|quan trọng|quan hệ|quan sát|
+    hoàng gia|vương quốc|đồng ý|đồng hồ|đồng thời|đàm phán|văn minh|lục soát|lạc quan|thân thiện|
+    thân nhân|khổng lồ|châu âu|châu á|châu phi|triệu chứng|hứa hẹn|ưng ý|ninh bình|giang sơn|
+    đỗ xe|lê la|mạc kệ|cù lao|giáp ranh|âu lo|lý lịch|đinh ốc|phùng mang|bạch tạng|tạ ơn|kiều bào|
+    lương thực|lương hưu|lương tâm|trương mục|đoàn kết|đoàn viên|lưu ý|lưu trú|lưu hành|quách tĩnh
     """.replace("\n", "").split("|")
     if p.strip()
 )
@@ -338,10 +349,11 @@ class _Finder:
             k = _phrase_len(self.words, i, PLACE_KEYWORDS)
             if k and self.clan_pair(i) and i > 0 and (self.glued[i - 1] or self.ethnic(i - 1)):
                 k = 0  # "H'Yam Buôn Krông": a clan name, not a village
-            if k == 1 and self.words[i].says("kiệt") and i > 0 and self.gap_is_space(i) and (
+            if k == 1 and i > 0 and self.gap_is_space(i) and (
                 _says_any(self.words[i - 1], MIDDLES) or _says_any(self.words[i - 1], SURNAMES)
-            ):
-                k = 0  # "Võ Văn Kiệt": a given name, not an alley
+                or self.words[i - 1].fold == "y"
+            ) and not self.sentence_start(i - 1) and self.capitalised(i) == self.capitalised(i - 1):
+                k = 0  # "Võ Văn Kiệt", "Y Khu Niê": a name going on, not an alley or an area
             if not k:
                 i += 1
                 continue
@@ -380,7 +392,10 @@ class _Finder:
 
     def stop_word(self, i: int) -> bool:
         """A stop word that is not also a given name ("thu", "anh", "bảo" may be names)."""
-        return self.is_stop(i) and not _says_any(self.words[i], GIVEN)
+        if not self.is_stop(i) or _says_any(self.words[i], GIVEN):
+            return False
+        # "Vương Đình Huệ": a middle name after a surname, though "đình" is also a place word
+        return not (i > 0 and _says_any(self.words[i], MIDDLES) and _says_any(self.words[i - 1], SURNAMES))
 
     def clan_pair(self, j: int) -> int:
         """2 when words j, j+1 are the clan name "Buôn Krông" / "Buôn Yă", else 0."""
@@ -415,7 +430,7 @@ class _Finder:
                 continue
             if cased:
                 # a capitalised name continues with capitalised words (or a glued H'…)
-                if not self.capitalised(j) or self.stop_word(j):
+                if not self.capitalised(j) or self.stop_word(j) and _says_any(self.words[j], KIN | SELF_PRONOUNS):
                     break
             elif strong:
                 if self.stop_word(j) or self.compound_at(j):
@@ -486,7 +501,7 @@ class _Finder:
                 i += 1
                 continue
             # strong cue: "tên (là)" and "đứng tên"
-            if w.says("tên") and not (i + 1 < n and self.compound_tên(i + 1)):
+            if w.says("tên") and not (i + 1 < n and self.compound_tên(i + 1)) and not self.counted(i):
                 j = i + 1
                 while j < n and j - i <= 4 and _says_any(self.words[j], _STRONG_SKIP) and not self.capitalised(j):
                     j += 1
@@ -512,10 +527,14 @@ class _Finder:
                 k, cue = 1, "kin"
             if k:
                 j = i + k
-                if j < n and self.gap_is_space(j) and not _says_any(self.words[j], KIN - {"bé"}):
+                if j < n and self.gap_is_space(j) and not _says_any(self.words[j], KIN - {"bé"}) and not (
+                    k == 1 and self.compound_at(i)
+                ):
                     e = self.birth_order(j) if cue == "kin" else j
                     if e == j:
                         e = self.run_from(j, strong=False)
+                        if e > j and not self.lower_single_ok(j, e):
+                            e = j
                     if e > j and take(j, e, cue, i):
                         i = e
                         continue
@@ -530,6 +549,13 @@ class _Finder:
     def compound_tên(self, j: int) -> bool:
         """"tên trộm", "tên cướp", "tên lửa": not a name cue."""
         return _says_any(self.words[j], _NOT_AFTER_TEN)
+
+    def counted(self, i: int) -> bool:
+        """"bảy tên", "các tên", "mấy tên": "tên" counts thugs here, it does not introduce a name."""
+        if i == 0 or not self.gap_is_space(i):
+            return False
+        prev = self.words[i - 1]
+        return prev.is_digits or _says_any(prev, _COUNTERS)
 
     def gap_or_comma(self, j: int) -> bool:
         between = self.text[self.words[j - 1].end : self.words[j].start]
@@ -570,11 +596,13 @@ class _Finder:
         if cased:
             return e if all(self.capitalised(q) for q in range(i, e)) else i
         # lower case: surname + a usual middle name + …, accents written
-        if w.bare or not _says_any(self.words[i + 1], MIDDLES) or self.compound_at(i + 1):
+        middle = self.words[i + 1]
+        if w.bare or not _says_any(middle, MIDDLES) or _says_any(middle, KIN) or self.compound_at(i + 1):
             return i
         return e
 
 
+_COUNTERS = _words("một hai ba bốn năm sáu bảy tám chín mười các những mấy vài nhiều hai tên")
 _NOT_AFTER_TEN = _words("trộm cướp lửa miền tuổi gọi đường làng kia đó này ấy")
 _COUNT_WORDS = _words("tuổi cái chiếc con đứa người lần ngày tháng năm giờ phút đồng nghìn triệu tấn ký kg mét")
 
