@@ -507,7 +507,10 @@ class _Finder:
                     j += 1
                 if j < n and self.gap_or_comma(j):
                     e = self.run_from(j, strong=True)
-                    if take(j, e, "strong", i):
+                    speaker = (i > 0 and self.gap_is_space(i) and self.first_person(i - 1)) or any(
+                        _says_any(self.words[q], SELF_PRONOUNS) for q in range(i + 1, j)
+                    )
+                    if take(j, e, "self" if speaker else "strong", i):
                         i = e
                         continue
             # self-introduction: pronoun + "là"
@@ -515,7 +518,7 @@ class _Finder:
                 j = i + 2
                 if j < n and self.gap_is_space(j):
                     e = self.run_from(j, strong=False)
-                    if e > j and self.lower_single_ok(j, e) and take(j, e, "self", i):
+                    if e > j and self.lower_single_ok(j, e) and take(j, e, "self" if self.first_person(i) else "strong", i):
                         i = e
                         continue
             # staff titles, then other titles, then kin words
@@ -550,6 +553,14 @@ class _Finder:
         """"tên trộm", "tên cướp", "tên lửa": not a name cue."""
         return _says_any(self.words[j], _NOT_AFTER_TEN)
 
+    def first_person(self, i: int) -> bool:
+        """Word i is "tôi", "em"… meaning the speaker, not "chồng tôi", "con em"."""
+        if not _says_any(self.words[i], SELF_PRONOUNS):
+            return False
+        if i == 0 or not self.gap_is_space(i):
+            return True
+        return not _says_any(self.words[i - 1], _OWNERS)
+
     def counted(self, i: int) -> bool:
         """"bảy tên", "các tên", "mấy tên": "tên" counts thugs here, it does not introduce a name."""
         if i == 0 or not self.gap_is_space(i):
@@ -576,7 +587,7 @@ class _Finder:
             return j  # "chu tu" without accents is too ambiguous
         if j + 1 < n and self.gap_is_space(j + 1):
             nxt = self.words[j + 1]
-            if _says_any(nxt, BIRTH_ORDER) or nxt.is_digits or _says_any(nxt, _COUNT_WORDS):
+            if _says_any(nxt, _NUMBER_WORDS) or nxt.is_digits or _says_any(nxt, _COUNT_WORDS):
                 return j  # "hai ba ngày", "ba tuổi", "ba cái"
         return j + 1
 
@@ -602,6 +613,9 @@ class _Finder:
         return e
 
 
+# Words before "tôi"/"em" that make it a possessive: "vợ tôi", "con em", "hàng xóm tôi".
+_OWNERS = KIN | _words("vợ chồng mẹ bố cha má ba bạn xóm trai gái nội ngoại nhà của với cho")
+_NUMBER_WORDS = _words("không một mốt hai ba bốn tư năm lăm sáu bảy bẩy tám chín mười mươi trăm linh lẻ rưỡi")
 _COUNTERS = _words("một hai ba bốn năm sáu bảy tám chín mười các những mấy vài nhiều hai tên")
 _NOT_AFTER_TEN = _words("trộm cướp lửa miền tuổi gọi đường làng kia đó này ấy")
 _COUNT_WORDS = _words("tuổi cái chiếc con đứa người lần ngày tháng năm giờ phút đồng nghìn triệu tấn ký kg mét")

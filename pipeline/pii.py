@@ -607,25 +607,55 @@ def redact(text: str) -> Redaction:
     return Redaction("".join(out), spans)
 
 
-def redact_segments(texts: Sequence[str]) -> tuple[Redaction, ...]:
+STAFF_CUES = ("self", "staff")  # name cues under which an operator's name is their own (pipeline.names)
+
+
+def _kept(span: PiiSpan, role: str | None, keep_operator_name: bool) -> bool:
+    """An operator introducing themselves ("em là Hương", "tổng đài viên Hương") is staff data."""
+    return keep_operator_name and span.kind == "person_name" and role == "operator" and span.cue in STAFF_CUES
+
+
+def redact_segments(texts: Sequence[str], roles: Sequence[str | None] | None = None, *,
+                    keep_operator_name: bool = False) -> tuple[Redaction, ...]:
     """Redact consecutive transcript segments, catching data split across them.
 
     ASR often cuts a number read out slowly into two segments ("không chín không
     năm" | "một hai ba bốn năm sáu"). The segments are searched as one text; a span
     that crosses a boundary is tagged in each segment it touches. Returns one
     :class:`Redaction` per input text, spans in that text's offsets.
+
+    With ``roles`` (one per text: ``operator``, ``citizen``…) and
+    ``keep_operator_name``, the name an operator gives for themselves stays.
     """
+    return _redact_call(texts, roles, keep_operator_name)[0]
+
+
+def redact_call(texts: Sequence[str], roles: Sequence[str | None] | None = None, *,
+                keep_operator_name: bool = False) -> tuple[tuple[Redaction, ...], dict[str, int]]:
+    """:func:`redact_segments` plus the count of redacted items per kind (a split item counts once)."""
+    return _redact_call(texts, roles, keep_operator_name)
+
+
+def _redact_call(texts, roles, keep_operator_name):
     starts, pos = [], 0
     for t in texts:
         starts.append(pos)
         pos += len(t) + 1
     joined = " ".join(texts)
-    spans = find_pii(joined)
+    roles = list(roles) if roles is not None else [None] * len(texts)
+    spans = []
+    for sp in find_pii(joined):
+        seg = max((k for k, b in enumerate(starts) if b <= sp.start), default=0)
+        if not _kept(sp, roles[seg] if seg < len(roles) else None, keep_operator_name):
+            spans.append(sp)
+    counts: dict[str, int] = {}
+    for sp in spans:
+        counts[sp.kind] = counts.get(sp.kind, 0) + 1
     out = []
     for t, base in zip(texts, starts):
         end = base + len(t)
         parts = [
-            PiiSpan(sp.kind, max(sp.start, base) - base, min(sp.end, end) - base, joined[max(sp.start, base) : min(sp.end, end)])
+            PiiSpan(sp.kind, max(sp.start, base) - base, min(sp.end, end) - base, joined[max(sp.start, base) : min(sp.end, end)], sp.cue)
             for sp in spans
             if sp.start < end and base < sp.end and joined[max(sp.start, base) : min(sp.end, end)].strip()
         ]
@@ -636,7 +666,7 @@ def redact_segments(texts: Sequence[str]) -> tuple[Redaction, ...]:
             cur = sp.end
         pieces.append(t[cur:])
         out.append(Redaction("".join(pieces), tuple(parts)))
-    return tuple(out)
+    return tuple(out), counts
 
 
 # ---------------------------------------------------------------------------
