@@ -97,7 +97,7 @@ PLACE_KEYWORDS = tuple(
 _PLACE_MODIFIERS = _words(
     """
     tiểu học trung cơ sở phổ thông thcs thpt th mầm non mẫu giáo đại cao đẳng dân lập chuyên quốc tế
-    đa khoa tỉnh thành phố huyện y số nhỏ lớn mới cũ chính
+    đa khoa tỉnh thành phố huyện tế số nhỏ lớn mới cũ chính
     """
 )
 _PLACE_RUN = 5  # words protected after a place keyword
@@ -119,7 +119,12 @@ STOP = _words(
 )
 STOP = STOP | frozenset(w for p in PLACE_KEYWORDS for w in p.split() if len(p.split()) == 1)
 
-KIN = _words("anh chị em cô chú bác ông bà con cháu dì mợ cậu thím dượng bé thằng cu bạn thầy o")
+KIN = _words("anh chị em cô chú bác ông bà con cháu dì mợ cậu thím dượng bé thằng cu bạn thầy")
+# Kin words still taken as such in text without accents ("co" is mostly "có", "di" "đi").
+KIN_BARE = frozenset("anh chi em ong ba chau chu".split())
+# Surnames and middle names still taken for a full name in text without accents.
+SURNAMES_BARE = frozenset("nguyen tran pham hoang huynh phan bui trinh quach luong kieu phung trieu vuong diep".split())
+MIDDLES_BARE = frozenset("van thi huu duc ngoc quoc xuan minh thanh quang hong trong".split())
 # Titles that work like a kin word before a name: "bác sĩ X", "cô giáo X".
 TITLES = tuple(
     normalize_text(p)
@@ -141,7 +146,7 @@ COMPOUNDS = frozenset(
     for p in """
     thành viên|thành phố|thành thật|thành công|thành lập|an ninh|an toàn|an tâm|bình thường|bình tĩnh|
     bình yên|hòa giải|hòa bình|tâm lý|tâm sự|minh bạch|hải quan|nam giới|thông cảm|thông báo|thông tin|
-    thông qua|liên hệ|liên lạc|liên quan|liên tục|liên tiếp|hùng hổ|dũng cảm|quang cảnh|trung tâm|trung thu|trung học|tài xế|tài sản|tài khoản|
+    thông qua|tổng đài|liên hệ|liên lạc|liên quan|liên tục|liên tiếp|hùng hổ|dũng cảm|quang cảnh|trung tâm|trung thu|trung học|tài xế|tài sản|tài khoản|
     tài liệu|lợi ích|phúc đáp|phát hiện|phát sinh|sang đường|sang nhà|tín dụng|trí tuệ|vinh dự|
     hiền lành|yên tâm|cường độ|đạt được|khoa học|nghĩa vụ|phương án|phương tiện|phương pháp|thu gom|
     thu tiền|thu phí|thủy lợi|đông người|xuân này|lâm vào|lâm thời|hậu quả|bảo vệ|bảo hiểm|bảo lãnh|
@@ -469,6 +474,8 @@ class _Finder:
         with_cue = tuple(w.fold for w in self.words[cue_start:j])
         if cue in ("strong", "self", "staff"):
             return False
+        if self.words[i].bare and cue == "kin":
+            cue = "none"  # without accents the kin word itself is uncertain ("o", "cau", "duong")
         if cue == "kin":
             # "Bà Triệu", "Hai Bà Trưng": the kin word is part of the street's name
             return with_cue in streets or with_cue in units or name in units
@@ -526,7 +533,7 @@ class _Finder:
             cue = "staff"
             if not k:
                 k, cue = _phrase_len(self.words, i, TITLES), "kin"
-            if not k and _says_any(w, KIN):
+            if not k and _says_any(w, KIN) and (not w.bare or w.fold in KIN_BARE):
                 k, cue = 1, "kin"
             if k:
                 j = i + k
@@ -608,7 +615,9 @@ class _Finder:
             return e if all(self.capitalised(q) for q in range(i, e)) else i
         # lower case: surname + a usual middle name + …, accents written
         middle = self.words[i + 1]
-        if w.bare or not _says_any(middle, MIDDLES) or _says_any(middle, KIN) or self.compound_at(i + 1):
+        if w.bare and not (w.fold in SURNAMES_BARE and middle.fold in MIDDLES_BARE):
+            return i
+        if not _says_any(middle, MIDDLES) or _says_any(middle, KIN) or self.compound_at(i + 1):
             return i
         return e
 
