@@ -48,7 +48,7 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
                  settings: Settings, role_confidence: float = 1.0) -> CallAnalysis:
     """Topics, places, routing, urgency, redacted text, PII counts, metrics, review decision."""
     from pipeline.metrics import measure_conversation
-    from pipeline.pii import redact_call
+    from pipeline.pii import caller_initials, redact_call
     from pipeline.places import extract_places
     from pipeline.routing import route_call
     from pipeline.topics import classify_call
@@ -75,6 +75,7 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
         metrics=dict(metrics),
         redacted_segments=tuple(r.text for r in redactions),
         pii_counts=dict(pii),
+        caller_initials=caller_initials(texts, [s.role for s in segments]),
         needs_review=bool(reasons),
         review_reasons=reasons,
     )

@@ -636,6 +636,24 @@ def redact_call(texts: Sequence[str], roles: Sequence[str | None] | None = None,
     return _redact_call(texts, roles, keep_operator_name)
 
 
+def caller_initials(texts: Sequence[str], roles: Sequence[str | None] | None = None) -> str | None:
+    """Initials of the name a citizen gives for themselves ("tôi tên là Nguyễn Văn Hùng" → "N.V.H.").
+
+    Only a self-introduction in a turn that is not the operator's counts (any turn
+    when ``roles`` is not given); None when the caller gave no name.
+    """
+    from pipeline.names import find_names, initials
+
+    roles = list(roles) if roles is not None else [None] * len(texts)
+    for text, role in zip(texts, roles):
+        if role == "operator":
+            continue
+        for n in find_names(text):
+            if n.cue == "self":
+                return initials(text[n.start : n.end]) or None
+    return None
+
+
 def _redact_call(texts, roles, keep_operator_name):
     starts, pos = [], 0
     for t in texts:

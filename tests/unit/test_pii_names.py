@@ -170,3 +170,12 @@ def test_spans_carry_the_cue_and_initials_follow_the_press():
     assert initials("Nguyễn Văn Hùng") == "N.V.H."
     assert initials("H'Hen Niê") == "H.H.N."
     assert initials("") == ""
+
+
+def test_caller_initials_come_from_the_citizens_own_introduction():
+    from pipeline.pii import caller_initials
+
+    texts = ["em là Ngọc Anh, tổng đài 1022 xin nghe", "dạ tôi tên là Nguyễn Văn Hùng ở Tân Lợi", "anh Hùng ơi"]
+    assert caller_initials(texts, ["operator", "citizen", "operator"]) == "N.V.H."
+    assert caller_initials(texts[:1], ["operator"]) is None
+    assert caller_initials(["chị Lan ở đường Lê Duẩn báo"], ["citizen"]) is None  # a name, but not the caller's own
