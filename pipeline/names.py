@@ -168,6 +168,11 @@ COMPOUNDS = frozenset(
 )
 
 
+_COMPOUNDS_BY_FOLD: dict[str, tuple[tuple[str, str], ...]] = {}
+for _pair in COMPOUNDS:
+    _COMPOUNDS_BY_FOLD[fold_accents(_pair[0])] = (*_COMPOUNDS_BY_FOLD.get(fold_accents(_pair[0]), ()), _pair)
+
+
 @dataclass(frozen=True)
 class NameSpan:
     start: int  # char offset of the name's first character
@@ -191,10 +196,18 @@ def _folded(words: frozenset[str]) -> frozenset[str]:
     return _folded_cached(words)
 
 
-def _phrase_len(words: Sequence[Token], i: int, phrases: Sequence[str]) -> int:
+@functools.lru_cache(maxsize=16)
+def _by_first_fold(phrases: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {}
+    for p in phrases:
+        out.setdefault(fold_accents(p.split()[0]), []).append(p)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _phrase_len(words: Sequence[Token], i: int, phrases: tuple[str, ...]) -> int:
     """Tokens of the longest phrase in ``phrases`` said at ``words[i]`` (0 if none)."""
     best = 0
-    for p in phrases:
+    for p in _by_first_fold(phrases).get(words[i].fold, ()):
         parts = p.split()
         if len(parts) > best and i + len(parts) <= len(words) and all(
             words[i + k].says(part) for k, part in enumerate(parts)
@@ -309,10 +322,7 @@ class _Finder:
         if i + 1 >= len(self.words) or not self.gap_is_space(i + 1):
             return False
         a, b = self.words[i], self.words[i + 1]
-        for x, y in COMPOUNDS:
-            if a.says(x) and b.says(y):
-                return True
-        return False
+        return any(a.says(x) and b.says(y) for x, y in _COMPOUNDS_BY_FOLD.get(a.fold, ()))
 
     def ethnic(self, i: int) -> bool:
         return self.words[i].fold in ETHNIC
