@@ -66,7 +66,7 @@ GIVEN = _words(
     thơ thoan thơm thu thục thuỷ tình trà triều truyền tuệ tuyến vàng vĩnh xinh ý yên đảm đào điệp
     sáu tám páo dương phú tân thiện toản trường sỹ thiên thương hoài trúc tuyên hiển khương cảnh
     chiến công chương đại điền duy hanh hiên hòa khiết lân lĩnh lượng mẫn nghị nguyên phi quyền
-    sâm thạch thuyết tiệp toán tuệ vỹ vĩ hữu
+    sâm thạch thuyết tiệp toán tuệ vỹ vĩ hữu quốc
     """
 )
 # Birth-order names ("chú Tư", "anh Ba", "dì Út"): names only right after a kin word.
@@ -530,8 +530,9 @@ class _Finder:
                     if take(j, e, "self" if speaker else "strong", i):
                         i = e
                         continue
-            # self-introduction: pronoun + "là"
-            if _says_any(w, SELF_PRONOUNS) and i + 1 < n and self.words[i + 1].says("là") and self.gap_is_space(i + 1):
+            # self-introduction: pronoun + "là" (a kin word too: "chị là Hạnh", said of oneself or of the listener)
+            if (_says_any(w, SELF_PRONOUNS) or _says_any(w, KIN) and not w.bare) and i + 1 < n and self.words[i + 1].says("là") \
+                    and self.gap_is_space(i + 1):
                 j = i + 2
                 if j < n and self.gap_is_space(j):
                     e = self.run_from(j, strong=False)
@@ -606,6 +607,8 @@ class _Finder:
             nxt = self.words[j + 1]
             if _says_any(nxt, _NUMBER_WORDS) or nxt.is_digits or _says_any(nxt, _COUNT_WORDS):
                 return j  # "hai ba ngày", "ba tuổi", "ba cái"
+            if _says_any(nxt, GIVEN) and not self.is_stop(j + 1) and not self.compound_at(j + 1):
+                return j + 2  # "ông Hai Thành", "chú Ba Lợi"
         return j + 1
 
     def full_name(self, i: int) -> int:

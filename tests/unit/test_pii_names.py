@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
 NAMES = DATA / "pii_names.tsv"
 NAMES_HOLDOUT = DATA / "pii_names_holdout.tsv"
+NAMES_BLIND = DATA / "pii_names_blind.tsv"
 OTHER_CASES = [DATA / "pii_cases.tsv", DATA / "pii_cases_holdout.tsv", DATA / "pii_cases_blind.tsv"]
 
 
@@ -53,7 +54,7 @@ def test_the_names_file_has_enough_names_and_place_negatives():
     assert sum(1 for c in cases if c.text != c.text.lower()) >= 60
 
 
-@pytest.mark.parametrize("path", [NAMES, NAMES_HOLDOUT])
+@pytest.mark.parametrize("path", [NAMES, NAMES_HOLDOUT, NAMES_BLIND])
 @pytest.mark.parametrize("form", ["as written", "asr form"])
 def test_person_names_meet_the_targets_and_no_place_is_redacted(path, form):
     cases = read_pii_cases(path)
