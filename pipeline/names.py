@@ -160,7 +160,7 @@ COMPOUNDS = frozenset(
     nông nghiệp|nông thôn|nghiêm trọng|nghiêm túc|nghiêm cấm|tôn trọng|tôn giáo|tôn vinh|hồ sơ|lý do|
     cao su|cao tốc|cao điểm|thái lan|lâm đồng|hà nội|kim cương|quan tâm|quan trọng|quan hệ|quan sát|
     hoàng gia|vương quốc|đồng ý|đồng hồ|đồng thời|đàm phán|văn minh|lục soát|lạc quan|thân thiện|
-    thân nhân|khổng lồ|châu âu|châu á|châu phi|triệu chứng|hứa hẹn|ưng ý|ninh bình|giang sơn|
+    thân nhân|thương binh|thương tật|thương lượng|thương mại|thương hiệu|khổng lồ|châu âu|châu á|châu phi|triệu chứng|hứa hẹn|ưng ý|ninh bình|giang sơn|
     đỗ xe|lê la|mạc kệ|cù lao|giáp ranh|âu lo|lý lịch|đinh ốc|phùng mang|bạch tạng|tạ ơn|kiều bào|
     lương thực|lương hưu|lương tâm|trương mục|đoàn kết|đoàn viên|lưu ý|lưu trú|lưu hành|quách tĩnh
     """.replace("\n", "").split("|")
@@ -451,14 +451,20 @@ class _Finder:
                 if self.stop_word(j) or self.compound_at(j):
                     break
             else:
-                prev = self.words[j - 1]
-                after_part = _says_any(prev, MIDDLES) or _says_any(prev, SURNAMES)
-                ethnic_tail = self.y_prefix(j - 1) or self.ethnic(j - 1) or self.glued[j - 1]
                 if self.stop_word(j) or self.compound_at(j):
                     break
-                given = _says_any(self.words[j], GIVEN)
-                if not (self.name_like(j, lower_ok=True) or given or (after_part or ethnic_tail or ethnic_run)
-                        and not self.is_stop(j)):
+                cur = self.words[j]
+                lexical = (_says_any(cur, GIVEN) or _says_any(cur, MIDDLES) or _says_any(cur, SURNAMES)
+                           or self.ethnic(j) or self.h_prefix(j) or self.y_prefix(j))
+                ethnic_tail = (self.y_prefix(j - 1) or self.ethnic(j - 1) or self.glued[j - 1] or ethnic_run) \
+                    and not self.is_stop(j)
+                # one word of any kind after surname + middle: a misheard given name ("võ văn kiết")
+                free = (j - i >= 2 and _says_any(self.words[j - 1], MIDDLES) and _says_any(self.words[i], SURNAMES)
+                        and not self.is_stop(j))
+                if not (lexical or ethnic_tail or free):
+                    break
+                if not (lexical or ethnic_tail):
+                    j += 1
                     break
             j += 1
         if j - i > 5:
@@ -489,8 +495,11 @@ class _Finder:
         if cue == "kin":
             # "Bà Triệu", "Hai Bà Trưng": the kin word is part of the street's name
             return with_cue in streets or with_cue in units or name in units
-        # the name, or a gazetteer name that contains it ("Ea H'leo")
+        # the name, or a gazetteer name that contains it ("Ea H'leo"), or starts it ("hoàng diệu chiếm…")
         places = streets | units
+        for m in range(2, j - i + 1):
+            if tuple(w.fold for w in self.words[i : i + m]) in streets:
+                return True
         for a in range(max(0, i - 2), i + 1):
             for b in range(j, min(len(self.words), j + 2) + 1):
                 if tuple(w.fold for w in self.words[a:b]) in places:
@@ -518,12 +527,19 @@ class _Finder:
                 i += 1
                 continue
             # strong cue: "tên (là)" and "đứng tên"
-            if w.says("tên") and not (i + 1 < n and self.compound_tên(i + 1)) and not self.counted(i):
+            if w.says("tên") and not (i + 1 < n and self.compound_tên(i + 1)) and not self.counted(i) and not (
+                i > 0 and self.gap_is_space(i) and _says_any(self.words[i - 1], _NOT_BEFORE_TEN)
+            ):
                 j = i + 1
                 while j < n and j - i <= 4 and _says_any(self.words[j], _STRONG_SKIP) and not self.capitalised(j):
                     j += 1
                 if j < n and self.gap_or_comma(j):
                     e = self.run_from(j, strong=True)
+                    if not any(self.words[q].says("là") for q in range(i + 1, j)) and not any(
+                        self.capitalised(q) or self.name_like(q, lower_ok=True) or _says_any(self.words[q], GIVEN)
+                        for q in range(j, min(e, j + 2))
+                    ):
+                        e = j  # "tên" without "là" before words that look like no name: "tên trên mạng"
                     speaker = (i > 0 and self.gap_is_space(i) and self.first_person(i - 1)) or any(
                         _says_any(self.words[q], SELF_PRONOUNS) for q in range(i + 1, j)
                     )
@@ -639,7 +655,9 @@ class _Finder:
 _OWNERS = KIN | _words("vợ chồng mẹ bố cha má ba bạn xóm trai gái nội ngoại nhà của với cho")
 _NUMBER_WORDS = _words("không một mốt hai ba bốn tư năm lăm sáu bảy bẩy tám chín mười mươi trăm linh lẻ rưỡi")
 _COUNTERS = _words("một hai ba bốn năm sáu bảy tám chín mười các những mấy vài nhiều hai tên")
-_NOT_AFTER_TEN = _words("trộm cướp lửa miền tuổi gọi đường làng kia đó này ấy")
+_NOT_AFTER_TEN = _words("trộm cướp lửa miền tuổi gọi đường làng kia đó này ấy cũ mới trên dưới")
+# "đổi tên", "mang tên" (a school named after someone), "đặt tên", "sai tên": no introduction
+_NOT_BEFORE_TEN = _words("đổi mang đặt sai chính")
 _COUNT_WORDS = _words("tuổi cái chiếc con đứa người lần ngày tháng năm giờ phút đồng nghìn triệu tấn ký kg mét")
 
 
