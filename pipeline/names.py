@@ -160,7 +160,10 @@ COMPOUNDS = frozenset(
     nông nghiệp|nông thôn|nghiêm trọng|nghiêm túc|nghiêm cấm|tôn trọng|tôn giáo|tôn vinh|hồ sơ|lý do|
     cao su|cao tốc|cao điểm|thái lan|lâm đồng|hà nội|kim cương|quan tâm|quan trọng|quan hệ|quan sát|
     hoàng gia|vương quốc|đồng ý|đồng hồ|đồng thời|đàm phán|văn minh|lục soát|lạc quan|thân thiện|
-    thân nhân|thương binh|thương tật|thương lượng|thương mại|thương hiệu|khổng lồ|châu âu|châu á|châu phi|triệu chứng|hứa hẹn|ưng ý|ninh bình|giang sơn|
+    thân nhân|công an|công chức|công dân|công đoàn|công nghệ|công bằng|công cộng|công văn|minh mẫn|bình an|
+    hòa nhã|ba hoa|lan tỏa|hồng hào|lâm nguy|hoàng hôn|quang minh|bình minh|an cư|an phận|hạnh kiểm|
+    thương binh|thương tật|thương lượng|thương mại|thương hiệu|khổng lồ|châu âu|châu á|châu phi|
+    triệu chứng|hứa hẹn|ưng ý|ninh bình|giang sơn|
     đỗ xe|lê la|mạc kệ|cù lao|giáp ranh|âu lo|lý lịch|đinh ốc|phùng mang|bạch tạng|tạ ơn|kiều bào|
     lương thực|lương hưu|lương tâm|trương mục|đoàn kết|đoàn viên|lưu ý|lưu trú|lưu hành|quách tĩnh
     """.replace("\n", "").split("|")
