@@ -632,10 +632,9 @@ class _Finder:
 
     def full_name(self, i: int) -> int:
         """End of a full name without a cue at word i, or i."""
-        n = len(self.words)
         w = self.words[i]
         cased = self.capitalised(i)
-        if cased and (self.ethnic(i) and w.fold in ETHNIC_STARTS or self.h_prefix(i)) and not self.sentence_start(i):
+        if cased and (w.fold in ETHNIC_STARTS or self.h_prefix(i)) and not self.sentence_start(i):
             e = self.run_from(i, strong=False)
             return e if e - i >= 2 else i
         if not _says_any(w, SURNAMES):
