@@ -191,3 +191,9 @@ def test_complaints_without_names_get_none(path):
         rows = list(csv.DictReader(f, delimiter="\t"))
     found = {s.text.lower() for r in rows for s in find_pii(r["text"]) if s.kind == "person_name"}
     assert found <= {"hùng", "hung"}
+
+
+def test_a_name_split_across_segments_is_redacted_in_both_and_counted_once():
+    out, counts = redact_call(["dạ tôi tên là nguyễn", "văn hùng ở tân lợi"], ["citizen", "citizen"])
+    assert [r.text for r in out] == ["dạ tôi tên là [TÊN]", "[TÊN] ở tân lợi"]
+    assert counts == {"person_name": 1}
