@@ -365,6 +365,8 @@ class _Finder:
         i = 0
         while i < n:
             k = _phrase_len(self.words, i, PLACE_KEYWORDS)
+            if k and self.title_then_person(i, k):
+                k = 0  # "trưởng thôn Lương Văn Cường", "già làng Y Khu Niê": the village's chief, a person
             if k and self.clan_pair(i) and i > 0 and (self.glued[i - 1] or self.ethnic(i - 1)):
                 k = 0  # "H'Yam Buôn Krông": a clan name, not a village
             if k == 1 and i > 0 and self.gap_is_space(i) and (
@@ -396,6 +398,17 @@ class _Finder:
                 j += 1
             self.protected.update(range(start, j))
             i = max(j, i + k)
+
+    def title_then_person(self, i: int, k: int) -> bool:
+        """Keyword at i (k words) ends a title ("trưởng thôn", "già làng", "chủ tịch xã") and a person's name follows."""
+        if i == 0 or not self.gap_is_space(i) or not _says_any(self.words[i - 1], _TITLE_HEADS):
+            return False
+        j = i + k
+        if j + 1 >= len(self.words) or not self.gap_is_space(j) or not self.gap_is_space(j + 1):
+            return False
+        if self.y_prefix(j) or self.h_prefix(j):
+            return True
+        return _says_any(self.words[j], SURNAMES) and _says_any(self.words[j + 1], MIDDLES)
 
     def _gazetteer_at(self, i: int, names: frozenset[tuple[str, ...]]) -> int:
         """Words of the longest gazetteer name starting at word ``i`` (0 if none)."""
@@ -656,6 +669,8 @@ class _Finder:
 # Words before "tôi"/"em" that make it a possessive: "vợ tôi", "con em", "hàng xóm tôi".
 _OWNERS = KIN | _words("vợ chồng mẹ bố cha má ba bạn xóm trai gái nội ngoại nhà của với cho")
 _NUMBER_WORDS = _words("không một mốt hai ba bốn tư năm lăm sáu bảy bẩy tám chín mười mươi trăm linh lẻ rưỡi")
+# Last words of titles that end in a place word: "trưởng thôn", "già làng", "bí thư xã", "chủ tịch phường".
+_TITLE_HEADS = _words("trưởng già thư tịch phó")
 _COUNTERS = _words("một hai ba bốn năm sáu bảy tám chín mười các những mấy vài nhiều hai tên")
 _NOT_AFTER_TEN = _words("trộm cướp lửa miền tuổi gọi đường làng kia đó này ấy cũ mới trên dưới")
 # "đổi tên", "mang tên" (a school named after someone), "đặt tên", "sai tên": no introduction
