@@ -6,7 +6,6 @@ Personal data is redacted in every segment; conversation metrics use the audio.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 
 from pipeline.config import Settings
@@ -49,7 +48,7 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
                  settings: Settings, role_confidence: float = 1.0) -> CallAnalysis:
     """Topics, places, routing, urgency, redacted text, PII counts, metrics, review decision."""
     from pipeline.metrics import measure_conversation
-    from pipeline.pii import find_pii, redact_segments
+    from pipeline.pii import caller_initials, redact_call
     from pipeline.places import extract_places
     from pipeline.routing import route_call
     from pipeline.topics import classify_call
@@ -61,8 +60,7 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
     routes = tuple(route_call([t.topic for t in topics if t.assigned], places, text=said))
     urgency = detect_urgency(said)
     texts = [s.text for s in segments]
-    redactions = redact_segments(texts)
-    pii = Counter(span.kind for span in find_pii(" ".join(texts)))
+    redactions, pii = redact_call(texts, [s.role for s in segments], keep_operator_name=settings.keep_operator_name)
     metrics = measure_conversation(segments, audio)
     reasons = tuple(audio.warnings) + review_reasons(segments, info, topics, role_confidence=role_confidence,
                                                      settings=settings)
@@ -77,6 +75,7 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
         metrics=dict(metrics),
         redacted_segments=tuple(r.text for r in redactions),
         pii_counts=dict(pii),
+        caller_initials=caller_initials(texts, [s.role for s in segments]),
         needs_review=bool(reasons),
         review_reasons=reasons,
     )

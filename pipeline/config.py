@@ -64,6 +64,7 @@ class Settings:
     max_speakers: int = 2
     caller_salt: str = "hotline-analytics-dev-salt"  # salt for caller number hashes; set in production
     keep_raw_text: bool = True  # keep unredacted text for roles allowed to see it
+    keep_operator_name: bool = True  # true/false: an operator's own name ("em là Hương, tổng đài viên") stays in redacted text
     max_duration_s: float = 7200.0  # s; longer recordings are quarantined from their header (0: no limit)
     # Below this mean segment confidence a call goes to review; calibrated for Whisper
     # base on asr-dev (docs/asr.md): recalibrate for another model.

@@ -1,7 +1,8 @@
 """Personal data in transcript text: find it, redact it, measure how well.
 
 Kinds: ``phone``, ``national_id`` (CCCD 12 digits, CMND 9), ``plate`` (licence
-plates), ``email``, ``bank_account``. Numbers may be written as digits, read out
+plates), ``email``, ``bank_account``, ``person_name`` (people's names, not the
+streets and schools named after people: :mod:`pipeline.names`). Numbers may be written as digits, read out
 in words ("không chín không năm…", "chín mươi", "hai mốt", "linh", "lẻ") or both.
 
 How a number is classified:
@@ -32,13 +33,14 @@ from pathlib import Path
 from pipeline.errors import HotlineError
 from pipeline.textnorm import Token, fold_accents, normalize_text, tokenize
 
-KINDS = ("phone", "national_id", "plate", "email", "bank_account")
+KINDS = ("phone", "national_id", "plate", "email", "bank_account", "person_name")
 TAGS = {
     "phone": "[SĐT]",
     "national_id": "[CCCD]",
     "plate": "[BIỂN SỐ]",
     "email": "[EMAIL]",
     "bank_account": "[TÀI KHOẢN]",
+    "person_name": "[TÊN]",
 }
 
 
@@ -54,6 +56,7 @@ class PiiSpan:
     start: int  # char offset in the text
     end: int  # char offset just past the span
     text: str = field(repr=False)  # the personal data as written; kept out of repr so it never reaches logs
+    cue: str = field(default="", compare=False)  # person_name only: strong | self | kin | staff | none (pipeline.names)
 
 
 @dataclass(frozen=True)
@@ -545,10 +548,11 @@ def _overlaps(span: PiiSpan, spans: Iterable[PiiSpan]) -> bool:
     return any(span.start < o.end and o.start < span.end for o in spans)
 
 
-def find_pii(text: str) -> tuple[PiiSpan, ...]:
+def find_pii(text: str, *, names: bool = True) -> tuple[PiiSpan, ...]:
     """Personal data in ``text``, as non-overlapping spans in order.
 
-    Order of precedence where detectors overlap: e-mail, plate, then numbers.
+    Order of precedence where detectors overlap: e-mail, plate, numbers, then
+    people's names (left out with ``names=False``).
     """
     tokens = tokenize(text)
     folded, where = _fold_with_offsets(text)
@@ -580,6 +584,14 @@ def find_pii(text: str) -> tuple[PiiSpan, ...]:
             if piece.first > 0 and tokens[piece.first - 1].fold == "+" and tokens[piece.first - 1].end == s:
                 s -= 1
             found.append(PiiSpan(kind, s, e, text[s:e]))
+    if names:
+        from pipeline.names import find_names
+
+        numbers = list(found)
+        for n in find_names(text, tokens):
+            span = PiiSpan("person_name", n.start, n.end, text[n.start : n.end], n.cue)
+            if not _overlaps(span, numbers):
+                found.append(span)
     return tuple(sorted(found, key=lambda sp: sp.start))
 
 
@@ -595,25 +607,73 @@ def redact(text: str) -> Redaction:
     return Redaction("".join(out), spans)
 
 
-def redact_segments(texts: Sequence[str]) -> tuple[Redaction, ...]:
+STAFF_CUES = ("self", "staff")  # name cues under which an operator's name is their own (pipeline.names)
+
+
+def _kept(span: PiiSpan, role: str | None, keep_operator_name: bool) -> bool:
+    """An operator introducing themselves ("em là Hương", "tổng đài viên Hương") is staff data."""
+    return keep_operator_name and span.kind == "person_name" and role == "operator" and span.cue in STAFF_CUES
+
+
+def redact_segments(texts: Sequence[str], roles: Sequence[str | None] | None = None, *,
+                    keep_operator_name: bool = False) -> tuple[Redaction, ...]:
     """Redact consecutive transcript segments, catching data split across them.
 
     ASR often cuts a number read out slowly into two segments ("không chín không
     năm" | "một hai ba bốn năm sáu"). The segments are searched as one text; a span
     that crosses a boundary is tagged in each segment it touches. Returns one
     :class:`Redaction` per input text, spans in that text's offsets.
+
+    With ``roles`` (one per text: ``operator``, ``citizen``…) and
+    ``keep_operator_name``, the name an operator gives for themselves stays.
     """
+    return _redact_call(texts, roles, keep_operator_name)[0]
+
+
+def redact_call(texts: Sequence[str], roles: Sequence[str | None] | None = None, *,
+                keep_operator_name: bool = False) -> tuple[tuple[Redaction, ...], dict[str, int]]:
+    """:func:`redact_segments` plus the count of redacted items per kind (a split item counts once)."""
+    return _redact_call(texts, roles, keep_operator_name)
+
+
+def caller_initials(texts: Sequence[str], roles: Sequence[str | None] | None = None) -> str | None:
+    """Initials of the name a citizen gives for themselves ("tôi tên là Nguyễn Văn Hùng" → "N.V.H.").
+
+    Only a self-introduction in a turn that is not the operator's counts (any turn
+    when ``roles`` is not given); None when the caller gave no name.
+    """
+    from pipeline.names import find_names, initials
+
+    roles = list(roles) if roles is not None else [None] * len(texts)
+    for text, role in zip(texts, roles):
+        if role == "operator":
+            continue
+        for n in find_names(text):
+            if n.cue == "self":
+                return initials(text[n.start : n.end]) or None
+    return None
+
+
+def _redact_call(texts, roles, keep_operator_name):
     starts, pos = [], 0
     for t in texts:
         starts.append(pos)
         pos += len(t) + 1
     joined = " ".join(texts)
-    spans = find_pii(joined)
+    roles = list(roles) if roles is not None else [None] * len(texts)
+    spans = []
+    for sp in find_pii(joined):
+        seg = max((k for k, b in enumerate(starts) if b <= sp.start), default=0)
+        if not _kept(sp, roles[seg] if seg < len(roles) else None, keep_operator_name):
+            spans.append(sp)
+    counts: dict[str, int] = {}
+    for sp in spans:
+        counts[sp.kind] = counts.get(sp.kind, 0) + 1
     out = []
     for t, base in zip(texts, starts):
         end = base + len(t)
         parts = [
-            PiiSpan(sp.kind, max(sp.start, base) - base, min(sp.end, end) - base, joined[max(sp.start, base) : min(sp.end, end)])
+            PiiSpan(sp.kind, max(sp.start, base) - base, min(sp.end, end) - base, joined[max(sp.start, base) : min(sp.end, end)], sp.cue)
             for sp in spans
             if sp.start < end and base < sp.end and joined[max(sp.start, base) : min(sp.end, end)].strip()
         ]
@@ -624,7 +684,7 @@ def redact_segments(texts: Sequence[str]) -> tuple[Redaction, ...]:
             cur = sp.end
         pieces.append(t[cur:])
         out.append(Redaction("".join(pieces), tuple(parts)))
-    return tuple(out)
+    return tuple(out), counts
 
 
 # ---------------------------------------------------------------------------

@@ -136,5 +136,6 @@ class CallAnalysis:
     metrics: dict = field(default_factory=dict)  # (scope, name) -> value; scope call|operator|citizen
     redacted_segments: tuple[str, ...] = ()  # redacted text, one per transcript segment
     pii_counts: dict = field(default_factory=dict)  # kind -> count
+    caller_initials: str | None = None  # initials of the name the citizen gave ("N.V.H."), for exports
     needs_review: bool = False
     review_reasons: tuple[str, ...] = ()

@@ -76,7 +76,7 @@ def purge(con, older_than_days: int, *, now: datetime | None = None, cache_dirs:
                               "AND call_id IN (SELECT call_id FROM _purge)").fetchone()[0]
         quarantined = [Path(r[0]) for r in con.execute(
             "SELECT quarantine_path FROM _purge WHERE quarantine_path IS NOT NULL").fetchall()]
-        n_rows += con.execute("UPDATE calls SET transcript = NULL, caller_hash = NULL, caller_last3 = NULL, "
+        n_rows += con.execute("UPDATE calls SET transcript = NULL, caller_hash = NULL, caller_last3 = NULL, caller_initials = NULL, "
                               "quarantine_path = NULL, purged_at = ? WHERE call_id IN (SELECT call_id FROM _purge)",
                               [now]).fetchone()[0]
         folders = [c.parent for c in quarantined if c.parent.is_dir()]  # quarantine/<call_id>/: copy + error.txt

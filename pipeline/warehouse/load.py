@@ -148,6 +148,7 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
         "status": "done",
         "error": None,
         "transcript": " ".join(t for t in redacted if t),
+        "caller_initials": analysis.caller_initials,
         "confidence": mean_confidence(segments),
         "needs_review": analysis.needs_review,
         "review_reasons": ",".join(analysis.review_reasons) or None,

@@ -96,8 +96,9 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
         ), final AS (
             SELECT c.call_id, c.started_at, c.operator_ext, c.duration_s, c.confidence, c.needs_review, c.urgent,
                    c.reviewed, c.review_reasons, c.urgency_reasons, coalesce(t.topics, '') AS topics,
-                   coalesce(p.places, '') AS places, c.transcript
+                   coalesce(p.places, '') AS places, c.transcript, ci.caller_initials
             FROM stg_calls c LEFT JOIN topics t USING (call_id) LEFT JOIN places p USING (call_id)
+                 LEFT JOIN (SELECT call_id, caller_initials FROM calls) ci USING (call_id)
             WHERE {' AND '.join(where)}
         )
         SELECT * FROM final ORDER BY {order}
@@ -200,8 +201,8 @@ def audio_path(con: duckdb.DuckDBPyConnection, call_id: str) -> Path | None:
     return path
 
 
-EXPORT_COLUMNS = ("call_id", "started_at", "operator_ext", "duration_s", "topics", "places", "urgent", "needs_review",
-                  "reviewed", "confidence", "transcript")
+EXPORT_COLUMNS = ("call_id", "started_at", "operator_ext", "caller_initials", "duration_s", "topics", "places", "urgent",
+                  "needs_review", "reviewed", "confidence", "transcript")
 
 
 def _cell(value):

@@ -83,3 +83,21 @@ def test_topics_and_metrics_land_for_every_call(warehouse):
         SELECT count(DISTINCT call_id) FROM call_metrics
         WHERE scope = 'citizen' AND name = 'talk_time_s' AND value > 1""").fetchone()[0]
     assert per_call == len(MANIFEST)
+
+
+def test_citizen_names_are_redacted_in_stored_text_and_exports_use_initials(warehouse):
+    from pipeline.web.data import CallFilters, export_csv, list_calls
+
+    stored = " ".join(r[0] for r in warehouse.execute("SELECT text FROM segments").fetchall())
+    transcripts = " ".join(r[0] or "" for r in warehouse.execute("SELECT transcript FROM calls").fetchall())
+    for text in (stored, transcripts):
+        assert "Nguyễn Văn Hùng" not in text and "Hùng" not in text and "[TÊN]" in text
+        for street in ("Y Jút", "Phan Bội Châu", "Mai Hắc Đế", "Nguyễn Tất Thành", "Lê Duẩn"):
+            assert street in text, f"{street} is a street and stays"
+    assert warehouse.execute("SELECT sum(n) FROM pii_counts WHERE kind = 'person_name'").fetchone()[0] == 1
+    raw = " ".join(r[0] for r in warehouse.execute("SELECT text FROM segments_raw").fetchall())
+    assert "Nguyễn Văn Hùng" in raw, "the raw text is kept apart for allowed roles"
+    rows, _ = list_calls(warehouse, CallFilters(), limit=100)
+    assert sorted(r["caller_initials"] or "" for r in rows) == ["", "", "", "", "N.V.H."]
+    csv_text = export_csv(rows).decode("utf-8-sig")
+    assert "N.V.H." in csv_text and "Hùng" not in csv_text
