@@ -1,0 +1,88 @@
+"""The import rule of docs/architecture.md, checked on the source (ast, no imports run).
+
+Each rule says which modules a layer may not import. Known breaches still to mend are
+listed in KNOWN with the reason; the test fails on any new breach, and also when a
+listed one is gone (so the list only shrinks).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.helpers import REPO
+
+STAGES = ("pipeline.process", "pipeline.analyse", "pipeline.transcribe", "pipeline.speakers")
+
+# (layer prefix, forbidden import prefixes, unless the importing module starts with one of these)
+RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
+    # models/: adapters; they share only the vocabulary modules of pipeline (records, errors, textnorm, config)
+    ("models", ("flows", "prefect", "pipeline.web", "pipeline.warehouse", "pipeline.commands", "pipeline.cli",
+                "pipeline.process", "pipeline.analyse", "pipeline.transcribe", "pipeline.speakers",
+                "pipeline.ingest", "pipeline.reports"), ()),
+    # pipeline/: the library runs and tests without an orchestrator; only the CLI reaches up into flows/
+    ("pipeline", ("flows", "prefect"), ("pipeline.cli", "pipeline.commands")),
+    ("pipeline", ("pipeline.commands", "pipeline.cli"), ("pipeline.cli", "pipeline.commands")),
+    # the web app is one consumer of the library, not part of it
+    ("pipeline", ("pipeline.web",), ("pipeline.web", "pipeline.commands", "pipeline.cli")),
+    # storage sits below the stages: it stores records, it does not know who made them
+    ("pipeline.warehouse", STAGES, ()),
+    # flows/ wire stages; nothing below imports them
+]
+
+KNOWN = {
+    # issue 12 #5: charts belong where both web and reports import them
+    ("pipeline.reports", "pipeline.web"),
+    # issue 12 #1: CallResult and mean_confidence belong in records, below the warehouse
+    ("pipeline.warehouse.load", "pipeline.analyse"),
+    ("pipeline.warehouse.load", "pipeline.process"),
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def _breaches() -> set[tuple[str, str]]:
+    breaches = set()
+    for folder in ("pipeline", "models", "flows"):
+        for path in (REPO / folder).rglob("*.py"):
+            module = _module_name(path)
+            for imported in _imports(path):
+                for layer, forbidden, exempt in RULES:
+                    if not _within(module, layer) or any(_within(module, e) for e in exempt):
+                        continue
+                    for bad in forbidden:
+                        if _within(imported, bad) and not _within(imported, module):
+                            breaches.add((module, bad))
+    return breaches
+
+
+def test_imports_follow_the_layer_rule():
+    breaches = _breaches()
+    new = sorted(breaches - KNOWN)
+    assert not new, "imports against docs/architecture.md: " + ", ".join(f"{m} → {b}" for m, b in new)
+
+
+def test_known_breaches_are_still_there_or_are_struck_off():
+    gone = sorted(KNOWN - _breaches())
+    assert not gone, "mended, strike them off KNOWN: " + ", ".join(f"{m} → {b}" for m, b in gone)
