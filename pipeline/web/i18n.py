@@ -103,6 +103,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "reason_gas_leak": {"vi": "Rò rỉ khí gas", "en": "Gas leak"},
     "reason_electrical": {"vi": "Sự cố điện nguy hiểm", "en": "Electrical hazard"},
     "reason_distress": {"vi": "Người cần cứu giúp", "en": "Person in distress"},
+    # --- issue 15: managers' view (dashboard, exports, period report) ---
+    "download_transcript": {"vi": "Tải bản ghi", "en": "Download transcript"},
 }
 
 
