@@ -11,7 +11,7 @@ import json
 import shutil
 import subprocess
 import tempfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from html import escape
 from pathlib import Path
@@ -123,36 +123,204 @@ def correction_summary(con: duckdb.DuckDBPyConnection, start, end) -> list[dict]
 
 
 def period_totals(con: duckdb.DuckDBPyConnection, start, end) -> dict:
-    """n_calls, n_urgent, n_needs_review, total hours of audio in the period."""
-    n, urgent, review, seconds = con.execute("""
-        SELECT count(*), count(*) FILTER (WHERE urgent), count(*) FILTER (WHERE needs_review), coalesce(sum(duration_s), 0)
+    """Calls of the period: n_calls, n_urgent, n_needs_review (flagged and not yet reviewed, as the
+    call list's filter counts them), n_queue (in the QA queue: urgent or flagged, not reviewed),
+    n_reviewed, seconds and hours of audio."""
+    n, urgent, review, queue, reviewed, seconds = con.execute("""
+        SELECT count(*), count(*) FILTER (WHERE urgent), count(*) FILTER (WHERE needs_review AND NOT reviewed),
+               count(*) FILTER (WHERE (needs_review OR urgent) AND NOT reviewed), count(*) FILTER (WHERE reviewed),
+               coalesce(sum(duration_s), 0)
         FROM stg_calls WHERE call_date BETWEEN ? AND ?""", [_as_date(start), _as_date(end)]).fetchone()
-    return {"n_calls": n, "n_urgent": urgent, "n_needs_review": review, "hours": round(seconds / 3600, 2)}
+    return {"n_calls": n, "n_urgent": urgent, "n_needs_review": review, "n_queue": queue, "n_reviewed": reviewed,
+            "seconds": float(seconds), "hours": round(seconds / 3600, 2)}
 
 
-def dashboard_charts(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -> dict[str, str]:
-    """The dashboard's SVG charts for a period: trends, hotspots, hours, weekdays."""
-    vi = lang == "vi"
+def previous_period(start, end) -> tuple[date, date]:
+    """The period of the same length that ends the day before ``start``."""
+    start, end = _as_date(start), _as_date(end)
+    days = (end - start).days + 1
+    return start - timedelta(days=days), start - timedelta(days=1)
+
+
+def pct_change(now: float, before: float) -> float | None:
+    """Change in per cent, rounded; None when there is nothing to compare with (before = 0)."""
+    if not before:
+        return None
+    return round(100 * (now - before) / before)
+
+
+def format_change(now: float, before: float, lang: str = "vi") -> str:
+    """"+25 %", "−10 %", "±0 %", or "mới"/"new" when the previous period had none ("" when both are 0)."""
+    pct = pct_change(now, before)
+    if pct is None:
+        return ("mới" if lang == "vi" else "new") if now else ""
+    if pct == 0:
+        return "±0 %"
+    return f"+{pct:g} %" if pct > 0 else f"−{-pct:g} %"
+
+
+def format_duration(seconds: float, lang: str = "vi") -> str:
+    """Audio time a manager reads: "45 phút", "3 giờ 05 phút" ("45 min", "3 h 05 min")."""
+    minutes = int(round(seconds / 60))
+    h, m = divmod(minutes, 60)
+    if lang == "vi":
+        return f"{h} giờ {m:02d} phút" if h else f"{m} phút"
+    return f"{h} h {m:02d} min" if h else f"{m} min"
+
+
+def period_comparison(con: duckdb.DuckDBPyConnection, start, end) -> dict:
+    """This period's totals, the previous period's, and whether this one is still partial.
+
+    A period is partial when it ends after the last loaded call's day (its end has no data yet),
+    so a "drop" at the end is not read as a fall in demand.
+    """
+    start, end = _as_date(start), _as_date(end)
+    p_start, p_end = previous_period(start, end)
+    _, last = data_period(con)
+    return {"now": period_totals(con, start, end), "before": period_totals(con, p_start, p_end),
+            "prev_start": p_start, "prev_end": p_end, "last_data_day": last, "partial": end > last}
+
+
+def topic_week_table(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -> dict:
+    """Topic × week counts for the period, for a heat table.
+
+    ``weeks``: one per Monday from the week of ``start`` to that of ``end``, each with the part of it
+    inside the period (``from``/``to``, for drill-down links) and ``partial`` when the week is cut by
+    the period or runs past the last loaded day. ``rows``: one per topic with calls (taxonomy order):
+    key, label, counts (per week), total, previous (same-length previous period), change.
+    """
+    start, end = _as_date(start), _as_date(end)
     labels = topic_labels(lang)
-    trends = topic_trends(con, start, end)
-    weeks = sorted({r["period"] for r in trends})
-    series: dict[str, list[float]] = {}
-    for topic in sorted({r["topic"] for r in trends}):
-        counts = {r["period"]: r["n_calls"] for r in trends if r["topic"] == topic}
-        series[labels.get(topic, topic)] = [counts.get(w, 0) for w in weeks]
-    hotspots = place_hotspots(con, start, end, limit=12)
+    _, last = data_period(con)
+    first_monday = start - timedelta(days=start.weekday())
+    weeks = []
+    monday = first_monday
+    while monday <= end:
+        sunday = monday + timedelta(days=6)
+        weeks.append({"start": monday, "from": max(monday, start), "to": min(sunday, end),
+                      "partial": monday < start or sunday > end or sunday > last, "label": monday.strftime("%d/%m")})
+        monday += timedelta(days=7)
+    counts = {(r[0], r[1]): r[2] for r in con.execute("""
+        SELECT c.call_week, t.topic, count(*) FROM stg_calls c JOIN stg_call_topics t USING (call_id)
+        WHERE c.call_date BETWEEN ? AND ? GROUP BY ALL""", [start, end]).fetchall()}
+    p_start, p_end = previous_period(start, end)
+    before = dict(con.execute("""
+        SELECT t.topic, count(*) FROM stg_calls c JOIN stg_call_topics t USING (call_id)
+        WHERE c.call_date BETWEEN ? AND ? GROUP BY ALL""", [p_start, p_end]).fetchall())
+    keys = {k for _, k in counts}
+    order = [k for k in labels if k in keys] + sorted(keys - set(labels))
+    rows = []
+    for k in order:
+        row = [counts.get((w["start"], k), 0) for w in weeks]
+        total = sum(row)
+        rows.append({"key": k, "label": labels.get(k, k), "counts": row, "total": total, "previous": before.get(k, 0),
+                     "change": format_change(total, before.get(k, 0), lang)})
+    for i, w in enumerate(weeks):
+        w["total"] = sum(r["counts"][i] for r in rows)
+    return {"weeks": weeks, "rows": rows, "max": max((c for r in rows for c in r["counts"]), default=0),
+            "prev_start": p_start, "prev_end": p_end}
+
+
+KIND_WORDS = {"vi": {"ward": "Phường", "commune": "Xã", "town": "Thị trấn"},
+              "en": {"ward": "Ward", "commune": "Commune", "town": "Town"}}
+
+
+def hotspot_table(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi", limit: int = 12) -> list[dict]:
+    """Wards/communes (2025 units, as the pipeline resolved them) named in the most calls of the period:
+    place_name, label ("Phường Tân Tiến"), n_calls, n_urgent, previous, change, old_names (said before 2025)."""
+    start, end = _as_date(start), _as_date(end)
+    p_start, p_end = previous_period(start, end)
+    rows = place_hotspots(con, start, end, limit=limit)
+    before = dict(con.execute("SELECT place_name, sum(n_calls) FROM mart_place_hotspots WHERE call_date BETWEEN ? AND ? "
+                              "GROUP BY ALL", [p_start, p_end]).fetchall())
+    old = {}
+    for name, resolved in con.execute("""
+            SELECT DISTINCT p.place_name, p.resolved_from FROM stg_call_places p JOIN stg_calls c USING (call_id)
+            WHERE p.is_admin_unit AND p.resolved_from IS NOT NULL AND c.call_date BETWEEN ? AND ?
+            ORDER BY 1, 2""", [start, end]).fetchall():
+        old.setdefault(name, []).append(resolved)
+    words = KIND_WORDS[lang if lang in KIND_WORDS else "vi"]
+    return [{**r, "label": f"{words.get(r['kind'], '').strip()} {r['place_name']}".strip(),
+             "previous": int(before.get(r["place_name"], 0)),
+             "change": format_change(r["n_calls"], before.get(r["place_name"], 0), lang),
+             "old_names": old.get(r["place_name"], [])} for r in rows]
+
+
+def calls_url(**params) -> str:
+    """A link to the filtered call list: ``calls_url(from_=d1, to=d2, topic="land")``."""
+    from urllib.parse import urlencode
+
+    query = {("from" if k == "from_" else k): (v.isoformat() if isinstance(v, date) else v)
+             for k, v in params.items() if v not in (None, "", False)}
+    return "/calls?" + urlencode({k: ("1" if v is True else v) for k, v in query.items()})
+
+
+def dashboard_charts(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi", links: bool = True) -> dict[str, str]:
+    """The dashboard's panels for a period, as HTML: ``trends`` (week × topic heat table), ``hotspots``
+    (wards/communes), ``days`` (calls per day), ``hours`` (calls by hour). With ``links``, every
+    cell, bar and column links to the filtered call list."""
+    start, end = _as_date(start), _as_date(end)
+    vi = lang == "vi"
+    table = topic_week_table(con, start, end, lang=lang)
+    link = links or None
+    trends = charts.heat_table(
+        table, title="Chủ đề theo tuần (số cuộc gọi)" if vi else "Topics by week (calls)", lang=lang,
+        cell_link=link and (lambda k, w: calls_url(from_=w["from"], to=w["to"], topic=k)),
+        week_link=link and (lambda w: calls_url(from_=w["from"], to=w["to"])),
+        topic_link=link and (lambda k: calls_url(from_=start, to=end, topic=k)))
+    spots = hotspot_table(con, start, end, lang=lang)
+    n_calls = period_totals(con, start, end)["n_calls"]
+    if n_calls:
+        empty = ("Chưa cuộc gọi nào trong kỳ nêu được phường/xã (hoặc tên nói ra không khớp danh mục đơn vị hành chính 2025)."
+                 if vi else "No call in the period named a ward/commune (or none matched the 2025 list of units).")
+    else:
+        empty = "Không có cuộc gọi nào trong kỳ này." if vi else "No calls in this period."
+    hotspots = charts.bar_table(spots, title="Điểm nóng theo phường/xã (đơn vị hành chính 2025)" if vi
+                                else "Hotspots by ward/commune (2025 units)", lang=lang, empty=empty,
+                                link=link and (lambda i: calls_url(from_=start, to=end, place=i["place_name"])))
+    days = call_volume(con, start, end, by="day")
+    every = max(1, len(days) // 10)
     hours = call_volume(con, start, end, by="hour")
-    days = call_volume(con, start, end, by="weekday")
     return {
-        "trends": charts.line_chart([w.strftime("%d/%m") for w in weeks], series,
-                                    title="Chủ đề theo tuần" if vi else "Topics by week"),
-        "hotspots": charts.bar_chart([(r["place_name"], r["n_calls"]) for r in hotspots],
-                                     title="Điểm nóng theo phường/xã" if vi else "Hotspots by ward/commune"),
-        "hours": charts.column_chart([(str(r["bucket"]), r["n_calls"]) for r in hours],
-                                     title="Cuộc gọi theo giờ" if vi else "Calls by hour"),
-        "weekdays": charts.column_chart([(WEEKDAYS[lang][r["bucket"] - 1], r["n_calls"]) for r in days],
-                                        title="Cuộc gọi theo thứ" if vi else "Calls by weekday"),
+        "trends": trends,
+        "hotspots": hotspots,
+        "days": charts.linked_column_chart(
+            [(r["bucket"].strftime("%d/%m"), r["n_calls"], links and calls_url(from_=r["bucket"], to=r["bucket"]) or None)
+             for r in days], title="Cuộc gọi theo ngày" if vi else "Calls per day", label_every=every),
+        "hours": charts.linked_column_chart([(str(r["bucket"]), r["n_calls"], None) for r in hours],
+                                            title="Cuộc gọi theo giờ trong ngày" if vi else "Calls by hour of day",
+                                            color=charts.PALETTE[2], label_every=2),
     }
+
+
+def dashboard(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -> dict:
+    """Everything the dashboard shows for a period: comparison, KPI cards (with drill-down links),
+    panels, review queue, operators."""
+    start, end = _as_date(start), _as_date(end)
+    vi = lang == "vi"
+    cmp = period_comparison(con, start, end)
+    now, before = cmp["now"], cmp["before"]
+
+    def card(key, label, url, hint=""):
+        return {"key": key, "label": label, "value": now[key], "before": before[key], "url": url, "hint": hint,
+                "change": format_change(now[key], before[key], lang)}
+
+    cards = [
+        card("n_calls", "Cuộc gọi" if vi else "Calls", calls_url(from_=start, to=end)),
+        card("n_urgent", "Khẩn cấp" if vi else "Urgent", calls_url(from_=start, to=end, urgent=True)),
+        card("n_needs_review", "Cần xem lại, chưa duyệt" if vi else "Flagged for review, not reviewed",
+             calls_url(from_=start, to=end, needs_review=True)),
+        card("n_queue", "Trong hàng chờ QA" if vi else "In the QA queue", calls_url(from_=start, to=end, queue=True),
+             "khẩn cấp hoặc cần xem lại, chưa duyệt" if vi else "urgent or flagged, not reviewed"),
+    ]
+    audio = {"key": "seconds", "label": "Thời lượng ghi âm" if vi else "Audio recorded",
+             "value": format_duration(now["seconds"], lang), "url": calls_url(from_=start, to=end),
+             "change": format_change(now["seconds"], before["seconds"], lang), "hint": ""}
+    cards.append(audio)
+    operators = operator_summary(con, start, end)
+    return {"cmp": cmp, "cards": cards, "charts": dashboard_charts(con, start, end, lang=lang),
+            "backlog": review_backlog(con), "corrections": correction_summary(con, start, end),
+            "queue": review_queue(con, limit=15), "operators": operators}
 
 
 def _table(headers: list[str], rows: list[list]) -> str:
