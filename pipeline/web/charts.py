@@ -201,12 +201,12 @@ def bar_table(items: list[dict], *, title: str, lang: str = "vi", link=None, emp
         rows.append(f'<tr><th scope="row">{_a(link(i) if link else None, escape(i["label"]))}{old}</th>'
                     f'<td class="bar"><span style="width:{pct:.0f}%"></span></td><td class="num">{i["n_calls"]}</td>'
                     f'<td class="num urgent">{i["n_urgent"] or ""}</td><td class="num change">{escape(i.get("change", ""))}</td></tr>')
-    return (f'<section class="bars"><h3 class="chart-title">{escape(title)}</h3><table class="bars"><thead><tr>'
+    return (f'<section class="bars"><h3 class="chart-title">{escape(title)}</h3><div class="scroll"><table class="bars"><thead><tr>'
             f'<th scope="col">{"Phường/xã" if vi else "Ward/commune"}</th><th scope="col"></th>'
             f'<th scope="col" class="num">{"Cuộc gọi" if vi else "Calls"}</th>'
             f'<th scope="col" class="num">{"Khẩn cấp" if vi else "Urgent"}</th>'
             f'<th scope="col" class="num">{"So với kỳ trước" if vi else "vs previous"}</th></tr></thead>'
-            f'<tbody>{"".join(rows)}</tbody></table></section>')
+            f'<tbody>{"".join(rows)}</tbody></table></div></section>')
 
 
 def linked_column_chart(items: Sequence[tuple[str, float, str | None]], *, title: str, width: int = 560,
