@@ -257,7 +257,7 @@ def calls_url(**params) -> str:
 
 def dashboard_charts(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi", links: bool = True) -> dict[str, str]:
     """The dashboard's panels for a period, as HTML: ``trends`` (week × topic heat table), ``hotspots``
-    (wards/communes), ``days`` (calls per day), ``hours`` (calls by hour). With ``links``, every
+    (wards/communes), ``days`` (calls per day), ``hours`` (calls by hour), ``weekdays``. With ``links``, every
     cell, bar and column links to the filtered call list."""
     start, end = _as_date(start), _as_date(end)
     vi = lang == "vi"
@@ -290,6 +290,9 @@ def dashboard_charts(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = 
         "hours": charts.linked_column_chart([(str(r["bucket"]), r["n_calls"], None) for r in hours],
                                             title="Cuộc gọi theo giờ trong ngày" if vi else "Calls by hour of day",
                                             color=charts.PALETTE[2], label_every=2),
+        "weekdays": charts.linked_column_chart(  # for the notebooks
+            [(WEEKDAYS[lang][r["bucket"] - 1], r["n_calls"], None) for r in call_volume(con, start, end, by="weekday")],
+            title="Cuộc gọi theo thứ" if vi else "Calls by weekday", color=charts.PALETTE[2]),
     }
 
 
