@@ -161,7 +161,7 @@ def format_change(now: float, before: float, lang: str = "vi") -> str:
 
 def format_duration(seconds: float, lang: str = "vi") -> str:
     """Audio time a manager reads: "45 phút", "3 giờ 05 phút" ("45 min", "3 h 05 min")."""
-    minutes = int(round(seconds / 60))
+    minutes = int(seconds / 60 + 0.5)
     h, m = divmod(minutes, 60)
     if lang == "vi":
         return f"{h} giờ {m:02d} phút" if h else f"{m} phút"

@@ -122,11 +122,12 @@ HEAT_LOW, HEAT_HIGH = (239, 246, 252), (8, 69, 148)
 
 
 def heat_colours(value: float, top: float) -> tuple[str, str]:
-    """Background and text colour for a heat cell: light to dark blue; the text (near-black or white)
-    is whichever contrasts more with the background (always ≥ 4.5:1)."""
+    """Background and text colour for a heat cell: light to dark blue; the text (black or white) is
+    whichever contrasts more with the background: with pure black and white one of them is always
+    ≥ 4.58:1 (near-black text would dip to 4.4:1 on mid blues)."""
     t = 0.0 if top <= 0 else max(0.0, min(1.0, value / top))
     bg = tuple(lo + (hi - lo) * t for lo, hi in zip(HEAT_LOW, HEAT_HIGH))
-    dark, white = (27, 27, 27), (255, 255, 255)
+    dark, white = (0, 0, 0), (255, 255, 255)
     fg = white if contrast(bg, white) > contrast(bg, dark) else dark
     hexed = lambda c: "#" + "".join(f"{int(round(x)):02x}" for x in c)  # noqa: E731
     return hexed(bg), hexed(fg)
