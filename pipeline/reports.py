@@ -435,6 +435,8 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     """
     from pipeline.config import load_settings
     from pipeline.errors import HotlineError
+    from pipeline.exports import m_ss
+    from pipeline.web.i18n import translator
 
     start, end = _as_date(start), _as_date(end)
     if start > end:
@@ -470,18 +472,17 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     mentions = sum(r["total"] for r in table["rows"])
     topic_rows = [[r["label"], r["total"], share(r["total"], mentions), r["previous"], r["change"]]
                   for r in sorted(table["rows"], key=lambda r: (-r["total"], r["label"]))]
-    place_total = sum(s_["n_calls"] for s_ in spots)
     place_rows = [[s_["label"] + (f" ({T('tên cũ', 'formerly')}: {', '.join(s_['old_names'])})" if s_["old_names"] else ""),
                    s_["n_calls"], share(s_["n_calls"], now["n_calls"]), s_["n_urgent"], s_["previous"], s_["change"]]
                   for s_ in spots]
-    t = __import__("pipeline.web.i18n", fromlist=["translator"]).translator(lang)
+    t = translator(lang)
     urgent_rows = [[u["started_at"].strftime("%d/%m %H:%M") if u["started_at"] else "", u["pbx_call_id"] or u["call_id"][:8],
                     u["places"], "; ".join(labels.get(k, k) for k in u["topics"].split(",") if k),
                     "; ".join(t(f"reason_{r.strip()}", r.strip()) for r in (u["urgency_reasons"] or "").split(",") if r.strip()),
                     u["routed"] if vi else u["routed_en"], T("Có", "Yes") if u["reviewed"] else T("Chưa", "Not yet")]
                    for u in urgent]
     correction_rows = [[labels.get(r["topic"], r["topic"]), r["added"], r["removed"], r["reviewers"]] for r in corrections]
-    op_rows = [[o["operator_ext"], o["n_calls"], __import__("pipeline.exports", fromlist=["m_ss"]).m_ss(o["mean_duration_s"]),
+    op_rows = [[o["operator_ext"], o["n_calls"], m_ss(o["mean_duration_s"]),
                 share(o["operator_talk_share"] or 0, 1), "" if o["mean_confidence"] is None else f"{o['mean_confidence']:.2f}",
                 o["n_needs_review"]] for o in ops]
     none_p = lambda text: f'<p class="note">{escape(text)}</p>'  # noqa: E731
