@@ -137,3 +137,15 @@ def test_pdf_download(client_as):
     r = client_as("manager").get("/report.pdf?from=2026-11-02&to=2026-11-08")
     assert r.status_code == 200 and r.content[:5] == b"%PDF-"
     assert 'filename="bao-cao_2026-11-02_2026-11-08.pdf"' in r.headers["content-disposition"]
+
+
+def test_report_lists_qa_corrections_of_the_period(web_db, call_ids):
+    from pipeline.web import data
+
+    con = duckdb.connect(str(web_db))
+    data.correct_topic(con, call_ids[0], "land", "add", "lan")
+    data.correct_topic(con, call_ids[1], "land", "add", "an")
+    today = __import__("datetime").date.today()
+    html = reports.render_report(con, today, today)
+    con.close()
+    assert re.search(r"<td>Đất đai</td><td class=\"num\">2</td><td class=\"num\">0</td><td class=\"num\">2</td>", html)
