@@ -246,6 +246,18 @@ def hotspot_table(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
              "old_names": old.get(r["place_name"], [])} for r in rows]
 
 
+def period_presets(today: date, lang: str = "vi") -> list[tuple[str, date, date]]:
+    """Quick periods for the dashboard: last full week, this month so far, last month, last 4 full weeks."""
+    vi = lang == "vi"
+    monday = today - timedelta(days=today.weekday())
+    first = today.replace(day=1)
+    last_month_end = first - timedelta(days=1)
+    return [("Tuần trước" if vi else "Last week", monday - timedelta(days=7), monday - timedelta(days=1)),
+            ("Tháng này" if vi else "This month", first, today),
+            ("Tháng trước" if vi else "Last month", last_month_end.replace(day=1), last_month_end),
+            ("4 tuần gần nhất" if vi else "Last 4 weeks", monday - timedelta(days=28), monday - timedelta(days=1))]
+
+
 def calls_url(**params) -> str:
     """A link to the filtered call list: ``calls_url(from_=d1, to=d2, topic="land")``."""
     from urllib.parse import urlencode

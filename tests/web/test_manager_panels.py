@@ -66,3 +66,10 @@ def test_kpi_needs_review_matches_the_call_list(client_as):
 def test_empty_hotspot_panel_says_why():
     html = charts.bar_table([], title="Điểm nóng", empty="Không có cuộc gọi nào trong kỳ này.")
     assert "Không có cuộc gọi nào trong kỳ này." in html
+
+
+def test_period_presets():
+    presets = {label: (a, b) for label, a, b in reports.period_presets(date(2026, 12, 2))}  # a Wednesday
+    assert presets["Tuần trước"] == (date(2026, 11, 23), date(2026, 11, 29))
+    assert presets["Tháng trước"] == (date(2026, 11, 1), date(2026, 11, 30))
+    assert presets["Tháng này"] == (date(2026, 12, 1), date(2026, 12, 2))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import date
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -24,7 +25,8 @@ def register(app: FastAPI, web: WebContext) -> None:
             start, end = end, start
         with web.database() as con:
             view = reports.dashboard(con, start, end, lang=lang)
-        return web.render(request, "dashboard.html", session, start=start, end=end, bad_period=bad_period,
+        presets = reports.period_presets(date.today(), lang)
+        return web.render(request, "dashboard.html", session, start=start, end=end, bad_period=bad_period, presets=presets,
                           fmt_change=reports.format_change, m_ss=exports.m_ss, calls_url=reports.calls_url, **view)
 
     @app.get("/report.{fmt}")
