@@ -117,6 +117,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "mgr_asr_confidence": {"vi": "Độ tin cậy nhận dạng giọng nói (TB)", "en": "Speech recognition confidence (mean)"},
     "mgr_confidence_note": {"vi": "Độ tin cậy nhận dạng đo chất lượng bản chép tự động, không phải đánh giá điện thoại viên.",
                             "en": "Recognition confidence measures the automatic transcript, not the operator."},
+    "mgr_flagged": {"vi": "Bị gắn cờ xem lại (kể cả đã duyệt)", "en": "Flagged for review (incl. reviewed)"},
     "mgr_extension": {"vi": "Máy lẻ", "en": "Extension"},
     "mgr_mean_duration": {"vi": "Thời lượng TB", "en": "Mean duration"},
     "mgr_operator_talk": {"vi": "Tỉ lệ thời gian ĐTV nói", "en": "Operator talk share"},
