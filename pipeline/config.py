@@ -69,6 +69,8 @@ class Settings:
     # Below this mean segment confidence a call goes to review; calibrated for Whisper
     # base on asr-dev (docs/asr.md): recalibrate for another model.
     review_confidence: float = 0.40
+    agency_name: str = "Tổng đài 1022 tỉnh Đắk Lắk"  # text: the agency named in the period report's header
+    report_dir: Path | None = None  # folder for scheduled weekly reports; default <home>/reports
 
     def __post_init__(self):
         # Flow parameters arrive as JSON: paths may come in as strings.
@@ -112,7 +114,7 @@ def load_settings(**overrides) -> Settings:
         if raw is None:
             continue
         current = getattr(base, f.name)
-        if f.name in {"home", "db_path"}:
+        if f.name in {"home", "db_path", "report_dir"}:
             env[f.name] = Path(raw)
         else:
             env[f.name] = _coerce(raw, current)

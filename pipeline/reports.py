@@ -11,7 +11,7 @@ import json
 import shutil
 import subprocess
 import tempfile
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from html import escape
 from pathlib import Path
@@ -123,87 +123,422 @@ def correction_summary(con: duckdb.DuckDBPyConnection, start, end) -> list[dict]
 
 
 def period_totals(con: duckdb.DuckDBPyConnection, start, end) -> dict:
-    """n_calls, n_urgent, n_needs_review, total hours of audio in the period."""
-    n, urgent, review, seconds = con.execute("""
-        SELECT count(*), count(*) FILTER (WHERE urgent), count(*) FILTER (WHERE needs_review), coalesce(sum(duration_s), 0)
+    """Calls of the period: n_calls, n_urgent, n_needs_review (flagged and not yet reviewed, as the
+    call list's filter counts them), n_queue (in the QA queue: urgent or flagged, not reviewed),
+    n_reviewed, seconds and hours of audio."""
+    n, urgent, review, queue, reviewed, seconds = con.execute("""
+        SELECT count(*), count(*) FILTER (WHERE urgent), count(*) FILTER (WHERE needs_review AND NOT reviewed),
+               count(*) FILTER (WHERE (needs_review OR urgent) AND NOT reviewed), count(*) FILTER (WHERE reviewed),
+               coalesce(sum(duration_s), 0)
         FROM stg_calls WHERE call_date BETWEEN ? AND ?""", [_as_date(start), _as_date(end)]).fetchone()
-    return {"n_calls": n, "n_urgent": urgent, "n_needs_review": review, "hours": round(seconds / 3600, 2)}
+    return {"n_calls": n, "n_urgent": urgent, "n_needs_review": review, "n_queue": queue, "n_reviewed": reviewed,
+            "seconds": float(seconds), "hours": round(seconds / 3600, 2)}
 
 
-def dashboard_charts(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -> dict[str, str]:
-    """The dashboard's SVG charts for a period: trends, hotspots, hours, weekdays."""
-    vi = lang == "vi"
+def previous_period(start, end) -> tuple[date, date]:
+    """The period of the same length that ends the day before ``start``."""
+    start, end = _as_date(start), _as_date(end)
+    days = (end - start).days + 1
+    return start - timedelta(days=days), start - timedelta(days=1)
+
+
+def pct_change(now: float, before: float) -> float | None:
+    """Change in per cent, rounded; None when there is nothing to compare with (before = 0)."""
+    if not before:
+        return None
+    return round(100 * (now - before) / before)
+
+
+def format_change(now: float, before: float, lang: str = "vi") -> str:
+    """"+25 %", "−10 %", "±0 %", or "mới"/"new" when the previous period had none ("" when both are 0)."""
+    pct = pct_change(now, before)
+    if pct is None:
+        return ("mới" if lang == "vi" else "new") if now else ""
+    if pct == 0:
+        return "±0 %"
+    return f"+{pct:g} %" if pct > 0 else f"−{-pct:g} %"
+
+
+def format_duration(seconds: float, lang: str = "vi") -> str:
+    """Audio time a manager reads: "45 phút", "3 giờ 05 phút" ("45 min", "3 h 05 min")."""
+    minutes = int(seconds / 60 + 0.5)
+    h, m = divmod(minutes, 60)
+    if lang == "vi":
+        return f"{h} giờ {m:02d} phút" if h else f"{m} phút"
+    return f"{h} h {m:02d} min" if h else f"{m} min"
+
+
+def period_comparison(con: duckdb.DuckDBPyConnection, start, end) -> dict:
+    """This period's totals, the previous period's, and whether this one is still partial.
+
+    A period is partial when it ends after the last loaded call's day (its end has no data yet),
+    so a "drop" at the end is not read as a fall in demand.
+    """
+    start, end = _as_date(start), _as_date(end)
+    p_start, p_end = previous_period(start, end)
+    _, last = data_period(con)
+    return {"now": period_totals(con, start, end), "before": period_totals(con, p_start, p_end),
+            "prev_start": p_start, "prev_end": p_end, "last_data_day": last, "partial": end > last}
+
+
+def topic_week_table(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -> dict:
+    """Topic × week counts for the period, for a heat table.
+
+    ``weeks``: one per Monday from the week of ``start`` to that of ``end``, each with the part of it
+    inside the period (``from``/``to``, for drill-down links) and ``partial`` when the week is cut by
+    the period or runs past the last loaded day. ``rows``: one per topic with calls (taxonomy order):
+    key, label, counts (per week), total, previous (same-length previous period), change.
+    """
+    start, end = _as_date(start), _as_date(end)
     labels = topic_labels(lang)
-    trends = topic_trends(con, start, end)
-    weeks = sorted({r["period"] for r in trends})
-    series: dict[str, list[float]] = {}
-    for topic in sorted({r["topic"] for r in trends}):
-        counts = {r["period"]: r["n_calls"] for r in trends if r["topic"] == topic}
-        series[labels.get(topic, topic)] = [counts.get(w, 0) for w in weeks]
-    hotspots = place_hotspots(con, start, end, limit=12)
+    _, last = data_period(con)
+    first_monday = start - timedelta(days=start.weekday())
+    weeks = []
+    monday = first_monday
+    while monday <= end:
+        sunday = monday + timedelta(days=6)
+        weeks.append({"start": monday, "from": max(monday, start), "to": min(sunday, end),
+                      "partial": monday < start or sunday > end or sunday > last, "label": monday.strftime("%d/%m")})
+        monday += timedelta(days=7)
+    counts = {(r[0], r[1]): r[2] for r in con.execute("""
+        SELECT c.call_week, t.topic, count(*) FROM stg_calls c JOIN stg_call_topics t USING (call_id)
+        WHERE c.call_date BETWEEN ? AND ? GROUP BY ALL""", [start, end]).fetchall()}
+    p_start, p_end = previous_period(start, end)
+    before = dict(con.execute("""
+        SELECT t.topic, count(*) FROM stg_calls c JOIN stg_call_topics t USING (call_id)
+        WHERE c.call_date BETWEEN ? AND ? GROUP BY ALL""", [p_start, p_end]).fetchall())
+    keys = {k for _, k in counts}
+    order = [k for k in labels if k in keys] + sorted(keys - set(labels))
+    rows = []
+    for k in order:
+        row = [counts.get((w["start"], k), 0) for w in weeks]
+        total = sum(row)
+        rows.append({"key": k, "label": labels.get(k, k), "counts": row, "total": total, "previous": before.get(k, 0),
+                     "change": format_change(total, before.get(k, 0), lang)})
+    for i, w in enumerate(weeks):
+        w["total"] = sum(r["counts"][i] for r in rows)
+    return {"weeks": weeks, "rows": rows, "max": max((c for r in rows for c in r["counts"]), default=0),
+            "prev_start": p_start, "prev_end": p_end}
+
+
+KIND_WORDS = {"vi": {"ward": "Phường", "commune": "Xã", "town": "Thị trấn"},
+              "en": {"ward": "Ward", "commune": "Commune", "town": "Town"}}
+
+
+def hotspot_table(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi", limit: int = 12) -> list[dict]:
+    """Wards/communes (2025 units, as the pipeline resolved them) named in the most calls of the period:
+    place_name, label ("Phường Tân Tiến"), n_calls, n_urgent, previous, change, old_names (said before 2025)."""
+    start, end = _as_date(start), _as_date(end)
+    p_start, p_end = previous_period(start, end)
+    rows = place_hotspots(con, start, end, limit=limit)
+    before = dict(con.execute("SELECT place_name, sum(n_calls) FROM mart_place_hotspots WHERE call_date BETWEEN ? AND ? "
+                              "GROUP BY ALL", [p_start, p_end]).fetchall())
+    old = {}
+    for name, resolved in con.execute("""
+            SELECT DISTINCT p.place_name, p.resolved_from FROM stg_call_places p JOIN stg_calls c USING (call_id)
+            WHERE p.is_admin_unit AND p.resolved_from IS NOT NULL AND c.call_date BETWEEN ? AND ?
+            ORDER BY 1, 2""", [start, end]).fetchall():
+        old.setdefault(name, []).append(resolved)
+    words = KIND_WORDS[lang if lang in KIND_WORDS else "vi"]
+    return [{**r, "label": f"{words.get(r['kind'], '').strip()} {r['place_name']}".strip(),
+             "previous": int(before.get(r["place_name"], 0)),
+             "change": format_change(r["n_calls"], before.get(r["place_name"], 0), lang),
+             "old_names": old.get(r["place_name"], [])} for r in rows]
+
+
+def period_presets(today: date, lang: str = "vi") -> list[tuple[str, date, date]]:
+    """Quick periods for the dashboard: last full week, this month so far, last month, last 4 full weeks."""
+    vi = lang == "vi"
+    monday = today - timedelta(days=today.weekday())
+    first = today.replace(day=1)
+    last_month_end = first - timedelta(days=1)
+    return [("Tuần trước" if vi else "Last week", monday - timedelta(days=7), monday - timedelta(days=1)),
+            ("Tháng này" if vi else "This month", first, today),
+            ("Tháng trước" if vi else "Last month", last_month_end.replace(day=1), last_month_end),
+            ("4 tuần gần nhất" if vi else "Last 4 weeks", monday - timedelta(days=28), monday - timedelta(days=1))]
+
+
+def calls_url(**params) -> str:
+    """A link to the filtered call list: ``calls_url(from_=d1, to=d2, topic="land")``."""
+    from urllib.parse import urlencode
+
+    query = {("from" if k == "from_" else k): (v.isoformat() if isinstance(v, date) else v)
+             for k, v in params.items() if v not in (None, "", False)}
+    return "/calls?" + urlencode({k: ("1" if v is True else v) for k, v in query.items()})
+
+
+def dashboard_charts(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi", links: bool = True) -> dict[str, str]:
+    """The dashboard's panels for a period, as HTML: ``trends`` (week × topic heat table), ``hotspots``
+    (wards/communes), ``days`` (calls per day), ``hours`` (calls by hour), ``weekdays``. With ``links``, every
+    cell, bar and column links to the filtered call list."""
+    start, end = _as_date(start), _as_date(end)
+    vi = lang == "vi"
+    table = topic_week_table(con, start, end, lang=lang)
+    link = links or None
+    trends = charts.heat_table(
+        table, title="Chủ đề theo tuần (số cuộc gọi)" if vi else "Topics by week (calls)", lang=lang,
+        cell_link=link and (lambda k, w: calls_url(from_=w["from"], to=w["to"], topic=k)),
+        week_link=link and (lambda w: calls_url(from_=w["from"], to=w["to"])),
+        topic_link=link and (lambda k: calls_url(from_=start, to=end, topic=k)))
+    spots = hotspot_table(con, start, end, lang=lang)
+    n_calls = period_totals(con, start, end)["n_calls"]
+    if n_calls:
+        empty = ("Chưa cuộc gọi nào trong kỳ nêu được phường/xã (hoặc tên nói ra không khớp danh mục đơn vị hành chính 2025)."
+                 if vi else "No call in the period named a ward/commune (or none matched the 2025 list of units).")
+    else:
+        empty = "Không có cuộc gọi nào trong kỳ này." if vi else "No calls in this period."
+    hotspots = charts.bar_table(spots, title="Điểm nóng theo phường/xã (đơn vị hành chính 2025)" if vi
+                                else "Hotspots by ward/commune (2025 units)", lang=lang, empty=empty,
+                                link=link and (lambda i: calls_url(from_=start, to=end, place=i["place_name"])))
+    days = call_volume(con, start, end, by="day")
+    every = max(1, len(days) // 10)
     hours = call_volume(con, start, end, by="hour")
-    days = call_volume(con, start, end, by="weekday")
     return {
-        "trends": charts.line_chart([w.strftime("%d/%m") for w in weeks], series,
-                                    title="Chủ đề theo tuần" if vi else "Topics by week"),
-        "hotspots": charts.bar_chart([(r["place_name"], r["n_calls"]) for r in hotspots],
-                                     title="Điểm nóng theo phường/xã" if vi else "Hotspots by ward/commune"),
-        "hours": charts.column_chart([(str(r["bucket"]), r["n_calls"]) for r in hours],
-                                     title="Cuộc gọi theo giờ" if vi else "Calls by hour"),
-        "weekdays": charts.column_chart([(WEEKDAYS[lang][r["bucket"] - 1], r["n_calls"]) for r in days],
-                                        title="Cuộc gọi theo thứ" if vi else "Calls by weekday"),
+        "trends": trends,
+        "hotspots": hotspots,
+        "days": charts.linked_column_chart(
+            [(r["bucket"].strftime("%d/%m"), r["n_calls"], links and calls_url(from_=r["bucket"], to=r["bucket"]) or None)
+             for r in days], title="Cuộc gọi theo ngày" if vi else "Calls per day", label_every=every),
+        "hours": charts.linked_column_chart([(str(r["bucket"]), r["n_calls"], None) for r in hours],
+                                            title="Cuộc gọi theo giờ trong ngày" if vi else "Calls by hour of day",
+                                            color=charts.PALETTE[2], label_every=2),
+        "weekdays": charts.linked_column_chart(  # for the notebooks
+            [(WEEKDAYS[lang][r["bucket"] - 1], r["n_calls"], None) for r in call_volume(con, start, end, by="weekday")],
+            title="Cuộc gọi theo thứ" if vi else "Calls by weekday", color=charts.PALETTE[2]),
     }
 
 
-def _table(headers: list[str], rows: list[list]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in r) + "</tr>" for r in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+def dashboard(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -> dict:
+    """Everything the dashboard shows for a period: comparison, KPI cards (with drill-down links),
+    panels, review queue, operators."""
+    start, end = _as_date(start), _as_date(end)
+    vi = lang == "vi"
+    cmp = period_comparison(con, start, end)
+    now, before = cmp["now"], cmp["before"]
+
+    def card(key, label, url, hint=""):
+        return {"key": key, "label": label, "value": now[key], "before": before[key], "url": url, "hint": hint,
+                "change": format_change(now[key], before[key], lang)}
+
+    cards = [
+        card("n_calls", "Cuộc gọi" if vi else "Calls", calls_url(from_=start, to=end)),
+        card("n_urgent", "Khẩn cấp" if vi else "Urgent", calls_url(from_=start, to=end, urgent=True)),
+        card("n_needs_review", "Cần xem lại, chưa duyệt" if vi else "Flagged for review, not reviewed",
+             calls_url(from_=start, to=end, needs_review=True)),
+        card("n_queue", "Trong hàng chờ QA" if vi else "In the QA queue", calls_url(from_=start, to=end, queue=True),
+             "khẩn cấp hoặc cần xem lại, chưa duyệt" if vi else "urgent or flagged, not reviewed"),
+    ]
+    audio = {"key": "seconds", "label": "Thời lượng ghi âm" if vi else "Audio recorded",
+             "value": format_duration(now["seconds"], lang), "url": calls_url(from_=start, to=end),
+             "change": format_change(now["seconds"], before["seconds"], lang), "hint": ""}
+    cards.append(audio)
+    operators = operator_summary(con, start, end)
+    return {"cmp": cmp, "cards": cards, "charts": dashboard_charts(con, start, end, lang=lang),
+            "backlog": review_backlog(con), "corrections": correction_summary(con, start, end),
+            "queue": review_queue(con, limit=15), "operators": operators}
+
+
+def _table(headers: list[str], rows: list[list], *, num_from: int = 1, cls: str = "") -> str:
+    """An HTML table; columns from ``num_from`` on are right-aligned figures."""
+    num = ' class="num"'
+    head = "".join(f"<th{num if i >= num_from else ''}>{escape(h)}</th>" for i, h in enumerate(headers))
+    body = "".join("<tr>" + "".join(f"<td{num if i >= num_from else ''}>{escape('' if v is None else str(v))}</td>"
+                                    for i, v in enumerate(r)) + "</tr>" for r in rows)
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def share(part: float, whole: float) -> str:
+    """"42 %" of the whole (""  when the whole is 0)."""
+    return f"{round(100 * part / whole):g} %" if whole else ""
+
+
+def urgent_calls(con: duckdb.DuckDBPyConnection, start, end, *, limit: int = 50) -> list[dict]:
+    """Urgent calls of the period, oldest first: time, PBX id, places, topics, reasons, routing, reviewed."""
+    return _rows(con, """
+        WITH topics AS (SELECT call_id, string_agg(topic, ',' ORDER BY topic) AS topics FROM stg_call_topics GROUP BY ALL),
+        places AS (SELECT call_id, string_agg(DISTINCT place_name, ', ') AS places FROM stg_call_places
+                   WHERE is_admin_unit GROUP BY ALL),
+        routes AS (SELECT call_id, string_agg(coalesce(agency_vi, agency), '; ' ORDER BY seq) AS routed,
+                          string_agg(agency, '; ' ORDER BY seq) AS routed_en FROM call_routes GROUP BY ALL),
+        final AS (
+            SELECT s.call_id, s.started_at, c.pbx_call_id, s.operator_ext, s.urgency_reasons, s.reviewed,
+                   coalesce(t.topics, '') AS topics, coalesce(p.places, '') AS places,
+                   coalesce(r.routed, '') AS routed, coalesce(r.routed_en, '') AS routed_en
+            FROM stg_calls s JOIN calls c USING (call_id) LEFT JOIN topics t USING (call_id)
+            LEFT JOIN places p USING (call_id) LEFT JOIN routes r USING (call_id)
+            WHERE s.urgent AND s.call_date BETWEEN ? AND ?)
+        SELECT * FROM final ORDER BY started_at, call_id LIMIT ?""", [_as_date(start), _as_date(end), limit])
+
+
+def narrative(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -> str:
+    """A short summary written from the figures: volume and change, main topics, urgent calls,
+    the most named place, the QA backlog."""
+    start, end = _as_date(start), _as_date(end)
+    vi = lang == "vi"
+    cmp = period_comparison(con, start, end)
+    now, before = cmp["now"], cmp["before"]
+    table = topic_week_table(con, start, end, lang=lang)
+    spots = hotspot_table(con, start, end, lang=lang, limit=1)
+    n = now["n_calls"]
+    if n == 0:
+        return "Trong kỳ không có cuộc gọi nào được xử lý." if vi else "No calls were processed in this period."
+    pct = pct_change(n, before["n_calls"])
+    if vi:
+        trend = (f", {'tăng' if pct > 0 else 'giảm'} {abs(pct):g} % so với kỳ trước ({before['n_calls']} cuộc)" if pct
+                 else (" , bằng kỳ trước" if pct == 0 else " (kỳ trước không có số liệu để so sánh)")).replace(" ,", ",")
+        parts = [f"Trong kỳ có {n} cuộc gọi{trend}."]
+    else:
+        trend = (f", {'up' if pct > 0 else 'down'} {abs(pct):g} % on the previous period ({before['n_calls']} calls)" if pct
+                 else (", the same as the previous period" if pct == 0 else " (no previous period to compare with)"))
+        parts = [f"The period had {n} calls{trend}."]
+    top = sorted(table["rows"], key=lambda r: -r["total"])[:2]
+    if top:
+        mentions = sum(r["total"] for r in table["rows"])
+        desc = [f"{r['label']} ({r['total']} {'cuộc' if vi else 'calls'}, {share(r['total'], mentions)})" for r in top]
+        parts.append(("Nhiều nhất là " + " và ".join(desc) + ".") if vi else ("Most calls were about " + " and ".join(desc) + "."))
+    if now["n_urgent"]:
+        parts.append(f"Có {now['n_urgent']} cuộc khẩn cấp ({format_change(now['n_urgent'], before['n_urgent'], lang)} so với kỳ trước)."
+                     if vi else f"{now['n_urgent']} calls were urgent ({format_change(now['n_urgent'], before['n_urgent'], lang)} on the previous period).")
+    if spots:
+        parts.append(f"Địa bàn được nêu nhiều nhất: {spots[0]['label']} ({spots[0]['n_calls']} cuộc)." if vi
+                     else f"Most named place: {spots[0]['label']} ({spots[0]['n_calls']} calls).")
+    parts.append(f"Còn {now['n_queue']} cuộc của kỳ chờ QA xem lại." if vi else f"{now['n_queue']} calls of the period await QA review.")
+    if cmp["partial"]:
+        parts.append(f"Kỳ chưa trọn: dữ liệu mới đến {cmp['last_data_day']:%d/%m/%Y}." if vi
+                     else f"Partial period: data up to {cmp['last_data_day']:%d/%m/%Y}.")
+    return " ".join(parts)
 
 
 _REPORT_CSS = """
-body{font-family:system-ui,'Noto Sans',sans-serif;margin:2em auto;max-width:60em;color:#222}
-h1{font-size:1.5em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ccc}
-table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
-.kpi{display:inline-block;margin-right:2em}.kpi b{font-size:1.6em;display:block}
-svg.chart text{font-size:11px;fill:#333}svg.chart .chart-title{font-size:13px;font-weight:bold}
+@page{size:A4;margin:20mm 16mm 18mm 16mm;
+  @top-left{content:var(--agency);font-family:'Noto Sans','DejaVu Sans',sans-serif;font-size:8.5pt;color:#444}
+  @top-right{content:var(--period);font-family:'Noto Sans','DejaVu Sans',sans-serif;font-size:8.5pt;color:#444}
+  @bottom-center{content:var(--page-word) " " counter(page) " / " counter(pages);font-family:'Noto Sans','DejaVu Sans',sans-serif;font-size:8.5pt;color:#444}}
+body{font-family:'Noto Sans','DejaVu Sans',system-ui,sans-serif;margin:0 auto;max-width:60em;color:#1b1b1b;font-size:10.5pt}
+@media screen{body{margin:1.5em auto;padding:0 1em}}
+header.report{border-bottom:2px solid #0b4f8a;margin-bottom:.8em}header.report p{margin:.15em 0;color:#333}
+h1{font-size:1.45em;margin:.2em 0}h2{font-size:1.15em;margin:1.2em 0 .4em;border-bottom:1px solid #bbb;color:#0b4f8a}
+h3{font-size:1em;margin:.8em 0 .3em}
+h1,h2,h3,.chart-title{break-after:avoid;page-break-after:avoid}
+table{border-collapse:collapse;margin:.4em 0;width:100%}td,th{border:1px solid #ccc;padding:.2em .45em;text-align:left;vertical-align:top}
+th{background:#eef3f8}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+thead{display:table-header-group}tr,figure,.summary,.kpi-table{break-inside:avoid;page-break-inside:avoid}
+figure{margin:.4em 0}svg.chart{max-width:100%;height:auto}svg.chart text{font-size:11px;fill:#333}
+svg.chart .chart-title{font-size:13px;font-weight:bold}svg.chart .tick{font-size:10px}
+.summary{background:#f4f7fb;border-left:4px solid #0b4f8a;padding:.5em .8em}.note{color:#444;font-size:.9em}
+section.heat h3.chart-title,section.bars h3.chart-title{display:none}
+table.heat td.partial,table.heat th.partial{background-image:repeating-linear-gradient(135deg,transparent 0 6px,rgba(0,0,0,.07) 6px 8px)}
+table.heat td.total{font-weight:bold}table.heat tr.sum td,table.heat tr.sum th{border-top:2px solid #999}
+table.bars td.bar span{display:block;height:.8em;background:#0072B2;min-width:2px;print-color-adjust:exact;-webkit-print-color-adjust:exact}
+table.heat td{print-color-adjust:exact;-webkit-print-color-adjust:exact}
 """
 
 
-def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -> str:
-    """A self-contained HTML report for [start, end]: totals, charts (inline SVG), tables. No external assets."""
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi", agency: str | None = None) -> str:
+    """A self-contained HTML period report for [start, end], printable on A4 (page numbers, an agency and
+    period header on every page): narrative summary, key figures against the previous period, topics with
+    shares, top places, urgent calls, QA corrections and backlog, call volume, operators. No external assets.
+
+    Raises :class:`pipeline.errors.HotlineError` when ``start`` is after ``end``.
+    """
+    from pipeline.config import load_settings
+    from pipeline.errors import HotlineError
+    from pipeline.exports import m_ss
+    from pipeline.web.i18n import translator
+
     start, end = _as_date(start), _as_date(end)
+    if start > end:
+        raise HotlineError(f"the period starts ({start}) after it ends ({end})")
     vi = lang == "vi"
-    t = period_totals(con, start, end)
-    c = dashboard_charts(con, start, end, lang=lang)
+    agency = agency or load_settings().agency_name
     labels = topic_labels(lang)
-    trends = topic_trends(con, start, end)
-    totals: dict[str, int] = {}
-    for r in trends:
-        totals[r["topic"]] = totals.get(r["topic"], 0) + r["n_calls"]
-    ops = operator_summary(con, start, end)
+    cmp = period_comparison(con, start, end)
+    now, before = cmp["now"], cmp["before"]
+    c = dashboard_charts(con, start, end, lang=lang, links=False)
+    table = topic_week_table(con, start, end, lang=lang)
+    spots = hotspot_table(con, start, end, lang=lang, limit=10)
+    urgent = urgent_calls(con, start, end)
+    corrections = correction_summary(con, start, end)
     backlog = review_backlog(con)
-    title = (f"Báo cáo tổng đài 1022 — {start:%d/%m/%Y} đến {end:%d/%m/%Y}" if vi
-             else f"1022 hotline report — {start:%d/%m/%Y} to {end:%d/%m/%Y}")
-    kpis = [("Cuộc gọi" if vi else "Calls", t["n_calls"]), ("Khẩn cấp" if vi else "Urgent", t["n_urgent"]),
-            ("Cần xem lại" if vi else "Needs review", t["n_needs_review"]), ("Giờ ghi âm" if vi else "Audio hours", t["hours"]),
-            ("Chờ QA (tổng)" if vi else "QA backlog (all)", backlog["waiting"])]
+    ops = operator_summary(con, start, end)
+    period = f"{start:%d/%m/%Y} – {end:%d/%m/%Y}"
+    prev = f"{cmp['prev_start']:%d/%m/%Y} – {cmp['prev_end']:%d/%m/%Y}"
+    title = f"Báo cáo tổng đài 1022 — kỳ {period}" if vi else f"1022 hotline report — {period}"
+    T = (lambda v, e: v if vi else e)  # noqa: E731
+
+    def section(heading: str, *body: str) -> str:
+        return f"<section><h2>{escape(heading)}</h2>{''.join(body)}</section>"
+
+    kpi_rows = [[T("Cuộc gọi", "Calls"), now["n_calls"], before["n_calls"], format_change(now["n_calls"], before["n_calls"], lang)],
+                [T("Khẩn cấp", "Urgent"), now["n_urgent"], before["n_urgent"], format_change(now["n_urgent"], before["n_urgent"], lang)],
+                [T("Cần xem lại, chưa duyệt", "Flagged for review, not reviewed"), now["n_needs_review"], before["n_needs_review"],
+                 format_change(now["n_needs_review"], before["n_needs_review"], lang)],
+                [T("Đã được QA duyệt", "Reviewed by QA"), now["n_reviewed"], before["n_reviewed"],
+                 format_change(now["n_reviewed"], before["n_reviewed"], lang)],
+                [T("Thời lượng ghi âm", "Audio recorded"), format_duration(now["seconds"], lang),
+                 format_duration(before["seconds"], lang), format_change(now["seconds"], before["seconds"], lang)]]
+    mentions = sum(r["total"] for r in table["rows"])
+    topic_rows = [[r["label"], r["total"], share(r["total"], mentions), r["previous"], r["change"]]
+                  for r in sorted(table["rows"], key=lambda r: (-r["total"], r["label"]))]
+    place_rows = [[s_["label"] + (f" ({T('tên cũ', 'formerly')}: {', '.join(s_['old_names'])})" if s_["old_names"] else ""),
+                   s_["n_calls"], share(s_["n_calls"], now["n_calls"]), s_["n_urgent"], s_["previous"], s_["change"]]
+                  for s_ in spots]
+    t = translator(lang)
+    urgent_rows = [[u["started_at"].strftime("%d/%m %H:%M") if u["started_at"] else "", u["pbx_call_id"] or u["call_id"][:8],
+                    u["places"], "; ".join(labels.get(k, k) for k in u["topics"].split(",") if k),
+                    "; ".join(t(f"reason_{r.strip()}", r.strip()) for r in (u["urgency_reasons"] or "").split(",") if r.strip()),
+                    u["routed"] if vi else u["routed_en"], T("Có", "Yes") if u["reviewed"] else T("Chưa", "Not yet")]
+                   for u in urgent]
+    correction_rows = [[labels.get(r["topic"], r["topic"]), r["added"], r["removed"], r["reviewers"]] for r in corrections]
+    op_rows = [[o["operator_ext"], o["n_calls"], m_ss(o["mean_duration_s"]),
+                share(o["operator_talk_share"] or 0, 1), "" if o["mean_confidence"] is None else f"{o['mean_confidence']:.2f}",
+                o["n_needs_review"]] for o in ops]
+    none_p = lambda text: f'<p class="note">{escape(text)}</p>'  # noqa: E731
     parts = [
-        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-        f"<style>{_REPORT_CSS}</style></head><body><h1>{escape(title)}</h1>",
-        "".join(f'<span class="kpi"><b>{v}</b>{escape(k)}</span>' for k, v in kpis),
-        f"<h2>{'Xu hướng chủ đề' if vi else 'Topic trends'}</h2>", c["trends"],
-        _table(["Chủ đề" if vi else "Topic", "Cuộc gọi" if vi else "Calls"],
-               [[labels.get(k, k), n] for k, n in sorted(totals.items(), key=lambda kv: -kv[1])]),
-        f"<h2>{'Điểm nóng' if vi else 'Hotspots'}</h2>", c["hotspots"],
-        f"<h2>{'Lưu lượng cuộc gọi' if vi else 'Call volume'}</h2>", c["hours"], c["weekdays"],
-        f"<h2>{'Điện thoại viên' if vi else 'Operators'}</h2>",
-        _table(["Máy lẻ" if vi else "Extension", "Cuộc gọi" if vi else "Calls", "TB giây" if vi else "Mean s",
-                "Tỉ lệ nói" if vi else "Talk share", "Độ tin cậy" if vi else "Confidence",
-                "Cần xem lại" if vi else "Needs review"],
-               [[o["operator_ext"], o["n_calls"], o["mean_duration_s"], o["operator_talk_share"], o["mean_confidence"],
-                 o["n_needs_review"]] for o in ops]),
-        f"<p><small>{'Tạo lúc' if vi else 'Generated'} {datetime.now():%d/%m/%Y %H:%M}</small></p></body></html>",
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>'
+        f"<style>:root{{--agency:{_css_string(agency)};--period:{_css_string(T('Kỳ ', 'Period ') + period)};"
+        f"--page-word:{_css_string(T('Trang', 'Page'))}}}{_REPORT_CSS}</style></head><body>",
+        f'<header class="report"><p class="agency"><b>{escape(agency)}</b></p><h1>{escape(title)}</h1>'
+        f"<p>{T('So sánh với kỳ trước', 'Compared with the previous period')}: {prev}. "
+        f"{T('Lập lúc', 'Generated')} {datetime.now():%d/%m/%Y %H:%M}.</p></header>",
+        section(T("Tóm tắt", "Summary"), f'<p class="summary" id="narrative">{escape(narrative(con, start, end, lang=lang))}</p>'),
+        section(T("Số liệu chính", "Key figures"),
+                _table([T("Chỉ tiêu", "Figure"), T("Kỳ này", "This period"), T("Kỳ trước", "Previous"),
+                        T("Thay đổi", "Change")], kpi_rows, cls="kpi-table")),
+        section(T("Chủ đề", "Topics"),
+                _table([T("Chủ đề", "Topic"), T("Cuộc gọi", "Calls"), T("Tỉ lệ", "Share"), T("Kỳ trước", "Previous"),
+                        T("Thay đổi", "Change")], topic_rows) if topic_rows else none_p(T("Không có.", "None.")),
+                f"<h3>{T('Chủ đề theo tuần', 'Topics by week')}</h3>", c["trends"]),
+        section(T("Địa bàn được nêu nhiều nhất (phường/xã, đơn vị 2025)", "Most named places (wards/communes, 2025 units)"),
+                _table([T("Phường/xã", "Ward/commune"), T("Cuộc gọi", "Calls"), T("Tỉ lệ cuộc gọi", "Share of calls"),
+                        T("Khẩn cấp", "Urgent"), T("Kỳ trước", "Previous"), T("Thay đổi", "Change")], place_rows)
+                if place_rows else none_p(T("Không cuộc gọi nào nêu phường/xã.", "No call named a ward/commune."))),
+        section(T("Cuộc gọi khẩn cấp", "Urgent calls"),
+                _table([T("Thời gian", "Time"), T("Mã PBX", "PBX id"), T("Phường/xã", "Ward/commune"), T("Chủ đề", "Topics"),
+                        T("Lý do", "Reasons"), T("Chuyển đến", "Routed to"), T("QA đã duyệt", "Reviewed")],
+                       urgent_rows, num_from=99) if urgent_rows else none_p(T("Không có cuộc gọi khẩn cấp.", "No urgent calls."))),
+        section(T("Kiểm tra chất lượng (QA)", "Quality review (QA)"),
+                _table([T("Chỉ tiêu", "Figure"), T("Số cuộc", "Calls")], [
+                    [T("Cuộc của kỳ trong hàng chờ QA", "Calls of the period in the QA queue"), now["n_queue"]],
+                    [T("Cuộc của kỳ đã được duyệt", "Calls of the period reviewed"), now["n_reviewed"]],
+                    [T("Tổng hàng chờ QA hiện nay (mọi kỳ)", "QA queue now, all periods"), backlog["waiting"]],
+                    [T("… trong đó khẩn cấp", "… of which urgent"), backlog["urgent_waiting"]]], cls="kpi-table"),
+                f"<h3>{T('Chủ đề QA đã sửa trong kỳ', 'Topic corrections by QA in the period')}</h3>",
+                _table([T("Chủ đề", "Topic"), T("Thêm", "Added"), T("Bỏ", "Removed"), T("Số người sửa", "Reviewers")],
+                       correction_rows) if correction_rows else none_p(T("Không có lượt sửa nào.", "No corrections."))),
+        section(T("Lưu lượng cuộc gọi", "Call volume"), f"<figure>{c['days']}</figure>", f"<figure>{c['hours']}</figure>"),
+        section(T("Điện thoại viên", "Operators"),
+                _table([T("Máy lẻ", "Extension"), T("Cuộc gọi", "Calls"), T("Thời lượng TB", "Mean duration"),
+                        T("Tỉ lệ ĐTV nói", "Operator talk share"), T("Độ tin cậy nhận dạng (TB)", "Recognition confidence (mean)"),
+                        T("Bị gắn cờ xem lại", "Flagged for review")], op_rows),
+                none_p(T("Độ tin cậy nhận dạng đo chất lượng bản chép tự động, không phải đánh giá điện thoại viên.",
+                         "Recognition confidence measures the automatic transcript, not the operator."))),
+        "</body></html>",
     ]
     return "".join(parts)
 

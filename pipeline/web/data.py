@@ -7,8 +7,6 @@ fragments; user input travels as parameters.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -201,37 +199,16 @@ def audio_path(con: duckdb.DuckDBPyConnection, call_id: str) -> Path | None:
     return path
 
 
-EXPORT_COLUMNS = ("call_id", "started_at", "operator_ext", "caller_initials", "duration_s", "topics", "places", "urgent",
-                  "needs_review", "reviewed", "confidence", "transcript")
+def export_csv(rows: list[dict], *, lang: str = "vi") -> bytes:
+    """CSV of :func:`list_calls` rows (enriched by :func:`pipeline.exports.enrich`): see :mod:`pipeline.exports`."""
+    from pipeline import exports
+
+    return exports.calls_csv(rows, lang=lang)
 
 
-def _cell(value):
-    # A cell starting with = + - @ is a formula to Excel (CSV injection); quote it as text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+def export_xlsx(rows: list[dict], *, lang: str = "vi", start: date | None = None, end: date | None = None,
+                filters_text: str = "") -> bytes:
+    """Formatted Excel workbook (calls + summary sheet) of :func:`list_calls` rows: see :mod:`pipeline.exports`."""
+    from pipeline import exports
 
-
-def export_csv(rows: list[dict]) -> bytes:
-    """UTF-8 CSV with a BOM (so Excel shows Vietnamese correctly) of :func:`list_calls` rows (redacted text)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(EXPORT_COLUMNS)
-    for r in rows:
-        writer.writerow([_cell(r.get(c)) for c in EXPORT_COLUMNS])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
-def export_xlsx(rows: list[dict]) -> bytes:
-    """An Excel workbook of :func:`list_calls` rows (redacted text), one sheet."""
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "calls"
-    ws.append(list(EXPORT_COLUMNS))
-    for r in rows:
-        ws.append([_cell(r.get(c)) for c in EXPORT_COLUMNS])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return exports.calls_xlsx(rows, lang=lang, start=start, end=end, filters_text=filters_text)

@@ -103,6 +103,24 @@ MESSAGES: dict[str, dict[str, str]] = {
     "reason_gas_leak": {"vi": "Rò rỉ khí gas", "en": "Gas leak"},
     "reason_electrical": {"vi": "Sự cố điện nguy hiểm", "en": "Electrical hazard"},
     "reason_distress": {"vi": "Người cần cứu giúp", "en": "Person in distress"},
+    # --- issue 15: managers' view (dashboard, exports, period report) ---
+    "download_transcript": {"vi": "Tải bản ghi", "en": "Download transcript"},
+    "mgr_report_pdf": {"vi": "Báo cáo kỳ (PDF, A4)", "en": "Period report (PDF, A4)"},
+    "mgr_report_html": {"vi": "Báo cáo kỳ (HTML)", "en": "Period report (HTML)"},
+    "mgr_swapped": {"vi": "Ngày bắt đầu sau ngày kết thúc: đã đổi chỗ hai ngày.",
+                    "en": "The start was after the end: the two dates were swapped."},
+    "mgr_compared": {"vi": "so sánh với kỳ trước", "en": "compared with"},
+    "mgr_partial": {"vi": "Kỳ chưa trọn: dữ liệu mới đến {day}", "en": "Partial period: data up to {day}"},
+    "mgr_vs_previous": {"vi": "so với kỳ trước", "en": "vs previous period"},
+    "mgr_backlog_all": {"vi": "Tổng hàng chờ QA (mọi kỳ)", "en": "QA queue, all periods"},
+    "mgr_corrections_period": {"vi": "Lượt QA sửa chủ đề trong kỳ", "en": "QA topic corrections in the period"},
+    "mgr_asr_confidence": {"vi": "Độ tin cậy nhận dạng giọng nói (TB)", "en": "Speech recognition confidence (mean)"},
+    "mgr_confidence_note": {"vi": "Độ tin cậy nhận dạng đo chất lượng bản chép tự động, không phải đánh giá điện thoại viên.",
+                            "en": "Recognition confidence measures the automatic transcript, not the operator."},
+    "mgr_flagged": {"vi": "Bị gắn cờ xem lại (kể cả đã duyệt)", "en": "Flagged for review (incl. reviewed)"},
+    "mgr_extension": {"vi": "Máy lẻ", "en": "Extension"},
+    "mgr_mean_duration": {"vi": "Thời lượng TB", "en": "Mean duration"},
+    "mgr_operator_talk": {"vi": "Tỉ lệ thời gian ĐTV nói", "en": "Operator talk share"},
 }
 
 

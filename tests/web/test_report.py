@@ -17,21 +17,21 @@ def test_report_is_self_contained_with_charts(web_db, tmp_path, capsys):
     out = tmp_path / "bao-cao.html"
     assert main(["report", "--from", "2026-10-19", "--to", "2026-11-01", "--out", str(out), "--db", str(web_db)]) == 0
     html = out.read_text(encoding="utf-8")
-    assert html.count("<svg") >= 4
+    assert html.count("<svg") >= 2 and 'class="heat"' in html  # calls per day and hour; week × topic table
     assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing fetched from elsewhere
-    assert "19/10/2026" in html and "Xu hướng chủ đề" in html
+    assert "19/10/2026" in html and "Chủ đề theo tuần" in html
     con = duckdb.connect(str(web_db))
     n = con.execute("SELECT count(*) FROM calls WHERE CAST(started_at AS DATE) BETWEEN '2026-10-19' AND '2026-11-01'"
                     ).fetchone()[0]
     con.close()
-    assert f"<b>{n}</b>" in html
+    assert f'<td>Cuộc gọi</td><td class="num">{n}</td>' in html
 
 
 def test_report_in_english(web_db, tmp_path):
     out = tmp_path / "report.html"
     assert main(["report", "--from", "2026-10-01", "--to", "2026-12-31", "--out", str(out), "--db", str(web_db),
                  "--lang", "en"]) == 0
-    assert "Topic trends" in out.read_text(encoding="utf-8")
+    assert "Topics by week" in out.read_text(encoding="utf-8")
 
 
 @pytest.mark.skipif(not shutil.which("chromium"), reason="PDF needs Debian chromium")

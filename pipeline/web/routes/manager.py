@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import Depends, FastAPI, Request
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from pipeline import reports
+from pipeline import exports, reports
+from pipeline.errors import HotlineError
 from pipeline.web import auth, data
 from pipeline.web.context import WebContext
 
@@ -15,27 +20,66 @@ def register(app: FastAPI, web: WebContext) -> None:
     def dashboard(request: Request, session: auth.Session = Depends(web.require(*web.opts.dashboard_roles))):
         start, end = web.period_from(request)
         lang = web.lang_of(request)
+        bad_period = start > end
+        if bad_period:
+            start, end = end, start
         with web.database() as con:
-            charts = reports.dashboard_charts(con, start, end, lang=lang)
-            totals = reports.period_totals(con, start, end)
-            backlog = reports.review_backlog(con)
-            queue = reports.review_queue(con, limit=15)
-            operators = reports.operator_summary(con, start, end)
-        return web.render(request, "dashboard.html", session, charts=charts, totals=totals, backlog=backlog, queue=queue,
-                      operators=operators, start=start, end=end)
+            view = reports.dashboard(con, start, end, lang=lang)
+        presets = reports.period_presets(date.today(), lang)
+        return web.render(request, "dashboard.html", session, start=start, end=end, bad_period=bad_period, presets=presets,
+                          fmt_change=reports.format_change, m_ss=exports.m_ss, calls_url=reports.calls_url, **view)
 
-    def export_rows(request: Request) -> list[dict]:
+    @app.get("/report.{fmt}")
+    def report(request: Request, fmt: str, session: auth.Session = Depends(web.require(*web.opts.dashboard_roles))):
+        if fmt not in ("pdf", "html"):
+            raise HTTPException(404, "report.pdf or report.html")
+        start, end = web.period_from(request)
+        if start > end:
+            raise HTTPException(400, f"from {start} is after to {end}")
+        lang = web.lang_of(request)
         with web.database() as con:
-            rows, _ = data.list_calls(con, web.filters_from(request), limit=1_000_000)
-        return rows
+            html = reports.render_report(con, start, end, lang=lang, agency=web.settings.agency_name)
+        name = exports.export_filename(start, end, fmt, lang=lang, what="report")
+        if fmt == "html":
+            return Response(html, media_type="text/html; charset=utf-8", headers=attachment(name))
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / name
+            try:
+                reports.html_to_pdf(html, out)
+            except HotlineError as exc:
+                raise HTTPException(503, str(exc)) from None
+            body = out.read_bytes()
+        return Response(body, media_type="application/pdf", headers=attachment(name))
+
+    def export_rows(request: Request) -> tuple[list[dict], data.CallFilters]:
+        f = web.filters_from(request)
+        with web.database() as con:
+            rows, _ = data.list_calls(con, f, limit=1_000_000)
+            rows = exports.enrich(con, rows)
+        return rows, f
+
+    def used_filters(f: data.CallFilters) -> dict:
+        return {"topic": f.topic, "place": f.place, "operator": f.operator, "q": f.q.strip() or None,
+                "urgent": f.urgent, "needs_review": f.needs_review, "queue": f.queue}
+
+    def attachment(name: str) -> dict:
+        return {"Content-Disposition": f'attachment; filename="{name}"'}
 
     @app.get("/export.csv")
     def export_csv(request: Request, session: auth.Session = Depends(web.require(*web.opts.export_roles))):
-        return Response(data.export_csv(export_rows(request)), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="calls.csv"'})
+        rows, f = export_rows(request)
+        lang = web.lang_of(request)
+        name = exports.export_filename(f.start, f.end, "csv", lang=lang, filters=used_filters(f))
+        return Response(data.export_csv(rows, lang=lang), media_type="text/csv; charset=utf-8",
+                        headers=attachment(name))
 
     @app.get("/export.xlsx")
     def export_xlsx(request: Request, session: auth.Session = Depends(web.require(*web.opts.export_roles))):
-        return Response(data.export_xlsx(export_rows(request)),
+        rows, f = export_rows(request)
+        lang = web.lang_of(request)
+        used = used_filters(f)
+        name = exports.export_filename(f.start, f.end, "xlsx", lang=lang, filters=used)
+        text = ", ".join(f"{k}={v}" for k, v in used.items() if v)
+        return Response(data.export_xlsx(rows, lang=lang, start=f.start, end=f.end, filters_text=text),
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": 'attachment; filename="calls.xlsx"'})
+                        headers=attachment(name))

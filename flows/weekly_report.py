@@ -1,0 +1,86 @@
+"""The weekly period report, on a schedule: a Prefect flow and its deployment.
+
+``weekly_report`` writes the report of the last full week (Monday to Sunday) before a day
+(default: today) to ``<report_dir>/bao-cao_<monday>_<sunday>.pdf`` (HTML with ``fmt="html"``,
+or when chromium is missing). :func:`weekly_deployment` is that flow with a cron schedule —
+by default Mondays 07:00 Asia/Ho_Chi_Minh — and :func:`serve_weekly` serves it (``hotline
+weekly-report --serve``); the run itself is a normal flow run, visible in the Prefect UI.
+Self-contained: it does not touch the ingest deployment (``hotline deploy``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+
+from pipeline.config import load_settings
+
+DEPLOYMENT_NAME = "weekly-report"
+DEFAULT_CRON = "0 7 * * 1"  # Mondays 07:00
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+def last_full_week(day: date) -> tuple[date, date]:
+    """Monday and Sunday of the last week that ended before ``day``."""
+    this_monday = day - timedelta(days=day.weekday())
+    return this_monday - timedelta(days=7), this_monday - timedelta(days=1)
+
+
+@task(name="render-weekly-report", retries=1, retry_delay_seconds=60)
+def render_week(db_path: str, start: date, end: date, out: str, lang: str, agency: str) -> str:
+    from pipeline import reports
+    from pipeline.warehouse import db
+
+    # Read-only: the report must not wait on, or block, a pipeline run that is loading.
+    con = db.connect(db_path, read_only=True, wait_s=60)
+    try:
+        html = reports.render_report(con, start, end, lang=lang, agency=agency)
+    finally:
+        con.close()
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix == ".pdf":
+        reports.html_to_pdf(html, path)
+    else:
+        path.write_text(html, encoding="utf-8")
+    return str(path)
+
+
+@flow(name="weekly-report", log_prints=False)
+def weekly_report(db_path: str | None = None, report_dir: str | None = None, lang: str = "vi", fmt: str = "pdf",
+                  day: str | None = None) -> str:
+    """Write the report of the last full week before ``day`` (YYYY-MM-DD; default today); returns its path."""
+    from pipeline.exports import export_filename
+
+    settings = load_settings().with_(db_path=db_path)
+    out_dir = Path(report_dir) if report_dir else (settings.report_dir or settings.home / "reports")
+    start, end = last_full_week(date.fromisoformat(day) if day else date.today())
+    if fmt == "pdf" and not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        get_run_logger().warning("chromium is not installed: writing the weekly report as HTML")
+        fmt = "html"
+    out = out_dir / export_filename(start, end, fmt, lang=lang, what="report")
+    path = render_week(str(settings.database), start, end, str(out), lang, settings.agency_name)
+    get_run_logger().info("weekly report %s – %s written to %s", start, end, path)
+    return path
+
+
+def weekly_deployment(*, cron: str = DEFAULT_CRON, timezone: str = DEFAULT_TIMEZONE, db_path: str | None = None,
+                      report_dir: str | None = None, lang: str = "vi", fmt: str = "pdf"):
+    """The ``weekly-report`` deployment: :func:`weekly_report` on a cron schedule, with its parameters."""
+    params = {k: v for k, v in {"db_path": db_path, "report_dir": report_dir, "lang": lang, "fmt": fmt}.items()
+              if v is not None}
+    from prefect.schedules import Cron
+
+    return weekly_report.to_deployment(name=DEPLOYMENT_NAME, schedule=Cron(cron, timezone=timezone), parameters=params,
+                                       description="Weekly period report (A4 PDF) for managers",
+                                       tags=["hotline", "report"])
+
+
+def serve_weekly(**kwargs) -> None:
+    """Serve the deployment until interrupted: Prefect starts a flow run at each scheduled time."""
+    from prefect import serve
+
+    serve(weekly_deployment(**kwargs))

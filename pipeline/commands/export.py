@@ -1,0 +1,113 @@
+"""``hotline export calls|transcripts``: the manager's exports, for scheduled jobs.
+
+``hotline export calls --from 2026-11-01 --to 2026-11-30 --format xlsx --out var/exports/``
+writes ``cuoc-goi_2026-11-01_2026-11-30.xlsx`` (a file path instead of a folder names it).
+``hotline export transcripts --from … --to … --format vtt --out var/transcripts/`` writes one
+file per call, redacted unless ``--raw``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from pipeline.config import load_settings
+from pipeline.errors import HotlineError
+
+
+def _period(args) -> None:
+    if args.start and args.end and args.start > args.end:
+        raise HotlineError(f"--from {args.start} is after --to {args.end}")
+
+
+def _filters(args):
+    from pipeline.web.data import CallFilters
+
+    return CallFilters(start=args.start, end=args.end, topic=args.topic, place=args.place, operator=args.operator,
+                       urgent=args.urgent)
+
+
+def _open(args):
+    from pipeline.warehouse import db
+
+    settings = load_settings().with_(db_path=args.db)
+    if not settings.database.is_file():
+        raise HotlineError(f"{settings.database}: no such database")
+    return db.connect(settings.database, read_only=True, wait_s=args.wait)
+
+
+def _target(out: Path, name: str) -> Path:
+    if out.suffix and not out.is_dir():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    return out / name
+
+
+def _export_calls(args) -> int:
+    from pipeline import exports
+    from pipeline.web import data
+
+    _period(args)
+    f = _filters(args)
+    con = _open(args)
+    try:
+        rows, total = data.list_calls(con, f, limit=10_000_000)
+        rows = exports.enrich(con, rows)
+    finally:
+        con.close()
+    used = {"topic": f.topic, "place": f.place, "operator": f.operator, "urgent": f.urgent}
+    path = _target(args.out, exports.export_filename(f.start, f.end, args.format, lang=args.lang, filters=used))
+    if args.format == "csv":
+        path.write_bytes(exports.calls_csv(rows, lang=args.lang))
+    else:
+        text = ", ".join(f"{k}={v}" for k, v in used.items() if v)
+        path.write_bytes(exports.calls_xlsx(rows, lang=args.lang, start=f.start, end=f.end, filters_text=text))
+    print(f"{total} calls written to {path}")
+    return 0
+
+
+def _export_transcripts(args) -> int:
+    from pipeline import exports
+    from pipeline.web import data
+
+    _period(args)
+    con = _open(args)
+    try:
+        rows, _ = data.list_calls(con, _filters(args), limit=10_000_000)
+        docs = [exports.transcript(con, r["call_id"], raw=args.raw) for r in rows]
+    finally:
+        con.close()
+    args.out.mkdir(parents=True, exist_ok=True)
+    for doc in docs:
+        (args.out / exports.transcript_filename(doc, args.format)).write_text(
+            exports.render_transcript(doc, args.format, lang=args.lang), encoding="utf-8")
+    print(f"{len(docs)} transcripts ({'raw' if args.raw else 'redacted'}, {args.format}) written to {args.out}")
+    return 0
+
+
+def register(sub, eval_sub) -> None:
+    from pipeline.commands.diarization import _export_subparsers  # the shared `hotline export` group
+
+    what = _export_subparsers(sub)
+    for name, formats, func, help_ in (
+            ("calls", ("csv", "xlsx"), _export_calls, "one line per call, Vietnamese headers; xlsx adds a summary sheet"),
+            ("transcripts", tuple(["vtt", "srt", "json", "txt"]), _export_transcripts,
+             "one file per call with speaker roles, redacted unless --raw")):
+        q = what.add_parser(name, help=help_)
+        q.add_argument("--from", dest="start", type=date.fromisoformat, default=None, help="first day, YYYY-MM-DD")
+        q.add_argument("--to", dest="end", type=date.fromisoformat, default=None, help="last day, YYYY-MM-DD (inclusive)")
+        q.add_argument("--format", choices=formats, default=formats[0])
+        q.add_argument("--out", type=Path, required=True,
+                       help="folder (file named after the period and filters)" + (", or a file path" if name == "calls" else ""))
+        q.add_argument("--topic", default=None, help="only calls with this taxonomy key")
+        q.add_argument("--place", default=None, help="only calls naming this ward/commune")
+        q.add_argument("--operator", default=None, help="only this operator extension")
+        q.add_argument("--urgent", action="store_true", help="only urgent calls")
+        q.add_argument("--lang", choices=("vi", "en"), default="vi", help="headers and labels")
+        q.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
+        q.add_argument("--wait", type=float, default=0.0, help="seconds to wait while a run holds the database")
+        if name == "transcripts":
+            q.add_argument("--raw", action="store_true",
+                           help="unredacted text where it was kept (personal data: only for roles allowed to see it)")
+        q.set_defaults(func=func)
