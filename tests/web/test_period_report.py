@@ -91,7 +91,7 @@ def test_report_compares_with_previous_period(web_db):
 def test_reversed_period_is_an_error(web_db, tmp_path, capsys):
     out = tmp_path / "r.html"
     assert main(["report", "--from", "2026-11-15", "--to", "2026-11-02", "--out", str(out), "--db", str(web_db)]) != 0
-    assert "after it ends" in capsys.readouterr().err and not out.exists()
+    assert "is before --from" in capsys.readouterr().err and not out.exists()
 
 
 def test_report_download_from_dashboard(client_as):
