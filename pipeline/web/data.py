@@ -82,7 +82,7 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
     snippets: dict[str, str] = {}
     if f.q.strip():
         search.ensure_search_index(con)
-        hits = search.search_calls(con, f.q, limit=10_000)
+        hits = search.search_calls(con, f.q, limit=None)
         scores = {h.call_id: h.score for h in hits}
         snippets = {h.call_id: h.snippet for h in hits}
         where.append("c.call_id IN (SELECT unnest($ids))")
