@@ -220,13 +220,11 @@ def highlight_terms(query: str) -> list[dict[str, object]]:
 _WORD_RE = re.compile(r"\S+")
 
 
-def mark_matches(text: str | None, query: str) -> Markup:
-    """``text`` HTML-escaped, with the words and phrases of ``query`` wrapped in ``<mark>``."""
-    text = text or ""
+def match_flags(words: list[str], query: str) -> list[bool]:
+    """For each written word, whether it is part of a match of one of ``query``'s words or phrases."""
     terms = [t for grp in parse_query(query) for t in grp]
-    words = list(_WORD_RE.finditer(text))
-    norms = [normalize_text(w.group()) for w in words]
-    folds = [fold_accents(w.group()) for w in words]
+    norms = [normalize_text(w) for w in words]
+    folds = [fold_accents(w) for w in words]
     marked = [False] * len(words)
     for t in terms:
         parts = (t.norm if t.exact else t.fold).split()
@@ -235,6 +233,14 @@ def mark_matches(text: str | None, query: str) -> Markup:
             if forms[i: i + len(parts)] == parts:
                 for j in range(i, i + len(parts)):
                     marked[j] = True
+    return marked
+
+
+def mark_matches(text: str | None, query: str) -> Markup:
+    """``text`` HTML-escaped, with the words and phrases of ``query`` wrapped in ``<mark>``."""
+    text = text or ""
+    words = list(_WORD_RE.finditer(text))
+    marked = match_flags([w.group() for w in words], query)
     out, pos = [], 0
     for w, on in zip(words, marked):
         out.append(escape(text[pos:w.start()]))
