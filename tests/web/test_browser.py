@@ -99,7 +99,7 @@ def test_qa_searches_listens_and_corrects(server, browser, call_ids):
     page.fill("input[name=username]", "lan")
     page.fill("input[name=password]", PASSWORDS["lan"][1])
     page.click("button[type=submit]")
-    page.wait_for_url(f"{server}/calls")
+    page.wait_for_url(f"{server}/calls?queue=1")  # QA lands on the review queue
 
     # Search without diacritics finds text written with them.
     page.fill("input[name=q]", "den duong")
@@ -122,7 +122,8 @@ def test_qa_searches_listens_and_corrects(server, browser, call_ids):
     call_url = page.url
     page.select_option("#add-topic select[name=topic]", "land")
     page.click("#add-topic button[type=submit]")
-    page.wait_for_url(call_url)
+    page.wait_for_selector("#topics li[data-topic=land]")  # saved in place, no reload
+    assert page.url == call_url
     page.reload()
     item = page.locator("#topics li[data-topic=land]")
     assert item.count() == 1

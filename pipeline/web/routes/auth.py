@@ -40,7 +40,10 @@ def register(app: FastAPI, web: WebContext) -> None:
                                   next=safe_next(next), error=error)
                 return response
             token = auth.create_session(con, user, web.opts.auth)
-        response = RedirectResponse(safe_next(next), status_code=303)
+        target = safe_next(next)
+        if target == "/calls" and user.role == "qa":  # the default target: QA staff land on their queue
+            target = "/calls?queue=1"
+        response = RedirectResponse(target, status_code=303)
         web.set_cookie(response, SESSION_COOKIE, token, max_age=int(web.opts.auth.session_hours * 3600))
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
         return response
@@ -56,7 +59,10 @@ def register(app: FastAPI, web: WebContext) -> None:
 
     @app.get("/lang/{lang}")
     def switch_language(lang: str, next: str = "/calls"):
-        response = RedirectResponse(safe_next(next), status_code=303)
+        target = safe_next(next)
+        if target == "/calls" and user.role == "qa":  # the default target: QA staff land on their queue
+            target = "/calls?queue=1"
+        response = RedirectResponse(target, status_code=303)
         if lang in LANGS:
             web.set_cookie(response, LANG_COOKIE, lang, max_age=365 * 24 * 3600)
         return response

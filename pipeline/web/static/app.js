@@ -197,7 +197,7 @@
     if (!form.hasAttribute("data-api") || !csrf) return;
     e.preventDefault();
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
-    post(form.action, new FormData(form)).then(function (j) {
+    post(form.getAttribute("action"), new FormData(form)).then(function (j) {
       if (j.roles) {
         segments.forEach(function (s) {
           var role = j.roles[s.dataset.seq];
