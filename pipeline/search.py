@@ -2,7 +2,8 @@
 
 Query syntax (:func:`parse_query`): every word is required (``đèn đường`` finds calls
 with both words); ``"đèn đường"`` is a phrase; ``OR`` (or ``|``) separates alternatives.
-A word typed with diacritics matches them exactly (``rác thải`` does not match
+A word typed with diacritics matches them exactly, or the same letters written
+with none (ASR output that lost them), never other marks (``rác thải`` does not match
 ``thái``); a word typed without matches any accents (``den duong``). Calls holding the
 query's exact spelling rank first, then by BM25.
 
@@ -112,8 +113,10 @@ def search_calls(con: duckdb.DuckDBPyConnection, query: str, *, limit: int | Non
     """Calls whose redacted transcript matches ``query`` (see :func:`parse_query`), best first.
 
     Every word (or quoted phrase) of a group must occur; groups joined by ``OR`` are
-    alternatives. A word typed with diacritics must match them exactly (``thải`` does not
-    match ``thái``); a word typed without matches any accents (``tat`` → ``tắt``, ``tất``).
+    alternatives. A word typed with diacritics matches them exactly, or the same letters
+    written with no diacritics at all (ASR output that lost them), never other marks
+    (``thải`` does not match ``thái``); a word typed without matches any accents
+    (``tat`` → ``tắt``, ``tất``).
     Among the matches, calls holding the query's exact spelling rank first, then BM25.
     The index must exist (:func:`ensure_search_index`). An empty query returns no hits.
     """
@@ -128,8 +131,13 @@ def search_calls(con: duckdb.DuckDBPyConnection, query: str, *, limit: int | Non
         for i, term in enumerate(group):
             name = f"t{g}_{i}"
             params[name] = f" {term.norm if term.exact else term.fold} "
-            column = "text_norm" if term.exact else "text_fold"  # a fixed choice
-            ands.append(f"contains(' ' || {column} || ' ', ${name})")
+            if term.exact:
+                # As typed, or written with no diacritics at all (ASR output that lost them):
+                # never with other marks ("thải" does not match "thái").
+                params[name + "f"] = f" {term.fold} "
+                ands.append(f"(contains(' ' || text_norm || ' ', ${name}) OR contains(' ' || text_norm || ' ', ${name}f))")
+            else:
+                ands.append(f"contains(' ' || text_fold || ' ', ${name})")
         ors.append("(" + " AND ".join(ands) + ")")
     # Exact spelling: the query's words as typed, diacritics and all, in the normalised text.
     exact_terms = sorted({t.norm for grp in groups for t in grp})
@@ -171,7 +179,8 @@ def _snippets(con: duckdb.DuckDBPyConnection, call_ids: list[str], groups: list[
     best: dict[str, tuple[int, str]] = {}
     for cid, _seq, text in rows:
         norm, fold = f" {normalize_text(text or '')} ", f" {fold_accents(text or '')} "
-        hits = sum(1 for t in terms if (f" {t.norm} " in norm if t.exact else f" {t.fold} " in fold))
+        hits = sum(1 for t in terms if (f" {t.norm} " in norm or f" {t.fold} " in norm if t.exact
+                                        else f" {t.fold} " in fold))
         if hits and hits > best.get(cid, (0, ""))[0]:
             best[cid] = (hits, text)
     return {cid: text for cid, (_, text) in best.items()}
@@ -227,12 +236,14 @@ def match_flags(words: list[str], query: str) -> list[bool]:
     folds = [fold_accents(w) for w in words]
     marked = [False] * len(words)
     for t in terms:
-        parts = (t.norm if t.exact else t.fold).split()
+        # Typed with diacritics: as typed, or written with none; typed without: any accents.
+        wanted = [t.norm.split(), t.fold.split()] if t.exact else [t.fold.split()]
         forms = norms if t.exact else folds
-        for i in range(len(words) - len(parts) + 1):
-            if forms[i: i + len(parts)] == parts:
-                for j in range(i, i + len(parts)):
-                    marked[j] = True
+        for parts in wanted:
+            for i in range(len(words) - len(parts) + 1):
+                if forms[i: i + len(parts)] == parts:
+                    for j in range(i, i + len(parts)):
+                        marked[j] = True
     return marked
 
 
