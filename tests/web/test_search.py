@@ -148,3 +148,14 @@ def test_labelled_search_set_precision_recall(tmp_path):
     # Required words and exact marks: far fewer wrong calls than OR-ing folded words.
     assert new["micro_precision"] > 0.9 > 0.5 > old["micro_precision"]
     assert new["micro_recall"] > 0.6
+
+
+def test_own_bm25_equals_fts_match_bm25(con):
+    search.load_fts(con)
+    terms = ["den", "duong", "rac"]
+    ours = dict(con.execute(search._BM25_SQL.format(terms="$t", field="'text_fold'"), {"t": terms}).fetchall())
+    theirs = dict(con.execute(
+        "SELECT call_id, fts_main_search_docs.match_bm25(call_id, $q, fields := 'text_fold') AS s FROM search_docs "
+        "WHERE s IS NOT NULL", {"q": " ".join(terms)}).fetchall())
+    assert ours.keys() == theirs.keys() and len(ours) > 5
+    assert all(abs(ours[k] - theirs[k]) < 1e-9 for k in ours)
