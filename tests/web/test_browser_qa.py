@@ -15,7 +15,10 @@ from pathlib import Path
 import pytest
 
 from tests.web.conftest import PASSWORDS
-from tests.web.test_browser import _wait_until, browser, server  # noqa: F401  (fixtures)
+from tests.web import test_browser as _tb
+
+_wait_until = _tb._wait_until
+server, browser = _tb.server, _tb.browser  # the same fixtures: uvicorn on a free port, Debian chromium
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +41,7 @@ def _no_sideways_scroll(page) -> None:
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_every_page_fits_and_is_photographed(server, browser, call_ids, size):  # noqa: F811
+def test_every_page_fits_and_is_photographed(server, browser, call_ids, size):
     w, h = SIZES[size]
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": w, "height": h})
@@ -68,7 +71,7 @@ def test_every_page_fits_and_is_photographed(server, browser, call_ids, size):  
     page.close()
 
 
-def test_word_highlight_follows_playback_and_in_place_correction_keeps_position(server, browser, call_ids):  # noqa: F811
+def test_word_highlight_follows_playback_and_in_place_correction_keeps_position(server, browser, call_ids):
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     _log_in(page, server, "lan")
     assert page.url.endswith("/calls?queue=1")  # QA lands on the queue
@@ -109,7 +112,7 @@ def test_word_highlight_follows_playback_and_in_place_correction_keeps_position(
     page.close()
 
 
-def test_search_highlights_and_count_equals_export(server, browser):  # noqa: F811
+def test_search_highlights_and_count_equals_export(server, browser):
     page = browser.new_page(viewport={"width": 390, "height": 844})
     _log_in(page, server, "an")
     page.goto(f"{server}/calls")

@@ -11,7 +11,6 @@ import duckdb
 import pytest
 
 from pipeline.web import qa
-from tests.web.conftest import csrf_of
 
 
 def _token(client, call_id: str) -> str:

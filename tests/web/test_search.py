@@ -6,7 +6,6 @@ import duckdb
 import pytest
 
 from pipeline import search
-from pipeline.textnorm import fold_accents
 
 
 @pytest.fixture
