@@ -109,6 +109,9 @@ def test_word_highlight_follows_playback_and_in_place_correction_keeps_position(
     assert page.evaluate("window.__same_page") == 1
     page.reload()
     assert "Hùng Vương" in page.locator("#transcript .seg").nth(1).inner_text()
+    assert page.locator("#transcript .seg .edited").count() == 1
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "call-corrected-laptop.png"), full_page=True)
     page.close()
 
 
