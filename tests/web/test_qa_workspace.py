@@ -202,3 +202,28 @@ def test_helpers():
                       {"seq": 2, "start_s": 6.0, "end_s": 8.0, "role": "operator"}], 10.0)
     assert [(o["s"], o["e"]) for o in tl["overlaps"]] == [(1.5, 2.0)]
     assert [(s["s"], s["e"]) for s in tl["silences"]] == [(3.0, 6.0), (8.0, 10.0)]
+
+
+def test_retention_purge_blanks_qa_text(client_as, web_db, call_ids):
+    from datetime import datetime
+
+    from pipeline import retention
+    from pipeline.warehouse import db
+
+    c = client_as("qa")
+    cid = call_ids[0]
+    token = _token(c, cid)
+    assert _post(c, cid, "segments/1", {"text": "Nhà ông Nguyễn Văn Ba ở hẻm 12"}, token).status_code == 200
+    assert _post(c, cid, "places", {"action": "add", "name": "Tân Lợi", "kind": "ward"}, token).status_code == 200
+    assert _post(c, cid, "evaluation", {"eval_courtesy": "met", "comment_courtesy": "gọi lại cho ông Ba"},
+                 token).status_code == 200
+    con = db.connect(web_db)
+    try:
+        retention.purge(con, 0, now=datetime(2030, 1, 1))
+        left = con.execute("SELECT count(*) FROM call_edits WHERE coalesce(old_value, new_value, "
+                           "CASE WHEN kind LIKE 'place_%' THEN target END) IS NOT NULL").fetchone()[0]
+        comments = con.execute("SELECT count(*) FROM call_evaluations WHERE comment IS NOT NULL").fetchone()[0]
+        kept = con.execute("SELECT count(*) FROM call_edits WHERE call_id = ?", [cid]).fetchone()[0]
+    finally:
+        con.close()
+    assert left == 0 and comments == 0 and kept == 2  # who changed what, when, stays; the text goes
