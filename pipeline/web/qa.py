@@ -127,6 +127,8 @@ def page_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool,
     call = call_detail(con, call_id, raw_text=raw_text)
     if call is None:
         return None
+    # Not in stg_calls: the recording's channel count (a stereo call can be heard one side at a time).
+    call["channels"] = con.execute("SELECT channels FROM calls WHERE call_id = ?", [call_id]).fetchone()[0]
     words: dict[int, list[tuple]] = {}
     for seq, s, e, p in con.execute("SELECT seq, start_s, end_s, probability FROM words WHERE call_id = ? "
                                     "ORDER BY seq, word_seq", [call_id]).fetchall():

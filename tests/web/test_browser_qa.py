@@ -130,3 +130,31 @@ def test_search_highlights_and_count_equals_export(server, browser):
     body = page.request.get(server + href).body().decode("utf-8-sig")
     assert len(list(csv.reader(io.StringIO(body)))) - 1 == n == 5
     page.close()
+
+
+def test_stereo_call_plays_one_side(server, browser, web_db, call_ids):
+    import duckdb
+    import numpy as np
+    import soundfile as sf
+
+    con = duckdb.connect(str(web_db))
+    source_dir = Path(con.execute("SELECT source_dir FROM runs").fetchone()[0])
+    t = np.arange(16000 * 4) / 16000
+    sf.write(source_dir / "stereo.wav", np.stack([np.sin(2 * np.pi * 440 * t), np.zeros_like(t)], axis=1) * 0.3, 16000)
+    con.execute("UPDATE calls SET channels = 2, source_path = 'stereo.wav' WHERE call_id = ?", [call_ids[5]])
+    con.close()
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _log_in(page, server, "lan")
+    page.goto(f"{server}/calls/{call_ids[5]}")
+    _wait_until(page, "document.getElementById('player').readyState >= 1")
+    page.select_option("#side", "0")
+    assert page.evaluate("document.getElementById('player').dataset.side") == "0:1,0"  # left on, right muted
+    page.evaluate("document.getElementById('player').play()")
+    _wait_until(page, "document.getElementById('player').currentTime > 0.5")
+    page.select_option("#side", "1")
+    assert page.evaluate("document.getElementById('player').dataset.side") == "1:0,1"
+    _wait_until(page, "document.getElementById('player').currentTime > 1.0")
+    assert not errors, errors
+    page.close()

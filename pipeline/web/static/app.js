@@ -163,6 +163,7 @@
       graph.gains[0].gain.value = v === "1" ? 0 : 1;
       graph.gains[1].gain.value = v === "0" ? 0 : 1;
       graph.ctx.resume();
+      player.dataset.side = v + ":" + graph.gains[0].gain.value + "," + graph.gains[1].gain.value;
     });
   }
 
