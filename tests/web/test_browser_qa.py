@@ -95,10 +95,16 @@ def test_word_highlight_follows_playback_and_in_place_correction_keeps_position(
     assert page.evaluate("document.getElementById('player').currentTime") == pytest.approx(at, abs=1e-6)
     assert "lan" in page.locator("#history").inner_text()
 
-    # Keyboard: → moves 5 s on (clamped to the end), ← back.
+    # Keyboard: ← 5 s back, ↓ / ↑ next / previous sentence.
     page.locator("h1").click()
     page.keyboard.press("ArrowLeft")
     _wait_until(page, "document.getElementById('player').currentTime < 0.01")
+    second = float(page.locator("#transcript .seg").nth(1).get_attribute("data-start"))
+    page.keyboard.press("ArrowDown")  # next sentence
+    _wait_until(page, f"Math.abs(document.getElementById('player').currentTime - {second}) < 0.05")
+    page.keyboard.press("ArrowUp")  # back to the one before
+    _wait_until(page, "document.getElementById('player').currentTime < 0.05")
+    page.locator("h1").click()
 
     # Correct a sentence's text in place.
     seg = page.locator("#transcript .seg").nth(1)
