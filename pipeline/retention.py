@@ -74,6 +74,13 @@ def purge(con, older_than_days: int, *, now: datetime | None = None, cache_dirs:
             n_rows += con.execute(f"DELETE FROM {table} WHERE call_id IN (SELECT call_id FROM _purge)").fetchone()[0]
         n_rows += con.execute("UPDATE segments SET text = NULL WHERE text IS NOT NULL "
                               "AND call_id IN (SELECT call_id FROM _purge)").fetchone()[0]
+        # QA's corrections (migration 011) keep text and place names; the evaluation comments are free text.
+        n_rows += con.execute("UPDATE call_edits SET old_value = NULL, new_value = NULL, "
+                              "target = CASE WHEN kind LIKE 'place_%' THEN NULL ELSE target END "
+                              "WHERE kind IN ('transcript', 'place_add', 'place_remove') "
+                              "AND call_id IN (SELECT call_id FROM _purge)").fetchone()[0]
+        n_rows += con.execute("UPDATE call_evaluations SET comment = NULL WHERE comment IS NOT NULL "
+                              "AND call_id IN (SELECT call_id FROM _purge)").fetchone()[0]
         quarantined = [Path(r[0]) for r in con.execute(
             "SELECT quarantine_path FROM _purge WHERE quarantine_path IS NOT NULL").fetchall()]
         n_rows += con.execute("UPDATE calls SET transcript = NULL, caller_hash = NULL, caller_last3 = NULL, caller_initials = NULL, "

@@ -1,23 +1,28 @@
-"""Full-text search over call transcripts, with or without diacritics, ranked by BM25.
+"""Full-text search over call transcripts, with or without diacritics.
+
+Query syntax (:func:`parse_query`): every word is required (``đèn đường`` finds calls
+with both words); ``"đèn đường"`` is a phrase; ``OR`` (or ``|``) separates alternatives.
+A word typed with diacritics matches them exactly, or the same letters written
+with none (ASR output that lost them), never other marks (``rác thải`` does not match
+``thái``); a word typed without matches any accents (``den duong``). Calls holding the
+query's exact spelling rank first, then by BM25.
 
 Each call's redacted transcript is indexed twice in ``search_docs``: normalised
 (``normalize_text``: NFC, lower case, one tone-mark placement) and accent-folded
-(``fold_accents``: ``Đắk Lắk`` → ``dak lak``). A query typed without diacritics
-(or an ASR output that lost them) matches the folded column; a query typed with
-diacritics also scores on the normalised column, so exact-diacritic matches rank
-first (``tắt`` "switched off" above ``tất`` "all", which fold to the same ``tat``).
-
-DuckDB's fts extension is used with ``stemmer='none', strip_accents=0`` and our own
-tokenisation: its defaults (Porter stemmer, ``[^a-z]`` ignored) mangle Vietnamese.
+(``fold_accents``: ``Đắk Lắk`` → ``dak lak``). Matching is a whole-word test on those
+columns; DuckDB's fts extension (``stemmer='none', strip_accents=0``, our own
+tokenisation: its defaults mangle Vietnamese) supplies the BM25 score.
 Only redacted text is indexed, so search never reveals what redaction hid.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 
 import duckdb
+from markupsafe import Markup, escape
 
 from pipeline.textnorm import fold_accents, normalize_text
 
@@ -26,6 +31,22 @@ from pipeline.textnorm import fold_accents, normalize_text
 # Web requests run in threads; two of them finding the index stale must not rebuild it at once.
 _BUILD_LOCK = threading.Lock()
 _FTS_OPTIONS = "stemmer='none', stopwords='none', strip_accents=0, lower=0, ignore='\\s+', overwrite=1"
+
+
+# BM25 (k1 = 1.2, b = 0.75, as fts's match_bm25) of every document for a list of terms in one
+# field, read straight from the fts index tables: plain SQL, so a search needs no extension
+# loaded (loading it costs ~0.2 s per connection, and the web app opens one per request).
+_BM25_SQL = """
+    SELECT docs.name AS call_id,
+           sum(log(((st.num_docs - qt.df + 0.5) / (qt.df + 0.5)) + 1)
+               * (tf.tf * 2.2) / (tf.tf + 1.2 * (0.25 + 0.75 * docs.len / st.avgdl))) AS score
+    FROM (SELECT d.termid, d.df FROM fts_main_search_docs.dict d WHERE d.term IN (SELECT unnest({terms}))) qt
+    JOIN (SELECT t.docid, t.termid, count(*) AS tf FROM fts_main_search_docs.terms t
+          WHERE t.fieldid = (SELECT fieldid FROM fts_main_search_docs.fields WHERE field = {field})
+          GROUP BY t.docid, t.termid) tf USING (termid)
+    JOIN fts_main_search_docs.docs docs ON docs.docid = tf.docid
+    CROSS JOIN fts_main_search_docs.stats st
+    GROUP BY docs.name"""
 
 
 @dataclass(frozen=True)
@@ -104,50 +125,153 @@ def ensure_search_index(con: duckdb.DuckDBPyConnection) -> None:
             refresh_search_index(con)
 
 
-def search_calls(con: duckdb.DuckDBPyConnection, query: str, *, limit: int = 200) -> list[SearchHit]:
-    """Calls whose redacted transcript matches ``query``, best BM25 score first.
+def search_calls(con: duckdb.DuckDBPyConnection, query: str, *, limit: int | None = 200) -> list[SearchHit]:
+    """Calls whose redacted transcript matches ``query`` (see :func:`parse_query`), best first.
 
-    The index must exist (:func:`ensure_search_index`). Words are OR-ed, as BM25
-    does; a call matching more of them, or rarer ones, ranks higher. An empty
-    query returns no hits.
+    Every word (or quoted phrase) of a group must occur; groups joined by ``OR`` are
+    alternatives. A word typed with diacritics matches them exactly, or the same letters
+    written with no diacritics at all (ASR output that lost them), never other marks
+    (``thải`` does not match ``thái``); a word typed without matches any accents
+    (``tat`` → ``tắt``, ``tất``).
+    Among the matches, calls holding the query's exact spelling rank first, then BM25.
+    The index must exist (:func:`ensure_search_index`). An empty query returns no hits.
     """
-    q_norm, q_fold = normalize_text(query), fold_accents(query)
-    if not q_fold:
+    groups = parse_query(query)
+    if not groups:
         return []
-    load_fts(con)
-    has_diacritics = q_norm != q_fold
-    rows = con.execute(
-        """
-        WITH scored AS (
-            SELECT call_id,
-                   fts_main_search_docs.match_bm25(call_id, $fold, fields := 'text_fold') AS fold_score,
-                   CASE WHEN $exact THEN fts_main_search_docs.match_bm25(call_id, $norm, fields := 'text_norm') END
-                       AS norm_score
-            FROM search_docs
-        ), final AS (
-            SELECT call_id, coalesce(norm_score, 0) + coalesce(fold_score, 0) AS score
-            FROM scored WHERE fold_score IS NOT NULL
+    params: dict[str, object] = {}
+    ors = []
+    for g, group in enumerate(groups):
+        ands = []
+        for i, term in enumerate(group):
+            name = f"t{g}_{i}"
+            params[name] = f" {term.norm if term.exact else term.fold} "
+            if term.exact:
+                # As typed, or written with no diacritics at all (ASR output that lost them):
+                # never with other marks ("thải" does not match "thái").
+                params[name + "f"] = f" {term.fold} "
+                ands.append(f"(contains(' ' || text_norm || ' ', ${name}) OR contains(' ' || text_norm || ' ', ${name}f))")
+            else:
+                ands.append(f"contains(' ' || text_fold || ' ', ${name})")
+        ors.append("(" + " AND ".join(ands) + ")")
+    # Exact spelling: the query's words as typed, diacritics and all, in the normalised text.
+    exact_terms = sorted({t.norm for grp in groups for t in grp})
+    for i, norm in enumerate(exact_terms):
+        params[f"e{i}"] = f" {norm} "
+    exact_count = " + ".join(f"CAST(contains(' ' || text_norm || ' ', $e{i}) AS INTEGER)"
+                             for i in range(len(exact_terms))) or "0"
+    params["fold_terms"] = sorted({w for grp in groups for t in grp for w in t.fold.split()})
+    params["norm_terms"] = sorted({w for norm in exact_terms for w in norm.split()})
+    sql = f"""
+        WITH matched AS (
+            SELECT call_id FROM search_docs WHERE {' OR '.join(ors)}
+        ), exact AS (
+            SELECT call_id, {exact_count} AS n_exact FROM search_docs WHERE call_id IN (SELECT call_id FROM matched)
+        ), fold_bm25 AS ({_BM25_SQL.format(terms="$fold_terms", field="'text_fold'")}
+        ), norm_bm25 AS ({_BM25_SQL.format(terms="$norm_terms", field="'text_norm'")}
         )
-        SELECT call_id, score FROM final ORDER BY score DESC, call_id LIMIT $limit
-        """,
-        {"fold": q_fold, "norm": q_norm, "exact": has_diacritics, "limit": limit},
-    ).fetchall()
-    snippets = _snippets(con, [r[0] for r in rows], q_fold.split())
-    return [SearchHit(call_id=cid, score=float(score), snippet=snippets.get(cid, "")) for cid, score in rows]
+        SELECT e.call_id, e.n_exact, coalesce(f.score, 0) + coalesce(n.score, 0) AS bm25
+        FROM exact e LEFT JOIN fold_bm25 f USING (call_id) LEFT JOIN norm_bm25 n USING (call_id)
+        ORDER BY n_exact DESC, bm25 DESC, call_id
+    """  # the WHERE holds fixed fragments only; every value is bound
+    rows = con.execute(sql, params).fetchall()
+    if limit is not None:
+        rows = rows[:limit]
+    snippets = _snippets(con, [r[0] for r in rows], groups)
+    # One number that orders as the ranking does: exact-spelling matches above any BM25 difference.
+    return [SearchHit(call_id=cid, score=n_exact * 1000.0 + float(bm25), snippet=snippets.get(cid, ""))
+            for cid, n_exact, bm25 in rows]
 
 
-def _snippets(con: duckdb.DuckDBPyConnection, call_ids: list[str], folded_terms: list[str]) -> dict[str, str]:
-    """For each call, the redacted segment sharing the most words with the query."""
+def _snippets(con: duckdb.DuckDBPyConnection, call_ids: list[str], groups: list[list[Term]]) -> dict[str, str]:
+    """For each call, the redacted segment matching the most query words."""
     if not call_ids:
         return {}
     rows = con.execute(
         "SELECT call_id, seq, text FROM segments WHERE call_id IN (SELECT unnest(?)) ORDER BY call_id, seq",
         [call_ids],
     ).fetchall()
-    terms = set(folded_terms)
+    terms = [t for grp in groups for t in grp]
     best: dict[str, tuple[int, str]] = {}
     for cid, _seq, text in rows:
-        hits = len(terms & set(fold_accents(text or "").split()))
+        norm, fold = f" {normalize_text(text or '')} ", f" {fold_accents(text or '')} "
+        hits = sum(1 for t in terms if (f" {t.norm} " in norm or f" {t.fold} " in norm if t.exact
+                                        else f" {t.fold} " in fold))
         if hits and hits > best.get(cid, (0, ""))[0]:
             best[cid] = (hits, text)
     return {cid: text for cid, (_, text) in best.items()}
+
+
+@dataclass(frozen=True)
+class Term:
+    """A query word or quoted phrase: its normalised and accent-folded forms."""
+
+    norm: str  # normalize_text: "đèn đường"
+    fold: str  # fold_accents: "den duong"
+
+    @property
+    def exact(self) -> bool:
+        """Typed with diacritics, so they must match."""
+        return self.norm != self.fold
+
+
+_QUERY_RE = re.compile(r'"([^"]*)"|(\S+)')
+OR_WORDS = {"OR", "HOẶC", "|"}
+
+
+def parse_query(query: str) -> list[list[Term]]:
+    """``đèn đường`` → one group of two words (both required); ``"đèn đường"`` → one phrase;
+    ``rác OR "bốc mùi"`` (or ``|``, ``HOẶC``) → two alternative groups. Punctuation inside a
+    word is dropped as in the index; empty groups vanish."""
+    groups: list[list[Term]] = [[]]
+    for m in _QUERY_RE.finditer((query or "").replace("|", " | ")):
+        phrase, word = m.group(1), m.group(2)
+        if word is not None and word in OR_WORDS:
+            groups.append([])
+            continue
+        text = phrase if phrase is not None else word
+        norm = normalize_text(text)
+        if norm:
+            groups[-1].append(Term(norm=norm, fold=fold_accents(text)))
+    return [g for g in groups if g]
+
+
+def highlight_terms(query: str) -> list[dict[str, object]]:
+    """The query's words and phrases for the browser's highlighter: syllables and whether exact."""
+    return [{"syllables": (t.norm if t.exact else t.fold).split(), "exact": t.exact}
+            for grp in parse_query(query) for t in grp]
+
+
+_WORD_RE = re.compile(r"\S+")
+
+
+def match_flags(words: list[str], query: str) -> list[bool]:
+    """For each written word, whether it is part of a match of one of ``query``'s words or phrases."""
+    terms = [t for grp in parse_query(query) for t in grp]
+    norms = [normalize_text(w) for w in words]
+    folds = [fold_accents(w) for w in words]
+    marked = [False] * len(words)
+    for t in terms:
+        # Typed with diacritics: as typed, or written with none; typed without: any accents.
+        wanted = [t.norm.split(), t.fold.split()] if t.exact else [t.fold.split()]
+        forms = norms if t.exact else folds
+        for parts in wanted:
+            for i in range(len(words) - len(parts) + 1):
+                if forms[i: i + len(parts)] == parts:
+                    for j in range(i, i + len(parts)):
+                        marked[j] = True
+    return marked
+
+
+def mark_matches(text: str | None, query: str) -> Markup:
+    """``text`` HTML-escaped, with the words and phrases of ``query`` wrapped in ``<mark>``."""
+    text = text or ""
+    words = list(_WORD_RE.finditer(text))
+    marked = match_flags([w.group() for w in words], query)
+    out, pos = [], 0
+    for w, on in zip(words, marked):
+        out.append(escape(text[pos:w.start()]))
+        out.append(Markup("<mark>%s</mark>") % w.group() if on else escape(w.group()))
+        pos = w.end()
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)

@@ -16,6 +16,7 @@ import pandas as pd
 from pipeline.analyse import mean_confidence
 from pipeline.process import CallResult
 from pipeline.records import CallLogEntry, Recording
+from pipeline.warehouse import qa_edits
 
 # Tables holding only what the pipeline derives from a recording.
 DERIVED_TABLES = ("segments", "segments_raw", "words", "call_places", "call_routes", "call_metrics", "pii_counts")
@@ -179,6 +180,7 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
         _insert(con, "pii_counts", [{"call_id": call_id, "kind": k, "n": n} for k, n in analysis.pii_counts.items()])
         _insert(con, "stage_timings", [{"run_id": run_id, "call_id": call_id, "stage": stage, "seconds": s}
                                        for stage, s in result.timings.items()])
+        qa_edits.reapply(con, call_id)  # QA's text, place and urgent corrections outlive a reprocessing
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -63,7 +63,13 @@ def create_app(db_path: Path | str, settings: Settings | None = None, options: W
     async def http_error(request: Request, exc: HTTPException):
         if request.url.path.startswith(("/api/", "/audio/", "/static/")):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        return web.render(request, "error.html", None, status=exc.status_code, message=exc.detail,
+        session = None
+        if exc.status_code != 503:  # keep the navigation on error pages (a busy database has no session to read)
+            try:
+                session = web.session_of(request)
+            except HTTPException:
+                session = None
+        return web.render(request, "error.html", session, status=exc.status_code, message=exc.detail,
                           code=exc.status_code)
 
     for info in sorted(pkgutil.iter_modules(routes.__path__), key=lambda m: m.name):

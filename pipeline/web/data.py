@@ -80,7 +80,7 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
     snippets: dict[str, str] = {}
     if f.q.strip():
         search.ensure_search_index(con)
-        hits = search.search_calls(con, f.q, limit=10_000)
+        hits = search.search_calls(con, f.q, limit=None)
         scores = {h.call_id: h.score for h in hits}
         snippets = {h.call_id: h.snippet for h in hits}
         where.append("c.call_id IN (SELECT unnest($ids))")
@@ -138,11 +138,13 @@ def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool)
     return call
 
 
-def correct_topic(con: duckdb.DuckDBPyConnection, call_id: str, topic: str, action: str, user_name: str) -> None:
+def correct_topic(con: duckdb.DuckDBPyConnection, call_id: str, topic: str, action: str, user_name: str) -> bool:
     """Add or remove a topic as QA: a ``call_topics`` row with source 'qa' plus an audit row in ``topic_corrections``.
 
     The QA row overrides the model's decision in ``stg_call_topics`` and survives reloads
     of the call. Raises :class:`BadCorrection` for an unknown call, topic or action.
+    Adding a topic the call already has, or removing one it lacks, changes nothing and
+    writes no audit row: returns False.
     """
     if action not in ("add", "remove"):
         raise BadCorrection(f"action {action!r} must be add or remove")
@@ -150,6 +152,9 @@ def correct_topic(con: duckdb.DuckDBPyConnection, call_id: str, topic: str, acti
         raise BadCorrection(f"topic {topic!r} is not in models/taxonomy.json")
     if not con.execute("SELECT 1 FROM calls WHERE call_id = ?", [call_id]).fetchone():
         raise BadCorrection(f"no call {call_id!r}")
+    has = con.execute("SELECT 1 FROM stg_call_topics WHERE call_id = ? AND topic = ?", [call_id, topic]).fetchone()
+    if bool(has) == (action == "add"):
+        return False
     now = datetime.now()
     con.execute("BEGIN TRANSACTION")
     try:
@@ -160,6 +165,7 @@ def correct_topic(con: duckdb.DuckDBPyConnection, call_id: str, topic: str, acti
     except Exception:
         con.execute("ROLLBACK")
         raise
+    return True
 
 
 def mark_reviewed(con: duckdb.DuckDBPyConnection, call_id: str, user_name: str, *, reviewed: bool = True) -> None:

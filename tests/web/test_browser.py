@@ -99,7 +99,7 @@ def test_qa_searches_listens_and_corrects(server, browser, call_ids):
     page.fill("input[name=username]", "lan")
     page.fill("input[name=password]", PASSWORDS["lan"][1])
     page.click("button[type=submit]")
-    page.wait_for_url(f"{server}/calls")
+    page.wait_for_url(f"{server}/calls?queue=1")  # QA lands on the review queue
 
     # Search without diacritics finds text written with them.
     page.fill("input[name=q]", "den duong")
@@ -115,14 +115,16 @@ def test_qa_searches_listens_and_corrects(server, browser, call_ids):
     start = float(seg.get_attribute("data-start"))
     seg.click()
     _wait_until(page, f"document.getElementById('player').currentTime >= {start - 0.05}")
-    assert float(page.locator("#position").inner_text()) >= start - 0.1
+    minutes, seconds = page.locator("#position").inner_text().split(":")  # m:ss
+    assert 60 * int(minutes) + int(seconds) >= int(start - 0.1)
     page.wait_for_selector("#transcript .seg.current", timeout=15000)
 
     # Correct a topic: add "land"; after a reload it is still there, marked as a QA correction.
     call_url = page.url
     page.select_option("#add-topic select[name=topic]", "land")
     page.click("#add-topic button[type=submit]")
-    page.wait_for_url(call_url)
+    page.wait_for_selector("#topics li[data-topic=land]")  # saved in place, no reload
+    assert page.url == call_url
     page.reload()
     item = page.locator("#topics li[data-topic=land]")
     assert item.count() == 1

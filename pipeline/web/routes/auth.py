@@ -47,7 +47,10 @@ def register(app: FastAPI, web: WebContext) -> None:
                 return web.render(request, "login.html", None, status=429 if locked else 401, csrf=cookie,
                                   next=safe_next(next), error=error)
             token = auth.create_session(con, user, web.opts.auth)
-        response = RedirectResponse(safe_next(next), status_code=303)
+        target = safe_next(next)
+        if target == "/calls" and user.role == "qa":  # the default target: QA staff land on their queue
+            target = "/calls?queue=1"
+        response = RedirectResponse(target, status_code=303)
         web.set_cookie(response, SESSION_COOKIE, token, max_age=int(web.opts.auth.session_hours * 3600))
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/")
         return response

@@ -7,7 +7,8 @@ from urllib.parse import urlencode
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from pipeline.web import auth, data
+from pipeline import search
+from pipeline.web import auth, data, qa
 from pipeline.web.context import WebContext, jsonable
 from pipeline.web.i18n import translator
 
@@ -17,7 +18,9 @@ _AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac"
 def register(app: FastAPI, web: WebContext) -> None:
     @app.get("/")
     def home(session: auth.Session = Depends(web.require())):
-        return RedirectResponse("/dashboard" if session.user.role == "manager" else "/calls", status_code=303)
+        # QA staff land on their queue; managers on the dashboard.
+        target = {"manager": "/dashboard", "qa": "/calls?queue=1"}.get(session.user.role, "/calls")
+        return RedirectResponse(target, status_code=303)
 
     @app.get("/calls", response_class=HTMLResponse)
     def calls_page(request: Request, page: int = 1, session: auth.Session = Depends(web.require())):
@@ -28,7 +31,8 @@ def register(app: FastAPI, web: WebContext) -> None:
             choices = data.filter_options(con)
         params = {k: v for k, v in request.query_params.items() if k != "page"}
         return web.render(request, "calls.html", session, rows=rows, total=total, f=f, choices=choices, page=page,
-                      pages=max(1, -(-total // web.opts.page_size)), filter_qs=urlencode(params))
+                      pages=max(1, -(-total // web.opts.page_size)), filter_qs=urlencode(params),
+                      mark=search.mark_matches, mss=qa.mss, call_qs=urlencode({"q": f.q}) if f.q.strip() else "")
 
     @app.get("/api/calls")
     def calls_api(request: Request, page: int = 1, session: auth.Session = Depends(web.require())):
@@ -38,14 +42,17 @@ def register(app: FastAPI, web: WebContext) -> None:
         return {"total": total, "page": page, "calls": [jsonable(r) for r in rows]}
 
     @app.get("/calls/{call_id}", response_class=HTMLResponse)
-    def call_page(request: Request, call_id: str, session: auth.Session = Depends(web.require())):
+    def call_page(request: Request, call_id: str, q: str = "", session: auth.Session = Depends(web.require())):
         raw = session.user.role in web.opts.raw_text_roles
+        lang = web.lang_of(request)
         with web.database() as con:
-            call = data.call_detail(con, call_id, raw_text=raw)
+            call = qa.page_detail(con, call_id, raw_text=raw, q=q[:200])
+            in_queue = bool(con.execute("SELECT 1 FROM mart_review_queue WHERE call_id = ?", [call_id]).fetchone())
         if call is None:
-            raise HTTPException(404, translator(web.lang_of(request))("not_found"))
-        return web.render(request, "call.html", session, call=call, raw=raw,
-                      can_correct=session.user.role in web.opts.correct_roles)
+            raise HTTPException(404, translator(lang)("not_found"))
+        return web.render(request, "call.html", session, call=call, raw=raw, q=q[:200], in_queue=in_queue,
+                          can_correct=session.user.role in web.opts.correct_roles, qa=qa, mss=qa.mss,
+                          fmt=lambda v, d=1: qa.fmt_num(v, d, lang))
 
     @app.get("/api/calls/{call_id}")
     def call_api(call_id: str, session: auth.Session = Depends(web.require())):

@@ -1,0 +1,102 @@
+"""Precision and recall of call search on a labelled search set (``hotline eval search``).
+
+The set (``tests/data/search_set.json``) holds citizen stories with intents, written several
+ways, plus distractors, and queries each naming the intent whose calls should match. A
+synthetic warehouse is built from it (:func:`build_search_db`): calls mix a story, street
+names and the operator's lines, and a share of calls lose their diacritics as ASR output
+sometimes does. Then every query runs through :func:`pipeline.search.search_calls`.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+from pipeline import search
+from pipeline.config import REPO_ROOT
+from pipeline.textnorm import fold_accents
+
+DEFAULT_SET = REPO_ROOT / "tests" / "data" / "search_set.json"
+
+
+@dataclass(frozen=True)
+class QueryScore:
+    q: str
+    intent: str
+    n_relevant: int
+    n_returned: int
+    n_correct: int
+
+    @property
+    def precision(self) -> float:
+        return self.n_correct / self.n_returned if self.n_returned else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.n_correct / self.n_relevant if self.n_relevant else 1.0
+
+
+def read_search_set(path: Path = DEFAULT_SET) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def build_search_db(con: duckdb.DuckDBPyConnection, spec: dict, *, n_calls: int = 400, seed: int = 14,
+                    accentless_share: float = 0.15) -> dict[str, set[str]]:
+    """Fill a migrated warehouse with ``n_calls`` calls from ``spec``; returns {call_id: intents}."""
+    import pandas as pd
+
+    rng = random.Random(seed)
+    stories = spec["stories"]
+    calls, segs, labels = [], [], {}
+    for i in range(n_calls):
+        story = stories[rng.randrange(len(stories))]
+        text = rng.choice(story["texts"]).format(n=rng.randrange(2, 300), street=rng.choice(spec["streets"]))
+        lines = [("operator", spec["operator"][0]), ("citizen", text),
+                 ("operator", rng.choice(spec["operator"][1:]))]
+        if rng.random() < accentless_share:
+            lines = [(role, fold_accents(t)) for role, t in lines]  # ASR that lost the diacritics
+        cid = f"s{i:05d}{rng.getrandbits(40):010x}"
+        labels[cid] = set(story["intents"])
+        for seq, (role, t) in enumerate(lines):
+            segs.append({"call_id": cid, "seq": seq, "start_s": 2.0 * seq, "end_s": 2.0 * seq + 1.8, "role": role,
+                         "text": t, "confidence": 0.8})
+        calls.append({"call_id": cid, "recording_sha256": cid * 3, "status": "done",
+                      "started_at": datetime(2026, 11, 1) + timedelta(minutes=17 * i), "duration_s": 6.0,
+                      "transcript": " ".join(t for _, t in lines), "operator_ext": "101"})
+    for table, rows in (("calls", calls), ("segments", segs)):
+        frame = pd.DataFrame(rows)
+        con.register("_rows", frame)
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
+        con.unregister("_rows")
+    search.refresh_search_index(con)
+    return labels
+
+
+def evaluate(con: duckdb.DuckDBPyConnection, spec: dict, labels: dict[str, set[str]],
+             rewrite=None) -> list[QueryScore]:
+    """Score every query of ``spec``; ``rewrite(q)`` changes the query first (to compare syntaxes)."""
+    out = []
+    for case in spec["queries"]:
+        q = rewrite(case["q"]) if rewrite else case["q"]
+        got = {h.call_id for h in search.search_calls(con, q, limit=None)}
+        relevant = {cid for cid, intents in labels.items() if case["intent"] in intents}
+        out.append(QueryScore(case["q"], case["intent"], len(relevant), len(got), len(got & relevant)))
+    return out
+
+
+def summary(scores: list[QueryScore]) -> dict[str, float]:
+    """Micro precision/recall (summed over queries) and macro (mean of per-query figures)."""
+    ret, cor, rel = (sum(getattr(s, k) for s in scores) for k in ("n_returned", "n_correct", "n_relevant"))
+    return {"micro_precision": cor / ret if ret else 1.0, "micro_recall": cor / rel if rel else 1.0,
+            "macro_precision": sum(s.precision for s in scores) / len(scores),
+            "macro_recall": sum(s.recall for s in scores) / len(scores), "queries": len(scores)}
+
+
+def old_style(q: str) -> str:
+    """The search before issue 14, approximated: every word accent-folded and OR-ed."""
+    return " OR ".join(fold_accents(q).split())

@@ -1,0 +1,380 @@
+"""The QA workspace's data: what the call page draws (timed words, timeline, key figures), the
+audited corrections of transcript, places, urgent flag and roles, the evaluation form, the queue.
+
+Plain functions over a DuckDB connection, like :mod:`pipeline.web.data`; every correction
+writes its audit row in the same transaction as the change (``call_edits``,
+``call_evaluations``: migration 011).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import datetime
+
+import duckdb
+
+from pipeline import pii, search
+from pipeline.routing import default_routing_table
+from pipeline.textnorm import fold_accents
+from pipeline.web.data import BadCorrection, call_detail
+
+LOW_WORD_PROBABILITY = 0.5  # words the recogniser was less sure of than this are marked on the page
+SILENCE_MARK_S = 2.0  # gaps between turns at least this long are drawn on the timeline
+EVAL_ITEMS = ("greeting", "address_captured", "next_step", "handling_unit", "courtesy")
+EVAL_ANSWERS = ("met", "not_met", "na")
+PLACE_KINDS = ("ward", "commune", "town", "hamlet", "street", "alley", "house_number", "landmark")
+
+
+def fmt_num(value, digits: int = 1, lang: str = "vi") -> str:
+    """``1234.5`` → ``1.234,5`` in Vietnamese, ``1,234.5`` in English; None → ``—``."""
+    if value is None:
+        return "—"
+    text = f"{float(value):,.{digits}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".") if lang == "vi" else text
+
+
+def mss(seconds) -> str:
+    """``75.4`` → ``1:15``; hours as ``1:02:03``."""
+    s = int(max(0.0, float(seconds or 0.0)))
+    h, rest = divmod(s, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
+
+
+@functools.lru_cache(maxsize=1)
+def own_centre_agencies() -> frozenset[str]:
+    """Agencies the routing table gives every call (the hotline's own centre): not worth showing."""
+    return frozenset(r.agency for r in default_routing_table().rules
+                     if r.topic == "*" and not r.keywords and not r.place_kinds and not r.no_place)
+
+
+def _timed_words(text: str | None, start: float, end: float, words: list[tuple]) -> list[dict]:
+    """The segment's written words with times: the recogniser's own when they line up one to one
+    with the text, else spread over the segment by length (redaction or an edit changed the text)."""
+    tokens = (text or "").split()
+    if not tokens:
+        return []
+    if len(words) == len(tokens) and all(w[0] is not None and w[1] is not None for w in words):
+        return [{"w": tok, "s": round(w[0], 2), "e": round(w[1], 2), "p": w[2]} for tok, w in zip(tokens, words)]
+    total = sum(len(t) + 1 for t in tokens)
+    out, at = [], start
+    for tok in tokens:
+        step = (end - start) * (len(tok) + 1) / total
+        out.append({"w": tok, "s": round(at, 2), "e": round(at + step, 2), "p": None})
+        at += step
+    return out
+
+
+def _intersect(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    out = []
+    for s1, e1 in a:
+        for s2, e2 in b:
+            lo, hi = max(s1, s2), min(e1, e2)
+            if hi > lo:
+                out.append((lo, hi))
+    return out
+
+
+def timeline(segments: list[dict], duration: float) -> dict:
+    """Speaker lanes, silences and overlaps as fractions of the call (0..1) for the page to draw."""
+    duration = max(duration or 0.0, max((s["end_s"] for s in segments), default=0.0), 0.001)
+
+    def span(a: float, b: float) -> dict:
+        return {"s": round(a, 2), "e": round(b, 2), "left": round(100 * a / duration, 3),
+                "width": round(max(0.3, 100 * (b - a) / duration), 3)}
+
+    lanes: dict[str, list[dict]] = {"operator": [], "citizen": [], "unknown": []}
+    for s in segments:
+        lane = s["role"] if s["role"] in lanes else "unknown"
+        lanes[lane].append(span(s["start_s"], s["end_s"]) | {"seq": s["seq"]})
+    ordered = sorted((s["start_s"], s["end_s"]) for s in segments)
+    silences, reach = [], 0.0
+    for a, b in ordered + [(duration, duration)]:
+        if a - reach >= SILENCE_MARK_S:
+            silences.append(span(reach, a))
+        reach = max(reach, b)
+    op = [(s["start_s"], s["end_s"]) for s in segments if s["role"] == "operator"]
+    ci = [(s["start_s"], s["end_s"]) for s in segments if s["role"] == "citizen"]
+    overlaps = [span(a, b) for a, b in _intersect(op, ci)]
+    return {"duration": duration, "lanes": {k: v for k, v in lanes.items() if v or k != "unknown"},
+            "silences": silences, "overlaps": overlaps}
+
+
+def key_figures(metrics: list[dict], duration: float) -> dict:
+    """The handful a reviewer reads, from ``stg_call_metrics`` rows (None when not measured)."""
+    m = {(r["scope"], r["metric"]): r["value"] for r in metrics}
+    op, ci = m.get(("operator", "talk_time_s")), m.get(("citizen", "talk_time_s"))
+    share = m.get(("call", "non_talk_share"))
+    if share is None and duration and (op is not None or ci is not None):
+        share = max(0.0, 1 - ((op or 0) + (ci or 0) - (m.get(("call", "overlap_s")) or 0)) / duration)
+    total = (op or 0) + (ci or 0)
+    return {
+        "operator_talk_s": op, "citizen_talk_s": ci, "non_talk_share": share,
+        "longest_silence_s": m.get(("call", "longest_silence_s")),
+        "interruptions": m.get(("call", "interruptions")),
+        "operator_interruptions": m.get(("operator", "interruptions")),
+        "talk_speed_spm": m.get(("operator", "talk_speed_spm"), m.get(("call", "talk_speed_spm"))),
+        "overlap_s": m.get(("call", "overlap_s")),
+        # The talk-time bar: each side's share of the talk.
+        "operator_pct": round(100 * (op or 0) / total, 1) if total else None,
+        "citizen_pct": round(100 * (ci or 0) / total, 1) if total else None,
+    }
+
+
+def page_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool, q: str = "") -> dict | None:
+    """:func:`pipeline.web.data.call_detail` plus what the QA workspace draws; words matching the
+    search ``q`` carry ``hit`` (highlighted, and ticks on the timeline)."""
+    call = call_detail(con, call_id, raw_text=raw_text)
+    if call is None:
+        return None
+    # Not in stg_calls: the recording's channel count (a stereo call can be heard one side at a time).
+    call["channels"] = con.execute("SELECT channels FROM calls WHERE call_id = ?", [call_id]).fetchone()[0]
+    words: dict[int, list[tuple]] = {}
+    for seq, s, e, p in con.execute("SELECT seq, start_s, end_s, probability FROM words WHERE call_id = ? "
+                                    "ORDER BY seq, word_seq", [call_id]).fetchall():
+        words.setdefault(seq, []).append((s, e, p))
+    for seg in call["segments"]:
+        seg["words"] = _timed_words(seg["text"], seg["start_s"], seg["end_s"], words.get(seg["seq"], []))
+        seg["low_confidence"] = seg["confidence"] is not None and seg["confidence"] < 0.5
+        if q.strip():
+            for w, hit in zip(seg["words"], search.match_flags([w["w"] for w in seg["words"]], q)):
+                w["hit"] = hit
+    edited = {int(r[0]) for r in con.execute(
+        "SELECT DISTINCT target FROM call_edits WHERE call_id = ? AND kind = 'transcript'", [call_id]).fetchall()}
+    for seg in call["segments"]:
+        seg["edited"] = seg["seq"] in edited
+    call["timeline"] = timeline(call["segments"], call.get("duration_s") or 0.0)
+    d = call["timeline"]["duration"]
+    call["timeline"]["hits"] = [{"s": w["s"], "left": round(100 * w["s"] / d, 3)}
+                                for seg in call["segments"] for w in seg["words"] if w.get("hit")]
+    call["figures"] = key_figures(call["metrics"], call.get("duration_s") or 0.0)
+    # Topics as they are now, plus model topics QA removed (shown struck through as overridden).
+    call["removed_topics"] = [r[0] for r in con.execute(
+        """SELECT m.topic FROM call_topics m JOIN call_topics q USING (call_id, topic)
+           WHERE m.call_id = ? AND m.source = 'model' AND m.assigned AND q.source = 'qa' AND NOT q.assigned
+           ORDER BY m.topic""", [call_id]).fetchall()]
+    own = own_centre_agencies()
+    shown = [r for r in call["routes"] if r["agency"] not in own]
+    call["routes"] = shown or call["routes"]
+    call["evaluation"] = evaluation(con, call_id)
+    call["eval_suggested"] = suggest_evaluation(call)
+    call["history"] = history(con, call_id)
+    return call
+
+
+def history(con: duckdb.DuckDBPyConnection, call_id: str) -> list[dict]:
+    """Every audited change of the call, newest first: ``action`` is a key the page translates."""
+    rows = con.execute(
+        """SELECT 'topic_' || action, topic, user_name, corrected_at FROM topic_corrections WHERE call_id = $id
+           UNION ALL SELECT action, NULL, user_name, acted_at FROM review_events WHERE call_id = $id
+           UNION ALL SELECT kind, CASE WHEN kind = 'urgent' THEN new_value ELSE target END, user_name, edited_at
+               FROM call_edits WHERE call_id = $id
+           UNION ALL SELECT 'evaluation', NULL, user_name, max(evaluated_at) FROM call_evaluations WHERE call_id = $id
+               GROUP BY user_name, date_trunc('second', evaluated_at)
+           ORDER BY 4 DESC""", {"id": call_id}).fetchall()
+    return [dict(zip(("action", "what", "user_name", "at"), r)) for r in rows]
+
+
+def _need_call(con: duckdb.DuckDBPyConnection, call_id: str) -> None:
+    if not con.execute("SELECT 1 FROM calls WHERE call_id = ?", [call_id]).fetchone():
+        raise BadCorrection(f"no call {call_id!r}")
+
+
+def _audit(con, call_id: str, kind: str, target, old, new, user_name: str) -> None:
+    con.execute("INSERT INTO call_edits VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [call_id, kind, None if target is None else str(target), old, new, user_name, datetime.now()])
+
+
+def _transaction(con, work) -> None:
+    con.execute("BEGIN TRANSACTION")
+    try:
+        work()
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _rebuild_transcript(con, call_id: str) -> None:
+    # The call's full text (search, exports, topic training) follows its segments.
+    con.execute("""UPDATE calls SET transcript = (SELECT string_agg(text, ' ' ORDER BY seq) FROM segments
+                   WHERE call_id = $id AND text IS NOT NULL AND text <> '') WHERE call_id = $id""", {"id": call_id})
+
+
+def correct_segment_text(con: duckdb.DuckDBPyConnection, call_id: str, seq: int, text: str, user_name: str,
+                         ) -> str | None:
+    """Replace one segment's text as QA typed it; returns the redacted text now shown, or None if unchanged.
+
+    Personal data in the edit is redacted for ``segments`` (what search and exports read);
+    the typed text goes to ``segments_raw`` where the call keeps raw text. The audit row
+    holds the redacted text before and after, so the pipeline's original stays readable.
+    """
+    _need_call(con, call_id)
+    text = " ".join((text or "").split())
+    if not text or len(text) > 5000:
+        raise BadCorrection("the corrected text must be 1 to 5000 characters")
+    row = con.execute("SELECT text FROM segments WHERE call_id = ? AND seq = ?", [call_id, seq]).fetchone()
+    if row is None:
+        raise BadCorrection(f"call {call_id!r} has no segment {seq}")
+    redacted = pii.redact(text).text
+    if redacted == row[0]:
+        return None
+
+    def work():
+        con.execute("UPDATE segments SET text = ? WHERE call_id = ? AND seq = ?", [redacted, call_id, seq])
+        con.execute("UPDATE segments_raw SET text = ? WHERE call_id = ? AND seq = ?", [text, call_id, seq])
+        _rebuild_transcript(con, call_id)
+        _audit(con, call_id, "transcript", seq, row[0], redacted, user_name)
+
+    _transaction(con, work)
+    return redacted
+
+
+def set_urgent(con: duckdb.DuckDBPyConnection, call_id: str, urgent: bool, user_name: str) -> bool:
+    """Set or clear the urgent flag; False (and no audit row) when it already had that value."""
+    _need_call(con, call_id)
+    now = bool(con.execute("SELECT coalesce(urgent, FALSE) FROM calls WHERE call_id = ?", [call_id]).fetchone()[0])
+    if now == urgent:
+        return False
+
+    def work():
+        con.execute("UPDATE calls SET urgent = ? WHERE call_id = ?", [urgent, call_id])
+        _audit(con, call_id, "urgent", None, str(now).lower(), str(urgent).lower(), user_name)
+
+    _transaction(con, work)
+    return True
+
+
+def swap_roles(con: duckdb.DuckDBPyConnection, call_id: str, user_name: str) -> None:
+    """Operator ↔ citizen on every segment and per-speaker metric of the call (diarization got them backwards)."""
+    _need_call(con, call_id)
+    swap = "CASE {c} WHEN 'operator' THEN 'citizen' WHEN 'citizen' THEN 'operator' ELSE {c} END"
+
+    def work():
+        con.execute(f"UPDATE segments SET role = {swap.format(c='role')} WHERE call_id = ?", [call_id])
+        con.execute(f"UPDATE call_metrics SET scope = {swap.format(c='scope')} WHERE call_id = ?", [call_id])
+        _audit(con, call_id, "roles", None, None, "swapped", user_name)
+
+    _transaction(con, work)
+
+
+def remove_place(con: duckdb.DuckDBPyConnection, call_id: str, name: str, user_name: str) -> bool:
+    """Drop a place the pipeline extracted wrongly (every mention of that name)."""
+    _need_call(con, call_id)
+    n = con.execute("SELECT count(*) FROM stg_call_places WHERE call_id = ? AND place_name = ?",
+                    [call_id, name]).fetchone()[0]
+    if not n:
+        return False
+
+    def work():
+        con.execute("DELETE FROM call_places WHERE call_id = ? AND coalesce(name, text) = ?", [call_id, name])
+        _audit(con, call_id, "place_remove", name, None, None, user_name)
+
+    _transaction(con, work)
+    return True
+
+
+def add_place(con: duckdb.DuckDBPyConnection, call_id: str, name: str, kind: str, user_name: str) -> bool:
+    """Add a place the pipeline missed (canonical name and kind, e.g. "Tân Lợi", ward)."""
+    _need_call(con, call_id)
+    name = " ".join((name or "").split())
+    if not name or len(name) > 200:
+        raise BadCorrection("a place name must be 1 to 200 characters")
+    if kind not in PLACE_KINDS:
+        raise BadCorrection(f"place kind {kind!r} must be one of {', '.join(PLACE_KINDS)}")
+    if con.execute("SELECT 1 FROM stg_call_places WHERE call_id = ? AND place_name = ? AND kind = ?",
+                   [call_id, name, kind]).fetchone():
+        return False
+
+    def work():
+        seq = con.execute("SELECT coalesce(max(seq) + 1, 0) FROM call_places WHERE call_id = ?", [call_id]).fetchone()[0]
+        con.execute("INSERT INTO call_places (call_id, seq, kind, text, name) VALUES (?, ?, ?, ?, ?)",
+                    [call_id, seq, kind, name, name])
+        _audit(con, call_id, "place_add", name, None, kind, user_name)
+
+    _transaction(con, work)
+    return True
+
+
+# --- Evaluation form ---------------------------------------------------------------------------
+
+_GREETING = re.compile(r"\b(xin nghe|xin chao|kinh chao|tong dai .* xin)\b")
+_COURTESY = re.compile(r"\b(da|a|vang|cam on|xin loi|kinh)\b")
+_NEXT_STEP = re.compile(r"\b(se|chuyen|gui|mang|hen|lien he|kiem tra|xu ly|giai quyet|xuong)\b")
+_UNIT = re.compile(r"\b(cong an|ubnd|uy ban|dien luc|cong ty|doi|ban quan ly|phong|so|bo phan|trung tam)\b")
+
+
+def suggest_evaluation(call: dict) -> dict[str, str]:
+    """A first answer per item from what the transcript shows (QA confirms or changes it)."""
+    op = [fold_accents(s["text"] or "") for s in call["segments"] if s["role"] == "operator"]
+    first = op[0] if op else ""
+    every = " ".join(op)
+    if not op:
+        return {k: "na" for k in EVAL_ITEMS}
+    return {
+        "greeting": "met" if _GREETING.search(first) else "not_met",
+        "address_captured": "met" if call.get("places") else "not_met",
+        "next_step": "met" if _NEXT_STEP.search(every) else "not_met",
+        "handling_unit": "met" if _UNIT.search(every) else "not_met",
+        "courtesy": "met" if _COURTESY.search(every) else "not_met",
+    }
+
+
+def evaluation(con: duckdb.DuckDBPyConnection, call_id: str) -> dict[str, dict]:
+    """The latest saved answer per item: ``{item: {answer, comment, user_name, at}}``."""
+    rows = con.execute(
+        """SELECT item, answer, comment, user_name, evaluated_at FROM call_evaluations WHERE call_id = ?
+           QUALIFY row_number() OVER (PARTITION BY item ORDER BY evaluated_at DESC) = 1""", [call_id]).fetchall()
+    return {r[0]: dict(zip(("answer", "comment", "user_name", "at"), r[1:])) for r in rows}
+
+
+def save_evaluation(con: duckdb.DuckDBPyConnection, call_id: str, answers: dict[str, tuple[str, str]],
+                    user_name: str) -> int:
+    """Store ``{item: (answer, comment)}``; items whose answer and comment did not change are skipped.
+    Returns the number of rows written."""
+    _need_call(con, call_id)
+    for item, (answer, comment) in answers.items():
+        if item not in EVAL_ITEMS or answer not in EVAL_ANSWERS:
+            raise BadCorrection(f"evaluation item {item!r} / answer {answer!r} unknown")
+        if len(comment or "") > 2000:
+            raise BadCorrection("an evaluation comment is at most 2000 characters")
+    before = evaluation(con, call_id)
+    now = datetime.now()
+    rows = [[call_id, item, answer, (comment or "").strip() or None, user_name, now]
+            for item, (answer, comment) in answers.items()
+            if (before.get(item, {}).get("answer"), before.get(item, {}).get("comment"))
+            != (answer, (comment or "").strip() or None)]
+
+    def work():
+        for r in rows:
+            con.execute("INSERT INTO call_evaluations VALUES (?, ?, ?, ?, ?, ?)", r)
+
+    if rows:
+        _transaction(con, work)
+    return len(rows)
+
+
+def evaluation_report(con: duckdb.DuckDBPyConnection, start=None, end=None) -> list[dict]:
+    """Per item: calls evaluated, met, not met, N/A and the met share of those answered, over a period."""
+    rows = con.execute(
+        """WITH latest AS (
+               SELECT e.call_id, e.item, e.answer FROM call_evaluations e JOIN stg_calls c USING (call_id)
+               WHERE ($start IS NULL OR c.call_date >= $start) AND ($end IS NULL OR c.call_date <= $end)
+               QUALIFY row_number() OVER (PARTITION BY e.call_id, e.item ORDER BY e.evaluated_at DESC) = 1
+           )
+           SELECT item, count(*), count(*) FILTER (answer = 'met'), count(*) FILTER (answer = 'not_met'),
+                  count(*) FILTER (answer = 'na') FROM latest GROUP BY item""", {"start": start, "end": end}).fetchall()
+    by_item = {r[0]: r for r in rows}
+    out = []
+    for item in EVAL_ITEMS:
+        _, n, met, not_met, na = by_item.get(item, (item, 0, 0, 0, 0))
+        out.append({"item": item, "n": n, "met": met, "not_met": not_met, "na": na,
+                    "met_share": met / (met + not_met) if met + not_met else None})
+    return out
+
+
+def next_in_queue(con: duckdb.DuckDBPyConnection, after: str | None = None) -> str | None:
+    """The review queue's first call other than ``after`` (the one just saved), in priority order."""
+    row = con.execute("SELECT call_id FROM mart_review_queue WHERE call_id IS DISTINCT FROM ? ORDER BY priority LIMIT 1",
+                      [after]).fetchone()
+    return row[0] if row else None
