@@ -37,6 +37,7 @@ COMMAND_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ("purge", "hotline purge --older-than 365"),
         ("backfill", "hotline backfill --from 2026-11-01 --to 2026-11-30 --asr-model /models/phowhisper-ct2"),
         ("topics", "hotline topics train"),
+        ("weekly-report", "hotline weekly-report --serve"),
     ]),
     ("Evaluation and tuning", [
         ("eval", "hotline eval asr ../shared/eval/asr-dev/manifest.tsv --telephone"),

@@ -37,6 +37,6 @@ def register(sub, eval_sub) -> None:
     p = eval_sub.add_parser("search", help="precision/recall of call search on a labelled search set")
     p.add_argument("--set", type=Path, default=DEFAULT_SET, help="labelled search set (JSON)")
     p.add_argument("--calls", type=int, default=400, help="calls in the synthetic warehouse")
-    p.add_argument("--seed", type=int, default=14)
+    p.add_argument("--seed", type=int, default=14, help="seed of the synthetic calls of the search set (default 14)")
     p.add_argument("-v", "--verbose", action="store_true", help="one line per query")
     p.set_defaults(func=_eval_search)
