@@ -97,7 +97,7 @@ def register(sub, eval_sub) -> None:
         q = what.add_parser(name, help=help_)
         q.add_argument("--from", dest="start", type=date.fromisoformat, default=None, help="first day, YYYY-MM-DD")
         q.add_argument("--to", dest="end", type=date.fromisoformat, default=None, help="last day, YYYY-MM-DD (inclusive)")
-        q.add_argument("--format", choices=formats, default=formats[0])
+        q.add_argument("--format", choices=formats, default=formats[0], help=f"file format (default {formats[0]})")
         q.add_argument("--out", type=Path, required=True,
                        help="folder (file named after the period and filters)" + (", or a file path" if name == "calls" else ""))
         q.add_argument("--topic", default=None, help="only calls with this taxonomy key")
