@@ -24,10 +24,11 @@ from prefect.futures import as_completed
 from pipeline import ingest
 from pipeline.config import REPO_ROOT, Settings, load_settings
 from pipeline.errors import AudioDecodeError
-from pipeline.logsafe import mask_numbers
+from pipeline.logsafe import mask_numbers, safe
 from pipeline.process import (CallResult, StageTimer, analyse_stage, build_result, decode_stage, get_models,
                               merge_info, speakers_stage, transcribe_stage)
 from pipeline.quarantine import quarantine
+from pipeline.salt import caller_salt
 from pipeline.records import Recording
 from pipeline.transcribe import TranscribeOptions
 from pipeline.search import refresh_search_index
@@ -38,7 +39,24 @@ CACHE_EXPIRATION = timedelta(days=7)
 
 
 def _name(rec: Recording) -> str:
-    return mask_numbers(rec.relpath)
+    return safe(rec.relpath)  # numbers masked, and a newline in a file name cannot forge a log line
+
+
+# A call that was in progress when two runs were killed (SIGKILL, out of memory) is
+# quarantined instead of being tried a third time: it must not crash every later run.
+MAX_INTERRUPTED_ATTEMPTS = 2
+INTERRUPTED_TWICE = "interrupted twice while being processed (each run was killed during this call); quarantined"
+
+
+def _cached(stage_task, settings: Settings):
+    """The stage task as it is, or (``keep_raw_text`` off) without Prefect's persisted result cache.
+
+    Cached stage results are pickles of raw (unredacted) transcripts: with raw text
+    not to be kept, nothing of it may be written under the Prefect home either.
+    """
+    if settings.keep_raw_text:
+        return stage_task
+    return stage_task.with_options(cache_policy=NO_CACHE, persist_result=False)
 
 
 def run_settings(overrides: dict | None, db_path: str | None) -> Settings:
@@ -112,8 +130,8 @@ def call_task(rec: Recording, settings: Settings) -> CallOutcome:
     audio = timed("decode", decode_task, rec, settings)
     if isinstance(audio, str):
         return CallOutcome(rec, quarantine_error=audio)
-    transcripts = timed("transcribe", transcribe_task, rec, audio, settings)
-    spk = timed("speakers", speakers_task, rec, audio, transcripts, settings)
+    transcripts = timed("transcribe", _cached(transcribe_task, settings), rec, audio, settings)
+    spk = timed("speakers", _cached(speakers_task, settings), rec, audio, transcripts, settings)
     info = merge_info(transcripts)
     analysis = timed("analyse", analyse_task, audio, spk, info, settings)
     return CallOutcome(rec, result=build_result(rec, audio, info, spk, analysis, get_models(settings), timed.seconds))
@@ -141,6 +159,7 @@ class RunSummary:
     quarantined: int = 0
     failed: int = 0
     interrupted_runs: int = 0  # earlier runs found still 'running' (killed) and marked 'interrupted'
+    problems: list = field(default_factory=list)  # (kind, ref, reason) skipped inputs, masked; also in run_problems
     audio_s: float = 0.0  # seconds of audio processed
     wall_s: float = 0.0
     stage_s: dict = field(default_factory=dict)  # stage -> summed wall seconds
@@ -168,6 +187,17 @@ def _load(con, result: CallResult, run_id: str, settings) -> CallResult:
 
 def _record(con, summary: RunSummary, outcome_or_exc, rec: Recording, tag: str, run_id: str, settings, logger) -> None:
     """Load one call's outcome (or record its failure) and count it."""
+    try:
+        _record_outcome(con, summary, outcome_or_exc, rec, tag, run_id, settings, logger)
+    finally:
+        try:
+            load.end_attempt(con, rec.sha256)
+        except Exception:  # the attempt stays; it only matters if this run is killed
+            pass
+
+
+def _record_outcome(con, summary: RunSummary, outcome_or_exc, rec: Recording, tag: str, run_id: str, settings,
+                    logger) -> None:
     if isinstance(outcome_or_exc, BaseException):
         error = f"{type(outcome_or_exc).__name__}: {outcome_or_exc}"
         load.record_failure(con, rec, run_id, status="failed", error=error)
@@ -184,7 +214,7 @@ def _record(con, summary: RunSummary, outcome_or_exc, rec: Recording, tag: str, 
     try:
         result = _load(con, outcome.result, run_id, settings)
     except Exception as exc:  # the load retried twice already; the call is tried again next run
-        _record(con, summary, exc, rec, tag, run_id, settings, logger)
+        _record_outcome(con, summary, exc, rec, tag, run_id, settings, logger)
         return
     summary.processed += 1
     summary.audio_s += result.duration_s
@@ -222,16 +252,31 @@ def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | 
         if summary.interrupted_runs:
             logger.warning("%d earlier run(s) had been killed; marked 'interrupted', their calls are redone",
                            summary.interrupted_runs)
-        scan = scan_task(source_dir, calls_csv, settings.caller_salt, settle_s, only)
-        recordings = ingest.dedupe(scan.recordings)
+        scan = scan_task(source_dir, calls_csv, caller_salt(settings), settle_s, only)
+        duplicates: list[str] = []
+        recordings = ingest.dedupe(scan.recordings, duplicates)
         done = load.processed_hashes(con)
         todo = [r for r in recordings if r.sha256 not in done]
         summary.found, summary.skipped = len(recordings), len(recordings) - len(todo)
         load.start_run(con, run_id, str(Path(source_dir).resolve()), asr_model=settings.asr_model)
+        summary.problems = ([("file", safe(rel), why) for rel, why in scan.file_problems]
+                            + [("call_log", None, p) for p in scan.log_problems]
+                            + [("duplicate", None, p) for p in duplicates])
+        load.record_problems(con, run_id, summary.problems)
+        for p in duplicates:
+            logger.warning("duplicate: %s", p)
         logger.info("found %d recordings, %d already processed, %d to do%s", len(recordings), summary.skipped,
-                    len(todo), f"; {len(scan.log_problems)} call-log rows skipped" if scan.log_problems else "")
+                    len(todo), f"; {len(summary.problems)} input problems recorded (files, call-log rows, copies)"
+                    if summary.problems else "")
+        stuck = load.interrupted_attempts(con)
+        for rec in [r for r in todo if stuck.get(r.sha256, 0) >= MAX_INTERRUPTED_ATTEMPTS]:
+            todo.remove(rec)
+            _record(con, summary, CallOutcome(rec, quarantine_error=INTERRUPTED_TWICE), rec,
+                    f"{rec.call_id} {_name(rec)}", run_id, settings, logger)
         tags = {rec.sha256: f"[{i}/{len(todo)}] {rec.call_id} {_name(rec)}" for i, rec in enumerate(todo, start=1)}
         if parallel:
+            for rec in todo:
+                load.start_attempt(con, rec.sha256, run_id)
             futures = {call_task.submit(rec, settings): rec for rec in todo}
             for future in as_completed(list(futures)):
                 rec = futures[future]
@@ -242,6 +287,7 @@ def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | 
                 _record(con, summary, outcome, rec, tags[rec.sha256], run_id, settings, logger)
         else:
             for rec in todo:
+                load.start_attempt(con, rec.sha256, run_id)
                 try:
                     outcome = call_task(rec, settings)
                 except Exception as exc:  # one bad call must not stop the batch; it is retried next run

@@ -21,7 +21,8 @@ def prepare_prefect(home: Path) -> None:
 
 
 def run_folder(source_dir: Path, *, db_path: Path | None = None, calls_csv: Path | None = None,
-               overrides: dict | None = None, wait_s: float = 0.0, settle_s: float = 0.0, only: list[str] | None = None,
+               overrides: dict | None = None, wait_s: float = 0.0, settle_s: float | None = None,
+               only: list[str] | None = None,
                workers: int = 0, dask_address: str | None = None):
     """Run the ``process-calls`` flow (a temporary local Prefect server starts by itself).
 
@@ -34,6 +35,8 @@ def run_folder(source_dir: Path, *, db_path: Path | None = None, calls_csv: Path
     if workers < 0:
         raise HotlineError(f"--workers must be 0 or more, not {workers}")
     settings = load_settings(**(overrides or {}))
+    if settle_s is None:  # a file the PBX may still be writing is left for the next run (HOTLINE_SETTLE_S)
+        settle_s = settings.settle_s
     prepare_prefect(settings.home)
     # The CLI is the one place allowed to reach up into flows/: pipeline stays orchestrator-free.
     from flows.process_calls import run_process_calls
