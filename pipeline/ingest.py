@@ -141,7 +141,8 @@ def decode_call_log(data: bytes) -> tuple[str, str]:
         pass
     if len(data) >= 4 and data[1:2] == b"\x00" and data[3:4] == b"\x00":  # UTF-16 LE without a BOM
         return data.decode("utf-16-le"), "utf-16"
-    return data.decode("cp1258"), "cp1258"
+    # cp1258 writes tone marks as combining characters: one Unicode form (NFC) for matching.
+    return nfc(data.decode("cp1258")), "cp1258"
 
 
 def read_call_log(csv_path: Path, *, salt: str, with_encoding: bool = False):

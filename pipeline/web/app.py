@@ -8,7 +8,6 @@ and a busy file becomes a 503 that says so.
 
 from __future__ import annotations
 
-import hmac
 import os
 import secrets
 import threading
@@ -48,7 +47,9 @@ class WebOptions:
     correct_roles: tuple[str, ...] = ("qa", "admin")  # correct topics, mark reviewed
     dashboard_roles: tuple[str, ...] = ("manager", "admin")
     export_roles: tuple[str, ...] = ("manager", "admin")
-    secure_cookies: bool = False  # Secure flag on cookies; set when served over HTTPS
+    secure_cookies: bool = False  # Secure flag on cookies and HSTS header; set when served over HTTPS
+    allowed_hosts: tuple[str, ...] = ()  # Host header values accepted (HOTLINE_ALLOWED_HOSTS); empty: any
+    hsts_seconds: int = 31536000  # s; Strict-Transport-Security max-age sent with secure_cookies
     page_size: int = 50  # calls per list page
     busy_wait_s: float = 2.0  # wait this long for the database before answering 503
     auth: auth.AuthOptions = field(default_factory=auth.AuthOptions)
@@ -62,6 +63,9 @@ def web_options_from_env() -> WebOptions:
         opts = replace(opts, raw_text_roles=tuple(r.strip() for r in roles.split(",") if r.strip()))
     if os.environ.get("HOTLINE_SECURE_COOKIES", "").lower() in {"1", "true", "yes", "on"}:
         opts = replace(opts, secure_cookies=True)
+    hosts = os.environ.get("HOTLINE_ALLOWED_HOSTS")
+    if hosts:
+        opts = replace(opts, allowed_hosts=tuple(h.strip() for h in hosts.split(",") if h.strip()))
     return opts
 
 
@@ -133,7 +137,7 @@ def create_app(db_path: Path | str, settings: Settings | None = None, options: W
         return dependency
 
     def check_csrf(session: auth.Session, token: str | None) -> None:
-        if not token or not hmac.compare_digest(token, session.csrf_token):
+        if not auth.tokens_equal(token, session.csrf_token):
             raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
 
     def render(request: Request, name: str, session: auth.Session | None, status: int = 200, **ctx) -> HTMLResponse:
@@ -158,7 +162,14 @@ def create_app(db_path: Path | str, settings: Settings | None = None, options: W
             "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
             "media-src 'self'; frame-ancestors 'none'; form-action 'self'")
         response.headers.setdefault("Cache-Control", "no-store")
+        if opts.secure_cookies:  # served over HTTPS (behind a TLS proxy): browsers must never fall back to HTTP
+            response.headers["Strict-Transport-Security"] = f"max-age={opts.hsts_seconds}"
         return response
+
+    if opts.allowed_hosts:  # a forged Host header (cache poisoning, DNS rebinding) gets 400
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(opts.allowed_hosts))
 
     @app.exception_handler(NotLoggedIn)
     async def not_logged_in(request: Request, exc: NotLoggedIn):
@@ -187,7 +198,7 @@ def create_app(db_path: Path | str, settings: Settings | None = None, options: W
     def login(request: Request, username: str = Form(...), password: str = Form(...), csrf_token: str = Form(""),
               next: str = Form("/calls")):
         cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-        if not cookie or not hmac.compare_digest(cookie, csrf_token):
+        if not auth.tokens_equal(cookie, csrf_token):
             raise HTTPException(403, "CSRF token missing or wrong: reload the log-in page and try again")
         t = translator(lang_of(request))
         with database() as con:

@@ -224,6 +224,15 @@ def export_csv(rows: list[dict]) -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
+def _xlsx_cell(value):
+    # XML 1.0 cannot hold most control characters: openpyxl raises IllegalCharacterError (a 500).
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return value
+
+
 def export_xlsx(rows: list[dict]) -> bytes:
     """An Excel workbook of :func:`list_calls` rows (redacted text), one sheet."""
     from openpyxl import Workbook
@@ -233,7 +242,7 @@ def export_xlsx(rows: list[dict]) -> bytes:
     ws.title = "calls"
     ws.append(list(EXPORT_COLUMNS))
     for r in rows:
-        ws.append([_cell(r.get(c)) for c in EXPORT_COLUMNS])
+        ws.append([_xlsx_cell(_cell(r.get(c))) for c in EXPORT_COLUMNS])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
