@@ -31,7 +31,7 @@ from pipeline.quarantine import quarantine
 from pipeline.salt import caller_salt
 from pipeline.records import Recording
 from pipeline.transcribe import TranscribeOptions
-from pipeline.search import refresh_search_index
+from pipeline.search import index_is_current, refresh_search_index
 from pipeline.warehouse import db, load
 
 # Cached stage results hold raw transcripts: keep them a week at most (``hotline purge`` also deletes them).
@@ -297,8 +297,9 @@ def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | 
         load.finish_run(con, run_id, found=summary.found, processed=summary.processed, skipped=summary.skipped,
                         failed=summary.failed + summary.quarantined, asr_model=asr.name if asr else None,
                         asr_fingerprint=asr.fingerprint if asr else None)
-        if summary.processed:
-            # Search must see the new calls (its own PRAGMA: outside any transaction).
+        if summary.processed or not index_is_current(con):
+            # Search must see the new calls (its own PRAGMA: outside any transaction); a run
+            # killed during its refresh left the index stale, so the next run rebuilds it.
             refresh_search_index(con)
     except BaseException:
         try:

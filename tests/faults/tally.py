@@ -47,10 +47,13 @@ def count_numbers_in_tree(numbers, root: Path) -> int:
 def count_numbers_in_db(numbers, con) -> int:
     """Clear numbers in every text column of every table of a DuckDB connection."""
     n = 0
-    for (table,) in con.execute("SELECT table_name FROM information_schema.tables WHERE table_type = 'BASE TABLE'").fetchall():
-        cols = [c for c, t in con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ?",
-                                          [table]).fetchall() if t == "VARCHAR"]
+    tables = con.execute("SELECT table_schema, table_name FROM information_schema.tables "
+                         "WHERE table_type = 'BASE TABLE'").fetchall()
+    for schema, table in tables:
+        cols = [c for c, t in con.execute("SELECT column_name, data_type FROM information_schema.columns "
+                                          "WHERE table_schema = ? AND table_name = ?", [schema, table]).fetchall()
+                if t == "VARCHAR"]
         for col in cols:
-            for (v,) in con.execute(f'SELECT "{col}" FROM "{table}" WHERE "{col}" IS NOT NULL').fetchall():
+            for (v,) in con.execute(f'SELECT "{col}" FROM "{schema}"."{table}" WHERE "{col}" IS NOT NULL').fetchall():
                 n += count_numbers(numbers, v)
     return n
