@@ -390,16 +390,17 @@ def locate(source_dir: Path, stored_path: str, sha256: str | None = None) -> Pat
     source_dir = Path(source_dir)
     if not stored_path or not source_dir.is_dir():
         return None
-    try:
-        rel = _safe_relpath(stored_path)
-    except ValueError:
+    rel = stored_path  # a POSIX path as scan_source made it (a backslash is part of a name on POSIX)
+    parts = PurePosixPath(rel).parts
+    if PurePosixPath(rel).is_absolute() or ".." in parts:
         return None
     candidates = []
     direct = source_dir / rel
     if "***" not in rel or direct.exists():
         candidates.append(direct)
     if "***" in rel:
-        candidates.extend(p for p, r, _ in _walk(source_dir) if mask_numbers(r) == rel and source_dir / r != direct)
+        candidates.extend(p for p, r, _ in _walk(source_dir)
+                          if nfc(mask_numbers(r)) == nfc(rel) and source_dir / r != direct)
     for path in candidates:
         try:
             if not stat.S_ISREG(path.lstat().st_mode):
