@@ -126,7 +126,12 @@ def test_a_second_writer_gets_a_clear_busy_error_or_waits(tmp_path, prefect_harn
     con = _con(path)
     assert con.execute("SELECT count(*) FROM calls").fetchone()[0] == 1
     runs = con.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall()
+    n_calls = con.execute("SELECT count(*) FROM calls").fetchone()[0]
     con.close()
+    from tests.faults import tally
+
+    tally.record("concurrent_writer", "second writer refused, then waiting", tried=2,
+                 survived=2 if runs == [("done", 2)] else 0, rows_duplicated=n_calls - 1, rows_lost=1 - n_calls if n_calls < 1 else 0)
     assert runs == [("done", 2)], "the refused run left no trace; the waiting one completed"
 
 
