@@ -325,11 +325,10 @@ def prefect_api_url() -> str:
     url = PREFECT_API_URL.value()
     if url:
         return url
-    from prefect.server.api.server import SubprocessASGIServer
+    from flows.reaper import temporary_server_api_url
 
-    server = SubprocessASGIServer()  # the one instance this process's flows will use too
-    server.start()
-    return server.api_url
+    # The one instance this process's flows will use too; it dies with this process (even SIGKILL).
+    return temporary_server_api_url()
 
 
 def dask_task_runner(*, workers: int = 0, address: str | None = None):

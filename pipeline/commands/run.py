@@ -40,6 +40,9 @@ def run_folder(source_dir: Path, *, db_path: Path | None = None, calls_csv: Path
     prepare_prefect(settings.home)
     # The CLI is the one place allowed to reach up into flows/: pipeline stays orchestrator-free.
     from flows.process_calls import run_process_calls
+    from flows.reaper import temporary_server_api_url
+
+    temporary_server_api_url()  # started now so that it dies with this process, even when it is killed
 
     return run_process_calls(str(source_dir), str(db_path) if db_path else None, str(calls_csv) if calls_csv else None,
                              overrides or {}, wait_s, settle_s, only, workers=workers, dask_address=dask_address)

@@ -388,3 +388,21 @@ def test_raw_text_is_not_persisted_by_the_stage_cache_when_not_kept(tmp_path):
         assert _cached(t, kept).persist_result is True
         assert _cached(t, off).persist_result is False and _cached(t, off).cache_policy is NO_CACHE
     tally.record("privacy", "no raw text in the result cache", survived=1)
+
+
+def test_migration_masks_numbers_stored_in_clear_by_earlier_versions(tmp_path):
+    from pipeline.warehouse import db
+
+    con = db.connect(tmp_path / "w.duckdb")
+    con.execute("INSERT INTO calls (call_id, recording_sha256, source_path, status, error) VALUES "
+                f"('c1', 's1', 'ngày 1/in-{NUMBER}.wav', 'failed', 'in-{NUMBER}.wav: bad'), "
+                "('c2', 's2', 'rec_20261103_082512_ext101.wav', 'done', NULL)")
+    con.execute("DELETE FROM schema_migrations WHERE version = 6")
+    con.close()
+    con = db.connect(tmp_path / "w.duckdb")  # applies 006 again, as on a warehouse from before it
+    rows = dict(con.execute("SELECT call_id, source_path FROM calls").fetchall())
+    n = tally.count_numbers_in_db([NUMBER], con)
+    con.close()
+    tally.record("privacy", "paths stored before the fix", survived=int(n == 0), clear_text_numbers=n)
+    assert n == 0
+    assert rows == {"c1": "ngày 1/in-***111.wav", "c2": "rec_20261103_082512_ext101.wav"}
