@@ -42,7 +42,8 @@ clean:
 # stage, fuzzed names and rows. The tests count what they tried; the last line printed is
 # inputs_tried=N faults_survived=N rows_lost=0 rows_duplicated=0 clear_text_numbers=0.
 FAULT_TESTS ?= tests/faults/test_hardening.py tests/faults/test_hardening_flow.py tests/faults/test_kill_points.py \
-	tests/faults/test_call_log.py tests/faults/test_bad_input_and_busy_db.py tests/web/test_hardening_web.py
+	tests/faults/test_server_reaper.py tests/faults/test_call_log.py tests/faults/test_bad_input_and_busy_db.py \
+	tests/web/test_hardening_web.py
 .PHONY: faults
 faults: setup
 	@mkdir -p var/faults && rm -f var/faults/tally.jsonl
