@@ -406,3 +406,23 @@ def test_migration_masks_numbers_stored_in_clear_by_earlier_versions(tmp_path):
     tally.record("privacy", "paths stored before the fix", survived=int(n == 0), clear_text_numbers=n)
     assert n == 0
     assert rows == {"c1": "ngày 1/in-***111.wav", "c2": "rec_20261103_082512_ext101.wav"}
+
+
+def test_hotline_run_leaves_files_still_being_written_for_the_next_run(tmp_path, monkeypatch):
+    import flows.process_calls as pc
+    import flows.reaper as reaper
+    import pipeline.commands.run as run_cmd
+    from pipeline.commands.run import run_folder
+
+    monkeypatch.setattr(run_cmd, "prepare_prefect", lambda home: None)  # keep this session's Prefect env
+
+    seen = {}
+    monkeypatch.setattr(pc, "run_process_calls", lambda *a, **k: seen.setdefault("settle_s", a[5]))
+    monkeypatch.setattr(reaper, "temporary_server_api_url", lambda: None)
+    monkeypatch.setenv("HOTLINE_HOME", str(tmp_path))
+    run_folder(tmp_path)
+    assert seen["settle_s"] == 5.0
+    monkeypatch.setenv("HOTLINE_SETTLE_S", "0")
+    seen.clear()
+    run_folder(tmp_path)
+    assert seen["settle_s"] == 0.0
