@@ -14,7 +14,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from pipeline.ingest import hash_file
+from pipeline.ingest import locate
 from pipeline.logsafe import mask_numbers
 from pipeline.process import get_models
 from pipeline.records import Recording
@@ -60,10 +60,10 @@ def backfill(date_from: date, date_to: date, db_path: str | None = None, setting
             for call_id, sha256, _, relpath in calls:
                 n += 1
                 tag = f"[{n}/{len(rows)}] {call_id} {mask_numbers(relpath)}"
-                path = Path(folder) / relpath
-                if not path.is_file() or hash_file(path) != sha256:
+                path = locate(Path(folder), relpath, sha256)  # source_path is stored with numbers masked
+                if path is None:
                     summary.skipped += 1
-                    logger.warning("%s skipped: audio %s", tag, "missing" if not path.is_file() else "changed since loaded")
+                    logger.warning("%s skipped: audio missing or changed since loaded", tag)
                     continue
                 with db.brief(database) as con:
                     log_entry = load.call_log_entry(con, call_id)

@@ -24,13 +24,14 @@ from prefect.futures import as_completed
 from pipeline import ingest
 from pipeline.config import REPO_ROOT, Settings, load_settings
 from pipeline.errors import AudioDecodeError
-from pipeline.logsafe import mask_numbers
+from pipeline.logsafe import mask_numbers, safe
 from pipeline.process import (CallResult, StageTimer, analyse_stage, build_result, decode_stage, get_models,
                               merge_info, speakers_stage, transcribe_stage)
 from pipeline.quarantine import quarantine
+from pipeline.salt import caller_salt
 from pipeline.records import Recording
 from pipeline.transcribe import TranscribeOptions
-from pipeline.search import refresh_search_index
+from pipeline.search import index_is_current, refresh_search_index
 from pipeline.warehouse import db, load
 
 # Cached stage results hold raw transcripts: keep them a week at most (``hotline purge`` also deletes them).
@@ -38,7 +39,24 @@ CACHE_EXPIRATION = timedelta(days=7)
 
 
 def _name(rec: Recording) -> str:
-    return mask_numbers(rec.relpath)
+    return safe(rec.relpath)  # numbers masked, and a newline in a file name cannot forge a log line
+
+
+# A call that was in progress when two runs were killed (SIGKILL, out of memory) is
+# quarantined instead of being tried a third time: it must not crash every later run.
+MAX_INTERRUPTED_ATTEMPTS = 2
+INTERRUPTED_TWICE = "interrupted twice while being processed (each run was killed during this call); quarantined"
+
+
+def _cached(stage_task, settings: Settings):
+    """The stage task as it is, or (``keep_raw_text`` off) without Prefect's persisted result cache.
+
+    Cached stage results are pickles of raw (unredacted) transcripts: with raw text
+    not to be kept, nothing of it may be written under the Prefect home either.
+    """
+    if settings.keep_raw_text:
+        return stage_task
+    return stage_task.with_options(cache_policy=NO_CACHE, persist_result=False)
 
 
 def run_settings(overrides: dict | None, db_path: str | None) -> Settings:
@@ -112,8 +130,8 @@ def call_task(rec: Recording, settings: Settings) -> CallOutcome:
     audio = timed("decode", decode_task, rec, settings)
     if isinstance(audio, str):
         return CallOutcome(rec, quarantine_error=audio)
-    transcripts = timed("transcribe", transcribe_task, rec, audio, settings)
-    spk = timed("speakers", speakers_task, rec, audio, transcripts, settings)
+    transcripts = timed("transcribe", _cached(transcribe_task, settings), rec, audio, settings)
+    spk = timed("speakers", _cached(speakers_task, settings), rec, audio, transcripts, settings)
     info = merge_info(transcripts)
     analysis = timed("analyse", analyse_task, audio, spk, info, settings)
     return CallOutcome(rec, result=build_result(rec, audio, info, spk, analysis, get_models(settings), timed.seconds))
@@ -141,6 +159,7 @@ class RunSummary:
     quarantined: int = 0
     failed: int = 0
     interrupted_runs: int = 0  # earlier runs found still 'running' (killed) and marked 'interrupted'
+    problems: list = field(default_factory=list)  # (kind, ref, reason) skipped inputs, masked; also in run_problems
     audio_s: float = 0.0  # seconds of audio processed
     wall_s: float = 0.0
     stage_s: dict = field(default_factory=dict)  # stage -> summed wall seconds
@@ -157,6 +176,17 @@ def _load(con, result: CallResult, run_id: str, settings) -> CallResult:
 
 def _record(con, summary: RunSummary, outcome_or_exc, rec: Recording, tag: str, run_id: str, settings, logger) -> None:
     """Load one call's outcome (or record its failure) and count it."""
+    try:
+        _record_outcome(con, summary, outcome_or_exc, rec, tag, run_id, settings, logger)
+    finally:
+        try:
+            load.end_attempt(con, rec.sha256)
+        except Exception:  # the attempt stays; it only matters if this run is killed
+            pass
+
+
+def _record_outcome(con, summary: RunSummary, outcome_or_exc, rec: Recording, tag: str, run_id: str, settings,
+                    logger) -> None:
     if isinstance(outcome_or_exc, BaseException):
         error = f"{type(outcome_or_exc).__name__}: {outcome_or_exc}"
         load.record_failure(con, rec, run_id, status="failed", error=error)
@@ -173,7 +203,7 @@ def _record(con, summary: RunSummary, outcome_or_exc, rec: Recording, tag: str, 
     try:
         result = _load(con, outcome.result, run_id, settings)
     except Exception as exc:  # the load retried twice already; the call is tried again next run
-        _record(con, summary, exc, rec, tag, run_id, settings, logger)
+        _record_outcome(con, summary, exc, rec, tag, run_id, settings, logger)
         return
     summary.processed += 1
     summary.audio_s += result.duration_s
@@ -217,16 +247,35 @@ def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | 
             logger.warning("%d earlier run(s) had been killed; marked 'interrupted', their calls are redone",
                            summary.interrupted_runs)
         try:
-            scan = scan_task(source_dir, calls_csv, settings.caller_salt, settle_s, only)
-            recordings = ingest.dedupe(scan.recordings)
+            scan = scan_task(source_dir, calls_csv, caller_salt(settings), settle_s, only)
+            duplicates: list[str] = []
+            recordings = ingest.dedupe(scan.recordings, duplicates)
             todo = [r for r in recordings if r.sha256 not in done]
             summary.found, summary.skipped = len(recordings), len(recordings) - len(todo)
+            summary.problems = ([("file", safe(rel), why) for rel, why in scan.file_problems]
+                                + [("call_log", None, p) for p in scan.log_problems]
+                                + [("duplicate", None, p) for p in duplicates])
+            tags = {rec.sha256: f"[{i}/{len(todo)}] {rec.call_id} {_name(rec)}" for i, rec in enumerate(todo, start=1)}
             with db.brief(database) as con:
                 load.start_run(con, run_id, str(Path(source_dir).resolve()), asr_model=settings.asr_model)
+                load.record_problems(con, run_id, summary.problems)
+                stuck = load.interrupted_attempts(con)
+                for rec in [r for r in todo if stuck.get(r.sha256, 0) >= MAX_INTERRUPTED_ATTEMPTS]:
+                    todo.remove(rec)
+                    _record(con, summary, CallOutcome(rec, quarantine_error=INTERRUPTED_TWICE), rec,
+                            tags[rec.sha256], run_id, settings, logger)
+            for p in duplicates:
+                logger.warning("duplicate: %s", p)
             logger.info("found %d recordings, %d already processed, %d to do%s", len(recordings), summary.skipped,
-                        len(todo), f"; {len(scan.log_problems)} call-log rows skipped" if scan.log_problems else "")
-            tags = {rec.sha256: f"[{i}/{len(todo)}] {rec.call_id} {_name(rec)}" for i, rec in enumerate(todo, start=1)}
-            for rec, outcome in _outcomes(todo, settings, parallel):
+                        len(todo), f"; {len(summary.problems)} input problems recorded (files, call-log rows, copies)"
+                        if summary.problems else "")
+
+            def note_started(recs: list[Recording]) -> None:  # noted, so a call that kills two runs is quarantined
+                with db.brief(database) as con:
+                    for rec in recs:
+                        load.start_attempt(con, rec.sha256, run_id)
+
+            for rec, outcome in _outcomes(todo, settings, parallel, note_started):
                 with db.brief(database) as con:
                     _record(con, summary, outcome, rec, tags[rec.sha256], run_id, settings, logger)
             asr = get_models(settings)._asr  # None when nothing needed a model: don't load one just to name it
@@ -234,8 +283,9 @@ def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | 
                 load.finish_run(con, run_id, found=summary.found, processed=summary.processed,
                                 skipped=summary.skipped, failed=summary.failed + summary.quarantined,
                                 asr_model=asr.name if asr else None, asr_fingerprint=asr.fingerprint if asr else None)
-                if summary.processed:
-                    # Search must see the new calls (its own PRAGMA: outside any transaction).
+                if summary.processed or not index_is_current(con):
+                    # Search must see the new calls (its own PRAGMA: outside any transaction); a run
+                    # killed during its refresh left the index stale, so the next run rebuilds it.
                     refresh_search_index(con)
         except BaseException:
             try:
@@ -250,13 +300,15 @@ def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | 
     return summary
 
 
-def _outcomes(todo: list[Recording], settings: Settings, parallel: bool):
+def _outcomes(todo: list[Recording], settings: Settings, parallel: bool, started):
     """(recording, outcome or exception) per call: here one after another, or from the task runner as they finish.
 
-    One bad call must not stop the batch: its exception is handed on, recorded, and
-    the call is tried again next run.
+    ``started(recordings)`` is told which calls are about to be worked on (all of them
+    at once when they go to the task runner). One bad call must not stop the batch:
+    its exception is handed on, recorded, and the call is tried again next run.
     """
     if parallel:
+        started(todo)
         futures = {call_task.submit(rec, settings): rec for rec in todo}
         for future in as_completed(list(futures)):
             try:
@@ -265,6 +317,7 @@ def _outcomes(todo: list[Recording], settings: Settings, parallel: bool):
                 yield futures[future], exc
         return
     for rec in todo:
+        started([rec])
         try:
             yield rec, call_task(rec, settings)
         except Exception as exc:
@@ -282,11 +335,10 @@ def prefect_api_url() -> str:
     url = PREFECT_API_URL.value()
     if url:
         return url
-    from prefect.server.api.server import SubprocessASGIServer
+    from flows.reaper import temporary_server_api_url
 
-    server = SubprocessASGIServer()  # the one instance this process's flows will use too
-    server.start()
-    return server.api_url
+    # The one instance this process's flows will use too; it dies with this process (even SIGKILL).
+    return temporary_server_api_url()
 
 
 def dask_task_runner(*, workers: int = 0, address: str | None = None):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pipeline import ingest
 from pipeline.errors import DatabaseBusy
-from pipeline.logsafe import mask_numbers
+from pipeline.logsafe import mask_numbers, safe
 
 from flows.process_calls import RunSummary, run_process_calls
 
@@ -49,11 +49,15 @@ def watch_folder(source_dir: Path, *, db_path: str | None = None, calls_csv: str
     """
     source_dir = Path(source_dir)
     previous, submitted = None, {}
-    processed, polls = 0, 0
+    processed, polls, errors = 0, 0, 0
     while max_polls is None or polls < max_polls:
         tick = time.monotonic()
         polls += 1
-        current = ingest.snapshot(source_dir)
+        try:
+            current = ingest.snapshot(source_dir)
+        except OSError as exc:  # the folder itself vanished or became unreadable (an unmounted share)
+            log.error("poll %d: cannot list %s (%s); still watching", polls, safe(source_dir), safe(exc))
+            current = {}
         ready = ready_files(current, previous, submitted, settle_s=settle_s)
         if ready:
             log.info("poll %d: %d new complete recording(s)", polls, len(ready))
@@ -62,6 +66,10 @@ def watch_folder(source_dir: Path, *, db_path: str | None = None, calls_csv: str
                                             workers=workers, dask_address=dask_address)
             except DatabaseBusy as exc:
                 log.warning("poll %d: %s; trying again at the next poll", polls, mask_numbers(str(exc)))
+            except Exception as exc:  # any per-batch error: say so, keep watching, retry these files next poll
+                errors += 1
+                log.error("poll %d: batch failed (%s: %s); still watching, its files are tried again at the next poll",
+                          polls, type(exc).__name__, safe(exc))
             else:
                 submitted.update({rel: current[rel] for rel in ready})
                 processed += summary.processed

@@ -23,34 +23,104 @@ MIN_DURATION_S = 0.1  # shorter than this is not a call
 MAX_DURATION_S = 2 * 3600.0  # s
 
 
-def _read_soundfile(path: Path) -> tuple[np.ndarray, int, str]:
+# Decompression bombs: a 189 kB FLAC can declare 8 channels at 192 kHz and decode to
+# over 1 GB. A phone call needs neither: the header's channels and rate are bounded
+# before decoding, and decoding stops once the decoded samples pass the byte budget.
+MAX_CHANNELS = 2  # a call is mono or one channel per party
+MAX_SOURCE_RATE = 48000  # Hz; telephony is 8-16 kHz, studio kit 44.1-48 kHz
+MAX_DECODED_BYTES = 1 << 30  # float32 bytes at the source rate, all channels: 2 h of 16 kHz stereo fits
+BLOCK_S = 30.0  # s of audio decoded per block (bounds memory between checks)
+
+
+class _TooBig(Exception):
+    """Decoding passed a limit; the message says which (raised inside the readers)."""
+
+
+def _budget(frames: int, channels: int, rate: int, max_bytes: int | None, max_duration_s: float | None) -> None:
+    if max_bytes and frames * channels * 4 > max_bytes:
+        raise _TooBig(f"decodes to more than the {max_bytes / 2**20:.0f} MiB limit "
+                      f"({channels} channel(s) at {rate} Hz); a bad or hostile file")
+    if max_duration_s and rate and frames / rate > max_duration_s:
+        raise _TooBig(f"longer than the {_hours(max_duration_s)} limit (at least {_hours(frames / rate)})")
+
+
+def _check_shape(channels: int, rate: int, max_channels: int | None, max_rate: int | None) -> None:
+    if max_channels and channels > max_channels:
+        raise _TooBig(f"{channels} channels, more than the {max_channels} a call may have")
+    if max_rate and rate > max_rate:
+        raise _TooBig(f"sample rate {rate} Hz, above the {max_rate} Hz limit")
+
+
+def _read_soundfile(fh, *, max_channels=None, max_rate=None, max_bytes=None, max_duration_s=None) -> tuple[np.ndarray, int, str]:
     import soundfile as sf
 
-    with sf.SoundFile(str(path)) as fh:
-        info = f"{fh.format}/{fh.subtype}"
-        data = fh.read(dtype="float32", always_2d=True)
-        return data.T, int(fh.samplerate), info
+    with sf.SoundFile(fh) as snd:
+        info = f"{snd.format}/{snd.subtype}"
+        rate, channels = int(snd.samplerate), int(snd.channels)
+        _check_shape(channels, rate, max_channels, max_rate)
+        block = max(1, int(rate * BLOCK_S))
+        chunks, total = [], 0
+        while True:
+            data = snd.read(block, dtype="float32", always_2d=True)
+            if not len(data):
+                break
+            total += len(data)
+            _budget(total, channels, rate, max_bytes, max_duration_s)
+            chunks.append(data.T.copy())
+            if len(data) < block:
+                break
+        if not chunks:
+            return np.zeros((channels, 0), dtype=np.float32), rate, info
+        return np.concatenate(chunks, axis=1), rate, info
 
 
-def _read_pyav(path: Path) -> tuple[np.ndarray, int, str]:
+def _read_pyav(fh, *, max_channels=None, max_rate=None, max_bytes=None, max_duration_s=None) -> tuple[np.ndarray, int, str]:
     import av
 
-    with av.open(str(path), metadata_errors="ignore") as container:
+    with av.open(fh, metadata_errors="ignore") as container:
         if not container.streams.audio:
             raise ValueError("no audio stream")
         stream = container.streams.audio[0]
         rate = stream.rate or stream.codec_context.sample_rate
         channels = stream.codec_context.channels or 1
+        _check_shape(channels, int(rate or 0), max_channels, max_rate)
         layout = "stereo" if channels >= 2 else "mono"
+        out_channels = 2 if channels >= 2 else 1
         resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
-        chunks = []
+        chunks, total = [], 0
         for frame in container.decode(stream):
             for out in resampler.resample(frame):
-                chunks.append(out.to_ndarray())
+                arr = out.to_ndarray()
+                total += arr.shape[1]
+                _budget(total, out_channels, int(rate), max_bytes, max_duration_s)
+                chunks.append(arr)
         codec = stream.codec_context.name
     if not chunks:
         raise ValueError("no audio frames")
     return np.concatenate(chunks, axis=1).astype(np.float32), int(rate), f"pyav/{codec}"
+
+
+def header_shape(path: Path) -> tuple[int, int, int] | None:
+    """(channels, sample rate Hz, frames or 0) the header declares, without decoding; None if unknown."""
+    try:
+        import soundfile as sf
+
+        info = sf.info(str(path))
+        return int(info.channels), int(info.samplerate), max(0, int(info.frames))
+    except Exception:
+        pass
+    try:
+        import av
+
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if container.streams.audio:
+                stream = container.streams.audio[0]
+                rate = int(stream.rate or stream.codec_context.sample_rate or 0)
+                frames = int(container.duration * rate / 1_000_000) if container.duration and rate else 0
+                return int(stream.codec_context.channels or 1), rate, frames
+    except Exception:
+        pass
+    return None
 
 
 def header_duration(path: Path) -> float | None:
@@ -113,7 +183,9 @@ def _reason(exc: Exception, path: Path) -> str:
 
 
 def decode_audio(source: str | Path | np.ndarray, *, sample_rate: int = SAMPLE_RATE, source_rate: int | None = None,
-                 max_duration_s: float | None = MAX_DURATION_S) -> DecodedAudio:
+                 max_duration_s: float | None = MAX_DURATION_S, max_channels: int | None = MAX_CHANNELS,
+                 max_source_rate: int | None = MAX_SOURCE_RATE,
+                 max_decoded_bytes: int | None = MAX_DECODED_BYTES) -> DecodedAudio:
     """Decode a file (or take an array) into :class:`DecodedAudio` at ``sample_rate`` Hz.
 
     ``source`` may be a path, or a float array of shape ``(n,)`` or ``(channels, n)``
@@ -121,7 +193,11 @@ def decode_audio(source: str | Path | np.ndarray, *, sample_rate: int = SAMPLE_R
 
     Raises :class:`AudioDecodeError` naming the file and the problem: empty file,
     not audio, no samples, shorter than 0.1 s, longer than ``max_duration_s`` seconds
-    (checked from the header before decoding; None: no limit), or non-finite samples.
+    (checked from the header before decoding; None: no limit), or non-finite samples;
+    more than ``max_channels`` channels, a rate above ``max_source_rate`` Hz, or more
+    than ``max_decoded_bytes`` of decoded float32 (decompression bombs: checked from
+    the header, then again block by block while decoding, which stops at the limit).
+    A symbolic link is refused (the file is opened with ``O_NOFOLLOW``).
     A WAV file cut short is decoded as far as it goes and carries the warning ``truncated``.
     """
     warnings: tuple[str, ...] = ()
@@ -139,15 +215,28 @@ def decode_audio(source: str | Path | np.ndarray, *, sample_rate: int = SAMPLE_R
         if declared is not None and declared > max_duration_s:
             raise AudioDecodeError(path, f"longer than the {_hours(max_duration_s)} limit ({_hours(declared)}); "
                                          "split the recording or raise the limit")
+        limits = dict(max_channels=max_channels, max_rate=max_source_rate, max_bytes=max_decoded_bytes,
+                      max_duration_s=max_duration_s)
+        shape = header_shape(path)
         try:
-            data, rate, fmt = _read_soundfile(path)
-        except Exception as first:  # libsndfile raises its own error types
+            if shape is not None:
+                _check_shape(shape[0], shape[1], max_channels, max_source_rate)
+                _budget(shape[2], shape[0], shape[1], max_decoded_bytes, None)
             try:
-                data, rate, fmt = _read_pyav(path)
-            except Exception as second:
-                raise AudioDecodeError(
-                    path, f"not decodable as audio (soundfile: {_reason(first, path)}; FFmpeg: {_reason(second, path)})"
-                ) from second
+                data, rate, fmt = _with_file(path, _read_soundfile, limits)
+            except _TooBig:
+                raise
+            except Exception as first:  # libsndfile raises its own error types
+                try:
+                    data, rate, fmt = _with_file(path, _read_pyav, limits)
+                except _TooBig:
+                    raise
+                except Exception as second:
+                    raise AudioDecodeError(
+                        path, f"not decodable as audio (soundfile: {_reason(first, path)}; FFmpeg: {_reason(second, path)})"
+                    ) from second
+        except _TooBig as exc:
+            raise AudioDecodeError(path, str(exc)) from None
         if wav_is_truncated(path):
             warnings = ("truncated",)
     if data.size == 0 or data.shape[1] == 0:
@@ -161,6 +250,21 @@ def decode_audio(source: str | Path | np.ndarray, *, sample_rate: int = SAMPLE_R
     samples = resample(data, rate, sample_rate)
     return DecodedAudio(samples=np.ascontiguousarray(samples), sample_rate=sample_rate, source_sample_rate=rate, source_format=fmt,
                         warnings=warnings)
+
+
+def _with_file(path: Path, reader, limits: dict):
+    from pipeline.ingest import open_regular
+
+    try:
+        fh = open_regular(path)
+    except OSError as exc:
+        raise _OpenError(exc.strerror or str(exc)) from exc
+    with fh:
+        return reader(fh, **limits)
+
+
+class _OpenError(Exception):
+    """The file could not be opened as a regular file (a link, a FIFO, no permission)."""
 
 
 def _hours(seconds: float) -> str:

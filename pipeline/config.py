@@ -62,10 +62,17 @@ class Settings:
     operator_channel: int = 0  # stereo: channel index of the operator (0 = left)
     min_speakers: int = 2  # mono diarization bounds
     max_speakers: int = 2
-    caller_salt: str = "hotline-analytics-dev-salt"  # salt for caller number hashes; set in production
+    # Key of the caller-number HMAC. Empty: a random secret generated on first use in
+    # <home>/secrets/caller_salt (owner-only). The public dev salt is refused unless dev_mode.
+    caller_salt: str = ""
+    dev_mode: bool = False  # allow the public development salt (tests, demos); never in production
     keep_raw_text: bool = True  # keep unredacted text for roles allowed to see it
     keep_operator_name: bool = True  # true/false: an operator's own name ("em là Hương, tổng đài viên") stays in redacted text
     max_duration_s: float = 7200.0  # s; longer recordings are quarantined from their header (0: no limit)
+    max_channels: int = 2  # channels; more is quarantined from the header (decompression bombs)
+    max_source_rate_hz: int = 48000  # Hz; a higher recorded rate is quarantined from the header
+    max_decoded_mb: float = 1024.0  # MiB of decoded float32 per recording; decoding stops past it (0: no limit)
+    settle_s: float = 5.0  # s; `hotline run` leaves files modified more recently for a later run
     # Below this mean segment confidence a call goes to review; calibrated for Whisper
     # base on asr-dev (docs/asr.md): recalibrate for another model.
     review_confidence: float = 0.40
@@ -106,7 +113,15 @@ def _coerce(value: str, current):
 
 
 def load_settings(**overrides) -> Settings:
-    """Defaults, then ``HOTLINE_*`` environment variables, then ``overrides`` (None ignored)."""
+    """Defaults, then ``HOTLINE_*`` environment variables, then ``overrides`` (None ignored).
+
+    Also makes every file and folder this process creates from now on owner-only
+    (umask 077): the database, quarantine, exports and Prefect's result cache hold
+    confidential calls.
+    """
+    from pipeline.fsperm import owner_only_umask
+
+    owner_only_umask()
     base = Settings()
     env = {}
     for f in fields(Settings):

@@ -94,7 +94,12 @@ def _reasons(value: str | None, t) -> str:
 def _cell_text(value):
     # A cell starting with = + - @ is a formula to Excel (CSV injection); quote it as text.
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
+        value = "'" + value
+    if isinstance(value, str):
+        # XML 1.0 cannot hold most control characters: openpyxl raises IllegalCharacterError (a 500).
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
     return value
 
 

@@ -98,7 +98,9 @@ def decode_stage(recording: Recording, settings: Settings | None = None) -> Deco
     """Decode a recording; longer than ``settings.max_duration_s`` is refused from its header."""
     if settings is None:
         return decode_audio(recording.path)
-    return decode_audio(recording.path, max_duration_s=settings.max_duration_s or None)
+    return decode_audio(recording.path, max_duration_s=settings.max_duration_s or None,
+                        max_channels=settings.max_channels or None, max_source_rate=settings.max_source_rate_hz or None,
+                        max_decoded_bytes=int(settings.max_decoded_mb * 2**20) or None)
 
 
 def transcribe_stage(audio: DecodedAudio, models: Models, options: TranscribeOptions = TranscribeOptions()) -> tuple[Transcript, ...]:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipeline.config import load_settings
 from pipeline.errors import HotlineError
+from pipeline.salt import caller_salt
 
 
 def _bench(args) -> int:
@@ -21,13 +22,13 @@ def _bench(args) -> int:
     with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
         # A temporary home: the bench never writes the user's database or quarantine.
         settings = load_settings(**overrides).with_(home=Path(tmp), db_path=Path(tmp) / "unused.duckdb")
-        scan = ingest.scan_source(args.source_dir, salt=settings.caller_salt)
+        scan = ingest.scan_source(args.source_dir, salt=caller_salt(settings))
         recordings = ingest.dedupe(scan.recordings)
         if args.long:
             long_dir = Path(tmp) / "long"
             long_dir.mkdir()
             build_long_call([r.path for r in recordings], long_dir / "long_call.wav", minutes=args.long_minutes)
-            recordings = list(ingest.scan_source(long_dir, salt=settings.caller_salt).recordings)
+            recordings = list(ingest.scan_source(long_dir, salt=caller_salt(settings)).recordings)
         if not recordings:
             raise HotlineError(f"{args.source_dir}: no recordings to benchmark")
         report = bench_recordings(recordings, Models(settings), settings, compare_bare=not args.no_bare,

@@ -51,7 +51,8 @@ def check_run_inputs(settings: Settings, *, source_dir: Path | None = None, call
 
 
 def run_folder(source_dir: Path, *, db_path: Path | None = None, calls_csv: Path | None = None,
-               overrides: dict | None = None, wait_s: float = 0.0, settle_s: float = 0.0, only: list[str] | None = None,
+               overrides: dict | None = None, wait_s: float = 0.0, settle_s: float | None = None,
+               only: list[str] | None = None,
                workers: int = 0, dask_address: str | None = None):
     """Run the ``process-calls`` flow (a temporary local Prefect server starts by itself).
 
@@ -63,9 +64,14 @@ def run_folder(source_dir: Path, *, db_path: Path | None = None, calls_csv: Path
         raise HotlineError(f"--workers must be 0 or more, not {workers}")
     settings = load_settings(**(overrides or {})).with_(db_path=db_path)
     check_run_inputs(settings, source_dir=Path(source_dir), calls_csv=calls_csv)
+    if settle_s is None:  # a file the PBX may still be writing is left for the next run (HOTLINE_SETTLE_S)
+        settle_s = settings.settle_s
     prepare_prefect(settings.home)
     # The CLI is the one place allowed to reach up into flows/: pipeline stays orchestrator-free.
     from flows.process_calls import run_process_calls
+    from flows.reaper import temporary_server_api_url
+
+    temporary_server_api_url()  # started now so that it dies with this process, even when it is killed
 
     return run_process_calls(str(source_dir), str(db_path) if db_path else None, str(calls_csv) if calls_csv else None,
                              overrides or {}, wait_s, settle_s, only, workers=workers, dask_address=dask_address)

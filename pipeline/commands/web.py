@@ -53,8 +53,10 @@ def read_password(args) -> str:
         password = getpass.getpass("Mật khẩu / password: ")
         if getpass.getpass("Nhập lại / again: ") != password:
             raise HotlineError("the two passwords differ; run the command again")
-    if len(password) < 8:
-        raise HotlineError("password too short: use at least 8 characters")
+    from pipeline.web.auth import password_problem
+
+    if problem := password_problem(password):
+        raise HotlineError(problem)
     return password
 
 

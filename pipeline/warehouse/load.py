@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from pipeline.analyse import mean_confidence
+from pipeline.logsafe import mask_numbers
 from pipeline.process import CallResult
 from pipeline.records import CallLogEntry, Recording
 from pipeline.warehouse import qa_edits
@@ -105,7 +106,7 @@ def _recording_columns(rec: Recording) -> dict:
     return {
         "call_id": rec.call_id,
         "recording_sha256": rec.sha256,
-        "source_path": rec.relpath,
+        "source_path": mask_numbers(rec.relpath),  # no caller number in clear: PBX file names often hold it
         "pbx_call_id": log.pbx_call_id if log else None,
         "started_at": log.started_at if log else None,
         "caller_hash": log.caller_hash if log else None,
@@ -163,6 +164,7 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
     }
     con.execute("BEGIN TRANSACTION")
     try:
+        drop_superseded(con, rec)  # the same PBX call re-written: this version replaces the earlier one
         for table in DERIVED_TABLES:
             con.execute(f"DELETE FROM {table} WHERE call_id = ?", [call_id])
         con.execute("DELETE FROM call_topics WHERE call_id = ? AND source = 'model'", [call_id])
@@ -206,6 +208,7 @@ def record_failure(con: duckdb.DuckDBPyConnection, rec: Recording, run_id: str, 
                                      "run_id": run_id, "processed_at": datetime.now()}
     con.execute("BEGIN TRANSACTION")
     try:
+        drop_superseded(con, rec)
         for table in DERIVED_TABLES:
             con.execute(f"DELETE FROM {table} WHERE call_id = ?", [rec.call_id])
         _replace_call_row(con, row)
@@ -217,3 +220,46 @@ def record_failure(con: duckdb.DuckDBPyConnection, rec: Recording, run_id: str, 
 
 def table_counts(con: duckdb.DuckDBPyConnection, tables: Iterable[str] = ("calls", "segments", "call_topics")) -> dict[str, int]:
     return {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+
+
+# --- issue 13: attempts (a call that killed two runs is quarantined) and skipped inputs ---
+
+def start_attempt(con: duckdb.DuckDBPyConnection, sha256: str, run_id: str) -> None:
+    """Note that ``run_id`` starts work on this recording (cleared by :func:`end_attempt`)."""
+    con.execute("INSERT OR REPLACE INTO call_attempts VALUES (?, ?, now())", [sha256, run_id])
+
+
+def end_attempt(con: duckdb.DuckDBPyConnection, sha256: str) -> None:
+    con.execute("DELETE FROM call_attempts WHERE recording_sha256 = ?", [sha256])
+
+
+def interrupted_attempts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Recording hash → number of runs that were killed while working on it."""
+    rows = con.execute("SELECT a.recording_sha256, count(*) FROM call_attempts a JOIN runs r USING (run_id) "
+                       "WHERE r.status = 'interrupted' GROUP BY 1").fetchall()
+    return {sha: n for sha, n in rows}
+
+
+def record_problems(con: duckdb.DuckDBPyConnection, run_id: str, problems: Iterable[tuple[str, str | None, str]]) -> int:
+    """Store (kind, ref, reason) problems a run skipped; already masked by the caller. Returns how many."""
+    rows = [{"run_id": run_id, "seq": i, "kind": k, "ref": ref, "reason": why} for i, (k, ref, why) in enumerate(problems)]
+    _insert(con, "run_problems", rows)
+    return len(rows)
+
+
+def drop_superseded(con: duckdb.DuckDBPyConnection, rec: Recording) -> list[str]:
+    """Delete earlier versions of this call: rows with the same PBX call id but other audio.
+
+    A file caught mid-write and completed later is the same call re-written; its
+    earlier (cut) version must not stay as a second call. Returns the dropped call ids.
+    """
+    pbx = rec.log.pbx_call_id if rec.log else None
+    if not pbx:
+        return []
+    old = [r[0] for r in con.execute("SELECT call_id FROM calls WHERE pbx_call_id = ? AND recording_sha256 <> ?",
+                                     [pbx, rec.sha256]).fetchall()]
+    for call_id in old:
+        for table in DERIVED_TABLES + ("call_topics",):
+            con.execute(f"DELETE FROM {table} WHERE call_id = ?", [call_id])
+        con.execute("DELETE FROM calls WHERE call_id = ?", [call_id])
+    return old

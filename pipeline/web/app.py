@@ -49,7 +49,14 @@ def create_app(db_path: Path | str, settings: Settings | None = None, options: W
             "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
             "media-src 'self'; frame-ancestors 'none'; form-action 'self'")
         response.headers.setdefault("Cache-Control", "no-store")
+        if opts.secure_cookies:  # served over HTTPS (behind a TLS proxy): browsers must never fall back to HTTP
+            response.headers["Strict-Transport-Security"] = f"max-age={opts.hsts_seconds}"
         return response
+
+    if opts.allowed_hosts:  # a forged Host header (cache poisoning, DNS rebinding) gets 400
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(opts.allowed_hosts))
 
     @app.exception_handler(NotLoggedIn)
     async def not_logged_in(request: Request, exc: NotLoggedIn):

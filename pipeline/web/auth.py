@@ -154,7 +154,29 @@ def authenticate(con: duckdb.DuckDBPyConnection, name: str, password: str,
 
 
 def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
+    # A cookie is attacker-controlled: any character must hash (no UnicodeEncodeError, no 500).
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def tokens_equal(given: str | None, expected: str | None) -> bool:
+    """Constant-time comparison of two tokens of any characters (``hmac.compare_digest``
+    refuses non-ASCII ``str`` with a TypeError, which became a 500)."""
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
+
+
+MIN_PASSWORD_CHARS = 8  # characters, not counting spaces
+
+
+def password_problem(password: str) -> str | None:
+    """Why ``password`` is refused, or None: at least 8 non-space characters, not all the same."""
+    core = "".join(password.split())
+    if len(core) < MIN_PASSWORD_CHARS:
+        return f"password too short: use at least {MIN_PASSWORD_CHARS} characters that are not spaces"
+    if len(set(core)) < 2:
+        return "password is one character repeated: choose another"
+    return None
 
 
 def create_session(con: duckdb.DuckDBPyConnection, user: User, options: AuthOptions = AuthOptions()) -> str:

@@ -5,7 +5,6 @@ roles, CSRF, rendering. Built once by :func:`pipeline.web.app.create_app` and ha
 
 from __future__ import annotations
 
-import hmac
 import os
 import threading
 from collections.abc import Iterator
@@ -41,7 +40,9 @@ class WebOptions:
     correct_roles: tuple[str, ...] = ("qa", "admin")  # correct topics, mark reviewed
     dashboard_roles: tuple[str, ...] = ("manager", "admin")
     export_roles: tuple[str, ...] = ("manager", "admin")
-    secure_cookies: bool = False  # Secure flag on cookies; set when served over HTTPS
+    secure_cookies: bool = False  # Secure flag on cookies and HSTS header; set when served over HTTPS
+    allowed_hosts: tuple[str, ...] = ()  # Host header values accepted (HOTLINE_ALLOWED_HOSTS); empty: any
+    hsts_seconds: int = 31536000  # s; Strict-Transport-Security max-age sent with secure_cookies
     page_size: int = 50  # calls per list page
     busy_wait_s: float = 5.0  # s; wait this long for the database (a run loading a call) before answering 503
     auth: auth.AuthOptions = field(default_factory=auth.AuthOptions)
@@ -55,6 +56,9 @@ def web_options_from_env() -> WebOptions:
         opts = replace(opts, raw_text_roles=tuple(r.strip() for r in roles.split(",") if r.strip()))
     if os.environ.get("HOTLINE_SECURE_COOKIES", "").lower() in {"1", "true", "yes", "on"}:
         opts = replace(opts, secure_cookies=True)
+    hosts = os.environ.get("HOTLINE_ALLOWED_HOSTS")
+    if hosts:
+        opts = replace(opts, allowed_hosts=tuple(h.strip() for h in hosts.split(",") if h.strip()))
     return opts
 
 
@@ -134,7 +138,7 @@ class WebContext:
         return dependency
 
     def check_csrf(self, session: auth.Session, token: str | None) -> None:
-        if not token or not hmac.compare_digest(token, session.csrf_token):
+        if not auth.tokens_equal(token, session.csrf_token):
             raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
 
     def render(self, request: Request, name: str, session: auth.Session | None, status: int = 200,

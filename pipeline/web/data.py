@@ -200,9 +200,12 @@ def audio_path(con: duckdb.DuckDBPyConnection, call_id: str) -> Path | None:
         source_dir = next((c for c in candidates if c.is_dir()), candidates[0])
     root = source_dir.resolve()
     path = (root / row[0]).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    if not path.is_relative_to(root):
         return None
-    return path
+    from pipeline.ingest import locate  # source_path is stored with caller numbers masked
+
+    sha = con.execute("SELECT recording_sha256 FROM calls WHERE call_id = ?", [call_id]).fetchone()
+    return locate(root, row[0], sha[0] if sha and "***" in row[0] else None)
 
 
 def export_csv(rows: list[dict], *, lang: str = "vi") -> bytes:

@@ -56,6 +56,10 @@ def _con(path):
 
 def test_every_broken_file_is_quarantined_once_with_a_reason(broken_run):
     summary, src, home = broken_run
+    from tests.faults import tally
+
+    tally.record("bad_file", "empty, not audio, corrupt FLAC, text as OGG, 3 h line", tried=5,
+                 survived=summary.quarantined, rows_lost=5 - summary.quarantined - summary.processed - summary.failed)
     assert (summary.found, summary.quarantined, summary.processed, summary.failed) == (5, 5, 0, 0)
     con = _con(home / "w.duckdb")
     rows = dict(con.execute("SELECT source_path, error FROM calls WHERE status = 'quarantined'").fetchall())
@@ -73,8 +77,13 @@ def test_a_rerun_does_not_redo_or_duplicate_quarantined_files(broken_run):
     again = process_calls(str(src), str(home / "w.duckdb"), None, {"home": str(home)})
     assert (again.skipped, again.quarantined) == (5, 0)
     con = _con(home / "w.duckdb")
-    assert con.execute("SELECT count(*), count(DISTINCT recording_sha256) FROM calls").fetchone() == (5, 5)
+    counts = con.execute("SELECT count(*), count(DISTINCT recording_sha256) FROM calls").fetchone()
     con.close()
+    from tests.faults import tally
+
+    tally.record("rerun", "rerun over quarantined files", tried=5, survived=5 if counts == (5, 5) else 0,
+                 rows_duplicated=counts[0] - counts[1])
+    assert counts == (5, 5)
 
 
 def test_a_run_left_running_by_a_killed_process_is_marked_interrupted(tmp_path, prefect_harness):
@@ -131,7 +140,13 @@ def test_a_second_run_gets_a_clear_busy_error_or_waits(tmp_path, prefect_harness
     con = _con(path)
     assert con.execute("SELECT count(*) FROM calls").fetchone()[0] == 1
     runs = con.execute("SELECT status, count(*) FROM runs GROUP BY status").fetchall()
+    n_calls = con.execute("SELECT count(*) FROM calls").fetchone()[0]
     con.close()
+    from tests.faults import tally
+
+    tally.record("concurrent_writer", "second run refused, then waiting; a reader waited for", tried=3,
+                 survived=3 if runs == [("done", 3)] else 0, rows_duplicated=n_calls - 1,
+                 rows_lost=1 - n_calls if n_calls < 1 else 0)
     assert runs == [("done", 3)], "the refused run left no trace; the waiting ones completed"
 
 

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline.ingest import read_call_log
+from tests.faults import tally
 
 HEADER = ["call_id", "start_time", "caller_number", "operator_ext", "direction", "file_name"]
 NAMES = st.text(alphabet="abcđêôơư xyz_-", min_size=1, max_size=12).map(lambda s: s.strip() or "x")
@@ -61,6 +62,12 @@ def test_every_row_is_kept_once_or_reported_and_unsafe_paths_never_pass(tmp_path
     path = tmp_path / "calls.csv"
     _write(path, rows)
     entries, problems = read_call_log(path, salt="s")
+    numbers = [r[2] for r in rows if len(r) > 2]
+    lost = len(rows) - len(entries) - len(problems)
+    clear = sum(1 for n in numbers for p in problems if n in p)
+    ok = lost == 0 and {name: e.pbx_call_id for name, e in entries.items()} == kept
+    tally.record("fuzz_row", "call-log rows", tried=len(rows), survived=len(rows) if ok else 0,
+                 rows_lost=max(lost, 0), rows_duplicated=max(-lost, 0), clear_text_numbers=clear)
     assert {name: e.pbx_call_id for name, e in entries.items()} == kept
     assert len(problems) == skipped
     for name in entries:

@@ -34,7 +34,8 @@ def _env(tmp_path, model_cache):
     env = dict(os.environ)
     # Its own Prefect database: the test session's server must not share a SQLite file with it.
     env["PREFECT_API_DATABASE_CONNECTION_URL"] = f"sqlite+aiosqlite:///{tmp_path}/prefect-cli.db"
-    env.update(HOTLINE_HOME=str(tmp_path / "home"), HOTLINE_MODEL_CACHE=str(model_cache), PYTHONUNBUFFERED="1")
+    env.update(HOTLINE_HOME=str(tmp_path / "home"), HOTLINE_MODEL_CACHE=str(model_cache), PYTHONUNBUFFERED="1",
+               HOTLINE_SETTLE_S="0")  # the files were just written
     env.pop("PREFECT_API_URL", None)
     return env
 

@@ -25,7 +25,7 @@ def test_installed_cli_runs_into_a_home_that_does_not_exist(tmp_path):
     assert hotline.exists(), "the package's console script is not installed (make setup)"
     source = tmp_path / "pbx"
     source.mkdir()
-    shutil.copy(SAMPLES / "2026/11/17/rec_20261117_082507_ext101.wav", source / "rec_ext101.wav")
+    shutil.copy2(SAMPLES / "2026/11/17/rec_20261117_082507_ext101.wav", source / "rec_ext101.wav")  # copy2: keeps the old mtime, so the settle time does not hold it back
     home = tmp_path / "not" / "yet" / "home"
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PREFECT_", "HOTLINE_")) or k == "PREFECT_SERVER_ANALYTICS_ENABLED"}

@@ -33,7 +33,7 @@ def test_requests_succeed_during_a_run(web_db, call_ids, tmp_path):
     source = tmp_path / "pbx"
     source.mkdir()
     for rel in ("2026/11/17/rec_20261117_082507_ext101.wav", "2026/11/11/rec_20261111_095015_ext103.mp3"):
-        shutil.copy(SAMPLES / rel, source / Path(rel).name)
+        shutil.copy2(SAMPLES / rel, source / Path(rel).name)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env.update(PREFECT_HOME=str(tmp_path / "prefect"), PYTHONPATH=str(REPO), HOTLINE_HOME=str(tmp_path / "home"))
     qa = TestClient(create_app(web_db, options=WebOptions(auth=FAST_AUTH)))  # the production wait for the file

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
@@ -27,7 +26,7 @@ def register(app: FastAPI, web: WebContext) -> None:
     def login(request: Request, username: str = Form(...), password: str = Form(...), csrf_token: str = Form(""),
               next: str = Form("/calls")):
         cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-        if not cookie or not hmac.compare_digest(cookie, csrf_token):
+        if not auth.tokens_equal(cookie, csrf_token):
             raise HTTPException(403, "CSRF token missing or wrong: reload the log-in page and try again")
         t = translator(web.lang_of(request))
         name = auth.normalise_name(username)

@@ -1,0 +1,52 @@
+"""The caller-number HMAC key: never the public default in production.
+
+A caller hash links repeat calls from one number (that is what it is for). It is
+reversible by anyone holding the key: Vietnamese mobile numbers are 10 digits, and
+with the stored last three digits known only ~10^6 candidates remain, an HMAC over
+all of them takes about two seconds. So the key must be secret: either
+``HOTLINE_CALLER_SALT`` (from a secret store) or a random key generated on first
+use in ``<home>/secrets/caller_salt`` (owner-only). The public development salt
+is refused unless ``HOTLINE_DEV_MODE=true``. Rotation: docs/operations.md.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from pipeline.errors import HotlineError
+from pipeline.fsperm import private_dir, write_private
+
+PUBLIC_DEV_SALT = "hotline-analytics-dev-salt"  # published in the repository: tests and demos only
+
+
+class UnsafeSalt(HotlineError):
+    """The caller salt is the public one outside development mode."""
+
+    exit_code = 7
+
+
+def salt_file(home: Path) -> Path:
+    return Path(home) / "secrets" / "caller_salt"
+
+
+def caller_salt(settings) -> str:
+    """The key to hash caller numbers with (see the module docstring). Raises :class:`UnsafeSalt`."""
+    if settings.caller_salt:
+        if settings.caller_salt == PUBLIC_DEV_SALT and not settings.dev_mode:
+            raise UnsafeSalt("HOTLINE_CALLER_SALT is the public development salt: caller hashes made with it "
+                             "can be reversed by anyone. Unset it (a secret is generated on first use) or set "
+                             "HOTLINE_DEV_MODE=true for tests and demos.")
+        return settings.caller_salt
+    path = salt_file(settings.home)
+    if path.is_file() and not path.is_symlink():
+        key = path.read_text(encoding="ascii").strip()
+        if key:
+            if path.stat().st_mode & 0o077:
+                os.chmod(path, 0o600)
+            return key
+    private_dir(path.parent)
+    key = secrets.token_hex(32)
+    write_private(path, (key + "\n").encode("ascii"))
+    return key
