@@ -63,9 +63,9 @@ def stage_cache_key(context, parameters) -> str:
 
 @task(name="scan", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def scan_task(source_dir: str, calls_csv: str | None, salt: str, settle_s: float = 0.0,
-              only: list[str] | None = None) -> ingest.ScanResult:
+              only: list[str] | None = None, call_log_format: str = "hotline") -> ingest.ScanResult:
     return ingest.scan_source(Path(source_dir), calls_csv=Path(calls_csv) if calls_csv else None, salt=salt,
-                              settle_s=settle_s, only=only)
+                              settle_s=settle_s, only=only, call_log_format=call_log_format)
 
 
 @task(name="decode", cache_policy=NO_CACHE)
@@ -222,7 +222,7 @@ def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | 
         if summary.interrupted_runs:
             logger.warning("%d earlier run(s) had been killed; marked 'interrupted', their calls are redone",
                            summary.interrupted_runs)
-        scan = scan_task(source_dir, calls_csv, settings.caller_salt, settle_s, only)
+        scan = scan_task(source_dir, calls_csv, settings.caller_salt, settle_s, only, settings.call_log_format)
         recordings = ingest.dedupe(scan.recordings)
         done = load.processed_hashes(con)
         todo = [r for r in recordings if r.sha256 not in done]

@@ -199,19 +199,28 @@ def find_audio_files(source_dir: Path, *, settle_s: float = 0.0, previous: dict[
 
 
 def scan_source(source_dir: Path, *, calls_csv: Path | None = None, salt: str, settle_s: float = 0.0,
-                only: Iterable[str] | None = None) -> ScanResult:
+                only: Iterable[str] | None = None, call_log_format: str = "hotline") -> ScanResult:
     """Find every recording under ``source_dir``, hash it and attach its call-log row.
 
     ``calls_csv`` defaults to ``source_dir/calls.csv`` when that exists; ``settle_s``
-    and ``only`` are passed to :func:`find_audio_files`. Raises :class:`CallLogError`
-    when the folder does not exist or the call log is unreadable.
+    and ``only`` are passed to :func:`find_audio_files`. ``call_log_format`` auto |
+    hotline | asterisk: see :mod:`pipeline.calllog_asterisk` (auto also finds a
+    ``Master.csv``). Raises :class:`CallLogError` when the folder does not exist or
+    the call log is unreadable.
     """
     source_dir = Path(source_dir).resolve()
     if not source_dir.is_dir():
         raise CallLogError(f"{source_dir}: source folder does not exist")
     if calls_csv is None and (source_dir / "calls.csv").is_file():
         calls_csv = source_dir / "calls.csv"
-    entries, problems = read_call_log(Path(calls_csv), salt=salt) if calls_csv else ({}, [])
+    if call_log_format != "hotline":  # Asterisk cdr-csv + FreePBX names (issue 18): a separate module
+        from pipeline import calllog_asterisk
+
+        calls_csv, call_log_format = calllog_asterisk.choose(source_dir, calls_csv, call_log_format)
+    if call_log_format == "asterisk":
+        entries, problems = calllog_asterisk.read_for_source(calls_csv, source_dir, salt=salt)
+    else:
+        entries, problems = read_call_log(Path(calls_csv), salt=salt) if calls_csv else ({}, [])
     recordings = []
     for path in find_audio_files(source_dir, settle_s=settle_s, only=only):
         rel = path.relative_to(source_dir).as_posix()
