@@ -11,11 +11,18 @@ from pipeline.errors import HotlineError
 
 
 def _watch(args) -> int:
-    if not args.source_dir.is_dir():
-        raise HotlineError(f"{args.source_dir}: source folder does not exist")
+    from pipeline.sources import is_remote
+
     if args.interval <= 0:
         raise HotlineError(f"--interval must be more than 0 seconds, not {args.interval}")
-    overrides = {"asr_model": args.asr_model} if args.asr_model else {}
+    if is_remote(args.source_dir):  # sftp://… : pull to staging at each poll (pipeline/commands/deploy.py)
+        from pipeline.commands.deploy import watch_remote
+
+        return watch_remote(args)
+    args.source_dir = Path(args.source_dir)
+    if not args.source_dir.is_dir():
+        raise HotlineError(f"{args.source_dir}: source folder does not exist")
+    overrides = {k: v for k, v in {"asr_model": args.asr_model, "call_log_format": args.call_log_format}.items() if v}
     prepare_prefect(load_settings(**overrides).home)
     from flows.watch import watch_folder
 
@@ -34,7 +41,9 @@ def _watch(args) -> int:
 
 def register(sub, eval_sub) -> None:
     p = sub.add_parser("watch", help="poll a recordings folder and process new calls as they land")
-    p.add_argument("source_dir", type=Path, help="folder the PBX writes recordings into")
+    p.add_argument("source_dir", help="folder the PBX writes recordings into, or sftp://user@host:port/path")
+    p.add_argument("--call-log-format", choices=("auto", "hotline", "asterisk"), default=None,
+                   help="calls.csv of ours, or Asterisk cdr-csv Master.csv + FreePBX names (default auto)")
     p.add_argument("--interval", type=float, default=10.0, help="seconds between polls (default 10)")
     p.add_argument("--settle", type=float, default=2.0,
                    help="a file must also be this many seconds old (besides unchanged across two polls)")

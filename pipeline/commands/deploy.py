@@ -1,0 +1,103 @@
+"""``hotline deploy SOURCE``: serve the ``pull-and-process`` flow on a schedule from a Prefect server.
+
+Also the remote half of ``hotline run sftp://…`` and ``hotline watch sftp://…``
+(see :func:`run_remote`, :func:`watch_remote`). Production layout: docs/sources.md.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from pipeline.commands.run import prepare_prefect
+from pipeline.config import REPO_ROOT, load_settings
+from pipeline.errors import HotlineError
+from pipeline.logsafe import mask_numbers
+
+
+def _overrides(args) -> dict:
+    """Settings a flow run needs from the command line. Never credentials: flow parameters are stored by Prefect."""
+    out = {"asr_model": getattr(args, "asr_model", None), "call_log_format": getattr(args, "call_log_format", None)}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _print_pull(summary) -> None:
+    run = summary.run
+    line = (f"{time.strftime('%H:%M:%S')} pulled={summary.new_audio} waiting={summary.waiting} "
+            f"rejected={summary.rejected} MB={summary.bytes_pulled / 1e6:.1f} pull_s={summary.pull_s:.1f}")
+    if run is not None:
+        line += (f" processed={run.processed} skipped={run.skipped} quarantined={run.quarantined} failed={run.failed}"
+                 f" audio_s={run.audio_s:.1f} wall_s={run.wall_s:.1f} db={run.db_path}")
+    print(mask_numbers(line), flush=True)
+
+
+def run_remote(args) -> int:
+    """``hotline run sftp://…``: one pull (files unchanged over ``--settle`` seconds) and one processing run."""
+    overrides = _overrides(args)
+    prepare_prefect(load_settings(**overrides).home)
+    from flows.pull import pull_and_process
+
+    summary = pull_and_process(args.source_dir, str(args.db) if args.db else None,
+                               str(args.calls_csv) if args.calls_csv else None, overrides,
+                               confirm_s=max(0.5, getattr(args, "settle", 2.0)), wait_s=args.wait)
+    _print_pull(summary)
+    return 0 if summary.run is None or summary.run.failed == 0 else 2
+
+
+def watch_remote(args) -> int:
+    """``hotline watch sftp://…``: a pull every ``--interval`` seconds; each poll's listing confirms the last one's."""
+    overrides = _overrides(args)
+    prepare_prefect(load_settings(**overrides).home)
+    from flows.pull import pull_and_process
+
+    print(f"watching {mask_numbers(args.source_dir)} every {args.interval:g} s (Ctrl-C stops)", flush=True)
+    polls = 0
+    while args.max_polls is None or polls < args.max_polls:
+        tick = time.monotonic()
+        polls += 1
+        _print_pull(pull_and_process(args.source_dir, str(args.db) if args.db else None,
+                                     str(args.calls_csv) if args.calls_csv else None, overrides,
+                                     settle_s=args.settle, confirm_s=0.0, wait_s=args.interval))
+        if args.max_polls is not None and polls >= args.max_polls:
+            break
+        time.sleep(max(0.0, args.interval - (time.monotonic() - tick)))
+    return 0
+
+
+def _deploy(args) -> int:
+    if args.interval <= 0:
+        raise HotlineError(f"--interval must be more than 0 seconds, not {args.interval}")
+    overrides = _overrides(args)
+    prepare_prefect(load_settings(**overrides).home)
+    if not os.environ.get("PREFECT_API_URL"):
+        raise HotlineError("set PREFECT_API_URL to the Prefect server (e.g. http://127.0.0.1:4200/api after "
+                           "`prefect server start`): a deployment needs a server that outlives this process")
+    # Flow runs start in subprocesses that import flows/pull.py by path: they need the repo on their path.
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
+    from flows.pull import pull_and_process
+
+    parameters = {"source": args.source, "db_path": str(Path(args.db).resolve()) if args.db else None,
+                  "calls_csv": str(Path(args.calls_csv).resolve()) if args.calls_csv else None,
+                  "settings_overrides": overrides, "settle_s": args.settle, "confirm_s": args.confirm}
+    # One run at a time (DuckDB has one writer): the serve process and the deployment both say so.
+    pull_and_process.serve(name=args.name, interval=args.interval, parameters=parameters, limit=1, global_limit=1,
+                           description=f"pull {mask_numbers(args.source)} every {args.interval:g} s and tag new calls",
+                           tags=["hotline"], pause_on_shutdown=False)
+    return 0
+
+
+def register(sub, eval_sub) -> None:
+    p = sub.add_parser("deploy", help="serve a scheduled pull-and-process deployment on a Prefect server")
+    p.add_argument("source", help="recordings folder or sftp://user@host:port/path")
+    p.add_argument("--name", default="hotline-pull", help="deployment name (default hotline-pull)")
+    p.add_argument("--interval", type=float, default=300.0, help="seconds between scheduled runs (default 300)")
+    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
+    p.add_argument("--calls-csv", type=Path, default=None, help="call log (default: calls.csv or Master.csv found)")
+    p.add_argument("--call-log-format", choices=("auto", "hotline", "asterisk"), default=None,
+                   help="call-log format (default: $HOTLINE_CALL_LOG_FORMAT or auto)")
+    p.add_argument("--asr-model", default=None, help="base | local CTranslate2 folder | model hub id")
+    p.add_argument("--settle", type=float, default=0.0, help="a file must also be this many seconds old")
+    p.add_argument("--confirm", type=float, default=2.0,
+                   help="seconds a file must stay unchanged within one run (default 2)")
+    p.set_defaults(func=_deploy)
