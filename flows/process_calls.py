@@ -196,6 +196,16 @@ def _record(con, summary: RunSummary, outcome_or_exc, rec: Recording, tag: str, 
                 sum(result.timings.values()), len(result.speakers.segments), topics)
 
 
+def _write_log_problems(settings, run_id: str, source_dir: str, problems) -> None:
+    """What did not pair (call-log rows, recordings), as of this run, in the quarantine folder (one file, replaced)."""
+    report = settings.quarantine_dir / "call-log-problems.txt"
+    if not problems:
+        report.unlink(missing_ok=True)
+        return
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(f"run {run_id}, source {source_dir}\n" + "\n".join(problems) + "\n", encoding="utf-8")
+
+
 @flow(name="process-calls", log_prints=False)
 def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | None = None,
                   settings_overrides: dict | None = None, wait_s: float = 0.0, settle_s: float = 0.0,
@@ -223,6 +233,7 @@ def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | 
             logger.warning("%d earlier run(s) had been killed; marked 'interrupted', their calls are redone",
                            summary.interrupted_runs)
         scan = scan_task(source_dir, calls_csv, settings.caller_salt, settle_s, only, settings.call_log_format)
+        _write_log_problems(settings, run_id, source_dir, scan.log_problems)
         recordings = ingest.dedupe(scan.recordings)
         done = load.processed_hashes(con)
         todo = [r for r in recordings if r.sha256 not in done]

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pipeline.audio import AUDIO_EXTENSIONS
 from pipeline.errors import CallLogError
+from pipeline.logsafe import mask_numbers
 from pipeline.textnorm import nfc
 
 FORMATS = ("auto", "hotline", "asterisk")
@@ -193,13 +194,14 @@ def pair(csv_path: Path | None, relpaths: list[str], *, salt: str) -> Pairing:
     for rel in sorted(relpaths):
         name = parse_recording_name(rel)
         if name is None:
-            problems.append(f"{rel}: not a FreePBX recording name; processed with no call-log row")
+            problems.append(f"{mask_numbers(rel)}: not a FreePBX recording name; processed with no call-log row")
             unpaired_recordings.append(rel)
             continue
         group = rows.get(name.uniqueid)
         if not group:
-            problems.append(f"{rel}: no Master.csv row for uniqueid {name.uniqueid}; "
-                            "direction, extension and caller taken from the file name")
+            # The name holds the caller's number: the problem names the call by kind, time and uniqueid.
+            problems.append(f"recording {name.kind} {name.started_at:%Y-%m-%d %H:%M:%S}: no Master.csv row for "
+                            f"uniqueid {name.uniqueid}; direction, extension and caller taken from the file name")
             unpaired_recordings.append(rel)
         else:
             used.add(name.uniqueid)

@@ -88,4 +88,8 @@ def test_freepbx_folder_end_to_end(tmp_path, prefect_harness, model_cache):
     # other column holds it only hashed.
     dump = " ".join(str(v) for row in con.execute("SELECT * EXCLUDE (source_path) FROM calls").fetchall() for v in row)
     assert not any(n in dump for n in NUMBERS)
+    report = (home / "quarantine" / "call-log-problems.txt").read_text()
+    assert "answered call 1764492600.47 has no recording" in report
+    assert "no Master.csv row for uniqueid 1764494033.45" in report
+    assert "1764492000.43" not in report and "1764492300.46" not in report  # unanswered: no recording expected
     assert _digest(src) == before

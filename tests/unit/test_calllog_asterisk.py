@@ -87,7 +87,8 @@ def test_pairing_by_uniqueid_reports_what_does_not_pair(tmp_path):
     assert p.unpaired_answered == ["100.5"] and p.unanswered == 1
     text = "\n".join(p.problems)
     assert "line 7: 3 columns" in text and "answered call 100.5 has no recording" in text
-    assert "0977000222" not in text and "0905123456" not in text  # no caller number in clear
+    assert "recording in 2026-11-30 12:00:00: no Master.csv row for uniqueid 100.9" in text
+    assert not any(n in text for n in ("0977000222", "0905123456", "0966555444"))  # no caller number in clear
 
 
 def test_scan_source_pairs_a_freepbx_folder(tmp_path):
