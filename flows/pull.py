@@ -68,6 +68,8 @@ def pull_and_process(source: str, db_path: str | None = None, calls_csv: str | N
                 len(pulled.waiting))
     if not pulled.pending:
         return out
+    if calls_csv and calls_csv.startswith("sftp://"):  # e.g. /var/log/asterisk/cdr-csv/Master.csv on the PBX
+        calls_csv = str(sources.pull_call_log(calls_csv, settings))
     out.run = process_calls(str(pulled.root), db_path, calls_csv, settings_overrides, wait_s, 0.0,
                             list(pulled.pending))
     if out.run.failed == 0:  # else all stay pending: the next run retries the failed ones (done ones skip by hash)

@@ -402,3 +402,38 @@ def mark_processed(staging: Path, relpaths: list[str]) -> None:
     done = set(relpaths)
     state["pending"] = [r for r in state["pending"] if r not in done]
     _save_state(state_path, state)
+
+
+def pull_call_log(url: str, settings) -> Path:
+    """A call log that lives elsewhere on the server (``sftp://…/cdr-csv/Master.csv``), copied when it changed.
+
+    Asterisk keeps ``Master.csv`` in ``/var/log/asterisk/cdr-csv/``, away from the
+    recordings. Returns the local copy (same checks as :func:`pull`: hidden partial
+    file, size verified, renamed into place).
+    """
+    loc = parse_sftp_url(url)
+    folder, name = str(PurePosixPath(loc.path).parent), PurePosixPath(loc.path).name
+    parent_url = f"sftp://{loc.user}@{loc.host}:{loc.port}{folder}"
+    dest_dir = staging_dir(url, settings)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dest = dest_dir / name
+    src = SftpSource.from_settings(parent_url, settings)
+    try:
+        info = src.stat(name)
+        if info is None:
+            raise SourceError(f"{loc.describe()}: call log not found")
+        have = dest.stat() if dest.exists() else None
+        if have is not None and (have.st_size, int(have.st_mtime)) == (info.size, info.mtime):
+            return dest
+        tmp = dest_dir / f".{uuid.uuid4().hex}.partial"
+        try:
+            src.fetch(name, tmp)
+            if tmp.stat().st_size < info.size:
+                raise SourceError(f"{loc.describe()}: download came up short; tried again next run")
+            os.utime(tmp, (info.mtime, info.mtime))
+            os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+    finally:
+        src.close()
+    return dest

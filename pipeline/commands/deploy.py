@@ -14,6 +14,7 @@ from pipeline.commands.run import prepare_prefect
 from pipeline.config import REPO_ROOT, load_settings
 from pipeline.errors import HotlineError
 from pipeline.logsafe import mask_numbers
+from pipeline.sources import is_remote
 
 
 def _overrides(args) -> dict:
@@ -78,7 +79,8 @@ def _deploy(args) -> int:
     from flows.pull import pull_and_process
 
     parameters = {"source": args.source, "db_path": str(Path(args.db).resolve()) if args.db else None,
-                  "calls_csv": str(Path(args.calls_csv).resolve()) if args.calls_csv else None,
+                  "calls_csv": (args.calls_csv if is_remote(args.calls_csv) else str(Path(args.calls_csv).resolve()))
+                  if args.calls_csv else None,
                   "settings_overrides": overrides, "settle_s": args.settle, "confirm_s": args.confirm}
     # One run at a time (DuckDB has one writer): the serve process and the deployment both say so.
     pull_and_process.serve(name=args.name, interval=args.interval, parameters=parameters, limit=1, global_limit=1,
@@ -93,7 +95,8 @@ def register(sub, eval_sub) -> None:
     p.add_argument("--name", default="hotline-pull", help="deployment name (default hotline-pull)")
     p.add_argument("--interval", type=float, default=300.0, help="seconds between scheduled runs (default 300)")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
-    p.add_argument("--calls-csv", type=Path, default=None, help="call log (default: calls.csv or Master.csv found)")
+    p.add_argument("--calls-csv", default=None,
+                   help="call log: a local file or sftp://…/Master.csv (default: calls.csv or Master.csv in SOURCE)")
     p.add_argument("--call-log-format", choices=("auto", "hotline", "asterisk"), default=None,
                    help="call-log format (default: $HOTLINE_CALL_LOG_FORMAT or auto)")
     p.add_argument("--asr-model", default=None, help="base | local CTranslate2 folder | model hub id")

@@ -77,7 +77,7 @@ def register(sub, eval_sub) -> None:
     p = sub.add_parser("run", help="process a folder of recordings into the DuckDB warehouse")
     p.add_argument("source_dir", help="folder of recordings (searched recursively), or sftp://user@host:port/path")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
-    p.add_argument("--calls-csv", type=Path, default=None, help="PBX call log (default: SOURCE_DIR/calls.csv if present)")
+    p.add_argument("--calls-csv", default=None, help="PBX call log (default: SOURCE_DIR/calls.csv if present)")
     p.add_argument("--call-log-format", choices=("auto", "hotline", "asterisk"), default=None,
                    help="calls.csv of ours, or Asterisk cdr-csv Master.csv + FreePBX names (default auto)")
     p.add_argument("--settle", type=float, default=2.0, help="sftp://: seconds a file must stay unchanged")

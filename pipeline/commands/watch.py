@@ -48,7 +48,7 @@ def register(sub, eval_sub) -> None:
     p.add_argument("--settle", type=float, default=2.0,
                    help="a file must also be this many seconds old (besides unchanged across two polls)")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
-    p.add_argument("--calls-csv", type=Path, default=None, help="PBX call log (default: SOURCE_DIR/calls.csv)")
+    p.add_argument("--calls-csv", default=None, help="PBX call log (default: SOURCE_DIR/calls.csv)")
     p.add_argument("--asr-model", default=None, help="base | local CTranslate2 folder | model hub id")
     p.add_argument("--workers", type=int, default=0, help="local Dask worker processes (0: in this process)")
     p.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT", help="existing Dask scheduler")

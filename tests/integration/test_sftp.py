@@ -177,3 +177,23 @@ def test_password_in_url_is_refused_and_never_echoed():
     assert "s3cret-pw" not in str(err.value)
     loc = sources.parse_sftp_url("sftp://pbx@10.0.0.5:2222/var/spool/asterisk/monitor")
     assert (loc.user, loc.host, loc.port, loc.path) == ("pbx", "10.0.0.5", 2222, "/var/spool/asterisk/monitor")
+
+
+def test_a_call_log_elsewhere_on_the_server_is_copied_when_it_changes(server, tmp_path):
+    from pipeline import sources
+
+    cdr_dir = tmp_path / "var log asterisk" / "cdr-csv"
+    cdr_dir.mkdir(parents=True)
+    master = cdr_dir / "Master.csv"
+    master.write_text('"","0905123456","101"\n')
+    settings = _settings(tmp_path, server)
+    url = server.url(master)
+    got = sources.pull_call_log(url, settings)
+    assert got.read_text() == master.read_text() and got.parent.parent == settings.database.parent / "staging"
+    stamp = got.stat().st_mtime_ns
+    assert sources.pull_call_log(url, settings) == got and got.stat().st_mtime_ns == stamp  # unchanged: no copy
+    with master.open("a") as fh:
+        fh.write('"","0912345678","102"\n')
+    os.utime(master, (time.time() + 5, time.time() + 5))
+    assert sources.pull_call_log(url, settings).read_text() == master.read_text()
+    assert [p.name for p in got.parent.iterdir()] == ["Master.csv"]  # no partial left behind
