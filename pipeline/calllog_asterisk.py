@@ -193,17 +193,19 @@ def pair(csv_path: Path | None, relpaths: list[str], *, salt: str) -> Pairing:
     used = set()
     for rel in sorted(relpaths):
         name = parse_recording_name(rel)
+        if name is None and csv_path is None:  # no call log: nothing to pair, nothing to report
+            continue
         if name is None:
             problems.append(f"{mask_numbers(rel)}: not a FreePBX recording name; processed with no call-log row")
             unpaired_recordings.append(rel)
             continue
         group = rows.get(name.uniqueid)
-        if not group:
+        if not group and csv_path is not None:
             # The name holds the caller's number: the problem names the call by kind, time and uniqueid.
             problems.append(f"recording {name.kind} {name.started_at:%Y-%m-%d %H:%M:%S}: no Master.csv row for "
                             f"uniqueid {name.uniqueid}; direction, extension and caller taken from the file name")
             unpaired_recordings.append(rel)
-        else:
+        elif group:
             used.add(name.uniqueid)
         entries[nfc(rel)] = entry_for(nfc(rel), name, _best(group) if group else None, salt=salt)
     unpaired_answered, unanswered = [], 0
@@ -244,7 +246,8 @@ def choose(source_dir: Path, calls_csv: Path | None, fmt: str) -> tuple[Path | N
     if calls_csv is None:
         calls_csv = find_call_log(source_dir)
     if fmt == "auto":
-        fmt = detect_format(Path(calls_csv)) if calls_csv else "hotline"
+        # No call log at all: FreePBX names still give direction, extension, caller and time.
+        fmt = detect_format(Path(calls_csv)) if calls_csv else "asterisk"
     return (Path(calls_csv) if calls_csv else None), fmt
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pipeline.commands.run import prepare_prefect
 from pipeline.config import REPO_ROOT, load_settings
-from pipeline.errors import HotlineError
+from pipeline.errors import DatabaseBusy, HotlineError
 from pipeline.logsafe import mask_numbers
 from pipeline.sources import is_remote
 
@@ -47,22 +47,57 @@ def run_remote(args) -> int:
 
 
 def watch_remote(args) -> int:
-    """``hotline watch sftp://…``: a pull every ``--interval`` seconds; each poll's listing confirms the last one's."""
-    overrides = _overrides(args)
-    prepare_prefect(load_settings(**overrides).home)
-    from flows.pull import pull_and_process
+    """``hotline watch sftp://…``: one connection, a listing every ``--interval`` seconds.
 
-    print(f"watching {mask_numbers(args.source_dir)} every {args.interval:g} s (Ctrl-C stops)", flush=True)
-    polls = 0
-    while args.max_polls is None or polls < args.max_polls:
-        tick = time.monotonic()
-        polls += 1
-        _print_pull(pull_and_process(args.source_dir, str(args.db) if args.db else None,
-                                     str(args.calls_csv) if args.calls_csv else None, overrides,
-                                     settle_s=args.settle, confirm_s=0.0, wait_s=args.interval))
-        if args.max_polls is not None and polls >= args.max_polls:
-            break
-        time.sleep(max(0.0, args.interval - (time.monotonic() - tick)))
+    Each poll's listing confirms the previous one's (a file unchanged across two polls
+    is complete); a poll that pulls nothing starts no flow run. The models stay loaded
+    between runs. A lost connection is reopened at the next poll.
+    """
+    from pipeline import sources
+    from pipeline.logsafe import mask_numbers as mask
+
+    overrides = _overrides(args)
+    settings = load_settings(**overrides).with_(db_path=args.db)
+    prepare_prefect(settings.home)
+    from flows.process_calls import process_calls
+
+    staging = sources.staging_dir(args.source_dir, settings)
+    print(f"watching {mask(args.source_dir)} every {args.interval:g} s (Ctrl-C stops)", flush=True)
+    src, polls = None, 0
+    try:
+        while args.max_polls is None or polls < args.max_polls:
+            tick = time.monotonic()
+            polls += 1
+            try:
+                src = src or sources.open_source(args.source_dir, settings)
+                pulled = sources.pull(src, staging, settle_s=args.settle)
+            except (sources.SourceError, OSError, EOFError) as exc:
+                print(f"{time.strftime('%H:%M:%S')} poll {polls}: {mask(str(exc))}; trying again", flush=True)
+                if src is not None:
+                    src.close()
+                src = None
+                pulled = None
+            if pulled is not None and pulled.pending:
+                calls_csv = str(args.calls_csv) if args.calls_csv else None
+                if calls_csv and sources.is_remote(calls_csv):
+                    calls_csv = str(sources.pull_call_log(calls_csv, settings))
+                try:
+                    run = process_calls(str(pulled.root), str(args.db) if args.db else None, calls_csv, overrides,
+                                        args.interval, 0.0, list(pulled.pending))
+                except DatabaseBusy as exc:  # the pulled files stay pending for the next poll
+                    print(f"{time.strftime('%H:%M:%S')} poll {polls}: {mask(str(exc))}; trying again", flush=True)
+                    continue
+                if run.failed == 0:
+                    sources.mark_processed(staging, list(pulled.pending))
+                print(mask(f"{time.strftime('%H:%M:%S')} pulled={len(pulled.new_audio)} MB="
+                           f"{pulled.bytes_pulled / 1e6:.1f} processed={run.processed} quarantined={run.quarantined} "
+                           f"failed={run.failed} audio_s={run.audio_s:.1f} wall_s={run.wall_s:.1f}"), flush=True)
+            if args.max_polls is not None and polls >= args.max_polls:
+                break
+            time.sleep(max(0.0, args.interval - (time.monotonic() - tick)))
+    finally:
+        if src is not None:
+            src.close()
     return 0
 
 
@@ -85,7 +120,7 @@ def _deploy(args) -> int:
     # One run at a time (DuckDB has one writer): the serve process and the deployment both say so.
     pull_and_process.serve(name=args.name, interval=args.interval, parameters=parameters, limit=1, global_limit=1,
                            description=f"pull {mask_numbers(args.source)} every {args.interval:g} s and tag new calls",
-                           tags=["hotline"], pause_on_shutdown=False)
+                           tags=["hotline"])
     return 0
 
 

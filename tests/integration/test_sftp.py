@@ -197,3 +197,27 @@ def test_a_call_log_elsewhere_on_the_server_is_copied_when_it_changes(server, tm
     os.utime(master, (time.time() + 5, time.time() + 5))
     assert sources.pull_call_log(url, settings).read_text() == master.read_text()
     assert [p.name for p in got.parent.iterdir()] == ["Master.csv"]  # no partial left behind
+
+
+def test_watch_over_sftp_pulls_then_processes_each_file_once(server, tmp_path, monkeypatch, capsys, prefect_harness):
+    """``hotline watch sftp://…``: an undecodable recording needs no model, so this runs the whole path quickly."""
+    import duckdb
+
+    from pipeline.cli import main
+
+    pbx = tmp_path / "monitor"
+    rel = "2026/11/30/in-101-0905123456-20261130-081502-1764490502.21.wav"
+    (pbx / rel).parent.mkdir(parents=True)
+    (pbx / rel).write_bytes(b"RIFF\x00\x00\x00\x00WAVE not really")
+    for key, value in (("HOTLINE_SFTP_KNOWN_HOSTS", server.known_hosts), ("HOTLINE_SFTP_KEY_PATH", server.client_key),
+                       ("HOTLINE_HOME", tmp_path / "home")):
+        monkeypatch.setenv(key, str(value))
+    db = tmp_path / "home" / "calls.duckdb"
+    argv = ["watch", server.url(pbx), "--interval", "0.3", "--settle", "0", "--max-polls", "4", "--db", str(db)]
+    assert main(argv) == 0
+    assert main(argv) == 0  # a second watcher: the watermark says nothing is new
+    out = capsys.readouterr().out
+    assert out.count("quarantined=1") == 1 and "0905123456" not in out
+    con = duckdb.connect(str(db), read_only=True)
+    rows = con.execute("SELECT source_path, status, pbx_call_id, direction FROM calls").fetchall()
+    assert rows == [(rel, "quarantined", "1764490502.21", "inbound")]

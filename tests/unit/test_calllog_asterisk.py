@@ -50,6 +50,8 @@ def test_detects_master_csv_and_our_own_header(tmp_path):
     assert ast.choose(tmp_path, None, "auto") == (ours, "hotline")  # calls.csv first, as before
     ours.unlink()
     assert ast.choose(tmp_path, None, "auto") == (master, "asterisk")
+    master.unlink()
+    assert ast.choose(tmp_path, None, "auto") == (None, "asterisk")  # FreePBX names alone still say something
     with pytest.raises(CallLogError, match="unknown call-log format"):
         ast.choose(tmp_path, None, "cisco")
 
@@ -107,3 +109,14 @@ def test_scan_source_pairs_a_freepbx_folder(tmp_path):
     # Forced to our own format, Master.csv (no header) is not a call log we can read.
     with pytest.raises(CallLogError):
         scan_source(tmp_path, calls_csv=tmp_path / "Master.csv", salt=SALT, call_log_format="hotline")
+
+
+def test_without_a_call_log_freepbx_names_still_give_the_call_and_nothing_is_reported(tmp_path):
+    (tmp_path / "in-101-0905123456-20261130-081502-100.1.wav").write_bytes(b"RIFF one")
+    (tmp_path / "rec_20261103_082512_ext101.wav").write_bytes(b"RIFF two")
+    scan = scan_source(tmp_path, salt=SALT, call_log_format="auto")
+    logs = {r.relpath: r.log for r in scan.recordings}
+    assert logs["rec_20261103_082512_ext101.wav"] is None
+    e = logs["in-101-0905123456-20261130-081502-100.1.wav"]
+    assert (e.pbx_call_id, e.direction, e.operator_ext, e.caller_last3) == ("100.1", "inbound", "101", "456")
+    assert scan.log_problems == ()
