@@ -19,7 +19,7 @@ from pipeline.sources import is_remote
 
 def _overrides(args) -> dict:
     """Settings a flow run needs from the command line. Never credentials: flow parameters are stored by Prefect."""
-    out = {"asr_model": getattr(args, "asr_model", None), "call_log_format": getattr(args, "call_log_format", None)}
+    out = {key: getattr(args, key, None) for key in ("asr_model", "call_log_format", "operator_channel")}
     return {k: v for k, v in out.items() if v is not None}
 
 
