@@ -263,6 +263,17 @@ class SftpSource:
         self._client.close()
 
 
+def check_source(source: str | Path) -> None:
+    """Raise :class:`SourceError` for a source that cannot work, without connecting to it."""
+    text = str(source)
+    if text.startswith("sftp://"):
+        parse_sftp_url(text)
+    elif is_remote(text):
+        raise SourceError(f"unsupported source {text.split('://')[0]}:// (local folder or sftp://)")
+    elif not Path(text).is_dir():
+        raise SourceError(f"{text}: source folder does not exist")
+
+
 def open_source(source: str | Path, settings) -> Source:
     """A local folder path or an ``sftp://`` URL → its source (connected)."""
     text = str(source)

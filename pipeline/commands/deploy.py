@@ -14,6 +14,7 @@ from pipeline.commands.run import prepare_prefect
 from pipeline.config import REPO_ROOT, load_settings
 from pipeline.errors import DatabaseBusy, HotlineError
 from pipeline.logsafe import mask_numbers
+from pipeline import sources
 from pipeline.sources import is_remote
 
 
@@ -35,6 +36,7 @@ def _print_pull(summary) -> None:
 
 def run_remote(args) -> int:
     """``hotline run sftp://…``: one pull (files unchanged over ``--settle`` seconds) and one processing run."""
+    sources.check_source(args.source_dir)
     overrides = _overrides(args)
     prepare_prefect(load_settings(**overrides).home)
     from flows.pull import pull_and_process
@@ -53,7 +55,7 @@ def watch_remote(args) -> int:
     is complete); a poll that pulls nothing starts no flow run. The models stay loaded
     between runs. A lost connection is reopened at the next poll.
     """
-    from pipeline import sources
+    sources.check_source(args.source_dir)
     from pipeline.logsafe import mask_numbers as mask
 
     overrides = _overrides(args)
@@ -104,6 +106,7 @@ def watch_remote(args) -> int:
 def _deploy(args) -> int:
     if args.interval <= 0:
         raise HotlineError(f"--interval must be more than 0 seconds, not {args.interval}")
+    sources.check_source(args.source)
     overrides = _overrides(args)
     prepare_prefect(load_settings(**overrides).home)
     if not os.environ.get("PREFECT_API_URL"):

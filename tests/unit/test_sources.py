@@ -67,3 +67,21 @@ def test_password_setting_is_not_in_the_settings_repr(settings):
     assert "hunter2" not in repr(settings.with_(sftp_password="hunter2"))
     assert sources.sftp_password(settings.with_(sftp_password="hunter2")) == "hunter2"
     assert sources.sftp_password(settings) is None
+
+
+def test_deploy_needs_a_real_prefect_server(tmp_path, monkeypatch, capsys):
+    from pipeline.cli import main
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    monkeypatch.setenv("HOTLINE_HOME", str(tmp_path))
+    assert main(["deploy", str(tmp_path), "--interval", "60"]) == 1
+    assert "set PREFECT_API_URL" in capsys.readouterr().err
+    assert main(["deploy", str(tmp_path), "--interval", "0"]) == 1
+
+
+def test_run_refuses_other_url_schemes_with_the_source_exit_code(tmp_path, monkeypatch, capsys):
+    from pipeline.cli import main
+
+    monkeypatch.setenv("HOTLINE_HOME", str(tmp_path))
+    assert main(["run", "ftp://pbx/recordings"]) == sources.SourceError.exit_code
+    assert "unsupported source ftp://" in capsys.readouterr().err
