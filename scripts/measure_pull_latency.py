@@ -18,6 +18,7 @@ import argparse
 import csv
 import io
 import json
+import signal
 import statistics
 import subprocess
 import sys
@@ -94,6 +95,8 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=300.0, help="give up on a call after this many seconds")
     ap.add_argument("--out", type=Path, default=REPO / "var" / "pull_latency.json")
     args = ap.parse_args()
+    # A timeout's SIGTERM must still stop sshd, the server and the pipeline (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     work = Path(tempfile.mkdtemp(prefix="pull-latency-"))
     pbx = work / "monitor"
     pbx.mkdir()
