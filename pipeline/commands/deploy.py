@@ -61,7 +61,7 @@ def watch_remote(args) -> int:
     overrides = _overrides(args)
     settings = load_settings(**overrides).with_(db_path=args.db)
     prepare_prefect(settings.home)
-    from flows.process_calls import process_calls
+    from flows.process_calls import run_process_calls
 
     staging = sources.staging_dir(args.source_dir, settings)
     print(f"watching {mask(args.source_dir)} every {args.interval:g} s (Ctrl-C stops)", flush=True)
@@ -84,8 +84,9 @@ def watch_remote(args) -> int:
                 if calls_csv and sources.is_remote(calls_csv):
                     calls_csv = str(sources.pull_call_log(calls_csv, settings))
                 try:
-                    run = process_calls(str(pulled.root), str(args.db) if args.db else None, calls_csv, overrides,
-                                        args.interval, 0.0, list(pulled.pending))
+                    run = run_process_calls(str(pulled.root), str(args.db) if args.db else None, calls_csv,
+                                            overrides, args.interval, 0.0, list(pulled.pending),
+                                            workers=args.workers, dask_address=args.dask_address)
                 except DatabaseBusy as exc:  # the pulled files stay pending for the next poll
                     print(f"{time.strftime('%H:%M:%S')} poll {polls}: {mask(str(exc))}; trying again", flush=True)
                     continue
