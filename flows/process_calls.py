@@ -81,9 +81,9 @@ def stage_cache_key(context, parameters) -> str:
 
 @task(name="scan", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def scan_task(source_dir: str, calls_csv: str | None, salt: str, settle_s: float = 0.0,
-              only: list[str] | None = None) -> ingest.ScanResult:
+              only: list[str] | None = None, call_log_format: str = "hotline") -> ingest.ScanResult:
     return ingest.scan_source(Path(source_dir), calls_csv=Path(calls_csv) if calls_csv else None, salt=salt,
-                              settle_s=settle_s, only=only)
+                              settle_s=settle_s, only=only, call_log_format=call_log_format)
 
 
 @task(name="decode", cache_policy=NO_CACHE)
@@ -215,6 +215,16 @@ def _record_outcome(con, summary: RunSummary, outcome_or_exc, rec: Recording, ta
                 sum(result.timings.values()), len(result.speakers.segments), topics)
 
 
+def _write_log_problems(settings, run_id: str, source_dir: str, problems) -> None:
+    """What did not pair (call-log rows, recordings), as of this run, in the quarantine folder (one file, replaced)."""
+    report = settings.quarantine_dir / "call-log-problems.txt"
+    if not problems:
+        report.unlink(missing_ok=True)
+        return
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text(f"run {run_id}, source {source_dir}\n" + "\n".join(problems) + "\n", encoding="utf-8")
+
+
 @flow(name="process-calls", log_prints=False)
 def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | None = None,
                   settings_overrides: dict | None = None, wait_s: float = 0.0, settle_s: float = 0.0,
@@ -247,7 +257,8 @@ def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | 
             logger.warning("%d earlier run(s) had been killed; marked 'interrupted', their calls are redone",
                            summary.interrupted_runs)
         try:
-            scan = scan_task(source_dir, calls_csv, caller_salt(settings), settle_s, only)
+            scan = scan_task(source_dir, calls_csv, caller_salt(settings), settle_s, only, settings.call_log_format)
+            _write_log_problems(settings, run_id, source_dir, scan.log_problems)
             duplicates: list[str] = []
             recordings = ingest.dedupe(scan.recordings, duplicates)
             todo = [r for r in recordings if r.sha256 not in done]

@@ -78,6 +78,13 @@ class Settings:
     review_confidence: float = 0.40
     agency_name: str = "Tổng đài 1022 tỉnh Đắk Lắk"  # text: the agency named in the period report's header
     report_dir: Path | None = None  # folder for scheduled weekly reports; default <home>/reports
+    # Pulling recordings (pipeline/sources.py, docs/sources.md).
+    call_log_format: str = "auto"  # auto | hotline (our calls.csv) | asterisk (cdr-csv Master.csv + FreePBX names)
+    sftp_known_hosts: str = "~/.ssh/known_hosts"  # host keys an SFTP server must match (checking is always on)
+    sftp_key_path: str = ""  # private key file for SFTP; empty: password auth
+    sftp_password: str = field(default="", repr=False)  # SFTP password; never logged (prefer the Secret block)
+    sftp_password_secret: str = ""  # name of a Prefect Secret block holding the SFTP password
+    sftp_timeout_s: float = 15.0  # s to connect and authenticate
 
     def __post_init__(self):
         # Flow parameters arrive as JSON: paths may come in as strings.

@@ -308,7 +308,7 @@ def find_audio_files(source_dir: Path, *, settle_s: float = 0.0, previous: dict[
 
 
 def scan_source(source_dir: Path, *, calls_csv: Path | None = None, salt: str, settle_s: float = 0.0,
-                only: Iterable[str] | None = None) -> ScanResult:
+                only: Iterable[str] | None = None, call_log_format: str = "hotline") -> ScanResult:
     """Find every recording under ``source_dir``, hash it and attach its call-log row.
 
     ``calls_csv`` defaults to ``source_dir/calls.csv`` when that exists; ``settle_s``
@@ -317,14 +317,24 @@ def scan_source(source_dir: Path, *, calls_csv: Path | None = None, salt: str, s
     call-log row naming no recording found is reported in ``log_problems`` (full
     scans only: a restricted scan leaves the others for their own turn). Raises
     :class:`CallLogError` when the folder does not exist or the call log is unreadable.
+    ``call_log_format`` auto | hotline | asterisk: see :mod:`pipeline.calllog_asterisk` (auto also
+    finds a ``Master.csv``).
     """
     source_dir = Path(source_dir).resolve()
     if not source_dir.is_dir():
         raise CallLogError(f"{safe(source_dir)}: source folder does not exist")
     if calls_csv is None and (source_dir / "calls.csv").is_file():
         calls_csv = source_dir / "calls.csv"
-    entries, problems, encoding = (read_call_log(Path(calls_csv), salt=salt, with_encoding=True) if calls_csv
-                                   else ({}, [], None))
+    if call_log_format != "hotline":  # Asterisk cdr-csv + FreePBX names (issue 18): a separate module
+        from pipeline import calllog_asterisk
+
+        calls_csv, call_log_format = calllog_asterisk.choose(source_dir, calls_csv, call_log_format)
+    if call_log_format == "asterisk":
+        entries, problems = calllog_asterisk.read_for_source(calls_csv, source_dir, salt=salt)
+        encoding = None
+    else:
+        entries, problems, encoding = (read_call_log(Path(calls_csv), salt=salt, with_encoding=True) if calls_csv
+                                       else ({}, [], None))
     file_problems: list[tuple[str, str]] = []
     recordings = []
     for path in find_audio_files(source_dir, settle_s=settle_s, only=only, problems=file_problems):

@@ -78,10 +78,17 @@ def run_folder(source_dir: Path, *, db_path: Path | None = None, calls_csv: Path
 
 
 def _run(args) -> int:
+    from pipeline.sources import is_remote
+
+    if is_remote(args.source_dir):  # sftp://… : pull to staging first (pipeline/commands/deploy.py)
+        from pipeline.commands.deploy import run_remote
+
+        return run_remote(args)
     from pipeline.warehouse import db
     from pipeline.warehouse.queries import call_summaries, format_table
 
-    overrides = {"asr_model": args.asr_model, "operator_channel": args.operator_channel}
+    overrides = {"asr_model": args.asr_model, "operator_channel": args.operator_channel,
+                 "call_log_format": args.call_log_format}
     if args.workers > 0 and "HOTLINE_CPU_THREADS" not in os.environ:
         # N workers each with the default threads would oversubscribe the cores.
         overrides["cpu_threads"] = max(1, (os.cpu_count() or 1) // args.workers)
@@ -103,9 +110,12 @@ def _run(args) -> int:
 
 def register(sub, eval_sub) -> None:
     p = sub.add_parser("run", help="process a folder of recordings into the DuckDB warehouse")
-    p.add_argument("source_dir", type=Path, help="folder of recordings (searched recursively)")
+    p.add_argument("source_dir", help="folder of recordings (searched recursively), or sftp://user@host:port/path")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
-    p.add_argument("--calls-csv", type=Path, default=None, help="PBX call log (default: SOURCE_DIR/calls.csv if present)")
+    p.add_argument("--calls-csv", default=None, help="PBX call log (default: SOURCE_DIR/calls.csv if present)")
+    p.add_argument("--call-log-format", choices=("auto", "hotline", "asterisk"), default=None,
+                   help="calls.csv of ours, or Asterisk cdr-csv Master.csv + FreePBX names (default auto)")
+    p.add_argument("--settle", type=float, default=2.0, help="sftp://: seconds a file must stay unchanged")
     p.add_argument("--asr-model", default=None, help="base | local CTranslate2 folder | model hub id")
     p.add_argument("--operator-channel", type=int, default=None, help="stereo channel of the operator (0 = left)")
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")

@@ -11,9 +11,16 @@ from pipeline.errors import HotlineError
 
 
 def _watch(args) -> int:
+    from pipeline.sources import is_remote
+
     if args.interval <= 0:
         raise HotlineError(f"--interval must be more than 0 seconds, not {args.interval}")
-    overrides = {"asr_model": args.asr_model} if args.asr_model else {}
+    if is_remote(args.source_dir):  # sftp://… : pull to staging at each poll (pipeline/commands/deploy.py)
+        from pipeline.commands.deploy import watch_remote
+
+        return watch_remote(args)
+    args.source_dir = Path(args.source_dir)
+    overrides = {k: v for k, v in {"asr_model": args.asr_model, "call_log_format": args.call_log_format}.items() if v}
     settings = load_settings(**overrides).with_(db_path=args.db)
     check_run_inputs(settings, source_dir=args.source_dir, calls_csv=args.calls_csv)
     prepare_prefect(settings.home)
@@ -34,12 +41,14 @@ def _watch(args) -> int:
 
 def register(sub, eval_sub) -> None:
     p = sub.add_parser("watch", help="poll a recordings folder and process new calls as they land")
-    p.add_argument("source_dir", type=Path, help="folder the PBX writes recordings into")
+    p.add_argument("source_dir", help="folder the PBX writes recordings into, or sftp://user@host:port/path")
+    p.add_argument("--call-log-format", choices=("auto", "hotline", "asterisk"), default=None,
+                   help="calls.csv of ours, or Asterisk cdr-csv Master.csv + FreePBX names (default auto)")
     p.add_argument("--interval", type=float, default=10.0, help="seconds between polls (default 10)")
     p.add_argument("--settle", type=float, default=2.0,
                    help="a file must also be this many seconds old (besides unchanged across two polls)")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
-    p.add_argument("--calls-csv", type=Path, default=None, help="PBX call log (default: SOURCE_DIR/calls.csv)")
+    p.add_argument("--calls-csv", default=None, help="PBX call log (default: SOURCE_DIR/calls.csv)")
     p.add_argument("--asr-model", default=None, help="base | local CTranslate2 folder | model hub id")
     p.add_argument("--workers", type=int, default=0, help="local Dask worker processes (0: in this process)")
     p.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT", help="existing Dask scheduler")

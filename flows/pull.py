@@ -1,0 +1,79 @@
+"""Pull new recordings from a source (local folder or SFTP), then process them: the scheduled job.
+
+``pull-and-process`` is what ``hotline deploy`` serves on a schedule and what
+``hotline run sftp://…`` / ``hotline watch sftp://…`` run. Each run lists the
+source once, pulls the files that are complete (unchanged since the previous
+run's listing), and runs ``process-calls`` on the staging folder restricted to the
+recordings pulled and not yet processed. Nothing on the source is changed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from pipeline import sources
+from pipeline.logsafe import mask_numbers
+
+from flows.process_calls import RunSummary, process_calls, run_settings
+
+
+@dataclass
+class PullSummary:
+    source: str  # where from (no password)
+    root: str  # folder processed
+    new_audio: int = 0
+    waiting: int = 0
+    rejected: int = 0
+    bytes_pulled: int = 0
+    pull_s: float = 0.0
+    run: RunSummary | None = None  # None when there was nothing to process
+
+
+@task(name="pull", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def pull_task(source: str, settings_overrides: dict | None, db_path: str | None, settle_s: float,
+              confirm_s: float) -> sources.PullResult:
+    settings = run_settings(settings_overrides, db_path)
+    src = sources.open_source(source, settings)
+    try:
+        return sources.pull(src, sources.staging_dir(source, settings), settle_s=settle_s, confirm_s=confirm_s)
+    finally:
+        src.close()
+
+
+@flow(name="pull-and-process", log_prints=False)
+def pull_and_process(source: str, db_path: str | None = None, calls_csv: str | None = None,
+                     settings_overrides: dict | None = None, settle_s: float = 0.0, confirm_s: float = 2.0,
+                     wait_s: float = 0.0) -> PullSummary:
+    """Pull what is new and complete from ``source`` (folder or ``sftp://user@host:port/path``) and process it.
+
+    A file counts as complete when it is unchanged across ``confirm_s`` seconds
+    within this run, or since the previous run. Credentials come from settings (``HOTLINE_SFTP_*``) or the Prefect Secret block
+    they name: never from flow parameters, which the Prefect server stores.
+    """
+    logger = get_run_logger()
+    settings = run_settings(settings_overrides, db_path)
+    t0 = time.perf_counter()
+    pulled = pull_task(source, settings_overrides, db_path, settle_s, confirm_s)
+    out = PullSummary(source=mask_numbers(sources.parse_sftp_url(source).describe()
+                                          if source.startswith("sftp://") else source),
+                      root=str(pulled.root), new_audio=len(pulled.new_audio), waiting=len(pulled.waiting),
+                      rejected=len(pulled.rejected), bytes_pulled=pulled.bytes_pulled,
+                      pull_s=time.perf_counter() - t0)
+    logger.info("pulled %d new recording(s), %d call log(s), %.1f MB from %s; %d still being written",
+                len(pulled.new_audio), len(pulled.call_logs), pulled.bytes_pulled / 1e6, out.source,
+                len(pulled.waiting))
+    if not pulled.pending:
+        return out
+    if calls_csv and calls_csv.startswith("sftp://"):  # e.g. /var/log/asterisk/cdr-csv/Master.csv on the PBX
+        calls_csv = str(sources.pull_call_log(calls_csv, settings))
+    out.run = process_calls(str(pulled.root), db_path, calls_csv, settings_overrides, wait_s, 0.0,
+                            list(pulled.pending))
+    if out.run.failed == 0:  # else all stay pending: the next run retries the failed ones (done ones skip by hash)
+        sources.mark_processed(sources.staging_dir(source, settings), list(pulled.pending))
+    logger.info("processed=%d quarantined=%d failed=%d in %.1f s", out.run.processed, out.run.quarantined,
+                out.run.failed, out.run.wall_s)
+    return out
