@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from datetime import date
 
 from pipeline.config import Settings
 from pipeline.records import CallAnalysis, DecodedAudio, Segment, TranscriptInfo
@@ -46,8 +47,12 @@ def review_reasons(segments: Sequence[Segment], info: TranscriptInfo, topics, *,
 
 
 def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: TranscriptInfo, *, topic_model,
-                 settings: Settings, role_confidence: float = 1.0) -> CallAnalysis:
-    """Topics, places, routing, urgency, redacted text, PII counts, metrics, review decision."""
+                 settings: Settings, role_confidence: float = 1.0, call_date: date | None = None) -> CallAnalysis:
+    """Topics, places, routing, urgency, redacted text, PII counts, metrics, review decision.
+
+    ``call_date`` (from the call log) decides which administrative map a place name
+    is read on: before 1 July 2025 the old wards and communes, after it the new ones.
+    """
     from pipeline.metrics import measure_conversation
     from pipeline.pii import find_pii, redact_segments
     from pipeline.places import extract_places
@@ -57,7 +62,7 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
 
     topics = tuple(classify_call(segments, topic_model))
     said = citizen_text(segments)
-    places = tuple(extract_places(said))
+    places = tuple(extract_places(said, as_of=call_date))
     routes = tuple(route_call([t.topic for t in topics if t.assigned], places, text=said))
     urgency = detect_urgency(said)
     texts = [s.text for s in segments]

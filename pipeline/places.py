@@ -6,9 +6,12 @@ phonetic key that merges letters southern and northern speech confuse
 (d/gi/r/j, c/k/q, s/x, y/i), with a small edit-distance tolerance for names of five
 letters or more. Returned text and offsets are always those of the input.
 
-Administrative names come from a gazetteer (``models/data/gazetteer_daklak.csv``)
-that records the 2025 reorganisation: a unit said under its old name is returned
-as the unit that replaced it, with ``resolved_from`` set.
+Administrative names come from a gazetteer (``models/data/gazetteer_daklak.csv``,
+generated from ``vietnamadminunits`` by ``scripts/build_gazetteer.py``: the 102
+wards and communes of the 2025 map with their GSO codes, and the pre-2025 units of
+Đắk Lắk and Phú Yên): a unit said under its old name is returned as the unit that
+replaced it, with ``resolved_from`` set, unless the call date says the old name was
+still in force.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ def phonetic_key(folded: str) -> str:
 
 @dataclass(frozen=True)
 class AdminUnit:
-    code: str  # gazetteer code (project slug; GSO code for provinces)
+    code: str  # GSO code (2025 units, provinces); legacy-<GSO code> for pre-2025 units
     name: str  # canonical name with diacritics, without the kind word
     kind: str  # province | district | ward | commune | town
     parent: str | None  # code of the parent unit
@@ -143,12 +146,20 @@ class Gazetteer:
         return unit
 
     def match(
-        self, folded_words: Sequence[str], kinds: Iterable[str], prefer: str | None = None, exact: bool = False
+        self,
+        folded_words: Sequence[str],
+        kinds: Iterable[str],
+        prefer: str | None = None,
+        exact: bool = False,
+        as_of: date | None = None,
+        near: str | None = None,
     ) -> tuple[int, int, object] | None:
         """Best entry for a prefix of ``folded_words``.
 
         Returns ``(n_words, distance, target)`` or None. Closer, then longer matches
-        win; among equals, units of kind ``prefer``, then units still valid. Fuzzy
+        win; among equals, units of kind ``prefer``, then units valid on ``as_of``
+        (the call date; default: still valid today), then units whose parent is
+        ``near`` (a district said in the same call), then the first in the file. Fuzzy
         matches (edit distance on the phonetic key) are allowed for names of five
         letters or more: one edit, two from ten letters; none with ``exact``.
         """
@@ -176,7 +187,14 @@ class Gazetteer:
                 else:
                     continue
                 unit = e.target if isinstance(e.target, AdminUnit) else None
-                score = (d, -n, bool(unit and unit.kind != prefer), bool(unit and unit.valid_to))
+                if unit is None:
+                    stale = False
+                elif as_of is None:
+                    stale = unit.valid_to is not None
+                else:
+                    stale = not unit.valid_on(as_of)
+                far = bool(unit and near and unit.parent != near)
+                score = (d, -n, bool(unit and unit.kind != prefer), stale, far)
                 if best is None or score < best[0]:
                     best = (score, n, d, e.target)
         if best is None:
@@ -404,8 +422,8 @@ _LOCAL_KINDS = {"ward", "commune", "town"}
 class _Scan:
     """One pass over the words of a text, collecting places left to right."""
 
-    def __init__(self, text: str, gaz: Gazetteer, as_of: date | None):
-        self.text, self.gaz, self.as_of = text, gaz, as_of
+    def __init__(self, text: str, gaz: Gazetteer, as_of: date | None, near: str | None = None):
+        self.text, self.gaz, self.as_of, self.near = text, gaz, as_of, near
         toks = tokenize(text)
         # Words, plus "/" (45/3) and "'" (Cư M'gar), which sit inside places.
         self.words = [t for t in toks if t.is_word or t.fold in "/'"]
@@ -495,7 +513,7 @@ class _Scan:
     def admin(self, i: int, nxt: int, kind: str, strong: bool) -> int | None:
         # people still say "xã Ea Kao" for what is now a ward: any local kind matches
         allowed = {kind} | (_LOCAL_KINDS if kind in _LOCAL_KINDS else set())
-        m = self.gaz.match(self.name_words(nxt), allowed, prefer=kind)
+        m = self.gaz.match(self.name_words(nxt), allowed, prefer=kind, as_of=self.as_of, near=self.near)
         if m:
             return self.add(kind, i, self.skip_names(nxt, m[0]), "", m[2])
         if not (strong and kind in _LOCAL_KINDS) or self.words[nxt].is_digits or self.folds[nxt] in _NOT_NAMES:
@@ -610,8 +628,18 @@ _NUMBERED_KEYWORDS = {"nha", "hem", "kiet", "ngo", "to", "thon", "khoi"}
 def extract_places(text: str, gazetteer: Gazetteer | None = None, *, as_of: date | None = None) -> tuple[Place, ...]:
     """Places said in ``text``, in order, without overlaps.
 
-    ``gazetteer`` defaults to the one shipped in ``models/data``. Old unit names are
+    ``gazetteer`` defaults to the one shipped in ``models/data``. ``as_of`` is the
+    call date: a name is read as the unit that bore it on that day (so "phường Tân
+    An" in 2024 is the old ward, in 2026 the new one), and old unit names are
     resolved to the units valid on ``as_of`` (default: the newest), with
-    ``resolved_from`` set. Offsets are char offsets into ``text``.
+    ``resolved_from`` set. A district said in the text picks among communes of the
+    same name. Offsets are char offsets into ``text``.
     """
-    return _Scan(text, gazetteer or default_gazetteer(), as_of).run()
+    gaz = gazetteer or default_gazetteer()
+    found = _Scan(text, gaz, as_of).run()
+    # A district said anywhere in the call (addresses go small to large: "xã Hòa Phú,
+    # huyện Cư Kuin") picks among same-named communes: scan again knowing it.
+    district = next((p.unit_code for p in found if p.kind == "district" and p.unit_code), None)
+    if district is None:
+        return found
+    return _Scan(text, gaz, as_of, near=district).run()
