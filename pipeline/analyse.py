@@ -73,6 +73,12 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
                                                      settings=settings)
     if urgency.urgent:
         reasons = reasons + ("urgent",)
+    from pipeline.summary import summarize
+    from pipeline.topics import assigned_topics
+
+    operator = " ".join(s.text for s in segments if s.role == "operator")
+    summary = summarize(assigned_topics(topics), said, operator, [p.as_row() for p in places],
+                        [{"agency_vi": r.agency_vi} for r in routes], urgent=bool(urgency.urgent))
     return CallAnalysis(
         topics=topics,
         places=tuple(p.as_row() for p in places),
@@ -84,4 +90,5 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
         pii_counts=dict(pii),
         needs_review=bool(reasons),
         review_reasons=reasons,
+        summary=summary,
     )

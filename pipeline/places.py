@@ -411,6 +411,45 @@ def _spoken_small_number(words: Sequence[Token], i: int) -> tuple[int, int] | No
     return 1, d
 
 
+def _spoken_number(words: Sequence[Token], i: int) -> tuple[int, str] | None:
+    """A house or alley number read out in words, as viet-asr writes it:
+    ``(n_tokens, "45")`` for "bốn mươi lăm", ``"123"`` for "một trăm hai mươi ba",
+    ``"45/3"`` for "bốn mươi lăm xẹt ba" (also "trên", "xuyệt"). Up to 9999."""
+
+    def below_100(j: int) -> tuple[int, int] | None:
+        return _spoken_small_number(words, j)
+
+    def below_1000(j: int) -> tuple[int, int] | None:
+        d = _spoken_small_number(words, j)
+        if d and d[0] == 1 and d[1] < 10 and j + 1 < len(words) and words[j + 1].says("trăm"):
+            k, value = j + 2, d[1] * 100
+            if k < len(words) and (words[k].says("linh") or words[k].says("lẻ")):
+                u = _spoken_small_number(words, k + 1)
+                if u and u[0] == 1 and u[1] < 10:
+                    return k + 2 - j, value + u[1]
+                return k - j, value
+            rest = below_100(k)
+            return (k + rest[0] - j, value + rest[1]) if rest else (k - j, value)
+        return d
+
+    if i >= len(words):
+        return None
+    first = below_1000(i)
+    if first is None:
+        return None
+    n, value = first
+    if i + n < len(words) and (words[i + n].says("nghìn") or words[i + n].says("ngàn")) and value < 10:
+        rest = below_1000(i + n + 1)
+        n, value = (n + 1 + rest[0], value * 1000 + rest[1]) if rest else (n + 1, value * 1000)
+    text = str(value)
+    j = i + n
+    if j + 1 < len(words) and any(words[j].says(w) for w in ("xẹt", "xuyệt", "trên")):
+        part = below_1000(j + 1)
+        if part:
+            n, text = n + 1 + part[0], f"{text}/{part[1]}"
+    return n, text
+
+
 def _title(text: str) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in text.split())
 
@@ -556,12 +595,20 @@ class _Scan:
 
     def alley(self, i: int, nxt: int, key: tuple[str, ...], strong: bool) -> int | None:
         k = _number_at(self.words, nxt)
+        if not k:
+            spoken = _spoken_number(self.words, nxt) if strong else None
+            if spoken is None:
+                return None
+            return self.add("alley", i, nxt + spoken[0], f"{self.said(i, nxt).capitalize()} {spoken[1]}")
         name = normalize_text(self.said(i, nxt + k, norm=False), keep_punct=True).capitalize()
-        return self.add("alley", i, nxt + k, name) if k else None
+        return self.add("alley", i, nxt + k, name)
 
     def house(self, i: int, nxt: int, key: tuple[str, ...], strong: bool) -> int | None:
         k = _number_at(self.words, nxt)
-        return self.add("house_number", i, nxt + k, self.said(nxt, nxt + k, norm=False)) if k else None
+        if not k:
+            spoken = _spoken_number(self.words, nxt) if strong else None
+            return self.add("house_number", i, nxt + spoken[0], spoken[1]) if spoken else None
+        return self.add("house_number", i, nxt + k, self.said(nxt, nxt + k, norm=False))
 
     def hamlet(self, i: int, nxt: int, key: tuple[str, ...], strong: bool) -> int | None:
         words, folds = self.words, self.folds
@@ -605,6 +652,16 @@ class _Scan:
                 said_so = i > 0 and words[i - 1].says("số") and not (self.found and self.found[-1].end > words[i - 1].start)
                 self.add("house_number", i - 1 if said_so else i, i + k, self.said(i, i + k, norm=False))
                 return i + k
+        # "số bốn mươi lăm đường …": a house number read out (viet-asr spells numbers)
+        if words[i].says("số") and not (i > 0 and folds[i - 1] in ("so", "dien", "thoai", "ma")):
+            spoken = _spoken_number(words, i + 1)
+            if spoken and i + 1 + spoken[0] < len(words):
+                j = i + 1 + spoken[0]
+                after = folds[j]
+                street = gaz.match([f for f in folds[j : j + 5] if f != "'"], {"street"}, exact=True)
+                if after in ("duong", "hem", "kiet", "ngo", "pho") or street:
+                    self.add("house_number", i, j, spoken[1])
+                    return j
         if not words[i].is_word or words[i].is_digits:
             return i + 1
         cands = [f for f in folds[i : i + 5] if f != "'"]

@@ -138,3 +138,4 @@ class CallAnalysis:
     pii_counts: dict = field(default_factory=dict)  # kind -> count
     needs_review: bool = False
     review_reasons: tuple[str, ...] = ()
+    summary: str = ""  # one-line Vietnamese summary (pipeline.summary)

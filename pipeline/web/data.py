@@ -96,8 +96,9 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
         ), final AS (
             SELECT c.call_id, c.started_at, c.operator_ext, c.duration_s, c.confidence, c.needs_review, c.urgent,
                    c.reviewed, c.review_reasons, c.urgency_reasons, coalesce(t.topics, '') AS topics,
-                   coalesce(p.places, '') AS places, c.transcript
+                   coalesce(p.places, '') AS places, c.transcript, s.summary
             FROM stg_calls c LEFT JOIN topics t USING (call_id) LEFT JOIN places p USING (call_id)
+            LEFT JOIN (SELECT call_id, summary FROM calls) s USING (call_id)
             WHERE {' AND '.join(where)}
         )
         SELECT * FROM final ORDER BY {order}
@@ -112,6 +113,12 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
     return rows[offset: offset + limit], len(rows)
 
 
+def call_summary(con: duckdb.DuckDBPyConnection, call_id: str) -> str | None:
+    """The call's one-line summary (pipeline.summary), or None."""
+    row = con.execute("SELECT summary FROM calls WHERE call_id = ?", [call_id]).fetchone()
+    return row[0] if row else None
+
+
 def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool) -> dict | None:
     """Everything the call page shows; segment text unredacted only when ``raw_text``."""
     cur = con.execute("SELECT * FROM stg_calls WHERE call_id = ?", [call_id])
@@ -119,6 +126,7 @@ def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool)
     if row is None:
         return None
     call = dict(zip([d[0] for d in cur.description], row))
+    call["summary"] = call_summary(con, call_id)
     text_col = "coalesce(r.text, s.text)" if raw_text else "s.text"
     call["segments"] = [dict(zip(("seq", "start_s", "end_s", "role", "speaker", "text", "confidence"), r)) for r in con.execute(
         f"SELECT s.seq, s.start_s, s.end_s, s.role, s.speaker, {text_col}, s.confidence FROM segments s "  # fixed choice
@@ -200,8 +208,8 @@ def audio_path(con: duckdb.DuckDBPyConnection, call_id: str) -> Path | None:
     return path
 
 
-EXPORT_COLUMNS = ("call_id", "started_at", "operator_ext", "duration_s", "topics", "places", "urgent", "needs_review",
-                  "reviewed", "confidence", "transcript")
+EXPORT_COLUMNS = ("call_id", "started_at", "operator_ext", "duration_s", "topics", "places", "summary", "urgent",
+                  "needs_review", "reviewed", "confidence", "transcript")
 
 
 def _cell(value):

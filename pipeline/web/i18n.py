@@ -35,6 +35,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "duration": {"vi": "Thời lượng", "en": "Duration"},
     "confidence": {"vi": "Độ tin cậy", "en": "Confidence"},
     "transcript": {"vi": "Nội dung", "en": "Transcript"},
+    "summary": {"vi": "Tóm tắt", "en": "Summary"},
     "n_results": {"vi": "{n} cuộc gọi", "en": "{n} calls"},
     "no_results": {"vi": "Không có cuộc gọi nào.", "en": "No calls."},
     "previous": {"vi": "← Trước", "en": "← Previous"},
