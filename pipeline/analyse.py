@@ -73,6 +73,12 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
                                                      settings=settings)
     if urgency.urgent:
         reasons = reasons + ("urgent",)
+    from pipeline.sentiment import score_call
+
+    mood = score_call([s.role for s in segments], [s.text for s in segments])
+    if mood.frustrated and mood.repeat_unresolved:
+        # an angry caller whose earlier report went nowhere: QA sees it first
+        reasons = reasons + ("frustrated_repeat",)
     from pipeline.summary import summarize
     from pipeline.topics import assigned_topics
 
@@ -91,4 +97,5 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
         needs_review=bool(reasons),
         review_reasons=reasons,
         summary=summary,
+        sentiment=mood.as_dict(),
     )

@@ -360,7 +360,13 @@ _NOT_AFTER = {
     ("to",): {"chuc", "truong", "pho", "tung", "cao"},
     ("khoi",): {"luong"},
     ("xa",): {"hoi", "giao", "thon"},  # xã hội (society), xã giao, xã thôn
+    ("thon",): {"nu", "que"},  # thôn nữ (village girl), thôn quê (countryside)
 }
+# Words before a keyword that make it an ordinary word: "nông thôn" (countryside).
+_NOT_BEFORE = {("thon",): {"nong"}, ("xom",): {"lang"}}
+# Institutions said before a unit word: "ủy ban xã quản lý" is "the commune committee
+# manages", so after them only a name the gazetteer knows counts.
+_INSTITUTION_BEFORE = {"ban", "ubnd", "truong", "bo", "cap"}
 # Words that are never (the start of) an unknown unit name: "phường mình" is "our ward".
 _NOT_NAMES = set("minh nay do kia ay ta khac nao cu moi ben nha nguoi dan hoi minh".split())
 
@@ -541,6 +547,8 @@ class _Scan:
         nxt = i + n
         if nxt >= len(self.words) or self.barrier(nxt - 1, nxt) or self.folds[nxt] in _NOT_AFTER.get(key, ()):
             return None
+        if i > 0 and self.folds[i - 1] in _NOT_BEFORE.get(key, ()):
+            return None
         # Heard with its accents, the keyword is unambiguous; folded ("xa", "pho") it
         # also means "far", "noodle soup"…, so only a gazetteer name or number follows it.
         strong = self.said(i, nxt) in accented_forms
@@ -555,7 +563,10 @@ class _Scan:
         m = self.gaz.match(self.name_words(nxt), allowed, prefer=kind, as_of=self.as_of, near=self.near)
         if m:
             return self.add(kind, i, self.skip_names(nxt, m[0]), "", m[2])
-        if not (strong and kind in _LOCAL_KINDS) or self.words[nxt].is_digits or self.folds[nxt] in _NOT_NAMES:
+        unknown_ok = kind in _LOCAL_KINDS or (kind == "district" and self.folds[i] == "huyen")
+        if not (strong and unknown_ok) or self.words[nxt].is_digits or self.folds[nxt] in _NOT_NAMES:
+            return None
+        if i > 0 and self.folds[i - 1] in _INSTITUTION_BEFORE and not any(ch.isupper() for ch in self.text):
             return None
         # An unknown unit: with ASR casing, the capitalised words; without (all
         # lower case), at most two words that are not function words.

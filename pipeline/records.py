@@ -139,3 +139,4 @@ class CallAnalysis:
     needs_review: bool = False
     review_reasons: tuple[str, ...] = ()
     summary: str = ""  # one-line Vietnamese summary (pipeline.summary)
+    sentiment: dict = field(default_factory=dict)  # pipeline.sentiment.CallSentiment.as_dict(); {} when not scored

@@ -119,6 +119,12 @@ def call_summary(con: duckdb.DuckDBPyConnection, call_id: str) -> str | None:
     return row[0] if row else None
 
 
+def turn_sentiment(con: duckdb.DuckDBPyConnection, call_id: str) -> dict[int, dict]:
+    """Per segment number: sentiment label and score (pipeline.sentiment), for the call page timeline."""
+    return {seq: {"label": label, "score": score} for seq, label, score in con.execute(
+        "SELECT seq, label, score FROM turn_sentiment WHERE call_id = ?", [call_id]).fetchall()}
+
+
 def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool) -> dict | None:
     """Everything the call page shows; segment text unredacted only when ``raw_text``."""
     cur = con.execute("SELECT * FROM stg_calls WHERE call_id = ?", [call_id])
@@ -127,10 +133,13 @@ def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool)
         return None
     call = dict(zip([d[0] for d in cur.description], row))
     call["summary"] = call_summary(con, call_id)
+    mood = turn_sentiment(con, call_id)
     text_col = "coalesce(r.text, s.text)" if raw_text else "s.text"
     call["segments"] = [dict(zip(("seq", "start_s", "end_s", "role", "speaker", "text", "confidence"), r)) for r in con.execute(
         f"SELECT s.seq, s.start_s, s.end_s, s.role, s.speaker, {text_col}, s.confidence FROM segments s "  # fixed choice
         "LEFT JOIN segments_raw r USING (call_id, seq) WHERE s.call_id = ? ORDER BY s.seq", [call_id]).fetchall()]
+    for s in call["segments"]:
+        s["mood"] = mood.get(s["seq"])
     call["topics"] = [dict(zip(("topic", "model_score", "corrected"), r)) for r in con.execute(
         "SELECT topic, model_score, corrected FROM stg_call_topics WHERE call_id = ? ORDER BY model_score DESC NULLS LAST, topic",
         [call_id]).fetchall()]

@@ -1,0 +1,49 @@
+"""Summary and sentiment reach DuckDB; frustrated repeat callers go up the review queue."""
+
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.process import CallResult, SpeakerResult
+from pipeline.records import CallAnalysis, CallLogEntry, Recording, Segment, TopicScore, TranscriptInfo
+from pipeline.sentiment import score_call
+from pipeline.warehouse import db, load
+
+
+def _result(sha: str, citizen: str, started: datetime, confidence: float = 0.3) -> CallResult:
+    segs = (Segment(start=0.0, end=2.0, text="dạ tổng đài xin nghe", role="operator", confidence=confidence),
+            Segment(start=2.0, end=6.0, text=citizen, role="citizen", confidence=confidence))
+    mood = score_call([s.role for s in segs], [s.text for s in segs])
+    log = CallLogEntry(pbx_call_id=sha[:6], file_name="a.wav", started_at=started, caller_hash=None,
+                       caller_last3=None, operator_ext="101", direction="inbound")
+    rec = Recording(path=Path("/src/a.wav"), relpath=f"{sha[:4]}.wav", sha256=sha, size_bytes=10, log=log)
+    reasons = ("low_confidence",) + (("frustrated_repeat",) if mood.frustrated and mood.repeat_unresolved else ())
+    analysis = CallAnalysis(topics=(TopicScore("environment", 0.9, True), TopicScore("other", 0.1, False)),
+                            redacted_segments=tuple(s.text for s in segs), needs_review=True, review_reasons=reasons,
+                            summary="Phản ánh rác thải không được thu gom.", sentiment=mood.as_dict())
+    return CallResult(recording=rec, duration_s=6.0, channels=1, source_sample_rate=8000,
+                      info=TranscriptInfo("vi", 1.0, 6.0), speakers=SpeakerResult(segs, 2, 1.0, "pyannote"),
+                      analysis=analysis, asr_model="vietasr", asr_fingerprint="x", timings={})
+
+
+def test_summary_sentiment_trend_and_queue(tmp_path):
+    con = db.connect(tmp_path / "w.duckdb")
+    calm = _result("aa" * 32, "dạ em muốn báo rác ở hẻm chưa ai thu, cảm ơn chị", datetime(2026, 11, 2, 9), 0.2)
+    angry = _result("bb" * 32, "tôi báo mấy lần rồi mà vẫn chưa ai xuống, mấy người làm ăn kiểu gì vậy hả, "
+                    "tôi đưa lên báo luôn", datetime(2026, 11, 3, 9), 0.9)
+    for r in (calm, angry):
+        load.load_call(con, r, "run1")
+    assert angry.analysis.sentiment["frustrated"] and angry.analysis.sentiment["repeat_unresolved"]
+    assert not calm.analysis.sentiment["frustrated"]
+    rows = dict(con.execute("SELECT call_id, summary FROM calls").fetchall())
+    assert set(rows.values()) == {"Phản ánh rác thải không được thu gom."}
+    turns = con.execute("SELECT call_id, seq, role, label FROM turn_sentiment ORDER BY call_id, seq").fetchall()
+    assert [t[2] for t in turns] == ["operator", "citizen", "operator", "citizen"]
+    # the angry caller is more confident (0.9) yet comes first: frustrated + unresolved before
+    queue = [r[0] for r in con.execute("SELECT call_id FROM mart_review_queue ORDER BY priority").fetchall()]
+    assert queue[0] == angry.recording.call_id
+    trend = con.execute("SELECT topic, n_calls, n_frustrated, share_frustrated FROM mart_frustration_weekly").fetchall()
+    assert trend == [("environment", 2, 1, 0.5)]
+    # reloading replaces the turn rows
+    load.load_call(con, replace(angry), "run1")
+    assert con.execute("SELECT count(*) FROM turn_sentiment").fetchone()[0] == 4
