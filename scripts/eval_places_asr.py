@@ -53,8 +53,37 @@ def score(pairs):
     return tp, fp, fn, prec, rec
 
 
+def text_mode(path: str, variants: int = 5, seed: int = 16) -> int:
+    """``--text FILE``: a TSV of ``text`` and gold ``places`` (``kind:name|…``), scored on
+    the text as written and on ``variants`` viet-asr-like renderings of it
+    (:func:`models.asr_noise.vietasr_like` at the measured error rates)."""
+    import random
+    from datetime import date
+
+    from models.asr_noise import syllable_vocab, vietasr_like
+
+    rows = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader((ln for ln in fh if not ln.startswith("#")), delimiter="\t", quoting=csv.QUOTE_NONE):
+            gold = [_key(*p.split(":", 1)) for p in row["places"].split("|") if p]
+            rows.append((row["text"], gold))
+    rng = random.Random(seed)
+    vocab = syllable_vocab(t for t, _ in rows)
+    for label, texts in [("written", [[t] for t, _ in rows]),
+                         ("vietasr-like", [[vietasr_like(t, rng, vocab=vocab) for _ in range(variants)] for t, _ in rows])]:
+        pairs = [([_key(p.kind, p.name) for p in extract_places(v, as_of=date(2026, 1, 1))], gold)
+                 for vs, (_, gold) in zip(texts, rows) for v in vs]
+        tp, fp, fn, prec, rec = score(pairs)
+        print(f"{label:<13} texts={len(pairs)} gold={tp + fn} predicted={tp + fp} tp={tp} fp={fp} fn={fn} "
+              f"precision={prec:.3f} recall={rec:.3f}")
+    return 0
+
+
 def main(argv=None) -> int:
-    hyp_path, gold_path = (argv or sys.argv[1:])[:2]
+    argv = list(argv or sys.argv[1:])
+    if argv and argv[0] == "--text":
+        return text_mode(argv[1])
+    hyp_path, gold_path = argv[:2]
     gold = defaultdict(list)
     with open(gold_path, encoding="utf-8", newline="") as fh:
         for row in csv.DictReader((ln for ln in fh if not ln.startswith("#")), delimiter="\t"):

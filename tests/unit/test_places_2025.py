@@ -87,3 +87,21 @@ def test_a_district_said_later_picks_among_communes_of_the_same_name():
     place = extract_places("xã Ea Kly, huyện Krông Pắc", as_of=date(2025, 1, 1))[0]
     unit = gaz.unit(place.unit_code)
     assert gaz.unit(unit.parent).name == "Krông Pắc"
+
+
+def test_precision_and_recall_on_the_daklak_place_set(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("eval_places_asr", root / "scripts" / "eval_places_asr.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.text_mode(str(root / "tests" / "data" / "places_daklak_test.tsv"))
+    lines = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
+    def pr(line):
+        parts = dict(p.split("=") for p in line.split())
+        return float(parts["precision"]), float(parts["recall"])
+    assert pr(lines["written"]) >= (0.95, 0.95)
+    p, r = pr(lines["vietasr-like"])
+    assert p >= 0.8 and r >= 0.55  # measured 0.869 / 0.637 (seed 16)
