@@ -133,6 +133,9 @@ def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool)
         return None
     call = dict(zip([d[0] for d in cur.description], row))
     call["summary"] = call_summary(con, call_id)
+    from pipeline.similar import similar_calls
+
+    call["similar"] = similar_calls(con, call_id)
     mood = turn_sentiment(con, call_id)
     text_col = "coalesce(r.text, s.text)" if raw_text else "s.text"
     call["segments"] = [dict(zip(("seq", "start_s", "end_s", "role", "speaker", "text", "confidence"), r)) for r in con.execute(

@@ -36,6 +36,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "confidence": {"vi": "Độ tin cậy", "en": "Confidence"},
     "transcript": {"vi": "Nội dung", "en": "Transcript"},
     "summary": {"vi": "Tóm tắt", "en": "Summary"},
+    "similar_calls": {"vi": "Cuộc gọi tương tự", "en": "Similar calls"},
     "mood_calm": {"vi": "bình tĩnh", "en": "calm"},
     "mood_worried": {"vi": "lo lắng", "en": "worried"},
     "mood_annoyed": {"vi": "bực bội", "en": "annoyed"},
