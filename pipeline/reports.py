@@ -170,6 +170,21 @@ svg.chart text{font-size:11px;fill:#333}svg.chart .chart-title{font-size:13px;fo
 """
 
 
+def frustration_trends(con: duckdb.DuckDBPyConnection, start, end) -> list[dict]:
+    """Share of frustrated callers by topic and week (``mart_frustration_weekly``), in [start, end]."""
+    return _rows(con, "SELECT week, topic, n_calls, n_frustrated, round(share_frustrated, 3) AS share_frustrated "
+                      "FROM mart_frustration_weekly WHERE week BETWEEN ? AND ? ORDER BY week, topic",
+                 [_as_date(start), _as_date(end)])
+
+
+def summaries(con: duckdb.DuckDBPyConnection, start, end, *, limit: int = 20) -> list[dict]:
+    """One-line summaries of the period's calls, urgent then frustrated first."""
+    return _rows(con, "SELECT started_at, summary FROM calls WHERE status = 'done' AND summary IS NOT NULL "
+                      "AND CAST(started_at AS DATE) BETWEEN ? AND ? "
+                      "ORDER BY coalesce(urgent, FALSE) DESC, coalesce(frustrated, FALSE) DESC, started_at LIMIT ?",
+                 [_as_date(start), _as_date(end), limit])
+
+
 def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -> str:
     """A self-contained HTML report for [start, end]: totals, charts (inline SVG), tables. No external assets."""
     start, end = _as_date(start), _as_date(end)
@@ -197,6 +212,15 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
                [[labels.get(k, k), n] for k, n in sorted(totals.items(), key=lambda kv: -kv[1])]),
         f"<h2>{'Điểm nóng' if vi else 'Hotspots'}</h2>", c["hotspots"],
         f"<h2>{'Lưu lượng cuộc gọi' if vi else 'Call volume'}</h2>", c["hours"], c["weekdays"],
+        f"<h2>{'Tỉ lệ người gọi bức xúc' if vi else 'Frustrated callers'}</h2>",
+        _table(["Tuần" if vi else "Week", "Chủ đề" if vi else "Topic", "Cuộc gọi" if vi else "Calls",
+                "Bức xúc" if vi else "Frustrated", "Tỉ lệ" if vi else "Share"],
+               [[f"{r['week']:%d/%m}", labels.get(r["topic"], r["topic"]), r["n_calls"], r["n_frustrated"],
+                 r["share_frustrated"]] for r in frustration_trends(con, start, end)]),
+        f"<h2>{'Tóm tắt cuộc gọi' if vi else 'Call summaries'}</h2>",
+        _table(["Thời gian" if vi else "Time", "Tóm tắt" if vi else "Summary"],
+               [[f"{r['started_at']:%d/%m %H:%M}" if r["started_at"] else "", r["summary"]]
+                for r in summaries(con, start, end)]),
         f"<h2>{'Điện thoại viên' if vi else 'Operators'}</h2>",
         _table(["Máy lẻ" if vi else "Extension", "Cuộc gọi" if vi else "Calls", "TB giây" if vi else "Mean s",
                 "Tỉ lệ nói" if vi else "Talk share", "Độ tin cậy" if vi else "Confidence",

@@ -47,3 +47,15 @@ def test_summary_sentiment_trend_and_queue(tmp_path):
     # reloading replaces the turn rows
     load.load_call(con, replace(angry), "run1")
     assert con.execute("SELECT count(*) FROM turn_sentiment").fetchone()[0] == 4
+
+
+def test_report_shows_frustration_trend_and_summaries(tmp_path):
+    from pipeline.reports import render_report
+
+    con = db.connect(tmp_path / "w.duckdb")
+    angry = _result("cc" * 32, "tôi báo mấy lần rồi mà vẫn chưa ai xuống, mấy người làm ăn kiểu gì vậy hả",
+                    datetime(2026, 11, 3, 9), 0.9)
+    load.load_call(con, angry, "run1")
+    html = render_report(con, "2026-11-01", "2026-11-30")
+    assert "Tỉ lệ người gọi bức xúc" in html and "Phản ánh rác thải không được thu gom." in html
+    assert "<td>1.0</td>" in html  # one call, frustrated
