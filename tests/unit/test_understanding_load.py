@@ -59,3 +59,28 @@ def test_report_shows_frustration_trend_and_summaries(tmp_path):
     html = render_report(con, "2026-11-01", "2026-11-30")
     assert "Tỉ lệ người gọi bức xúc" in html and "Phản ánh rác thải không được thu gom." in html
     assert "<td>1.0</td>" in html  # one call, frustrated
+
+
+def test_analyse_reads_places_on_the_map_of_the_call_date_and_summarises():
+    from datetime import date
+
+    import numpy as np
+
+    from models.topic_model import load_topic_model
+    from pipeline.analyse import analyse_call
+    from pipeline.config import load_settings
+    from pipeline.records import DecodedAudio
+
+    audio = DecodedAudio(np.zeros((1, 16000 * 6), dtype=np.float32), 16000, 16000)
+    segs = (Segment(start=0.0, end=2.0, text="tổng đài xin nghe", role="operator", confidence=0.9),
+            Segment(start=2.0, end=5.0, text="rác ở phường Tân An cả tuần không ai thu gom", role="citizen",
+                    confidence=0.9),
+            Segment(start=5.0, end=6.0, text="dạ em báo thu gom trong ngày", role="operator", confidence=0.9))
+    kw = dict(topic_model=load_topic_model(), settings=load_settings())
+    before = analyse_call(audio, segs, TranscriptInfo("vi", 1.0, 6.0), call_date=date(2025, 3, 1), **kw)
+    after = analyse_call(audio, segs, TranscriptInfo("vi", 1.0, 6.0), call_date=date(2025, 9, 1), **kw)
+    assert before.places[0]["unit_code"].startswith("legacy-")
+    assert not after.places[0]["unit_code"].startswith("legacy-")
+    assert after.summary.startswith("Phản ánh rác thải không được thu gom tại phường Tân An")
+    assert after.summary.endswith("hẹn xử lý trong ngày.")
+    assert [t["role"] for t in after.sentiment["turns"]] == ["operator", "citizen", "operator"]
