@@ -367,6 +367,8 @@ _NOT_BEFORE = {("thon",): {"nong"}, ("xom",): {"lang"}}
 # Institutions said before a unit word: "ủy ban xã quản lý" is "the commune committee
 # manages", so after them only a name the gazetteer knows counts.
 _INSTITUTION_BEFORE = {"ban", "ubnd", "truong", "bo", "cap"}
+# Words that end a sentence fragment more often than they end a name ("phường tân cả tuần").
+_TRAILING = {"ca", "nay", "no", "luon", "lai", "ay", "kia"}
 # Words that are never (the start of) an unknown unit name: "phường mình" is "our ward".
 _NOT_NAMES = set("minh nay do kia ay ta khac nao cu moi ben nha nguoi dan hoi minh".split())
 
@@ -583,7 +585,13 @@ class _Scan:
             and not (k > nxt and self.barrier(k - 1, k))
         ):
             k += 1
-        return self.add(kind, i, k, _title(self.said(nxt, k, norm=False))) if k > nxt else None
+        if k == nxt:
+            return None
+        if not cased and (k - nxt == 1 or self.folds[k - 1] in _TRAILING) and \
+                phonetic_key(self.folds[nxt]) in self.gaz._first_syllables:
+            # "xã hòa …" with the rest misheard: the start of a known name, not a unit called "Hòa"
+            return None
+        return self.add(kind, i, k, _title(self.said(nxt, k, norm=False)))
 
     def street(self, i: int, nxt: int, key: tuple[str, ...], strong: bool) -> int | None:
         words = self.words

@@ -104,4 +104,4 @@ def test_precision_and_recall_on_the_daklak_place_set(capsys):
         return float(parts["precision"]), float(parts["recall"])
     assert pr(lines["written"]) >= (0.95, 0.95)
     p, r = pr(lines["vietasr-like"])
-    assert p >= 0.8 and r >= 0.55  # measured 0.869 / 0.637 (seed 16)
+    assert p >= 0.9 and r >= 0.55  # measured 0.950 / 0.637 (seed 16)
