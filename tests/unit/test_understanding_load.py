@@ -84,3 +84,12 @@ def test_analyse_reads_places_on_the_map_of_the_call_date_and_summarises():
     assert after.summary.startswith("Phản ánh rác thải không được thu gom tại phường Tân An")
     assert after.summary.endswith("hẹn xử lý trong ngày.")
     assert [t["role"] for t in after.sentiment["turns"]] == ["operator", "citizen", "operator"]
+
+
+def test_retention_purge_removes_the_summary(tmp_path):
+    from pipeline.retention import purge
+
+    con = db.connect(tmp_path / "w.duckdb")
+    load.load_call(con, _result("dd" * 32, "rác ở hẻm 45 chưa ai thu", datetime(2026, 1, 3, 9)), "run1")
+    purge(con, 30, now=datetime(2026, 6, 1))
+    assert con.execute("SELECT summary, purged_at IS NOT NULL FROM calls").fetchone() == (None, True)
