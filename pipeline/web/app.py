@@ -327,8 +327,9 @@ def create_app(db_path: Path | str, settings: Settings | None = None, options: W
             backlog = reports.review_backlog(con)
             queue = reports.review_queue(con, limit=15)
             operators = reports.operator_summary(con, start, end)
+            frustration = reports.frustration_trends(con, start, end)
         return render(request, "dashboard.html", session, charts=charts, totals=totals, backlog=backlog, queue=queue,
-                      operators=operators, start=start, end=end)
+                      operators=operators, start=start, end=end, frustration=frustration)
 
     def export_rows(request: Request) -> list[dict]:
         with database() as con:

@@ -37,6 +37,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "transcript": {"vi": "Nội dung", "en": "Transcript"},
     "summary": {"vi": "Tóm tắt", "en": "Summary"},
     "similar_calls": {"vi": "Cuộc gọi tương tự", "en": "Similar calls"},
+    "frustrated_share": {"vi": "Tỉ lệ người gọi bức xúc theo chủ đề, theo tuần", "en": "Share of frustrated callers by topic, by week"},
+    "week": {"vi": "Tuần", "en": "Week"},
     "mood_calm": {"vi": "bình tĩnh", "en": "calm"},
     "mood_worried": {"vi": "lo lắng", "en": "worried"},
     "mood_annoyed": {"vi": "bực bội", "en": "annoyed"},
