@@ -119,6 +119,14 @@ def call_summary(con: duckdb.DuckDBPyConnection, call_id: str) -> str | None:
     return row[0] if row else None
 
 
+def call_mood(con: duckdb.DuckDBPyConnection, call_id: str) -> dict | None:
+    """Per-call sentiment (pipeline.sentiment): frustration, frustrated, operator_courtesy, repeat_unresolved."""
+    cur = con.execute("SELECT frustration, frustrated, operator_courtesy, repeat_unresolved FROM calls "
+                      "WHERE call_id = ? AND (frustration IS NOT NULL OR operator_courtesy IS NOT NULL)", [call_id])
+    row = cur.fetchone()
+    return dict(zip([d[0] for d in cur.description], row)) if row else None
+
+
 def turn_sentiment(con: duckdb.DuckDBPyConnection, call_id: str) -> dict[int, dict]:
     """Per segment number: sentiment label and score (pipeline.sentiment), for the call page timeline."""
     return {seq: {"label": label, "score": score} for seq, label, score in con.execute(
@@ -133,6 +141,7 @@ def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool)
         return None
     call = dict(zip([d[0] for d in cur.description], row))
     call["summary"] = call_summary(con, call_id)
+    call["mood"] = call_mood(con, call_id)
     from pipeline.similar import similar_calls
 
     call["similar"] = similar_calls(con, call_id)

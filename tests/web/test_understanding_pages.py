@@ -18,6 +18,7 @@ def test_call_page_list_export_and_dashboard_show_it(web_db, call_ids, client_as
     page = manager.get(f"/calls/{call_ids[0]}").text
     assert 'id="summary"' in page and "Phản ánh rác thải không được thu gom" in page
     assert 'class="mood mood-angry"' in page and "giận dữ" in page
+    assert 'id="mood"' in page and "Mức bức xúc: 0.80" in page and "chưa được giải quyết" in page
     con = duckdb.connect(str(web_db))
     con.execute("UPDATE calls SET summary = 'Hỏi về thủ tục hộ tịch.' WHERE call_id = ?", [call_ids[-1]])
     con.close()
