@@ -93,3 +93,18 @@ def test_retention_purge_removes_the_summary(tmp_path):
     load.load_call(con, _result("dd" * 32, "rác ở hẻm 45 chưa ai thu", datetime(2026, 1, 3, 9)), "run1")
     purge(con, 30, now=datetime(2026, 6, 1))
     assert con.execute("SELECT summary, purged_at IS NOT NULL FROM calls").fetchone() == (None, True)
+
+
+def test_a_frustrated_caller_who_called_before_about_it_goes_up_the_queue(tmp_path):
+    con = db.connect(tmp_path / "w.duckdb")
+    first = _result("ee" * 32, "dạ em báo rác ở hẻm chưa ai thu", datetime(2026, 11, 2, 9), 0.9)
+    # frustrated, does not say it was reported before, but the same caller called 5 days earlier
+    again = _result("ff" * 32, "mấy người làm ăn kiểu gì vậy hả, rác bốc mùi không chịu nổi, tôi đưa lên báo luôn",
+                    datetime(2026, 11, 7, 9), 0.9)
+    other = _result("11" * 32, "dạ rác ở chợ chưa thu", datetime(2026, 11, 7, 8), 0.1)
+    for r, caller in ((first, "h1"), (again, "h1"), (other, "h2")):
+        log = replace(r.recording.log, caller_hash=caller)
+        load.load_call(con, replace(r, recording=replace(r.recording, log=log)), "run1")
+    assert again.analysis.sentiment["frustrated"] and not again.analysis.sentiment["repeat_unresolved"]
+    queue = [r[0] for r in con.execute("SELECT call_id FROM mart_review_queue ORDER BY priority").fetchall()]
+    assert queue[0] == again.recording.call_id  # before the least confident call
