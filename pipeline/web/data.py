@@ -77,7 +77,8 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
     order = "started_at DESC, call_id"
     if f.queue:
         where.append("c.call_id IN (SELECT call_id FROM mart_review_queue)")
-        order = "urgent DESC, confidence ASC NULLS FIRST, started_at, call_id"  # as mart_review_queue.priority
+        # the queue's own priority (mart_review_queue; 007 puts frustrated repeat callers after urgent ones)
+        order = "(SELECT q.priority FROM mart_review_queue q WHERE q.call_id = final.call_id), call_id"
     scores: dict[str, float] = {}
     snippets: dict[str, str] = {}
     if f.q.strip():

@@ -40,3 +40,20 @@ def test_similar_calls_listed_on_the_call_page(web_db, call_ids, client_as):
     assert expected, "the fixture has calls of the same topic near in time"
     assert 'id="similar"' in page and f'/calls/{expected[0]["call_id"]}' in page
     assert expected[0]["call_id"] != call_ids[-1]
+
+
+def test_queue_page_follows_the_queue_priority(web_db, call_ids, client_as):
+    con = duckdb.connect(str(web_db))
+    queued = [r[0] for r in con.execute("SELECT call_id FROM mart_review_queue WHERE NOT urgent "
+                                        "ORDER BY priority").fetchall()]
+    assert len(queued) >= 2
+    last = queued[-1]
+    con.execute("UPDATE calls SET frustrated = TRUE, repeat_unresolved = TRUE, frustration = 0.9 WHERE call_id = ?",
+                [last])
+    order = [r[0] for r in con.execute("SELECT call_id FROM mart_review_queue ORDER BY priority").fetchall()]
+    con.close()
+    n_urgent = len(order) - len(queued)
+    assert order[n_urgent] == last  # right after the urgent calls
+    html = client_as("manager").get("/calls?queue=1&limit=200").text
+    positions = [html.find(f"/calls/{c}") for c in order]
+    assert all(p >= 0 for p in positions) and positions == sorted(positions)
