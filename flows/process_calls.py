@@ -25,7 +25,7 @@ from pipeline import ingest
 from pipeline.config import REPO_ROOT, Settings, load_settings
 from pipeline.errors import AudioDecodeError
 from pipeline.logsafe import mask_numbers, safe
-from pipeline.process import (CallResult, StageTimer, analyse_stage, build_result, decode_stage, get_models,
+from pipeline.process import (CallResult, StageTimer, analyse_stage, build_result, call_date, decode_stage, get_models,
                               merge_info, speakers_stage, transcribe_stage)
 from pipeline.quarantine import quarantine
 from pipeline.salt import caller_salt
@@ -110,8 +110,8 @@ def speakers_task(rec: Recording, audio, transcripts, settings: Settings):
 
 
 @task(name="analyse", cache_policy=NO_CACHE)
-def analyse_task(audio, spk, info, settings):
-    return analyse_stage(audio, spk, info, get_models(settings), settings)
+def analyse_task(audio, spk, info, settings, call_date=None):
+    return analyse_stage(audio, spk, info, get_models(settings), settings, call_date)
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def call_task(rec: Recording, settings: Settings) -> CallOutcome:
     transcripts = timed("transcribe", _cached(transcribe_task, settings), rec, audio, settings)
     spk = timed("speakers", _cached(speakers_task, settings), rec, audio, transcripts, settings)
     info = merge_info(transcripts)
-    analysis = timed("analyse", analyse_task, audio, spk, info, settings)
+    analysis = timed("analyse", analyse_task, audio, spk, info, settings, call_date(rec))
     return CallOutcome(rec, result=build_result(rec, audio, info, spk, analysis, get_models(settings), timed.seconds))
 
 

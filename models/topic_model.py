@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 MODELS_DIR = Path(__file__).resolve().parent
 TAXONOMY_PATH = MODELS_DIR / "taxonomy.json"
 CORPUS_PATH = MODELS_DIR / "topic_corpus" / "train.tsv"  # hand-written citizen utterances
+CORPUS_V2_PATH = MODELS_DIR / "topic_corpus" / "train_v2.tsv"  # more of them: two issues, encroachment, "other"
 GLOSSARY_PATH = MODELS_DIR / "topic_corpus" / "glossary.tsv"  # domain terms per topic
 FILLER_PATH = MODELS_DIR / "topic_corpus" / "filler.tsv"  # call small talk: names, numbers, thanks (other)
 ARTIFACT_DIR = MODELS_DIR / "artifacts" / "topic_model"
@@ -64,6 +65,8 @@ class TopicTrainOptions:
     """Everything that shapes a trained model; defaults in one place."""
 
     asr_variants: int = 2  # ASR-like copies generated per training row
+    asr_style: str = "mixed"  # "vietasr" (models.asr_noise), "whisper" (make_asr_like) or "mixed" (alternate)
+    pair_examples: float = 0.3  # two-issue examples (two rows of different topics joined), per training row
     filler_variants: int = 2  # copies of each topical row with call small talk around it
     cv_folds: int = 5  # folds used to choose thresholds and report metrics
     c: float = 20.0  # inverse L2 regularisation of each logistic regression
@@ -399,8 +402,19 @@ def train_topic_model(
     rng = random.Random(seed)
     fillers = [t for t, _ in fillers or ()]
     texts, label_sets, groups = [], [], []
+    from models.asr_noise import syllable_vocab, vietasr_like
+
+    vocab = syllable_vocab(t for t, _ in rows)
+
+    def noisy(text: str, i: int) -> str:
+        # viet-asr (the default recogniser) keeps diacritics and mishears syllables;
+        # Whisper loses diacritics: "mixed" trains on both.
+        if opts.asr_style == "vietasr" or (opts.asr_style == "mixed" and i % 2 == 0):
+            return vietasr_like(text, rng, vocab=vocab)
+        return make_asr_like(text, rng)
+
     for g, (text, labels) in enumerate(rows):
-        variants = [text] + [make_asr_like(text, rng) for _ in range(opts.asr_variants)]
+        variants = [text] + [noisy(text, i) for i in range(opts.asr_variants)]
         if fillers and FALLBACK_TOPIC not in labels:
             # A real call wraps the complaint in a name, a number, an address, thanks:
             # the whole-call text must still read as the complaint.
@@ -409,6 +423,29 @@ def train_topic_model(
             texts.append(v)
             label_sets.append(labels)
             groups.append(g)
+    # Out-of-fold probabilities, folds over original rows (variants share a fold).
+    fold_of_row = np.random.default_rng(seed).permutation(len(rows)) % opts.cv_folds
+    # Two issues in one call: without examples of it, cross-validation learns to keep
+    # only the main topic. Join two rows of different topics from the same fold (so
+    # no row crosses folds), noisy as ASR output half the time.
+    single = [g for g, (_, labels) in enumerate(rows) if len(labels) == 1 and FALLBACK_TOPIC not in labels]
+    by_fold: dict[int, list[int]] = {}
+    for g in single:
+        by_fold.setdefault(int(fold_of_row[g]), []).append(g)
+    n_pairs = int(opts.pair_examples * len(rows))
+    tries = 0
+    while n_pairs > 0 and tries < 20 * n_pairs and len(single) > 1:
+        tries += 1
+        a = rng.choice(single)
+        pool = by_fold[int(fold_of_row[a])]
+        b = rng.choice(pool)
+        if rows[a][1] == rows[b][1]:
+            continue
+        text = rows[a][0] + " " + rows[b][0]
+        texts.append(noisy(text, rng.randrange(2)) if rng.random() < 0.5 else text)
+        label_sets.append(tuple(dict.fromkeys(rows[a][1] + rows[b][1])))
+        groups.append(a)
+        n_pairs -= 1
     y = _label_matrix(label_sets, topics)
     counts = _label_matrix([labels for _, labels in rows], topics).sum(axis=0)
     thin = [t for t, n in zip(topics, counts) if n < opts.cv_folds]
@@ -418,8 +455,6 @@ def train_topic_model(
             "add rows for them to the corpus"
         )
 
-    # Out-of-fold probabilities, folds over original rows (variants share a fold).
-    fold_of_row = np.random.default_rng(seed).permutation(len(rows)) % opts.cv_folds
     fold = fold_of_row[np.asarray(groups)]
     oof = np.zeros(y.shape, dtype=float)
     for k in range(opts.cv_folds):
@@ -451,6 +486,7 @@ def train_topic_model(
         "training_rows": len(rows),
         "training_examples": len(texts),
         "asr_variants_per_row": opts.asr_variants,
+        "asr_style": opts.asr_style,
         "seed": seed,
         "sklearn_version": sklearn.__version__,
         "topics": list(topics),
@@ -458,7 +494,7 @@ def train_topic_model(
         "relative_cut": relative,
         "calibration": {t: list(ab) for t, ab in calibration.items()},
         "cv_metrics": _rounded(cv),
-        "options": {"c": opts.c, "cv_folds": opts.cv_folds},
+        "options": {"c": opts.c, "cv_folds": opts.cv_folds, "pair_examples": opts.pair_examples},
     }
     return TopicModel(model.pipeline, topics, thresholds, meta, relative, calibration)
 

@@ -7,6 +7,7 @@ Personal data is redacted in every segment; conversation metrics use the audio.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from pipeline.config import Settings
 from pipeline.records import CallAnalysis, DecodedAudio, Segment, TranscriptInfo
@@ -45,8 +46,12 @@ def review_reasons(segments: Sequence[Segment], info: TranscriptInfo, topics, *,
 
 
 def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: TranscriptInfo, *, topic_model,
-                 settings: Settings, role_confidence: float = 1.0) -> CallAnalysis:
-    """Topics, places, routing, urgency, redacted text, PII counts, metrics, review decision."""
+                 settings: Settings, role_confidence: float = 1.0, call_date: date | None = None) -> CallAnalysis:
+    """Topics, places, routing, urgency, redacted text, PII counts, metrics, review decision.
+
+    ``call_date`` (from the call log) decides which administrative map a place name
+    is read on: before 1 July 2025 the old wards and communes, after it the new ones.
+    """
     from pipeline.metrics import measure_conversation
     from pipeline.pii import caller_initials, redact_call
     from pipeline.places import extract_places
@@ -56,7 +61,7 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
 
     topics = tuple(classify_call(segments, topic_model))
     said = citizen_text(segments)
-    places = tuple(extract_places(said))
+    places = tuple(extract_places(said, as_of=call_date))
     routes = tuple(route_call([t.topic for t in topics if t.assigned], places, text=said))
     urgency = detect_urgency(said)
     texts = [s.text for s in segments]
@@ -66,6 +71,18 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
                                                      settings=settings)
     if urgency.urgent:
         reasons = reasons + ("urgent",)
+    from pipeline.sentiment import score_call
+
+    mood = score_call([s.role for s in segments], [s.text for s in segments])
+    if mood.frustrated and mood.repeat_unresolved:
+        # an angry caller whose earlier report went nowhere: QA sees it first
+        reasons = reasons + ("frustrated_repeat",)
+    from pipeline.summary import summarize
+    from pipeline.topics import assigned_topics
+
+    operator = " ".join(s.text for s in segments if s.role == "operator")
+    summary = summarize(assigned_topics(topics), said, operator, [p.as_row() for p in places],
+                        [{"agency_vi": r.agency_vi} for r in routes], urgent=bool(urgency.urgent))
     return CallAnalysis(
         topics=topics,
         places=tuple(p.as_row() for p in places),
@@ -78,4 +95,6 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
         caller_initials=caller_initials(texts, [s.role for s in segments]),
         needs_review=bool(reasons),
         review_reasons=reasons,
+        summary=summary,
+        sentiment=mood.as_dict(),
     )

@@ -62,3 +62,29 @@ def score_topics(rows: Sequence[tuple[str, Sequence[str]]], model: TopicModel) -
 def evaluate_topics(path: Path, model: TopicModel) -> TopicReport:
     """:func:`score_topics` over the TSV at ``path``. Raises ValueError for a bad row."""
     return score_topics(read_topic_tsv(Path(path), model.topics), model)
+
+
+@dataclass(frozen=True)
+class TwoIssueReport:
+    n: int  # rows with two or more reference labels
+    main_recall: float  # share of rows whose first (main) label is assigned
+    second_recall: float  # share of rows whose second label is assigned
+    both_recall: float  # share with every reference label assigned
+
+    def line(self) -> str:
+        return (f"two_issue n={self.n} main_recall={self.main_recall:.3f} second_recall={self.second_recall:.3f} "
+                f"both={self.both_recall:.3f}")
+
+
+def two_issue_recall(rows: Sequence[tuple[str, Sequence[str]]], model: TopicModel) -> TwoIssueReport:
+    """Recall of the main and of the second topic on rows labelled ``main,second``."""
+    rows = [(t, tuple(labels)) for t, labels in rows if len(labels) > 1]
+    if not rows:
+        return TwoIssueReport(0, 0.0, 0.0, 0.0)
+    texts = [t for t, _ in rows]
+    pred = model.assign(model.predict_proba(texts), texts)
+    col = {t: i for i, t in enumerate(model.topics)}
+    main = [pred[i, col[labels[0]]] for i, (_, labels) in enumerate(rows)]
+    second = [pred[i, col[labels[1]]] for i, (_, labels) in enumerate(rows)]
+    both = [all(pred[i, col[t]] for t in labels) for i, (_, labels) in enumerate(rows)]
+    return TwoIssueReport(len(rows), float(np.mean(main)), float(np.mean(second)), float(np.mean(both)))

@@ -6,9 +6,12 @@ phonetic key that merges letters southern and northern speech confuse
 (d/gi/r/j, c/k/q, s/x, y/i), with a small edit-distance tolerance for names of five
 letters or more. Returned text and offsets are always those of the input.
 
-Administrative names come from a gazetteer (``models/data/gazetteer_daklak.csv``)
-that records the 2025 reorganisation: a unit said under its old name is returned
-as the unit that replaced it, with ``resolved_from`` set.
+Administrative names come from a gazetteer (``models/data/gazetteer_daklak.csv``,
+generated from ``vietnamadminunits`` by ``scripts/build_gazetteer.py``: the 102
+wards and communes of the 2025 map with their GSO codes, and the pre-2025 units of
+Đắk Lắk and Phú Yên): a unit said under its old name is returned as the unit that
+replaced it, with ``resolved_from`` set, unless the call date says the old name was
+still in force.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ def phonetic_key(folded: str) -> str:
 
 @dataclass(frozen=True)
 class AdminUnit:
-    code: str  # gazetteer code (project slug; GSO code for provinces)
+    code: str  # GSO code (2025 units, provinces); legacy-<GSO code> for pre-2025 units
     name: str  # canonical name with diacritics, without the kind word
     kind: str  # province | district | ward | commune | town
     parent: str | None  # code of the parent unit
@@ -143,12 +146,20 @@ class Gazetteer:
         return unit
 
     def match(
-        self, folded_words: Sequence[str], kinds: Iterable[str], prefer: str | None = None, exact: bool = False
+        self,
+        folded_words: Sequence[str],
+        kinds: Iterable[str],
+        prefer: str | None = None,
+        exact: bool = False,
+        as_of: date | None = None,
+        near: str | None = None,
     ) -> tuple[int, int, object] | None:
         """Best entry for a prefix of ``folded_words``.
 
         Returns ``(n_words, distance, target)`` or None. Closer, then longer matches
-        win; among equals, units of kind ``prefer``, then units still valid. Fuzzy
+        win; among equals, units of kind ``prefer``, then units valid on ``as_of``
+        (the call date; default: still valid today), then units whose parent is
+        ``near`` (a district said in the same call), then the first in the file. Fuzzy
         matches (edit distance on the phonetic key) are allowed for names of five
         letters or more: one edit, two from ten letters; none with ``exact``.
         """
@@ -176,7 +187,14 @@ class Gazetteer:
                 else:
                     continue
                 unit = e.target if isinstance(e.target, AdminUnit) else None
-                score = (d, -n, bool(unit and unit.kind != prefer), bool(unit and unit.valid_to))
+                if unit is None:
+                    stale = False
+                elif as_of is None:
+                    stale = unit.valid_to is not None
+                else:
+                    stale = not unit.valid_on(as_of)
+                far = bool(unit and near and unit.parent != near)
+                score = (d, -n, bool(unit and unit.kind != prefer), stale, far)
                 if best is None or score < best[0]:
                     best = (score, n, d, e.target)
         if best is None:
@@ -342,7 +360,15 @@ _NOT_AFTER = {
     ("to",): {"chuc", "truong", "pho", "tung", "cao"},
     ("khoi",): {"luong"},
     ("xa",): {"hoi", "giao", "thon"},  # xã hội (society), xã giao, xã thôn
+    ("thon",): {"nu", "que"},  # thôn nữ (village girl), thôn quê (countryside)
 }
+# Words before a keyword that make it an ordinary word: "nông thôn" (countryside).
+_NOT_BEFORE = {("thon",): {"nong"}, ("xom",): {"lang"}}
+# Institutions said before a unit word: "ủy ban xã quản lý" is "the commune committee
+# manages", so after them only a name the gazetteer knows counts.
+_INSTITUTION_BEFORE = {"ban", "ubnd", "truong", "bo", "cap"}
+# Words that end a sentence fragment more often than they end a name ("phường tân cả tuần").
+_TRAILING = {"ca", "nay", "no", "luon", "lai", "ay", "kia"}
 # Words that are never (the start of) an unknown unit name: "phường mình" is "our ward".
 _NOT_NAMES = set("minh nay do kia ay ta khac nao cu moi ben nha nguoi dan hoi minh".split())
 
@@ -393,6 +419,45 @@ def _spoken_small_number(words: Sequence[Token], i: int) -> tuple[int, int] | No
     return 1, d
 
 
+def _spoken_number(words: Sequence[Token], i: int) -> tuple[int, str] | None:
+    """A house or alley number read out in words, as viet-asr writes it:
+    ``(n_tokens, "45")`` for "bốn mươi lăm", ``"123"`` for "một trăm hai mươi ba",
+    ``"45/3"`` for "bốn mươi lăm xẹt ba" (also "trên", "xuyệt"). Up to 9999."""
+
+    def below_100(j: int) -> tuple[int, int] | None:
+        return _spoken_small_number(words, j)
+
+    def below_1000(j: int) -> tuple[int, int] | None:
+        d = _spoken_small_number(words, j)
+        if d and d[0] == 1 and d[1] < 10 and j + 1 < len(words) and words[j + 1].says("trăm"):
+            k, value = j + 2, d[1] * 100
+            if k < len(words) and (words[k].says("linh") or words[k].says("lẻ")):
+                u = _spoken_small_number(words, k + 1)
+                if u and u[0] == 1 and u[1] < 10:
+                    return k + 2 - j, value + u[1]
+                return k - j, value
+            rest = below_100(k)
+            return (k + rest[0] - j, value + rest[1]) if rest else (k - j, value)
+        return d
+
+    if i >= len(words):
+        return None
+    first = below_1000(i)
+    if first is None:
+        return None
+    n, value = first
+    if i + n < len(words) and (words[i + n].says("nghìn") or words[i + n].says("ngàn")) and value < 10:
+        rest = below_1000(i + n + 1)
+        n, value = (n + 1 + rest[0], value * 1000 + rest[1]) if rest else (n + 1, value * 1000)
+    text = str(value)
+    j = i + n
+    if j + 1 < len(words) and any(words[j].says(w) for w in ("xẹt", "xuyệt", "trên")):
+        part = below_1000(j + 1)
+        if part:
+            n, text = n + 1 + part[0], f"{text}/{part[1]}"
+    return n, text
+
+
 def _title(text: str) -> str:
     return " ".join(w[:1].upper() + w[1:] for w in text.split())
 
@@ -404,8 +469,8 @@ _LOCAL_KINDS = {"ward", "commune", "town"}
 class _Scan:
     """One pass over the words of a text, collecting places left to right."""
 
-    def __init__(self, text: str, gaz: Gazetteer, as_of: date | None):
-        self.text, self.gaz, self.as_of = text, gaz, as_of
+    def __init__(self, text: str, gaz: Gazetteer, as_of: date | None, near: str | None = None):
+        self.text, self.gaz, self.as_of, self.near = text, gaz, as_of, near
         toks = tokenize(text)
         # Words, plus "/" (45/3) and "'" (Cư M'gar), which sit inside places.
         self.words = [t for t in toks if t.is_word or t.fold in "/'"]
@@ -484,6 +549,8 @@ class _Scan:
         nxt = i + n
         if nxt >= len(self.words) or self.barrier(nxt - 1, nxt) or self.folds[nxt] in _NOT_AFTER.get(key, ()):
             return None
+        if i > 0 and self.folds[i - 1] in _NOT_BEFORE.get(key, ()):
+            return None
         # Heard with its accents, the keyword is unambiguous; folded ("xa", "pho") it
         # also means "far", "noodle soup"…, so only a gazetteer name or number follows it.
         strong = self.said(i, nxt) in accented_forms
@@ -495,10 +562,13 @@ class _Scan:
     def admin(self, i: int, nxt: int, kind: str, strong: bool) -> int | None:
         # people still say "xã Ea Kao" for what is now a ward: any local kind matches
         allowed = {kind} | (_LOCAL_KINDS if kind in _LOCAL_KINDS else set())
-        m = self.gaz.match(self.name_words(nxt), allowed, prefer=kind)
+        m = self.gaz.match(self.name_words(nxt), allowed, prefer=kind, as_of=self.as_of, near=self.near)
         if m:
             return self.add(kind, i, self.skip_names(nxt, m[0]), "", m[2])
-        if not (strong and kind in _LOCAL_KINDS) or self.words[nxt].is_digits or self.folds[nxt] in _NOT_NAMES:
+        unknown_ok = kind in _LOCAL_KINDS or (kind == "district" and self.folds[i] == "huyen")
+        if not (strong and unknown_ok) or self.words[nxt].is_digits or self.folds[nxt] in _NOT_NAMES:
+            return None
+        if i > 0 and self.folds[i - 1] in _INSTITUTION_BEFORE and not any(ch.isupper() for ch in self.text):
             return None
         # An unknown unit: with ASR casing, the capitalised words; without (all
         # lower case), at most two words that are not function words.
@@ -515,7 +585,13 @@ class _Scan:
             and not (k > nxt and self.barrier(k - 1, k))
         ):
             k += 1
-        return self.add(kind, i, k, _title(self.said(nxt, k, norm=False))) if k > nxt else None
+        if k == nxt:
+            return None
+        if not cased and (k - nxt == 1 or self.folds[k - 1] in _TRAILING) and \
+                phonetic_key(self.folds[nxt]) in self.gaz._first_syllables:
+            # "xã hòa …" with the rest misheard: the start of a known name, not a unit called "Hòa"
+            return None
+        return self.add(kind, i, k, _title(self.said(nxt, k, norm=False)))
 
     def street(self, i: int, nxt: int, key: tuple[str, ...], strong: bool) -> int | None:
         words = self.words
@@ -538,12 +614,20 @@ class _Scan:
 
     def alley(self, i: int, nxt: int, key: tuple[str, ...], strong: bool) -> int | None:
         k = _number_at(self.words, nxt)
+        if not k:
+            spoken = _spoken_number(self.words, nxt) if strong else None
+            if spoken is None:
+                return None
+            return self.add("alley", i, nxt + spoken[0], f"{self.said(i, nxt).capitalize()} {spoken[1]}")
         name = normalize_text(self.said(i, nxt + k, norm=False), keep_punct=True).capitalize()
-        return self.add("alley", i, nxt + k, name) if k else None
+        return self.add("alley", i, nxt + k, name)
 
     def house(self, i: int, nxt: int, key: tuple[str, ...], strong: bool) -> int | None:
         k = _number_at(self.words, nxt)
-        return self.add("house_number", i, nxt + k, self.said(nxt, nxt + k, norm=False)) if k else None
+        if not k:
+            spoken = _spoken_number(self.words, nxt) if strong else None
+            return self.add("house_number", i, nxt + spoken[0], spoken[1]) if spoken else None
+        return self.add("house_number", i, nxt + k, self.said(nxt, nxt + k, norm=False))
 
     def hamlet(self, i: int, nxt: int, key: tuple[str, ...], strong: bool) -> int | None:
         words, folds = self.words, self.folds
@@ -587,6 +671,16 @@ class _Scan:
                 said_so = i > 0 and words[i - 1].says("số") and not (self.found and self.found[-1].end > words[i - 1].start)
                 self.add("house_number", i - 1 if said_so else i, i + k, self.said(i, i + k, norm=False))
                 return i + k
+        # "số bốn mươi lăm đường …": a house number read out (viet-asr spells numbers)
+        if words[i].says("số") and not (i > 0 and folds[i - 1] in ("so", "dien", "thoai", "ma")):
+            spoken = _spoken_number(words, i + 1)
+            if spoken and i + 1 + spoken[0] < len(words):
+                j = i + 1 + spoken[0]
+                after = folds[j]
+                street = gaz.match([f for f in folds[j : j + 5] if f != "'"], {"street"}, exact=True)
+                if after in ("duong", "hem", "kiet", "ngo", "pho") or street:
+                    self.add("house_number", i, j, spoken[1])
+                    return j
         if not words[i].is_word or words[i].is_digits:
             return i + 1
         cands = [f for f in folds[i : i + 5] if f != "'"]
@@ -610,8 +704,18 @@ _NUMBERED_KEYWORDS = {"nha", "hem", "kiet", "ngo", "to", "thon", "khoi"}
 def extract_places(text: str, gazetteer: Gazetteer | None = None, *, as_of: date | None = None) -> tuple[Place, ...]:
     """Places said in ``text``, in order, without overlaps.
 
-    ``gazetteer`` defaults to the one shipped in ``models/data``. Old unit names are
+    ``gazetteer`` defaults to the one shipped in ``models/data``. ``as_of`` is the
+    call date: a name is read as the unit that bore it on that day (so "phường Tân
+    An" in 2024 is the old ward, in 2026 the new one), and old unit names are
     resolved to the units valid on ``as_of`` (default: the newest), with
-    ``resolved_from`` set. Offsets are char offsets into ``text``.
+    ``resolved_from`` set. A district said in the text picks among communes of the
+    same name. Offsets are char offsets into ``text``.
     """
-    return _Scan(text, gazetteer or default_gazetteer(), as_of).run()
+    gaz = gazetteer or default_gazetteer()
+    found = _Scan(text, gaz, as_of).run()
+    # A district said anywhere in the call (addresses go small to large: "xã Hòa Phú,
+    # huyện Cư Kuin") picks among same-named communes: scan again knowing it.
+    district = next((p.unit_code for p in found if p.kind == "district" and p.unit_code), None)
+    if district is None:
+        return found
+    return _Scan(text, gaz, as_of, near=district).run()

@@ -134,12 +134,18 @@ def merge_info(transcripts: tuple[Transcript, ...]) -> TranscriptInfo:
 
 
 def analyse_stage(audio: DecodedAudio, spk: SpeakerResult, info: TranscriptInfo, models: Models,
-                  settings: Settings) -> CallAnalysis:
+                  settings: Settings, call_date=None) -> CallAnalysis:
     """Topics, places, routing, urgency, redaction, metrics and the review decision."""
     from pipeline.analyse import analyse_call
 
     return analyse_call(audio, spk.segments, info, topic_model=models.topic_model, settings=settings,
-                        role_confidence=spk.role_confidence)
+                        role_confidence=spk.role_confidence, call_date=call_date)
+
+
+def call_date(recording: Recording):
+    """Date the call started (call log), or None when the log has no time for it."""
+    started = recording.log.started_at if recording.log else None
+    return started.date() if started else None
 
 
 class StageTimer:
@@ -163,7 +169,7 @@ def process_recording(recording: Recording, models: Models, settings: Settings,
     transcripts = timed("transcribe", transcribe_stage, audio, models, options)
     spk = timed("speakers", speakers_stage, audio, transcripts, models, settings)
     info = merge_info(transcripts)
-    analysis = timed("analyse", analyse_stage, audio, spk, info, models, settings)
+    analysis = timed("analyse", analyse_stage, audio, spk, info, models, settings, call_date(recording))
     return build_result(recording, audio, info, spk, analysis, models, timed.seconds)
 
 

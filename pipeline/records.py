@@ -139,3 +139,5 @@ class CallAnalysis:
     caller_initials: str | None = None  # initials of the name the citizen gave ("N.V.H."), for exports
     needs_review: bool = False
     review_reasons: tuple[str, ...] = ()
+    summary: str = ""  # one-line Vietnamese summary (pipeline.summary)
+    sentiment: dict = field(default_factory=dict)  # pipeline.sentiment.CallSentiment.as_dict(); {} when not scored

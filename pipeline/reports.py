@@ -434,6 +434,21 @@ table.heat td{print-color-adjust:exact;-webkit-print-color-adjust:exact}
 """
 
 
+def frustration_trends(con: duckdb.DuckDBPyConnection, start, end) -> list[dict]:
+    """Share of frustrated callers by topic and week (``mart_frustration_weekly``), in [start, end]."""
+    return _rows(con, "SELECT week, topic, n_calls, n_frustrated, round(share_frustrated, 3) AS share_frustrated "
+                      "FROM mart_frustration_weekly WHERE week BETWEEN ? AND ? ORDER BY week, topic",
+                 [_as_date(start), _as_date(end)])
+
+
+def summaries(con: duckdb.DuckDBPyConnection, start, end, *, limit: int = 20) -> list[dict]:
+    """One-line summaries of the period's calls, urgent then frustrated first."""
+    return _rows(con, "SELECT started_at, summary FROM calls WHERE status = 'done' AND summary IS NOT NULL "
+                      "AND CAST(started_at AS DATE) BETWEEN ? AND ? "
+                      "ORDER BY coalesce(urgent, FALSE) DESC, coalesce(frustrated, FALSE) DESC, started_at LIMIT ?",
+                 [_as_date(start), _as_date(end), limit])
+
+
 def _css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -494,6 +509,8 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
                     u["routed"] if vi else u["routed_en"], T("Có", "Yes") if u["reviewed"] else T("Chưa", "Not yet")]
                    for u in urgent]
     correction_rows = [[labels.get(r["topic"], r["topic"]), r["added"], r["removed"], r["reviewers"]] for r in corrections]
+    frustrated = frustration_trends(con, start, end)  # issue 16: share of frustrated callers by topic and week
+    call_summaries = summaries(con, start, end)
     op_rows = [[o["operator_ext"], o["n_calls"], m_ss(o["mean_duration_s"]),
                 share(o["operator_talk_share"] or 0, 1), "" if o["mean_confidence"] is None else f"{o['mean_confidence']:.2f}",
                 o["n_needs_review"]] for o in ops]
@@ -532,6 +549,16 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
                 _table([T("Chủ đề", "Topic"), T("Thêm", "Added"), T("Bỏ", "Removed"), T("Số người sửa", "Reviewers")],
                        correction_rows) if correction_rows else none_p(T("Không có lượt sửa nào.", "No corrections."))),
         section(T("Lưu lượng cuộc gọi", "Call volume"), f"<figure>{c['days']}</figure>", f"<figure>{c['hours']}</figure>"),
+        section(T("Tỉ lệ người gọi bức xúc", "Frustrated callers"),
+                _table([T("Tuần", "Week"), T("Chủ đề", "Topic"), T("Cuộc gọi", "Calls"), T("Bức xúc", "Frustrated"),
+                        T("Tỉ lệ", "Share")],
+                       [[f"{r['week']:%d/%m}", labels.get(r["topic"], r["topic"]), r["n_calls"], r["n_frustrated"],
+                         f"{100 * r['share_frustrated']:.0f} %"] for r in frustrated], num_from=2) if frustrated
+                else none_p(T("Không có.", "None."))),
+        section(T("Tóm tắt cuộc gọi", "Call summaries"),
+                _table([T("Thời gian", "Time"), T("Tóm tắt", "Summary")],
+                       [[f"{r['started_at']:%d/%m %H:%M}" if r["started_at"] else "", r["summary"]] for r in call_summaries],
+                       num_from=99) if call_summaries else none_p(T("Không có.", "None."))),
         section(T("Điện thoại viên", "Operators"),
                 _table([T("Máy lẻ", "Extension"), T("Cuộc gọi", "Calls"), T("Thời lượng TB", "Mean duration"),
                         T("Tỉ lệ ĐTV nói", "Operator talk share"), T("Độ tin cậy nhận dạng (TB)", "Recognition confidence (mean)"),

@@ -84,6 +84,7 @@ def purge(con, older_than_days: int, *, now: datetime | None = None, cache_dirs:
         quarantined = [Path(r[0]) for r in con.execute(
             "SELECT quarantine_path FROM _purge WHERE quarantine_path IS NOT NULL").fetchall()]
         n_rows += con.execute("UPDATE calls SET transcript = NULL, caller_hash = NULL, caller_last3 = NULL, caller_initials = NULL, "
+                              "summary = NULL, "  # it names the address, like call_places
                               "quarantine_path = NULL, purged_at = ? WHERE call_id IN (SELECT call_id FROM _purge)",
                               [now]).fetchone()[0]
         folders = [c.parent for c in quarantined if c.parent.is_dir()]  # quarantine/<call_id>/: copy + error.txt

@@ -9,6 +9,9 @@ hesitations. Seeded, so the output is reproducible::
 
     .venv/bin/python scripts/make_asr_like.py tests/data/topics_test.tsv \
         tests/data/topics_test_asr.tsv --seed 1022
+
+``--style vietasr`` writes the default recogniser's kind of errors instead
+(:mod:`models.asr_noise`), e.g. ``tests/data/topics_v2_test_vietasr.tsv``.
 """
 
 from __future__ import annotations
@@ -79,14 +82,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("source", type=Path, help="TSV with columns text, labels")
     parser.add_argument("target", type=Path, help="TSV to write, same labels")
     parser.add_argument("--seed", type=int, default=1022)
+    parser.add_argument("--style", choices=("whisper", "vietasr"), default="whisper",
+                        help="whisper: this script's noise (lost diacritics…); vietasr: models.asr_noise "
+                             "(diacritics kept, misheard syllables, numbers as words)")
     args = parser.parse_args(argv)
     rng = random.Random(args.seed)
     rows = read_topic_tsv(args.source)
+    if args.style == "vietasr":
+        from models.asr_noise import syllable_vocab, vietasr_like
+
+        vocab = syllable_vocab(t for t, _ in rows)
+        noisy = lambda text, g: vietasr_like(text, g, vocab=vocab)  # noqa: E731
+    else:
+        noisy = asr_like
     with open(args.target, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, delimiter="\t", quoting=csv.QUOTE_NONE, lineterminator="\n")
         writer.writerow(["text", "labels"])
         for text, labels in rows:
-            writer.writerow([asr_like(text, rng), ",".join(labels)])
+            writer.writerow([noisy(text, rng), ",".join(labels)])
     print(f"wrote {len(rows)} rows to {args.target}")
     return 0
 

@@ -102,6 +102,7 @@ def _train(args) -> int:
     from models.topic_model import (
         ARTIFACT_DIR,
         CORPUS_PATH,
+        CORPUS_V2_PATH,
         FILLER_PATH,
         GLOSSARY_PATH,
         TopicModelMissing,
@@ -113,7 +114,7 @@ def _train(args) -> int:
 
     out = Path(args.out) if args.out else ARTIFACT_DIR
     fillers = read_topic_tsv(FILLER_PATH)
-    rows = read_topic_tsv(CORPUS_PATH) + read_topic_tsv(GLOSSARY_PATH) + fillers
+    rows = read_topic_tsv(CORPUS_PATH) + read_topic_tsv(CORPUS_V2_PATH) + read_topic_tsv(GLOSSARY_PATH) + fillers
     from_db = read_corrected_rows(args.from_db) if args.from_db else []
     # Versions count up from whichever model this one replaces.
     previous = 0

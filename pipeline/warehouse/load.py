@@ -20,7 +20,8 @@ from pipeline.records import CallLogEntry, Recording
 from pipeline.warehouse import qa_edits
 
 # Tables holding only what the pipeline derives from a recording.
-DERIVED_TABLES = ("segments", "segments_raw", "words", "call_places", "call_routes", "call_metrics", "pii_counts")
+DERIVED_TABLES = ("segments", "segments_raw", "words", "call_places", "call_routes", "call_metrics", "pii_counts",
+                  "turn_sentiment")
 
 _SEGMENT_COLUMNS = ["call_id", "seq", "start_s", "end_s", "speaker", "role", "channel", "text", "avg_logprob",
                     "no_speech_prob", "confidence", "flags"]
@@ -157,6 +158,11 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
         "urgent": analysis.urgent,
         "urgency_reasons": ",".join(analysis.urgency_reasons) or None,
         "role_confidence": result.speakers.role_confidence,
+        "summary": analysis.summary or None,
+        "frustration": (analysis.sentiment or {}).get("frustration"),
+        "frustrated": (analysis.sentiment or {}).get("frustrated"),
+        "operator_courtesy": (analysis.sentiment or {}).get("courtesy"),
+        "repeat_unresolved": (analysis.sentiment or {}).get("repeat_unresolved"),
         "run_id": run_id,
         "asr_model": result.asr_model,
         "asr_fingerprint": result.asr_fingerprint,
@@ -177,6 +183,7 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
                                       "assigned": t.assigned} for t in analysis.topics])
         _insert(con, "call_places", [{"call_id": call_id, "seq": i, **_place_columns(p)} for i, p in enumerate(analysis.places)])
         _insert(con, "call_routes", [{"call_id": call_id, "seq": i, **r} for i, r in enumerate(analysis.routes)])
+        _insert(con, "turn_sentiment", [{"call_id": call_id, **t} for t in (analysis.sentiment or {}).get("turns", ())])
         _insert(con, "call_metrics", [{"call_id": call_id, "scope": scope, "name": name, "value": float(value)}
                                       for (scope, name), value in analysis.metrics.items() if value is not None])
         _insert(con, "pii_counts", [{"call_id": call_id, "kind": k, "n": n} for k, n in analysis.pii_counts.items()])

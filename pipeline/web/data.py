@@ -75,7 +75,8 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
     order = "started_at DESC, call_id"
     if f.queue:
         where.append("c.call_id IN (SELECT call_id FROM mart_review_queue)")
-        order = "urgent DESC, confidence ASC NULLS FIRST, started_at, call_id"  # as mart_review_queue.priority
+        # the queue's own priority (mart_review_queue; 007 puts frustrated repeat callers after urgent ones)
+        order = "(SELECT q.priority FROM mart_review_queue q WHERE q.call_id = final.call_id), call_id"
     scores: dict[str, float] = {}
     snippets: dict[str, str] = {}
     if f.q.strip():
@@ -94,9 +95,9 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
         ), final AS (
             SELECT c.call_id, c.started_at, c.operator_ext, c.duration_s, c.confidence, c.needs_review, c.urgent,
                    c.reviewed, c.review_reasons, c.urgency_reasons, coalesce(t.topics, '') AS topics,
-                   coalesce(p.places, '') AS places, c.transcript, ci.caller_initials
+                   coalesce(p.places, '') AS places, c.transcript, ci.caller_initials, ci.summary
             FROM stg_calls c LEFT JOIN topics t USING (call_id) LEFT JOIN places p USING (call_id)
-                 LEFT JOIN (SELECT call_id, caller_initials FROM calls) ci USING (call_id)
+                 LEFT JOIN (SELECT call_id, caller_initials, summary FROM calls) ci USING (call_id)
             WHERE {' AND '.join(where)}
         )
         SELECT * FROM final ORDER BY {order}
@@ -111,6 +112,26 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
     return rows[offset: offset + limit], len(rows)
 
 
+def call_summary(con: duckdb.DuckDBPyConnection, call_id: str) -> str | None:
+    """The call's one-line summary (pipeline.summary), or None."""
+    row = con.execute("SELECT summary FROM calls WHERE call_id = ?", [call_id]).fetchone()
+    return row[0] if row else None
+
+
+def call_mood(con: duckdb.DuckDBPyConnection, call_id: str) -> dict | None:
+    """Per-call sentiment (pipeline.sentiment): frustration, frustrated, operator_courtesy, repeat_unresolved."""
+    cur = con.execute("SELECT frustration, frustrated, operator_courtesy, repeat_unresolved FROM calls "
+                      "WHERE call_id = ? AND (frustration IS NOT NULL OR operator_courtesy IS NOT NULL)", [call_id])
+    row = cur.fetchone()
+    return dict(zip([d[0] for d in cur.description], row)) if row else None
+
+
+def turn_sentiment(con: duckdb.DuckDBPyConnection, call_id: str) -> dict[int, dict]:
+    """Per segment number: sentiment label and score (pipeline.sentiment), for the call page timeline."""
+    return {seq: {"label": label, "score": score} for seq, label, score in con.execute(
+        "SELECT seq, label, score FROM turn_sentiment WHERE call_id = ?", [call_id]).fetchall()}
+
+
 def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool) -> dict | None:
     """Everything the call page shows; segment text unredacted only when ``raw_text``."""
     cur = con.execute("SELECT * FROM stg_calls WHERE call_id = ?", [call_id])
@@ -118,10 +139,18 @@ def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool)
     if row is None:
         return None
     call = dict(zip([d[0] for d in cur.description], row))
+    call["summary"] = call_summary(con, call_id)
+    call["mood"] = call_mood(con, call_id)
+    from pipeline.similar import similar_calls
+
+    call["similar"] = similar_calls(con, call_id)
+    mood = turn_sentiment(con, call_id)
     text_col = "coalesce(r.text, s.text)" if raw_text else "s.text"
     call["segments"] = [dict(zip(("seq", "start_s", "end_s", "role", "speaker", "text", "confidence"), r)) for r in con.execute(
         f"SELECT s.seq, s.start_s, s.end_s, s.role, s.speaker, {text_col}, s.confidence FROM segments s "  # fixed choice
         "LEFT JOIN segments_raw r USING (call_id, seq) WHERE s.call_id = ? ORDER BY s.seq", [call_id]).fetchall()]
+    for s in call["segments"]:
+        s["mood"] = mood.get(s["seq"])
     call["topics"] = [dict(zip(("topic", "model_score", "corrected"), r)) for r in con.execute(
         "SELECT topic, model_score, corrected FROM stg_call_topics WHERE call_id = ? ORDER BY model_score DESC NULLS LAST, topic",
         [call_id]).fetchall()]

@@ -24,12 +24,12 @@ def test_old_ward_resolves_to_the_merged_unit():
     assert place.kind == "ward"
     assert place.resolved_from == "phường Tân Tiến"
     assert place.name != "Tân Tiến"
-    assert place.unit_code == default_gazetteer().resolve(default_gazetteer().unit("66-bmt-tantien")).code
+    assert place.unit_code == default_gazetteer().resolve(default_gazetteer().unit("legacy-24145")).code
 
 
 def test_as_of_before_the_merger_keeps_the_old_unit():
     (place,) = extract_places("phường Tân Tiến", as_of=date(2024, 5, 1))
-    assert (place.name, place.resolved_from, place.unit_code) == ("Tân Tiến", None, "66-bmt-tantien")
+    assert (place.name, place.resolved_from, place.unit_code) == ("Tân Tiến", None, "legacy-24145")
 
 
 def test_old_province_resolves_to_dak_lak():
@@ -43,7 +43,7 @@ def test_old_province_resolves_to_dak_lak():
         ("phuong tan an", ("ward", "Tân An")),
         ("duong y giut", ("street", "Y Jút")),
         ("đường Y Dút bị ngập", ("street", "Y Jút")),
-        ("xa cu ebua", ("commune", "Cư Êbur")),
+        ("xa cu ebua", ("ward", "Buôn Ma Thuột")),  # old commune Cư Êbur, merged into the ward
         ("phường thành nhứt", ("ward", "Thành Nhất")),  # southern "nhứt", one letter off
         ("đường nguyễn tất thành", ("street", "Nguyễn Tất Thành")),
         ("huyen krong pac", ("district", "Krông Pắc")),

