@@ -26,7 +26,10 @@ def register(app: FastAPI, web: WebContext) -> None:
     async def unit_fence(request: Request, call_next):
         path = request.url.path
         if not path.startswith(UNIT_ALLOWED) and request.cookies.get(SESSION_COOKIE):
-            session = await run_in_threadpool(web.session_of, request)
+            try:
+                session = await run_in_threadpool(web.session_of, request)
+            except HTTPException:  # database busy: the route itself answers (503) and looks the session up again
+                session = None
             if session is not None and session.user.role == cases.UNIT_ROLE:
                 if request.method == "GET" and path in ("/", "/calls", "/dashboard"):
                     return RedirectResponse("/cases", status_code=303)
