@@ -215,6 +215,13 @@ def _candidate_cases(con, since: datetime) -> list[dict]:
              "place": r[4], "place_detail": r[5]} for r in rows]
 
 
+def _route_unit(topics: Sequence[str], place: str | None, text: str) -> str | None:
+    """The first agency routing gives (the call's stored route is preferred; this is for calls without one)."""
+    places = [dict(zip(("kind", "name"), _kind_of_label(place)))] if place else []
+    routes = route_call(list(topics), places, text=text)
+    return routes[0].agency_vi if routes else None
+
+
 def open_case(con: duckdb.DuckDBPyConnection, facts: dict, *, user: str = PIPELINE_USER, now: datetime | None = None) -> str:
     """Insert the case for one call (no transaction of its own). Returns its id."""
     now = now or datetime.now()
@@ -222,7 +229,7 @@ def open_case(con: duckdb.DuckDBPyConnection, facts: dict, *, user: str = PIPELI
     opened = facts["started_at"] or now
     inquiry = is_inquiry(facts)
     topic = facts["topics"][0] if facts["topics"] else None
-    unit = facts["unit"]
+    unit = facts["unit"] or _route_unit(facts["topics"], facts["place"], facts["transcript"])
     due = None if inquiry else workdays.due_date(opened, topic, unit, facts["urgent"])
     con.execute(
         """INSERT INTO cases (case_id, kind, status, topic, topics, place, place_detail, summary, unit, urgent, priority,
@@ -530,9 +537,8 @@ def refresh_routing(con: duckdb.DuckDBPyConnection, case_id: str, user: str, not
     topics: list[str] = []
     for f in facts:
         topics += [t for t in f["topics"] if t not in topics]
-    places = [dict(zip(("kind", "name"), _kind_of_label(case["place"])))] if case["place"] else []
-    routes = route_call(topics, places, text=" ".join(f["transcript"] for f in facts))
-    unit = case["unit"] if case["unit_locked"] else (routes[0].agency_vi if routes else case["unit"])
+    routed = _route_unit(topics, case["place"], " ".join(f["transcript"] for f in facts))
+    unit = case["unit"] if case["unit_locked"] else (routed or case["unit"])
     topic = topics[0] if topics else None
     changed_topics = ",".join(topics) != (case["topics"] or "")
     changed_unit = unit != case["unit"]
