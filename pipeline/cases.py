@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -165,6 +166,24 @@ def _norm(text: str | None) -> str | None:
     return fold_accents(text).lower().strip() if text else None
 
 
+# Folded syllables that say nothing about *what* the problem is (function words, pronouns, "lose", "broken").
+_STOP = frozenset("""
+a o co khong bi la cua va cho toi nha duong phuong xa thi tran hem khu gan da roi ma lam qua nay hom may ca van lai ra
+vao tu voi cac nhung mot nay do nguoi dan ta anh chi em a da xin goi phan anh hoi nhieu to lon gio luc nao chua duoc
+mat hong sang chieu toi dem sao the nhu bao ai minh chung con ben trong ngoai tren duoi
+""".split())
+
+
+def content_words(text: str | None, exclude: Iterable[str | None] = ()) -> set[str]:
+    """Folded syllables of ``text`` that may name the problem: no function words, no place names in ``exclude``."""
+    if not text:
+        return set()
+    drop = set(_STOP)
+    for e in exclude:
+        drop |= set(re.findall(r"\w+", _norm(e) or ""))
+    return {w for w in re.findall(r"\w+", _norm(text) or "") if w not in drop and not w.isdigit()}
+
+
 def same_incident(earlier: dict, later: dict, window_days: float = WINDOW_DAYS) -> str | None:
     """Why ``later`` (a case or a call's facts) looks like the same incident as ``earlier``; None if not.
 
@@ -176,13 +195,22 @@ def same_incident(earlier: dict, later: dict, window_days: float = WINDOW_DAYS) 
         return None
     topics0, topics1 = set(earlier["topics"]), set(later["topics"])
     shared = topics0 & topics1
+    details0 = {_norm(d) for d in (earlier.get("details") or {earlier.get("place_detail")}) if d}
+    d1 = _norm(later.get("place_detail"))
+    if d1 and details0 and d1 not in details0:
+        return None  # two different streets (of one ward): two incidents
+    same_street = bool(d1) and d1 in details0
+    places = (earlier.get("place"), later.get("place"), earlier.get("place_detail"), later.get("place_detail"))
+    w0, w1 = content_words(earlier.get("summary"), places), content_words(later.get("summary"), places)
+    says_same = bool(w0 & w1)  # one shared word for the problem ("rác", "đèn", "nước")
+    # A repeat caller: same topic and the same problem word (or too little text to tell); the street may match
+    # while the problem differs (water today, electricity tomorrow).
     if earlier.get("caller_hash") and earlier["caller_hash"] == later.get("caller_hash") and (
-            shared or not topics0 or not topics1):
+            shared or not topics0 or not topics1) and (says_same or not w0 or not w1):
         return "same_caller"
-    if shared and earlier.get("place") and _norm(earlier["place"]) == _norm(later.get("place")):
-        d0, d1 = _norm(earlier.get("place_detail")), _norm(later.get("place_detail"))
-        if d0 and d1 and d0 != d1:
-            return None  # two different streets of one ward: two incidents
+    # Neighbours: same topic and ward, and the same street or the same problem word.
+    if shared and earlier.get("place") and _norm(earlier["place"]) == _norm(later.get("place")) and (
+            says_same or same_street):
         return "same_place_topic"
     return None
 
@@ -194,7 +222,8 @@ def propose_for(candidates: Iterable[dict], later: dict, window_days: float = WI
         why = same_incident(c, later, window_days)
         if why is None:
             continue
-        key = (why == "same_caller", c.get("opened_at") or c.get("started_at"))
+        same_street = bool(later.get("place_detail")) and _norm(later["place_detail"]) == _norm(c.get("place_detail"))
+        key = (why == "same_caller", same_street, c.get("opened_at") or c.get("started_at"))
         if best is None or key > best[0]:
             best = (key, c, why)
     return (best[1], best[2]) if best else None
@@ -208,11 +237,28 @@ def _event(con, case_id, user, action, from_status=None, to_status=None, note=No
 
 
 def _candidate_cases(con, since: datetime) -> list[dict]:
+    """Open complaints since ``since``; ``details``: the streets said anywhere in the case's proposed incident."""
     rows = con.execute(
-        """SELECT case_id, opened_at, caller_hash, topics, place, place_detail FROM cases
+        """SELECT case_id, opened_at, caller_hash, topics, place, place_detail, summary FROM cases
            WHERE kind = 'complaint' AND status NOT IN ('merged', 'closed') AND opened_at >= ?""", [since]).fetchall()
-    return [{"case_id": r[0], "opened_at": r[1], "caller_hash": r[2], "topics": (r[3] or "").split(",") if r[3] else [],
-             "place": r[4], "place_detail": r[5]} for r in rows]
+    out = [{"case_id": r[0], "opened_at": r[1], "caller_hash": r[2], "topics": (r[3] or "").split(",") if r[3] else [],
+            "place": r[4], "place_detail": r[5], "summary": r[6]} for r in rows]
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for a, b in con.execute("SELECT case_id, into_case_id FROM case_merge_proposals WHERE decision IS DISTINCT FROM 'split' "
+                            "UNION ALL SELECT case_id, merged_into FROM cases WHERE merged_into IS NOT NULL").fetchall():
+        parent[find(a)] = find(b)
+    details: dict[str, set[str]] = {}
+    for case_id, detail in con.execute("SELECT case_id, place_detail FROM cases WHERE place_detail IS NOT NULL").fetchall():
+        details.setdefault(find(case_id), set()).add(detail)
+    for c in out:
+        c["details"] = details.get(find(c["case_id"]), set())
+    return out
 
 
 def _route_unit(topics: Sequence[str], place: str | None, text: str) -> str | None:
