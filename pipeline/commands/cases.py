@@ -13,7 +13,7 @@ from pipeline.commands import iso_date
 from pipeline.config import load_settings
 
 
-def _open(args, *, write: bool = True):
+def _open(args):
     from pipeline.warehouse import db
 
     settings = load_settings(db_path=args.db)
@@ -39,7 +39,8 @@ def _list(args) -> int:
 
     con = _open(args)
     try:
-        rows = cases.list_cases(con, cases.Actor("cli", "manager"), status=args.status, unit=args.unit,
+        rows = cases.list_cases(con, cases.Actor("cli", "manager"), status=None if args.status == "all" else args.status,
+                                unit=args.unit,
                                 overdue=args.overdue)
     finally:
         con.close()
@@ -98,7 +99,7 @@ def register(sub, eval_sub) -> None:
     ls.add_argument("--unit", default=None, help="only this handling unit")
     ls.add_argument("--overdue", action="store_true", help="only overdue cases")
     common(ls)
-    ls.set_defaults(func=lambda a: _list(a if a.status != "all" else _all(a)))
+    ls.set_defaults(func=_list)
 
     r = actions.add_parser("report", help="the cases section of a report (Markdown): by unit, overdue, median time")
     r.add_argument("--out", type=Path, default=None, help="write here instead of stdout")
@@ -111,8 +112,3 @@ def register(sub, eval_sub) -> None:
     e.add_argument("--out", type=Path, required=True, help="CSV file to write")
     common(e)
     e.set_defaults(func=_export)
-
-
-def _all(args):
-    args.status = None
-    return args

@@ -169,3 +169,32 @@ def test_qa_topic_correction_reroutes_the_open_case(client, web_db):
     assert case["unit"] == "Công an xã Hòa Thắng"  # from routing.csv: security_order + place → police of the unit
     rerouted = [e for e in case["events"] if e["action"] == "rerouted"]
     assert rerouted and rerouted[-1]["user_name"] == "lan" and "QA topic correction" in rerouted[-1]["note"]
+
+
+def test_cli_unit_users_and_case_commands(web_db, monkeypatch, capsys, tmp_path):
+    import io
+
+    import duckdb
+
+    from pipeline.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("mat-khau-dv-3\n"))
+    assert main(["users", "add", "eatam", "--role", "unit", "--db", str(web_db), "--password-stdin"]) != 0
+    assert "--unit" in capsys.readouterr().err
+    monkeypatch.setattr("sys.stdin", io.StringIO("mat-khau-dv-3\n"))
+    assert main(["users", "add", "eatam", "--role", "unit", "--unit", "Công an phường", "--db", str(web_db),
+                 "--password-stdin"]) == 0
+    con = duckdb.connect(str(web_db))
+    assert con.execute("SELECT u.role, x.unit FROM users u JOIN user_units x USING (user_name) "
+                       "WHERE user_name = 'eatam'").fetchone() == ("unit", "Công an phường")
+    con.close()
+    capsys.readouterr()
+    assert main(["cases", "build", "--db", str(web_db)]) == 0
+    assert capsys.readouterr().out.startswith("cases: 0 opened")  # already built: nothing new
+    assert main(["cases", "report", "--db", str(web_db)]) == 0
+    out = capsys.readouterr().out
+    assert "| UBND phường Tân Tiến |" in out and "Vụ việc (incidents)" in out
+    csv_path = tmp_path / "w.csv"
+    assert main(["cases", "export", "--week", "2026-11-04", "--out", str(csv_path), "--db", str(web_db)]) == 0
+    weeks = {line.split(",")[1] for line in csv_path.read_text(encoding="utf-8-sig").splitlines()[1:]}
+    assert weeks == {"2026-11-02"}
