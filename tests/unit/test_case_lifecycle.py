@@ -153,3 +153,12 @@ def test_overdue_flag(con):
     con.execute("UPDATE cases SET due_date = DATE '2020-01-02'")
     assert con.execute("SELECT is_overdue FROM stg_cases").fetchone() == (True,)
     assert cases.get_case(con, _case(con), QA)["is_overdue"] is True
+
+
+def test_retention_purge_blanks_the_cases_copy_of_personal_data(con):
+    from pipeline.retention import purge
+
+    con.execute("UPDATE calls SET caller_hash = 'h1', started_at = TIMESTAMP '2020-01-01 08:00'")
+    con.execute("UPDATE cases SET caller_hash = 'h1'")
+    purge(con, 365)
+    assert con.execute("SELECT caller_hash, summary, status FROM cases").fetchone() == (None, None, "new")
