@@ -114,6 +114,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "case_status_closed": {"vi": "Đã đóng", "en": "Closed"},
     "case_status_answered": {"vi": "Đã trả lời tại chỗ", "en": "Answered on the line"},
     "case_status_merged": {"vi": "Đã gộp", "en": "Merged"},
+    "case_kind": {"vi": "Loại", "en": "Kind"},
     "case_kind_complaint": {"vi": "Phản ánh", "en": "Complaint"},
     "case_kind_inquiry": {"vi": "Hỏi đáp", "en": "Question"},
     "case_open": {"vi": "Đang mở", "en": "Open"},
