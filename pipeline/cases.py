@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -162,6 +163,7 @@ def is_inquiry(facts: dict) -> bool:
 
 # ---------------------------------------------------------------- grouping
 
+@functools.lru_cache(maxsize=65536)
 def _norm(text: str | None) -> str | None:
     return fold_accents(text).lower().strip() if text else None
 
@@ -176,12 +178,17 @@ mat hong sang chieu toi dem sao the nhu bao ai minh chung con ben trong ngoai tr
 
 def content_words(text: str | None, exclude: Iterable[str | None] = ()) -> set[str]:
     """Folded syllables of ``text`` that may name the problem: no function words, no place names in ``exclude``."""
+    return set(_content_words(text, tuple(exclude)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _content_words(text: str | None, exclude: tuple) -> frozenset[str]:
     if not text:
-        return set()
+        return frozenset()
     drop = set(_STOP)
     for e in exclude:
         drop |= set(re.findall(r"\w+", _norm(e) or ""))
-    return {w for w in re.findall(r"\w+", _norm(text) or "") if w not in drop and not w.isdigit()}
+    return frozenset(w for w in re.findall(r"\w+", _norm(text) or "") if w not in drop and not w.isdigit())
 
 
 def same_incident(earlier: dict, later: dict, window_days: float = WINDOW_DAYS) -> str | None:
@@ -195,6 +202,11 @@ def same_incident(earlier: dict, later: dict, window_days: float = WINDOW_DAYS) 
         return None
     topics0, topics1 = set(earlier["topics"]), set(later["topics"])
     shared = topics0 & topics1
+    same_caller = bool(earlier.get("caller_hash")) and earlier["caller_hash"] == later.get("caller_hash") and (
+        bool(shared) or not topics0 or not topics1)
+    same_place = bool(shared) and bool(earlier.get("place")) and _norm(earlier["place"]) == _norm(later.get("place"))
+    if not (same_caller or same_place):
+        return None
     details0 = {_norm(d) for d in (earlier.get("details") or {earlier.get("place_detail")}) if d}
     d1 = _norm(later.get("place_detail"))
     if d1 and details0 and d1 not in details0:
@@ -205,12 +217,10 @@ def same_incident(earlier: dict, later: dict, window_days: float = WINDOW_DAYS) 
     says_same = bool(w0 & w1)  # one shared word for the problem ("rác", "đèn", "nước")
     # A repeat caller: same topic and the same problem word (or too little text to tell); the street may match
     # while the problem differs (water today, electricity tomorrow).
-    if earlier.get("caller_hash") and earlier["caller_hash"] == later.get("caller_hash") and (
-            shared or not topics0 or not topics1) and (says_same or not w0 or not w1):
+    if same_caller and (says_same or not w0 or not w1):
         return "same_caller"
     # Neighbours: same topic and ward, and the same street or the same problem word.
-    if shared and earlier.get("place") and _norm(earlier["place"]) == _norm(later.get("place")) and (
-            says_same or same_street):
+    if same_place and (says_same or same_street):
         return "same_place_topic"
     return None
 
@@ -236,29 +246,66 @@ def _event(con, case_id, user, action, from_status=None, to_status=None, note=No
                 [case_id, at or datetime.now(), user, action, from_status, to_status, note])
 
 
-def _candidate_cases(con, since: datetime) -> list[dict]:
-    """Open complaints since ``since``; ``details``: the streets said anywhere in the case's proposed incident."""
-    rows = con.execute(
-        """SELECT case_id, opened_at, caller_hash, topics, place, place_detail, summary FROM cases
-           WHERE kind = 'complaint' AND status NOT IN ('merged', 'closed') AND opened_at >= ?""", [since]).fetchall()
-    out = [{"case_id": r[0], "opened_at": r[1], "caller_hash": r[2], "topics": (r[3] or "").split(",") if r[3] else [],
-            "place": r[4], "place_detail": r[5], "summary": r[6]} for r in rows]
-    parent: dict[str, str] = {}
+class _Incidents:
+    """Open complaints in memory for one build: looked up by caller and by place; union-find over
+    proposals and merges, so that ``details`` holds the streets said anywhere in a proposed incident."""
 
-    def find(x: str) -> str:
-        while parent.get(x, x) != x:
-            x = parent[x]
+    def __init__(self, con, since: datetime):
+        rows = con.execute(
+            """SELECT case_id, opened_at, caller_hash, topics, place, place_detail, summary FROM cases
+               WHERE kind = 'complaint' AND status NOT IN ('merged', 'closed') AND opened_at >= ?""", [since]).fetchall()
+        self.parent: dict[str, str] = {}
+        self.details: dict[str, set[str]] = {}
+        self.by_caller: dict[str, list[dict]] = {}
+        self.by_place: dict[str, list[dict]] = {}
+        for a, b in con.execute(
+                "SELECT p.case_id, p.into_case_id FROM case_merge_proposals p JOIN cases c ON c.case_id = p.case_id "
+                "WHERE p.decision IS DISTINCT FROM 'split' AND c.opened_at >= $since "
+                "UNION ALL SELECT case_id, merged_into FROM cases WHERE merged_into IS NOT NULL AND opened_at >= $since",
+                {"since": since}).fetchall():
+            self.join(a, b)
+        for case_id, detail in con.execute("SELECT case_id, place_detail FROM cases WHERE place_detail IS NOT NULL "
+                                           "AND opened_at >= ?", [since]).fetchall():
+            self.details.setdefault(self.find(case_id), set()).add(detail)
+        for r in rows:
+            self.add({"case_id": r[0], "opened_at": r[1], "caller_hash": r[2],
+                      "topics": (r[3] or "").split(",") if r[3] else [], "place": r[4], "place_detail": r[5],
+                      "summary": r[6]}, detail_known=True)
+
+    def find(self, x: str) -> str:
+        while self.parent.get(x, x) != x:
+            x = self.parent[x]
         return x
 
-    for a, b in con.execute("SELECT case_id, into_case_id FROM case_merge_proposals WHERE decision IS DISTINCT FROM 'split' "
-                            "UNION ALL SELECT case_id, merged_into FROM cases WHERE merged_into IS NOT NULL").fetchall():
-        parent[find(a)] = find(b)
-    details: dict[str, set[str]] = {}
-    for case_id, detail in con.execute("SELECT case_id, place_detail FROM cases WHERE place_detail IS NOT NULL").fetchall():
-        details.setdefault(find(case_id), set()).add(detail)
-    for c in out:
-        c["details"] = details.get(find(c["case_id"]), set())
-    return out
+    def join(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[ra] = rb
+            self.details.setdefault(rb, set()).update(self.details.pop(ra, set()))
+
+    def add(self, case: dict, *, detail_known: bool = False) -> None:
+        if case.get("place_detail") and not detail_known:
+            self.details.setdefault(self.find(case["case_id"]), set()).add(case["place_detail"])
+        if case.get("caller_hash"):
+            self.by_caller.setdefault(case["caller_hash"], []).append(case)
+        if case.get("place"):
+            self.by_place.setdefault(_norm(case["place"]), []).append(case)
+
+    def candidates(self, facts: dict, window_days: float = WINDOW_DAYS) -> list[dict]:
+        """Cases that could hold ``facts``' incident. Calls come oldest first, so older cases are dropped for good."""
+        t = facts.get("started_at")
+        seen, out = set(), []
+        pools = []
+        for index, key in ((self.by_caller, facts.get("caller_hash")), (self.by_place, _norm(facts.get("place")))):
+            if key and key in index:
+                if t is not None:
+                    index[key] = [c for c in index[key] if c["opened_at"] >= t - timedelta(days=window_days)]
+                pools.append(index[key])
+        for c in (c for pool in pools for c in pool):
+            if c["case_id"] not in seen:
+                seen.add(c["case_id"])
+                out.append(c | {"details": self.details.get(self.find(c["case_id"]), set())})
+        return out
 
 
 def _route_unit(topics: Sequence[str], place: str | None, text: str) -> str | None:
@@ -268,27 +315,56 @@ def _route_unit(topics: Sequence[str], place: str | None, text: str) -> str | No
     return routes[0].agency_vi if routes else None
 
 
-def open_case(con: duckdb.DuckDBPyConnection, facts: dict, *, user: str = PIPELINE_USER, now: datetime | None = None) -> str:
-    """Insert the case for one call (no transaction of its own). Returns its id."""
-    now = now or datetime.now()
+_CASE_COLUMNS = ("case_id", "kind", "status", "topic", "topics", "place", "place_detail", "summary", "unit", "urgent",
+                 "priority", "caller_hash", "opened_at", "due_date", "closed_at")
+
+
+def _new_case_rows(facts: dict, user: str, now: datetime) -> tuple[dict, dict, list[dict]]:
+    """The ``cases``, ``case_calls`` and ``case_events`` rows that open the case of one call."""
     cid = case_id_for(facts["call_id"])
     opened = facts["started_at"] or now
     inquiry = is_inquiry(facts)
     topic = facts["topics"][0] if facts["topics"] else None
     unit = facts["unit"] or _route_unit(facts["topics"], facts["place"], facts["transcript"])
-    due = None if inquiry else workdays.due_date(opened, topic, unit, facts["urgent"])
-    con.execute(
-        """INSERT INTO cases (case_id, kind, status, topic, topics, place, place_detail, summary, unit, urgent, priority,
-                              caller_hash, opened_at, due_date, closed_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-        [cid, "inquiry" if inquiry else "complaint", "answered" if inquiry else "new", topic, ",".join(facts["topics"]),
-         facts["place"], facts["place_detail"], facts["summary"], unit, facts["urgent"],
-         1 if facts["urgent"] else (3 if inquiry else 2), facts["caller_hash"], opened, due, opened if inquiry else None])
-    con.execute("INSERT INTO case_calls VALUES (?, ?, ?, ?)", [facts["call_id"], cid, now, user])
-    _event(con, cid, user, "opened", None, "new", f"call {facts['call_id']}", at=now)
+    case = dict(zip(_CASE_COLUMNS, (
+        cid, "inquiry" if inquiry else "complaint", "answered" if inquiry else "new", topic, ",".join(facts["topics"]),
+        facts["place"], facts["place_detail"], facts["summary"], unit, facts["urgent"],
+        1 if facts["urgent"] else (3 if inquiry else 2), facts["caller_hash"], opened,
+        None if inquiry else workdays.due_date(opened, topic, unit, facts["urgent"]), opened if inquiry else None)))
+    link = {"call_id": facts["call_id"], "case_id": cid, "linked_at": now, "linked_by": user}
+    events = [_event_row(cid, now, user, "opened", None, "new", f"call {facts['call_id']}")]
     if inquiry:
-        _event(con, cid, user, "status", "new", "answered", "question answered on the line", at=now)
-    return cid
+        events.append(_event_row(cid, now, user, "status", "new", "answered", "question answered on the line"))
+    return case, link, events
+
+
+def _event_row(case_id, at, user, action, from_status=None, to_status=None, note=None) -> dict:
+    return {"case_id": case_id, "acted_at": at, "user_name": user, "action": action, "from_status": from_status,
+            "to_status": to_status, "note": note}
+
+
+def _insert_rows(con, table: str, rows: list[dict]) -> None:
+    if not rows:
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    con.register("_case_rows", frame)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _case_rows")
+    finally:
+        con.unregister("_case_rows")
+
+
+def open_case(con: duckdb.DuckDBPyConnection, facts: dict, *, user: str = PIPELINE_USER, now: datetime | None = None) -> str:
+    """Insert the case for one call (no transaction of its own). Returns its id."""
+    case, link, events = _new_case_rows(facts, user, now or datetime.now())
+    con.execute(f"INSERT INTO cases ({', '.join(_CASE_COLUMNS)}) VALUES ({', '.join('?' * len(_CASE_COLUMNS))})",
+                list(case.values()))
+    con.execute("INSERT INTO case_calls VALUES (?, ?, ?, ?)", list(link.values()))
+    for e in events:
+        con.execute("INSERT INTO case_events VALUES (?, ?, ?, ?, ?, ?, ?)", list(e.values()))
+    return case["case_id"]
 
 
 def build_cases(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str] | None = None, *,
@@ -296,6 +372,8 @@ def build_cases(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str] | None =
     """Open a case for every loaded call that has none, and propose merges. Idempotent.
 
     A call already in a case is left alone: re-running never duplicates or reopens.
+    Calls are taken oldest first and compared with the open complaints of the window
+    before them (in memory; rows are written in bulk, in one transaction).
     Returns counts: ``opened``, ``answered``, ``proposed``.
     """
     facts = call_facts(con, call_ids)
@@ -306,23 +384,36 @@ def build_cases(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str] | None =
     if not todo:
         return counts
     now = now or datetime.now()
+    first = min(f["started_at"] or now for f in todo)
+    incidents = _Incidents(con, first - timedelta(days=window_days))
+    case_rows, links, events, proposal_rows = [], [], [], []
+    for f in todo:
+        case, link, evs = _new_case_rows(f, PIPELINE_USER, now)
+        case_rows.append(case)
+        links.append(link)
+        events += evs
+        if case["kind"] == "inquiry":
+            counts["answered"] += 1
+            continue
+        counts["opened"] += 1
+        hit = propose_for(incidents.candidates(f, window_days), f, window_days)
+        if hit:
+            into, why = hit
+            proposal_rows.append({"case_id": case["case_id"], "into_case_id": into["case_id"], "reason": why,
+                                  "proposed_at": now})
+            events.append(_event_row(case["case_id"], now, PIPELINE_USER, "proposal", None, None,
+                                     f"{why}: may be the incident of {into['case_id']}"))
+            incidents.join(case["case_id"], into["case_id"])
+            counts["proposed"] += 1
+        incidents.add({"case_id": case["case_id"], "opened_at": case["opened_at"], "caller_hash": case["caller_hash"],
+                       "topics": f["topics"], "place": case["place"], "place_detail": case["place_detail"],
+                       "summary": case["summary"]})
     con.execute("BEGIN TRANSACTION")
     try:
-        for f in todo:
-            cid = open_case(con, f, now=now)
-            if is_inquiry(f):
-                counts["answered"] += 1
-                continue
-            counts["opened"] += 1
-            since = (f["started_at"] or now) - timedelta(days=window_days)
-            cands = [c for c in _candidate_cases(con, since) if c["case_id"] != cid]
-            hit = propose_for(cands, f, window_days)
-            if hit:
-                into, why = hit
-                con.execute("INSERT OR IGNORE INTO case_merge_proposals (case_id, into_case_id, reason, proposed_at) "
-                            "VALUES (?, ?, ?, ?)", [cid, into["case_id"], why, now])
-                _event(con, cid, PIPELINE_USER, "proposal", note=f"{why}: may be the incident of {into['case_id']}", at=now)
-                counts["proposed"] += 1
+        _insert_rows(con, "cases", case_rows)
+        _insert_rows(con, "case_calls", links)
+        _insert_rows(con, "case_events", events)
+        _insert_rows(con, "case_merge_proposals", proposal_rows)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
