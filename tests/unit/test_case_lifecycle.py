@@ -1,7 +1,5 @@
 """Case lifecycle rules, roles, reopen, answered questions, and idempotent loads."""
 
-from datetime import datetime
-
 import pytest
 
 from pipeline import cases
