@@ -741,6 +741,8 @@ def decide_proposal(con: duckdb.DuckDBPyConnection, case_id: str, into_case_id: 
 def merge(con: duckdb.DuckDBPyConnection, case_id: str, into_case_id: str, actor: Actor) -> None:
     """Merge a case into another by hand (no proposal needed)."""
     _require_staff(actor, "merge cases")
+    for c in (case_id, into_case_id):
+        _load_for_change(con, c, actor)
     con.execute("BEGIN TRANSACTION")
     try:
         _merge(con, case_id, into_case_id, actor.name, datetime.now())

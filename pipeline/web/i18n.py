@@ -140,6 +140,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "case_change_place": {"vi": "Sửa địa bàn", "en": "Correct place"},
     "case_proposals": {"vi": "Đề xuất gộp", "en": "Merge proposals"},
     "case_confirm": {"vi": "Gộp", "en": "Merge"},
+    "case_merge_into": {"vi": "Gộp vào phiếu", "en": "Merge into case"},
     "case_split": {"vi": "Tách", "en": "Keep apart"},
     "case_split_call": {"vi": "Tách cuộc gọi này", "en": "Split this call off"},
     "case_reason_same_caller": {"vi": "Cùng người gọi", "en": "Same caller"},

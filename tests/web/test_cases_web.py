@@ -198,3 +198,18 @@ def test_cli_unit_users_and_case_commands(web_db, monkeypatch, capsys, tmp_path)
     assert main(["cases", "export", "--week", "2026-11-04", "--out", str(csv_path), "--db", str(web_db)]) == 0
     weeks = {line.split(",")[1] for line in csv_path.read_text(encoding="utf-8-sig").splitlines()[1:]}
     assert weeks == {"2026-11-02"}
+
+
+def test_qa_merges_two_cases_by_hand(client):
+    qa = client("lan")
+    rows = [r for r in qa.get("/api/cases?status=open").json()["cases"] if r["unit"] == "UBND phường Tân Hòa"]
+    a, b = rows[0]["case_id"], rows[1]["case_id"]
+    token = csrf_of(qa.get(f"/cases/{a}").text)
+    assert qa.post(f"/cases/{a}/merge", data={"into": b.removeprefix("PA-"), "csrf_token": token},
+                   follow_redirects=False).status_code == 303
+    merged, into = qa.get(f"/api/cases/{a}").json(), qa.get(f"/api/cases/{b}").json()
+    assert merged["status"] == "merged" and merged["merged_into"] == b
+    assert len(into["calls"]) == 2 and any(e["action"] == "merged" and e["user_name"] == "lan" for e in into["events"])
+    assert qa.post(f"/cases/{b}/merge", data={"into": "PA-nope", "csrf_token": token}).status_code == 400
+    unit = client("tantien")
+    assert unit.post(f"/cases/{b}/merge", data={"into": a, "csrf_token": csrf_of(unit.get("/cases").text)}).status_code == 404

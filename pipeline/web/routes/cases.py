@@ -164,6 +164,14 @@ def register(app: FastAPI, web: WebContext) -> None:
         return act(request, session, case_id, csrf_token,
                    lambda con, a: cases.decide_proposal(con, case_id, into, decision, a))
 
+    @app.post("/cases/{case_id}/merge")
+    def merge_by_hand(request: Request, case_id: str, into: str = Form(...), csrf_token: str = Form(""),
+                      session: auth.Session = Depends(web.require())):
+        into = into.strip()
+        if into and not into.startswith("PA-"):
+            into = "PA-" + into
+        return act(request, session, case_id, csrf_token, lambda con, a: cases.merge(con, case_id, into, a))
+
     @app.post("/cases/{case_id}/split")
     def split(request: Request, case_id: str, call_id: str = Form(...), csrf_token: str = Form(""),
               session: auth.Session = Depends(web.require())):
