@@ -30,10 +30,12 @@ COMMAND_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ("watch", "hotline watch /srv/pbx/recordings --interval 60"),
         ("serve", "hotline serve --db /srv/hotline/hotline.duckdb --port 8000"),
         ("report", "hotline report --from 2026-11-01 --to 2026-11-30 --out bao-cao-11.pdf"),
-        ("export", "hotline export rttm --out rttm/"),
+        ("cases", "hotline cases list --db /srv/hotline/hotline.duckdb"),
+        ("export", "hotline export calls --from 2026-11-01 --to 2026-11-30 --format xlsx --out exports/"),
     ]),
     ("Administration", [
         ("users", "hotline users add lan --role qa"),
+        ("deploy", "hotline deploy sftp://rec@pbx.example:22/var/spool/asterisk/monitor --interval 300"),
         ("purge", "hotline purge --older-than 365"),
         ("backfill", "hotline backfill --from 2026-11-01 --to 2026-11-30 --asr-model /models/phowhisper-ct2"),
         ("topics", "hotline topics train"),
@@ -43,6 +45,8 @@ COMMAND_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ("eval", "hotline eval asr ../shared/eval/asr-dev/manifest.tsv --telephone"),
         ("bench", "hotline bench samples"),
         ("classify", "hotline classify \"rác thải ứ đọng ở hẻm 45\""),
+        ("summary", "hotline summary \"rác thải ứ đọng ở hẻm 45 Quang Trung\""),
+        ("sentiment", "hotline sentiment train"),
     ]),
 ]
 

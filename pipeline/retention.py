@@ -87,6 +87,10 @@ def purge(con, older_than_days: int, *, now: datetime | None = None, cache_dirs:
                               "summary = NULL, "  # it names the address, like call_places
                               "quarantine_path = NULL, purged_at = ? WHERE call_id IN (SELECT call_id FROM _purge)",
                               [now]).fetchone()[0]
+        # Cases keep a copy of the caller hash and the citizen's first words (pipeline.cases).
+        n_rows += con.execute("UPDATE cases SET caller_hash = NULL, summary = NULL WHERE (caller_hash IS NOT NULL OR "
+                              "summary IS NOT NULL) AND case_id IN (SELECT case_id FROM case_calls WHERE call_id IN "
+                              "(SELECT call_id FROM _purge))").fetchone()[0]
         folders = [c.parent for c in quarantined if c.parent.is_dir()]  # quarantine/<call_id>/: copy + error.txt
         old_cache = _old_files(cache_dirs, cutoff)
         n_files = sum(1 for f in folders for p in f.rglob("*") if p.is_file()) + len(old_cache)

@@ -66,10 +66,16 @@ def _users_add(args) -> int:
 
     settings = load_settings(db_path=args.db)
     db.check_warehouse_path(settings.database, create=False)  # before asking for a password
+    if args.role == "unit" and not (args.unit or "").strip():
+        raise HotlineError("--role unit needs --unit NAME (the unit's name as routing gives it, e.g. 'UBND phường Tân Lập')")
     password = read_password(args)
     con = db.connect(settings.database, wait_s=args.wait, create=False)
     try:
         user = add_user(con, args.name, args.role, password)
+        if user.role == "unit":  # a handling unit's member sees only that unit's cases
+            from pipeline.cases import set_user_unit
+
+            set_user_unit(con, user.name, args.unit or "")
     finally:
         con.close()
     print(f"user {user.name} ({user.role}) saved in {settings.database}")
@@ -136,8 +142,11 @@ def register(sub, eval_sub) -> None:
 
     add = users_sub.add_parser("add", help="create an account, or reset its password and role")
     add.add_argument("name", help="user name (case does not matter)")
-    add.add_argument("--role", required=True, choices=("qa", "manager", "admin"),
-                     help="qa: review and correct calls; manager: dashboards and exports; admin: everything")
+    add.add_argument("--role", required=True, choices=("qa", "manager", "admin", "unit"),
+                     help="qa: review and correct calls; manager: dashboards and exports; admin: everything; "
+                          "unit: a handling unit's member (its cases only, needs --unit)")
+    add.add_argument("--unit", default=None, help="for --role unit: the unit's name as routing gives it "
+                     "(e.g. 'UBND phường Tân Lập')")
     add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     common(add)
     add.set_defaults(func=_users_add)

@@ -6,6 +6,7 @@ Reloading a call replaces what the pipeline derived and keeps what people added
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -194,6 +195,18 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
     except Exception:
         con.execute("ROLLBACK")
         raise
+    _sync_case(con, call_id)
+
+
+def _sync_case(con: duckdb.DuckDBPyConnection, call_id: str) -> None:
+    """Open (or, while new, re-route) the call's case; a failure leaves the call loaded (`hotline cases build` catches up)."""
+    from pipeline import cases
+
+    try:
+        cases.sync_call(con, call_id)
+    except Exception as exc:  # the call is committed; its case can be built later
+        logging.getLogger(__name__).warning("call %s: case not built (%s: %s); run `hotline cases build`",
+                                            call_id, type(exc).__name__, exc)
 
 
 _PLACE_FIELDS = ("kind", "text", "name", "unit_code", "resolved_from")

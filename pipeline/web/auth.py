@@ -19,11 +19,11 @@ import duckdb
 
 from pipeline.errors import HotlineError
 
-ROLES = ("qa", "manager", "admin")
+ROLES = ("qa", "manager", "admin", "unit")  # unit: a handling unit's member (pipeline.cases)
 
 
 class UnknownRole(HotlineError):
-    """A role that is not one of qa, manager, admin."""
+    """A role that is not one of :data:`ROLES`."""
 
     exit_code = 2
 

@@ -194,6 +194,9 @@ def correct_topic(con: duckdb.DuckDBPyConnection, call_id: str, topic: str, acti
     except Exception:
         con.execute("ROLLBACK")
         raise
+    from pipeline.cases import on_topic_corrected  # the call's open case follows the correction (audited)
+
+    on_topic_corrected(con, call_id, user_name)
     return True
 
 

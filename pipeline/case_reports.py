@@ -1,0 +1,81 @@
+"""Case figures for managers: by unit, per-unit weekly list, and a Markdown report section.
+
+Counts say which they count: *incidents* (cases, merged ones counted once in the case
+they joined) and *calls* (every call linked to a case). Both are shown side by side.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+
+import duckdb
+
+WEEKLY_COLUMNS = ("case_id", "kind", "status", "topic", "place", "urgent", "opened_at", "due_date", "is_overdue",
+                  "n_calls", "resolved_at", "result")
+
+
+def by_unit(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Per unit: incidents, calls, open, overdue, median hours to resolve, reopened share (complaints)."""
+    cur = con.execute("SELECT * FROM mart_cases_by_unit ORDER BY n_overdue DESC, n_open DESC, unit")
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def totals(con: duckdb.DuckDBPyConnection) -> dict:
+    row = con.execute(
+        """SELECT count(*), coalesce(sum(n_calls), 0), count(*) FILTER (WHERE kind = 'inquiry'),
+                  count(*) FILTER (WHERE is_open), count(*) FILTER (WHERE is_overdue),
+                  median(hours_to_resolve) FILTER (WHERE kind = 'complaint'),
+                  coalesce(count(*) FILTER (WHERE n_reopened > 0 AND kind = 'complaint')
+                           / nullif(count(*) FILTER (WHERE kind = 'complaint'), 0)::DOUBLE, 0),
+                  count(*) FILTER (WHERE status = 'resolved')
+           FROM stg_cases""").fetchone()
+    waiting = con.execute("SELECT count(*) FROM case_merge_proposals WHERE decision IS NULL").fetchone()[0]
+    keys = ("n_incidents", "n_calls", "n_answered", "n_open", "n_overdue", "median_hours_to_resolve",
+            "reopened_share", "n_callbacks")
+    return dict(zip(keys, row)) | {"n_proposals_waiting": waiting}
+
+
+def weekly(con: duckdb.DuckDBPyConnection, week: date | None = None, unit: str | None = None) -> list[dict]:
+    """Cases opened in the week starting ``week`` (a Monday; any day is moved back to its Monday)."""
+    where, params = [], []
+    if week is not None:
+        week = week - timedelta(days=week.weekday())
+        where.append("week = ?")
+        params.append(week)
+    if unit:
+        where.append("unit = ?")
+        params.append(unit)
+    cur = con.execute(f"SELECT unit, week, {', '.join(WEEKLY_COLUMNS)} FROM mart_cases_weekly "
+                      f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY unit, opened_at", params)
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
+
+
+def weekly_csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["unit", "week", *WEEKLY_COLUMNS], extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return "\ufeff" + out.getvalue()  # BOM: Excel opens UTF-8 Vietnamese correctly
+
+
+def markdown_section(con: duckdb.DuckDBPyConnection) -> str:
+    """The "Cases" section of a report: totals, then a table per unit."""
+    t = totals(con)
+    med = f"{t['median_hours_to_resolve']:.1f} h" if t["median_hours_to_resolve"] is not None else "—"
+    lines = ["## Phiếu phản ánh / Cases", "",
+             f"- Vụ việc (incidents): **{t['n_incidents']}**, từ **{t['n_calls']}** cuộc gọi (calls); "
+             f"hỏi đáp đã trả lời tại chỗ: {t['n_answered']}",
+             f"- Đang mở: {t['n_open']}, quá hạn: **{t['n_overdue']}**, chờ gọi lại báo kết quả: {t['n_callbacks']}",
+             f"- Trung vị thời gian xử lý: {med}; tỷ lệ mở lại: {t['reopened_share']:.0%}; "
+             f"đề xuất gộp chờ duyệt: {t['n_proposals_waiting']}", "",
+             "| Đơn vị | Vụ việc | Cuộc gọi | Đang mở | Quá hạn | Trung vị (h) | Mở lại |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in by_unit(con):
+        m = f"{r['median_hours_to_resolve']:.1f}" if r["median_hours_to_resolve"] is not None else "—"
+        lines.append(f"| {r['unit']} | {r['n_cases']} | {r['n_calls']} | {r['n_open']} | {r['n_overdue']} | {m} | "
+                     f"{r['reopened_share']:.0%} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,114 @@
+"""``hotline cases build|list|report|export``: cases (phiếu phản ánh) from the command line.
+
+``build`` opens a case for every loaded call that has none (the loader does this for new
+calls; run it once on a warehouse loaded before cases existed). Idempotent.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from pipeline.commands import iso_date
+from pipeline.config import load_settings
+
+
+def _open(args):
+    from pipeline.warehouse import db
+
+    settings = load_settings(db_path=args.db)
+    return db.connect(settings.database, wait_s=args.wait, create=False)
+
+
+def _build(args) -> int:
+    from pipeline import cases
+
+    con = _open(args)
+    try:
+        counts = cases.build_cases(con)
+        n = con.execute("SELECT count(*) FROM stg_cases").fetchone()[0]
+    finally:
+        con.close()
+    print(f"cases: {counts['opened']} opened, {counts['answered']} closed as answered, "
+          f"{counts['proposed']} merge proposals; {n} incidents in all")
+    return 0
+
+
+def _list(args) -> int:
+    from pipeline import cases
+
+    con = _open(args)
+    try:
+        rows = cases.list_cases(con, cases.Actor("cli", "manager"), status=None if args.status == "all" else args.status,
+                                unit=args.unit,
+                                overdue=args.overdue)
+    finally:
+        con.close()
+    for r in rows:
+        due = f"{r['due_date']:%Y-%m-%d}" if r["due_date"] else "-"
+        print(f"{r['case_id']}  {r['status']:<11} {'!' if r['urgent'] else ' '}{'OVERDUE' if r['is_overdue'] else '':<8} "
+              f"due {due}  {r['n_calls']} call(s)  {r['unit'] or '?'}  {r['topic'] or '-'}  {r['place'] or '-'}")
+    print(f"{len(rows)} case(s)", file=sys.stderr)
+    return 0
+
+
+def _report(args) -> int:
+    from pipeline import case_reports
+
+    con = _open(args)
+    try:
+        text = case_reports.markdown_section(con)
+    finally:
+        con.close()
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"cases section written to {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _export(args) -> int:
+    from pipeline import case_reports
+
+    con = _open(args)
+    try:
+        rows = case_reports.weekly(con, args.week, args.unit)
+    finally:
+        con.close()
+    args.out.write_text(case_reports.weekly_csv(rows), encoding="utf-8")
+    print(f"{len(rows)} case(s) written to {args.out}")
+    return 0
+
+
+def register(sub, eval_sub) -> None:
+    p = sub.add_parser("cases", help="cases (phiếu phản ánh): build from loaded calls, list, report, weekly export",
+                       description="Cases opened from calls: build them for older warehouses, list, report, export.")
+    actions = p.add_subparsers(dest="cases_command", required=True, metavar="ACTION")
+
+    def common(parser):
+        parser.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
+        parser.add_argument("--wait", type=float, default=0.0, help="seconds to wait while a run holds the database")
+
+    b = actions.add_parser("build", help="open a case for every loaded call without one; propose merges (idempotent)")
+    common(b)
+    b.set_defaults(func=_build)
+
+    ls = actions.add_parser("list", help="list cases, urgent and overdue first")
+    ls.add_argument("--status", default="open", help="open (default), done, all, or one status (new, forwarded, ...)")
+    ls.add_argument("--unit", default=None, help="only this handling unit")
+    ls.add_argument("--overdue", action="store_true", help="only overdue cases")
+    common(ls)
+    ls.set_defaults(func=_list)
+
+    r = actions.add_parser("report", help="the cases section of a report (Markdown): by unit, overdue, median time")
+    r.add_argument("--out", type=Path, default=None, help="write here instead of stdout")
+    common(r)
+    r.set_defaults(func=_report)
+
+    e = actions.add_parser("export", help="per-unit weekly list as CSV (UTF-8 with BOM, opens in Excel)")
+    e.add_argument("--week", type=iso_date, default=None, help="any day of the week (default: every week)")
+    e.add_argument("--unit", default=None, help="only this handling unit")
+    e.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    common(e)
+    e.set_defaults(func=_export)

@@ -1,0 +1,178 @@
+"""Cases (phiếu phản ánh): list, one case, its lifecycle actions, merge proposals, callbacks, report.
+
+Role ``unit`` users are fenced in here: every other page, API and the audio answer them
+403 (``/`` and ``/calls`` send them to ``/cases``), and a case of another unit is a 404,
+by page and by API alike, so its existence does not show either.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from pipeline import case_reports, cases
+from pipeline.web import auth
+from pipeline.web.context import SESSION_COOKIE, WebContext, jsonable, parse_date
+from pipeline.web.i18n import translator
+
+UNIT_ALLOWED = ("/cases", "/api/cases", "/login", "/logout", "/lang/", "/static/")
+
+
+def register(app: FastAPI, web: WebContext) -> None:
+    @app.middleware("http")
+    async def unit_fence(request: Request, call_next):
+        path = request.url.path
+        if not path.startswith(UNIT_ALLOWED) and request.cookies.get(SESSION_COOKIE):
+            try:
+                session = await run_in_threadpool(web.session_of, request)
+            except HTTPException:  # database busy: the route itself answers (503) and looks the session up again
+                session = None
+            if session is not None and session.user.role == cases.UNIT_ROLE:
+                if request.method == "GET" and path in ("/", "/calls", "/dashboard"):
+                    return RedirectResponse("/cases", status_code=303)
+                return JSONResponse({"detail": translator(web.lang_of(request))("forbidden")}, status_code=403)
+        return await call_next(request)
+
+    def actor(session: auth.Session) -> cases.Actor:
+        with web.database() as con:
+            return cases.actor_for(con, session.user.name, session.user.role)
+
+    def filters(request: Request) -> dict:
+        q = request.query_params
+        return {"status": q.get("status") or "open", "unit": q.get("unit") or None,
+                "overdue": q.get("overdue") in ("1", "on", "true"), "kind": q.get("kind") or None}
+
+    def not_found(request: Request):
+        return HTTPException(404, translator(web.lang_of(request))("not_found"))
+
+    @app.get("/cases", response_class=HTMLResponse)
+    def cases_page(request: Request, session: auth.Session = Depends(web.require())):
+        a, f = actor(session), filters(request)
+        with web.database() as con:
+            rows = cases.list_cases(con, a, status=None if f["status"] == "all" else f["status"], unit=f["unit"],
+                                    overdue=f["overdue"], kind=f["kind"])
+            unit_names = cases.units(con) if a.role != cases.UNIT_ROLE else []
+            waiting = len(cases.proposals(con, waiting_only=True)) if a.role in cases.STAFF else 0
+        return web.render(request, "cases.html", session, view="list", rows=rows, f=f, units=unit_names, me=a,
+                          waiting=waiting, filter_qs=urlencode({k: v for k, v in request.query_params.items()}))
+
+    @app.get("/api/cases")
+    def cases_api(request: Request, session: auth.Session = Depends(web.require())):
+        a, f = actor(session), filters(request)
+        with web.database() as con:
+            rows = cases.list_cases(con, a, status=None if f["status"] == "all" else f["status"], unit=f["unit"],
+                                    overdue=f["overdue"], kind=f["kind"])
+        return {"cases": [jsonable(r) for r in rows]}
+
+    @app.get("/cases/proposals", response_class=HTMLResponse)
+    def proposals_page(request: Request, session: auth.Session = Depends(web.require(*cases.STAFF))):
+        with web.database() as con:
+            rows = cases.proposals(con, waiting_only=request.query_params.get("all") != "1")
+        return web.render(request, "cases.html", session, view="proposals", proposals=rows, me=actor(session))
+
+    @app.get("/cases/callbacks", response_class=HTMLResponse)
+    def callbacks_page(request: Request, session: auth.Session = Depends(web.require(*cases.READ_ALL))):
+        a = actor(session)
+        with web.database() as con:
+            rows = cases.callbacks(con, a)
+        return web.render(request, "cases.html", session, view="callbacks", callbacks=rows, me=a)
+
+    @app.get("/cases/report", response_class=HTMLResponse)
+    def report_page(request: Request, session: auth.Session = Depends(web.require(*cases.READ_ALL))):
+        week = parse_date(request.query_params.get("week"))
+        unit = request.query_params.get("unit") or None
+        with web.database() as con:
+            units_rows, totals = case_reports.by_unit(con), case_reports.totals(con)
+            weekly = case_reports.weekly(con, week, unit)
+        return web.render(request, "cases.html", session, view="report", by_unit=units_rows, totals=totals,
+                          weekly=weekly, week=week, unit=unit, me=actor(session))
+
+    @app.get("/cases/export.csv")
+    def export_weekly(request: Request, session: auth.Session = Depends(web.require(*cases.READ_ALL))):
+        week = parse_date(request.query_params.get("week"))
+        with web.database() as con:
+            rows = case_reports.weekly(con, week, request.query_params.get("unit") or None)
+        return Response(case_reports.weekly_csv(rows), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="cases_weekly.csv"'})
+
+    @app.get("/cases/of-call/{call_id}")
+    def case_of_call(request: Request, call_id: str, session: auth.Session = Depends(web.require())):
+        a = actor(session)
+        with web.database() as con:
+            row = con.execute("SELECT case_id FROM case_calls WHERE call_id = ?", [call_id]).fetchone()
+            case = cases.get_case(con, row[0], a) if row else None
+        if case is None:
+            raise not_found(request)
+        return RedirectResponse(f"/cases/{case['case_id']}", status_code=303)
+
+    @app.get("/cases/{case_id}", response_class=HTMLResponse)
+    def case_page(request: Request, case_id: str, session: auth.Session = Depends(web.require())):
+        a = actor(session)
+        with web.database() as con:
+            case = cases.get_case(con, case_id, a)
+            unit_names = cases.units(con) if a.role in cases.STAFF else []
+        if case is None:
+            raise not_found(request)
+        return web.render(request, "case.html", session, case=case, me=a, units=unit_names,
+                          staff=a.role in cases.STAFF, error=request.query_params.get("error"))
+
+    @app.get("/api/cases/{case_id}")
+    def case_api(request: Request, case_id: str, session: auth.Session = Depends(web.require())):
+        with web.database() as con:
+            case = cases.get_case(con, case_id, actor(session))
+        if case is None:
+            raise HTTPException(404, "no such case")
+        return jsonable(case)
+
+    def act(request: Request, session: auth.Session, case_id: str, csrf_token: str, fn):
+        web.check_csrf(session, csrf_token)
+        a = actor(session)
+        with web.database() as con:
+            if cases.get_case(con, case_id, a) is None:
+                raise not_found(request)
+            try:
+                fn(con, a)
+            except cases.NotAllowed as exc:
+                raise HTTPException(403, str(exc)) from None
+            except cases.CaseError as exc:
+                raise HTTPException(400, str(exc)) from None
+        return RedirectResponse(f"/cases/{case_id}", status_code=303)
+
+    @app.post("/cases/{case_id}/status")
+    def change_status(request: Request, case_id: str, to: str = Form(...), note: str = Form(""), result: str = Form(""),
+                      csrf_token: str = Form(""), session: auth.Session = Depends(web.require())):
+        return act(request, session, case_id, csrf_token,
+                   lambda con, a: cases.transition(con, case_id, to, a, note=note[:2000], result=result[:4000]))
+
+    @app.post("/cases/{case_id}/unit")
+    def change_unit(request: Request, case_id: str, unit: str = Form(...), note: str = Form(""),
+                    csrf_token: str = Form(""), session: auth.Session = Depends(web.require())):
+        return act(request, session, case_id, csrf_token, lambda con, a: cases.set_unit(con, case_id, unit[:300], a, note))
+
+    @app.post("/cases/{case_id}/place")
+    def change_place(request: Request, case_id: str, place: str = Form(...), note: str = Form(""),
+                     csrf_token: str = Form(""), session: auth.Session = Depends(web.require())):
+        return act(request, session, case_id, csrf_token,
+                   lambda con, a: cases.set_place(con, case_id, place[:300], a, note))
+
+    @app.post("/cases/{case_id}/proposal")
+    def decide(request: Request, case_id: str, into: str = Form(...), decision: str = Form(...),
+               csrf_token: str = Form(""), session: auth.Session = Depends(web.require())):
+        return act(request, session, case_id, csrf_token,
+                   lambda con, a: cases.decide_proposal(con, case_id, into, decision, a))
+
+    @app.post("/cases/{case_id}/merge")
+    def merge_by_hand(request: Request, case_id: str, into: str = Form(...), csrf_token: str = Form(""),
+                      session: auth.Session = Depends(web.require())):
+        into = into.strip()
+        if into and not into.startswith("PA-"):
+            into = "PA-" + into
+        return act(request, session, case_id, csrf_token, lambda con, a: cases.merge(con, case_id, into, a))
+
+    @app.post("/cases/{case_id}/split")
+    def split(request: Request, case_id: str, call_id: str = Form(...), csrf_token: str = Form(""),
+              session: auth.Session = Depends(web.require())):
+        return act(request, session, case_id, csrf_token, lambda con, a: cases.split_call(con, case_id, call_id, a))
