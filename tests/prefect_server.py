@@ -23,12 +23,21 @@ def _env(home: Path) -> dict:
     return env
 
 
-def api(url: str, path: str, body: dict | None = None, method: str | None = None):
-    req = urllib.request.Request(url + path, data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"},
-                                 method=method or ("GET" if body is None else "POST"))
-    with urllib.request.urlopen(req, timeout=10) as resp:
-        return json.loads(resp.read() or b"null")
+def api(url: str, path: str, body: dict | None = None, method: str | None = None, *, tries: int = 5):
+    """One Prefect REST call; a 503 (the server busy on a loaded machine) is retried, a few times."""
+    import urllib.error
+
+    for attempt in range(tries):
+        req = urllib.request.Request(url + path, data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"},
+                                     method=method or ("GET" if body is None else "POST"))
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            if exc.code != 503 or attempt == tries - 1:
+                raise
+            time.sleep(2.0 * (attempt + 1))
 
 
 class Server:
