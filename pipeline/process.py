@@ -55,10 +55,10 @@ class Models:
     def asr(self):
         with self._lock:
             if self._asr is None:
-                from models.asr import load_asr
+                from models.registry import load_recognizer
 
                 s = self.settings
-                self._asr = load_asr(s.asr_model, cache_dir=s.model_cache, device=s.asr_device,
+                self._asr = load_recognizer(s.asr_model, cache_dir=s.model_cache, device=s.asr_device,
                                      compute_type=s.asr_compute_type, cpu_threads=s.cpu_threads)
             return self._asr
 
