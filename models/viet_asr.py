@@ -138,21 +138,32 @@ def library_path() -> Path:
     return Path(vietasr.__file__).parent / "_native" / "libvietasr.so"
 
 
-def verify_embedded_model(path: Path | None = None) -> bool:
-    """True when the shared library holds a ``MODEL_BYTES``-long run whose SHA-256 is the published one.
+def find_embedded_model(path: Path | None = None) -> tuple[int, str] | None:
+    """(offset, SHA-256) of the ONNX graph inside the shared library, or None when no graph header is found.
 
-    The graph is found by its ONNX header (protobuf field 1, ir_version) followed by the
-    producer string; every candidate offset is hashed. ~0.5 s for the 55 MB library.
+    An ONNX ``ModelProto`` starts with field 1 (``ir_version``, varint) and field 2
+    (``producer_name``, a short string): the candidates are found by that header and
+    the first whose ``MODEL_BYTES`` bytes hash to the published value wins.
     """
+    import re
+
     data = (path or library_path()).read_bytes()
-    start = 0
-    while (at := data.find(b"\x08", start)) >= 0 and at + MODEL_BYTES <= len(data):
-        start = at + 1
-        if data[at + 2 : at + 3] != b"\x12":  # field 2: producer_name
+    first = None
+    for m in re.finditer(rb"\x08[\x03-\x0c]\x12[\x01-\x20](?:pytorch|tf2onnx|onnx|skl2onnx|onnxruntime)", data):
+        at = m.start()
+        if at + MODEL_BYTES > len(data):
             continue
-        if hashlib.sha256(data[at : at + MODEL_BYTES]).hexdigest() == MODEL_SHA256:
-            return True
-    return False
+        digest = hashlib.sha256(data[at : at + MODEL_BYTES]).hexdigest()
+        if digest == MODEL_SHA256:
+            return at, digest
+        first = first or (at, digest)
+    return first
+
+
+def verify_embedded_model(path: Path | None = None) -> bool:
+    """True when the library embeds the graph whose SHA-256 the author publishes for model.onnx."""
+    found = find_embedded_model(path)
+    return bool(found) and found[1] == MODEL_SHA256
 
 
 class VietASR:

@@ -32,7 +32,7 @@ class Settings:
 
     home: Path = field(default_factory=_default_home)  # working folder: db, quarantine, model cache
     db_path: Path | None = None  # DuckDB file; default <home>/hotline.duckdb
-    asr_model: str = "base"  # "base" (bundled), a CTranslate2 folder, or a hub id
+    asr_model: str = "viet-asr"  # recogniser: viet-asr | viet-asr-16k | base | CTranslate2 folder | hub id (`hotline models`)
     asr_device: str = "auto"  # auto | cpu | cuda
     asr_compute_type: str = "auto"  # auto: float16 on CUDA, int8 on CPU
     cpu_threads: int = 2  # threads for CTranslate2 and torch
