@@ -84,15 +84,23 @@ def spread_words(text: str, start: float, end: float, probability: float,
     weights = np.array([len(w) + 1.0 for w in words])
     bounds = np.concatenate([[0.0], np.cumsum(weights) / weights.sum() * total])
 
-    def at(t: float) -> float:  # speech-time offset -> call time
-        for a, b in spans:
+    def at(t: float) -> tuple[int, float]:  # speech-time offset -> (stretch index, call time)
+        for k, (a, b) in enumerate(spans):
             if t <= b - a + 1e-9:
-                return a + t
+                return k, a + t
             t -= b - a
-        return spans[-1][1]
+        return len(spans) - 1, spans[-1][1]
 
-    return tuple(Word(start=round(at(bounds[i]), 3), end=round(at(bounds[i + 1]), 3), text=w, probability=probability)
-                 for i, w in enumerate(words))
+    out = []
+    for i, w in enumerate(words):
+        (k0, t0), (k1, t1) = at(bounds[i]), at(bounds[i + 1])
+        if k1 != k0:  # the word would straddle a pause: keep it in the stretch holding more of it
+            if spans[k0][1] - t0 >= t1 - spans[k1][0]:
+                t1 = spans[k0][1]
+            else:
+                t0 = spans[k1][0]
+        out.append(Word(start=round(float(t0), 3), end=round(float(t1), 3), text=w, probability=float(probability)))
+    return tuple(out)
 
 
 class FakeRecognizer:

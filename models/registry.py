@@ -39,6 +39,7 @@ class ModelEntry:
     wideband: Measured | None = None  # asr-dev as recorded
     telephone: Measured | None = None  # asr-dev through the simulated phone line (8 kHz μ-law)
     per_dataset: dict = field(default_factory=dict)  # dataset -> (wideband WER, telephone WER)
+    review_confidence: float = 0.40  # mean segment confidence below which a call goes to review (calibrated)
 
 
 REGISTRY: dict[str, ModelEntry] = {
@@ -65,6 +66,12 @@ REGISTRY: dict[str, ModelEntry] = {
 
 def entry(name: str) -> ModelEntry | None:
     return REGISTRY.get((name or DEFAULT).strip())
+
+
+def review_confidence_for(name: str) -> float:
+    """Calibrated review threshold of recogniser ``name``; Whisper's for folders and hub ids (Whisper family)."""
+    e = entry(name)
+    return e.review_confidence if e else REGISTRY["base"].review_confidence
 
 
 def is_viet_asr(spec: str) -> bool:

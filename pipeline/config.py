@@ -42,9 +42,9 @@ class Settings:
     caller_salt: str = "hotline-analytics-dev-salt"  # salt for caller number hashes; set in production
     keep_raw_text: bool = True  # keep unredacted text for roles allowed to see it
     max_duration_s: float = 7200.0  # s; longer recordings are quarantined from their header (0: no limit)
-    # Below this mean segment confidence a call goes to review; calibrated for Whisper
-    # base on asr-dev (docs/asr.md): recalibrate for another model.
-    review_confidence: float = 0.40
+    # Below this mean segment confidence (0..1) a call goes to review; negative: the selected
+    # recogniser's value calibrated on asr-dev (models/registry.py, docs/asr.md).
+    review_confidence: float = -1.0
 
     def __post_init__(self):
         # Flow parameters arrive as JSON: paths may come in as strings.

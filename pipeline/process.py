@@ -41,6 +41,8 @@ class CallResult:
     asr_model: str
     asr_fingerprint: str
     timings: dict = field(default_factory=dict)  # stage -> wall seconds
+    asr_word_times: str = "model"  # "model" | "approximate" (models.recognizer.Capabilities)
+    asr_confidence: str = "model"  # "model" | "approximate"
 
 
 class Models:
@@ -178,4 +180,6 @@ def build_result(recording: Recording, audio: DecodedAudio, info: TranscriptInfo
         asr_model=models.asr.name,
         asr_fingerprint=models.asr.fingerprint,
         timings=dict(timings),
+        asr_word_times=getattr(getattr(models.asr, "capabilities", None), "word_times", "model"),
+        asr_confidence=getattr(getattr(models.asr, "capabilities", None), "confidence", "model"),
     )
