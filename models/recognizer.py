@@ -39,6 +39,9 @@ class Capabilities:
     punctuation: bool  # writes punctuation and capitals
     digits: bool  # writes numbers as digits (False: spelled out as words)
     max_input_s: float  # longest piece the library is handed at once, s
+    # Share of VAD speech below which a transcript is flagged speech_not_transcribed, when
+    # stricter than TranscribeOptions.min_speech_coverage (segments that follow the VAD exactly).
+    min_coverage: float = 0.0
 
 
 @runtime_checkable

@@ -171,7 +171,7 @@ class VietASR:
 
     name = NAME
     capabilities = Capabilities(word_times="approximate", confidence="approximate", languages=("vi",),
-                                punctuation=False, digits=False, max_input_s=MAX_PIECE_S)
+                                punctuation=False, digits=False, max_input_s=MAX_PIECE_S, min_coverage=0.95)
 
     def __init__(self, *, feed_native_8k: bool = True, language_id=None, cache_dir: Path | None = None):
         try:

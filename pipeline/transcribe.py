@@ -327,7 +327,8 @@ def transcribe(samples: np.ndarray, asr, options: TranscribeOptions = Transcribe
     segments, flags = clean_segments(raw)
     if not segments:
         flags.append("no_speech")
-    elif speech_coverage(speech, segments) < options.min_speech_coverage:
+    elif speech_coverage(speech, segments) < max(options.min_speech_coverage,
+                                                 getattr(getattr(asr, "capabilities", None), "min_coverage", 0.0)):
         flags.append("speech_not_transcribed")
     return Transcript(
         segments=tuple(segments),

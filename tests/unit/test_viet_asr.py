@@ -114,3 +114,16 @@ def test_a_piece_longer_than_the_sdk_handles_is_refused():
     rec.feed_native_8k, rec.lock = True, threading.Lock()
     with pytest.raises(ValueError, match="longer than"):
         rec._sdk(np.zeros(int(16.5 * SAMPLE_RATE), np.float32), 16000)
+
+
+def test_a_call_with_a_silent_piece_is_flagged_below_95_percent_coverage():
+    class DropsOne(ScriptedSDK):
+        def _sdk(self, samples16, source_rate):
+            text = super()._sdk(samples16, source_rate)
+            return "" if len(self.pieces) == 2 else text  # the second piece comes back empty
+
+    speech = [(i * 10.0, i * 10.0 + 8.0) for i in range(12)]  # 12 pieces of 8 s
+    rec = DropsOne()
+    out = transcribe(_call(speech, 120.0), rec, TranscribeOptions(), speech=speech)
+    assert 0.9 < speech_coverage(speech, out.segments) < 0.95
+    assert "speech_not_transcribed" in out.info.flags
