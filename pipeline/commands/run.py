@@ -71,7 +71,7 @@ def register(sub, eval_sub) -> None:
     p.add_argument("source_dir", type=Path, help="folder of recordings (searched recursively)")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
     p.add_argument("--calls-csv", type=Path, default=None, help="PBX call log (default: SOURCE_DIR/calls.csv if present)")
-    p.add_argument("--asr-model", default=None, help="base | local CTranslate2 folder | model hub id")
+    p.add_argument("--asr-model", default=None, help="viet-asr (default) | base | local CTranslate2 folder | hub id (`hotline models`)")
     p.add_argument("--operator-channel", type=int, default=None, help="stereo channel of the operator (0 = left)")
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
     p.add_argument("--workers", type=int, default=0,
