@@ -27,8 +27,8 @@ test: setup
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not integration and not browser"
 
-# Whole pipeline on the samples (per-stage seconds, RTF, peak memory, ASR vs bare
-# faster-whisper), then the transcription stage alone on a 10-minute 8 kHz phone call
+# Whole pipeline on the samples (per-stage seconds, RTF, peak memory, ASR stage vs the bare
+# recogniser library), then the transcription stage alone on a 10-minute 8 kHz phone call
 # built from real speech when ../shared/eval is there (read in place, never copied).
 EVAL ?= ../shared/eval/asr-dev/manifest.tsv
 bench: setup

@@ -22,9 +22,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+import math
+from collections.abc import Sequence
+
 import numpy as np
 
+from models.recognizer import SAMPLE_RATE, Capabilities, silero_speech
 from pipeline.errors import ModelUnavailable
+from pipeline.records import Segment, Word
 
 log = logging.getLogger(__name__)
 
@@ -206,8 +211,54 @@ def pick_device(device: str = "auto", compute_type: str = "auto") -> tuple[str, 
     return device, compute_type
 
 
+def faster_whisper_kwargs(options) -> dict:
+    """Keyword arguments for ``WhisperModel.transcribe`` from :class:`pipeline.transcribe.TranscribeOptions`."""
+    return {
+        "language": options.language,
+        "beam_size": options.beam_size,
+        "vad_filter": options.vad_filter,
+        "vad_parameters": options.vad_parameters(),
+        "word_timestamps": options.word_timestamps,
+        "condition_on_previous_text": options.condition_on_previous_text,
+        "temperature": list(options.temperature),
+        "compression_ratio_threshold": options.compression_ratio_threshold,
+        "log_prob_threshold": options.log_prob_threshold,
+        "no_speech_threshold": options.no_speech_threshold,
+        "repetition_penalty": options.repetition_penalty,
+        "no_repeat_ngram_size": options.no_repeat_ngram_size,
+        "initial_prompt": options.initial_prompt,
+        "hotwords": options.hotwords,
+    }
+
+
+def segment_confidence(avg_logprob: float, no_speech_prob: float) -> float:
+    """0..1: mean token probability, discounted by the probability of no speech."""
+    return float(max(0.0, min(1.0, math.exp(min(0.0, avg_logprob)) * (1.0 - no_speech_prob))))
+
+
+def to_segment(fw_segment) -> Segment:
+    """A faster-whisper segment as the project's :class:`Segment` (times relative to the input)."""
+    words = tuple(
+        Word(start=float(w.start), end=float(w.end), text=w.word.strip(), probability=float(w.probability))
+        for w in (fw_segment.words or ())
+        if w.word.strip()
+    )
+    return Segment(
+        start=float(fw_segment.start),
+        end=float(fw_segment.end),
+        text=" ".join(fw_segment.text.split()),
+        avg_logprob=float(fw_segment.avg_logprob),
+        no_speech_prob=float(fw_segment.no_speech_prob),
+        words=words,
+        confidence=segment_confidence(fw_segment.avg_logprob, fw_segment.no_speech_prob),
+    )
+
+
 class WhisperASR:
-    """A loaded faster-whisper model. Build with :func:`load_asr` to share one per process."""
+    """A loaded faster-whisper model behind :class:`models.recognizer.Recognizer`. Build with :func:`load_asr`."""
+
+    capabilities = Capabilities(word_times="model", confidence="model", languages=("*",), punctuation=True,
+                                digits=True, max_input_s=300.0)
 
     def __init__(self, source: ModelSource, *, device: str = "auto", compute_type: str = "auto", cpu_threads: int = 2):
         try:
@@ -252,6 +303,20 @@ class WhisperASR:
             segments, info = self.model.transcribe(audio, **kwargs)
             return list(segments), info
 
+    def recognize(self, samples: np.ndarray, options, *, language: str, speech: Sequence[tuple[float, float]] | None = None,
+                  source_rate: int = SAMPLE_RATE) -> list[Segment]:
+        """Segments of 16 kHz ``samples`` decoded with ``options`` in ``language`` (Whisper resamples nothing itself)."""
+        kwargs = {**faster_whisper_kwargs(options), "language": language}
+        fw_segments, _ = self.transcribe(np.asarray(samples, dtype=np.float32), **kwargs)
+        return [to_segment(s) for s in fw_segments]
+
+    def bare(self, samples: np.ndarray, options, *, source_rate: int = SAMPLE_RATE) -> None:
+        """Bare ``WhisperModel.transcribe`` with the same keyword arguments, output dropped."""
+        with self.lock:
+            segments, _ = self.model.transcribe(np.asarray(samples, dtype=np.float32), **faster_whisper_kwargs(options))
+            for _ in segments:  # the generator does the work
+                pass
+
     def language_probabilities(self, audio: np.ndarray) -> dict[str, float]:
         """Probability 0..1 of each language code for 16 kHz float32 mono speech; only its first 30 s are used."""
         with self.lock:
@@ -260,10 +325,7 @@ class WhisperASR:
 
     def find_speech(self, audio: np.ndarray, vad_parameters: dict) -> list[tuple[float, float]]:
         """Silero VAD (shipped in the faster-whisper wheel): speech stretches (start, end) in s."""
-        from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-        chunks = get_speech_timestamps(np.asarray(audio, dtype=np.float32), VadOptions(**vad_parameters))
-        return [(c["start"] / 16000.0, c["end"] / 16000.0) for c in chunks]
+        return silero_speech(audio, vad_parameters)
 
 
 _LOADED: dict[tuple, WhisperASR] = {}

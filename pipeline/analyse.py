@@ -30,12 +30,21 @@ def mean_confidence(segments: Sequence[Segment]) -> float:
     return sum(s.confidence * max(0.0, s.end - s.start) for s in segments) / total
 
 
+def review_threshold(settings: Settings) -> float:
+    """The review-confidence threshold: the setting, or (when negative) the selected recogniser's calibrated one."""
+    if settings.review_confidence >= 0:
+        return settings.review_confidence
+    from models.registry import review_confidence_for
+
+    return review_confidence_for(settings.asr_model)
+
+
 def review_reasons(segments: Sequence[Segment], info: TranscriptInfo, topics, *, role_confidence: float,
                    settings: Settings) -> tuple[str, ...]:
     reasons = [f for f in _REVIEW_FLAGS if f in info.flags]
     if any("loop_removed" in s.flags for s in segments) and "loop_removed" not in reasons:
         reasons.append("loop_removed")
-    if segments and mean_confidence(segments) < settings.review_confidence:
+    if segments and mean_confidence(segments) < review_threshold(settings):
         reasons.append("low_confidence")
     if segments and role_confidence < 0.5:
         reasons.append("roles_uncertain")

@@ -1,9 +1,10 @@
 """Benchmark: per-stage seconds, real-time factor, throughput, peak memory, and ASR overhead.
 
 Everything is measured in one run on the same audio. The ASR overhead compares the
-transcribe stage with bare faster-whisper (``WhisperModel.transcribe`` with
-``TranscribeOptions().faster_whisper_kwargs()``) on the same decoded arrays and the
-same channel split, so what our stage adds (language ID, clean-up) is visible.
+transcribe stage with the recogniser's bare library on the same decoded arrays and the
+same channel split (``Recognizer.bare``: faster-whisper's ``transcribe`` with the same
+keyword arguments; viet-asr's SDK on the same VAD pieces), so what our stage adds
+(language ID, clean-up) is visible.
 Loading models is timed apart: a long-running worker pays it once.
 """
 
@@ -32,7 +33,7 @@ class BenchReport:
     audio_s: float  # s of audio processed
     wall_s: float  # s: sum of all stages over all calls, models already loaded
     stage_s: dict = field(default_factory=dict)  # stage -> s summed over calls
-    bare_asr_s: float = 0.0  # s: bare faster-whisper on the same arrays
+    bare_asr_s: float = 0.0  # s: the recogniser's bare library on the same arrays
     model_load_s: float = 0.0  # s: loading ASR, diarizer and topic model once
     peak_mb: float = 0.0  # MiB: peak resident memory of this process and its children
     failed: tuple[str, ...] = ()  # "relpath: error" of calls that could not be benchmarked
@@ -64,15 +65,11 @@ def peak_memory_mb() -> float:
 
 
 def bare_transcribe(audio: DecodedAudio, asr, options: TranscribeOptions = TranscribeOptions()) -> float:
-    """Seconds bare faster-whisper takes on ``audio`` split as our stage splits it (stereo: per channel)."""
+    """Seconds the recogniser's bare library takes on ``audio`` split as our stage splits it (stereo: per channel)."""
     channels = [audio.samples[i] for i in range(min(audio.channels, 2))] if audio.channels > 1 else [audio.mono()]
-    kwargs = options.faster_whisper_kwargs()
     t0 = time.perf_counter()
     for samples in channels:
-        with asr.lock:
-            segments, _ = asr.model.transcribe(np.asarray(samples, dtype=np.float32), **kwargs)
-            for _ in segments:  # the generator does the work
-                pass
+        asr.bare(np.asarray(samples, dtype=np.float32), options, source_rate=audio.source_sample_rate or 16000)
     return time.perf_counter() - t0
 
 

@@ -55,7 +55,7 @@ class Settings:
 
     home: Path = field(default_factory=_default_home)  # working folder: db, quarantine, model cache
     db_path: Path | None = None  # DuckDB file; default <home>/hotline.duckdb
-    asr_model: str = "base"  # "base" (bundled), a CTranslate2 folder, or a hub id
+    asr_model: str = "viet-asr"  # recogniser: viet-asr | viet-asr-16k | base | CTranslate2 folder | hub id (`hotline models`)
     asr_device: str = "auto"  # auto | cpu | cuda
     asr_compute_type: str = "auto"  # auto: float16 on CUDA, int8 on CPU
     cpu_threads: int = 2  # threads for CTranslate2 and torch
@@ -73,9 +73,9 @@ class Settings:
     max_source_rate_hz: int = 48000  # Hz; a higher recorded rate is quarantined from the header
     max_decoded_mb: float = 1024.0  # MiB of decoded float32 per recording; decoding stops past it (0: no limit)
     settle_s: float = 5.0  # s; `hotline run` leaves files modified more recently for a later run
-    # Below this mean segment confidence a call goes to review; calibrated for Whisper
-    # base on asr-dev (docs/asr.md): recalibrate for another model.
-    review_confidence: float = 0.40
+    # Below this mean segment confidence (0..1) a call goes to review; negative: the selected
+    # recogniser's value calibrated on asr-dev (models/registry.py, docs/asr.md).
+    review_confidence: float = -1.0
     agency_name: str = "Tổng đài 1022 tỉnh Đắk Lắk"  # text: the agency named in the period report's header
     report_dir: Path | None = None  # folder for scheduled weekly reports; default <home>/reports
     # Pulling recordings (pipeline/sources.py, docs/sources.md).

@@ -34,6 +34,7 @@ class ManifestError(HotlineError):
 class ManifestRow:
     path: Path  # audio file, absolute
     reference: str  # reference transcript as written in the manifest
+    dataset: str = ""  # the manifest's `dataset` column, when it has one
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class ClipResult:
     wall_s: float  # s spent transcribing (language ID + decoding), not decoding the file
     confidence: float  # duration-weighted mean segment confidence, 0..1
     flags: tuple[str, ...] = ()  # call-level and segment flags the transcript carried
+    dataset: str = ""  # the manifest's `dataset` column
 
     @property
     def wer(self) -> float:
@@ -84,7 +86,8 @@ def read_manifest(path: str | Path) -> list[ManifestRow]:
         if missing:
             raise ManifestError(f"manifest {path} lacks column(s) {', '.join(sorted(missing))}; "
                                 "it must be a TSV with a header holding `file` and `reference`")
-        rows = [ManifestRow(path.parent / r["file"], r["reference"] or "") for r in reader if r.get("file")]
+        rows = [ManifestRow(path.parent / r["file"], r["reference"] or "", (r.get("dataset") or "").strip())
+                for r in reader if r.get("file")]
     absent = [str(r.path) for r in rows if not r.path.is_file()]
     if absent:
         raise ManifestError(f"{len(absent)} audio file(s) named in {path} do not exist, e.g. {absent[0]}")
@@ -110,7 +113,8 @@ def score_text(reference: str, hypothesis: str) -> tuple[int, int, int, int]:
     return edit_distance(ref.split(), hyp.split()), len(ref.split()), edit_distance(ref, hyp), len(ref)
 
 
-def score_clip(file: str, reference: str, transcripts: Iterable[Transcript], *, audio_s: float, wall_s: float) -> ClipResult:
+def score_clip(file: str, reference: str, transcripts: Iterable[Transcript], *, audio_s: float, wall_s: float,
+               dataset: str = "") -> ClipResult:
     """Score the transcript(s) of one clip against its reference."""
     transcripts = tuple(transcripts)
     segments = [s for t in transcripts for s in t.segments]
@@ -120,7 +124,7 @@ def score_clip(file: str, reference: str, transcripts: Iterable[Transcript], *, 
     confidence = sum(s.confidence * max(0.0, s.end - s.start) for s in segments) / total if total > 0 else 0.0
     flags = {f for t in transcripts for f in t.info.flags} | {f for s in segments for f in s.flags}
     return ClipResult(file, normalize_text(reference), normalize_text(hypothesis), words, n_words, chars, n_chars,
-                      audio_s, wall_s, confidence, tuple(sorted(flags)))
+                      audio_s, wall_s, confidence, tuple(sorted(flags)), dataset)
 
 
 def summarize(results: Sequence[ClipResult]) -> EvalSummary:
@@ -161,7 +165,8 @@ def evaluate(rows: Sequence[ManifestRow], transcribe_fn: Callable[[DecodedAudio]
         started = time.perf_counter()
         transcripts = transcribe_fn(audio)
         wall = time.perf_counter() - started
-        result = score_clip(str(row.path), row.reference, transcripts, audio_s=audio.duration_s, wall_s=wall)
+        result = score_clip(str(row.path), row.reference, transcripts, audio_s=audio.duration_s, wall_s=wall,
+                            dataset=row.dataset)
         results.append(result)
         if hook:
             hook(i, len(rows), result)
@@ -188,3 +193,32 @@ def rank_correlation(x: Sequence[float], y: Sequence[float]) -> float:
     if len(x) < 2:
         return float("nan")
     return float(spearmanr(np.asarray(x), np.asarray(y)).statistic)
+
+
+def dataset_group(dataset: str) -> str:
+    """Short subset name of a manifest `dataset` value: "VIVOS train (speaker …)" → "VIVOS"."""
+    d = dataset.strip()
+    if not d:
+        return "(none)"
+    if "(" in d and ")" in d and d.index("(") > 0:  # "FPT Open Speech Data (FOSD) Set001" → "FOSD"
+        inner = d[d.index("(") + 1 : d.index(")")]
+        if inner.isupper():
+            return inner
+    return d.split()[0] if not d.startswith("Common Voice") else "CommonVoice"
+
+
+def per_dataset(results: Sequence[ClipResult]) -> dict[str, EvalSummary]:
+    """One summary per dataset group (errors summed within each), in first-seen order."""
+    groups: dict[str, list[ClipResult]] = {}
+    for r in results:
+        groups.setdefault(dataset_group(r.dataset), []).append(r)
+    return {name: summarize(rows) for name, rows in groups.items()}
+
+
+def dataset_table(results: Sequence[ClipResult]) -> str:
+    """A plain-text table: dataset, clips, reference words, WER, CER, RTF, then the total."""
+    lines = [f"{'dataset':<12} {'clips':>5} {'words':>6} {'wer':>6} {'cer':>6} {'rtf':>6}"]
+    for name, s in [*per_dataset(results).items(), ("all", summarize(results))]:
+        words = sum(r.ref_words for r in results if name == "all" or dataset_group(r.dataset) == name)
+        lines.append(f"{name:<12} {s.clips:>5} {words:>6} {s.wer:>6.3f} {s.cer:>6.3f} {s.rtf:>6.3f}")
+    return "\n".join(lines)

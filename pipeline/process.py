@@ -41,6 +41,8 @@ class CallResult:
     asr_model: str
     asr_fingerprint: str
     timings: dict = field(default_factory=dict)  # stage -> wall seconds
+    asr_word_times: str = "model"  # "model" | "approximate" (models.recognizer.Capabilities)
+    asr_confidence: str = "model"  # "model" | "approximate"
 
 
 class Models:
@@ -55,10 +57,10 @@ class Models:
     def asr(self):
         with self._lock:
             if self._asr is None:
-                from models.asr import load_asr
+                from models.registry import load_recognizer
 
                 s = self.settings
-                self._asr = load_asr(s.asr_model, cache_dir=s.model_cache, device=s.asr_device,
+                self._asr = load_recognizer(s.asr_model, cache_dir=s.model_cache, device=s.asr_device,
                                      compute_type=s.asr_compute_type, cpu_threads=s.cpu_threads)
             return self._asr
 
@@ -186,4 +188,6 @@ def build_result(recording: Recording, audio: DecodedAudio, info: TranscriptInfo
         asr_model=models.asr.name,
         asr_fingerprint=models.asr.fingerprint,
         timings=dict(timings),
+        asr_word_times=getattr(getattr(models.asr, "capabilities", None), "word_times", "model"),
+        asr_confidence=getattr(getattr(models.asr, "capabilities", None), "confidence", "model"),
     )

@@ -1,4 +1,4 @@
-"""Transcribe Vietnamese speech with a Whisper model; clean loops and hallucinations.
+"""Transcribe Vietnamese speech with any recogniser of the ASR protocol; clean loops and hallucinations.
 
 :func:`transcribe_call` returns one :class:`Transcript` per channel for stereo calls
 (each side of a phone line is transcribed on its own) and one for mono calls.
@@ -9,7 +9,6 @@ change on the asr-dev set (``hotline eval asr``); docs/asr.md holds the table.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -101,30 +100,6 @@ class TranscribeOptions:
         """Silero VAD settings as faster-whisper's ``VadOptions`` keyword arguments."""
         return {"threshold": self.vad_threshold, "min_silence_duration_ms": self.vad_min_silence_ms,
                 "speech_pad_ms": self.vad_speech_pad_ms}
-
-    def faster_whisper_kwargs(self) -> dict:
-        """Keyword arguments for ``WhisperModel.transcribe``."""
-        return {
-            "language": self.language,
-            "beam_size": self.beam_size,
-            "vad_filter": self.vad_filter,
-            "vad_parameters": self.vad_parameters(),
-            "word_timestamps": self.word_timestamps,
-            "condition_on_previous_text": self.condition_on_previous_text,
-            "temperature": list(self.temperature),
-            "compression_ratio_threshold": self.compression_ratio_threshold,
-            "log_prob_threshold": self.log_prob_threshold,
-            "no_speech_threshold": self.no_speech_threshold,
-            "repetition_penalty": self.repetition_penalty,
-            "no_repeat_ngram_size": self.no_repeat_ngram_size,
-            "initial_prompt": self.initial_prompt,
-            "hotwords": self.hotwords,
-        }
-
-
-def segment_confidence(avg_logprob: float, no_speech_prob: float) -> float:
-    """0..1: mean token probability, discounted by the probability of no speech."""
-    return float(max(0.0, min(1.0, math.exp(min(0.0, avg_logprob)) * (1.0 - no_speech_prob))))
 
 
 def collapse_loops(text: str, *, min_repeats: int = LOOP_MIN_REPEATS, min_phrase_repeats: int = LOOP_MIN_REPEATS_PHRASE,
@@ -265,24 +240,6 @@ def speech_coverage(speech: Sequence[tuple[float, float]], segments: Sequence[Se
     return 1.0 - sum(b - a for a, b in uncovered_speech(speech, segments)) / total
 
 
-def _to_segment(fw_segment, channel: int | None) -> Segment:
-    words = tuple(
-        Word(start=float(w.start), end=float(w.end), text=w.word.strip(), probability=float(w.probability))
-        for w in (fw_segment.words or ())
-        if w.word.strip()
-    )
-    return Segment(
-        start=float(fw_segment.start),
-        end=float(fw_segment.end),
-        text=" ".join(fw_segment.text.split()),
-        avg_logprob=float(fw_segment.avg_logprob),
-        no_speech_prob=float(fw_segment.no_speech_prob),
-        words=words,
-        channel=channel,
-        confidence=segment_confidence(fw_segment.avg_logprob, fw_segment.no_speech_prob),
-    )
-
-
 def split_points(speech: Sequence[tuple[float, float]], duration_s: float, max_piece_s: float) -> list[tuple[float, float]]:
     """Cut ``duration_s`` of audio into (start, end) pieces of at most ``max_piece_s`` s, cutting only in silences.
 
@@ -339,8 +296,12 @@ def _empty(samples: np.ndarray, language: str, flags: Sequence[str]) -> Transcri
 
 
 def transcribe(samples: np.ndarray, asr, options: TranscribeOptions = TranscribeOptions(), *, channel: int | None = None,
-               language: str | None = None, speech: Sequence[tuple[float, float]] | None = None) -> Transcript:
-    """Transcribe mono 16 kHz float32 ``samples`` (shape (n,)) with the ASR adapter ``asr``.
+               language: str | None = None, speech: Sequence[tuple[float, float]] | None = None,
+               source_rate: int = SAMPLE_RATE) -> Transcript:
+    """Transcribe mono 16 kHz float32 ``samples`` (shape (n,)) with ``asr``, a :class:`models.recognizer.Recognizer`.
+
+    ``source_rate`` is the recording's own rate (Hz): a recogniser that reads 8 kHz
+    telephone audio better at its native rate is told so.
 
     Times are seconds from the start of ``samples``. ``language`` overrides the
     options' language (used when detection found another language). ``speech``
@@ -357,16 +318,17 @@ def transcribe(samples: np.ndarray, asr, options: TranscribeOptions = Transcribe
         speech = find_speech(samples, asr, options)
     if not speech:
         return _empty(samples, language, ["no_speech"])
-    kwargs = {**options.faster_whisper_kwargs(), "language": language}
     raw: list[Segment] = []
     for start, end in split_points(speech, len(samples) / SAMPLE_RATE, options.max_piece_s):
         piece = samples[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
-        fw_segments, _ = asr.transcribe(piece, **kwargs)
-        raw += [_shift(_to_segment(s, channel), start) for s in fw_segments]
+        piece_speech = [(max(a, start) - start, min(b, end) - start) for a, b in speech if b > start and a < end]
+        found = asr.recognize(piece, options, language=language, speech=piece_speech, source_rate=source_rate)
+        raw += [_shift(replace(s, channel=channel), start) for s in found]
     segments, flags = clean_segments(raw)
     if not segments:
         flags.append("no_speech")
-    elif speech_coverage(speech, segments) < options.min_speech_coverage:
+    elif speech_coverage(speech, segments) < max(options.min_speech_coverage,
+                                                 getattr(getattr(asr, "capabilities", None), "min_coverage", 0.0)):
         flags.append("speech_not_transcribed")
     return Transcript(
         segments=tuple(segments),
@@ -410,7 +372,7 @@ def transcribe_call(audio: DecodedAudio, asr, options: TranscribeOptions = Trans
         if hook:
             hook("transcribe", i, len(channels))
         t = transcribe(samples, asr, options, channel=i if stereo else None, language=language,
-                       speech=None if stereo else mixed_speech)
+                       speech=None if stereo else mixed_speech, source_rate=audio.source_sample_rate or SAMPLE_RATE)
         if flags:
             t = replace(t, info=replace(t.info, flags=tuple(sorted(set(t.info.flags) | set(flags)))))
         out.append(t)

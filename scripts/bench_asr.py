@@ -31,7 +31,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from models.asr import load_asr  # noqa: E402
+from models.registry import load_recognizer  # noqa: E402
 from pipeline.audio import SAMPLE_RATE, decode_audio, simulate_telephone  # noqa: E402
 from pipeline.config import load_settings  # noqa: E402
 from pipeline.records import DecodedAudio  # noqa: E402
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     samples = build_call(source_clips(args.manifest), args.minutes * 60)
     audio = DecodedAudio(samples=samples[None, :], sample_rate=SAMPLE_RATE, source_sample_rate=8000,
                          source_format="telephone-sim")
-    asr = load_asr(settings.asr_model, cache_dir=settings.model_cache, device=settings.asr_device,
+    asr = load_recognizer(settings.asr_model, cache_dir=settings.model_cache, device=settings.asr_device,
                    compute_type=settings.asr_compute_type, cpu_threads=settings.cpu_threads)
     transcribe_call(DecodedAudio(samples=samples[None, : 5 * SAMPLE_RATE], sample_rate=SAMPLE_RATE,
                                  source_sample_rate=8000), asr, options)  # warm-up: first-call allocations

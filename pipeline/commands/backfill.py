@@ -47,7 +47,7 @@ def register(sub, eval_sub) -> None:
     p = sub.add_parser("backfill", help="reprocess the calls of a date range with the current or another ASR model")
     p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD", help="first call date")
     p.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD", help="last call date (inclusive)")
-    p.add_argument("--asr-model", default=None, help="base | local CTranslate2 folder | model hub id")
+    p.add_argument("--asr-model", default=None, help="viet-asr (default) | base | local CTranslate2 folder | hub id (`hotline models`)")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
     p.set_defaults(func=_backfill)

@@ -50,6 +50,6 @@ def register(sub, eval_sub) -> None:
     p.add_argument("source_dir", type=Path, help="folder of recordings, e.g. samples")
     p.add_argument("--long", action="store_true", help="benchmark one long call built from the recordings instead")
     p.add_argument("--long-minutes", type=float, default=25.0, help="length of the --long call (default 25)")
-    p.add_argument("--no-bare", action="store_true", help="skip the bare faster-whisper comparison (halves ASR time)")
-    p.add_argument("--asr-model", default=None, help="base | local CTranslate2 folder | model hub id")
+    p.add_argument("--no-bare", action="store_true", help="skip the bare-library comparison (halves ASR time)")
+    p.add_argument("--asr-model", default=None, help="viet-asr | viet-asr-16k | base | CTranslate2 folder | hub id")
     p.set_defaults(func=_bench)

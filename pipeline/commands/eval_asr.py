@@ -18,13 +18,13 @@ def evaluate_manifest(manifest: Path, *, model: str | None = None, telephone: bo
     Uses ``TranscribeOptions()`` through :func:`pipeline.transcribe.transcribe_call`,
     the model from ``model`` or the settings. Returns (clip results, summary).
     """
-    from models.asr import load_asr
+    from models.registry import load_recognizer
     from pipeline.eval_asr import evaluate, read_manifest, summarize, write_rows
     from pipeline.transcribe import TranscribeOptions, transcribe_call
 
     settings = load_settings(asr_model=model)
     rows = read_manifest(manifest)
-    asr = load_asr(settings.asr_model, cache_dir=settings.model_cache, device=settings.asr_device,
+    asr = load_recognizer(settings.asr_model, cache_dir=settings.model_cache, device=settings.asr_device,
                    compute_type=settings.asr_compute_type, cpu_threads=settings.cpu_threads)
     options = TranscribeOptions()
     results = evaluate(rows, lambda audio: transcribe_call(audio, asr, options), telephone=telephone, hook=progress)
@@ -36,12 +36,15 @@ def evaluate_manifest(manifest: Path, *, model: str | None = None, telephone: bo
 def _eval_asr(args) -> int:
     def progress(i, n, r):
         # Eval references are public read speech, not calls: printing them is safe.
-        print(f"[{i + 1}/{n}] wer={r.wer:.2f} conf={r.confidence:.2f} {Path(r.file).name}", file=sys.stderr)
+        print(f"[{i + 1}/{n}] wer={r.wer:.2f} conf={r.confidence:.2f} {Path(r.file).name}", file=sys.stderr, flush=True)
 
     results, summary = evaluate_manifest(args.manifest, model=args.model, telephone=args.telephone, out=args.out,
                                          progress=None if args.quiet else progress)
+    from pipeline.eval_asr import dataset_table
+
     audio_s = sum(r.audio_s for r in results)
     print(f"model={args.model or load_settings().asr_model} telephone={args.telephone} audio_s={audio_s:.1f}")
+    print(dataset_table(results))
     print(summary.line())
     return 0
 
@@ -49,7 +52,9 @@ def _eval_asr(args) -> int:
 def register(sub, eval_sub) -> None:
     p = eval_sub.add_parser("asr", help="word/character error rate and real-time factor of transcription")
     p.add_argument("manifest", type=Path, help="TSV with columns `file` (relative to the manifest) and `reference`")
-    p.add_argument("--model", default=None, help="base | local CTranslate2 folder | model hub id (default: settings)")
+    p.add_argument("--asr-model", "--model", dest="model", default=None,
+                   help="viet-asr | viet-asr-16k | base | local CTranslate2 folder | model hub id (default: settings; "
+                        "`hotline models` lists them)")
     p.add_argument("--telephone", action="store_true", help="pass each clip through a simulated phone line first")
     p.add_argument("--out", type=Path, default=None, help="write per-clip rows (TSV) here")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-clip progress on stderr")

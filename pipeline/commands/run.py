@@ -36,7 +36,7 @@ def check_run_inputs(settings: Settings, *, source_dir: Path | None = None, call
 
     if source_dir is not None and not Path(source_dir).is_dir():
         raise HotlineError(f"{source_dir}: source folder does not exist")
-    if calls_csv is not None and not Path(calls_csv).is_file():
+    if calls_csv is not None and "://" not in str(calls_csv) and not Path(calls_csv).is_file():
         raise HotlineError(f"{calls_csv}: no such call log (--calls-csv)")
     db.check_warehouse_path(settings.database, create=True)
     ensure_dir(settings.home, "home")
@@ -116,7 +116,7 @@ def register(sub, eval_sub) -> None:
     p.add_argument("--call-log-format", choices=("auto", "hotline", "asterisk"), default=None,
                    help="calls.csv of ours, or Asterisk cdr-csv Master.csv + FreePBX names (default auto)")
     p.add_argument("--settle", type=float, default=2.0, help="sftp://: seconds a file must stay unchanged")
-    p.add_argument("--asr-model", default=None, help="base | local CTranslate2 folder | model hub id")
+    p.add_argument("--asr-model", default=None, help="viet-asr (default) | base | local CTranslate2 folder | hub id (`hotline models`)")
     p.add_argument("--operator-channel", type=int, default=None, help="stereo channel of the operator (0 = left)")
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
     p.add_argument("--workers", type=int, default=0,

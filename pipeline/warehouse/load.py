@@ -167,6 +167,8 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
         "run_id": run_id,
         "asr_model": result.asr_model,
         "asr_fingerprint": result.asr_fingerprint,
+        "asr_word_times": getattr(result, "asr_word_times", None),
+        "asr_confidence": getattr(result, "asr_confidence", None),
         "processed_at": datetime.now(),
     }
     con.execute("BEGIN TRANSACTION")

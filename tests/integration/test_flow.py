@@ -77,7 +77,9 @@ def test_every_good_call_lands_with_vietnamese_text_and_topics(first_run):
     roles = {r[0] for r in con.execute("SELECT DISTINCT role FROM segments").fetchall()}
     assert {"operator", "citizen"} <= roles
     run = con.execute("SELECT asr_model, asr_fingerprint, n_processed, status FROM runs").fetchone()
-    assert run[0] == "base" and run[1].startswith("sha256:905e5bf8") and run[2] == 2 and run[3] == "done"
+    from models.registry import DEFAULT, fingerprint_of
+
+    assert run[0] == DEFAULT and run[1] == fingerprint_of(DEFAULT) and run[2] == 2 and run[3] == "done"
     stages = {r[0] for r in con.execute("SELECT DISTINCT stage FROM stage_timings").fetchall()}
     assert stages == {"decode", "transcribe", "speakers", "analyse", "load"}
 

@@ -79,7 +79,7 @@ def test_cli_prints_the_summary_line_last_and_writes_rows(tmp_path, monkeypatch,
         seg = Segment(0.0, 1.0, "Xin chào, anh!", confidence=0.7)
         return (Transcript((seg,), TranscriptInfo("vi", 1.0, audio.duration_s)),)
 
-    monkeypatch.setattr("models.asr.load_asr", lambda *a, **k: object())
+    monkeypatch.setattr("models.registry.load_recognizer", lambda *a, **k: object())
     monkeypatch.setattr(transcribe_mod, "transcribe_call", fake_transcribe_call)
     rows = tmp_path / "rows.tsv"
     assert main(["eval", "asr", str(tmp_path / "m.tsv"), "--telephone", "--out", str(rows), "-q"]) == 0

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from types import SimpleNamespace
-
 import numpy as np
 import pytest
 
+from models.asr import faster_whisper_kwargs, segment_confidence
+from models.recognizer import FakeRecognizer
 from pipeline.records import DecodedAudio, Segment, Word
 from pipeline.transcribe import (
     TranscribeOptions,
     clean_segments,
     collapse_loops,
     is_hallucination,
-    segment_confidence,
     speech_coverage,
     split_points,
     strip_hallucinations,
@@ -26,31 +25,7 @@ from pipeline.transcribe import (
 SR = 16000
 
 
-class ScriptedASR:
-    """Stands in for models.asr.WhisperASR: speech wherever |x| > 0.01, fixed decoder output."""
-
-    def __init__(self, texts=("xin chào tổng đài",), language=("vi", 0.9)):
-        self.texts, self.language, self.calls = texts, language, []
-
-    def find_speech(self, audio, vad_parameters):
-        loud = np.abs(audio) > 0.01
-        if not loud.any():
-            return []
-        idx = np.flatnonzero(loud)
-        return [(idx[0] / SR, (idx[-1] + 1) / SR)]
-
-    def language_probabilities(self, audio):
-        language, p = self.language
-        return {language: p, "vi" if language != "vi" else "en": 1.0 - p}
-
-    def transcribe(self, audio, **kwargs):
-        self.calls.append(kwargs)
-        dur = len(audio) / SR
-        step = dur / len(self.texts)
-        segs = [SimpleNamespace(start=i * step, end=(i + 1) * step, text=" " + t, avg_logprob=-0.2,
-                                no_speech_prob=0.05, words=[])
-                for i, t in enumerate(self.texts)]
-        return segs, SimpleNamespace(language_probability=1.0, duration=dur)
+ScriptedASR = FakeRecognizer  # the protocol's fake recogniser (models/recognizer.py)
 
 
 def _speech(seconds=2.0):
@@ -173,7 +148,7 @@ def test_stereo_channels_are_transcribed_apart():
 
 
 def test_options_become_faster_whisper_arguments():
-    kw = TranscribeOptions().faster_whisper_kwargs()
+    kw = faster_whisper_kwargs(TranscribeOptions())
     assert kw["language"] == "vi" and kw["word_timestamps"] is True
     assert kw["vad_parameters"]["min_silence_duration_ms"] == TranscribeOptions().vad_min_silence_ms
     assert isinstance(kw["temperature"], list)
@@ -199,3 +174,10 @@ def test_pieces_are_transcribed_apart_and_times_shifted_back():
     assert len(asr.calls) == 2
     assert [round(s.start, 2) for s in t.segments] == [0.0, 5.0]
     assert t.segments[-1].end == pytest.approx(10.0)
+
+
+def test_the_recording_rate_reaches_the_recogniser():
+    asr = ScriptedASR()
+    audio = DecodedAudio(samples=_speech()[None, :], sample_rate=SR, source_sample_rate=8000)
+    transcribe_call(audio, asr)
+    assert asr.calls and all(c["source_rate"] == 8000 for c in asr.calls)

