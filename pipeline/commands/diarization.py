@@ -40,11 +40,39 @@ class FileScore:
 
 
 @dataclass(frozen=True)
+class DerParts:
+    """DER and its three parts, each as a fraction of the scored reference speech."""
+
+    missed: float  # reference speech with no hypothesis speaker
+    false_alarm: float  # hypothesis speech where the reference has none
+    confusion: float  # speech given to the wrong (mapped) speaker
+    total_s: float  # s of scored reference speech
+
+    @property
+    def der(self) -> float:
+        return self.missed + self.false_alarm + self.confusion
+
+    @classmethod
+    def of(cls, components: dict) -> "DerParts":
+        total = float(components.get("total", 0.0))
+        if total <= 0:
+            return cls(0.0, 0.0, 0.0, 0.0)
+        return cls(
+            float(components["missed detection"]) / total,
+            float(components["false alarm"]) / total,
+            float(components["confusion"]) / total,
+            total,
+        )
+
+
+@dataclass(frozen=True)
 class DiarizationScore:
     files: tuple[FileScore, ...]
     der: float  # total errors / total reference speech, no collar
     der_collar: float  # same with the collar
     rtf: float  # diarize seconds / audio seconds
+    parts: DerParts | None = None  # no collar, summed over files
+    parts_collar: DerParts | None = None  # with the collar
 
     @property
     def roles_judged(self) -> int:
@@ -148,6 +176,8 @@ def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None =
         der=float(abs(plain)),
         der_collar=float(abs(collared)),
         rtf=total_seconds / total_audio if total_audio else 0.0,
+        parts=DerParts.of(plain.accumulated_),
+        parts_collar=DerParts.of(collared.accumulated_),
     )
 
 
@@ -170,6 +200,11 @@ def _eval(args) -> int:
     result = evaluate_diarization(Path(args.manifest), diarizer, num_speakers=args.num_speakers, progress=show)
     if result.roles_judged:
         print(f"roles={result.roles_ok}/{result.roles_judged}")
+    for name, parts in (("no collar", result.parts), (f"collar {COLLAR_S:g} s", result.parts_collar)):
+        print(
+            f"{name}: missed={parts.missed:.3f} false_alarm={parts.false_alarm:.3f} "
+            f"confusion={parts.confusion:.3f} der={parts.der:.3f} (of {parts.total_s:.1f} s speech)"
+        )
     print(f"der={result.der:.3f} der_collar={result.der_collar:.3f} rtf={result.rtf:.3f} files={len(result.files)}")
     return 0
 
