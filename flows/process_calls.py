@@ -88,7 +88,7 @@ def transcribe_task(rec: Recording, audio, settings: Settings):
 
 @task(name="speakers", cache_key_fn=stage_cache_key, cache_expiration=CACHE_EXPIRATION, persist_result=True)
 def speakers_task(rec: Recording, audio, transcripts, settings: Settings):
-    return speakers_stage(audio, transcripts, get_models(settings), settings)
+    return speakers_stage(audio, transcripts, get_models(settings), settings, rec.log.operator_ext if rec.log else None)
 
 
 @task(name="analyse", cache_policy=NO_CACHE)

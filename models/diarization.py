@@ -278,13 +278,25 @@ class PyannoteDiarizer:
         ``hook``: pyannote progress hook ``hook(step_name, step_artefact, file=, total=, completed=)``.
         Returns turns sorted by start, labels ``SPEAKER_00``, ``SPEAKER_01``… (s).
         """
+        return self.diarize_voices(waveform, num_speakers=num_speakers, hook=hook)[0]
+
+    def diarize_voices(
+        self,
+        waveform: np.ndarray,
+        *,
+        num_speakers: int | None = None,
+        hook: Callable | None = None,
+    ) -> tuple[tuple[SpeakerTurn, ...], dict[str, np.ndarray]]:
+        """Like :meth:`diarize`, plus each speaker's embedding (the clustering centroid,
+        float32 (192,), not normalised; labels without one are left out). The
+        embeddings are computed for clustering anyway: this costs nothing extra."""
         import torch
 
         samples = np.asarray(waveform, dtype=np.float32)
         if samples.ndim != 1:
             raise ValueError(f"diarize expects a mono waveform of shape (n,), got {samples.shape}")
         if samples.size < SAMPLE_RATE // 2:
-            return ()
+            return (), {}
         file = {"waveform": torch.from_numpy(samples)[None], "sample_rate": SAMPLE_RATE}
         if num_speakers is not None:
             bounds = {"num_speakers": num_speakers}
@@ -298,7 +310,13 @@ class PyannoteDiarizer:
             SpeakerTurn(start=round(float(seg.start), 3), end=round(float(seg.end), 3), speaker=str(label))
             for seg, _, label in annotation.itertracks(yield_label=True)
         ]
-        return tuple(sorted(turns, key=lambda t: (t.start, t.end, t.speaker)))
+        embeddings: dict[str, np.ndarray] = {}
+        centroids = getattr(output, "speaker_embeddings", None)
+        if centroids is not None:
+            for label, row in zip(annotation.labels(), np.asarray(centroids)):
+                if np.all(np.isfinite(row)) and np.any(row):
+                    embeddings[str(label)] = row.astype(np.float32)
+        return tuple(sorted(turns, key=lambda t: (t.start, t.end, t.speaker))), embeddings
 
 
 _cache: dict[tuple, PyannoteDiarizer] = {}

@@ -39,6 +39,7 @@ class Settings:
     operator_channel: int = 0  # stereo: channel index of the operator (0 = left)
     min_speakers: int = 2  # mono diarization bounds
     max_speakers: int = 2
+    known_operators: bool = True  # mono: recognise enrolled operators by voice (hotline operators enrol)
     caller_salt: str = "hotline-analytics-dev-salt"  # salt for caller number hashes; set in production
     keep_raw_text: bool = True  # keep unredacted text for roles allowed to see it
     max_duration_s: float = 7200.0  # s; longer recordings are quarantined from their header (0: no limit)

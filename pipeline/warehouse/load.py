@@ -154,6 +154,7 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
         "urgent": analysis.urgent,
         "urgency_reasons": ",".join(analysis.urgency_reasons) or None,
         "role_confidence": result.speakers.role_confidence,
+        "operator_voice": getattr(result.speakers, "operator_voice", None),
         "run_id": run_id,
         "asr_model": result.asr_model,
         "asr_fingerprint": result.asr_fingerprint,
