@@ -76,6 +76,7 @@ class DiarizationScore:
     rtf: float  # diarize seconds / audio seconds
     parts: DerParts | None = None  # no collar, summed over files
     parts_collar: DerParts | None = None  # with the collar
+    missed: object = None  # pipeline.diarization_errors.MissedBreakdown, summed over files
 
     @property
     def roles_judged(self) -> int:
@@ -133,17 +134,19 @@ def _role_ok(reference: list[SpeakerTurn], turns: tuple[SpeakerTurn, ...], opera
 
 
 def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None = None, progress=None,
-                         voiceprints=None) -> DiarizationScore:
+                         voiceprints=None, save_hyp: Path | None = None) -> DiarizationScore:
     """Score ``diarizer`` (anything with ``diarize(waveform) -> turns``) on a manifest.
 
     Audio is decoded to mono 16 kHz with :func:`pipeline.audio.decode_audio`.
-    ``progress(FileScore)`` is called after each file. ``voiceprints``: enrolled
+    ``progress(FileScore)`` is called after each file. ``save_hyp``: folder to write
+    each hypothesis as RTTM (named after the reference RTTM). ``voiceprints``: enrolled
     operators (pipeline.operators); roles then come from the voice match when there is
     one (the diarizer needs ``diarize_voices``), and a manifest column ``logged_ext``
     is checked against the match (operator_voice_mismatch). Raises HotlineError for a
     missing manifest, audio or RTTM file.
     """
     from pipeline import operators as ops
+    from pipeline.diarization_errors import MissedBreakdown, missed_breakdown
 
     from pyannote.core import Segment as Span
     from pyannote.core import Timeline
@@ -154,6 +157,7 @@ def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None =
     plain = DiarizationErrorRate(collar=0.0, skip_overlap=False)
     collared = DiarizationErrorRate(collar=2 * COLLAR_S, skip_overlap=False)
     scores: list[FileScore] = []
+    missed = MissedBreakdown()
     total_audio = total_seconds = 0.0
     for audio_path, rttm_path, name, row in read_manifest_rows(manifest):
         if not rttm_path.is_file():
@@ -171,6 +175,10 @@ def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None =
         match = ops.match_operator(ops.voices_from_turns(turns, embeddings), voiceprints) if voiceprints else None
         logged = (row.get("logged_ext") or "").strip() or None
         flag_expected = None if logged is None or not row.get("operator_ext") else logged != row["operator_ext"].strip()
+        missed.add(missed_breakdown(reference_turns, turns))
+        if save_hyp is not None:
+            Path(save_hyp).mkdir(parents=True, exist_ok=True)
+            (Path(save_hyp) / rttm_path.name).write_text(to_rttm(turns, Path(name).stem), encoding="utf-8")
         uem = Timeline([Span(0.0, duration)])
         reference = _annotation(reference_turns, name)
         hypothesis = _annotation(turns, name)
@@ -202,6 +210,7 @@ def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None =
         rtf=total_seconds / total_audio if total_audio else 0.0,
         parts=DerParts.of(plain.accumulated_),
         parts_collar=DerParts.of(collared.accumulated_),
+        missed=missed,
     )
 
 
@@ -249,7 +258,7 @@ def _eval(args) -> int:
         )
 
     result = evaluate_diarization(Path(args.manifest), diarizer, num_speakers=args.num_speakers, progress=show,
-                                  voiceprints=voiceprints)
+                                  voiceprints=voiceprints, save_hyp=args.save_hyp)
     if result.roles_judged:
         print(f"roles={result.roles_ok}/{result.roles_judged}")
     flags = [f for f in result.files if f.flagged is not None]
@@ -260,6 +269,11 @@ def _eval(args) -> int:
             f"{name}: missed={parts.missed:.3f} false_alarm={parts.false_alarm:.3f} "
             f"confusion={parts.confusion:.3f} der={parts.der:.3f} (of {parts.total_s:.1f} s speech)"
         )
+    m = result.missed
+    if m is not None and m.reference_s > 0:
+        cats = " ".join(f"{c}={v / m.reference_s:.3f}" for c, v in m.missed_s.items())
+        speakers = " ".join(f"{sp}={ms / rs:.3f}" for sp, (ms, rs) in sorted(m.by_speaker.items()) if rs > 0)
+        print(f"missed speech by place (of reference speech): {cats}; by reference speaker: {speakers}")
     print(f"der={result.der:.3f} der_collar={result.der_collar:.3f} rtf={result.rtf:.3f} files={len(result.files)}")
     return 0
 
@@ -324,6 +338,7 @@ def register(sub, eval_sub) -> None:
     p.add_argument("--num-speakers", type=int, default=None, help="tell the diarizer the exact count")
     p.add_argument("--enrol", type=Path, default=None, metavar="TSV",
                    help="enrol operators first from this list (columns ext, file) and take roles from their voices")
+    p.add_argument("--save-hyp", type=Path, default=None, metavar="DIR", help="write each hypothesis as RTTM here")
     p.set_defaults(func=_eval)
 
     p = _export_subparsers(sub).add_parser("rttm", help="one RTTM file per call from the warehouse")
