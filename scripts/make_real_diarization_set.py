@@ -61,23 +61,38 @@ from pipeline.rttm import to_rttm  # noqa: E402
 OPERATOR_EXTS = ("101", "102", "103")
 
 
-def clip_embeddings(pool: Path) -> tuple[list[str], list[np.ndarray], np.ndarray]:
-    """(file names, 16 kHz clips, L2-normalised CAM++ embeddings (n, 192))."""
+def clip_embeddings(pool: Path, cache: Path) -> tuple[list[str], list[np.ndarray], np.ndarray]:
+    """(file names, 16 kHz clips, L2-normalised CAM++ embeddings (n, 192)); the
+    embeddings are kept in ``cache`` (npz) for the next run."""
+    import time
+
     import torch
 
     from models.diarization import build_campplus_embedding
 
-    model = build_campplus_embedding()
     with open(pool / "manifest.tsv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
+    cached = {}
+    if cache.is_file():
+        data = np.load(cache)
+        cached = dict(zip([str(n) for n in data["names"]], data["emb"]))
+    model = None
     names, clips, embs = [], [], []
+    started = time.perf_counter()
     with torch.inference_mode():
-        for row in rows:
+        for k, row in enumerate(rows):
             audio = decode_audio(pool / row["file"], sample_rate=SR).mono()
-            emb = model(torch.from_numpy(audio)[None, None])[0].numpy()
+            if row["file"] in cached:
+                emb = cached[row["file"]]
+            else:
+                model = model or build_campplus_embedding()
+                emb = model(torch.from_numpy(audio)[None, None])[0].numpy()
             names.append(row["file"])
             clips.append(audio)
             embs.append(emb / np.linalg.norm(emb))
+            if k % 50 == 49:
+                print(f"  {k + 1}/{len(rows)} clips, {time.perf_counter() - started:.0f} s", flush=True)
+    np.savez(cache, names=np.array(names), emb=np.array(embs))
     return names, clips, np.array(embs)
 
 
@@ -136,7 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out
     for sub in ("wav16k", "tel8k", "rttm", "enrol"):
         (out / sub).mkdir(parents=True, exist_ok=True)
-    names, clips, emb = clip_embeddings(args.pool)
+    names, clips, emb = clip_embeddings(args.pool, out / "pool_embeddings.npz")
+    print("clips embedded", flush=True)
     labels = fcluster(linkage(emb, "average", metric="cosine"), args.voice_distance, "distance")
     groups = sorted((np.flatnonzero(labels == c) for c in set(labels)), key=lambda g: (-len(g), g[0]))
     groups = [g for g in groups if len(g) >= 3]
@@ -148,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     citizens = [k for k in range(3, len(groups)) if len(groups[k]) >= args.min_citizen_clips][: args.calls]
     spare = [k for k in range(3, len(groups)) if k not in citizens]
 
+    print(f"{len(groups)} voices with 3+ clips", flush=True)
     voices = []
     for k, g in enumerate(groups):
         role = "operator" if k in operators else "citizen" if k in citizens else "enrol-citizen" if k in spare else ""
@@ -203,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{call_id}: {len(audio) / SR:5.1f} s, operator v{op:02d} ({ext}) {len(op_turns)} turns {speech['operator']:.1f} s, "
             f"citizen v{cit:02d} {len(cit_turns)} turns {speech['citizen']:.1f} s, centroid similarity {sim:.2f}, "
-            f"{'operator' if operator_first else 'citizen'} first{', logged ext ' + logged if logged != ext else ''}"
+            f"{'operator' if operator_first else 'citizen'} first{', logged ext ' + logged if logged != ext else ''}",
+            flush=True,
         )
 
     # Enrolment calls: each operator's enrolment clips against spare citizens.

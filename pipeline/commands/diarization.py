@@ -40,6 +40,7 @@ class FileScore:
     operator_voice: str | None = None  # extension whose voiceprint matched (with enrolment)
     flagged: bool | None = None  # operator_voice_mismatch raised; None without a logged_ext column
     flag_expected: bool | None = None  # the manifest's logged_ext differs from its operator_ext
+    role_ok_cues: bool | None = None  # with enrolment: what the cue/first-speaker rule alone would have decided
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,7 @@ def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None =
             operator_voice=match.extension if match else None,
             flagged=bool(ops.mismatch_flags(match, logged)) if voiceprints and logged else None,
             flag_expected=flag_expected if voiceprints else None,
+            role_ok_cues=_role_ok(reference_turns, turns) if voiceprints else None,
         )
         scores.append(score)
         total_audio += duration
@@ -261,6 +263,10 @@ def _eval(args) -> int:
                                   voiceprints=voiceprints, save_hyp=args.save_hyp)
     if result.roles_judged:
         print(f"roles={result.roles_ok}/{result.roles_judged}")
+    cues = [f for f in result.files if f.role_ok_cues is not None]
+    if cues:
+        print(f"roles without enrolment (first speaker, cues)={sum(f.role_ok_cues for f in cues)}/{len(cues)}; "
+              f"recognised by voice {sum(f.operator_voice is not None for f in result.files)}/{len(result.files)}")
     flags = [f for f in result.files if f.flagged is not None]
     if flags:
         print(f"mismatch flags right={sum(f.flagged == f.flag_expected for f in flags)}/{len(flags)}")
