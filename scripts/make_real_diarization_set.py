@@ -55,7 +55,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_diarization_set import SR, Piece, make_piece, mix_call, split_at_pauses, telephone  # noqa: E402
 
 from pipeline.audio import decode_audio  # noqa: E402
-from pipeline.records import SpeakerTurn  # noqa: E402
 from pipeline.rttm import to_rttm  # noqa: E402
 
 OPERATOR_EXTS = ("101", "102", "103")
