@@ -68,12 +68,19 @@ def run_settings(overrides: dict | None, db_path: str | None) -> Settings:
     return load_settings(**overrides).with_(db_path=Path(db_path) if db_path else None)
 
 
+def _diarization_options() -> str:
+    """The diarizer's hyper-parameters, so that changing them invalidates cached speaker results."""
+    from models.diarization import DiarizationOptions
+
+    return repr(DiarizationOptions())
+
+
 def stage_cache_key(context, parameters) -> str:
     """Recording hash + ASR fingerprint + the settings and options a stage's output depends on."""
     rec: Recording = parameters["rec"]
     settings: Settings = parameters["settings"]
     depends = (settings.asr_model, settings.asr_compute_type, settings.operator_channel, settings.min_speakers,
-               settings.max_speakers, repr(TranscribeOptions()))
+               settings.max_speakers, repr(TranscribeOptions()), _diarization_options(), settings.known_operators)
     digest = hashlib.sha256(repr(depends).encode()).hexdigest()[:12]
     fingerprint = get_models(settings).asr.fingerprint
     return f"{context.task.name}-{rec.sha256}-{fingerprint}-{digest}"
@@ -106,7 +113,7 @@ def transcribe_task(rec: Recording, audio, settings: Settings):
 
 @task(name="speakers", cache_key_fn=stage_cache_key, cache_expiration=CACHE_EXPIRATION, persist_result=True)
 def speakers_task(rec: Recording, audio, transcripts, settings: Settings):
-    return speakers_stage(audio, transcripts, get_models(settings), settings)
+    return speakers_stage(audio, transcripts, get_models(settings), settings, rec.log.operator_ext if rec.log else None)
 
 
 @task(name="analyse", cache_policy=NO_CACHE)

@@ -62,6 +62,7 @@ class Settings:
     operator_channel: int = 0  # stereo: channel index of the operator (0 = left)
     min_speakers: int = 2  # mono diarization bounds
     max_speakers: int = 2
+    known_operators: bool = True  # mono: recognise enrolled operators by voice (hotline operators enrol)
     # Key of the caller-number HMAC. Empty: a random secret generated on first use in
     # <home>/secrets/caller_salt (owner-only). The public dev salt is refused unless dev_mode.
     caller_salt: str = ""

@@ -25,6 +25,8 @@ class SpeakerResult:
     n_speakers: int
     role_confidence: float  # 0..1
     method: str  # channels | pyannote | none
+    operator_voice: str | None = None  # extension whose enrolled voiceprint matched the operator (mono)
+    flags: tuple[str, ...] = ()  # QA flags, e.g. operator_voice_mismatch
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,21 @@ class CallResult:
 class Models:
     """The models a run uses, each loaded on first use and then shared (one per process)."""
 
-    def __init__(self, settings: Settings, *, asr=None, diarizer=None, topic_model=None):
+    def __init__(self, settings: Settings, *, asr=None, diarizer=None, topic_model=None, voiceprints=None):
         self.settings = settings
         self._asr, self._diarizer, self._topic_model = asr, diarizer, topic_model
+        self._voiceprints = voiceprints
         self._lock = threading.Lock()
+
+    @property
+    def voiceprints(self):
+        """Enrolled operator voiceprints (pipeline.operators), read from the warehouse once."""
+        with self._lock:
+            if self._voiceprints is None:
+                from pipeline.operators import read_voiceprints
+
+                self._voiceprints = read_voiceprints(self.settings.database) if self.settings.known_operators else ()
+            return self._voiceprints
 
     @property
     def asr(self):
@@ -109,9 +122,12 @@ def transcribe_stage(audio: DecodedAudio, models: Models, options: TranscribeOpt
     return transcribe_call(audio, models.asr, options)
 
 
-def speakers_stage(audio: DecodedAudio, transcripts: tuple[Transcript, ...], models: Models, settings: Settings) -> SpeakerResult:
-    """Stereo: one speaker per channel. Mono: pyannote turns, words assigned to turns, roles from cues."""
-    from pipeline import speakers
+def speakers_stage(audio: DecodedAudio, transcripts: tuple[Transcript, ...], models: Models, settings: Settings,
+                   operator_ext: str | None = None) -> SpeakerResult:
+    """Stereo: one speaker per channel. Mono: pyannote turns, words assigned to turns, roles
+    from an enrolled operator's voice when one matches (flagged when the call log's
+    ``operator_ext`` names another operator), else from cues."""
+    from pipeline import operators, speakers
 
     if len(transcripts) > 1:
         by_channel = {i: t.segments for i, t in enumerate(transcripts)}
@@ -120,10 +136,21 @@ def speakers_stage(audio: DecodedAudio, transcripts: tuple[Transcript, ...], mod
     segments = transcripts[0].segments
     if not segments:
         return SpeakerResult((), 0, 0.0, "none")
-    turns = models.diarizer.diarize(audio.mono())
+    prints = models.voiceprints
+    if prints and hasattr(models.diarizer, "diarize_voices"):
+        turns, embeddings = models.diarizer.diarize_voices(audio.mono())
+    else:
+        turns, embeddings = models.diarizer.diarize(audio.mono()), {}
     assigned = speakers.assign_speakers(segments, turns)
-    with_roles, _, confidence = speakers.assign_roles(assigned)
-    return SpeakerResult(tuple(with_roles), len({s.speaker for s in with_roles if s.speaker}), float(confidence), "pyannote")
+    match = operators.match_operator(operators.voices_from_turns(turns, embeddings), prints) if embeddings else None
+    if match is not None and any(s.speaker == match.speaker for s in assigned):
+        with_roles, _, confidence = operators.roles_from_match(assigned, match)
+    else:
+        with_roles, _, confidence = speakers.assign_roles(assigned)
+        match = None
+    return SpeakerResult(tuple(with_roles), len({s.speaker for s in with_roles if s.speaker}), float(confidence), "pyannote",
+                         operator_voice=match.extension if match else None,
+                         flags=operators.mismatch_flags(match, operator_ext))
 
 
 def merge_info(transcripts: tuple[Transcript, ...]) -> TranscriptInfo:
@@ -140,8 +167,12 @@ def analyse_stage(audio: DecodedAudio, spk: SpeakerResult, info: TranscriptInfo,
     """Topics, places, routing, urgency, redaction, metrics and the review decision."""
     from pipeline.analyse import analyse_call
 
-    return analyse_call(audio, spk.segments, info, topic_model=models.topic_model, settings=settings,
-                        role_confidence=spk.role_confidence, call_date=call_date)
+    analysis = analyse_call(audio, spk.segments, info, topic_model=models.topic_model, settings=settings,
+                            role_confidence=spk.role_confidence, call_date=call_date)
+    if spk.flags:
+        reasons = analysis.review_reasons + tuple(f for f in spk.flags if f not in analysis.review_reasons)
+        analysis = replace(analysis, needs_review=True, review_reasons=reasons)
+    return analysis
 
 
 def call_date(recording: Recording):
@@ -169,7 +200,8 @@ def process_recording(recording: Recording, models: Models, settings: Settings,
     timed = StageTimer()
     audio = timed("decode", decode_stage, recording, settings)
     transcripts = timed("transcribe", transcribe_stage, audio, models, options)
-    spk = timed("speakers", speakers_stage, audio, transcripts, models, settings)
+    spk = timed("speakers", speakers_stage, audio, transcripts, models, settings,
+                recording.log.operator_ext if recording.log else None)
     info = merge_info(transcripts)
     analysis = timed("analyse", analyse_stage, audio, spk, info, models, settings, call_date(recording))
     return build_result(recording, audio, info, spk, analysis, models, timed.seconds)

@@ -118,9 +118,18 @@ def rms_dbfs(piece: Piece) -> float:
     return 20 * np.log10(np.sqrt(np.mean(speech.astype(np.float64) ** 2)) + 1e-9)
 
 
-def mix_call(sides: dict[str, list[Piece]], order: list[str], rng: random.Random, *, overlaps: int) -> tuple[np.ndarray, list[SpeakerTurn]]:
-    """Place turns one after the other; ``order`` names the side of each turn."""
-    gains = {side: TARGET_DBFS - (0.0 if k == 0 else rng.uniform(2.0, 5.0)) for k, side in enumerate(sides)}
+def mix_call(
+    sides: dict[str, list[Piece]],
+    order: list[str],
+    rng: random.Random,
+    *,
+    overlaps: int,
+    quiet_db: tuple[float, float] = (2.0, 5.0),
+    noise_dbfs: float = -62.0,
+) -> tuple[np.ndarray, list[SpeakerTurn]]:
+    """Place turns one after the other; ``order`` names the side of each turn. Sides
+    after the first are ``quiet_db`` (range, dB) quieter; noise floor at ``noise_dbfs``."""
+    gains = {side: TARGET_DBFS - (0.0 if k == 0 else rng.uniform(*quiet_db)) for k, side in enumerate(sides)}
     queues = {side: list(pieces) for side, pieces in sides.items()}
     change_points = [i for i in range(1, len(order)) if order[i] != order[i - 1]]
     overlap_at = set(rng.sample(change_points, min(overlaps, len(change_points))))
@@ -146,7 +155,7 @@ def mix_call(sides: dict[str, list[Piece]], order: list[str], rng: random.Random
         a = int(round(start * SR))
         out[a : a + len(piece.audio)] += gain * piece.audio
         turns += [SpeakerTurn(round(start + s, 3), round(start + e, 3), side) for s, e in piece.regions]
-    out += rng_noise(len(out), rng) * 10 ** (-62 / 20)
+    out += rng_noise(len(out), rng) * 10 ** (noise_dbfs / 20)
     peak = np.max(np.abs(out))
     if peak > 0.98:
         out *= 0.98 / peak

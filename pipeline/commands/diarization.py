@@ -37,6 +37,36 @@ class FileScore:
     der_collar: float  # 0..1+, ±COLLAR_S collar
     speakers: int  # speakers found
     role_ok: bool | None  # operator found where the reference has it; None if not judged
+    operator_voice: str | None = None  # extension whose voiceprint matched (with enrolment)
+    flagged: bool | None = None  # operator_voice_mismatch raised; None without a logged_ext column
+    flag_expected: bool | None = None  # the manifest's logged_ext differs from its operator_ext
+    role_ok_cues: bool | None = None  # with enrolment: what the cue/first-speaker rule alone would have decided
+
+
+@dataclass(frozen=True)
+class DerParts:
+    """DER and its three parts, each as a fraction of the scored reference speech."""
+
+    missed: float  # reference speech with no hypothesis speaker
+    false_alarm: float  # hypothesis speech where the reference has none
+    confusion: float  # speech given to the wrong (mapped) speaker
+    total_s: float  # s of scored reference speech
+
+    @property
+    def der(self) -> float:
+        return self.missed + self.false_alarm + self.confusion
+
+    @classmethod
+    def of(cls, components: dict) -> "DerParts":
+        total = float(components.get("total", 0.0))
+        if total <= 0:
+            return cls(0.0, 0.0, 0.0, 0.0)
+        return cls(
+            float(components["missed detection"]) / total,
+            float(components["false alarm"]) / total,
+            float(components["confusion"]) / total,
+            total,
+        )
 
 
 @dataclass(frozen=True)
@@ -45,6 +75,9 @@ class DiarizationScore:
     der: float  # total errors / total reference speech, no collar
     der_collar: float  # same with the collar
     rtf: float  # diarize seconds / audio seconds
+    parts: DerParts | None = None  # no collar, summed over files
+    parts_collar: DerParts | None = None  # with the collar
+    missed: object = None  # pipeline.diarization_errors.MissedBreakdown, summed over files
 
     @property
     def roles_judged(self) -> int:
@@ -57,6 +90,11 @@ class DiarizationScore:
 
 def read_manifest(path: Path) -> list[tuple[Path, Path, str]]:
     """(audio path, rttm path, file as written) per manifest row."""
+    return [(audio, rttm, name) for audio, rttm, name, _ in read_manifest_rows(path)]
+
+
+def read_manifest_rows(path: Path) -> list[tuple[Path, Path, str, dict]]:
+    """(audio path, rttm path, file as written, the whole row) per manifest row."""
     path = Path(path)
     if not path.is_file():
         raise HotlineError(f"manifest not found: {path}")
@@ -64,7 +102,7 @@ def read_manifest(path: Path) -> list[tuple[Path, Path, str]]:
         reader = csv.DictReader(f, delimiter="\t")
         if not reader.fieldnames or not {"file", "rttm"} <= set(reader.fieldnames):
             raise HotlineError(f"{path}: needs tab-separated columns 'file' and 'rttm', found {reader.fieldnames}")
-        return [(path.parent / row["file"], path.parent / row["rttm"], row["file"]) for row in reader]
+        return [(path.parent / row["file"], path.parent / row["rttm"], row["file"], row) for row in reader]
 
 
 def _annotation(turns, uri: str):
@@ -78,13 +116,14 @@ def _annotation(turns, uri: str):
     return ann
 
 
-def _role_ok(reference: list[SpeakerTurn], turns: tuple[SpeakerTurn, ...]) -> bool | None:
-    """Does the speaker that assign_roles calls operator overlap the reference operator
-    most? None when the reference does not name an operator."""
+def _role_ok(reference: list[SpeakerTurn], turns: tuple[SpeakerTurn, ...], operator: str | None = None) -> bool | None:
+    """Does the speaker called operator (``operator``, else assign_roles' choice)
+    overlap the reference operator most? None when the reference names no operator."""
     if not any(t.speaker == "operator" for t in reference):
         return None
-    _, roles, _ = assign_roles([Segment(t.start, t.end, "", speaker=t.speaker) for t in turns])
-    operator = next((sp for sp, role in roles.items() if role == "operator"), None)
+    if operator is None:
+        _, roles, _ = assign_roles([Segment(t.start, t.end, "", speaker=t.speaker) for t in turns])
+        operator = next((sp for sp, role in roles.items() if role == "operator"), None)
     if operator is None:
         return False
     overlap: dict[str, float] = {}
@@ -95,13 +134,21 @@ def _role_ok(reference: list[SpeakerTurn], turns: tuple[SpeakerTurn, ...]) -> bo
     return max(overlap, key=overlap.get, default=None) == "operator"
 
 
-def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None = None, progress=None) -> DiarizationScore:
+def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None = None, progress=None,
+                         voiceprints=None, save_hyp: Path | None = None) -> DiarizationScore:
     """Score ``diarizer`` (anything with ``diarize(waveform) -> turns``) on a manifest.
 
     Audio is decoded to mono 16 kHz with :func:`pipeline.audio.decode_audio`.
-    ``progress(FileScore)`` is called after each file. Raises HotlineError for a
+    ``progress(FileScore)`` is called after each file. ``save_hyp``: folder to write
+    each hypothesis as RTTM (named after the reference RTTM). ``voiceprints``: enrolled
+    operators (pipeline.operators); roles then come from the voice match when there is
+    one (the diarizer needs ``diarize_voices``), and a manifest column ``logged_ext``
+    is checked against the match (operator_voice_mismatch). Raises HotlineError for a
     missing manifest, audio or RTTM file.
     """
+    from pipeline import operators as ops
+    from pipeline.diarization_errors import MissedBreakdown, missed_breakdown
+
     from pyannote.core import Segment as Span
     from pyannote.core import Timeline
     from pyannote.metrics.diarization import DiarizationErrorRate
@@ -111,8 +158,9 @@ def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None =
     plain = DiarizationErrorRate(collar=0.0, skip_overlap=False)
     collared = DiarizationErrorRate(collar=2 * COLLAR_S, skip_overlap=False)
     scores: list[FileScore] = []
+    missed = MissedBreakdown()
     total_audio = total_seconds = 0.0
-    for audio_path, rttm_path, name in read_manifest(manifest):
+    for audio_path, rttm_path, name, row in read_manifest_rows(manifest):
         if not rttm_path.is_file():
             raise HotlineError(f"reference RTTM not found: {rttm_path}")
         refs = read_rttm(rttm_path)
@@ -120,8 +168,18 @@ def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None =
         waveform = decode_audio(audio_path).mono()
         duration = len(waveform) / 16000.0
         started = time.perf_counter()
-        turns = diarizer.diarize(waveform, num_speakers=num_speakers)
+        if voiceprints:
+            turns, embeddings = diarizer.diarize_voices(waveform, num_speakers=num_speakers)
+        else:
+            turns, embeddings = diarizer.diarize(waveform, num_speakers=num_speakers), {}
         seconds = time.perf_counter() - started
+        match = ops.match_operator(ops.voices_from_turns(turns, embeddings), voiceprints) if voiceprints else None
+        logged = (row.get("logged_ext") or "").strip() or None
+        flag_expected = None if logged is None or not row.get("operator_ext") else logged != row["operator_ext"].strip()
+        missed.add(missed_breakdown(reference_turns, turns))
+        if save_hyp is not None:
+            Path(save_hyp).mkdir(parents=True, exist_ok=True)
+            (Path(save_hyp) / rttm_path.name).write_text(to_rttm(turns, Path(name).stem), encoding="utf-8")
         uem = Timeline([Span(0.0, duration)])
         reference = _annotation(reference_turns, name)
         hypothesis = _annotation(turns, name)
@@ -134,7 +192,11 @@ def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None =
             der=float(der),
             der_collar=float(der_collar),
             speakers=len({t.speaker for t in turns}),
-            role_ok=_role_ok(reference_turns, turns),
+            role_ok=_role_ok(reference_turns, turns, match.speaker if match else None),
+            operator_voice=match.extension if match else None,
+            flagged=bool(ops.mismatch_flags(match, logged)) if voiceprints and logged else None,
+            flag_expected=flag_expected if voiceprints else None,
+            role_ok_cues=_role_ok(reference_turns, turns) if voiceprints else None,
         )
         scores.append(score)
         total_audio += duration
@@ -148,7 +210,28 @@ def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None =
         der=float(abs(plain)),
         der_collar=float(abs(collared)),
         rtf=total_seconds / total_audio if total_audio else 0.0,
+        parts=DerParts.of(plain.accumulated_),
+        parts_collar=DerParts.of(collared.accumulated_),
+        missed=missed,
     )
+
+
+def enrol_from_manifest(path: Path, diarizer) -> list:
+    """Voiceprints from a TSV with columns ``ext``, ``file`` (enrolment calls per
+    extension, paths relative to it), as scripts/make_real_diarization_set.py writes."""
+    from pipeline.commands.operators import enrolment_voices
+    from pipeline.operators import build_voiceprint
+
+    path = Path(path)
+    if not path.is_file():
+        raise HotlineError(f"enrolment list not found: {path}")
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    by_ext: dict[str, list[Path]] = {}
+    for row in rows:
+        by_ext.setdefault(row["ext"], []).append(path.parent / row["file"])
+    return [build_voiceprint(ext, enrolment_voices(files, diarizer), consent_note="evaluation set (synthetic consent)")
+            for ext, files in by_ext.items()]
 
 
 def _eval(args) -> int:
@@ -158,18 +241,45 @@ def _eval(args) -> int:
     diarizer = load_diarizer(
         min_speakers=settings.min_speakers, max_speakers=settings.max_speakers, threads=settings.cpu_threads
     )
+    voiceprints = None
+    if args.enrol:
+        voiceprints = enrol_from_manifest(Path(args.enrol), diarizer)
+        print(f"enrolled {len(voiceprints)} operator(s): " + ", ".join(
+            f"{vp.extension} ({vp.n_calls} calls, {vp.speech_s:.0f} s, spread {vp.spread:.3f})" for vp in voiceprints))
 
     def show(s: FileScore) -> None:
         role = "" if s.role_ok is None else f" role={'ok' if s.role_ok else 'WRONG'}"
+        if s.operator_voice is not None or s.flagged is not None:
+            role += f" voice={s.operator_voice or '-'}"
+        if s.flagged is not None:
+            role += f" mismatch_flag={'yes' if s.flagged else 'no'}{'' if s.flagged == s.flag_expected else ' (WRONG)'}"
         print(
             f"{s.file}\tdur={s.duration_s:.1f}s der={s.der:.3f} der_collar={s.der_collar:.3f} "
             f"speakers={s.speakers} rtf={s.seconds / s.duration_s:.3f}{role}",
             flush=True,
         )
 
-    result = evaluate_diarization(Path(args.manifest), diarizer, num_speakers=args.num_speakers, progress=show)
+    result = evaluate_diarization(Path(args.manifest), diarizer, num_speakers=args.num_speakers, progress=show,
+                                  voiceprints=voiceprints, save_hyp=args.save_hyp)
     if result.roles_judged:
         print(f"roles={result.roles_ok}/{result.roles_judged}")
+    cues = [f for f in result.files if f.role_ok_cues is not None]
+    if cues:
+        print(f"roles without enrolment (first speaker, cues)={sum(f.role_ok_cues for f in cues)}/{len(cues)}; "
+              f"recognised by voice {sum(f.operator_voice is not None for f in result.files)}/{len(result.files)}")
+    flags = [f for f in result.files if f.flagged is not None]
+    if flags:
+        print(f"mismatch flags right={sum(f.flagged == f.flag_expected for f in flags)}/{len(flags)}")
+    for name, parts in (("no collar", result.parts), (f"collar {COLLAR_S:g} s", result.parts_collar)):
+        print(
+            f"{name}: missed={parts.missed:.3f} false_alarm={parts.false_alarm:.3f} "
+            f"confusion={parts.confusion:.3f} der={parts.der:.3f} (of {parts.total_s:.1f} s speech)"
+        )
+    m = result.missed
+    if m is not None and m.reference_s > 0:
+        cats = " ".join(f"{c}={v / m.reference_s:.3f}" for c, v in m.missed_s.items())
+        speakers = " ".join(f"{sp}={ms / rs:.3f}" for sp, (ms, rs) in sorted(m.by_speaker.items()) if rs > 0)
+        print(f"missed speech by place (of reference speech): {cats}; by reference speaker: {speakers}")
     print(f"der={result.der:.3f} der_collar={result.der_collar:.3f} rtf={result.rtf:.3f} files={len(result.files)}")
     return 0
 
@@ -232,6 +342,9 @@ def register(sub, eval_sub) -> None:
     p = eval_sub.add_parser("diarization", help="DER of the diarizer on a manifest of audio + reference RTTM")
     p.add_argument("manifest", type=Path, help="TSV with columns file, rttm (paths relative to it)")
     p.add_argument("--num-speakers", type=int, default=None, help="tell the diarizer the exact count")
+    p.add_argument("--enrol", type=Path, default=None, metavar="TSV",
+                   help="enrol operators first from this list (columns ext, file) and take roles from their voices")
+    p.add_argument("--save-hyp", type=Path, default=None, metavar="DIR", help="write each hypothesis as RTTM here")
     p.set_defaults(func=_eval)
 
     p = _export_subparsers(sub).add_parser("rttm", help="one RTTM file per call from the warehouse")

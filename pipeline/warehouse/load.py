@@ -164,6 +164,7 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
         "frustrated": (analysis.sentiment or {}).get("frustrated"),
         "operator_courtesy": (analysis.sentiment or {}).get("courtesy"),
         "repeat_unresolved": (analysis.sentiment or {}).get("repeat_unresolved"),
+        "operator_voice": getattr(result.speakers, "operator_voice", None),
         "run_id": run_id,
         "asr_model": result.asr_model,
         "asr_fingerprint": result.asr_fingerprint,

@@ -100,3 +100,56 @@ def test_evaluation_scores_perfect_and_swapped_hypotheses(tmp_path):
     merged = evaluate_diarization(manifest, _Replay([SpeakerTurn(0.8, 5.5, "S0")]))
     assert merged.der == pytest.approx((0.3 + 0.5 + 1.7) / 4.5, abs=0.01)
     assert merged.der > merged.der_collar > 0.0
+
+
+def test_evaluation_splits_der_into_missed_false_alarm_and_confusion(tmp_path):
+    from pipeline.commands.diarization import evaluate_diarization
+
+    reference = [SpeakerTurn(0.5, 2.5, "operator"), SpeakerTurn(3.0, 5.5, "citizen")]
+    manifest = _eval_set(tmp_path, reference)
+
+    # Same case as above: 0.3 s missed, 0.5 s false alarm, 1.7 s confused, of 4.5 s.
+    merged = evaluate_diarization(manifest, _Replay([SpeakerTurn(0.8, 5.5, "S0")]))
+    parts = merged.parts
+    assert parts.total_s == pytest.approx(4.5)
+    assert parts.missed == pytest.approx(0.3 / 4.5, abs=0.005)
+    assert parts.false_alarm == pytest.approx(0.5 / 4.5, abs=0.005)
+    assert parts.confusion == pytest.approx(1.7 / 4.5, abs=0.005)
+    assert parts.der == pytest.approx(merged.der, abs=1e-6)
+    # The collar forgives the 0.3 s miss at the operator's start (within 0.25 s of a
+    # boundary only partly) and shrinks every part.
+    assert merged.parts_collar.der == pytest.approx(merged.der_collar, abs=1e-6)
+    assert merged.parts_collar.missed < parts.missed
+
+    # Only a miss: the second turn is not found at all.
+    half = evaluate_diarization(manifest, _Replay([SpeakerTurn(0.5, 2.5, "S0")]))
+    assert half.parts.missed == pytest.approx(2.5 / 4.5, abs=0.005)
+    assert half.parts.false_alarm == pytest.approx(0.0) and half.parts.confusion == pytest.approx(0.0)
+
+
+def test_evaluation_with_enrolled_operators_takes_roles_from_the_voice(tmp_path):
+    import numpy as np
+
+    from pipeline.commands.diarization import evaluate_diarization
+    from pipeline.operators import SpeakerVoice, build_voiceprint
+
+    # The citizen speaks first, so the first-speaker rule gets the role wrong.
+    reference = [SpeakerTurn(0.5, 2.5, "citizen"), SpeakerTurn(3.0, 5.5, "operator")]
+    manifest = _eval_set(tmp_path, reference)
+    manifest.write_text("file\trttm\toperator_ext\tlogged_ext\na.wav\ta.rttm\t101\t102\n", encoding="utf-8")
+    rng = np.random.default_rng(3)
+    op, cit = rng.standard_normal(192), rng.standard_normal(192)
+
+    class Voices(_Replay):
+        def diarize_voices(self, waveform, *, num_speakers=None):
+            return self.turns, {"S0": cit.astype(np.float32), "S1": op.astype(np.float32)}
+
+    hyp = Voices([SpeakerTurn(0.5, 2.5, "S0"), SpeakerTurn(3.0, 5.5, "S1")])
+    plain = evaluate_diarization(manifest, hyp)
+    assert plain.roles_ok == 0 and plain.files[0].flagged is None
+
+    prints = [build_voiceprint("101", [SpeakerVoice("x", op, 30.0)], consent_note="test")]
+    enrolled = evaluate_diarization(manifest, hyp, voiceprints=prints)
+    f = enrolled.files[0]
+    assert enrolled.roles_ok == 1 and f.role_ok_cues is False and f.operator_voice == "101"
+    assert f.flagged is True and f.flag_expected is True

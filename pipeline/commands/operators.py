@@ -1,0 +1,127 @@
+"""``hotline operators enrol|list|remove``: known operators' voiceprints (pipeline/operators.py)."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+from pipeline.config import load_settings
+from pipeline.errors import HotlineError
+
+
+def enrolment_voices(paths: list[Path], diarizer, *, operator_channel: int = 0):
+    """The operator's SpeakerVoice in each recording: on stereo files the operator
+    channel (one speaker), on mono files the voice the files share. Raises HotlineError
+    for an unreadable file, or mono files fewer than two."""
+    from pipeline.audio import decode_audio
+    from pipeline.operators import SpeakerVoice, operator_voice_of_calls, voices_from_turns
+
+    stereo, mono = [], []
+    for path in paths:
+        path = Path(path)
+        if not path.is_file():
+            raise HotlineError(f"recording not found: {path}")
+        audio = decode_audio(path)
+        if audio.channels > 1:
+            if not 0 <= operator_channel < audio.channels:
+                raise HotlineError(f"{path}: no channel {operator_channel} (operator channel)")
+            turns, emb = diarizer.diarize_voices(audio.samples[operator_channel], num_speakers=1)
+            voices = voices_from_turns(turns, emb)
+            if voices:
+                stereo.append(max(voices, key=lambda v: v.speech_s))
+        else:
+            turns, emb = diarizer.diarize_voices(audio.mono())
+            mono.append(voices_from_turns(turns, emb))
+    chosen: list[SpeakerVoice] = list(stereo)
+    if mono:
+        if len(mono) == 1 and stereo:
+            # one mono call beside stereo ones: the speaker closest to the stereo voices
+            from pipeline.operators import _unit
+
+            ref = _unit(sum(_unit(v.embedding) for v in stereo))
+            chosen.append(max(mono[0], key=lambda v: float(_unit(v.embedding) @ ref)))
+        else:
+            chosen += operator_voice_of_calls(mono)
+    return chosen
+
+
+def _connect(args):
+    from pipeline.warehouse import db
+
+    settings = load_settings().with_(db_path=args.db)
+    return db.connect(settings.database, wait_s=getattr(args, "wait", 0.0))
+
+
+def _enrol(args) -> int:
+    from models.diarization import load_diarizer
+    from pipeline.operators import build_voiceprint, save_voiceprint
+
+    settings = load_settings()
+    diarizer = load_diarizer(min_speakers=settings.min_speakers, max_speakers=settings.max_speakers,
+                             threads=settings.cpu_threads)
+    voices = enrolment_voices(args.from_calls, diarizer, operator_channel=settings.operator_channel)
+    vp = build_voiceprint(args.extension, voices, consent_note=args.consent, name=args.name,
+                          enrolled_by=args.by or getpass.getuser())
+    con = _connect(args)
+    try:
+        save_voiceprint(con, vp)
+    finally:
+        con.close()
+    print(f"enrolled {vp.extension}: {vp.n_calls} call(s), {vp.speech_s:.1f} s of speech, spread {vp.spread:.3f} "
+          f"(voiceprint only, no audio kept; consent: {vp.consent_note})")
+    return 0
+
+
+def _list(args) -> int:
+    from pipeline.operators import load_voiceprints
+
+    con = _connect(args)
+    try:
+        prints = load_voiceprints(con)
+    finally:
+        con.close()
+    for vp in prints:
+        print(f"{vp.extension}\t{vp.name or ''}\tcalls={vp.n_calls}\tspeech={vp.speech_s:.1f}s\t"
+              f"enrolled={vp.enrolled_at:%Y-%m-%d} by {vp.enrolled_by or '?'}\tconsent={vp.consent_note}")
+    print(f"{len(prints)} operator(s) enrolled")
+    return 0
+
+
+def _remove(args) -> int:
+    from pipeline.operators import delete_voiceprint
+
+    con = _connect(args)
+    try:
+        found = delete_voiceprint(con, args.extension)
+    finally:
+        con.close()
+    if not found:
+        raise HotlineError(f"no voiceprint enrolled for extension {args.extension}")
+    print(f"removed the voiceprint of {args.extension}")
+    return 0
+
+
+def register(sub, eval_sub) -> None:
+    parser = sub.add_parser("operators", help="known operators: enrol a voiceprint, list, remove")
+    ops = parser.add_subparsers(dest="operators_command", required=True, metavar="ACTION")
+
+    p = ops.add_parser("enrol", help="enrol an operator's voice from a few of their calls (stores an embedding, never audio)")
+    p.add_argument("extension", help="the operator's extension, as in the call log")
+    p.add_argument("--from-calls", nargs="+", type=Path, required=True, metavar="FILE",
+                   help="recordings of the operator: stereo (operator channel) or at least two mono calls")
+    p.add_argument("--consent", required=True, help="how the operator consented (form id, date)")
+    p.add_argument("--name", default=None, help="display name")
+    p.add_argument("--by", default=None, help="admin enrolling (default: the OS user)")
+    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
+    p.set_defaults(func=_enrol)
+
+    p = ops.add_parser("list", help="enrolled operators and their consent notes")
+    p.add_argument("--db", type=Path, default=None)
+    p.set_defaults(func=_list)
+
+    p = ops.add_parser("remove", help="delete an operator's voiceprint (consent withdrawn)")
+    p.add_argument("extension")
+    p.add_argument("--db", type=Path, default=None)
+    p.add_argument("--wait", type=float, default=0.0)
+    p.set_defaults(func=_remove)

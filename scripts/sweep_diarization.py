@@ -1,0 +1,106 @@
+#!/usr/bin/env python
+"""Compare diarizer settings side by side on diarization manifests (speed and errors).
+
+    .venv/bin/python scripts/sweep_diarization.py var/diar-real/manifest.tsv var/diar-real/manifest_8k.tsv \\
+        --variant old:segmentation_step=0.2,min_duration_off=0 --variant new:segmentation_step=0.5,min_duration_off=0.3
+
+Every variant runs on every file in turn (file by file, variants interleaved), so on a
+shared, loaded machine the speed RATIO between variants is fair even when absolute
+times are not. Options are fields of models.diarization.DiarizationOptions. ``--fill``
+also scores each hypothesis after post-hoc gap filling (what min_duration_off does),
+without re-running anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import fields
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def parse_variant(text: str):
+    from models.diarization import DiarizationOptions
+
+    name, _, spec = text.partition(":")
+    kinds = {f.name: f.type for f in fields(DiarizationOptions)}
+    values = {}
+    for item in filter(None, spec.split(",")):
+        key, _, value = item.partition("=")
+        if key not in kinds:
+            raise SystemExit(f"unknown option {key!r}; known: {', '.join(kinds)}")
+        kind = kinds[key] if isinstance(kinds[key], type) else {"float": float, "int": int, "str": str, "bool": bool}[kinds[key]]
+        values[key] = kind(value)
+    return name, DiarizationOptions(**values)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("manifests", nargs="+", type=Path)
+    parser.add_argument("--variant", action="append", required=True, help="name:key=value,key=value")
+    parser.add_argument("--fill", type=float, nargs="*", default=[], help="post-hoc gap fills (s) to score too")
+    parser.add_argument("--limit", type=int, default=0, help="first N files of each manifest only")
+    args = parser.parse_args(argv)
+
+    from pyannote.core import Segment as Span
+    from pyannote.core import Timeline
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    from models.diarization import PyannoteDiarizer
+    from pipeline.audio import decode_audio
+    from pipeline.commands.diarization import COLLAR_S, DerParts, _annotation, read_manifest
+    from pipeline.diarization_errors import MissedBreakdown, fill_short_gaps, missed_breakdown
+    from pipeline.rttm import read_rttm
+
+    variants = [parse_variant(v) for v in args.variant]
+    diarizers = {name: PyannoteDiarizer(options=opts) for name, opts in variants}
+    keys = [(name, fill) for name, _ in variants for fill in [0.0] + list(args.fill)]
+    for manifest in args.manifests:
+        rows = read_manifest(manifest)
+        if args.limit:
+            rows = rows[: args.limit]
+        metrics = {k: (DiarizationErrorRate(collar=0.0), DiarizationErrorRate(collar=2 * COLLAR_S)) for k in keys}
+        misses = {k: MissedBreakdown() for k in keys}
+        seconds = {name: 0.0 for name, _ in variants}
+        audio_s = 0.0
+        for audio_path, rttm_path, name in rows:
+            ref_turns = [t for turns in read_rttm(rttm_path).values() for t in turns]
+            wave = decode_audio(audio_path).mono()
+            dur = len(wave) / 16000
+            audio_s += dur
+            uem = Timeline([Span(0.0, dur)])
+            ref = _annotation(ref_turns, name)
+            for vname, _ in variants:
+                t0 = time.perf_counter()
+                turns = diarizers[vname].diarize(wave)
+                seconds[vname] += time.perf_counter() - t0
+                for fill in [0.0] + list(args.fill):
+                    hyp_turns = fill_short_gaps(turns, fill) if fill else turns
+                    plain, collared = metrics[(vname, fill)]
+                    hyp = _annotation(hyp_turns, name)
+                    plain(ref, hyp, uem=uem)
+                    collared(ref, hyp, uem=uem)
+                    misses[(vname, fill)].add(missed_breakdown(ref_turns, hyp_turns))
+            print(f"  {name}: {dur:.1f} s done", file=sys.stderr, flush=True)
+        print(f"== {manifest} ({len(rows)} files, {audio_s:.0f} s)")
+        base = seconds[variants[0][0]]
+        for vname, fill in keys:
+            plain, collared = metrics[(vname, fill)]
+            p, c = DerParts.of(plain.accumulated_), DerParts.of(collared.accumulated_)
+            m = misses[(vname, fill)]
+            where = " ".join(f"{k}={v / m.reference_s:.3f}" for k, v in m.missed_s.items())
+            speed = f"rtf={seconds[vname] / audio_s:.3f} time_ratio={seconds[vname] / base:.2f}" if fill == 0.0 else ""
+            print(
+                f"{vname:>10} fill={fill:.2f}  DER={p.der:.3f} (miss {p.missed:.3f} fa {p.false_alarm:.3f} conf {p.confusion:.3f})  "
+                f"collar DER={c.der:.3f} (miss {c.missed:.3f} fa {c.false_alarm:.3f} conf {c.confusion:.3f})  "
+                f"missed@ {where}  {speed}",
+                flush=True,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
