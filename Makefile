@@ -25,7 +25,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not integration and not browser"
+	$(BIN)/python -m pytest -q -m "not integration and not browser and not slow"
 
 # Whole pipeline on the samples (per-stage seconds, RTF, peak memory, ASR stage vs the bare
 # recogniser library), then the transcription stage alone on a 10-minute 8 kHz phone call

@@ -52,3 +52,10 @@ def prefect_harness():
 
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
+
+
+def pytest_collection_modifyitems(config, items):
+    # A test that needs the Prefect test server (~15-45 s to start) is slow: `make test-fast` leaves it out.
+    for item in items:
+        if "prefect_harness" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
