@@ -7,6 +7,8 @@ A command's ``func(args)`` calls library functions and returns an exit code.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 
@@ -24,3 +26,21 @@ def check_period(start: date, end: date) -> None:
 
     if end < start:
         raise HotlineError(f"--to {end} is before --from {start}: give the first day, then the last")
+
+
+@contextmanager
+def open_warehouse(args, *, read_only: bool = False) -> Iterator:
+    """The warehouse named by ``args.db`` (default: the settings') for one command's work, closed after.
+
+    It must exist: only ``run``/``watch`` create one (a typo in ``--db`` is one clear line,
+    not a new empty warehouse). Waits ``args.wait`` seconds for another writer.
+    """
+    from pipeline.config import load_settings
+    from pipeline.warehouse import db
+
+    settings = load_settings().with_(db_path=getattr(args, "db", None))
+    con = db.connect(settings.database, wait_s=getattr(args, "wait", 0.0) or 0.0, create=False, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()

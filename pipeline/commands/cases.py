@@ -9,26 +9,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pipeline.commands import iso_date
-from pipeline.config import load_settings
-
-
-def _open(args):
-    from pipeline.warehouse import db
-
-    settings = load_settings(db_path=args.db)
-    return db.connect(settings.database, wait_s=args.wait, create=False)
+from pipeline.commands import iso_date, open_warehouse
 
 
 def _build(args) -> int:
     from pipeline import cases
 
-    con = _open(args)
-    try:
+    with open_warehouse(args) as con:
         counts = cases.build_cases(con)
         n = con.execute("SELECT count(*) FROM stg_cases").fetchone()[0]
-    finally:
-        con.close()
     print(f"cases: {counts['opened']} opened, {counts['answered']} closed as answered, "
           f"{counts['proposed']} merge proposals; {n} incidents in all")
     return 0
@@ -37,13 +26,10 @@ def _build(args) -> int:
 def _list(args) -> int:
     from pipeline import cases
 
-    con = _open(args)
-    try:
+    with open_warehouse(args) as con:
         rows = cases.list_cases(con, cases.Actor("cli", "manager"), status=None if args.status == "all" else args.status,
                                 unit=args.unit,
                                 overdue=args.overdue)
-    finally:
-        con.close()
     for r in rows:
         due = f"{r['due_date']:%Y-%m-%d}" if r["due_date"] else "-"
         print(f"{r['case_id']}  {r['status']:<11} {'!' if r['urgent'] else ' '}{'OVERDUE' if r['is_overdue'] else '':<8} "
@@ -55,11 +41,8 @@ def _list(args) -> int:
 def _report(args) -> int:
     from pipeline import case_reports
 
-    con = _open(args)
-    try:
+    with open_warehouse(args) as con:
         text = case_reports.markdown_section(con)
-    finally:
-        con.close()
     if args.out:
         args.out.write_text(text, encoding="utf-8")
         print(f"cases section written to {args.out}")
@@ -71,11 +54,8 @@ def _report(args) -> int:
 def _export(args) -> int:
     from pipeline import case_reports
 
-    con = _open(args)
-    try:
+    with open_warehouse(args) as con:
         rows = case_reports.weekly(con, args.week, args.unit)
-    finally:
-        con.close()
     args.out.write_text(case_reports.weekly_csv(rows), encoding="utf-8")
     print(f"{len(rows)} case(s) written to {args.out}")
     return 0

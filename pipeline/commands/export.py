@@ -31,8 +31,7 @@ def _open(args):
     from pipeline.warehouse import db
 
     settings = load_settings().with_(db_path=args.db)
-    if not settings.database.is_file():
-        raise HotlineError(f"{settings.database}: no such database")
+    db.check_warehouse_path(settings.database, create=False)
     return db.connect(settings.database, read_only=True, wait_s=args.wait)
 
 

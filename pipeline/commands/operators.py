@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
+from pipeline.commands import open_warehouse
 from pipeline.config import load_settings
 from pipeline.errors import HotlineError
 
@@ -45,13 +46,6 @@ def enrolment_voices(paths: list[Path], diarizer, *, operator_channel: int = 0):
     return chosen
 
 
-def _connect(args):
-    from pipeline.warehouse import db
-
-    settings = load_settings().with_(db_path=args.db)
-    return db.connect(settings.database, wait_s=getattr(args, "wait", 0.0))
-
-
 def _enrol(args) -> int:
     from models.diarization import load_diarizer
     from pipeline.operators import build_voiceprint, save_voiceprint
@@ -62,11 +56,8 @@ def _enrol(args) -> int:
     voices = enrolment_voices(args.from_calls, diarizer, operator_channel=settings.operator_channel)
     vp = build_voiceprint(args.extension, voices, consent_note=args.consent, name=args.name,
                           enrolled_by=args.by or getpass.getuser())
-    con = _connect(args)
-    try:
+    with open_warehouse(args) as con:
         save_voiceprint(con, vp)
-    finally:
-        con.close()
     print(f"enrolled {vp.extension}: {vp.n_calls} call(s), {vp.speech_s:.1f} s of speech, spread {vp.spread:.3f} "
           f"(voiceprint only, no audio kept; consent: {vp.consent_note})")
     return 0
@@ -75,11 +66,8 @@ def _enrol(args) -> int:
 def _list(args) -> int:
     from pipeline.operators import load_voiceprints
 
-    con = _connect(args)
-    try:
+    with open_warehouse(args) as con:
         prints = load_voiceprints(con)
-    finally:
-        con.close()
     for vp in prints:
         print(f"{vp.extension}\t{vp.name or ''}\tcalls={vp.n_calls}\tspeech={vp.speech_s:.1f}s\t"
               f"enrolled={vp.enrolled_at:%Y-%m-%d} by {vp.enrolled_by or '?'}\tconsent={vp.consent_note}")
@@ -90,11 +78,8 @@ def _list(args) -> int:
 def _remove(args) -> int:
     from pipeline.operators import delete_voiceprint
 
-    con = _connect(args)
-    try:
+    with open_warehouse(args) as con:
         found = delete_voiceprint(con, args.extension)
-    finally:
-        con.close()
     if not found:
         raise HotlineError(f"no voiceprint enrolled for extension {args.extension}")
     print(f"removed the voiceprint of {args.extension}")
@@ -117,11 +102,11 @@ def register(sub, eval_sub) -> None:
     p.set_defaults(func=_enrol)
 
     p = ops.add_parser("list", help="enrolled operators and their consent notes")
-    p.add_argument("--db", type=Path, default=None)
+    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
     p.set_defaults(func=_list)
 
     p = ops.add_parser("remove", help="delete an operator's voiceprint (consent withdrawn)")
-    p.add_argument("extension")
-    p.add_argument("--db", type=Path, default=None)
-    p.add_argument("--wait", type=float, default=0.0)
+    p.add_argument("extension", help="the operator's extension")
+    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
     p.set_defaults(func=_remove)

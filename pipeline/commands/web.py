@@ -6,6 +6,7 @@ import getpass
 import sys
 from pathlib import Path
 
+from pipeline.commands import open_warehouse
 from pipeline.config import load_settings
 from pipeline.errors import HotlineError
 
@@ -83,14 +84,8 @@ def _users_add(args) -> int:
 
 
 def _with_users(args, action):
-    from pipeline.warehouse import db
-
-    settings = load_settings(db_path=args.db)
-    con = db.connect(settings.database, wait_s=args.wait, create=False)
-    try:
+    with open_warehouse(args) as con:
         return action(con)
-    finally:
-        con.close()
 
 
 def _users_list(args) -> int:

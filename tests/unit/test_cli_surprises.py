@@ -65,6 +65,9 @@ def test_help_lists_every_command_in_a_group_with_an_example():
     ["users", "disable", "bob", "--db", "{tmp}/typo.duckdb"],
     ["purge", "--older-than", "30", "--db", "{tmp}/typo.duckdb"],
     ["serve", "--db", "{tmp}/typo.duckdb"],
+    ["cases", "list", "--db", "{tmp}/typo.duckdb"],
+    ["operators", "list", "--db", "{tmp}/typo.duckdb"],
+    ["export", "calls", "--from", "2026-11-01", "--to", "2026-11-30", "--out", "{tmp}/x.csv", "--db", "{tmp}/typo.duckdb"],
 ])
 def test_commands_that_read_refuse_a_missing_warehouse(argv, tmp_path, capsys):
     code = main([a.replace("{tmp}", str(tmp_path)) for a in argv])
