@@ -511,6 +511,9 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     correction_rows = [[labels.get(r["topic"], r["topic"]), r["added"], r["removed"], r["reviewers"]] for r in corrections]
     frustrated = frustration_trends(con, start, end)  # issue 16: share of frustrated callers by topic and week
     call_summaries = summaries(con, start, end)
+    from pipeline import case_reports  # issue 17: the cases section
+
+    case_t, case_units = case_reports.totals(con), case_reports.by_unit(con)
     op_rows = [[o["operator_ext"], o["n_calls"], m_ss(o["mean_duration_s"]),
                 share(o["operator_talk_share"] or 0, 1), "" if o["mean_confidence"] is None else f"{o['mean_confidence']:.2f}",
                 o["n_needs_review"]] for o in ops]
@@ -549,6 +552,21 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
                 _table([T("Chủ đề", "Topic"), T("Thêm", "Added"), T("Bỏ", "Removed"), T("Số người sửa", "Reviewers")],
                        correction_rows) if correction_rows else none_p(T("Không có lượt sửa nào.", "No corrections."))),
         section(T("Lưu lượng cuộc gọi", "Call volume"), f"<figure>{c['days']}</figure>", f"<figure>{c['hours']}</figure>"),
+        section(T("Phiếu phản ánh (tình trạng hiện nay, mọi kỳ)", "Cases (state now, all periods)"),
+                _table([T("Chỉ tiêu", "Figure"), T("Số", "Count")], [
+                    [T("Vụ việc (gộp các cuộc gọi cùng sự việc)", "Incidents (calls about one problem merged)"),
+                     case_t["n_incidents"]],
+                    [T("Cuộc gọi gắn với phiếu", "Calls linked to cases"), case_t["n_calls"]],
+                    [T("Đang mở", "Open"), case_t["n_open"]], [T("Quá hạn", "Overdue"), case_t["n_overdue"]],
+                    [T("Chờ gọi lại báo kết quả", "Awaiting the citizen's callback"), case_t["n_callbacks"]],
+                    [T("Trung vị thời gian xử lý (giờ)", "Median hours to resolve"),
+                     "—" if case_t["median_hours_to_resolve"] is None else f"{case_t['median_hours_to_resolve']:.1f}"],
+                    [T("Tỉ lệ mở lại", "Reopened share"), f"{100 * (case_t['reopened_share'] or 0):.0f} %"]],
+                       cls="kpi-table"),
+                _table([T("Đơn vị xử lý", "Handling unit"), T("Vụ việc", "Incidents"), T("Cuộc gọi", "Calls"),
+                        T("Đang mở", "Open"), T("Quá hạn", "Overdue")],
+                       [[u["unit"], u["n_cases"], u["n_calls"], u["n_open"], u["n_overdue"]] for u in case_units])
+                if case_units else none_p(T("Chưa có phiếu nào.", "No cases yet."))),
         section(T("Tỉ lệ người gọi bức xúc", "Frustrated callers"),
                 _table([T("Tuần", "Week"), T("Chủ đề", "Topic"), T("Cuộc gọi", "Calls"), T("Bức xúc", "Frustrated"),
                         T("Tỉ lệ", "Share")],
