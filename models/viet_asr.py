@@ -20,10 +20,12 @@ work (../shared/STACK.md, docs/asr.md):
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.metadata
 import logging
 import threading
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,6 +36,20 @@ from pipeline.errors import ModelUnavailable
 from pipeline.records import Segment
 
 log = logging.getLogger(__name__)
+
+# The SDK frees its native pipeline in __del__, which at interpreter shutdown runs after
+# cffi's module state is gone and prints a TypeError traceback per instance. Close every
+# open pipeline at exit instead, while the library is still whole.
+_OPEN_PIPELINES: "weakref.WeakSet" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_pipelines() -> None:
+    for pipeline in list(_OPEN_PIPELINES):
+        try:
+            pipeline.close()
+        except Exception:  # nothing to do at exit: the process is ending anyway
+            pass
 
 NAME = "viet-asr"
 PACKAGE_VERSION = "0.1.0.dev11"
@@ -195,6 +211,7 @@ class VietASR:
             self.pipeline = vietasr.Pipeline.new().add("vietasr").build()
         except Exception as exc:
             raise ModelUnavailable(f"cannot build the viet-asr pipeline: {exc}") from exc
+        _OPEN_PIPELINES.add(self.pipeline)
         self.feed_native_8k = feed_native_8k
         self._language_id = language_id
         self._cache_dir = cache_dir
