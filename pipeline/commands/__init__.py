@@ -28,6 +28,14 @@ def check_period(start: date, end: date) -> None:
         raise HotlineError(f"--to {end} is before --from {start}: give the first day, then the last")
 
 
+def add_warehouse_options(parser: argparse.ArgumentParser) -> None:
+    """``--db`` and ``--wait``, as every command that opens an existing warehouse takes them (see :func:`open_warehouse`)."""
+    from pathlib import Path
+
+    parser.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
+    parser.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
+
+
 @contextmanager
 def open_warehouse(args, *, read_only: bool = False) -> Iterator:
     """The warehouse named by ``args.db`` (default: the settings') for one command's work, closed after.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pipeline.commands import iso_date, open_warehouse
+from pipeline.commands import add_warehouse_options, iso_date, open_warehouse
 
 
 def _build(args) -> int:
@@ -66,29 +66,26 @@ def register(sub, eval_sub) -> None:
                        description="Cases opened from calls: build them for older warehouses, list, report, export.")
     actions = p.add_subparsers(dest="cases_command", required=True, metavar="ACTION")
 
-    def common(parser):
-        parser.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
-        parser.add_argument("--wait", type=float, default=0.0, help="seconds to wait while a run holds the database")
 
     b = actions.add_parser("build", help="open a case for every loaded call without one; propose merges (idempotent)")
-    common(b)
+    add_warehouse_options(b)
     b.set_defaults(func=_build)
 
     ls = actions.add_parser("list", help="list cases, urgent and overdue first")
     ls.add_argument("--status", default="open", help="open (default), done, all, or one status (new, forwarded, ...)")
     ls.add_argument("--unit", default=None, help="only this handling unit")
     ls.add_argument("--overdue", action="store_true", help="only overdue cases")
-    common(ls)
+    add_warehouse_options(ls)
     ls.set_defaults(func=_list)
 
     r = actions.add_parser("report", help="the cases section of a report (Markdown): by unit, overdue, median time")
     r.add_argument("--out", type=Path, default=None, help="write here instead of stdout")
-    common(r)
+    add_warehouse_options(r)
     r.set_defaults(func=_report)
 
     e = actions.add_parser("export", help="per-unit weekly list as CSV (UTF-8 with BOM, opens in Excel)")
     e.add_argument("--week", type=iso_date, default=None, help="any day of the week (default: every week)")
     e.add_argument("--unit", default=None, help="only this handling unit")
     e.add_argument("--out", type=Path, required=True, help="CSV file to write")
-    common(e)
+    add_warehouse_options(e)
     e.set_defaults(func=_export)

@@ -6,7 +6,7 @@ import getpass
 import sys
 from pathlib import Path
 
-from pipeline.commands import open_warehouse
+from pipeline.commands import add_warehouse_options, open_warehouse
 from pipeline.config import load_settings
 from pipeline.errors import HotlineError
 
@@ -131,9 +131,6 @@ def register(sub, eval_sub) -> None:
                            description="Manage the web app's accounts (stored in the warehouse).")
     users_sub = users.add_subparsers(dest="users_command", required=True, metavar="ACTION")
 
-    def common(parser):
-        parser.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
-        parser.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
 
     add = users_sub.add_parser("add", help="create an account, or reset its password and role")
     add.add_argument("name", help="user name (case does not matter)")
@@ -143,20 +140,20 @@ def register(sub, eval_sub) -> None:
     add.add_argument("--unit", default=None, help="for --role unit: the unit's name as routing gives it "
                      "(e.g. 'UBND phường Tân Lập')")
     add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
-    common(add)
+    add_warehouse_options(add)
     add.set_defaults(func=_users_add)
 
     ls = users_sub.add_parser("list", help="list accounts with role, state and last log-in")
-    common(ls)
+    add_warehouse_options(ls)
     ls.set_defaults(func=_users_list)
 
     dis = users_sub.add_parser("disable", help="block an account's log-in and end its sessions")
     dis.add_argument("name", help="user name")
     dis.add_argument("--enable", action="store_true", help="enable the account again instead")
-    common(dis)
+    add_warehouse_options(dis)
     dis.set_defaults(func=_users_disable)
 
     rm = users_sub.add_parser("remove", help="delete an account (audit rows that name it stay)")
     rm.add_argument("name", help="user name")
-    common(rm)
+    add_warehouse_options(rm)
     rm.set_defaults(func=_users_remove)
