@@ -73,3 +73,18 @@ def test_period_presets():
     assert presets["Tuần trước"] == (date(2026, 11, 23), date(2026, 11, 29))
     assert presets["Tháng trước"] == (date(2026, 11, 1), date(2026, 11, 30))
     assert presets["Tháng này"] == (date(2026, 12, 1), date(2026, 12, 2))
+
+
+def test_dashboard_tables_write_decimals_with_a_comma(client_as):
+    """The QA queue and operator tables show ASR confidence as 0,xx in Vietnamese, 0.xx in English."""
+    import re
+    client = client_as("manager")
+    page = client.get("/dashboard?from=2026-10-12&to=2026-11-22").text
+    operators = page[page.index('class="operators"'):]
+    operators = operators[:operators.index("</table>")]
+    assert re.search(r"<td>0,\d\d</td>", operators), operators[:400]
+    assert not re.search(r"<td>0\.\d\d</td>", operators)
+    client.cookies.set("hotline_lang", "en")
+    english = client.get("/dashboard?from=2026-10-12&to=2026-11-22").text
+    operators_en = english[english.index('class="operators"'):]
+    assert re.search(r"<td>0\.\d\d</td>", operators_en[:operators_en.index("</table>")])

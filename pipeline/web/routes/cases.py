@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from pipeline import case_reports, cases
-from pipeline.web import auth
+from pipeline.web import auth, qa
 from pipeline.web.context import SESSION_COOKIE, WebContext, jsonable, parse_date
 from pipeline.web.i18n import translator
 
@@ -88,7 +88,8 @@ def register(app: FastAPI, web: WebContext) -> None:
             units_rows, totals = case_reports.by_unit(con), case_reports.totals(con)
             weekly = case_reports.weekly(con, week, unit)
         return web.render(request, "cases.html", session, view="report", by_unit=units_rows, totals=totals,
-                          weekly=weekly, week=week, unit=unit, me=actor(session))
+                          weekly=weekly, week=week, unit=unit, me=actor(session),
+                          fmt=lambda v, d=1: qa.fmt_num(v, d, web.lang_of(request)))
 
     @app.get("/cases/export.csv")
     def export_weekly(request: Request, session: auth.Session = Depends(web.require(*cases.READ_ALL))):

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from pipeline import exports, reports
 from pipeline.errors import HotlineError
-from pipeline.web import auth, data
+from pipeline.web import auth, data, qa
 from pipeline.web.context import WebContext
 
 
@@ -28,7 +28,8 @@ def register(app: FastAPI, web: WebContext) -> None:
             view["frustration"] = reports.frustration_trends(con, start, end)  # issue 16
         presets = reports.period_presets(date.today(), lang)
         return web.render(request, "dashboard.html", session, start=start, end=end, bad_period=bad_period, presets=presets,
-                          fmt_change=reports.format_change, m_ss=exports.m_ss, calls_url=reports.calls_url, **view)
+                          fmt_change=reports.format_change, m_ss=exports.m_ss, calls_url=reports.calls_url,
+                          fmt=lambda v, d=1: qa.fmt_num(v, d, lang), **view)
 
     @app.get("/report.{fmt}")
     def report(request: Request, fmt: str, session: auth.Session = Depends(web.require(*web.opts.dashboard_roles))):
