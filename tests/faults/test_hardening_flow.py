@@ -75,7 +75,7 @@ def test_watch_survives_a_failed_batch_and_tries_again(tmp_path, monkeypatch, ca
     calls = []
 
     def flaky(*args, **kwargs):
-        calls.append(args[6])
+        calls.append(kwargs["only"])
         if len(calls) == 1:
             raise RuntimeError("Prefect server went away")
         return RunSummary(run_id="r", db_path="x", processed=1)
