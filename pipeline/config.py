@@ -335,8 +335,9 @@ def apply_environment(settings: Settings | None = None) -> dict[str, str]:
     Telemetry off and OpenMP threads that do not spin (always); with ``settings``, Prefect's
     home (``<home>/prefect`` unless ``PREFECT_HOME`` is set) and quiet logging, and the
     owner-only umask. Sets only variables that are not set already; idempotent. Returns what
-    it set. The Prefect home folder is created by the commands that start Prefect
-    (:func:`pipeline.commands.run.prepare_prefect`), not here.
+    it set. The Prefect home folder is created here when possible (Prefect, imported next,
+    cannot make missing parents); the commands that start Prefect check it and say what is
+    wrong (:func:`pipeline.commands.run.prepare_prefect`).
     """
     wanted = dict(QUIET_ENV)
     if settings is not None:
@@ -349,4 +350,9 @@ def apply_environment(settings: Settings | None = None) -> dict[str, str]:
     for key, value in wanted.items():
         if key not in os.environ:
             os.environ[key] = changed[key] = value
+    if settings is not None:
+        try:
+            Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+        except OSError:
+            pass  # prepare_prefect names the problem before Prefect starts
     return changed

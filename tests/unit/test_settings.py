@@ -210,6 +210,7 @@ def test_apply_environment_sets_defaults_once_and_never_overrides(clean_env, tmp
     changed = apply_environment(load_settings(home=tmp_path))
     assert os.environ["PREFECT_HOME"] == str(tmp_path / "prefect") and changed["PREFECT_HOME"] == str(tmp_path / "prefect")
     assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    assert (tmp_path / "prefect").is_dir()  # made before Prefect is imported: it cannot make missing parents
     assert apply_environment(load_settings(home=tmp_path)) == {}  # idempotent
 
 
