@@ -8,7 +8,9 @@ again. Per-call work may run on Dask workers (``workers`` / ``dask_address``); t
 database is written by this flow's process only (DuckDB allows one writer).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: a flow's parameter types must be objects, not names.
+# A served flow is pickled by value into its run's process, which keeps the annotations but not
+# the module globals a string annotation ("Settings") would be resolved in.
 
 import hashlib
 import os

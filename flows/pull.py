@@ -7,7 +7,9 @@ run's listing), and runs ``process-calls`` on the staging folder restricted to t
 recordings pulled and not yet processed. Nothing on the source is changed.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: a flow's parameter types must be objects, not names.
+# A served flow is pickled by value into its run's process, which keeps the annotations but not
+# the module globals a string annotation ("Settings") would be resolved in.
 
 import time
 from dataclasses import dataclass

@@ -8,7 +8,9 @@ weekly-report --serve``); the run itself is a normal flow run, visible in the Pr
 Self-contained: it does not touch the ingest deployment (``hotline deploy``).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: a flow's parameter types must be objects, not names.
+# A served flow is pickled by value into its run's process, which keeps the annotations but not
+# the module globals a string annotation ("Settings") would be resolved in.
 
 import shutil
 from datetime import date, timedelta

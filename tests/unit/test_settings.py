@@ -333,3 +333,38 @@ def test_readme_settings_table_matches_settings():
         if expected is not None and rows[env] != expected:
             wrong[env] = (rows[env], expected)
     assert wrong == {}, "README default ≠ Settings default (README, Settings)"
+
+
+def test_a_served_flow_pickled_by_value_still_validates_its_settings(tmp_path):
+    """``serve`` pickles the flow by value into each run's process: parameter types must survive
+    without the module's globals (a string annotation "Settings" did not: every deployment run failed)."""
+    import cloudpickle
+
+    import flows.process_calls
+    import flows.pull
+    import flows.weekly_report
+    from fastapi.encoders import jsonable_encoder
+
+    modules = (flows.pull, flows.weekly_report, flows.process_calls)
+    for module in modules:
+        cloudpickle.register_pickle_by_value(module)
+    try:
+        blob = cloudpickle.dumps([flows.pull.pull_and_process, flows.weekly_report.weekly_report,
+                                  flows.process_calls.process_calls])
+    finally:
+        for module in modules:
+            cloudpickle.unregister_pickle_by_value(module)
+    (tmp_path / "flows.pkl").write_bytes(blob)
+    (tmp_path / "settings.json").write_text(json.dumps(jsonable_encoder(load_settings(home=tmp_path))))
+    child = """
+import json, pickle, sys
+pull, weekly, process = pickle.loads(open(sys.argv[1], "rb").read())
+s = json.loads(open(sys.argv[2]).read())
+for flow, extra in ((pull, {"source": "x"}), (weekly, {}), (process, {"source_dir": "x"})):
+    print(type(flow.validate_parameters({"settings": s, **extra})["settings"]).__name__)
+"""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", child, str(tmp_path / "flows.pkl"), str(tmp_path / "settings.json")],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["Settings"] * 3
