@@ -318,10 +318,44 @@ def _default_text(value) -> str | None:
     return None
 
 
+def _field_comments() -> dict[tuple[str, str], str]:
+    """(class, field) → the one-line comment after the field in pipeline/config.py."""
+    import ast
+    import io
+    import tokenize
+
+    source = (REPO / "pipeline" / "config.py").read_text(encoding="utf-8")
+    comments = {tok.start[0]: tok.string.lstrip("# ").strip()
+                for tok in tokenize.generate_tokens(io.StringIO(source).readline) if tok.type == tokenize.COMMENT}
+    out = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
+                    out[(node.name, item.target.id)] = comments.get(item.end_lineno, "")
+    return out
+
+
+def _suggested_row(env: str) -> str:
+    section, field = env_names()[env]
+    model = {None: Settings, "web": config.WebSettings, "transcription": TranscriptionSettings}[section]
+    default = _default_text(model.model_fields[field].get_default(call_default_factory=True))
+    return f"| `{env}` | {f'`{default}`' if default is not None else 'empty'} | {_field_comments()[(model.__name__, field)]} |"
+
+
+def test_every_setting_has_a_one_line_comment():
+    comments = _field_comments()
+    for model in (Settings, config.WebSettings, TranscriptionSettings):
+        missing = [f for f in model.model_fields if not comments.get((model.__name__, f))]
+        assert missing == [], f"{model.__name__}: fields without a one-line unit comment"
+
+
 def test_readme_settings_table_matches_settings():
     rows = _readme_rows()
     names = env_names()
-    assert sorted(set(names) - set(rows)) == [], "settings missing from the README's table"
+    missing = sorted(set(names) - set(rows))
+    assert missing == [], "settings missing from the README's table; rows to start from:\n" + "\n".join(
+        _suggested_row(env) for env in missing)
     assert sorted(set(rows) - set(names)) == [], "README rows for variables Settings does not read"
     sections = {None: Settings(), "web": Settings().web, "transcription": Settings().transcription}
     wrong = {}
