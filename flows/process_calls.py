@@ -8,7 +8,9 @@ again. Per-call work may run on Dask workers (``workers`` / ``dask_address``); t
 database is written by this flow's process only (DuckDB allows one writer).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: a flow's parameter types must be objects, not names.
+# A served flow is pickled by value into its run's process, which keeps the annotations but not
+# the module globals a string annotation ("Settings") would be resolved in.
 
 import hashlib
 import os
@@ -22,7 +24,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
 from pipeline import ingest
-from pipeline.config import REPO_ROOT, Settings, load_settings
+from pipeline.config import REPO_ROOT, Settings, apply_environment, load_settings
 from pipeline.errors import AudioDecodeError
 from pipeline.logsafe import mask_numbers, safe
 from pipeline.process import (CallResult, StageTimer, analyse_stage, build_result, call_date, decode_stage, get_models,
@@ -60,12 +62,21 @@ def _cached(stage_task, settings: Settings):
 
 
 def run_settings(overrides: dict | None, db_path: str | None) -> Settings:
-    """Settings for a flow run; paths given as strings (flow parameters are JSON) become Paths."""
+    """Settings from an overrides dict and a database path (the flows' old parameters; flows now take
+    :class:`Settings` itself). Paths given as strings become Paths."""
     overrides = dict(overrides or {})
     for key in ("home", "db_path"):
         if isinstance(overrides.get(key), str):
             overrides[key] = Path(overrides[key])
     return load_settings(**overrides).with_(db_path=Path(db_path) if db_path else None)
+
+
+def flow_settings(settings: Settings | None) -> Settings:
+    """A flow's settings: those it was given (built once by the entry point, or validated back from
+    the JSON a deployment stored), else this process's; the process-wide environment applied."""
+    settings = settings if settings is not None else load_settings()
+    apply_environment(settings)
+    return settings
 
 
 def _diarization_options() -> str:
@@ -75,12 +86,17 @@ def _diarization_options() -> str:
     return repr(DiarizationOptions())
 
 
+def _transcribe_options(settings: Settings) -> TranscribeOptions:
+    return settings.transcription.options()
+
+
 def stage_cache_key(context, parameters) -> str:
     """Recording hash + ASR fingerprint + the settings and options a stage's output depends on."""
     rec: Recording = parameters["rec"]
     settings: Settings = parameters["settings"]
     depends = (settings.asr_model, settings.asr_compute_type, settings.operator_channel, settings.min_speakers,
-               settings.max_speakers, repr(TranscribeOptions()), _diarization_options(), settings.known_operators)
+               settings.max_speakers, repr(_transcribe_options(settings)), _diarization_options(),
+               settings.known_operators)
     digest = hashlib.sha256(repr(depends).encode()).hexdigest()[:12]
     fingerprint = get_models(settings).asr.fingerprint
     return f"{context.task.name}-{rec.sha256}-{fingerprint}-{digest}"
@@ -108,7 +124,7 @@ def decode_task(rec: Recording, settings: Settings):
 
 @task(name="transcribe", cache_key_fn=stage_cache_key, cache_expiration=CACHE_EXPIRATION, persist_result=True)
 def transcribe_task(rec: Recording, audio, settings: Settings):
-    return transcribe_stage(audio, get_models(settings))
+    return transcribe_stage(audio, get_models(settings), _transcribe_options(settings))
 
 
 @task(name="speakers", cache_key_fn=stage_cache_key, cache_expiration=CACHE_EXPIRATION, persist_result=True)
@@ -233,10 +249,13 @@ def _write_log_problems(settings, run_id: str, source_dir: str, problems) -> Non
 
 
 @flow(name="process-calls", log_prints=False)
-def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | None = None,
-                  settings_overrides: dict | None = None, wait_s: float = 0.0, settle_s: float = 0.0,
-                  only: list[str] | None = None, parallel: bool = False) -> RunSummary:
-    """Process every new recording under ``source_dir`` into the DuckDB file ``db_path``.
+def process_calls(source_dir: str, settings: Settings | None = None, calls_csv: str | None = None,
+                  wait_s: float = 0.0, settle_s: float = 0.0, only: list[str] | None = None,
+                  parallel: bool = False) -> RunSummary:
+    """Process every new recording under ``source_dir`` into the warehouse ``settings.database``.
+
+    ``settings``: built once by the entry point (:func:`pipeline.config.load_settings`);
+    None: this process's environment.
 
     Recordings already loaded (same SHA-256) are skipped; undecodable ones are
     quarantined and recorded; a failure in one call never stops the batch. Runs
@@ -249,7 +268,7 @@ def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | 
     another run holds the warehouse's run lock for more than ``wait_s`` seconds.
     """
     logger = get_run_logger()
-    settings = run_settings(settings_overrides, db_path)
+    settings = flow_settings(settings)
     started = time.perf_counter()
     database = settings.database
     run_id = load.new_run_id()
@@ -381,12 +400,12 @@ def dask_task_runner(*, workers: int = 0, address: str | None = None):
                                           "dashboard_address": None, "env": env})
 
 
-def run_process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | None = None,
-                      settings_overrides: dict | None = None, wait_s: float = 0.0, settle_s: float = 0.0,
-                      only: list[str] | None = None, *, workers: int = 0, dask_address: str | None = None) -> RunSummary:
+def run_process_calls(source_dir: str, settings: Settings | None = None, calls_csv: str | None = None,
+                      wait_s: float = 0.0, settle_s: float = 0.0, only: list[str] | None = None, *, workers: int = 0,
+                      dask_address: str | None = None) -> RunSummary:
     """:func:`process_calls`, with per-call work on Dask when ``workers`` > 0 or ``dask_address`` is given."""
     if workers <= 0 and not dask_address:
-        return process_calls(source_dir, db_path, calls_csv, settings_overrides, wait_s, settle_s, only)
+        return process_calls(source_dir, settings, calls_csv, wait_s, settle_s, only)
     runner = dask_task_runner(workers=workers, address=dask_address)
-    return process_calls.with_options(task_runner=runner)(source_dir, db_path, calls_csv, settings_overrides, wait_s,
-                                                          settle_s, only, parallel=True)
+    return process_calls.with_options(task_runner=runner)(source_dir, settings, calls_csv, wait_s, settle_s, only,
+                                                          parallel=True)

@@ -7,7 +7,9 @@ run's listing), and runs ``process-calls`` on the staging folder restricted to t
 recordings pulled and not yet processed. Nothing on the source is changed.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: a flow's parameter types must be objects, not names.
+# A served flow is pickled by value into its run's process, which keeps the annotations but not
+# the module globals a string annotation ("Settings") would be resolved in.
 
 import time
 from dataclasses import dataclass
@@ -18,7 +20,9 @@ from prefect.cache_policies import NO_CACHE
 from pipeline import sources
 from pipeline.logsafe import mask_numbers
 
-from flows.process_calls import RunSummary, process_calls, run_settings
+from pipeline.config import Settings
+
+from flows.process_calls import RunSummary, flow_settings, process_calls
 
 
 @dataclass
@@ -34,9 +38,7 @@ class PullSummary:
 
 
 @task(name="pull", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
-def pull_task(source: str, settings_overrides: dict | None, db_path: str | None, settle_s: float,
-              confirm_s: float) -> sources.PullResult:
-    settings = run_settings(settings_overrides, db_path)
+def pull_task(source: str, settings: Settings, settle_s: float, confirm_s: float) -> sources.PullResult:
     src = sources.open_source(source, settings)
     try:
         return sources.pull(src, sources.staging_dir(source, settings), settle_s=settle_s, confirm_s=confirm_s)
@@ -45,19 +47,20 @@ def pull_task(source: str, settings_overrides: dict | None, db_path: str | None,
 
 
 @flow(name="pull-and-process", log_prints=False)
-def pull_and_process(source: str, db_path: str | None = None, calls_csv: str | None = None,
-                     settings_overrides: dict | None = None, settle_s: float = 0.0, confirm_s: float = 2.0,
-                     wait_s: float = 0.0) -> PullSummary:
+def pull_and_process(source: str, settings: Settings | None = None, calls_csv: str | None = None,
+                     settle_s: float = 0.0, confirm_s: float = 2.0, wait_s: float = 0.0) -> PullSummary:
     """Pull what is new and complete from ``source`` (folder or ``sftp://user@host:port/path``) and process it.
 
     A file counts as complete when it is unchanged across ``confirm_s`` seconds
-    within this run, or since the previous run. Credentials come from settings (``HOTLINE_SFTP_*``) or the Prefect Secret block
-    they name: never from flow parameters, which the Prefect server stores.
+    within this run, or since the previous run. ``settings``: built once by the entry point (None: this
+    process's environment). Credentials come from the environment (``HOTLINE_SFTP_*``) or the Prefect
+    Secret block they name: the settings' secrets are never serialised into flow parameters, which the
+    Prefect server stores.
     """
     logger = get_run_logger()
-    settings = run_settings(settings_overrides, db_path)
+    settings = flow_settings(settings)
     t0 = time.perf_counter()
-    pulled = pull_task(source, settings_overrides, db_path, settle_s, confirm_s)
+    pulled = pull_task(source, settings, settle_s, confirm_s)
     out = PullSummary(source=mask_numbers(sources.parse_sftp_url(source).describe()
                                           if source.startswith("sftp://") else source),
                       root=str(pulled.root), new_audio=len(pulled.new_audio), waiting=len(pulled.waiting),
@@ -70,8 +73,7 @@ def pull_and_process(source: str, db_path: str | None = None, calls_csv: str | N
         return out
     if calls_csv and calls_csv.startswith("sftp://"):  # e.g. /var/log/asterisk/cdr-csv/Master.csv on the PBX
         calls_csv = str(sources.pull_call_log(calls_csv, settings))
-    out.run = process_calls(str(pulled.root), db_path, calls_csv, settings_overrides, wait_s, 0.0,
-                            list(pulled.pending))
+    out.run = process_calls(str(pulled.root), settings, calls_csv, wait_s, 0.0, list(pulled.pending))
     if out.run.failed == 0:  # else all stay pending: the next run retries the failed ones (done ones skip by hash)
         sources.mark_processed(sources.staging_dir(source, settings), list(pulled.pending))
     logger.info("processed=%d quarantined=%d failed=%d in %.1f s", out.run.processed, out.run.quarantined,

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipeline import ingest
+from pipeline.config import Settings
 from pipeline.errors import DatabaseBusy
 from pipeline.logsafe import mask_numbers, safe
 
@@ -37,16 +38,22 @@ def ready_files(current: dict[str, tuple[int, int]], previous: dict[str, tuple[i
                   if previous.get(rel) == sig and submitted.get(rel) != sig and now - sig[1] / 1e9 >= settle_s)
 
 
-def watch_folder(source_dir: Path, *, db_path: str | None = None, calls_csv: str | None = None,
-                 overrides: dict | None = None, interval_s: float = 10.0, settle_s: float = 2.0,
-                 max_polls: int | None = None, workers: int = 0, dask_address: str | None = None,
+def watch_folder(source_dir: Path, settings: Settings | None = None, *, calls_csv: str | None = None,
+                 interval_s: float | None = None, settle_s: float = 2.0, max_polls: int | None = None,
+                 workers: int = 0, dask_address: str | None = None,
                  on_run: Callable[[RunSummary], None] | None = None) -> int:
-    """Poll ``source_dir`` every ``interval_s`` seconds until interrupted (or ``max_polls`` polls).
+    """Poll ``source_dir`` every ``interval_s`` seconds (default ``settings.watch_interval_s``) until
+    interrupted (or ``max_polls`` polls), into the warehouse ``settings.database``.
 
-    Returns the number of calls processed. A poll that finds the database held by
-    another writer waits up to one interval, then tries again at the next poll.
-    ``on_run`` receives each flow run's summary.
+    Returns the number of calls processed. A poll that finds the run lock held by
+    another run waits up to one interval for it, then tries again at the next poll.
+    ``on_run`` receives each flow run's summary. ``settings``: built once by the entry
+    point (None: this process's environment).
     """
+    from flows.process_calls import flow_settings
+
+    settings = flow_settings(settings)
+    interval_s = settings.watch_interval_s if interval_s is None else interval_s
     source_dir = Path(source_dir)
     previous, submitted = None, {}
     processed, polls, errors = 0, 0, 0
@@ -62,8 +69,9 @@ def watch_folder(source_dir: Path, *, db_path: str | None = None, calls_csv: str
         if ready:
             log.info("poll %d: %d new complete recording(s)", polls, len(ready))
             try:
-                summary = run_process_calls(str(source_dir), db_path, calls_csv, overrides, interval_s, 0.0, ready,
-                                            workers=workers, dask_address=dask_address)
+                # Another run holding the lock is waited for up to one interval: the next poll comes then anyway.
+                summary = run_process_calls(str(source_dir), settings, calls_csv, wait_s=interval_s, settle_s=0.0,
+                                            only=ready, workers=workers, dask_address=dask_address)
             except DatabaseBusy as exc:
                 log.warning("poll %d: %s; trying again at the next poll", polls, mask_numbers(str(exc)))
             except Exception as exc:  # any per-batch error: say so, keep watching, retry these files next poll

@@ -8,7 +8,9 @@ weekly-report --serve``); the run itself is a normal flow run, visible in the Pr
 Self-contained: it does not touch the ingest deployment (``hotline deploy``).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: a flow's parameter types must be objects, not names.
+# A served flow is pickled by value into its run's process, which keeps the annotations but not
+# the module globals a string annotation ("Settings") would be resolved in.
 
 import shutil
 from datetime import date, timedelta
@@ -16,7 +18,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from pipeline.config import load_settings
+from pipeline.config import Settings
 
 DEPLOYMENT_NAME = "weekly-report"
 DEFAULT_CRON = "0 7 * * 1"  # Mondays 07:00
@@ -50,13 +52,18 @@ def render_week(db_path: str, start: date, end: date, out: str, lang: str, agenc
 
 
 @flow(name="weekly-report", log_prints=False)
-def weekly_report(db_path: str | None = None, report_dir: str | None = None, lang: str = "vi", fmt: str = "pdf",
-                  day: str | None = None) -> str:
-    """Write the report of the last full week before ``day`` (YYYY-MM-DD; default today); returns its path."""
+def weekly_report(settings: Settings | None = None, lang: str = "vi", fmt: str = "pdf", day: str | None = None) -> str:
+    """Write the report of the last full week before ``day`` (YYYY-MM-DD; default today) for the
+    warehouse ``settings.database`` into ``settings.report_dir`` (default ``<home>/reports``); returns its path.
+
+    ``settings``: built once by the entry point (None: this process's environment).
+    """
     from pipeline.exports import export_filename
 
-    settings = load_settings().with_(db_path=db_path)
-    out_dir = Path(report_dir) if report_dir else (settings.report_dir or settings.home / "reports")
+    from flows.process_calls import flow_settings
+
+    settings = flow_settings(settings)
+    out_dir = settings.report_dir or settings.home / "reports"
     start, end = last_full_week(date.fromisoformat(day) if day else date.today())
     if fmt == "pdf" and not (shutil.which("chromium") or shutil.which("chromium-browser")):
         get_run_logger().warning("chromium is not installed: writing the weekly report as HTML")
@@ -67,11 +74,13 @@ def weekly_report(db_path: str | None = None, report_dir: str | None = None, lan
     return path
 
 
-def weekly_deployment(*, cron: str = DEFAULT_CRON, timezone: str = DEFAULT_TIMEZONE, db_path: str | None = None,
-                      report_dir: str | None = None, lang: str = "vi", fmt: str = "pdf"):
-    """The ``weekly-report`` deployment: :func:`weekly_report` on a cron schedule, with its parameters."""
-    params = {k: v for k, v in {"db_path": db_path, "report_dir": report_dir, "lang": lang, "fmt": fmt}.items()
-              if v is not None}
+def weekly_deployment(*, cron: str = DEFAULT_CRON, timezone: str = DEFAULT_TIMEZONE, settings: Settings | None = None,
+                      lang: str = "vi", fmt: str = "pdf"):
+    """The ``weekly-report`` deployment: :func:`weekly_report` on a cron schedule, with its parameters.
+
+    ``settings`` are stored with the deployment as JSON, secrets left out (None: each run reads its
+    process's environment)."""
+    params = {k: v for k, v in {"settings": settings, "lang": lang, "fmt": fmt}.items() if v is not None}
     from prefect.schedules import Cron
 
     return weekly_report.to_deployment(name=DEPLOYMENT_NAME, schedule=Cron(cron, timezone=timezone), parameters=params,

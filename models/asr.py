@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from models.recognizer import SAMPLE_RATE, Capabilities, silero_speech
+from pipeline.config import apply_environment
 from pipeline.errors import ModelUnavailable
 from pipeline.records import Segment, Word
 
@@ -200,6 +201,7 @@ def _fetch_from_hub(spec: str, hub_cache: Path) -> ModelSource:
 def pick_device(device: str = "auto", compute_type: str = "auto") -> tuple[str, str]:
     """``auto`` → CUDA with float16 where a GPU is visible, else CPU with int8."""
     if device == "auto":
+        apply_environment()  # passive OpenMP threads, telemetry off: before CTranslate2 first loads
         try:
             import ctranslate2
 
@@ -261,6 +263,7 @@ class WhisperASR:
                                 digits=True, max_input_s=300.0)
 
     def __init__(self, source: ModelSource, *, device: str = "auto", compute_type: str = "auto", cpu_threads: int = 2):
+        apply_environment()  # passive OpenMP threads, telemetry off: before CTranslate2 first loads
         try:
             from faster_whisper import WhisperModel
         except ImportError as exc:

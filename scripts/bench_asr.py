@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO))
 
 from models.registry import load_recognizer  # noqa: E402
 from pipeline.audio import SAMPLE_RATE, decode_audio, simulate_telephone  # noqa: E402
-from pipeline.config import load_settings  # noqa: E402
+from pipeline.config import apply_environment, load_settings  # noqa: E402
 from pipeline.records import DecodedAudio  # noqa: E402
 from pipeline.transcribe import TranscribeOptions, find_speech, speech_coverage, transcribe_call, uncovered_speech  # noqa: E402
 
@@ -79,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = load_settings(asr_model=args.model)
+    apply_environment(settings)
     options = TranscribeOptions.fast() if args.preset == "fast" else TranscribeOptions()
     for item in args.set:
         name, _, value = item.partition("=")

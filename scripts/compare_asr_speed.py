@@ -16,7 +16,7 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 
 from models.registry import load_recognizer  # noqa: E402
-from pipeline.config import load_settings  # noqa: E402
+from pipeline.config import apply_environment, load_settings  # noqa: E402
 from pipeline.eval_asr import load_clip, read_manifest  # noqa: E402
 from pipeline.transcribe import TranscribeOptions, detect_language, find_speech, transcribe  # noqa: E402
 
@@ -26,6 +26,7 @@ p.add_argument("--clips", type=int, default=20)
 p.add_argument("--rounds", type=int, default=2)
 args = p.parse_args()
 s = load_settings()
+apply_environment(s)
 names = ["viet-asr", "base"]
 recs = {n: load_recognizer(n, cache_dir=s.model_cache, device="cpu", compute_type="int8", cpu_threads=s.cpu_threads) for n in names}
 clips = [load_clip(r.path, telephone=True) for r in read_manifest(args.manifest)[: args.clips]]

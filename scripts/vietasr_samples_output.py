@@ -8,10 +8,12 @@ sys.path.insert(0, str(REPO))
 
 from models.registry import load_recognizer  # noqa: E402
 from pipeline.audio import decode_audio  # noqa: E402
-from pipeline.config import load_settings  # noqa: E402
+from pipeline.config import apply_environment, load_settings  # noqa: E402
 from pipeline.transcribe import transcribe_call  # noqa: E402
 
-rec = load_recognizer("viet-asr", cache_dir=load_settings().model_cache)
+settings = load_settings()
+apply_environment(settings)
+rec = load_recognizer("viet-asr", cache_dir=settings.model_cache)
 print("file\tstart_s\tend_s\thypothesis")
 for f in json.loads((REPO / "samples" / "manifest.json").read_text(encoding="utf-8")):
     for t in transcribe_call(decode_audio(REPO / "samples" / f), rec):

@@ -13,6 +13,11 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_API_DATABASE_CONNECTION_URL", f"sqlite+aiosqlite:///{_PREFECT_HOME}/prefect.db")
 os.environ["PYANNOTE_METRICS_ENABLED"] = "0"
+# The test process is an entry point: the process-wide defaults (telemetry off, passive OpenMP
+# threads) that imports used to set as a side effect.
+from pipeline.config import apply_environment  # noqa: E402
+
+apply_environment()
 
 import pytest  # noqa: E402
 

@@ -11,17 +11,18 @@ import time
 from pathlib import Path
 
 from pipeline.commands.run import prepare_prefect
-from pipeline.config import REPO_ROOT, load_settings
+from pipeline.config import REPO_ROOT, Settings, entry_settings
 from pipeline.errors import DatabaseBusy, HotlineError
 from pipeline.logsafe import mask_numbers
 from pipeline import sources
 from pipeline.sources import is_remote
 
 
-def _overrides(args) -> dict:
-    """Settings a flow run needs from the command line. Never credentials: flow parameters are stored by Prefect."""
+def _settings(args) -> Settings:
+    """The entry point's settings with the command line's choices. Their secrets are never serialised:
+    flow parameters are stored by Prefect."""
     out = {key: getattr(args, key, None) for key in ("asr_model", "call_log_format", "operator_channel")}
-    return {k: v for k, v in out.items() if v is not None}
+    return entry_settings(args).with_(**out).with_(db_path=Path(args.db).resolve() if getattr(args, "db", None) else None)
 
 
 def _print_pull(summary) -> None:
@@ -37,12 +38,11 @@ def _print_pull(summary) -> None:
 def run_remote(args) -> int:
     """``hotline run sftp://…``: one pull (files unchanged over ``--settle`` seconds) and one processing run."""
     sources.check_source(args.source_dir)
-    overrides = _overrides(args)
-    prepare_prefect(load_settings(**overrides).home)
+    settings = _settings(args)
+    prepare_prefect(settings)
     from flows.pull import pull_and_process
 
-    summary = pull_and_process(args.source_dir, str(args.db) if args.db else None,
-                               str(args.calls_csv) if args.calls_csv else None, overrides,
+    summary = pull_and_process(args.source_dir, settings, str(args.calls_csv) if args.calls_csv else None,
                                confirm_s=max(0.5, getattr(args, "settle", 2.0)), wait_s=args.wait)
     _print_pull(summary)
     return 0 if summary.run is None or summary.run.failed == 0 else 2
@@ -58,9 +58,8 @@ def watch_remote(args) -> int:
     sources.check_source(args.source_dir)
     from pipeline.logsafe import mask_numbers as mask
 
-    overrides = _overrides(args)
-    settings = load_settings(**overrides).with_(db_path=args.db)
-    prepare_prefect(settings.home)
+    settings = _settings(args)
+    prepare_prefect(settings)
     from flows.process_calls import run_process_calls
 
     staging = sources.staging_dir(args.source_dir, settings)
@@ -84,9 +83,10 @@ def watch_remote(args) -> int:
                 if calls_csv and sources.is_remote(calls_csv):
                     calls_csv = str(sources.pull_call_log(calls_csv, settings))
                 try:
-                    run = run_process_calls(str(pulled.root), str(args.db) if args.db else None, calls_csv,
-                                            overrides, args.interval, 0.0, list(pulled.pending),
-                                            workers=args.workers, dask_address=args.dask_address)
+                    # Another run holding the lock is waited for up to one interval (the next poll's time).
+                    run = run_process_calls(str(pulled.root), settings, calls_csv, wait_s=args.interval, settle_s=0.0,
+                                            only=list(pulled.pending), workers=args.workers,
+                                            dask_address=args.dask_address)
                 except DatabaseBusy as exc:  # the pulled files stay pending for the next poll
                     print(f"{time.strftime('%H:%M:%S')} poll {polls}: {mask(str(exc))}; trying again", flush=True)
                     continue
@@ -108,8 +108,8 @@ def _deploy(args) -> int:
     if args.interval <= 0:
         raise HotlineError(f"--interval must be more than 0 seconds, not {args.interval}")
     sources.check_source(args.source)
-    overrides = _overrides(args)
-    prepare_prefect(load_settings(**overrides).home)
+    settings = _settings(args)
+    prepare_prefect(settings)
     if not os.environ.get("PREFECT_API_URL"):
         raise HotlineError("set PREFECT_API_URL to the Prefect server (e.g. http://127.0.0.1:4200/api after "
                            "`prefect server start`): a deployment needs a server that outlives this process")
@@ -117,10 +117,10 @@ def _deploy(args) -> int:
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))
     from flows.pull import pull_and_process
 
-    parameters = {"source": args.source, "db_path": str(Path(args.db).resolve()) if args.db else None,
+    parameters = {"source": args.source, "settings": settings,
                   "calls_csv": (args.calls_csv if is_remote(args.calls_csv) else str(Path(args.calls_csv).resolve()))
                   if args.calls_csv else None,
-                  "settings_overrides": overrides, "settle_s": args.settle, "confirm_s": args.confirm}
+                  "settle_s": args.settle, "confirm_s": args.confirm}
     # One run at a time (DuckDB has one writer): the serve process and the deployment both say so.
     pull_and_process.serve(name=args.name, interval=args.interval, parameters=parameters, limit=1, global_limit=1,
                            description=f"pull {mask_numbers(args.source)} every {args.interval:g} s and tag new calls",

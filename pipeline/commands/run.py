@@ -5,24 +5,23 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipeline.config import Settings, ensure_dir, load_settings
+from pipeline.config import Settings, apply_environment, ensure_dir, entry_settings, load_settings
 from pipeline.errors import HotlineError
 from pipeline.logsafe import mask_numbers
 
 
-def prepare_prefect(home: Path) -> None:
-    """Keep Prefect's state in our working folder and quiet; call before importing prefect.
+def prepare_prefect(settings: Settings | Path) -> None:
+    """Keep Prefect's state in our working folder and quiet (:func:`pipeline.config.apply_environment`,
+    which the CLI has already called), and create that folder; call before importing prefect.
 
     The Prefect home is created here: Prefect itself cannot make missing parents and
-    then fails only minutes later, as a timeout of its temporary server.
+    then fails only minutes later, as a timeout of its temporary server. A home folder
+    (the old argument) stands for the settings with that home.
     """
-    os.environ.setdefault("PREFECT_HOME", str(Path(home) / "prefect"))
+    if not isinstance(settings, Settings):
+        settings = load_settings(home=Path(settings))
+    apply_environment(settings)
     ensure_dir(os.environ["PREFECT_HOME"], "Prefect home")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "true")
-    # The flow logs one progress line per call; a line per finished task is noise.
-    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "WARNING")
 
 
 def check_run_inputs(settings: Settings, *, source_dir: Path | None = None, calls_csv: Path | None = None) -> None:
@@ -50,31 +49,33 @@ def check_run_inputs(settings: Settings, *, source_dir: Path | None = None, call
                 raise WarehouseError(f"{settings.database}: not a DuckDB database") from None
 
 
-def run_folder(source_dir: Path, *, db_path: Path | None = None, calls_csv: Path | None = None,
-               overrides: dict | None = None, wait_s: float = 0.0, settle_s: float | None = None,
+def run_folder(source_dir: Path, settings: Settings | None = None, *, db_path: Path | None = None,
+               calls_csv: Path | None = None, overrides: dict | None = None, wait_s: float = 0.0,
+               settle_s: float | None = None,
                only: list[str] | None = None,
                workers: int = 0, dask_address: str | None = None):
     """Run the ``process-calls`` flow (a temporary local Prefect server starts by itself).
 
     ``workers`` > 0 runs the per-call work on a local Dask cluster of that many
     processes, ``dask_address`` on an existing Dask scheduler; this process alone
-    writes the database. Returns the flow's ``RunSummary``.
+    writes the database. ``settings``: the entry point's (default: built from the environment),
+    with ``overrides`` and ``db_path`` applied. Returns the flow's ``RunSummary``.
     """
     if workers < 0:
         raise HotlineError(f"--workers must be 0 or more, not {workers}")
-    settings = load_settings(**(overrides or {})).with_(db_path=db_path)
+    settings = (settings if settings is not None else load_settings()).with_(**(overrides or {})).with_(db_path=db_path)
     check_run_inputs(settings, source_dir=Path(source_dir), calls_csv=calls_csv)
     if settle_s is None:  # a file the PBX may still be writing is left for the next run (HOTLINE_SETTLE_S)
         settle_s = settings.settle_s
-    prepare_prefect(settings.home)
+    prepare_prefect(settings)
     # The CLI is the one place allowed to reach up into flows/: pipeline stays orchestrator-free.
     from flows.process_calls import run_process_calls
     from flows.reaper import temporary_server_api_url
 
     temporary_server_api_url()  # started now so that it dies with this process, even when it is killed
 
-    return run_process_calls(str(source_dir), str(db_path) if db_path else None, str(calls_csv) if calls_csv else None,
-                             overrides or {}, wait_s, settle_s, only, workers=workers, dask_address=dask_address)
+    return run_process_calls(str(source_dir), settings, str(calls_csv) if calls_csv else None, wait_s=wait_s,
+                             settle_s=settle_s, only=only, workers=workers, dask_address=dask_address)
 
 
 def _run(args) -> int:
@@ -92,7 +93,7 @@ def _run(args) -> int:
     if args.workers > 0 and "HOTLINE_CPU_THREADS" not in os.environ:
         # N workers each with the default threads would oversubscribe the cores.
         overrides["cpu_threads"] = max(1, (os.cpu_count() or 1) // args.workers)
-    summary = run_folder(Path(args.source_dir), db_path=args.db, calls_csv=args.calls_csv,
+    summary = run_folder(Path(args.source_dir), entry_settings(args), db_path=args.db, calls_csv=args.calls_csv,
                          overrides={k: v for k, v in overrides.items() if v is not None}, wait_s=args.wait,
                          workers=args.workers, dask_address=args.dask_address)
     con = db.connect(summary.db_path, read_only=True, wait_s=db.BRIEF_WAIT_S)  # the web app may be reading it

@@ -6,13 +6,15 @@ import time
 from pathlib import Path
 
 from pipeline.commands.run import check_run_inputs, prepare_prefect
-from pipeline.config import load_settings
+from pipeline.config import entry_settings
 from pipeline.errors import HotlineError
 
 
 def _watch(args) -> int:
     from pipeline.sources import is_remote
 
+    if args.interval is None:
+        args.interval = entry_settings(args).watch_interval_s
     if args.interval <= 0:
         raise HotlineError(f"--interval must be more than 0 seconds, not {args.interval}")
     if is_remote(args.source_dir):  # sftp://… : pull to staging at each poll (pipeline/commands/deploy.py)
@@ -20,10 +22,11 @@ def _watch(args) -> int:
 
         return watch_remote(args)
     args.source_dir = Path(args.source_dir)
-    overrides = {k: v for k, v in {"asr_model": args.asr_model, "call_log_format": args.call_log_format}.items() if v}
-    settings = load_settings(**overrides).with_(db_path=args.db)
+    settings = entry_settings(args).with_(asr_model=args.asr_model or None,
+                                          call_log_format=args.call_log_format or None, db_path=args.db,
+                                          watch_interval_s=args.interval)
     check_run_inputs(settings, source_dir=args.source_dir, calls_csv=args.calls_csv)
-    prepare_prefect(settings.home)
+    prepare_prefect(settings)
     from flows.watch import watch_folder
 
     def report(summary) -> None:
@@ -32,10 +35,9 @@ def _watch(args) -> int:
               f"wall_s={summary.wall_s:.1f}", flush=True)
 
     print(f"watching {args.source_dir} every {args.interval:g} s (Ctrl-C stops)", flush=True)
-    watch_folder(args.source_dir, db_path=str(args.db) if args.db else None,
-                 calls_csv=str(args.calls_csv) if args.calls_csv else None, overrides=overrides,
-                 interval_s=args.interval, settle_s=args.settle, max_polls=args.max_polls, workers=args.workers,
-                 dask_address=args.dask_address, on_run=report)
+    watch_folder(args.source_dir, settings, calls_csv=str(args.calls_csv) if args.calls_csv else None,
+                 interval_s=settings.watch_interval_s, settle_s=args.settle, max_polls=args.max_polls,
+                 workers=args.workers, dask_address=args.dask_address, on_run=report)
     return 0
 
 
@@ -44,7 +46,8 @@ def register(sub, eval_sub) -> None:
     p.add_argument("source_dir", help="folder the PBX writes recordings into, or sftp://user@host:port/path")
     p.add_argument("--call-log-format", choices=("auto", "hotline", "asterisk"), default=None,
                    help="calls.csv of ours, or Asterisk cdr-csv Master.csv + FreePBX names (default auto)")
-    p.add_argument("--interval", type=float, default=10.0, help="seconds between polls (default 10)")
+    p.add_argument("--interval", type=float, default=None,
+                   help="seconds between polls (default: $HOTLINE_WATCH_INTERVAL_S or 10)")
     p.add_argument("--settle", type=float, default=2.0,
                    help="a file must also be this many seconds old (besides unchanged across two polls)")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")

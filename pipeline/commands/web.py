@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from pipeline.commands import add_warehouse_options, open_warehouse
-from pipeline.config import load_settings
+from pipeline.config import entry_settings
 from pipeline.errors import HotlineError
 
 
@@ -37,12 +37,14 @@ def _serve(args) -> int:
     from pipeline.warehouse import db
     from pipeline.web.app import create_app
 
-    settings = load_settings(db_path=args.db)
+    settings = entry_settings(args).with_(db_path=args.db)
+    settings = settings.with_(web=settings.web.with_(host=args.host, port=args.port))
+    host, port = settings.web.host, settings.web.port
     db.check_warehouse_path(settings.database, create=False)
-    check_port_free(args.host, args.port)
+    check_port_free(host, port)
     app = create_app(settings.database, settings)
-    print(f"hotline: serving {settings.database} on http://{args.host}:{args.port}/", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    print(f"hotline: serving {settings.database} on http://{host}:{port}/", file=sys.stderr)
+    uvicorn.run(app, host=host, port=port, log_level="info")
     return 0
 
 
@@ -65,7 +67,7 @@ def _users_add(args) -> int:
     from pipeline.warehouse import db
     from pipeline.web.auth import add_user
 
-    settings = load_settings(db_path=args.db)
+    settings = entry_settings(args).with_(db_path=args.db)
     db.check_warehouse_path(settings.database, create=False)  # before asking for a password
     if args.role == "unit" and not (args.unit or "").strip():
         raise HotlineError("--role unit needs --unit NAME (the unit's name as routing gives it, e.g. 'UBND phường Tân Lập')")
@@ -123,8 +125,9 @@ def register(sub, eval_sub) -> None:
     p = sub.add_parser("serve", help="web app for QA review, managers' dashboards and exports",
                        description="Serve the web app (QA review, dashboards, exports) over a warehouse.")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
-    p.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    p.add_argument("--host", default=None,
+                   help="address to listen on (default: $HOTLINE_HOST or 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=None, help="port to listen on (default: $HOTLINE_PORT or 8000)")
     p.set_defaults(func=_serve)
 
     users = sub.add_parser("users", help="web app accounts: add, list, disable, remove",

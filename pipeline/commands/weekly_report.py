@@ -7,16 +7,16 @@ from pathlib import Path
 
 def _weekly(args) -> int:
     from flows import weekly_report as wr
+    from pipeline.config import entry_settings
+
+    settings = entry_settings(args).with_(db_path=args.db, report_dir=args.out_dir)
 
     if args.serve:
         print(f"serving deployment {wr.weekly_report.name}/{wr.DEPLOYMENT_NAME}: cron {args.cron!r} ({args.timezone}); "
               "Ctrl-C stops it")
-        wr.serve_weekly(cron=args.cron, timezone=args.timezone, db_path=str(args.db) if args.db else None,
-                        report_dir=str(args.out_dir) if args.out_dir else None, lang=args.lang, fmt=args.format)
+        wr.serve_weekly(cron=args.cron, timezone=args.timezone, settings=settings, lang=args.lang, fmt=args.format)
         return 0
-    path = wr.weekly_report(db_path=str(args.db) if args.db else None,
-                            report_dir=str(args.out_dir) if args.out_dir else None, lang=args.lang, fmt=args.format,
-                            day=args.day)
+    path = wr.weekly_report(settings, lang=args.lang, fmt=args.format, day=args.day)
     print(f"weekly report written to {path}")
     return 0
 

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from pipeline.config import Settings, load_settings
+from pipeline.config import Settings, apply_environment, load_settings
 from pipeline.warehouse import db
 from pipeline.web import routes
 from pipeline.web.context import (  # noqa: F401  (re-exported: tests and commands import them from here)
@@ -27,9 +27,15 @@ from pipeline.web.context import (  # noqa: F401  (re-exported: tests and comman
 
 
 def create_app(db_path: Path | str, settings: Settings | None = None, options: WebOptions | None = None) -> FastAPI:
-    """The web app over the warehouse at ``db_path`` (migrated on start; users via ``hotline users add``)."""
-    settings = settings or load_settings()
-    opts = options or web_options_from_env()
+    """The web app over the warehouse at ``db_path`` (migrated on start; users via ``hotline users add``).
+
+    ``settings`` are built here when not given (the factory is an entry point: ``uvicorn
+    --factory``, tests); ``options`` default to ``WebOptions.from_settings(settings)``.
+    """
+    if settings is None:
+        settings = load_settings()
+        apply_environment(settings)
+    opts = options or WebOptions.from_settings(settings)
     db_path = Path(db_path)
     con = db.connect(db_path, wait_s=opts.busy_wait_s)  # applies new migrations to an older warehouse
     con.close()

@@ -5,7 +5,6 @@ roles, CSRF, rendering. Built once by :func:`pipeline.web.app.create_app` and ha
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,8 +32,9 @@ BUSY_MESSAGE = "database busy: a pipeline run is loading; try again in a minute"
 
 @dataclass(frozen=True)
 class WebOptions:
-    """Who may do what, and session details. Environment: ``HOTLINE_RAW_TEXT_ROLES=qa,admin``,
-    ``HOTLINE_SECURE_COOKIES=1`` (behind HTTPS)."""
+    """Who may do what, and session details: built from ``Settings.web`` by :meth:`from_settings`
+    (``HOTLINE_RAW_TEXT_ROLES=qa,admin``, ``HOTLINE_SECURE_COOKIES=1`` behind HTTPS, …:
+    pipeline/config.py). Tests build one directly."""
 
     raw_text_roles: tuple[str, ...] = ("qa", "admin")  # see unredacted transcripts
     correct_roles: tuple[str, ...] = ("qa", "admin")  # correct topics, mark reviewed
@@ -47,19 +47,22 @@ class WebOptions:
     busy_wait_s: float = 5.0  # s; wait this long for the database (a run loading a call) before answering 503
     auth: auth.AuthOptions = field(default_factory=auth.AuthOptions)
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "WebOptions":
+        """The options of ``settings.web`` (the scrypt cost stays at :class:`~pipeline.web.auth.AuthOptions`'s)."""
+        w = settings.web
+        return cls(raw_text_roles=w.raw_text_roles, correct_roles=w.correct_roles, dashboard_roles=w.dashboard_roles,
+                   export_roles=w.export_roles, secure_cookies=w.secure_cookies, allowed_hosts=w.allowed_hosts,
+                   hsts_seconds=w.hsts_seconds, page_size=w.page_size, busy_wait_s=w.busy_wait_s,
+                   auth=replace(auth.AuthOptions(), session_hours=w.session_hours, max_failures=w.max_failures,
+                                lockout_minutes=w.lockout_minutes))
+
 
 def web_options_from_env() -> WebOptions:
-    """:class:`WebOptions` with ``HOTLINE_RAW_TEXT_ROLES`` and ``HOTLINE_SECURE_COOKIES`` applied."""
-    opts = WebOptions()
-    roles = os.environ.get("HOTLINE_RAW_TEXT_ROLES")
-    if roles is not None:
-        opts = replace(opts, raw_text_roles=tuple(r.strip() for r in roles.split(",") if r.strip()))
-    if os.environ.get("HOTLINE_SECURE_COOKIES", "").lower() in {"1", "true", "yes", "on"}:
-        opts = replace(opts, secure_cookies=True)
-    hosts = os.environ.get("HOTLINE_ALLOWED_HOSTS")
-    if hosts:
-        opts = replace(opts, allowed_hosts=tuple(h.strip() for h in hosts.split(",") if h.strip()))
-    return opts
+    """:class:`WebOptions` of the settings the environment gives (kept for callers of the old name)."""
+    from pipeline.config import load_settings
+
+    return WebOptions.from_settings(load_settings())
 
 
 class NotLoggedIn(Exception):

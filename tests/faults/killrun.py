@@ -48,13 +48,13 @@ def main(argv=None) -> int:
     import flows.process_calls as pc
     from pipeline import process
     from pipeline.records import Segment, Transcript, TranscriptInfo
+    from pipeline.config import load_settings
     from pipeline.warehouse import load
 
-    overrides = {"home": args.home}
-    settings = pc.run_settings(overrides, args.db)
+    settings = load_settings(home=args.home, db_path=args.db)
     process._MODELS[settings] = process.Models(settings, asr=FakeASR())
 
-    def fake_transcribe(audio, models):
+    def fake_transcribe(audio, models, options=None):
         info = TranscriptInfo("vi", 0.99, audio.duration_s, speech_s=min(1.0, audio.duration_s))
         return tuple(Transcript((Segment(0.1, min(1.0, audio.duration_s), "tôi muốn hỏi về sổ đỏ đất đai",
                                          avg_logprob=-0.2, channel=ch),), info) for ch in range(audio.channels))
@@ -68,7 +68,7 @@ def main(argv=None) -> int:
         load._insert = _killer("load", args.nth, load._insert)
     elif args.kill_at == "search":
         pc.refresh_search_index = _killer("search", args.nth, pc.refresh_search_index)
-    summary = pc.process_calls(args.src, args.db, None, overrides)
+    summary = pc.process_calls(args.src, settings)
     print(f"killrun: processed={summary.processed} quarantined={summary.quarantined} failed={summary.failed} "
           f"skipped={summary.skipped} problems={len(summary.problems)}", flush=True)
     return 0

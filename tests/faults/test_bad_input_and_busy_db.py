@@ -13,6 +13,7 @@ import sys
 import numpy as np
 import pytest
 
+from pipeline.config import load_settings
 from tests.helpers import DATA, REPO
 
 HOLD_DB = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True); time.sleep(float(sys.argv[2]))"
@@ -44,7 +45,7 @@ def broken_run(tmp_path_factory, prefect_harness):
     root = tmp_path_factory.mktemp("broken")
     src = _folder_of_broken_files(root)
     home = root / "home"
-    summary = process_calls(str(src), str(home / "w.duckdb"), None, {"home": str(home)})
+    summary = process_calls(str(src), load_settings(home=home, db_path=home / "w.duckdb"))
     return summary, src, home
 
 
@@ -74,7 +75,7 @@ def test_a_rerun_does_not_redo_or_duplicate_quarantined_files(broken_run):
     from flows.process_calls import process_calls
 
     summary, src, home = broken_run
-    again = process_calls(str(src), str(home / "w.duckdb"), None, {"home": str(home)})
+    again = process_calls(str(src), load_settings(home=home, db_path=home / "w.duckdb"))
     assert (again.skipped, again.quarantined) == (5, 0)
     con = _con(home / "w.duckdb")
     counts = con.execute("SELECT count(*), count(DISTINCT recording_sha256) FROM calls").fetchone()
@@ -94,7 +95,7 @@ def test_a_run_left_running_by_a_killed_process_is_marked_interrupted(tmp_path, 
     load.start_run(con, "killed-run", str(tmp_path))
     con.close()
     (tmp_path / "src").mkdir()
-    summary = process_calls(str(tmp_path / "src"), str(tmp_path / "w.duckdb"), None, {"home": str(tmp_path)})
+    summary = process_calls(str(tmp_path / "src"), load_settings(home=tmp_path, db_path=tmp_path / "w.duckdb"))
     assert summary.interrupted_runs == 1
     con = _con(tmp_path / "w.duckdb")
     statuses = dict(con.execute("SELECT run_id, status FROM runs").fetchall())
@@ -111,14 +112,14 @@ def test_a_second_run_gets_a_clear_busy_error_or_waits(tmp_path, prefect_harness
     src.mkdir()
     shutil.copy(DATA / "bad" / "empty.wav", src / "a.wav")
     path = tmp_path / "w.duckdb"
-    process_calls(str(src), str(path), None, {"home": str(tmp_path)})  # create it
+    process_calls(str(src), load_settings(home=tmp_path, db_path=path))  # create it
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     holder = subprocess.Popen([sys.executable, "-c", HOLD_RUN, str(path), "60"], stdout=subprocess.PIPE, text=True,
                               env=env)
     try:
         assert holder.stdout.readline().strip() == "ready"
         with pytest.raises(DatabaseBusy, match="--wait"):
-            process_calls(str(src), str(path), None, {"home": str(tmp_path)})
+            process_calls(str(src), load_settings(home=tmp_path, db_path=path))
     finally:
         holder.kill()
         holder.wait()
@@ -126,7 +127,7 @@ def test_a_second_run_gets_a_clear_busy_error_or_waits(tmp_path, prefect_harness
                               env=env)
     try:
         assert holder.stdout.readline().strip() == "ready"
-        waited = process_calls(str(src), str(path), None, {"home": str(tmp_path)}, wait_s=60)
+        waited = process_calls(str(src), load_settings(home=tmp_path, db_path=path), wait_s=60)
     finally:
         holder.wait()
     assert waited.skipped == 1
@@ -134,7 +135,7 @@ def test_a_second_run_gets_a_clear_busy_error_or_waits(tmp_path, prefect_harness
     holder = subprocess.Popen([sys.executable, "-c", HOLD_DB, str(path), "2"], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
-        process_calls(str(src), str(path), None, {"home": str(tmp_path)})
+        process_calls(str(src), load_settings(home=tmp_path, db_path=path))
     finally:
         holder.wait()
     con = _con(path)
@@ -171,6 +172,6 @@ def test_watch_processes_a_file_once_it_is_complete(tmp_path, prefect_harness):
     src.mkdir()
     shutil.copy(DATA / "bad" / "random.flac", src / "broken call.flac")
     runs = []
-    watch_folder(src, db_path=str(tmp_path / "w.duckdb"), overrides={"home": str(tmp_path)}, interval_s=0.2,
+    watch_folder(src, load_settings(home=tmp_path, db_path=tmp_path / "w.duckdb"), interval_s=0.2,
                  settle_s=0, max_polls=3, on_run=runs.append)
     assert [r.quarantined for r in runs] == [1], "one run, at the second poll; nothing new at the third"

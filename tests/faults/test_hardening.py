@@ -414,10 +414,10 @@ def test_hotline_run_leaves_files_still_being_written_for_the_next_run(tmp_path,
     import pipeline.commands.run as run_cmd
     from pipeline.commands.run import run_folder
 
-    monkeypatch.setattr(run_cmd, "prepare_prefect", lambda home: None)  # keep this session's Prefect env
+    monkeypatch.setattr(run_cmd, "prepare_prefect", lambda settings: None)  # keep this session's Prefect env
 
     seen = {}
-    monkeypatch.setattr(pc, "run_process_calls", lambda *a, **k: seen.setdefault("settle_s", a[5]))
+    monkeypatch.setattr(pc, "run_process_calls", lambda *a, **k: seen.setdefault("settle_s", k["settle_s"]))
     monkeypatch.setattr(reaper, "temporary_server_api_url", lambda: None)
     monkeypatch.setenv("HOTLINE_HOME", str(tmp_path))
     run_folder(tmp_path)

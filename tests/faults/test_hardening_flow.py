@@ -12,6 +12,7 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipeline.config import load_settings
 from tests.faults import tally
 from tests.helpers import DATA
 
@@ -41,7 +42,7 @@ def test_a_batch_of_hostile_inputs_runs_to_the_end_and_records_each_problem(tmp_
         PermissionError(13, "Permission denied", str(p))) if p.name == "locked.mp3" else real(p, *a, **k))
     home = tmp_path / "home"
     with caplog.at_level(logging.INFO):
-        summary = process_calls(str(src), str(home / "w.duckdb"), None, {"home": str(home)})
+        summary = process_calls(str(src), load_settings(home=home, db_path=home / "w.duckdb"))
     con = duckdb.connect(str(home / "w.duckdb"), read_only=True)
     calls = con.execute("SELECT source_path, status FROM calls ORDER BY 1").fetchall()
     rows_as_calls = con.execute("SELECT count(*) FROM calls WHERE pbx_call_id IS NOT NULL").fetchone()[0]
@@ -74,7 +75,7 @@ def test_watch_survives_a_failed_batch_and_tries_again(tmp_path, monkeypatch, ca
     calls = []
 
     def flaky(*args, **kwargs):
-        calls.append(args[6])
+        calls.append(kwargs["only"])
         if len(calls) == 1:
             raise RuntimeError("Prefect server went away")
         return RunSummary(run_id="r", db_path="x", processed=1)

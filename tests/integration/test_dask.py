@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.config import load_settings
 from tests.helpers import DATA
 
 pytestmark = pytest.mark.integration
@@ -25,9 +26,9 @@ def test_two_dask_workers_process_each_call_once(tmp_path, prefect_harness, mode
     src.mkdir()
     for k in (1, 2):  # stereo: one speaker per channel, no diarizer to load in each worker
         _variant(DATA / "short_stereo.wav", src / f"call {k}.wav", k)
-    overrides = {"home": str(tmp_path), "cpu_threads": 1}
+    settings = load_settings(home=tmp_path, db_path=tmp_path / "w.duckdb", cpu_threads=1)
     loaded_here = {s for s, m in process._MODELS.items() if m._asr is not None}
-    summary = run_process_calls(str(src), str(tmp_path / "w.duckdb"), None, overrides, workers=2)
+    summary = run_process_calls(str(src), settings, workers=2)
     assert (summary.found, summary.processed, summary.failed, summary.quarantined) == (2, 2, 0, 0)
     import duckdb
 

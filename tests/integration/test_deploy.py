@@ -59,7 +59,9 @@ def test_scheduled_deployment_pulls_over_sftp_and_tags_the_call(tmp_path, model_
                                              env, tmp_path / "deploy.log")
         dep = prefect_server.wait_for_deployment(server, "pbx-test")
         assert [s["schedule"]["interval"] for s in dep["schedules"]] == [30.0]
-        assert dep["parameters"]["source"] == srv.url(pbx) and "sftp_password" not in str(dep["parameters"])
+        assert dep["parameters"]["source"] == srv.url(pbx)
+        stored = dep["parameters"]["settings"]  # the settings object, as JSON, without its secrets
+        assert stored["db_path"] == str(db_path) and "sftp_password" not in stored and "caller_salt" not in stored
         # The call lands on the PBX: Master.csv first, then the recording.
         (pbx / "Master.csv").write_bytes((built / "Master.csv").read_bytes())
         (pbx / PAIRED[0]).parent.mkdir(parents=True)

@@ -9,6 +9,7 @@ import shutil
 
 import pytest
 
+from pipeline.config import load_settings
 from tests.helpers import DATA, SAMPLES
 
 pytestmark = pytest.mark.integration
@@ -49,9 +50,9 @@ def first_run(source, tmp_path_factory, prefect_harness, model_cache):
 
     home = tmp_path_factory.mktemp("home")
     before = _tree_digest(source)
-    overrides = {"home": str(home)}
-    summary = process_calls(str(source), str(home / "calls.duckdb"), None, overrides)
-    return summary, home, before, overrides
+    settings = load_settings(home=home, db_path=home / "calls.duckdb")
+    summary = process_calls(str(source), settings)
+    return summary, home, before, settings
 
 
 def _con(home):
@@ -107,12 +108,12 @@ def test_rerun_changes_no_counts(first_run, source):
     from flows.process_calls import process_calls
     from pipeline.warehouse.load import table_counts
 
-    summary, home, _, overrides = first_run
+    summary, home, _, settings = first_run
     con = _con(home)
     tables = ("calls", "segments", "call_topics", "call_metrics", "words")
     before = table_counts(con, tables)
     con.close()
-    again = process_calls(str(source), str(home / "calls.duckdb"), None, overrides)
+    again = process_calls(str(source), settings)
     assert (again.processed, again.skipped, again.found) == (0, 5, 5)
     con = _con(home)
     assert table_counts(con, tables) == before

@@ -8,6 +8,7 @@ import io
 
 import pytest
 
+from pipeline.config import load_settings
 from tests.helpers import SAMPLES
 
 pytestmark = pytest.mark.integration
@@ -68,7 +69,7 @@ def test_freepbx_folder_end_to_end(tmp_path, prefect_harness, model_cache):
     src = build_freepbx_folder(tmp_path / "monitor")
     before = _digest(src)
     home = tmp_path / "home"
-    summary = process_calls(str(src), str(home / "calls.duckdb"), None, {"home": str(home)})
+    summary = process_calls(str(src), load_settings(home=home, db_path=home / "calls.duckdb"))
     assert (summary.processed, summary.quarantined, summary.failed) == (2, 0, 0)
     con = duckdb.connect(str(home / "calls.duckdb"), read_only=True)
     rows = {r[0]: r[1:] for r in con.execute(

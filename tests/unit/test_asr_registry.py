@@ -41,10 +41,10 @@ def test_the_setting_selects_the_recogniser_family(monkeypatch):
 def test_review_threshold_follows_the_model_unless_set(monkeypatch):
     monkeypatch.delenv("HOTLINE_REVIEW_CONFIDENCE", raising=False)
     s = load_settings()
-    assert review_threshold(replace(s, asr_model="base")) == registry.REGISTRY["base"].review_confidence
-    assert review_threshold(replace(s, asr_model="viet-asr")) == registry.REGISTRY["viet-asr"].review_confidence
-    assert review_threshold(replace(s, asr_model="/models/phowhisper-ct2")) == registry.REGISTRY["base"].review_confidence
-    assert review_threshold(replace(s, review_confidence=0.25)) == 0.25
+    assert review_threshold(s.with_(asr_model="base")) == registry.REGISTRY["base"].review_confidence
+    assert review_threshold(s.with_(asr_model="viet-asr")) == registry.REGISTRY["viet-asr"].review_confidence
+    assert review_threshold(s.with_(asr_model="/models/phowhisper-ct2")) == registry.REGISTRY["base"].review_confidence
+    assert review_threshold(s.with_(review_confidence=0.25)) == 0.25
 
 
 def test_models_command_lists_each_recogniser(capsys):

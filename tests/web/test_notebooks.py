@@ -12,7 +12,7 @@ def test_notebook_runs(web_db, monkeypatch, name, expect):
     nbformat = pytest.importorskip("nbformat")
     from nbclient import NotebookClient
 
-    monkeypatch.setenv("HOTLINE_DB", str(web_db))
+    monkeypatch.setenv("HOTLINE_DB_PATH", str(web_db))  # the notebooks read the project's Settings
     monkeypatch.setenv("PYTHONPATH", str(REPO))
     nb = nbformat.read(REPO / "notebooks" / name, as_version=4)
     # The kernel is this interpreter (ipykernel's native spec), so it sees the same venv.

@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from flows.weekly_report import last_full_week, weekly_deployment, weekly_report
+from pipeline.config import load_settings
 
 
 def test_last_full_week():
@@ -20,8 +21,8 @@ def test_last_full_week():
 def test_weekly_flow_run_writes_last_weeks_report(prefect_harness, web_db, tmp_path):
     from prefect.client.orchestration import get_client
 
-    state = weekly_report(db_path=str(web_db), report_dir=str(tmp_path / "reports"), fmt="html", day="2026-11-18",
-                          return_state=True)
+    settings = load_settings(db_path=web_db, report_dir=tmp_path / "reports")
+    state = weekly_report(settings, fmt="html", day="2026-11-18", return_state=True)
     assert state.is_completed()
     path = state.result()
     assert path.endswith("reports/bao-cao_2026-11-09_2026-11-15.html")
@@ -34,12 +35,15 @@ def test_weekly_flow_run_writes_last_weeks_report(prefect_harness, web_db, tmp_p
 
     run = asyncio.run(recorded())
     assert run.state.is_completed() and run.parameters["day"] == "2026-11-18"
+    # The settings travel as an object Prefect stores as JSON, without their secrets.
+    assert run.parameters["settings"]["db_path"] == str(web_db)
+    assert "caller_salt" not in run.parameters["settings"] and "sftp_password" not in run.parameters["settings"]
 
 
 def test_deployment_has_the_weekly_schedule(prefect_harness, web_db, tmp_path):
     from prefect.client.orchestration import get_client
 
-    deployment = weekly_deployment(db_path=str(web_db), report_dir=str(tmp_path), fmt="html")
+    deployment = weekly_deployment(settings=load_settings(db_path=web_db, report_dir=tmp_path), fmt="html")
     deployment_id = deployment.apply()
 
     async def stored():
@@ -47,8 +51,9 @@ def test_deployment_has_the_weekly_schedule(prefect_harness, web_db, tmp_path):
             return await client.read_deployment(deployment_id)
 
     d = asyncio.run(stored())
-    assert d.name == "weekly-report" and d.parameters == {"db_path": str(web_db), "report_dir": str(tmp_path),
-                                                          "lang": "vi", "fmt": "html"}
+    assert d.name == "weekly-report" and set(d.parameters) == {"settings", "lang", "fmt"}
+    assert (d.parameters["settings"]["db_path"], d.parameters["settings"]["report_dir"]) == (str(web_db), str(tmp_path))
+    assert (d.parameters["lang"], d.parameters["fmt"]) == ("vi", "html") and "caller_salt" not in d.parameters["settings"]
     (schedule,) = d.schedules
     assert schedule.schedule.cron == "0 7 * * 1" and schedule.schedule.timezone == "Asia/Ho_Chi_Minh"
     assert schedule.active
@@ -69,7 +74,7 @@ def test_deployment_run_executed_by_a_runner(prefect_harness, web_db, tmp_path):
     from prefect.deployments import run_deployment
     from prefect.runner import Runner
 
-    deployment = weekly_deployment(db_path=str(web_db), report_dir=str(tmp_path), fmt="html")
+    deployment = weekly_deployment(settings=load_settings(db_path=web_db, report_dir=tmp_path), fmt="html")
 
     async def go():
         from prefect.client.orchestration import get_client
