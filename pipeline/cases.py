@@ -32,6 +32,7 @@ from pipeline.places import KIND_WORDS
 from pipeline.routing import route_call
 from pipeline.textnorm import fold_accents
 from pipeline import workdays
+from pipeline.warehouse.db import transaction
 
 STATUSES = ("new", "forwarded", "in_progress", "resolved", "informed", "closed", "answered", "merged")
 OPEN = ("new", "forwarded", "in_progress")
@@ -408,16 +409,11 @@ def build_cases(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str] | None =
         incidents.add({"case_id": case["case_id"], "opened_at": case["opened_at"], "caller_hash": case["caller_hash"],
                        "topics": f["topics"], "place": case["place"], "place_detail": case["place_detail"],
                        "summary": case["summary"]})
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         _insert_rows(con, "cases", case_rows)
         _insert_rows(con, "case_calls", links)
         _insert_rows(con, "case_events", events)
         _insert_rows(con, "case_merge_proposals", proposal_rows)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return counts
 
 
@@ -603,15 +599,10 @@ def transition(con: duckdb.DuckDBPyConnection, case_id: str, to: str, actor: Act
             sets["kind"] = "complaint"
             sets["due_date"] = workdays.due_date(now, case["topic"], case["unit"], case["urgent"])
     assign = ", ".join(f"{k} = ?" for k in sets)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(f"UPDATE cases SET {assign} WHERE case_id = ?", [*sets.values(), case_id])
         _event(con, case_id, actor.name, "reopen" if (frm, to) in REOPENS else "status", frm, to,
                "; ".join(x for x in (note.strip(), f"result: {result}" if to == "resolved" else "") if x) or None, at=now)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return _case_row(con, case_id)
 
 
@@ -630,14 +621,9 @@ def set_unit(con: duckdb.DuckDBPyConnection, case_id: str, unit: str, actor: Act
     if case["status"] not in ("new", "forwarded", "in_progress"):
         raise NotAllowed(f"the unit of a {case['status']} case cannot change (reopen it first)")
     due = workdays.due_date(case["opened_at"], case["topic"], unit, case["urgent"])
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("UPDATE cases SET unit = ?, unit_locked = TRUE, due_date = ? WHERE case_id = ?", [unit, due, case_id])
         _event(con, case_id, actor.name, "unit", note="; ".join(x for x in (f"{case['unit']} → {unit}", note.strip()) if x))
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def set_place(con: duckdb.DuckDBPyConnection, case_id: str, place: str, actor: Actor, note: str = "") -> None:
@@ -645,14 +631,9 @@ def set_place(con: duckdb.DuckDBPyConnection, case_id: str, place: str, actor: A
     _require_staff(actor, "correct a case's place")
     case = _load_for_change(con, case_id, actor)
     place = place.strip() or None
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("UPDATE cases SET place = ? WHERE case_id = ?", [place, case_id])
         _event(con, case_id, actor.name, "place", note="; ".join(x for x in (f"{case['place']} → {place}", note.strip()) if x))
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     if case["status"] in OPEN:
         refresh_routing(con, case_id, actor.name, note="place corrected")
 
@@ -693,14 +674,9 @@ def refresh_routing(con: duckdb.DuckDBPyConnection, case_id: str, user: str, not
         why.append(f"unit {case['unit'] or '—'} → {unit or '—'}" + (" (forward again)" if back else ""))
     if note:
         why.append(note)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(f"UPDATE cases SET {', '.join(f'{k} = ?' for k in sets)} WHERE case_id = ?", [*sets.values(), case_id])
         _event(con, case_id, user, "rerouted", case["status"], sets.get("status", case["status"]), "; ".join(why))
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return True
 
 
@@ -724,18 +700,13 @@ def decide_proposal(con: duckdb.DuckDBPyConnection, case_id: str, into_case_id: 
         raise CaseError(f"no proposal to merge {case_id} into {into_case_id}")
     if row[0] is not None:
         raise CaseError(f"that proposal was already {row[0]}")
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("UPDATE case_merge_proposals SET decision = ?, decided_by = ?, decided_at = ? "
                     "WHERE case_id = ? AND into_case_id = ?", [decision, actor.name, now, case_id, into_case_id])
         if decision == "confirmed":
             _merge(con, case_id, into_case_id, actor.name, now)
         else:
             _event(con, case_id, actor.name, "split", note=f"not the incident of {into_case_id}", at=now)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def merge(con: duckdb.DuckDBPyConnection, case_id: str, into_case_id: str, actor: Actor) -> None:
@@ -743,13 +714,8 @@ def merge(con: duckdb.DuckDBPyConnection, case_id: str, into_case_id: str, actor
     _require_staff(actor, "merge cases")
     for c in (case_id, into_case_id):
         _load_for_change(con, c, actor)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         _merge(con, case_id, into_case_id, actor.name, datetime.now())
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _merge(con, case_id: str, into: str, user: str, now: datetime) -> None:
@@ -779,8 +745,7 @@ def split_call(con: duckdb.DuckDBPyConnection, case_id: str, call_id: str, actor
         raise CaseError(f"call {call_id} opened {case_id}: split the other calls off instead")
     facts = call_facts(con, [call_id])[0]
     now = datetime.now()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM case_calls WHERE call_id = ?", [call_id])
         if _case_row(con, new_id) is not None:  # it was merged in: bring it back
             con.execute("UPDATE cases SET status = 'new', merged_into = NULL WHERE case_id = ?", [new_id])
@@ -791,8 +756,4 @@ def split_call(con: duckdb.DuckDBPyConnection, case_id: str, call_id: str, actor
                     "WHERE case_id = ? AND into_case_id = ?", [actor.name, now, new_id, case_id])
         _event(con, case_id, actor.name, "split", note=f"call {call_id} → {new_id}", at=now)
         _event(con, new_id, actor.name, "split", None, "new", f"split from {case_id}", at=now)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return new_id

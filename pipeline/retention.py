@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from pipeline.warehouse.db import transaction
+
 log = logging.getLogger(__name__)
 
 # Tables whose rows are personal data of a call, deleted outright.
@@ -63,8 +65,7 @@ def purge(con, older_than_days: int, *, now: datetime | None = None, cache_dirs:
     now = now or datetime.now()
     cutoff = now - timedelta(days=older_than_days)
     old = "coalesce(started_at, processed_at) < ?"
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute(f"CREATE OR REPLACE TEMP TABLE _purge AS SELECT call_id, quarantine_path FROM calls "
                     f"WHERE {old} AND (purged_at IS NULL OR transcript IS NOT NULL OR quarantine_path IS NOT NULL "
                     f"OR caller_hash IS NOT NULL)", [cutoff])
@@ -98,10 +99,6 @@ def purge(con, older_than_days: int, *, now: datetime | None = None, cache_dirs:
         con.execute("INSERT INTO purges VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [purge_id, now, older_than_days, cutoff, n_calls, n_rows, n_files])
         con.execute("DROP TABLE _purge")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     # Files go after the commit: a failed transaction must not leave rows pointing at deleted copies.
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)

@@ -25,6 +25,7 @@ import duckdb
 from markupsafe import Markup, escape
 
 from pipeline.textnorm import fold_accents, normalize_text
+from pipeline.warehouse.db import transaction
 
 # Text is already normalised (punctuation removed) before it reaches the index, so
 # the tokenizer only has to split on whitespace.
@@ -99,18 +100,13 @@ def refresh_search_index(con: duckdb.DuckDBPyConnection) -> int:
         [(cid, normalize_text(text), fold_accents(text)) for cid, text in rows],
         columns=["call_id", "text_norm", "text_fold"],
     )
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM search_docs")
         con.register("_docs", frame)
         con.execute("INSERT INTO search_docs BY NAME SELECT * FROM _docs")
         con.unregister("_docs")
         con.execute("DELETE FROM search_index_state")
         con.execute("INSERT INTO search_index_state VALUES (?, now())", [_fingerprint(con)])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     # create_fts_index manages its own schema; it cannot run inside our transaction.
     con.execute(f"PRAGMA create_fts_index('search_docs', 'call_id', 'text_norm', 'text_fold', {_FTS_OPTIONS})")
     return len(frame)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -20,6 +21,42 @@ import duckdb
 from pipeline.errors import DatabaseBusy, WarehouseError
 
 _MIGRATION_RE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+# Open transactions by connection: how many `transaction` blocks are inside one another.
+_DEPTH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction on ``con``: commit when the block ends, roll back and re-raise on any error.
+
+    Nested use joins the enclosing transaction (DuckDB has no savepoints): an inner block
+    neither begins, commits nor rolls back; its error propagates, and the outermost block
+    rolls back everything, the inner block's work included. A ``BEGIN`` written by hand
+    around a ``transaction`` block is not seen (DuckDB then refuses the inner ``BEGIN``).
+    """
+    depth = _DEPTH.get(con, 0)
+    if depth:
+        _DEPTH[con] = depth + 1
+        try:
+            yield con
+        finally:
+            _DEPTH[con] = depth
+        return
+    con.execute("BEGIN TRANSACTION")
+    _DEPTH[con] = 1
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:  # a failed COMMIT has already ended the transaction
+            pass
+        raise
+    finally:
+        _DEPTH.pop(con, None)
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -43,14 +80,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     for version, name, sql in migrations():
         if version in done:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(sql)
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
         applied.append(version)
     return applied
 

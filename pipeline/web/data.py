@@ -17,6 +17,7 @@ from pipeline import search
 from pipeline.config import REPO_ROOT
 from pipeline.errors import HotlineError
 from pipeline.reports import topic_labels
+from pipeline.warehouse.db import transaction
 
 
 class BadCorrection(HotlineError):
@@ -185,15 +186,10 @@ def correct_topic(con: duckdb.DuckDBPyConnection, call_id: str, topic: str, acti
     if bool(has) == (action == "add"):
         return False
     now = datetime.now()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM call_topics WHERE call_id = ? AND topic = ? AND source = 'qa'", [call_id, topic])
         con.execute("INSERT INTO call_topics VALUES (?, ?, NULL, 'qa', ?)", [call_id, topic, action == "add"])
         con.execute("INSERT INTO topic_corrections VALUES (?, ?, ?, ?, ?)", [call_id, topic, action, user_name, now])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     from pipeline.cases import on_topic_corrected  # the call's open case follows the correction (audited)
 
     on_topic_corrected(con, call_id, user_name)
@@ -203,16 +199,11 @@ def correct_topic(con: duckdb.DuckDBPyConnection, call_id: str, topic: str, acti
 def mark_reviewed(con: duckdb.DuckDBPyConnection, call_id: str, user_name: str, *, reviewed: bool = True) -> None:
     """Set or clear the call's reviewed mark, with an audit row in ``review_events``."""
     now = datetime.now()
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("UPDATE calls SET reviewed = ?, reviewed_by = ?, reviewed_at = ? WHERE call_id = ?",
                     [reviewed, user_name if reviewed else None, now if reviewed else None, call_id])
         con.execute("INSERT INTO review_events VALUES (?, ?, ?, ?)",
                     [call_id, "reviewed" if reviewed else "reopened", user_name, now])
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def audio_path(con: duckdb.DuckDBPyConnection, call_id: str) -> Path | None:

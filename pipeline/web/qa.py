@@ -17,6 +17,7 @@ import duckdb
 from pipeline import pii, search
 from pipeline.routing import default_routing_table
 from pipeline.textnorm import fold_accents
+from pipeline.warehouse.db import transaction
 from pipeline.web.data import BadCorrection, call_detail
 
 LOW_WORD_PROBABILITY = 0.5  # words the recogniser was less sure of than this are marked on the page
@@ -186,13 +187,8 @@ def _audit(con, call_id: str, kind: str, target, old, new, user_name: str) -> No
 
 
 def _transaction(con, work) -> None:
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         work()
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _rebuild_transcript(con, call_id: str) -> None:
