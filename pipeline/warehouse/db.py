@@ -1,8 +1,13 @@
-"""Open the DuckDB file and apply numbered migrations, each recorded once.
+"""Open the DuckDB file, apply numbered migrations (each recorded once), re-create the views.
 
 Migrations are ``migrations/NNN_name.sql``, applied in order; each one runs in the
 same transaction as the row that records it (as sqlite-utils does), so a failed
-migration leaves no trace.
+migration leaves no trace. Views are ``views/NN_name.sql`` (one ``CREATE OR REPLACE
+VIEW name`` each, stg_ before mart_): changing a mart is editing its file, no
+migration. They are re-created, in order and in one transaction, when the warehouse
+opens for writing with migrations and their fingerprint differs from the one stored
+in ``schema_views`` (migration 013); read-only and per-request connections never
+rewrite them.
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
+import hashlib
+
 import duckdb
 
 from pipeline.errors import DatabaseBusy, WarehouseError
 
 _MIGRATION_RE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+_VIEW_RE = re.compile(r"^(\d{2})_([a-z0-9_]+)\.sql$")
 
 
 # Open transactions by connection: how many `transaction` blocks are inside one another.
@@ -87,6 +95,48 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     return applied
 
 
+def views() -> list[tuple[str, str]]:
+    """(view name, sql) of every shipped view file, in the order they are created (by number)."""
+    folder = resources.files("pipeline.warehouse") / "views"
+    found = []
+    for entry in folder.iterdir():
+        m = _VIEW_RE.match(entry.name)
+        if m:
+            found.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+    return [(name, sql) for _, name, sql in sorted(found)]
+
+
+def views_fingerprint(shipped: list[tuple[str, str]] | None = None) -> str:
+    """sha256 over the view files' names and text, in order: it changes when any view does."""
+    digest = hashlib.sha256()
+    for name, sql in views() if shipped is None else shipped:
+        digest.update(name.encode() + b"\0" + sql.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def refresh_views(con: duckdb.DuckDBPyConnection) -> bool:
+    """Re-create the shipped views unless the stored fingerprint is theirs. Returns True if it did.
+
+    All in one transaction: a view dropped from the files (and recorded as created by
+    an earlier set) is dropped, every file runs in order, the new fingerprint is stored.
+    Readers of another connection see the old views or the new ones, never a mix.
+    """
+    shipped = views()
+    fingerprint = views_fingerprint(shipped)
+    stored = con.execute("SELECT fingerprint, views FROM schema_views").fetchone()
+    if stored is not None and stored[0] == fingerprint:
+        return False
+    names = [name for name, _ in shipped]
+    with transaction(con):
+        for gone in sorted(set(stored[1] if stored else ()) - set(names)):
+            con.execute(f'DROP VIEW IF EXISTS "{gone}"')
+        for _, sql in shipped:
+            con.execute(sql)
+        con.execute("DELETE FROM schema_views")
+        con.execute("INSERT INTO schema_views VALUES (?, ?, now())", [fingerprint, names])
+    return True
+
+
 def connect(path: Path | str, *, read_only: bool = False, wait_s: float = 0.0, migrate_schema: bool = True,
             create: bool = True) -> duckdb.DuckDBPyConnection:
     """Open the warehouse (creating and migrating it unless ``read_only``).
@@ -119,7 +169,12 @@ def connect(path: Path | str, *, read_only: bool = False, wait_s: float = 0.0, m
                 ) from exc
             time.sleep(0.5)
     if migrate_schema and not read_only:
-        migrate(con)
+        try:
+            migrate(con)
+            refresh_views(con)
+        except BaseException:
+            con.close()
+            raise
     return con
 
 
