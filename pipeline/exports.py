@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 
 from pipeline.reports import topic_labels
-from pipeline.web.i18n import translator
+from pipeline.i18n import translator
 
 
 @dataclass(frozen=True)

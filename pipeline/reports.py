@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.config import REPO_ROOT
-from pipeline.web import charts
+from pipeline import charts
 
 WEEKDAYS = {"vi": ("T2", "T3", "T4", "T5", "T6", "T7", "CN"), "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 
@@ -463,7 +463,7 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     from pipeline.config import load_settings
     from pipeline.errors import HotlineError
     from pipeline.exports import m_ss
-    from pipeline.web.i18n import translator
+    from pipeline.i18n import translator
 
     start, end = _as_date(start), _as_date(end)
     if start > end:

@@ -22,7 +22,7 @@ from pipeline.config import Settings
 from pipeline.errors import DatabaseBusy
 from pipeline.warehouse import db
 from pipeline.web import auth, data
-from pipeline.web.i18n import LANGS, translator
+from pipeline.i18n import LANGS, translator
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "hotline_session"

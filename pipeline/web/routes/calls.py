@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from pipeline import search
 from pipeline.web import auth, data, qa
 from pipeline.web.context import WebContext, jsonable
-from pipeline.web.i18n import translator
+from pipeline.i18n import translator
 
 _AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg"}
 

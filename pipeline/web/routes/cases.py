@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pipeline import case_reports, cases
 from pipeline.web import auth
 from pipeline.web.context import SESSION_COOKIE, WebContext, jsonable, parse_date
-from pipeline.web.i18n import translator
+from pipeline.i18n import translator
 
 UNIT_ALLOWED = ("/cases", "/api/cases", "/login", "/logout", "/lang/", "/static/")
 
