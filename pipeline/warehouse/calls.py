@@ -182,3 +182,34 @@ def recording_location(con: duckdb.DuckDBPyConnection, call_id: str) -> tuple[st
     """(source_path, the run's source_dir, recording_sha256) of the call, or None when unknown."""
     return con.execute("SELECT c.source_path, r.source_dir, c.recording_sha256 FROM calls c JOIN runs r USING (run_id) "
                        "WHERE c.call_id = ?", [call_id]).fetchone()
+
+
+# Exports (pipeline.exports)
+
+def export_extras(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> dict[str, tuple]:
+    """call_id → (pbx_call_id, summary, routing in Vietnamese, routing agency keys) for a call list export.
+
+    ``summary`` is NULL on a warehouse from before the column (issue 16).
+    """
+    cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'calls'"
+                                      ).fetchall()}
+    summary = "c.summary" if "summary" in cols else "NULL"  # fixed fragment: issue 16 adds the column
+    return {r[0]: r[1:] for r in con.execute(f"""
+        SELECT c.call_id, c.pbx_call_id, {summary},
+               (SELECT string_agg(coalesce(agency_vi, agency), '; ' ORDER BY seq) FROM call_routes r WHERE r.call_id = c.call_id),
+               (SELECT string_agg(agency, '; ' ORDER BY seq) FROM call_routes r WHERE r.call_id = c.call_id)
+        FROM calls c WHERE c.call_id IN (SELECT unnest($ids))""", {"ids": call_ids}).fetchall()}
+
+
+def transcript_call(con: duckdb.DuckDBPyConnection, call_id: str) -> tuple | None:
+    """(call_id, pbx_call_id, started_at, operator_ext) of any call, or None."""
+    return con.execute("SELECT call_id, pbx_call_id, started_at, operator_ext FROM calls WHERE call_id = ?",
+                       [call_id]).fetchone()
+
+
+def transcript_segments(con: duckdb.DuckDBPyConnection, call_id: str, *, raw: bool) -> list[dict]:
+    """The call's segments for a transcript export (start, end, speaker, role, text); unredacted only when ``raw``."""
+    text = "coalesce(r.text, s.text)" if raw else "s.text"  # fixed choice
+    return [dict(zip(("start", "end", "speaker", "role", "text"), r)) for r in con.execute(
+        f"SELECT s.start_s, s.end_s, s.speaker, coalesce(s.role, 'unknown'), {text} FROM segments s "
+        "LEFT JOIN segments_raw r USING (call_id, seq) WHERE s.call_id = ? ORDER BY s.seq", [call_id]).fetchall()]
