@@ -213,3 +213,33 @@ def transcript_segments(con: duckdb.DuckDBPyConnection, call_id: str, *, raw: bo
     return [dict(zip(("start", "end", "speaker", "role", "text"), r)) for r in con.execute(
         f"SELECT s.start_s, s.end_s, s.speaker, coalesce(s.role, 'unknown'), {text} FROM segments s "
         "LEFT JOIN segments_raw r USING (call_id, seq) WHERE s.call_id = ? ORDER BY s.seq", [call_id]).fetchall()]
+
+
+# Similar calls (pipeline.similar)
+
+def done_call_text(con: duckdb.DuckDBPyConnection, call_id: str) -> tuple | None:
+    """(started_at, transcript) of a processed call, or None."""
+    return con.execute("SELECT started_at, transcript FROM calls WHERE call_id = ? AND status = 'done'",
+                       [call_id]).fetchone()
+
+
+def similar_candidates(con: duckdb.DuckDBPyConnection, call_id: str, started, *, window_days: int,
+                       limit: int) -> list[tuple]:
+    """(call_id, started_at, summary, transcript, topics, unit codes, days apart) of processed calls within
+    ``window_days`` of ``started`` (the call itself included), nearest in time first, at most ``limit``."""
+    return con.execute(
+        """
+        WITH t AS (SELECT call_id, list(DISTINCT topic) AS topics FROM call_topics
+                   WHERE assigned AND topic <> 'other' GROUP BY call_id),
+             p AS (SELECT call_id, list(DISTINCT unit_code) AS units FROM call_places
+                   WHERE unit_code IS NOT NULL AND kind IN ('ward', 'commune', 'town') GROUP BY call_id)
+        SELECT c.call_id, c.started_at, c.summary, c.transcript, coalesce(t.topics, []), coalesce(p.units, []),
+               CASE WHEN c.started_at IS NULL OR $s IS NULL THEN NULL
+                    ELSE abs(date_diff('hour', c.started_at, $s)) / 24.0 END AS days
+        FROM calls c LEFT JOIN t USING (call_id) LEFT JOIN p USING (call_id)
+        WHERE c.status = 'done' AND (c.call_id = $id OR $s IS NULL OR c.started_at IS NULL
+              OR abs(date_diff('hour', c.started_at, $s)) <= $w * 24)
+        ORDER BY days NULLS LAST LIMIT $n
+        """,
+        {"s": started, "id": call_id, "w": window_days, "n": limit},
+    ).fetchall()
