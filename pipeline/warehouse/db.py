@@ -119,22 +119,34 @@ def refresh_views(con: duckdb.DuckDBPyConnection) -> bool:
 
     All in one transaction: a view dropped from the files (and recorded as created by
     an earlier set) is dropped, every file runs in order, the new fingerprint is stored.
-    Readers of another connection see the old views or the new ones, never a mix.
+    Readers of another connection see the old views or the new ones, never a mix. When
+    another connection of this process is re-creating them at the same moment (DuckDB
+    reports a write-write conflict), wait for it and check again.
     """
     shipped = views()
     fingerprint = views_fingerprint(shipped)
-    stored = con.execute("SELECT fingerprint, views FROM schema_views").fetchone()
-    if stored is not None and stored[0] == fingerprint:
-        return False
     names = [name for name, _ in shipped]
-    with transaction(con):
-        for gone in sorted(set(stored[1] if stored else ()) - set(names)):
-            con.execute(f'DROP VIEW IF EXISTS "{gone}"')
-        for _, sql in shipped:
-            con.execute(sql)
-        con.execute("DELETE FROM schema_views")
-        con.execute("INSERT INTO schema_views VALUES (?, ?, now())", [fingerprint, names])
-    return True
+    for attempt in range(_VIEW_CONFLICT_TRIES):
+        stored = con.execute("SELECT fingerprint, views FROM schema_views").fetchone()
+        if stored is not None and stored[0] == fingerprint:
+            return False
+        try:
+            with transaction(con):
+                for gone in sorted(set(stored[1] if stored else ()) - set(names)):
+                    con.execute(f'DROP VIEW IF EXISTS "{gone}"')
+                for _, sql in shipped:
+                    con.execute(sql)
+                con.execute("DELETE FROM schema_views")
+                con.execute("INSERT INTO schema_views VALUES (?, ?, now())", [fingerprint, names])
+            return True
+        except duckdb.TransactionException:
+            if attempt == _VIEW_CONFLICT_TRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    return False  # not reached
+
+
+_VIEW_CONFLICT_TRIES = 10
 
 
 def connect(path: Path | str, *, read_only: bool = False, wait_s: float = 0.0, migrate_schema: bool = True,

@@ -127,3 +127,69 @@ def test_a_broken_view_file_leaves_the_old_views_and_fingerprint(tmp_path, monke
     for name in ("mart_topic_trends_weekly", "mart_call_volume"):  # before and after the broken file: unchanged
         assert "changed" not in [r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()]
     con.close()
+
+
+def _variant(shipped, i):
+    return [(n, s.replace("count(*) AS n_calls", f"count(*) AS n_calls, {i} AS v")) for n, s in shipped]
+
+
+def test_readers_keep_working_while_the_views_are_re_created(tmp_path, monkeypatch):
+    import threading
+
+    path = tmp_path / "w.duckdb"
+    db.connect(path).close()
+    writer = duckdb.connect(str(path))
+    shipped = db.views()
+    errors, rounds, stop = [], [0], threading.Event()
+
+    def read():
+        con = writer.cursor()  # another connection to the same database, as a web request has
+        while not stop.is_set():
+            try:
+                for name, _ in shipped:
+                    con.execute(f"SELECT * FROM {name} LIMIT 1").fetchall()
+                rounds[0] += 1
+            except duckdb.Error as exc:
+                errors.append(exc)
+                return
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for i in range(10):
+            monkeypatch.setattr(db, "views", lambda v=_variant(shipped, i): v)
+            assert db.refresh_views(writer) is True
+    finally:
+        stop.set()
+        reader.join()
+    assert errors == [] and rounds[0] > 0
+    writer.close()
+
+
+def test_two_connections_re_creating_at_once_both_succeed(tmp_path, monkeypatch):
+    import threading
+
+    path = tmp_path / "w.duckdb"
+    db.connect(path).close()
+    base = duckdb.connect(str(path))
+    changed = _variant(db.views(), 7)
+    monkeypatch.setattr(db, "views", lambda: changed)
+    barrier, results, errors = threading.Barrier(3), [], []
+
+    def refresh():
+        con = base.cursor()
+        barrier.wait()
+        try:
+            results.append(db.refresh_views(con))
+        except duckdb.Error as exc:  # without the retry: "Catalog write-write conflict"
+            errors.append(exc)
+
+    threads = [threading.Thread(target=refresh) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(results) == 3 and True in results  # one (or, one after the other, more) re-created them
+    assert base.execute("SELECT fingerprint FROM schema_views").fetchone()[0] == db.views_fingerprint(changed)
+    base.close()
