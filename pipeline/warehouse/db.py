@@ -12,6 +12,7 @@ rewrite them.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
@@ -21,14 +22,13 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-import hashlib
-
 import duckdb
 
 from pipeline.errors import DatabaseBusy, WarehouseError
 
 _MIGRATION_RE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 _VIEW_RE = re.compile(r"^(\d{2})_([a-z0-9_]+)\.sql$")
+_VIEW_CONFLICT_TRIES = 10  # attempts when another connection of this process re-creates the views at once
 
 
 # Open transactions by connection: how many `transaction` blocks are inside one another.
@@ -144,9 +144,6 @@ def refresh_views(con: duckdb.DuckDBPyConnection) -> bool:
                 raise
             time.sleep(0.05 * (attempt + 1))
     return False  # not reached
-
-
-_VIEW_CONFLICT_TRIES = 10
 
 
 def connect(path: Path | str, *, read_only: bool = False, wait_s: float = 0.0, migrate_schema: bool = True,
