@@ -12,46 +12,28 @@ from datetime import date, timedelta
 
 import duckdb
 
+from pipeline.warehouse import report_queries as queries
+
 WEEKLY_COLUMNS = ("case_id", "kind", "status", "topic", "place", "urgent", "opened_at", "due_date", "is_overdue",
                   "n_calls", "resolved_at", "result")
 
 
 def by_unit(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """Per unit: incidents, calls, open, overdue, median hours to resolve, reopened share (complaints)."""
-    cur = con.execute("SELECT * FROM mart_cases_by_unit ORDER BY n_overdue DESC, n_open DESC, unit")
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r)) for r in cur.fetchall()]
+    return queries.cases_by_unit(con)
 
 
 def totals(con: duckdb.DuckDBPyConnection) -> dict:
-    row = con.execute(
-        """SELECT count(*), coalesce(sum(n_calls), 0), count(*) FILTER (WHERE kind = 'inquiry'),
-                  count(*) FILTER (WHERE is_open), count(*) FILTER (WHERE is_overdue),
-                  median(hours_to_resolve) FILTER (WHERE kind = 'complaint'),
-                  coalesce(count(*) FILTER (WHERE n_reopened > 0 AND kind = 'complaint')
-                           / nullif(count(*) FILTER (WHERE kind = 'complaint'), 0)::DOUBLE, 0),
-                  count(*) FILTER (WHERE status = 'resolved')
-           FROM stg_cases""").fetchone()
-    waiting = con.execute("SELECT count(*) FROM case_merge_proposals WHERE decision IS NULL").fetchone()[0]
-    keys = ("n_incidents", "n_calls", "n_answered", "n_open", "n_overdue", "median_hours_to_resolve",
-            "reopened_share", "n_callbacks")
-    return dict(zip(keys, row)) | {"n_proposals_waiting": waiting}
+    """Incidents, calls, answered inquiries, open, overdue, median hours to resolve, reopened share,
+    callbacks waiting and merge proposals waiting."""
+    return queries.case_totals(con)
 
 
 def weekly(con: duckdb.DuckDBPyConnection, week: date | None = None, unit: str | None = None) -> list[dict]:
     """Cases opened in the week starting ``week`` (a Monday; any day is moved back to its Monday)."""
-    where, params = [], []
     if week is not None:
         week = week - timedelta(days=week.weekday())
-        where.append("week = ?")
-        params.append(week)
-    if unit:
-        where.append("unit = ?")
-        params.append(unit)
-    cur = con.execute(f"SELECT unit, week, {', '.join(WEEKLY_COLUMNS)} FROM mart_cases_weekly "
-                      f"{'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY unit, opened_at", params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r)) for r in cur.fetchall()]
+    return queries.cases_weekly(con, WEEKLY_COLUMNS, week, unit)
 
 
 def weekly_csv(rows: list[dict]) -> str:

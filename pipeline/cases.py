@@ -32,6 +32,8 @@ from pipeline.places import KIND_WORDS
 from pipeline.routing import route_call
 from pipeline.textnorm import fold_accents
 from pipeline import workdays
+from pipeline.warehouse import cases as rows
+from pipeline.warehouse.db import transaction
 
 STATUSES = ("new", "forwarded", "in_progress", "resolved", "informed", "closed", "answered", "merged")
 OPEN = ("new", "forwarded", "in_progress")
@@ -84,15 +86,14 @@ def case_id_for(call_id: str) -> str:
 
 
 def unit_of_user(con: duckdb.DuckDBPyConnection, user_name: str) -> str | None:
-    row = con.execute("SELECT unit FROM user_units WHERE user_name = ?", [user_name]).fetchone()
-    return row[0] if row else None
+    return rows.user_unit(con, user_name)
 
 
 def set_user_unit(con: duckdb.DuckDBPyConnection, user_name: str, unit: str) -> None:
     """Tie an account (role ``unit``) to one handling unit, named as routing names it (agency_vi)."""
     if not unit.strip():
         raise CaseError("a unit user needs --unit NAME (the unit's name as in routing.csv, e.g. 'UBND phường Tân Lập')")
-    con.execute("INSERT OR REPLACE INTO user_units VALUES (?, ?)", [user_name.strip().lower(), unit.strip()])
+    rows.set_user_unit(con, user_name.strip().lower(), unit.strip())
 
 
 def actor_for(con: duckdb.DuckDBPyConnection, name: str, role: str) -> Actor:
@@ -115,36 +116,23 @@ def _kind_of_label(label: str) -> tuple[str, str]:
 
 def call_facts(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str] | None = None) -> list[dict]:
     """What a case needs from each loaded call (status done), oldest first."""
-    where, params = "", []
-    if call_ids is not None:
-        if not call_ids:
-            return []
-        where, params = "AND call_id IN (SELECT unnest(?))", [list(call_ids)]
-    rows = con.execute(
-        f"""SELECT call_id, coalesce(started_at, processed_at), coalesce(urgent, FALSE), caller_hash, transcript
-            FROM calls WHERE status = 'done' {where} ORDER BY coalesce(started_at, processed_at), call_id""",
-        params).fetchall()
-    ids = [r[0] for r in rows]
+    if call_ids is not None and not call_ids:
+        return []
+    calls = rows.done_calls(con, call_ids)
+    ids = [r[0] for r in calls]
     topics: dict[str, list[str]] = {}
-    for cid, topic in con.execute(
-            "SELECT call_id, topic FROM stg_call_topics WHERE call_id IN (SELECT unnest(?)) "
-            "ORDER BY call_id, model_score DESC NULLS FIRST, topic", [ids]).fetchall():
+    for cid, topic in rows.call_topics(con, ids):
         topics.setdefault(cid, []).append(topic)
     places: dict[str, list[tuple[str, str]]] = {}
-    for cid, kind, name in con.execute(
-            "SELECT call_id, kind, place_name FROM stg_call_places WHERE call_id IN (SELECT unnest(?)) ORDER BY call_id, seq",
-            [ids]).fetchall():
+    for cid, kind, name in rows.call_places(con, ids):
         places.setdefault(cid, []).append((kind, name))
-    routes = dict(con.execute(
-        "SELECT call_id, agency_vi FROM call_routes WHERE call_id IN (SELECT unnest(?)) AND seq = 0", [ids]).fetchall())
+    routes = rows.first_routes(con, ids)
     citizen: dict[str, str] = {}
-    for cid, text in con.execute(
-            "SELECT call_id, text FROM segments WHERE call_id IN (SELECT unnest(?)) AND role = 'citizen' "
-            "AND text IS NOT NULL ORDER BY call_id, seq", [ids]).fetchall():
+    for cid, text in rows.citizen_sentences(con, ids):
         if len(citizen.get(cid, "")) < SUMMARY_CHARS:
             citizen[cid] = (citizen.get(cid, "") + " " + text).strip()
     out = []
-    for cid, started, urgent, caller, transcript in rows:
+    for cid, started, urgent, caller, transcript in calls:
         ps = places.get(cid, [])
         admin = next(((k, n) for k, n in ps if k in ("ward", "commune", "town")), None)
         detail = next((n for k, n in ps if k in DETAIL_KINDS), None)
@@ -242,8 +230,7 @@ def propose_for(candidates: Iterable[dict], later: dict, window_days: float = WI
 # ---------------------------------------------------------------- building from loaded calls
 
 def _event(con, case_id, user, action, from_status=None, to_status=None, note=None, at=None):
-    con.execute("INSERT INTO case_events VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [case_id, at or datetime.now(), user, action, from_status, to_status, note])
+    rows.insert_event(con, case_id, at or datetime.now(), user, action, from_status, to_status, note)
 
 
 class _Incidents:
@@ -251,23 +238,16 @@ class _Incidents:
     proposals and merges, so that ``details`` holds the streets said anywhere in a proposed incident."""
 
     def __init__(self, con, since: datetime):
-        rows = con.execute(
-            """SELECT case_id, opened_at, caller_hash, topics, place, place_detail, summary FROM cases
-               WHERE kind = 'complaint' AND status NOT IN ('merged', 'closed') AND opened_at >= ?""", [since]).fetchall()
+        complaints = rows.open_complaints_since(con, since)
         self.parent: dict[str, str] = {}
         self.details: dict[str, set[str]] = {}
         self.by_caller: dict[str, list[dict]] = {}
         self.by_place: dict[str, list[dict]] = {}
-        for a, b in con.execute(
-                "SELECT p.case_id, p.into_case_id FROM case_merge_proposals p JOIN cases c ON c.case_id = p.case_id "
-                "WHERE p.decision IS DISTINCT FROM 'split' AND c.opened_at >= $since "
-                "UNION ALL SELECT case_id, merged_into FROM cases WHERE merged_into IS NOT NULL AND opened_at >= $since",
-                {"since": since}).fetchall():
+        for a, b in rows.incident_links_since(con, since):
             self.join(a, b)
-        for case_id, detail in con.execute("SELECT case_id, place_detail FROM cases WHERE place_detail IS NOT NULL "
-                                           "AND opened_at >= ?", [since]).fetchall():
+        for case_id, detail in rows.place_details_since(con, since):
             self.details.setdefault(self.find(case_id), set()).add(detail)
-        for r in rows:
+        for r in complaints:
             self.add({"case_id": r[0], "opened_at": r[1], "caller_hash": r[2],
                       "topics": (r[3] or "").split(",") if r[3] else [], "place": r[4], "place_detail": r[5],
                       "summary": r[6]}, detail_known=True)
@@ -343,27 +323,10 @@ def _event_row(case_id, at, user, action, from_status=None, to_status=None, note
             "to_status": to_status, "note": note}
 
 
-def _insert_rows(con, table: str, rows: list[dict]) -> None:
-    if not rows:
-        return
-    import pandas as pd
-
-    frame = pd.DataFrame(rows)
-    con.register("_case_rows", frame)
-    try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _case_rows")
-    finally:
-        con.unregister("_case_rows")
-
-
 def open_case(con: duckdb.DuckDBPyConnection, facts: dict, *, user: str = PIPELINE_USER, now: datetime | None = None) -> str:
     """Insert the case for one call (no transaction of its own). Returns its id."""
     case, link, events = _new_case_rows(facts, user, now or datetime.now())
-    con.execute(f"INSERT INTO cases ({', '.join(_CASE_COLUMNS)}) VALUES ({', '.join('?' * len(_CASE_COLUMNS))})",
-                list(case.values()))
-    con.execute("INSERT INTO case_calls VALUES (?, ?, ?, ?)", list(link.values()))
-    for e in events:
-        con.execute("INSERT INTO case_events VALUES (?, ?, ?, ?, ?, ?, ?)", list(e.values()))
+    rows.insert_case(con, case, link, events)
     return case["case_id"]
 
 
@@ -377,8 +340,7 @@ def build_cases(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str] | None =
     Returns counts: ``opened``, ``answered``, ``proposed``.
     """
     facts = call_facts(con, call_ids)
-    have = {r[0] for r in con.execute("SELECT call_id FROM case_calls WHERE call_id IN (SELECT unnest(?))",
-                                      [[f["call_id"] for f in facts]]).fetchall()}
+    have = rows.linked_call_ids(con, [f["call_id"] for f in facts])
     todo = [f for f in facts if f["call_id"] not in have]
     counts = {"opened": 0, "answered": 0, "proposed": 0}
     if not todo:
@@ -408,23 +370,17 @@ def build_cases(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str] | None =
         incidents.add({"case_id": case["case_id"], "opened_at": case["opened_at"], "caller_hash": case["caller_hash"],
                        "topics": f["topics"], "place": case["place"], "place_detail": case["place_detail"],
                        "summary": case["summary"]})
-    con.execute("BEGIN TRANSACTION")
-    try:
-        _insert_rows(con, "cases", case_rows)
-        _insert_rows(con, "case_calls", links)
-        _insert_rows(con, "case_events", events)
-        _insert_rows(con, "case_merge_proposals", proposal_rows)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+    with transaction(con):
+        rows.insert_rows(con, "cases", case_rows)
+        rows.insert_rows(con, "case_calls", links)
+        rows.insert_rows(con, "case_events", events)
+        rows.insert_rows(con, "case_merge_proposals", proposal_rows)
     return counts
 
 
 def sync_call(con: duckdb.DuckDBPyConnection, call_id: str) -> None:
     """After a call's (re)load: open its case if it has none; else re-route it while it is still ``new``."""
-    row = con.execute("SELECT c.case_id, c.status FROM case_calls l JOIN cases c USING (case_id) WHERE l.call_id = ?",
-                      [call_id]).fetchone()
+    row = rows.case_of_call(con, call_id)
     if row is None:
         build_cases(con, [call_id])
     elif row[1] == "new":
@@ -434,9 +390,7 @@ def sync_call(con: duckdb.DuckDBPyConnection, call_id: str) -> None:
 # ---------------------------------------------------------------- reading, with unit isolation
 
 def _case_row(con, case_id: str) -> dict | None:
-    cur = con.execute("SELECT * FROM cases WHERE case_id = ?", [case_id])
-    row = cur.fetchone()
-    return dict(zip([d[0] for d in cur.description], row)) if row else None
+    return rows.case_row(con, case_id)
 
 
 def can_see(actor: Actor, case: dict) -> bool:
@@ -459,77 +413,39 @@ def get_case(con: duckdb.DuckDBPyConnection, case_id: str, actor: Actor) -> dict
     cal = workdays.default_calendar()
     case["working_days_taken"] = (cal.working_days_between(case["opened_at"], case["resolved_at"])
                                   if case["resolved_at"] else None)
-    calls = con.execute(
-        """SELECT c.call_id, c.started_at, c.transcript, c.urgent, c.caller_last3, c.caller_initials, c.pbx_call_id,
-                  l.linked_by FROM case_calls l JOIN calls c USING (call_id) WHERE l.case_id = ? ORDER BY c.started_at""",
-        [case_id]).fetchall()
-    case["calls"] = [dict(zip(("call_id", "started_at", "transcript", "urgent", "caller_last3", "caller_initials",
-                               "pbx_call_id", "linked_by"), r)) for r in calls]
+    case["calls"] = rows.case_calls(con, case_id)
     if unit_view:
         for c in case["calls"]:
             c["caller_last3"] = c["caller_initials"] = c["pbx_call_id"] = None
         for k in UNIT_HIDDEN:
             case[k] = None
-    case["events"] = [dict(zip(("acted_at", "user_name", "action", "from_status", "to_status", "note"), r)) for r in con.execute(
-        "SELECT acted_at, user_name, action, from_status, to_status, note FROM case_events WHERE case_id = ? "
-        "ORDER BY acted_at, action = 'opened' DESC", [case_id]).fetchall()]
+    case["events"] = rows.case_events(con, case_id)
     case["proposals"] = [] if unit_view else proposals(con, case_id)
     case["allowed"] = [to for (frm, to), roles in TRANSITIONS.items() if frm == case["status"] and actor.role in roles]
     return case
 
 
 def proposals(con: duckdb.DuckDBPyConnection, case_id: str | None = None, *, waiting_only: bool = False) -> list[dict]:
-    where, params = [], []
-    if case_id:
-        where.append("(p.case_id = ? OR p.into_case_id = ?)")
-        params += [case_id, case_id]
-    if waiting_only:
-        where.append("p.decision IS NULL")
-    cur = con.execute(
-        f"""SELECT p.case_id, p.into_case_id, p.reason, p.proposed_at, p.decision, p.decided_by, p.decided_at,
-                   a.summary AS summary, b.summary AS into_summary, a.place, a.topic, a.opened_at, b.opened_at AS into_opened_at
-            FROM case_merge_proposals p JOIN cases a ON a.case_id = p.case_id JOIN cases b ON b.case_id = p.into_case_id
-            {'WHERE ' + ' AND '.join(where) if where else ''} ORDER BY p.proposed_at DESC, p.case_id""", params)
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r)) for r in cur.fetchall()]
+    return rows.proposals(con, case_id, waiting_only=waiting_only)
 
 
 def list_cases(con: duckdb.DuckDBPyConnection, actor: Actor, *, status: str | None = None, unit: str | None = None,
                overdue: bool = False, kind: str | None = None, limit: int = 500) -> list[dict]:
     """Cases the actor may see, urgent first, then by due date. ``status``: a status, ``open`` or ``done``."""
-    where, params = ["status <> 'merged'"], []
+    units_in: list[str] = []
     if actor.role == UNIT_ROLE:
-        where.append("unit = ?")
-        params.append(actor.unit or "\x00no unit")
+        units_in.append(actor.unit or "\x00no unit")
     elif actor.role not in READ_ALL:
         return []
     if unit:
-        where.append("unit = ?")
-        params.append(unit)
-    if status == "open":
-        where.append("is_open")
-    elif status == "done":
-        where.append("status IN ('resolved', 'informed', 'closed', 'answered')")
-    elif status in STATUSES:
-        where.append("status = ?")
-        params.append(status)
-    if overdue:
-        where.append("is_overdue")
-    if kind in ("complaint", "inquiry"):
-        where.append("kind = ?")
-        params.append(kind)
-    cur = con.execute(
-        f"""SELECT case_id, kind, status, topic, place, summary, unit, urgent, priority, opened_at, due_date, is_overdue,
-                   n_calls, resolved_at, n_reopened FROM stg_cases WHERE {' AND '.join(where)}
-            ORDER BY is_open DESC, priority, due_date NULLS LAST, opened_at LIMIT ?""", [*params, limit])
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r)) for r in cur.fetchall()]
+        units_in.append(unit)
+    return rows.case_list(con, units=units_in,
+                          status=status if status in ("open", "done") or status in STATUSES else None,
+                          overdue=overdue, kind=kind if kind in ("complaint", "inquiry") else None, limit=limit)
 
 
 def units(con: duckdb.DuckDBPyConnection) -> list[str]:
-    return [r[0] for r in con.execute(
-        "SELECT DISTINCT unit FROM (SELECT unit FROM cases UNION SELECT unit FROM user_units) WHERE unit IS NOT NULL ORDER BY 1"
-    ).fetchall()]
+    return rows.unit_names(con)
 
 
 def callbacks(con: duckdb.DuckDBPyConnection, actor: Actor) -> list[dict]:
@@ -541,20 +457,11 @@ def callbacks(con: duckdb.DuckDBPyConnection, actor: Actor) -> list[dict]:
     """
     if actor.role not in READ_ALL:
         return []
-    cur = con.execute(
-        """SELECT k.case_id, k.unit, k.topic, k.place, k.resolved_at, k.result, k.n_calls,
-                  first(c.pbx_call_id ORDER BY c.started_at) AS pbx_call_id,
-                  first(c.caller_last3 ORDER BY c.started_at) AS caller_last3,
-                  first(c.caller_initials ORDER BY c.started_at) AS caller_initials,
-                  first(c.started_at ORDER BY c.started_at) AS called_at
-           FROM mart_case_callbacks k JOIN case_calls l USING (case_id) JOIN calls c USING (call_id)
-           GROUP BY ALL ORDER BY k.resolved_at""")
-    cols = [d[0] for d in cur.description]
-    rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+    found = rows.callback_rows(con)
     if actor.role not in STAFF:
-        for r in rows:
+        for r in found:
             r["pbx_call_id"] = r["caller_last3"] = r["caller_initials"] = None
-    return rows
+    return found
 
 
 # ---------------------------------------------------------------- changing
@@ -602,16 +509,10 @@ def transition(con: duckdb.DuckDBPyConnection, case_id: str, to: str, actor: Act
         if to == "new" and case["kind"] == "inquiry":
             sets["kind"] = "complaint"
             sets["due_date"] = workdays.due_date(now, case["topic"], case["unit"], case["urgent"])
-    assign = ", ".join(f"{k} = ?" for k in sets)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(f"UPDATE cases SET {assign} WHERE case_id = ?", [*sets.values(), case_id])
+    with transaction(con):
+        rows.update_case(con, case_id, sets)
         _event(con, case_id, actor.name, "reopen" if (frm, to) in REOPENS else "status", frm, to,
                "; ".join(x for x in (note.strip(), f"result: {result}" if to == "resolved" else "") if x) or None, at=now)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return _case_row(con, case_id)
 
 
@@ -630,14 +531,9 @@ def set_unit(con: duckdb.DuckDBPyConnection, case_id: str, unit: str, actor: Act
     if case["status"] not in ("new", "forwarded", "in_progress"):
         raise NotAllowed(f"the unit of a {case['status']} case cannot change (reopen it first)")
     due = workdays.due_date(case["opened_at"], case["topic"], unit, case["urgent"])
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("UPDATE cases SET unit = ?, unit_locked = TRUE, due_date = ? WHERE case_id = ?", [unit, due, case_id])
+    with transaction(con):
+        rows.update_case(con, case_id, {"unit": unit, "unit_locked": True, "due_date": due})
         _event(con, case_id, actor.name, "unit", note="; ".join(x for x in (f"{case['unit']} → {unit}", note.strip()) if x))
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def set_place(con: duckdb.DuckDBPyConnection, case_id: str, place: str, actor: Actor, note: str = "") -> None:
@@ -645,14 +541,9 @@ def set_place(con: duckdb.DuckDBPyConnection, case_id: str, place: str, actor: A
     _require_staff(actor, "correct a case's place")
     case = _load_for_change(con, case_id, actor)
     place = place.strip() or None
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("UPDATE cases SET place = ? WHERE case_id = ?", [place, case_id])
+    with transaction(con):
+        rows.update_case(con, case_id, {"place": place})
         _event(con, case_id, actor.name, "place", note="; ".join(x for x in (f"{case['place']} → {place}", note.strip()) if x))
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     if case["status"] in OPEN:
         refresh_routing(con, case_id, actor.name, note="place corrected")
 
@@ -667,7 +558,7 @@ def refresh_routing(con: duckdb.DuckDBPyConnection, case_id: str, user: str, not
     case = _case_row(con, case_id)
     if case is None or case["status"] not in OPEN:
         return False
-    ids = [r[0] for r in con.execute("SELECT call_id FROM case_calls WHERE case_id = ? ORDER BY linked_at", [case_id]).fetchall()]
+    ids = rows.case_call_ids(con, case_id)
     facts = call_facts(con, ids)
     if not facts:
         return False
@@ -693,22 +584,17 @@ def refresh_routing(con: duckdb.DuckDBPyConnection, case_id: str, user: str, not
         why.append(f"unit {case['unit'] or '—'} → {unit or '—'}" + (" (forward again)" if back else ""))
     if note:
         why.append(note)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(f"UPDATE cases SET {', '.join(f'{k} = ?' for k in sets)} WHERE case_id = ?", [*sets.values(), case_id])
+    with transaction(con):
+        rows.update_case(con, case_id, sets)
         _event(con, case_id, user, "rerouted", case["status"], sets.get("status", case["status"]), "; ".join(why))
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return True
 
 
 def on_topic_corrected(con: duckdb.DuckDBPyConnection, call_id: str, user: str) -> None:
     """Called after QA adds or removes a call's topic: re-route the call's open case."""
-    row = con.execute("SELECT case_id FROM case_calls WHERE call_id = ?", [call_id]).fetchone()
-    if row:
-        refresh_routing(con, row[0], user, note=f"QA topic correction on call {call_id}")
+    case_id = rows.case_id_of_call(con, call_id)
+    if case_id:
+        refresh_routing(con, case_id, user, note=f"QA topic correction on call {call_id}")
 
 
 def decide_proposal(con: duckdb.DuckDBPyConnection, case_id: str, into_case_id: str, decision: str, actor: Actor,
@@ -718,24 +604,17 @@ def decide_proposal(con: duckdb.DuckDBPyConnection, case_id: str, into_case_id: 
     if decision not in ("confirmed", "split"):
         raise CaseError(f"decision {decision!r} must be confirmed or split")
     now = now or datetime.now()
-    row = con.execute("SELECT decision FROM case_merge_proposals WHERE case_id = ? AND into_case_id = ?",
-                      [case_id, into_case_id]).fetchone()
+    row = rows.proposal(con, case_id, into_case_id)
     if row is None:
         raise CaseError(f"no proposal to merge {case_id} into {into_case_id}")
     if row[0] is not None:
         raise CaseError(f"that proposal was already {row[0]}")
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("UPDATE case_merge_proposals SET decision = ?, decided_by = ?, decided_at = ? "
-                    "WHERE case_id = ? AND into_case_id = ?", [decision, actor.name, now, case_id, into_case_id])
+    with transaction(con):
+        rows.decide_proposal(con, case_id, into_case_id, decision, actor.name, now)
         if decision == "confirmed":
             _merge(con, case_id, into_case_id, actor.name, now)
         else:
             _event(con, case_id, actor.name, "split", note=f"not the incident of {into_case_id}", at=now)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def merge(con: duckdb.DuckDBPyConnection, case_id: str, into_case_id: str, actor: Actor) -> None:
@@ -743,13 +622,8 @@ def merge(con: duckdb.DuckDBPyConnection, case_id: str, into_case_id: str, actor
     _require_staff(actor, "merge cases")
     for c in (case_id, into_case_id):
         _load_for_change(con, c, actor)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         _merge(con, case_id, into_case_id, actor.name, datetime.now())
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def _merge(con, case_id: str, into: str, user: str, now: datetime) -> None:
@@ -758,10 +632,7 @@ def _merge(con, case_id: str, into: str, user: str, now: datetime) -> None:
         raise CaseError(f"cannot merge {case_id} into {into}")
     if a["status"] == "merged" or b["status"] == "merged":
         raise CaseError("one of the two cases is already merged into another")
-    con.execute("UPDATE case_calls SET case_id = ?, linked_at = ?, linked_by = ? WHERE case_id = ?", [into, now, user, case_id])
-    con.execute("UPDATE cases SET status = 'merged', merged_into = ? WHERE case_id = ?", [into, case_id])
-    con.execute("UPDATE cases SET urgent = urgent OR ?, priority = least(priority, ?) WHERE case_id = ?",
-                [a["urgent"], a["priority"], into])
+    rows.merge_rows(con, case_id, into, user, now, a["urgent"], a["priority"])
     _event(con, case_id, user, "merged", a["status"], "merged", f"into {into}", at=now)
     _event(con, into, user, "merged", note=f"calls of {case_id} joined", at=now)
 
@@ -769,30 +640,22 @@ def _merge(con, case_id: str, into: str, user: str, now: datetime) -> None:
 def split_call(con: duckdb.DuckDBPyConnection, case_id: str, call_id: str, actor: Actor) -> str:
     """Take one call out of a case into a case of its own (new). Returns that case's id."""
     _require_staff(actor, "split cases")
-    row = con.execute("SELECT case_id FROM case_calls WHERE call_id = ?", [call_id]).fetchone()
-    if row is None or row[0] != case_id:
+    if rows.case_id_of_call(con, call_id) != case_id:
         raise CaseError(f"call {call_id} is not in case {case_id}")
-    if con.execute("SELECT count(*) FROM case_calls WHERE case_id = ?", [case_id]).fetchone()[0] < 2:
+    if rows.n_case_calls(con, case_id) < 2:
         raise CaseError("a case's only call cannot be split off")
     new_id = case_id_for(call_id)
     if new_id == case_id:
         raise CaseError(f"call {call_id} opened {case_id}: split the other calls off instead")
     facts = call_facts(con, [call_id])[0]
     now = datetime.now()
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute("DELETE FROM case_calls WHERE call_id = ?", [call_id])
+    with transaction(con):
+        rows.unlink_call(con, call_id)
         if _case_row(con, new_id) is not None:  # it was merged in: bring it back
-            con.execute("UPDATE cases SET status = 'new', merged_into = NULL WHERE case_id = ?", [new_id])
-            con.execute("INSERT INTO case_calls VALUES (?, ?, ?, ?)", [call_id, new_id, now, actor.name])
+            rows.bring_back(con, new_id, call_id, actor.name, now)
         else:
             open_case(con, facts, user=actor.name, now=now)
-        con.execute("UPDATE case_merge_proposals SET decision = 'split', decided_by = ?, decided_at = ? "
-                    "WHERE case_id = ? AND into_case_id = ?", [actor.name, now, new_id, case_id])
+        rows.mark_split(con, new_id, case_id, actor.name, now)
         _event(con, case_id, actor.name, "split", note=f"call {call_id} → {new_id}", at=now)
         _event(con, new_id, actor.name, "split", None, "new", f"split from {case_id}", at=now)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     return new_id

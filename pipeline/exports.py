@@ -22,7 +22,8 @@ from datetime import date, datetime, timedelta
 import duckdb
 
 from pipeline.reports import topic_labels
-from pipeline.web.i18n import translator
+from pipeline.i18n import translator
+from pipeline.warehouse import calls
 
 
 @dataclass(frozen=True)
@@ -109,14 +110,7 @@ def enrich(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> list[dict]:
     if not rows:
         return rows
     ids = [r["call_id"] for r in rows]
-    cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'calls'"
-                                      ).fetchall()}
-    summary = "c.summary" if "summary" in cols else "NULL"  # fixed fragment: issue 16 adds the column
-    extra = {r[0]: r[1:] for r in con.execute(f"""
-        SELECT c.call_id, c.pbx_call_id, {summary},
-               (SELECT string_agg(coalesce(agency_vi, agency), '; ' ORDER BY seq) FROM call_routes r WHERE r.call_id = c.call_id),
-               (SELECT string_agg(agency, '; ' ORDER BY seq) FROM call_routes r WHERE r.call_id = c.call_id)
-        FROM calls c WHERE c.call_id IN (SELECT unnest($ids))""", {"ids": ids}).fetchall()}
+    extra = calls.export_extras(con, ids)
     out = []
     for r in rows:
         pbx, summ, route_vi, route_en = extra.get(r["call_id"], (None, None, None, None))
@@ -286,14 +280,10 @@ TRANSCRIPT_FORMATS = {"vtt": "text/vtt; charset=utf-8", "srt": "application/x-su
 def transcript(con: duckdb.DuckDBPyConnection, call_id: str, *, raw: bool = False) -> dict | None:
     """One call's segments for export: call_id, pbx_call_id, started_at, redacted, segments
     (start, end, speaker, role, text); redacted text unless ``raw`` (and raw text was kept)."""
-    row = con.execute("SELECT call_id, pbx_call_id, started_at, operator_ext FROM calls WHERE call_id = ?",
-                      [call_id]).fetchone()
+    row = calls.transcript_call(con, call_id)
     if row is None:
         return None
-    text = "coalesce(r.text, s.text)" if raw else "s.text"  # fixed choice
-    segments = [dict(zip(("start", "end", "speaker", "role", "text"), r)) for r in con.execute(
-        f"SELECT s.start_s, s.end_s, s.speaker, coalesce(s.role, 'unknown'), {text} FROM segments s "
-        "LEFT JOIN segments_raw r USING (call_id, seq) WHERE s.call_id = ? ORDER BY s.seq", [call_id]).fetchall()]
+    segments = calls.transcript_segments(con, call_id, raw=raw)
     return {"call_id": row[0], "pbx_call_id": row[1], "started_at": row[2], "operator_ext": row[3],
             "redacted": not raw, "segments": segments}
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import HotlineError
+from pipeline.warehouse import voiceprints
 
 log = logging.getLogger(__name__)
 
@@ -181,22 +182,14 @@ def voices_from_turns(turns, embeddings: Mapping[str, np.ndarray]) -> list[Speak
 
 def save_voiceprint(con, vp: Voiceprint) -> None:
     """Insert or replace the voiceprint of ``vp.extension``."""
-    con.execute("DELETE FROM operator_voiceprints WHERE extension = ?", [vp.extension])
-    con.execute(
-        "INSERT INTO operator_voiceprints (extension, name, embedding, model, n_calls, speech_s, spread, consent_note, "
-        "enrolled_by, enrolled_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [vp.extension, vp.name, [float(x) for x in vp.embedding], vp.model, vp.n_calls, vp.speech_s, vp.spread,
-         vp.consent_note, vp.enrolled_by, vp.enrolled_at or datetime.now().replace(microsecond=0)],
-    )
+    voiceprints.replace(con, dict(zip(voiceprints.COLUMNS, (
+        vp.extension, vp.name, [float(x) for x in vp.embedding], vp.model, vp.n_calls, vp.speech_s, vp.spread,
+        vp.consent_note, vp.enrolled_by, vp.enrolled_at or datetime.now().replace(microsecond=0)))))
 
 
 def load_voiceprints(con, *, model: str = EMBEDDING_MODEL) -> tuple[Voiceprint, ...]:
     """Every stored voiceprint of ``model``, by extension."""
-    rows = con.execute(
-        "SELECT extension, embedding, n_calls, speech_s, consent_note, name, spread, enrolled_by, enrolled_at, model "
-        "FROM operator_voiceprints WHERE model = ? ORDER BY extension",
-        [model],
-    ).fetchall()
+    rows = voiceprints.rows_of_model(con, model)
     return tuple(
         Voiceprint(r[0], np.asarray(r[1], dtype=np.float32), r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]) for r in rows
     )
@@ -204,9 +197,7 @@ def load_voiceprints(con, *, model: str = EMBEDDING_MODEL) -> tuple[Voiceprint, 
 
 def delete_voiceprint(con, extension: str) -> bool:
     """Remove an operator's voiceprint (consent withdrawn). True if one was stored."""
-    n = con.execute("SELECT count(*) FROM operator_voiceprints WHERE extension = ?", [extension]).fetchone()[0]
-    con.execute("DELETE FROM operator_voiceprints WHERE extension = ?", [extension])
-    return bool(n)
+    return bool(voiceprints.delete(con, extension))
 
 
 def read_voiceprints(database: Path) -> tuple[Voiceprint, ...]:

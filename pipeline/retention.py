@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-log = logging.getLogger(__name__)
+from pipeline.warehouse import retention as retention_rows
+from pipeline.warehouse.db import transaction
 
-# Tables whose rows are personal data of a call, deleted outright.
-PERSONAL_TABLES = ("segments_raw", "words", "call_places", "pii_counts", "search_docs")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -62,46 +62,13 @@ def purge(con, older_than_days: int, *, now: datetime | None = None, cache_dirs:
         raise ValueError(f"retention period must be 0 days or more, not {older_than_days}")
     now = now or datetime.now()
     cutoff = now - timedelta(days=older_than_days)
-    old = "coalesce(started_at, processed_at) < ?"
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _purge AS SELECT call_id, quarantine_path FROM calls "
-                    f"WHERE {old} AND (purged_at IS NULL OR transcript IS NOT NULL OR quarantine_path IS NOT NULL "
-                    f"OR caller_hash IS NOT NULL)", [cutoff])
-        n_calls = con.execute("SELECT count(*) FROM _purge").fetchone()[0]
-        n_rows = 0
-        for table in PERSONAL_TABLES:
-            n_rows += con.execute(f"DELETE FROM {table} WHERE call_id IN (SELECT call_id FROM _purge)").fetchone()[0]
-        n_rows += con.execute("UPDATE segments SET text = NULL WHERE text IS NOT NULL "
-                              "AND call_id IN (SELECT call_id FROM _purge)").fetchone()[0]
-        # QA's corrections (migration 011) keep text and place names; the evaluation comments are free text.
-        n_rows += con.execute("UPDATE call_edits SET old_value = NULL, new_value = NULL, "
-                              "target = CASE WHEN kind LIKE 'place_%' THEN NULL ELSE target END "
-                              "WHERE kind IN ('transcript', 'place_add', 'place_remove') "
-                              "AND call_id IN (SELECT call_id FROM _purge)").fetchone()[0]
-        n_rows += con.execute("UPDATE call_evaluations SET comment = NULL WHERE comment IS NOT NULL "
-                              "AND call_id IN (SELECT call_id FROM _purge)").fetchone()[0]
-        quarantined = [Path(r[0]) for r in con.execute(
-            "SELECT quarantine_path FROM _purge WHERE quarantine_path IS NOT NULL").fetchall()]
-        n_rows += con.execute("UPDATE calls SET transcript = NULL, caller_hash = NULL, caller_last3 = NULL, caller_initials = NULL, "
-                              "summary = NULL, "  # it names the address, like call_places
-                              "quarantine_path = NULL, purged_at = ? WHERE call_id IN (SELECT call_id FROM _purge)",
-                              [now]).fetchone()[0]
-        # Cases keep a copy of the caller hash and the citizen's first words (pipeline.cases).
-        n_rows += con.execute("UPDATE cases SET caller_hash = NULL, summary = NULL WHERE (caller_hash IS NOT NULL OR "
-                              "summary IS NOT NULL) AND case_id IN (SELECT case_id FROM case_calls WHERE call_id IN "
-                              "(SELECT call_id FROM _purge))").fetchone()[0]
+    with transaction(con):
+        n_calls, n_rows, quarantined = retention_rows.purge_rows(con, cutoff, now)
         folders = [c.parent for c in quarantined if c.parent.is_dir()]  # quarantine/<call_id>/: copy + error.txt
         old_cache = _old_files(cache_dirs, cutoff)
         n_files = sum(1 for f in folders for p in f.rglob("*") if p.is_file()) + len(old_cache)
         purge_id = now.strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
-        con.execute("INSERT INTO purges VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [purge_id, now, older_than_days, cutoff, n_calls, n_rows, n_files])
-        con.execute("DROP TABLE _purge")
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
+        retention_rows.record_purge(con, purge_id, now, older_than_days, cutoff, n_calls, n_rows, n_files)
     # Files go after the commit: a failed transaction must not leave rows pointing at deleted copies.
     for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)

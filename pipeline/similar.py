@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import duckdb
 
+from pipeline.warehouse import calls
+
 W_TOPIC, W_PLACE, W_TEXT, W_TIME = 0.35, 0.25, 0.30, 0.10
 MAX_CANDIDATES = 2000  # nearest in time first; bounds the work per page view
 
@@ -20,27 +22,11 @@ MAX_CANDIDATES = 2000  # nearest in time first; bounds the work per page view
 def similar_calls(con: duckdb.DuckDBPyConnection, call_id: str, *, limit: int = 5, window_days: int = 60,
                   min_score: float = 0.3) -> list[dict]:
     """Up to ``limit`` calls, best first: ``call_id, started_at, summary, topics, score`` (0..1)."""
-    me = con.execute("SELECT started_at, transcript FROM calls WHERE call_id = ? AND status = 'done'",
-                     [call_id]).fetchone()
+    me = calls.done_call_text(con, call_id)
     if me is None:
         return []
     started, text = me
-    rows = con.execute(
-        """
-        WITH t AS (SELECT call_id, list(DISTINCT topic) AS topics FROM call_topics
-                   WHERE assigned AND topic <> 'other' GROUP BY call_id),
-             p AS (SELECT call_id, list(DISTINCT unit_code) AS units FROM call_places
-                   WHERE unit_code IS NOT NULL AND kind IN ('ward', 'commune', 'town') GROUP BY call_id)
-        SELECT c.call_id, c.started_at, c.summary, c.transcript, coalesce(t.topics, []), coalesce(p.units, []),
-               CASE WHEN c.started_at IS NULL OR $s IS NULL THEN NULL
-                    ELSE abs(date_diff('hour', c.started_at, $s)) / 24.0 END AS days
-        FROM calls c LEFT JOIN t USING (call_id) LEFT JOIN p USING (call_id)
-        WHERE c.status = 'done' AND (c.call_id = $id OR $s IS NULL OR c.started_at IS NULL
-              OR abs(date_diff('hour', c.started_at, $s)) <= $w * 24)
-        ORDER BY days NULLS LAST LIMIT $n
-        """,
-        {"s": started, "id": call_id, "w": window_days, "n": MAX_CANDIDATES + 1},
-    ).fetchall()
+    rows = calls.similar_candidates(con, call_id, started, window_days=window_days, limit=MAX_CANDIDATES + 1)
     mine = next((r for r in rows if r[0] == call_id), None)
     others = [r for r in rows if r[0] != call_id]
     if mine is None or not others:

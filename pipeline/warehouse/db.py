@@ -1,15 +1,22 @@
-"""Open the DuckDB file and apply numbered migrations, each recorded once.
+"""Open the DuckDB file, apply numbered migrations (each recorded once), re-create the views.
 
 Migrations are ``migrations/NNN_name.sql``, applied in order; each one runs in the
 same transaction as the row that records it (as sqlite-utils does), so a failed
-migration leaves no trace.
+migration leaves no trace. Views are ``views/NN_name.sql`` (one ``CREATE OR REPLACE
+VIEW name`` each, stg_ before mart_): changing a mart is editing its file, no
+migration. They are re-created, in order and in one transaction, when the warehouse
+opens for writing with migrations and their fingerprint differs from the one stored
+in ``schema_views`` (migration 013); read-only and per-request connections never
+rewrite them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -20,6 +27,44 @@ import duckdb
 from pipeline.errors import DatabaseBusy, WarehouseError
 
 _MIGRATION_RE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+_VIEW_RE = re.compile(r"^(\d{2})_([a-z0-9_]+)\.sql$")
+_VIEW_CONFLICT_TRIES = 10  # attempts when another connection of this process re-creates the views at once
+
+
+# Open transactions by connection: how many `transaction` blocks are inside one another.
+_DEPTH: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction on ``con``: commit when the block ends, roll back and re-raise on any error.
+
+    Nested use joins the enclosing transaction (DuckDB has no savepoints): an inner block
+    neither begins, commits nor rolls back; its error propagates, and the outermost block
+    rolls back everything, the inner block's work included. A ``BEGIN`` written by hand
+    around a ``transaction`` block is not seen (DuckDB then refuses the inner ``BEGIN``).
+    """
+    depth = _DEPTH.get(con, 0)
+    if depth:
+        _DEPTH[con] = depth + 1
+        try:
+            yield con
+        finally:
+            _DEPTH[con] = depth
+        return
+    con.execute("BEGIN TRANSACTION")
+    _DEPTH[con] = 1
+    try:
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:  # a failed COMMIT has already ended the transaction
+            pass
+        raise
+    finally:
+        _DEPTH.pop(con, None)
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -43,16 +88,62 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     for version, name, sql in migrations():
         if version in done:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.execute(sql)
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
         applied.append(version)
     return applied
+
+
+def views() -> list[tuple[str, str]]:
+    """(view name, sql) of every shipped view file, in the order they are created (by number)."""
+    folder = resources.files("pipeline.warehouse") / "views"
+    found = []
+    for entry in folder.iterdir():
+        m = _VIEW_RE.match(entry.name)
+        if m:
+            found.append((int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
+    return [(name, sql) for _, name, sql in sorted(found)]
+
+
+def views_fingerprint(shipped: list[tuple[str, str]] | None = None) -> str:
+    """sha256 over the view files' names and text, in order: it changes when any view does."""
+    digest = hashlib.sha256()
+    for name, sql in views() if shipped is None else shipped:
+        digest.update(name.encode() + b"\0" + sql.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
+
+def refresh_views(con: duckdb.DuckDBPyConnection) -> bool:
+    """Re-create the shipped views unless the stored fingerprint is theirs. Returns True if it did.
+
+    All in one transaction: a view dropped from the files (and recorded as created by
+    an earlier set) is dropped, every file runs in order, the new fingerprint is stored.
+    Readers of another connection see the old views or the new ones, never a mix. When
+    another connection of this process is re-creating them at the same moment (DuckDB
+    reports a write-write conflict), wait for it and check again.
+    """
+    shipped = views()
+    fingerprint = views_fingerprint(shipped)
+    names = [name for name, _ in shipped]
+    for attempt in range(_VIEW_CONFLICT_TRIES):
+        stored = con.execute("SELECT fingerprint, views FROM schema_views").fetchone()
+        if stored is not None and stored[0] == fingerprint:
+            return False
+        try:
+            with transaction(con):
+                for gone in sorted(set(stored[1] if stored else ()) - set(names)):
+                    con.execute(f'DROP VIEW IF EXISTS "{gone}"')
+                for _, sql in shipped:
+                    con.execute(sql)
+                con.execute("DELETE FROM schema_views")
+                con.execute("INSERT INTO schema_views VALUES (?, ?, now())", [fingerprint, names])
+            return True
+        except duckdb.TransactionException:
+            if attempt == _VIEW_CONFLICT_TRIES - 1:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    return False  # not reached
 
 
 def connect(path: Path | str, *, read_only: bool = False, wait_s: float = 0.0, migrate_schema: bool = True,
@@ -87,7 +178,12 @@ def connect(path: Path | str, *, read_only: bool = False, wait_s: float = 0.0, m
                 ) from exc
             time.sleep(0.5)
     if migrate_schema and not read_only:
-        migrate(con)
+        try:
+            migrate(con)
+            refresh_views(con)
+        except BaseException:
+            con.close()
+            raise
     return con
 
 

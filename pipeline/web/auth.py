@@ -3,7 +3,8 @@
 Passwords are hashed with scrypt (``hashlib.scrypt``, RFC 7914) and a random salt.
 The session cookie holds a random token; the database keeps only its SHA-256, so a
 copy of the database does not let anyone log in. Each session carries its own
-CSRF token, which every state-changing request must echo.
+CSRF token, which every state-changing request must echo. The rows are read and
+written by :mod:`pipeline.warehouse.users`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from pipeline.errors import HotlineError
+from pipeline.warehouse import users
 
 ROLES = ("qa", "manager", "admin", "unit")  # unit: a handling unit's member (pipeline.cases)
 
@@ -82,28 +84,14 @@ def add_user(con: duckdb.DuckDBPyConnection, name: str, role: str, password: str
     if role not in ROLES:
         raise UnknownRole(f"role {role!r} is not one of {', '.join(ROLES)}")
     name = name.strip().lower()
-    con.execute("DELETE FROM users WHERE user_name = ?", [name])
-    con.execute("INSERT INTO users VALUES (?, ?, ?, now(), FALSE)", [name, hash_password(password, options), role])
-    con.execute("DELETE FROM sessions WHERE user_name = ?", [name])
+    users.replace_user(con, name, hash_password(password, options), role)
     return User(name, role)
 
 
 def is_locked(con: duckdb.DuckDBPyConnection, name: str, options: AuthOptions = AuthOptions()) -> bool:
     """True when ``name`` had ``max_failures`` failed log-ins since its last success within the window."""
     since = datetime.now() - timedelta(minutes=options.lockout_minutes)
-    n = con.execute(
-        """
-        WITH last_ok AS (
-            SELECT coalesce(max(attempted_at), TIMESTAMP '1970-01-01') AS t FROM login_attempts WHERE user_name = $u AND ok
-        ), final AS (
-            SELECT count(*) AS n FROM login_attempts, last_ok
-            WHERE user_name = $u AND NOT ok AND attempted_at > last_ok.t AND attempted_at > $since
-        )
-        SELECT n FROM final
-        """,
-        {"u": name.strip().lower(), "since": since},
-    ).fetchone()[0]
-    return n >= options.max_failures
+    return users.failures_since_last_success(con, name.strip().lower(), since) >= options.max_failures
 
 
 MAX_NAME_LENGTH = 64  # characters; longer names are refused without a database row
@@ -118,7 +106,7 @@ def normalise_name(name: str) -> str | None:
 
 def stored_login(con: duckdb.DuckDBPyConnection, name: str) -> tuple[str, str, bool] | None:
     """(password hash, role, disabled) of an account, or None. Cheap: no scrypt."""
-    return con.execute("SELECT password_hash, role, disabled FROM users WHERE user_name = ?", [name]).fetchone()
+    return users.login_row(con, name)
 
 
 def check_login(name: str, password: str, stored: tuple[str, str, bool] | None) -> User | None:
@@ -134,8 +122,7 @@ def check_login(name: str, password: str, stored: tuple[str, str, bool] | None) 
 
 def record_attempt(con: duckdb.DuckDBPyConnection, name: str, ok: bool) -> None:
     """Record a log-in attempt (the lockout counts them) and prune old ones."""
-    con.execute("INSERT INTO login_attempts VALUES (?, now(), ?)", [name, ok])
-    con.execute("DELETE FROM login_attempts WHERE attempted_at < now() - to_days(?)", [ATTEMPTS_KEPT_DAYS])
+    users.record_attempt(con, name, ok, ATTEMPTS_KEPT_DAYS)
 
 
 def authenticate(con: duckdb.DuckDBPyConnection, name: str, password: str,
@@ -183,10 +170,8 @@ def create_session(con: duckdb.DuckDBPyConnection, user: User, options: AuthOpti
     """Start a session; returns the token for the cookie."""
     token = secrets.token_urlsafe(32)
     now = datetime.now()
-    con.execute("DELETE FROM sessions WHERE expires_at < ?", [now])
-    con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?)",
-                [_token_hash(token), user.name, secrets.token_urlsafe(24), now,
-                 now + timedelta(hours=options.session_hours)])
+    users.insert_session(con, _token_hash(token), user.name, secrets.token_urlsafe(24), now,
+                         now + timedelta(hours=options.session_hours))
     return token
 
 
@@ -194,19 +179,13 @@ def lookup_session(con: duckdb.DuckDBPyConnection, token: str | None) -> Session
     """The live session for a cookie token, or None (unknown, expired, user disabled)."""
     if not token:
         return None
-    row = con.execute(
-        """
-        SELECT u.user_name, u.role, s.csrf_token FROM sessions s JOIN users u USING (user_name)
-        WHERE s.token_sha256 = ? AND s.expires_at > now() AND NOT u.disabled
-        """,
-        [_token_hash(token)],
-    ).fetchone()
+    row = users.live_session(con, _token_hash(token))
     return Session(User(row[0], row[1]), row[2]) if row else None
 
 
 def end_session(con: duckdb.DuckDBPyConnection, token: str | None) -> None:
     if token:
-        con.execute("DELETE FROM sessions WHERE token_sha256 = ?", [_token_hash(token)])
+        users.delete_session(con, _token_hash(token))
 
 
 _DUMMY_HASH = hash_password(secrets.token_hex(8), AuthOptions())
@@ -218,33 +197,20 @@ class UnknownUser(HotlineError):
 
 def list_users(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """Every account: name, role, created, disabled, last successful log-in (None if never)."""
-    rows = con.execute(
-        """
-        WITH last_ok AS (
-            SELECT user_name, max(attempted_at) AS last_login FROM login_attempts WHERE ok GROUP BY user_name
-        ), final AS (
-            SELECT u.user_name, u.role, u.created_at, u.disabled, l.last_login
-            FROM users u LEFT JOIN last_ok l USING (user_name)
-        )
-        SELECT * FROM final ORDER BY user_name
-        """).fetchall()
-    return [dict(zip(("name", "role", "created_at", "disabled", "last_login"), r)) for r in rows]
+    return users.user_rows(con)
 
 
 def set_disabled(con: duckdb.DuckDBPyConnection, name: str, disabled: bool = True) -> None:
     """Disable (or enable again) an account; disabling also ends its sessions."""
     name = name.strip().lower()
-    if not con.execute("SELECT 1 FROM users WHERE user_name = ?", [name]).fetchone():
+    if not users.user_exists(con, name):
         raise UnknownUser(f"no account named {name!r} (see `hotline users list`)")
-    con.execute("UPDATE users SET disabled = ? WHERE user_name = ?", [disabled, name])
-    if disabled:
-        con.execute("DELETE FROM sessions WHERE user_name = ?", [name])
+    users.set_disabled(con, name, disabled)
 
 
 def remove_user(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Delete an account and its sessions (audit rows that name it stay)."""
     name = name.strip().lower()
-    if not con.execute("SELECT 1 FROM users WHERE user_name = ?", [name]).fetchone():
+    if not users.user_exists(con, name):
         raise UnknownUser(f"no account named {name!r} (see `hotline users list`)")
-    con.execute("DELETE FROM sessions WHERE user_name = ?", [name])
-    con.execute("DELETE FROM users WHERE user_name = ?", [name])
+    users.delete_user(con, name)

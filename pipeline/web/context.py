@@ -21,7 +21,7 @@ from pipeline.config import Settings
 from pipeline.errors import DatabaseBusy
 from pipeline.warehouse import db
 from pipeline.web import auth, data
-from pipeline.web.i18n import LANGS, translator
+from pipeline.i18n import LANGS, translator
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "hotline_session"
@@ -169,6 +169,5 @@ class WebContext:
         """``from``/``to`` of the query string, defaulting to the span of the loaded calls."""
         q = request.query_params
         with self.database() as con:
-            lo, hi = con.execute("SELECT min(call_date), max(call_date) FROM stg_calls").fetchone()
-        today = date.today()
-        return parse_date(q.get("from")) or lo or today, parse_date(q.get("to")) or hi or today
+            lo, hi = reports.data_period(con)  # today twice when no call is loaded
+        return parse_date(q.get("from")) or lo, parse_date(q.get("to")) or hi

@@ -3,7 +3,7 @@ audited corrections of transcript, places, urgent flag and roles, the evaluation
 
 Plain functions over a DuckDB connection, like :mod:`pipeline.web.data`; every correction
 writes its audit row in the same transaction as the change (``call_edits``,
-``call_evaluations``: migration 011).
+``call_evaluations``: migration 011); the SQL is in :mod:`pipeline.warehouse.qa_workspace`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import duckdb
 from pipeline import pii, search
 from pipeline.routing import default_routing_table
 from pipeline.textnorm import fold_accents
+from pipeline.warehouse import qa_workspace as ws
 from pipeline.web.data import BadCorrection, call_detail
 
 LOW_WORD_PROBABILITY = 0.5  # words the recogniser was less sure of than this are marked on the page
@@ -128,10 +129,9 @@ def page_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool,
     if call is None:
         return None
     # Not in stg_calls: the recording's channel count (a stereo call can be heard one side at a time).
-    call["channels"] = con.execute("SELECT channels FROM calls WHERE call_id = ?", [call_id]).fetchone()[0]
+    call["channels"] = ws.channels(con, call_id)
     words: dict[int, list[tuple]] = {}
-    for seq, s, e, p in con.execute("SELECT seq, start_s, end_s, probability FROM words WHERE call_id = ? "
-                                    "ORDER BY seq, word_seq", [call_id]).fetchall():
+    for seq, s, e, p in ws.word_times(con, call_id):
         words.setdefault(seq, []).append((s, e, p))
     for seg in call["segments"]:
         seg["words"] = _timed_words(seg["text"], seg["start_s"], seg["end_s"], words.get(seg["seq"], []))
@@ -139,8 +139,7 @@ def page_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool,
         if q.strip():
             for w, hit in zip(seg["words"], search.match_flags([w["w"] for w in seg["words"]], q)):
                 w["hit"] = hit
-    edited = {int(r[0]) for r in con.execute(
-        "SELECT DISTINCT target FROM call_edits WHERE call_id = ? AND kind = 'transcript'", [call_id]).fetchall()}
+    edited = ws.edited_segments(con, call_id)
     for seg in call["segments"]:
         seg["edited"] = seg["seq"] in edited
     call["timeline"] = timeline(call["segments"], call.get("duration_s") or 0.0)
@@ -149,10 +148,7 @@ def page_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool,
                                 for seg in call["segments"] for w in seg["words"] if w.get("hit")]
     call["figures"] = key_figures(call["metrics"], call.get("duration_s") or 0.0)
     # Topics as they are now, plus model topics QA removed (shown struck through as overridden).
-    call["removed_topics"] = [r[0] for r in con.execute(
-        """SELECT m.topic FROM call_topics m JOIN call_topics q USING (call_id, topic)
-           WHERE m.call_id = ? AND m.source = 'model' AND m.assigned AND q.source = 'qa' AND NOT q.assigned
-           ORDER BY m.topic""", [call_id]).fetchall()]
+    call["removed_topics"] = ws.removed_topics(con, call_id)
     own = own_centre_agencies()
     shown = [r for r in call["routes"] if r["agency"] not in own]
     call["routes"] = shown or call["routes"]
@@ -164,41 +160,12 @@ def page_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool,
 
 def history(con: duckdb.DuckDBPyConnection, call_id: str) -> list[dict]:
     """Every audited change of the call, newest first: ``action`` is a key the page translates."""
-    rows = con.execute(
-        """SELECT 'topic_' || action, topic, user_name, corrected_at FROM topic_corrections WHERE call_id = $id
-           UNION ALL SELECT action, NULL, user_name, acted_at FROM review_events WHERE call_id = $id
-           UNION ALL SELECT kind, CASE WHEN kind = 'urgent' THEN new_value ELSE target END, user_name, edited_at
-               FROM call_edits WHERE call_id = $id
-           UNION ALL SELECT 'evaluation', NULL, user_name, max(evaluated_at) FROM call_evaluations WHERE call_id = $id
-               GROUP BY user_name, date_trunc('second', evaluated_at)
-           ORDER BY 4 DESC""", {"id": call_id}).fetchall()
-    return [dict(zip(("action", "what", "user_name", "at"), r)) for r in rows]
+    return ws.history(con, call_id)
 
 
 def _need_call(con: duckdb.DuckDBPyConnection, call_id: str) -> None:
-    if not con.execute("SELECT 1 FROM calls WHERE call_id = ?", [call_id]).fetchone():
+    if not ws.call_exists(con, call_id):
         raise BadCorrection(f"no call {call_id!r}")
-
-
-def _audit(con, call_id: str, kind: str, target, old, new, user_name: str) -> None:
-    con.execute("INSERT INTO call_edits VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [call_id, kind, None if target is None else str(target), old, new, user_name, datetime.now()])
-
-
-def _transaction(con, work) -> None:
-    con.execute("BEGIN TRANSACTION")
-    try:
-        work()
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
-
-
-def _rebuild_transcript(con, call_id: str) -> None:
-    # The call's full text (search, exports, topic training) follows its segments.
-    con.execute("""UPDATE calls SET transcript = (SELECT string_agg(text, ' ' ORDER BY seq) FROM segments
-                   WHERE call_id = $id AND text IS NOT NULL AND text <> '') WHERE call_id = $id""", {"id": call_id})
 
 
 def correct_segment_text(con: duckdb.DuckDBPyConnection, call_id: str, seq: int, text: str, user_name: str,
@@ -213,64 +180,39 @@ def correct_segment_text(con: duckdb.DuckDBPyConnection, call_id: str, seq: int,
     text = " ".join((text or "").split())
     if not text or len(text) > 5000:
         raise BadCorrection("the corrected text must be 1 to 5000 characters")
-    row = con.execute("SELECT text FROM segments WHERE call_id = ? AND seq = ?", [call_id, seq]).fetchone()
+    row = ws.segment_text(con, call_id, seq)
     if row is None:
         raise BadCorrection(f"call {call_id!r} has no segment {seq}")
     redacted = pii.redact(text).text
     if redacted == row[0]:
         return None
 
-    def work():
-        con.execute("UPDATE segments SET text = ? WHERE call_id = ? AND seq = ?", [redacted, call_id, seq])
-        con.execute("UPDATE segments_raw SET text = ? WHERE call_id = ? AND seq = ?", [text, call_id, seq])
-        _rebuild_transcript(con, call_id)
-        _audit(con, call_id, "transcript", seq, row[0], redacted, user_name)
-
-    _transaction(con, work)
+    ws.write_segment_text(con, call_id, seq, redacted, text, row[0], user_name)
     return redacted
 
 
 def set_urgent(con: duckdb.DuckDBPyConnection, call_id: str, urgent: bool, user_name: str) -> bool:
     """Set or clear the urgent flag; False (and no audit row) when it already had that value."""
     _need_call(con, call_id)
-    now = bool(con.execute("SELECT coalesce(urgent, FALSE) FROM calls WHERE call_id = ?", [call_id]).fetchone()[0])
+    now = ws.is_urgent(con, call_id)
     if now == urgent:
         return False
-
-    def work():
-        con.execute("UPDATE calls SET urgent = ? WHERE call_id = ?", [urgent, call_id])
-        _audit(con, call_id, "urgent", None, str(now).lower(), str(urgent).lower(), user_name)
-
-    _transaction(con, work)
+    ws.write_urgent(con, call_id, urgent, now, user_name)
     return True
 
 
 def swap_roles(con: duckdb.DuckDBPyConnection, call_id: str, user_name: str) -> None:
     """Operator ↔ citizen on every segment and per-speaker metric of the call (diarization got them backwards)."""
     _need_call(con, call_id)
-    swap = "CASE {c} WHEN 'operator' THEN 'citizen' WHEN 'citizen' THEN 'operator' ELSE {c} END"
-
-    def work():
-        con.execute(f"UPDATE segments SET role = {swap.format(c='role')} WHERE call_id = ?", [call_id])
-        con.execute(f"UPDATE call_metrics SET scope = {swap.format(c='scope')} WHERE call_id = ?", [call_id])
-        _audit(con, call_id, "roles", None, None, "swapped", user_name)
-
-    _transaction(con, work)
+    ws.write_swapped_roles(con, call_id, user_name)
 
 
 def remove_place(con: duckdb.DuckDBPyConnection, call_id: str, name: str, user_name: str) -> bool:
     """Drop a place the pipeline extracted wrongly (every mention of that name)."""
     _need_call(con, call_id)
-    n = con.execute("SELECT count(*) FROM stg_call_places WHERE call_id = ? AND place_name = ?",
-                    [call_id, name]).fetchone()[0]
-    if not n:
+    if not ws.n_place_mentions(con, call_id, name):
         return False
-
-    def work():
-        con.execute("DELETE FROM call_places WHERE call_id = ? AND coalesce(name, text) = ?", [call_id, name])
-        _audit(con, call_id, "place_remove", name, None, None, user_name)
-
-    _transaction(con, work)
+    ws.write_place_removed(con, call_id, name, user_name)
     return True
 
 
@@ -282,17 +224,9 @@ def add_place(con: duckdb.DuckDBPyConnection, call_id: str, name: str, kind: str
         raise BadCorrection("a place name must be 1 to 200 characters")
     if kind not in PLACE_KINDS:
         raise BadCorrection(f"place kind {kind!r} must be one of {', '.join(PLACE_KINDS)}")
-    if con.execute("SELECT 1 FROM stg_call_places WHERE call_id = ? AND place_name = ? AND kind = ?",
-                   [call_id, name, kind]).fetchone():
+    if ws.has_place(con, call_id, name, kind):
         return False
-
-    def work():
-        seq = con.execute("SELECT coalesce(max(seq) + 1, 0) FROM call_places WHERE call_id = ?", [call_id]).fetchone()[0]
-        con.execute("INSERT INTO call_places (call_id, seq, kind, text, name) VALUES (?, ?, ?, ?, ?)",
-                    [call_id, seq, kind, name, name])
-        _audit(con, call_id, "place_add", name, None, kind, user_name)
-
-    _transaction(con, work)
+    ws.write_place_added(con, call_id, name, kind, user_name)
     return True
 
 
@@ -322,9 +256,7 @@ def suggest_evaluation(call: dict) -> dict[str, str]:
 
 def evaluation(con: duckdb.DuckDBPyConnection, call_id: str) -> dict[str, dict]:
     """The latest saved answer per item: ``{item: {answer, comment, user_name, at}}``."""
-    rows = con.execute(
-        """SELECT item, answer, comment, user_name, evaluated_at FROM call_evaluations WHERE call_id = ?
-           QUALIFY row_number() OVER (PARTITION BY item ORDER BY evaluated_at DESC) = 1""", [call_id]).fetchall()
+    rows = ws.latest_evaluation(con, call_id)
     return {r[0]: dict(zip(("answer", "comment", "user_name", "at"), r[1:])) for r in rows}
 
 
@@ -345,25 +277,14 @@ def save_evaluation(con: duckdb.DuckDBPyConnection, call_id: str, answers: dict[
             if (before.get(item, {}).get("answer"), before.get(item, {}).get("comment"))
             != (answer, (comment or "").strip() or None)]
 
-    def work():
-        for r in rows:
-            con.execute("INSERT INTO call_evaluations VALUES (?, ?, ?, ?, ?, ?)", r)
-
     if rows:
-        _transaction(con, work)
+        ws.insert_evaluation_rows(con, rows)
     return len(rows)
 
 
 def evaluation_report(con: duckdb.DuckDBPyConnection, start=None, end=None) -> list[dict]:
     """Per item: calls evaluated, met, not met, N/A and the met share of those answered, over a period."""
-    rows = con.execute(
-        """WITH latest AS (
-               SELECT e.call_id, e.item, e.answer FROM call_evaluations e JOIN stg_calls c USING (call_id)
-               WHERE ($start IS NULL OR c.call_date >= $start) AND ($end IS NULL OR c.call_date <= $end)
-               QUALIFY row_number() OVER (PARTITION BY e.call_id, e.item ORDER BY e.evaluated_at DESC) = 1
-           )
-           SELECT item, count(*), count(*) FILTER (answer = 'met'), count(*) FILTER (answer = 'not_met'),
-                  count(*) FILTER (answer = 'na') FROM latest GROUP BY item""", {"start": start, "end": end}).fetchall()
+    rows = ws.evaluation_counts(con, start, end)
     by_item = {r[0]: r for r in rows}
     out = []
     for item in EVAL_ITEMS:
@@ -375,6 +296,4 @@ def evaluation_report(con: duckdb.DuckDBPyConnection, start=None, end=None) -> l
 
 def next_in_queue(con: duckdb.DuckDBPyConnection, after: str | None = None) -> str | None:
     """The review queue's first call other than ``after`` (the one just saved), in priority order."""
-    row = con.execute("SELECT call_id FROM mart_review_queue WHERE call_id IS DISTINCT FROM ? ORDER BY priority LIMIT 1",
-                      [after]).fetchone()
-    return row[0] if row else None
+    return ws.first_in_queue(con, after)

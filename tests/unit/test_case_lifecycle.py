@@ -163,7 +163,7 @@ def test_retention_purge_blanks_the_cases_copy_of_personal_data(con):
 
 
 def test_every_status_step_and_reason_has_both_labels():
-    from pipeline.web.i18n import LANGS, MESSAGES
+    from pipeline.i18n import LANGS, MESSAGES
 
     keys = {f"case_status_{s}" for s in cases.STATUSES} | {f"case_go_{to}" for _, to in cases.TRANSITIONS}
     keys |= {f"case_reason_{r}" for r in ("same_caller", "same_place_topic")} | {"case_kind_complaint", "case_kind_inquiry"}

@@ -33,9 +33,6 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
 KNOWN = {
     # issue 18: the SFTP source reads its password from a Prefect Secret block; that look-up belongs in flows/
     ("pipeline.sources", "prefect"),
-    # issue 12 #5: charts and the interface strings (i18n) belong where web, reports and exports all import them
-    ("pipeline.reports", "pipeline.web"),
-    ("pipeline.exports", "pipeline.web"),
     # issue 12 #1: CallResult and mean_confidence belong in records, below the warehouse
     ("pipeline.warehouse.load", "pipeline.analyse"),
     ("pipeline.warehouse.load", "pipeline.process"),

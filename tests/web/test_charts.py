@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from pipeline.web import charts
+from pipeline import charts
 
 NS = "{http://www.w3.org/2000/svg}"
 

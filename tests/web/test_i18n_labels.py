@@ -6,7 +6,7 @@ from pipeline.analyse import _REVIEW_FLAGS
 from pipeline.metrics import measure_conversation
 from pipeline.records import DecodedAudio, Segment
 from pipeline.urgency import REASONS
-from pipeline.web.i18n import LANGS, MESSAGES, translator
+from pipeline.i18n import LANGS, MESSAGES, translator
 
 
 def test_metric_scope_and_reason_labels_exist_in_both_languages():

@@ -9,7 +9,7 @@ from datetime import date
 import duckdb
 
 from pipeline import reports
-from pipeline.web import charts
+from pipeline import charts
 
 
 def _hex(c: str) -> tuple[int, int, int]:

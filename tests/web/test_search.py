@@ -6,6 +6,7 @@ import duckdb
 import pytest
 
 from pipeline import search
+from pipeline.warehouse import search_index
 
 
 @pytest.fixture
@@ -152,7 +153,7 @@ def test_labelled_search_set_precision_recall(tmp_path):
 def test_own_bm25_equals_fts_match_bm25(con):
     search.load_fts(con)
     terms = ["den", "duong", "rac"]
-    ours = dict(con.execute(search._BM25_SQL.format(terms="$t", field="'text_fold'"), {"t": terms}).fetchall())
+    ours = dict(con.execute(search_index.BM25_SQL.format(terms="$t", field="'text_fold'"), {"t": terms}).fetchall())
     theirs = dict(con.execute(
         "SELECT call_id, fts_main_search_docs.match_bm25(call_id, $q, fields := 'text_fold') AS s FROM search_docs "
         "WHERE s IS NOT NULL", {"q": " ".join(terms)}).fetchall())

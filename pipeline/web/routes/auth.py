@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from pipeline.web import auth
 from pipeline.web.context import HERE, LANG_COOKIE, LOGIN_CSRF_COOKIE, SESSION_COOKIE, WebContext, safe_next
-from pipeline.web.i18n import LANGS, translator
+from pipeline.i18n import LANGS, translator
 
 _STATIC_FILES = {"app.js": "text/javascript"}
 

@@ -8,9 +8,10 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from pipeline import search
+from pipeline.warehouse.qa_workspace import call_exists, in_review_queue
 from pipeline.web import auth, data, qa
 from pipeline.web.context import WebContext, jsonable
-from pipeline.web.i18n import translator
+from pipeline.i18n import translator
 
 _AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg"}
 
@@ -47,7 +48,7 @@ def register(app: FastAPI, web: WebContext) -> None:
         lang = web.lang_of(request)
         with web.database() as con:
             call = qa.page_detail(con, call_id, raw_text=raw, q=q[:200])
-            in_queue = bool(con.execute("SELECT 1 FROM mart_review_queue WHERE call_id = ?", [call_id]).fetchone())
+            in_queue = in_review_queue(con, call_id)
         if call is None:
             raise HTTPException(404, translator(lang)("not_found"))
         return web.render(request, "call.html", session, call=call, raw=raw, q=q[:200], in_queue=in_queue,
@@ -78,7 +79,7 @@ def register(app: FastAPI, web: WebContext) -> None:
                session: auth.Session = Depends(web.require(*web.opts.correct_roles))):
         web.check_csrf(session, csrf_token)
         with web.database() as con:
-            if not con.execute("SELECT 1 FROM calls WHERE call_id = ?", [call_id]).fetchone():
+            if not call_exists(con, call_id):
                 raise HTTPException(404, "no such call")
             data.mark_reviewed(con, call_id, session.user.name, reviewed=reviewed == "1")
         return RedirectResponse(f"/calls/{call_id}", status_code=303)

@@ -14,9 +14,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from pipeline import case_reports, cases
+from pipeline.warehouse.cases import case_id_of_call
 from pipeline.web import auth, qa
 from pipeline.web.context import SESSION_COOKIE, WebContext, jsonable, parse_date
-from pipeline.web.i18n import translator
+from pipeline.i18n import translator
 
 UNIT_ALLOWED = ("/cases", "/api/cases", "/login", "/logout", "/lang/", "/static/")
 
@@ -103,8 +104,8 @@ def register(app: FastAPI, web: WebContext) -> None:
     def case_of_call(request: Request, call_id: str, session: auth.Session = Depends(web.require())):
         a = actor(session)
         with web.database() as con:
-            row = con.execute("SELECT case_id FROM case_calls WHERE call_id = ?", [call_id]).fetchone()
-            case = cases.get_case(con, row[0], a) if row else None
+            case_id = case_id_of_call(con, call_id)
+            case = cases.get_case(con, case_id, a) if case_id else None
         if case is None:
             raise not_found(request)
         return RedirectResponse(f"/cases/{case['case_id']}", status_code=303)

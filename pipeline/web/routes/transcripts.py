@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from pipeline import exports
 from pipeline.web import auth
 from pipeline.web.context import WebContext
-from pipeline.web.i18n import translator
+from pipeline.i18n import translator
 
 
 def register(app: FastAPI, web: WebContext) -> None:

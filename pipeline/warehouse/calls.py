@@ -1,0 +1,245 @@
+"""The call list and one call's rows, as the web app reads and QA corrects them (bind parameters only).
+
+The logic (search ranking, paging, checks, audio path resolution) stays in
+:mod:`pipeline.web.data`; these functions are its SQL. SQL text is assembled only
+from fixed fragments; values travel as parameters.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import duckdb
+
+from pipeline.warehouse.db import transaction
+
+
+def _dicts(cur: duckdb.DuckDBPyConnection) -> list[dict]:
+    keys = [d[0] for d in cur.description]
+    return [dict(zip(keys, r)) for r in cur.fetchall()]
+
+
+def admin_place_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The wards and communes the calls name, sorted."""
+    return [r[0] for r in con.execute(
+        "SELECT DISTINCT place_name FROM stg_call_places WHERE is_admin_unit ORDER BY place_name").fetchall()]
+
+
+def operator_exts(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The operator extensions of the calls, sorted."""
+    return [r[0] for r in con.execute("SELECT DISTINCT operator_ext FROM stg_calls ORDER BY 1").fetchall()]
+
+
+def call_rows(con: duckdb.DuckDBPyConnection, *, start: date | None = None, end: date | None = None,
+              topic: str | None = None, place: str | None = None, operator: str | None = None,
+              needs_review: bool = False, urgent: bool = False, queue: bool = False,
+              call_ids: list[str] | None = None) -> list[dict]:
+    """Every call that matches (all conditions together), newest first; the review queue in its priority order.
+
+    ``call_ids`` (a search's hits) keeps only those calls.
+    """
+    where, params = ["TRUE"], {}
+    if start:
+        where.append("c.call_date >= $start")
+        params["start"] = start
+    if end:
+        where.append("c.call_date <= $end")
+        params["end"] = end
+    if topic:
+        where.append("c.call_id IN (SELECT call_id FROM stg_call_topics WHERE topic = $topic)")
+        params["topic"] = topic
+    if place:
+        where.append("c.call_id IN (SELECT call_id FROM stg_call_places WHERE place_name = $place)")
+        params["place"] = place
+    if operator:
+        where.append("c.operator_ext = $operator")
+        params["operator"] = operator
+    if needs_review:
+        where.append("c.needs_review AND NOT c.reviewed")
+    if urgent:
+        where.append("c.urgent")
+    order = "started_at DESC, call_id"
+    if queue:
+        where.append("c.call_id IN (SELECT call_id FROM mart_review_queue)")
+        # the queue's own priority (mart_review_queue; 007 puts frustrated repeat callers after urgent ones)
+        order = "(SELECT q.priority FROM mart_review_queue q WHERE q.call_id = final.call_id), call_id"
+    if call_ids is not None:
+        where.append("c.call_id IN (SELECT unnest($ids))")
+        params["ids"] = list(call_ids)
+    sql = f"""
+        WITH topics AS (
+            SELECT call_id, string_agg(topic, ',' ORDER BY topic) AS topics FROM stg_call_topics GROUP BY call_id
+        ), places AS (
+            SELECT call_id, string_agg(DISTINCT place_name, ', ') AS places FROM stg_call_places WHERE is_admin_unit
+            GROUP BY call_id
+        ), final AS (
+            SELECT c.call_id, c.started_at, c.operator_ext, c.duration_s, c.confidence, c.needs_review, c.urgent,
+                   c.reviewed, c.review_reasons, c.urgency_reasons, coalesce(t.topics, '') AS topics,
+                   coalesce(p.places, '') AS places, c.transcript, ci.caller_initials, ci.summary
+            FROM stg_calls c LEFT JOIN topics t USING (call_id) LEFT JOIN places p USING (call_id)
+                 LEFT JOIN (SELECT call_id, caller_initials, summary FROM calls) ci USING (call_id)
+            WHERE {' AND '.join(where)}
+        )
+        SELECT * FROM final ORDER BY {order}
+    """  # WHERE and ORDER BY hold fixed fragments only; values are bound
+    return _dicts(con.execute(sql, params))
+
+
+def call_summary(con: duckdb.DuckDBPyConnection, call_id: str) -> str | None:
+    """The call's one-line summary (pipeline.summary), or None."""
+    row = con.execute("SELECT summary FROM calls WHERE call_id = ?", [call_id]).fetchone()
+    return row[0] if row else None
+
+
+def call_mood(con: duckdb.DuckDBPyConnection, call_id: str) -> dict | None:
+    """Per-call sentiment (pipeline.sentiment): frustration, frustrated, operator_courtesy, repeat_unresolved."""
+    cur = con.execute("SELECT frustration, frustrated, operator_courtesy, repeat_unresolved FROM calls "
+                      "WHERE call_id = ? AND (frustration IS NOT NULL OR operator_courtesy IS NOT NULL)", [call_id])
+    row = cur.fetchone()
+    return dict(zip([d[0] for d in cur.description], row)) if row else None
+
+
+def turn_sentiment(con: duckdb.DuckDBPyConnection, call_id: str) -> dict[int, dict]:
+    """Per segment number: sentiment label and score (pipeline.sentiment), for the call page timeline."""
+    return {seq: {"label": label, "score": score} for seq, label, score in con.execute(
+        "SELECT seq, label, score FROM turn_sentiment WHERE call_id = ?", [call_id]).fetchall()}
+
+
+def staged_call(con: duckdb.DuckDBPyConnection, call_id: str) -> dict | None:
+    """The call's ``stg_calls`` row (done calls only), or None."""
+    rows = _dicts(con.execute("SELECT * FROM stg_calls WHERE call_id = ?", [call_id]))
+    return rows[0] if rows else None
+
+
+def call_segments(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool) -> list[dict]:
+    """The call's sentences in order; text unredacted (``segments_raw``, where kept) only when ``raw_text``."""
+    text_col = "coalesce(r.text, s.text)" if raw_text else "s.text"
+    return [dict(zip(("seq", "start_s", "end_s", "role", "speaker", "text", "confidence"), r)) for r in con.execute(
+        f"SELECT s.seq, s.start_s, s.end_s, s.role, s.speaker, {text_col}, s.confidence FROM segments s "  # fixed choice
+        "LEFT JOIN segments_raw r USING (call_id, seq) WHERE s.call_id = ? ORDER BY s.seq", [call_id]).fetchall()]
+
+
+def call_topics(con: duckdb.DuckDBPyConnection, call_id: str) -> list[dict]:
+    """The call's topics now (QA corrections applied), best model score first."""
+    return [dict(zip(("topic", "model_score", "corrected"), r)) for r in con.execute(
+        "SELECT topic, model_score, corrected FROM stg_call_topics WHERE call_id = ? ORDER BY model_score DESC NULLS LAST, topic",
+        [call_id]).fetchall()]
+
+
+def call_places(con: duckdb.DuckDBPyConnection, call_id: str) -> list[dict]:
+    return [dict(zip(("kind", "said", "place_name", "resolved_from"), r)) for r in con.execute(
+        "SELECT kind, said, place_name, resolved_from FROM stg_call_places WHERE call_id = ? ORDER BY seq", [call_id]).fetchall()]
+
+
+def call_routes(con: duckdb.DuckDBPyConnection, call_id: str) -> list[dict]:
+    return [dict(zip(("agency", "agency_vi", "reason"), r)) for r in con.execute(
+        "SELECT agency, agency_vi, reason FROM call_routes WHERE call_id = ? ORDER BY seq", [call_id]).fetchall()]
+
+
+def call_metrics(con: duckdb.DuckDBPyConnection, call_id: str) -> list[dict]:
+    return [dict(zip(("scope", "metric", "value"), r)) for r in con.execute(
+        "SELECT scope, metric, value FROM stg_call_metrics WHERE call_id = ? ORDER BY scope, metric", [call_id]).fetchall()]
+
+
+def call_history(con: duckdb.DuckDBPyConnection, call_id: str) -> list[dict]:
+    """Topic corrections and review marks of the call, newest first."""
+    return [dict(zip(("what", "action", "user_name", "at"), r)) for r in con.execute(
+        """SELECT topic, action, user_name, corrected_at FROM topic_corrections WHERE call_id = $id
+           UNION ALL SELECT '—', action, user_name, acted_at FROM review_events WHERE call_id = $id
+           ORDER BY 4 DESC""", {"id": call_id}).fetchall()]
+
+
+def call_exists(con: duckdb.DuckDBPyConnection, call_id: str) -> bool:
+    return con.execute("SELECT 1 FROM calls WHERE call_id = ?", [call_id]).fetchone() is not None
+
+
+def has_topic(con: duckdb.DuckDBPyConnection, call_id: str, topic: str) -> bool:
+    """Whether the call has ``topic`` now (``stg_call_topics``: QA corrections applied)."""
+    return con.execute("SELECT 1 FROM stg_call_topics WHERE call_id = ? AND topic = ?",
+                       [call_id, topic]).fetchone() is not None
+
+
+def write_topic_correction(con: duckdb.DuckDBPyConnection, call_id: str, topic: str, add: bool, user_name: str,
+                           now: datetime) -> None:
+    """QA's row for the topic (replacing an earlier one) and its audit row, in one transaction."""
+    with transaction(con):
+        con.execute("DELETE FROM call_topics WHERE call_id = ? AND topic = ? AND source = 'qa'", [call_id, topic])
+        con.execute("INSERT INTO call_topics VALUES (?, ?, NULL, 'qa', ?)", [call_id, topic, add])
+        con.execute("INSERT INTO topic_corrections VALUES (?, ?, ?, ?, ?)",
+                    [call_id, topic, "add" if add else "remove", user_name, now])
+
+
+def set_reviewed(con: duckdb.DuckDBPyConnection, call_id: str, user_name: str, reviewed: bool, now: datetime) -> None:
+    """Set or clear the call's reviewed mark, with an audit row in ``review_events``, in one transaction."""
+    with transaction(con):
+        con.execute("UPDATE calls SET reviewed = ?, reviewed_by = ?, reviewed_at = ? WHERE call_id = ?",
+                    [reviewed, user_name if reviewed else None, now if reviewed else None, call_id])
+        con.execute("INSERT INTO review_events VALUES (?, ?, ?, ?)",
+                    [call_id, "reviewed" if reviewed else "reopened", user_name, now])
+
+
+def recording_location(con: duckdb.DuckDBPyConnection, call_id: str) -> tuple[str | None, str | None, str | None] | None:
+    """(source_path, the run's source_dir, recording_sha256) of the call, or None when unknown."""
+    return con.execute("SELECT c.source_path, r.source_dir, c.recording_sha256 FROM calls c JOIN runs r USING (run_id) "
+                       "WHERE c.call_id = ?", [call_id]).fetchone()
+
+
+# Exports (pipeline.exports)
+
+def export_extras(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> dict[str, tuple]:
+    """call_id → (pbx_call_id, summary, routing in Vietnamese, routing agency keys) for a call list export.
+
+    ``summary`` is NULL on a warehouse from before the column (issue 16).
+    """
+    cols = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'calls'"
+                                      ).fetchall()}
+    summary = "c.summary" if "summary" in cols else "NULL"  # fixed fragment: issue 16 adds the column
+    return {r[0]: r[1:] for r in con.execute(f"""
+        SELECT c.call_id, c.pbx_call_id, {summary},
+               (SELECT string_agg(coalesce(agency_vi, agency), '; ' ORDER BY seq) FROM call_routes r WHERE r.call_id = c.call_id),
+               (SELECT string_agg(agency, '; ' ORDER BY seq) FROM call_routes r WHERE r.call_id = c.call_id)
+        FROM calls c WHERE c.call_id IN (SELECT unnest($ids))""", {"ids": call_ids}).fetchall()}
+
+
+def transcript_call(con: duckdb.DuckDBPyConnection, call_id: str) -> tuple | None:
+    """(call_id, pbx_call_id, started_at, operator_ext) of any call, or None."""
+    return con.execute("SELECT call_id, pbx_call_id, started_at, operator_ext FROM calls WHERE call_id = ?",
+                       [call_id]).fetchone()
+
+
+def transcript_segments(con: duckdb.DuckDBPyConnection, call_id: str, *, raw: bool) -> list[dict]:
+    """The call's segments for a transcript export (start, end, speaker, role, text); unredacted only when ``raw``."""
+    text = "coalesce(r.text, s.text)" if raw else "s.text"  # fixed choice
+    return [dict(zip(("start", "end", "speaker", "role", "text"), r)) for r in con.execute(
+        f"SELECT s.start_s, s.end_s, s.speaker, coalesce(s.role, 'unknown'), {text} FROM segments s "
+        "LEFT JOIN segments_raw r USING (call_id, seq) WHERE s.call_id = ? ORDER BY s.seq", [call_id]).fetchall()]
+
+
+# Similar calls (pipeline.similar)
+
+def done_call_text(con: duckdb.DuckDBPyConnection, call_id: str) -> tuple | None:
+    """(started_at, transcript) of a processed call, or None."""
+    return con.execute("SELECT started_at, transcript FROM calls WHERE call_id = ? AND status = 'done'",
+                       [call_id]).fetchone()
+
+
+def similar_candidates(con: duckdb.DuckDBPyConnection, call_id: str, started, *, window_days: int,
+                       limit: int) -> list[tuple]:
+    """(call_id, started_at, summary, transcript, topics, unit codes, days apart) of processed calls within
+    ``window_days`` of ``started`` (the call itself included), nearest in time first, at most ``limit``."""
+    return con.execute(
+        """
+        WITH t AS (SELECT call_id, list(DISTINCT topic) AS topics FROM call_topics
+                   WHERE assigned AND topic <> 'other' GROUP BY call_id),
+             p AS (SELECT call_id, list(DISTINCT unit_code) AS units FROM call_places
+                   WHERE unit_code IS NOT NULL AND kind IN ('ward', 'commune', 'town') GROUP BY call_id)
+        SELECT c.call_id, c.started_at, c.summary, c.transcript, coalesce(t.topics, []), coalesce(p.units, []),
+               CASE WHEN c.started_at IS NULL OR $s IS NULL THEN NULL
+                    ELSE abs(date_diff('hour', c.started_at, $s)) / 24.0 END AS days
+        FROM calls c LEFT JOIN t USING (call_id) LEFT JOIN p USING (call_id)
+        WHERE c.status = 'done' AND (c.call_id = $id OR $s IS NULL OR c.started_at IS NULL
+              OR abs(date_diff('hour', c.started_at, $s)) <= $w * 24)
+        ORDER BY days NULLS LAST LIMIT $n
+        """,
+        {"s": started, "id": call_id, "w": window_days, "n": limit},
+    ).fetchall()

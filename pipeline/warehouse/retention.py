@@ -1,0 +1,59 @@
+"""The retention purge's SQL (:mod:`pipeline.retention` decides what and when, and deletes the files).
+
+Run :func:`purge_rows` and :func:`record_purge` inside one
+:func:`pipeline.warehouse.db.transaction`: a failed purge leaves no trace.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+# Tables whose rows are personal data of a call, deleted outright.
+PERSONAL_TABLES = ("segments_raw", "words", "call_places", "pii_counts", "search_docs")
+
+
+def purge_rows(con: duckdb.DuckDBPyConnection, cutoff: datetime, now: datetime) -> tuple[int, int, list[Path]]:
+    """Remove or blank the personal data of calls older than ``cutoff`` (not yet purged, or with data again).
+
+    Returns (calls purged, rows deleted or blanked, their quarantined copies). Run it
+    inside the caller's transaction.
+    """
+    old = "coalesce(started_at, processed_at) < ?"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _purge AS SELECT call_id, quarantine_path FROM calls "
+                f"WHERE {old} AND (purged_at IS NULL OR transcript IS NOT NULL OR quarantine_path IS NOT NULL "
+                f"OR caller_hash IS NOT NULL)", [cutoff])
+    n_calls = con.execute("SELECT count(*) FROM _purge").fetchone()[0]
+    n_rows = 0
+    for table in PERSONAL_TABLES:
+        n_rows += con.execute(f"DELETE FROM {table} WHERE call_id IN (SELECT call_id FROM _purge)").fetchone()[0]
+    n_rows += con.execute("UPDATE segments SET text = NULL WHERE text IS NOT NULL "
+                          "AND call_id IN (SELECT call_id FROM _purge)").fetchone()[0]
+    # QA's corrections (migration 011) keep text and place names; the evaluation comments are free text.
+    n_rows += con.execute("UPDATE call_edits SET old_value = NULL, new_value = NULL, "
+                          "target = CASE WHEN kind LIKE 'place_%' THEN NULL ELSE target END "
+                          "WHERE kind IN ('transcript', 'place_add', 'place_remove') "
+                          "AND call_id IN (SELECT call_id FROM _purge)").fetchone()[0]
+    n_rows += con.execute("UPDATE call_evaluations SET comment = NULL WHERE comment IS NOT NULL "
+                          "AND call_id IN (SELECT call_id FROM _purge)").fetchone()[0]
+    quarantined = [Path(r[0]) for r in con.execute(
+        "SELECT quarantine_path FROM _purge WHERE quarantine_path IS NOT NULL").fetchall()]
+    n_rows += con.execute("UPDATE calls SET transcript = NULL, caller_hash = NULL, caller_last3 = NULL, caller_initials = NULL, "
+                          "summary = NULL, "  # it names the address, like call_places
+                          "quarantine_path = NULL, purged_at = ? WHERE call_id IN (SELECT call_id FROM _purge)",
+                          [now]).fetchone()[0]
+    # Cases keep a copy of the caller hash and the citizen's first words (pipeline.cases).
+    n_rows += con.execute("UPDATE cases SET caller_hash = NULL, summary = NULL WHERE (caller_hash IS NOT NULL OR "
+                          "summary IS NOT NULL) AND case_id IN (SELECT case_id FROM case_calls WHERE call_id IN "
+                          "(SELECT call_id FROM _purge))").fetchone()[0]
+    con.execute("DROP TABLE _purge")
+    return n_calls, n_rows, quarantined
+
+
+def record_purge(con: duckdb.DuckDBPyConnection, purge_id: str, now: datetime, older_than_days: int, cutoff: datetime,
+                 n_calls: int, n_rows: int, n_files: int) -> None:
+    """The ``purges`` row of one purge."""
+    con.execute("INSERT INTO purges VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [purge_id, now, older_than_days, cutoff, n_calls, n_rows, n_files])

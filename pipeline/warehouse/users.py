@@ -1,0 +1,99 @@
+"""Accounts, sessions and log-in attempts: the SQL of :mod:`pipeline.web.auth` (bind parameters only).
+
+Hashing, tokens, lockout rules and name checks stay in :mod:`pipeline.web.auth`; these
+functions read and write the rows (migration 002). Names arrive already normalised.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+
+
+def replace_user(con: duckdb.DuckDBPyConnection, name: str, password_hash: str, role: str) -> None:
+    """Create or replace an account; its sessions end."""
+    con.execute("DELETE FROM users WHERE user_name = ?", [name])
+    con.execute("INSERT INTO users VALUES (?, ?, ?, now(), FALSE)", [name, password_hash, role])
+    con.execute("DELETE FROM sessions WHERE user_name = ?", [name])
+
+
+def failures_since_last_success(con: duckdb.DuckDBPyConnection, name: str, since: datetime) -> int:
+    """Failed log-ins of ``name`` after ``since`` and after its last successful one."""
+    return con.execute(
+        """
+        WITH last_ok AS (
+            SELECT coalesce(max(attempted_at), TIMESTAMP '1970-01-01') AS t FROM login_attempts WHERE user_name = $u AND ok
+        ), final AS (
+            SELECT count(*) AS n FROM login_attempts, last_ok
+            WHERE user_name = $u AND NOT ok AND attempted_at > last_ok.t AND attempted_at > $since
+        )
+        SELECT n FROM final
+        """,
+        {"u": name, "since": since},
+    ).fetchone()[0]
+
+
+def login_row(con: duckdb.DuckDBPyConnection, name: str) -> tuple[str, str, bool] | None:
+    """(password hash, role, disabled) of an account, or None."""
+    return con.execute("SELECT password_hash, role, disabled FROM users WHERE user_name = ?", [name]).fetchone()
+
+
+def record_attempt(con: duckdb.DuckDBPyConnection, name: str, ok: bool, keep_days: int) -> None:
+    """One log-in attempt; attempts older than ``keep_days`` days are pruned."""
+    con.execute("INSERT INTO login_attempts VALUES (?, now(), ?)", [name, ok])
+    con.execute("DELETE FROM login_attempts WHERE attempted_at < now() - to_days(?)", [keep_days])
+
+
+def insert_session(con: duckdb.DuckDBPyConnection, token_sha256: str, name: str, csrf_token: str, now: datetime,
+                   expires_at: datetime) -> None:
+    """A new session row; expired sessions are pruned first."""
+    con.execute("DELETE FROM sessions WHERE expires_at < ?", [now])
+    con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?)", [token_sha256, name, csrf_token, now, expires_at])
+
+
+def live_session(con: duckdb.DuckDBPyConnection, token_sha256: str) -> tuple[str, str, str] | None:
+    """(user name, role, csrf token) of an unexpired session of an enabled account, or None."""
+    return con.execute(
+        """
+        SELECT u.user_name, u.role, s.csrf_token FROM sessions s JOIN users u USING (user_name)
+        WHERE s.token_sha256 = ? AND s.expires_at > now() AND NOT u.disabled
+        """,
+        [token_sha256],
+    ).fetchone()
+
+
+def delete_session(con: duckdb.DuckDBPyConnection, token_sha256: str) -> None:
+    con.execute("DELETE FROM sessions WHERE token_sha256 = ?", [token_sha256])
+
+
+def user_rows(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Every account: name, role, created, disabled, last successful log-in (None if never)."""
+    rows = con.execute(
+        """
+        WITH last_ok AS (
+            SELECT user_name, max(attempted_at) AS last_login FROM login_attempts WHERE ok GROUP BY user_name
+        ), final AS (
+            SELECT u.user_name, u.role, u.created_at, u.disabled, l.last_login
+            FROM users u LEFT JOIN last_ok l USING (user_name)
+        )
+        SELECT * FROM final ORDER BY user_name
+        """).fetchall()
+    return [dict(zip(("name", "role", "created_at", "disabled", "last_login"), r)) for r in rows]
+
+
+def user_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return con.execute("SELECT 1 FROM users WHERE user_name = ?", [name]).fetchone() is not None
+
+
+def set_disabled(con: duckdb.DuckDBPyConnection, name: str, disabled: bool) -> None:
+    """Disable (or enable again) an account; disabling also ends its sessions."""
+    con.execute("UPDATE users SET disabled = ? WHERE user_name = ?", [disabled, name])
+    if disabled:
+        con.execute("DELETE FROM sessions WHERE user_name = ?", [name])
+
+
+def delete_user(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Delete an account and its sessions."""
+    con.execute("DELETE FROM sessions WHERE user_name = ?", [name])
+    con.execute("DELETE FROM users WHERE user_name = ?", [name])
