@@ -11,7 +11,7 @@ from pipeline.errors import HotlineError
 
 def _two_issue(args) -> int:
     from models.topic_model import read_topic_tsv
-    from pipeline.eval_topics import score_topics, two_issue_recall
+    from pipeline.eval.topics import score_topics, two_issue_recall
     from pipeline.topics import load_model
 
     model = load_model(args.model)
