@@ -54,8 +54,9 @@ def read_manifest(path: str | Path, columns: Sequence[str], *, files: Sequence[s
     ``may_be_empty``: the columns (among ``columns``) a row may leave empty.
     ``what`` names the manifest in messages ("manifest", "enrolment list").
     Blank lines are skipped. Raises :class:`ManifestError` when the file is missing or
-    not UTF-8, a column is missing from the header, or a row has fewer fields than
-    ``columns`` need, an empty required field, or names a file that does not exist.
+    not UTF-8, a column is missing from the header, or a row has more fields than the
+    header, fewer than ``columns`` need, an empty required field, or names a file that
+    does not exist.
     """
     path = Path(path)
     wanted = ", ".join(f"`{c}`" for c in columns)
@@ -77,6 +78,9 @@ def read_manifest(path: str | Path, columns: Sequence[str], *, files: Sequence[s
                     continue
                 fields = {name: (values[i] if i < len(values) else "") for i, name in enumerate(header)}
                 row = ManifestRow(path, line, fields)
+                if len(values) > len(header):
+                    raise ManifestError(f"{row.where()}: {len(values)} fields, the header has {len(header)} "
+                                        "(a tab inside a field?)")
                 short = [c for c in columns if header.index(c) >= len(values)]
                 if short:
                     raise ManifestError(f"{row.where()}: {len(values)} field(s), no {', '.join(short)} "
