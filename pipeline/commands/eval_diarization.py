@@ -13,15 +13,13 @@ def _eval(args) -> int:
     from pipeline.commands.operators import enrolment_voices
     from pipeline.eval import diarization as ev
 
-    diarizer = ev.production_diarizer()
-    voiceprints = None
-    if args.enrol:
-        voiceprints = ev.enrol_from_manifest(Path(args.enrol), diarizer, enrolment_voices)
+    def enrolled(voiceprints) -> None:
         print(f"enrolled {len(voiceprints)} operator(s): " + ", ".join(
             f"{vp.extension} ({vp.n_calls} calls, {vp.speech_s:.0f} s, spread {vp.spread:.3f})" for vp in voiceprints))
-    result = ev.evaluate_diarization(Path(args.manifest), diarizer, num_speakers=args.num_speakers,
-                                     progress=lambda s: print(ev.file_line(s), flush=True),
-                                     voiceprints=voiceprints, save_hyp=args.save_hyp)
+
+    result = ev.run_diarization_eval(Path(args.manifest), voices_of=enrolment_voices, enrol=args.enrol,
+                                     num_speakers=args.num_speakers, save_hyp=args.save_hyp,
+                                     progress=lambda s: print(ev.file_line(s), flush=True), on_enrolled=enrolled)
     print("\n".join(ev.summary_lines(result)))
     return 0
 
