@@ -60,3 +60,26 @@ def read_rttm(path: str | Path) -> dict[str, list[SpeakerTurn]]:
     """Turns per file id from an RTTM file; see :func:`parse_rttm`."""
     path = Path(path)
     return parse_rttm(path.read_text(encoding="utf-8"), source=str(path))
+
+
+def export_rttm(con, out_dir: str | Path, call_ids: list[str] | None = None) -> list[Path]:
+    """Write ``<call_id>.rttm`` per call from the warehouse's ``segments`` table (``hotline export rttm``).
+
+    ``call_ids``: the calls to export, or None for every call with segments.
+    Raises HotlineError when a requested call has no segments.
+    """
+    from pipeline.errors import HotlineError
+    from pipeline.warehouse.eval_data import speaker_turns
+
+    by_call = speaker_turns(con, call_ids)
+    missing = sorted(set(call_ids or ()) - set(by_call))
+    if missing:
+        raise HotlineError(f"no segments in the warehouse for call(s) {', '.join(missing)}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for call_id, turns in by_call.items():
+        path = out_dir / f"{call_id}.rttm"
+        path.write_text(to_rttm(turns, call_id), encoding="utf-8")
+        written.append(path)
+    return written

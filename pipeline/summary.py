@@ -211,3 +211,16 @@ def summarize(
         parts.pop()
         line = ("KHẨN: " if urgent else "") + "; ".join(parts) + "."
     return line[:1].upper() + line[1:] if not urgent else line
+
+
+def summarize_text(citizen_text: str, operator_text: str = "") -> str:
+    """:func:`summarize` of a bare text, as ``hotline summary`` checks it: topics from the
+    shipped model, places and routes found in what the citizen said."""
+    from pipeline.places import extract_places
+    from pipeline.routing import route_call
+    from pipeline.topics import assigned_topics, classify_text, load_model
+
+    topics = list(assigned_topics(classify_text(citizen_text, load_model(None))))
+    places = [p.as_row() for p in extract_places(citizen_text)]
+    routes = [{"agency_vi": r.agency_vi} for r in route_call(topics, places, text=citizen_text)]
+    return summarize(topics, citizen_text, operator_text or "", places, routes)

@@ -44,9 +44,9 @@ NOISE_DBFS = -60.0  # line noise floor added to the pauses, dBFS
 def source_clips(manifest: Path | None) -> list[np.ndarray]:
     """16 kHz mono clips to cycle: the manifest's files, or the demo calls in samples/."""
     if manifest:
-        from pipeline.eval_asr import read_manifest
+        from pipeline.eval.asr import read_clips
 
-        paths = [row.path for row in read_manifest(manifest)]
+        paths = [row.path for row in read_clips(manifest)]
     else:
         paths = sorted(p for p in (REPO / "samples").rglob("*") if p.suffix in {".wav", ".mp3"})
     return [decode_audio(p).mono() for p in paths]

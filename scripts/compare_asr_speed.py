@@ -17,7 +17,7 @@ import numpy as np  # noqa: E402
 
 from models.registry import load_recognizer  # noqa: E402
 from pipeline.config import apply_environment, load_settings  # noqa: E402
-from pipeline.eval_asr import load_clip, read_manifest  # noqa: E402
+from pipeline.eval.asr import load_clip, read_clips  # noqa: E402
 from pipeline.transcribe import TranscribeOptions, detect_language, find_speech, transcribe  # noqa: E402
 
 p = argparse.ArgumentParser()
@@ -29,7 +29,7 @@ s = load_settings()
 apply_environment(s)
 names = ["viet-asr", "base"]
 recs = {n: load_recognizer(n, cache_dir=s.model_cache, device="cpu", compute_type="int8", cpu_threads=s.cpu_threads) for n in names}
-clips = [load_clip(r.path, telephone=True) for r in read_manifest(args.manifest)[: args.clips]]
+clips = [load_clip(r.path, telephone=True) for r in read_clips(args.manifest)[: args.clips]]
 audio_s = sum(c.duration_s for c in clips)
 options = TranscribeOptions()
 dec = {n: 0.0 for n in names}

@@ -34,7 +34,7 @@ sys.path.insert(0, str(REPO))
 from models.registry import load_recognizer  # noqa: E402
 from pipeline.audio import SAMPLE_RATE, decode_audio, simulate_telephone  # noqa: E402
 from pipeline.config import apply_environment, load_settings  # noqa: E402
-from pipeline.eval_asr import evaluate, read_manifest, score_text, summarize  # noqa: E402
+from pipeline.eval.asr import evaluate, read_clips, score_text, summarize  # noqa: E402
 from pipeline.transcribe import TranscribeOptions, find_speech, speech_coverage, transcribe_call  # noqa: E402
 
 
@@ -75,7 +75,7 @@ def main(argv=None) -> int:
     apply_environment(settings)
     rec = load_recognizer(settings.asr_model, cache_dir=settings.model_cache, device=settings.asr_device,
                           compute_type=settings.asr_compute_type, cpu_threads=settings.cpu_threads)
-    rows = read_manifest(args.manifest)
+    rows = read_clips(args.manifest)
     wav = args.work / f"longform_{args.minutes:g}min_8k.wav"
     used, reference = build(rows, args.minutes, wav)
     audio = decode_audio(wav)

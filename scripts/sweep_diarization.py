@@ -51,15 +51,15 @@ def main(argv=None) -> int:
 
     from models.diarization import PyannoteDiarizer
     from pipeline.audio import decode_audio
-    from pipeline.commands.diarization import COLLAR_S, DerParts, _annotation, read_manifest
-    from pipeline.diarization_errors import MissedBreakdown, fill_short_gaps, missed_breakdown
+    from pipeline.eval.diarization import COLLAR_S, DerParts, _annotation, read_diarization_manifest
+    from pipeline.eval.diarization_errors import MissedBreakdown, fill_short_gaps, missed_breakdown
     from pipeline.rttm import read_rttm
 
     variants = [parse_variant(v) for v in args.variant]
     diarizers = {name: PyannoteDiarizer(options=opts) for name, opts in variants}
     keys = [(name, fill) for name, _ in variants for fill in [0.0] + list(args.fill)]
     for manifest in args.manifests:
-        rows = read_manifest(manifest)
+        rows = [(audio, rttm, name) for audio, rttm, name, _ in read_diarization_manifest(manifest)]
         if args.limit:
             rows = rows[: args.limit]
         metrics = {k: (DiarizationErrorRate(collar=0.0), DiarizationErrorRate(collar=2 * COLLAR_S)) for k in keys}

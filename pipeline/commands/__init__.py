@@ -36,6 +36,15 @@ def add_warehouse_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
 
 
+def export_group(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """The subcommands of ``hotline export`` (created by whichever command module registers first)."""
+    parser = sub.choices.get("export")
+    if parser is None:
+        parser = sub.add_parser("export", help="export data from the warehouse")
+        return parser.add_subparsers(dest="export_command", required=True, metavar="FORMAT")
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+
+
 @contextmanager
 def open_warehouse(args, *, read_only: bool = False) -> Iterator:
     """The warehouse named by ``args.db`` (default: the settings') for one command's work, closed after.

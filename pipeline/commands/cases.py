@@ -14,10 +14,11 @@ from pipeline.commands import add_warehouse_options, iso_date, open_warehouse
 
 def _build(args) -> int:
     from pipeline import cases
+    from pipeline.warehouse.case_counts import n_incidents
 
     with open_warehouse(args) as con:
         counts = cases.build_cases(con)
-        n = con.execute("SELECT count(*) FROM stg_cases").fetchone()[0]
+        n = n_incidents(con)
     print(f"cases: {counts['opened']} opened, {counts['answered']} closed as answered, "
           f"{counts['proposed']} merge proposals; {n} incidents in all")
     return 0

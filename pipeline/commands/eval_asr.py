@@ -2,46 +2,21 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 from pipeline.config import load_settings
 
-log = logging.getLogger(__name__)
-
-
-def evaluate_manifest(manifest: Path, *, model: str | None = None, telephone: bool = False, out: Path | None = None,
-                      progress=None):
-    """Transcribe every clip of ``manifest`` with the production settings and score it.
-
-    Uses ``TranscribeOptions()`` through :func:`pipeline.transcribe.transcribe_call`,
-    the model from ``model`` or the settings. Returns (clip results, summary).
-    """
-    from models.registry import load_recognizer
-    from pipeline.eval_asr import evaluate, read_manifest, summarize, write_rows
-    from pipeline.transcribe import TranscribeOptions, transcribe_call
-
-    settings = load_settings(asr_model=model)
-    rows = read_manifest(manifest)
-    asr = load_recognizer(settings.asr_model, cache_dir=settings.model_cache, device=settings.asr_device,
-                   compute_type=settings.asr_compute_type, cpu_threads=settings.cpu_threads)
-    options = TranscribeOptions()
-    results = evaluate(rows, lambda audio: transcribe_call(audio, asr, options), telephone=telephone, hook=progress)
-    if out:
-        write_rows(results, out)
-    return results, summarize(results)
-
 
 def _eval_asr(args) -> int:
+    from pipeline.eval.asr import dataset_table, evaluate_manifest
+
     def progress(i, n, r):
         # Eval references are public read speech, not calls: printing them is safe.
         print(f"[{i + 1}/{n}] wer={r.wer:.2f} conf={r.confidence:.2f} {Path(r.file).name}", file=sys.stderr, flush=True)
 
     results, summary = evaluate_manifest(args.manifest, model=args.model, telephone=args.telephone, out=args.out,
                                          progress=None if args.quiet else progress)
-    from pipeline.eval_asr import dataset_table
-
     audio_s = sum(r.audio_s for r in results)
     print(f"model={args.model or load_settings().asr_model} telephone={args.telephone} audio_s={audio_s:.1f}")
     print(dataset_table(results))

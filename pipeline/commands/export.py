@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from pipeline.config import load_settings
+from pipeline.commands import add_warehouse_options, export_group, open_warehouse
 from pipeline.errors import HotlineError
 
 
@@ -25,14 +25,6 @@ def _filters(args):
 
     return CallFilters(start=args.start, end=args.end, topic=args.topic, place=args.place, operator=args.operator,
                        urgent=args.urgent)
-
-
-def _open(args):
-    from pipeline.warehouse import db
-
-    settings = load_settings().with_(db_path=args.db)
-    db.check_warehouse_path(settings.database, create=False)
-    return db.connect(settings.database, read_only=True, wait_s=args.wait)
 
 
 def _target(out: Path, name: str) -> Path:
@@ -49,12 +41,9 @@ def _export_calls(args) -> int:
 
     _period(args)
     f = _filters(args)
-    con = _open(args)
-    try:
+    with open_warehouse(args, read_only=True) as con:
         rows, total = data.list_calls(con, f, limit=10_000_000)
         rows = exports.enrich(con, rows)
-    finally:
-        con.close()
     used = {"topic": f.topic, "place": f.place, "operator": f.operator, "urgent": f.urgent}
     path = _target(args.out, exports.export_filename(f.start, f.end, args.format, lang=args.lang, filters=used))
     if args.format == "csv":
@@ -71,12 +60,9 @@ def _export_transcripts(args) -> int:
     from pipeline.web import data
 
     _period(args)
-    con = _open(args)
-    try:
+    with open_warehouse(args, read_only=True) as con:
         rows, _ = data.list_calls(con, _filters(args), limit=10_000_000)
         docs = [exports.transcript(con, r["call_id"], raw=args.raw) for r in rows]
-    finally:
-        con.close()
     args.out.mkdir(parents=True, exist_ok=True)
     for doc in docs:
         (args.out / exports.transcript_filename(doc, args.format)).write_text(
@@ -86,9 +72,7 @@ def _export_transcripts(args) -> int:
 
 
 def register(sub, eval_sub) -> None:
-    from pipeline.commands.diarization import _export_subparsers  # the shared `hotline export` group
-
-    what = _export_subparsers(sub)
+    what = export_group(sub)
     for name, formats, func, help_ in (
             ("calls", ("csv", "xlsx"), _export_calls, "one line per call, Vietnamese headers; xlsx adds a summary sheet"),
             ("transcripts", tuple(["vtt", "srt", "json", "txt"]), _export_transcripts,
@@ -104,8 +88,7 @@ def register(sub, eval_sub) -> None:
         q.add_argument("--operator", default=None, help="only this operator extension")
         q.add_argument("--urgent", action="store_true", help="only urgent calls")
         q.add_argument("--lang", choices=("vi", "en"), default="vi", help="headers and labels")
-        q.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
-        q.add_argument("--wait", type=float, default=0.0, help="seconds to wait while a run holds the database")
+        add_warehouse_options(q)
         if name == "transcripts":
             q.add_argument("--raw", action="store_true",
                            help="unredacted text where it was kept (personal data: only for roles allowed to see it)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
-from pipeline.commands import open_warehouse
+from pipeline.commands import add_warehouse_options, open_warehouse
 from pipeline.config import load_settings
 from pipeline.errors import HotlineError
 
@@ -97,16 +97,14 @@ def register(sub, eval_sub) -> None:
     p.add_argument("--consent", required=True, help="how the operator consented (form id, date)")
     p.add_argument("--name", default=None, help="display name")
     p.add_argument("--by", default=None, help="admin enrolling (default: the OS user)")
-    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
-    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
+    add_warehouse_options(p)
     p.set_defaults(func=_enrol)
 
     p = ops.add_parser("list", help="enrolled operators and their consent notes")
-    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
+    add_warehouse_options(p)
     p.set_defaults(func=_list)
 
     p = ops.add_parser("remove", help="delete an operator's voiceprint (consent withdrawn)")
     p.add_argument("extension", help="the operator's extension")
-    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
-    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
+    add_warehouse_options(p)
     p.set_defaults(func=_remove)

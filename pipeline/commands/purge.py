@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pipeline.commands import add_warehouse_options, open_warehouse
 from pipeline.config import load_settings
 from pipeline.errors import HotlineError
 
@@ -19,20 +20,15 @@ def result_cache_dir(home: Path) -> Path:
 
 def _purge(args) -> int:
     from pipeline.retention import purge
-    from pipeline.warehouse import db
 
     if args.older_than < 0:
         raise HotlineError(f"--older-than must be 0 days or more, not {args.older_than}")
-    settings = load_settings().with_(db_path=args.db)
-    con = db.connect(settings.database, wait_s=args.wait, create=False)
-    try:
-        report = purge(con, args.older_than, cache_dirs=[result_cache_dir(settings.home)])
+    with open_warehouse(args) as con:
+        report = purge(con, args.older_than, cache_dirs=[result_cache_dir(load_settings().home)])
         if report.n_calls:
             from pipeline.search import refresh_search_index
 
             refresh_search_index(con)  # purged words must leave the full-text index too
-    finally:
-        con.close()
     print(f"purged calls={report.n_calls} rows={report.n_rows} files={report.n_files} "
           f"before={report.cutoff:%Y-%m-%d %H:%M} purge_id={report.purge_id}")
     return 0
@@ -43,6 +39,5 @@ def register(sub, eval_sub) -> None:
     p.add_argument("--older-than", type=int, required=True, metavar="DAYS",
                    help="retention period: calls that started more than DAYS days ago lose their text, words, "
                         "places, PII counts, caller hash and quarantined copies; topics and metrics stay")
-    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
-    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
+    add_warehouse_options(p)
     p.set_defaults(func=_purge)

@@ -4,21 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.commands import check_period, iso_date
-from pipeline.config import load_settings
+from pipeline.commands import add_warehouse_options, check_period, iso_date, open_warehouse
 
 
 def _report(args) -> int:
     from pipeline.reports import write_report
-    from pipeline.warehouse import db
 
     check_period(args.start, args.end)
-    settings = load_settings(db_path=args.db)
-    con = db.connect(settings.database, wait_s=args.wait, create=False)  # read-write: applies 002/003 to an older warehouse
-    try:
+    with open_warehouse(args) as con:  # read-write: applies 002/003 to an older warehouse
         out = write_report(con, args.start, args.end, args.out, lang=args.lang)
-    finally:
-        con.close()
     print(f"report for {args.start} to {args.end} written to {out}")
     return 0
 
@@ -28,7 +22,6 @@ def register(sub, eval_sub) -> None:
     p.add_argument("--from", dest="start", type=iso_date, required=True, help="first day, YYYY-MM-DD")
     p.add_argument("--to", dest="end", type=iso_date, required=True, help="last day, YYYY-MM-DD (inclusive)")
     p.add_argument("--out", type=Path, required=True, help="report.html, or report.pdf (printed with chromium)")
-    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
     p.add_argument("--lang", choices=("vi", "en"), default="vi", help="language of the report (default vi)")
-    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait while a run holds the database")
+    add_warehouse_options(p)
     p.set_defaults(func=_report)

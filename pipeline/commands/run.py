@@ -28,9 +28,7 @@ def check_run_inputs(settings: Settings, *, source_dir: Path | None = None, call
     """Everything that can be checked before Prefect starts, each failure one line naming the path:
     the source folder and call log exist, the home, database and model-cache folders can be
     created and written, and an existing database file is a DuckDB database."""
-    import duckdb
-
-    from pipeline.errors import WarehouseError
+    from pipeline.errors import DatabaseBusy
     from pipeline.warehouse import db
 
     if source_dir is not None and not Path(source_dir).is_dir():
@@ -42,11 +40,10 @@ def check_run_inputs(settings: Settings, *, source_dir: Path | None = None, call
     ensure_dir(settings.database.parent, "database")
     ensure_dir(settings.model_cache, "model cache")
     if settings.database.exists():
-        try:
-            duckdb.connect(str(settings.database), read_only=True).close()
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():  # held by another writer: the run's --wait handles that
-                raise WarehouseError(f"{settings.database}: not a DuckDB database") from None
+        try:  # WarehouseError for a file that is not a DuckDB database
+            db.connect(settings.database, read_only=True, create=False).close()
+        except DatabaseBusy:  # held by another writer: the run's --wait handles that
+            pass
 
 
 def run_folder(source_dir: Path, settings: Settings | None = None, *, db_path: Path | None = None,

@@ -1,38 +1,29 @@
 """``hotline eval search [--set FILE] [--calls N]``: precision and recall of call search on a
-labelled search set, over a synthetic warehouse built from it under ``var/``."""
+labelled search set, over a synthetic warehouse built from it in a temporary folder
+(:mod:`pipeline.eval.search`)."""
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 
 def _eval_search(args) -> int:
-    from pipeline import search_eval
-    from pipeline.warehouse import db
+    from pipeline.eval.search import evaluate_search_set
 
-    spec = search_eval.read_search_set(args.set)
-    with tempfile.TemporaryDirectory() as tmp:
-        con = db.connect(Path(tmp) / "search.duckdb")
-        try:
-            labels = search_eval.build_search_db(con, spec, n_calls=args.calls, seed=args.seed)
-            for name, rewrite in (("default", None), ("old-or-folded", search_eval.old_style)):
-                scores = search_eval.evaluate(con, spec, labels, rewrite=rewrite)
-                if name == "default" and args.verbose:
-                    for s in scores:
-                        print(f"  {s.q!r:45} relevant={s.n_relevant:3} returned={s.n_returned:3} "
-                              f"P={s.precision:.3f} R={s.recall:.3f}")
-                m = search_eval.summary(scores)
-                print(f"{name}: queries={m['queries']} calls={len(labels)} "
-                      f"micro P={m['micro_precision']:.3f} R={m['micro_recall']:.3f} "
-                      f"macro P={m['macro_precision']:.3f} R={m['macro_recall']:.3f}")
-        finally:
-            con.close()
+    for run in evaluate_search_set(args.set, n_calls=args.calls, seed=args.seed):
+        if run.name == "default" and args.verbose:
+            for s in run.scores:
+                print(f"  {s.q!r:45} relevant={s.n_relevant:3} returned={s.n_returned:3} "
+                      f"P={s.precision:.3f} R={s.recall:.3f}")
+        m = run.summary
+        print(f"{run.name}: queries={m['queries']} calls={run.calls} "
+              f"micro P={m['micro_precision']:.3f} R={m['micro_recall']:.3f} "
+              f"macro P={m['macro_precision']:.3f} R={m['macro_recall']:.3f}")
     return 0
 
 
 def register(sub, eval_sub) -> None:
-    from pipeline.search_eval import DEFAULT_SET
+    from pipeline.eval.search import DEFAULT_SET
 
     p = eval_sub.add_parser("search", help="precision/recall of call search on a labelled search set")
     p.add_argument("--set", type=Path, default=DEFAULT_SET, help="labelled search set (JSON)")

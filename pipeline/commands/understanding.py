@@ -11,7 +11,7 @@ from pipeline.errors import HotlineError
 
 def _two_issue(args) -> int:
     from models.topic_model import read_topic_tsv
-    from pipeline.eval_topics import score_topics, two_issue_recall
+    from pipeline.eval.topics import score_topics, two_issue_recall
     from pipeline.topics import load_model
 
     model = load_model(args.model)
@@ -47,15 +47,9 @@ def _train_sentiment(args) -> int:
 
 
 def _summary(args) -> int:
-    from pipeline.places import extract_places
-    from pipeline.routing import route_call
-    from pipeline.summary import summarize
-    from pipeline.topics import assigned_topics, classify_text, load_model
+    from pipeline.summary import summarize_text
 
-    topics = list(assigned_topics(classify_text(args.citizen, load_model(None))))
-    places = [p.as_row() for p in extract_places(args.citizen)]
-    routes = [{"agency_vi": r.agency_vi} for r in route_call(topics, places, text=args.citizen)]
-    print(summarize(topics, args.citizen, args.operator or "", places, routes))
+    print(summarize_text(args.citizen, args.operator or ""))
     return 0
 
 

@@ -1,8 +1,8 @@
-"""Missed-speech breakdown and gap filling (pipeline/diarization_errors.py)."""
+"""Missed-speech breakdown and gap filling (pipeline/eval/diarization_errors.py)."""
 
 import pytest
 
-from pipeline.diarization_errors import fill_short_gaps, missed_breakdown
+from pipeline.eval.diarization_errors import fill_short_gaps, missed_breakdown
 from pipeline.records import SpeakerTurn as T
 
 

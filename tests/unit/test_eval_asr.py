@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from pipeline.eval_asr import ClipResult, ManifestError, edit_distance, read_manifest, score_text, summarize
+from pipeline.eval.asr import ClipResult, ManifestError, edit_distance, read_clips, score_text, summarize
 from pipeline.records import Segment, Transcript, TranscriptInfo
 
 
@@ -47,7 +47,7 @@ def test_manifest_resolves_files_against_its_folder(tmp_path):
     (tmp_path / "audio").mkdir()
     (tmp_path / "audio" / "a.wav").write_bytes(b"")
     (tmp_path / "m.tsv").write_text("file\tduration_s\treference\naudio/a.wav\t1.0\txin chào\n", encoding="utf-8")
-    (row,) = read_manifest(tmp_path / "m.tsv")
+    (row,) = read_clips(tmp_path / "m.tsv")
     assert row.path == tmp_path / "audio" / "a.wav" and row.reference == "xin chào"
 
 
@@ -58,9 +58,9 @@ def test_manifest_resolves_files_against_its_folder(tmp_path):
 def test_bad_manifests_say_what_is_wrong(tmp_path, content, message):
     (tmp_path / "m.tsv").write_text(content, encoding="utf-8")
     with pytest.raises(ManifestError, match=message):
-        read_manifest(tmp_path / "m.tsv")
+        read_clips(tmp_path / "m.tsv")
     with pytest.raises(ManifestError, match="not found"):
-        read_manifest(tmp_path / "nope.tsv")
+        read_clips(tmp_path / "nope.tsv")
 
 
 def test_cli_prints_the_summary_line_last_and_writes_rows(tmp_path, monkeypatch, capsys):

@@ -25,6 +25,9 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("pipeline", ("pipeline.commands", "pipeline.cli"), ("pipeline.cli", "pipeline.commands")),
     # the web app is one consumer of the library, not part of it
     ("pipeline", ("pipeline.web",), ("pipeline.web", "pipeline.commands", "pipeline.cli")),
+    # evaluations (pipeline/eval/) measure the library from above: nothing but the CLI imports them
+    ("pipeline", ("pipeline.eval",), ("pipeline.eval", "pipeline.commands", "pipeline.cli")),
+    ("models", ("pipeline.eval",), ()),
     # storage sits below the stages: it stores records, it does not know who made them
     ("pipeline.warehouse", STAGES, ()),
     # flows/ wire stages; nothing below imports them

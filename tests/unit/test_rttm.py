@@ -86,7 +86,7 @@ def _eval_set(tmp_path, reference):
 
 
 def test_evaluation_scores_perfect_and_swapped_hypotheses(tmp_path):
-    from pipeline.commands.diarization import evaluate_diarization
+    from pipeline.eval.diarization import evaluate_diarization
 
     reference = [SpeakerTurn(0.5, 2.5, "operator"), SpeakerTurn(3.0, 5.5, "citizen")]
     manifest = _eval_set(tmp_path, reference)
@@ -103,7 +103,7 @@ def test_evaluation_scores_perfect_and_swapped_hypotheses(tmp_path):
 
 
 def test_evaluation_splits_der_into_missed_false_alarm_and_confusion(tmp_path):
-    from pipeline.commands.diarization import evaluate_diarization
+    from pipeline.eval.diarization import evaluate_diarization
 
     reference = [SpeakerTurn(0.5, 2.5, "operator"), SpeakerTurn(3.0, 5.5, "citizen")]
     manifest = _eval_set(tmp_path, reference)
@@ -130,7 +130,7 @@ def test_evaluation_splits_der_into_missed_false_alarm_and_confusion(tmp_path):
 def test_evaluation_with_enrolled_operators_takes_roles_from_the_voice(tmp_path):
     import numpy as np
 
-    from pipeline.commands.diarization import evaluate_diarization
+    from pipeline.eval.diarization import evaluate_diarization
     from pipeline.operators import SpeakerVoice, build_voiceprint
 
     # The citizen speaks first, so the first-speaker rule gets the role wrong.

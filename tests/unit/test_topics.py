@@ -24,7 +24,7 @@ from models.topic_model import (
     train_topic_model,
 )
 from pipeline.cli import main
-from pipeline.commands.topics import read_corrected_rows
+from pipeline.topic_training import read_corrected_rows
 from pipeline.records import Segment
 from pipeline.topics import apply_corrections, citizen_text, classify_call, classify_text
 
@@ -178,7 +178,8 @@ def _warehouse(path):
     import duckdb
 
     con = duckdb.connect(str(path))
-    con.execute("CREATE TABLE segments (call_id VARCHAR, seq INTEGER, role VARCHAR, text VARCHAR)")
+    con.execute("CREATE TABLE segments (call_id VARCHAR, seq INTEGER, role VARCHAR, text VARCHAR, "
+                "start_s DOUBLE GENERATED ALWAYS AS (2.0 * seq), end_s DOUBLE GENERATED ALWAYS AS (2.0 * seq + 1.5))")
     con.execute("CREATE TABLE call_topics (call_id VARCHAR, topic VARCHAR, score DOUBLE, source VARCHAR, assigned BOOLEAN)")
     con.execute("CREATE TABLE topic_corrections (call_id VARCHAR, topic VARCHAR, action VARCHAR, "
                 "user_name VARCHAR, corrected_at TIMESTAMP)")

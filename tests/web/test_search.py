@@ -134,7 +134,7 @@ def test_accentless_transcript_matches_a_query_with_diacritics_but_other_marks_d
 
 
 def test_labelled_search_set_precision_recall(tmp_path):
-    from pipeline import search_eval
+    from pipeline.eval import search as search_eval
     from pipeline.warehouse import db
 
     spec = search_eval.read_search_set()

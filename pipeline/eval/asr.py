@@ -6,7 +6,8 @@ normalisation) and errors are summed over all clips before dividing, as the
 reference sets' README asks (not a mean of per-clip rates).
 
 The manifest is a TSV with at least the columns ``file`` (relative to the
-manifest's folder) and ``reference``; ``duration_s`` and other columns are ignored.
+manifest's folder) and ``reference``; ``duration_s`` and other columns are ignored
+(read by :mod:`pipeline.eval.manifest`, the reader every evaluation shares).
 """
 
 from __future__ import annotations
@@ -19,19 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.errors import HotlineError
+from pipeline.eval.manifest import ManifestError, read_manifest  # noqa: F401  (ManifestError: callers catch it here)
 from pipeline.records import DecodedAudio, Transcript
 from pipeline.textnorm import normalize_text
 
 
-class ManifestError(HotlineError):
-    """An evaluation manifest is missing, unreadable or lacks a column."""
-
-    exit_code = 2
-
-
 @dataclass(frozen=True)
-class ManifestRow:
+class ReferenceClip:
     path: Path  # audio file, absolute
     reference: str  # reference transcript as written in the manifest
     dataset: str = ""  # the manifest's `dataset` column, when it has one
@@ -71,27 +66,16 @@ class EvalSummary:
         return f"wer={self.wer:.3f} cer={self.cer:.3f} rtf={self.rtf:.3f} clips={self.clips}"
 
 
-def read_manifest(path: str | Path) -> list[ManifestRow]:
-    """Rows of an evaluation manifest; ``file`` paths resolved against the manifest's folder.
+def read_clips(path: str | Path) -> list[ReferenceClip]:
+    """The clips of an ASR manifest (:func:`pipeline.eval.manifest.read_manifest`, columns
+    ``file`` and ``reference``); ``file`` paths resolved against the manifest's folder.
 
-    Raises :class:`ManifestError` when the file is missing, lacks a ``file`` or
-    ``reference`` column, or names an audio file that does not exist.
+    Raises :class:`~pipeline.eval.manifest.ManifestError` when the file is missing, lacks
+    a ``file`` or ``reference`` column, has a bad row, or names an audio file that does
+    not exist. A reference may be empty (a clip without speech).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise ManifestError(f"manifest {path} not found; give a TSV with columns `file` and `reference`")
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        missing = {"file", "reference"} - set(reader.fieldnames or ())
-        if missing:
-            raise ManifestError(f"manifest {path} lacks column(s) {', '.join(sorted(missing))}; "
-                                "it must be a TSV with a header holding `file` and `reference`")
-        rows = [ManifestRow(path.parent / r["file"], r["reference"] or "", (r.get("dataset") or "").strip())
-                for r in reader if r.get("file")]
-    absent = [str(r.path) for r in rows if not r.path.is_file()]
-    if absent:
-        raise ManifestError(f"{len(absent)} audio file(s) named in {path} do not exist, e.g. {absent[0]}")
-    return rows
+    rows = read_manifest(path, ("file", "reference"), files=("file",), may_be_empty=("reference",))
+    return [ReferenceClip(row.path("file"), row["reference"], row.get("dataset").strip()) for row in rows]
 
 
 def edit_distance(ref: Sequence, hyp: Sequence) -> int:
@@ -153,7 +137,7 @@ def load_clip(path: Path, *, telephone: bool = False) -> DecodedAudio:
                         source_format=audio.source_format)
 
 
-def evaluate(rows: Sequence[ManifestRow], transcribe_fn: Callable[[DecodedAudio], Sequence[Transcript]], *,
+def evaluate(rows: Sequence[ReferenceClip], transcribe_fn: Callable[[DecodedAudio], Sequence[Transcript]], *,
              telephone: bool = False, hook: Callable[[int, int, ClipResult], None] | None = None) -> list[ClipResult]:
     """Transcribe and score every manifest row with ``transcribe_fn(audio) -> transcripts``.
 
@@ -222,3 +206,27 @@ def dataset_table(results: Sequence[ClipResult]) -> str:
         words = sum(r.ref_words for r in results if name == "all" or dataset_group(r.dataset) == name)
         lines.append(f"{name:<12} {s.clips:>5} {words:>6} {s.wer:>6.3f} {s.cer:>6.3f} {s.rtf:>6.3f}")
     return "\n".join(lines)
+
+
+def evaluate_manifest(manifest: Path, *, model: str | None = None, telephone: bool = False, out: Path | None = None,
+                      progress=None) -> tuple[list[ClipResult], EvalSummary]:
+    """Transcribe every clip of ``manifest`` with the production settings and score it
+    (``hotline eval asr``).
+
+    Uses ``TranscribeOptions()`` through :func:`pipeline.transcribe.transcribe_call`,
+    the model from ``model`` or the settings. ``out``: write the per-clip rows (TSV)
+    there. Returns (clip results, summary).
+    """
+    from models.registry import load_recognizer
+    from pipeline.config import load_settings
+    from pipeline.transcribe import TranscribeOptions, transcribe_call
+
+    settings = load_settings(asr_model=model)
+    rows = read_clips(manifest)
+    asr = load_recognizer(settings.asr_model, cache_dir=settings.model_cache, device=settings.asr_device,
+                          compute_type=settings.asr_compute_type, cpu_threads=settings.cpu_threads)
+    options = TranscribeOptions()
+    results = evaluate(rows, lambda audio: transcribe_call(audio, asr, options), telephone=telephone, hook=progress)
+    if out:
+        write_rows(results, out)
+    return results, summarize(results)

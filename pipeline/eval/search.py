@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ import duckdb
 from pipeline import search
 from pipeline.config import REPO_ROOT
 from pipeline.textnorm import fold_accents
+from pipeline.warehouse.eval_data import insert_rows
 
 DEFAULT_SET = REPO_ROOT / "tests" / "data" / "search_set.json"
 
@@ -48,8 +50,6 @@ def read_search_set(path: Path = DEFAULT_SET) -> dict:
 def build_search_db(con: duckdb.DuckDBPyConnection, spec: dict, *, n_calls: int = 400, seed: int = 14,
                     accentless_share: float = 0.15) -> dict[str, set[str]]:
     """Fill a migrated warehouse with ``n_calls`` calls from ``spec``; returns {call_id: intents}."""
-    import pandas as pd
-
     rng = random.Random(seed)
     stories = spec["stories"]
     calls, segs, labels = [], [], {}
@@ -69,10 +69,7 @@ def build_search_db(con: duckdb.DuckDBPyConnection, spec: dict, *, n_calls: int 
                       "started_at": datetime(2026, 11, 1) + timedelta(minutes=17 * i), "duration_s": 6.0,
                       "transcript": " ".join(t for _, t in lines), "operator_ext": "101"})
     for table, rows in (("calls", calls), ("segments", segs)):
-        frame = pd.DataFrame(rows)
-        con.register("_rows", frame)
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows")
-        con.unregister("_rows")
+        insert_rows(con, table, rows)
     search.refresh_search_index(con)
     return labels
 
@@ -100,3 +97,34 @@ def summary(scores: list[QueryScore]) -> dict[str, float]:
 def old_style(q: str) -> str:
     """The search before issue 14, approximated: every word accent-folded and OR-ed."""
     return " OR ".join(fold_accents(q).split())
+
+
+# The query syntaxes ``hotline eval search`` compares: today's, and the search before issue 14.
+REWRITES = (("default", None), ("old-or-folded", old_style))
+
+
+@dataclass(frozen=True)
+class SearchEval:
+    name: str  # "default" or "old-or-folded" (REWRITES)
+    scores: list[QueryScore]  # per query
+    summary: dict[str, float]  # :func:`summary` of them
+    calls: int  # calls in the synthetic warehouse
+
+
+def evaluate_search_set(path: Path = DEFAULT_SET, *, n_calls: int = 400, seed: int = 14) -> list[SearchEval]:
+    """Build a synthetic warehouse from the search set at ``path`` in a temporary folder and
+    score every query with each syntax of :data:`REWRITES`."""
+    from pipeline.warehouse import db
+
+    spec = read_search_set(path)
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        con = db.connect(Path(tmp) / "search.duckdb")
+        try:
+            labels = build_search_db(con, spec, n_calls=n_calls, seed=seed)
+            for name, rewrite in REWRITES:
+                scores = evaluate(con, spec, labels, rewrite=rewrite)
+                out.append(SearchEval(name, scores, summary(scores), len(labels)))
+        finally:
+            con.close()
+    return out

@@ -1,4 +1,4 @@
-"""``hotline eval diarization MANIFEST.tsv`` and ``hotline export rttm``.
+"""Diarization evaluation (``hotline eval diarization MANIFEST.tsv``).
 
 The evaluation runs the production diarizer (:func:`models.diarization.load_diarizer`)
 on each file of a manifest (columns ``file``, ``rttm``; paths relative to the
@@ -13,14 +13,13 @@ scripts/make_diarization_set.py writes them), the role decision of
 
 from __future__ import annotations
 
-import csv
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-
-from pipeline.config import load_settings
 from pipeline.errors import HotlineError
+from pipeline.eval.manifest import read_manifest
 from pipeline.records import Segment, SpeakerTurn
 from pipeline.rttm import read_rttm, to_rttm
 from pipeline.speakers import assign_roles
@@ -77,7 +76,7 @@ class DiarizationScore:
     rtf: float  # diarize seconds / audio seconds
     parts: DerParts | None = None  # no collar, summed over files
     parts_collar: DerParts | None = None  # with the collar
-    missed: object = None  # pipeline.diarization_errors.MissedBreakdown, summed over files
+    missed: object = None  # pipeline.eval.diarization_errors.MissedBreakdown, summed over files
 
     @property
     def roles_judged(self) -> int:
@@ -88,21 +87,11 @@ class DiarizationScore:
         return sum(bool(f.role_ok) for f in self.files)
 
 
-def read_manifest(path: Path) -> list[tuple[Path, Path, str]]:
-    """(audio path, rttm path, file as written) per manifest row."""
-    return [(audio, rttm, name) for audio, rttm, name, _ in read_manifest_rows(path)]
-
-
-def read_manifest_rows(path: Path) -> list[tuple[Path, Path, str, dict]]:
-    """(audio path, rttm path, file as written, the whole row) per manifest row."""
-    path = Path(path)
-    if not path.is_file():
-        raise HotlineError(f"manifest not found: {path}")
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f, delimiter="\t")
-        if not reader.fieldnames or not {"file", "rttm"} <= set(reader.fieldnames):
-            raise HotlineError(f"{path}: needs tab-separated columns 'file' and 'rttm', found {reader.fieldnames}")
-        return [(path.parent / row["file"], path.parent / row["rttm"], row["file"], row) for row in reader]
+def read_diarization_manifest(path: Path) -> list[tuple[Path, Path, str, dict]]:
+    """(audio path, rttm path, file as written, the whole row) per manifest row (columns
+    ``file``, ``rttm``, both files that must exist; :func:`pipeline.eval.manifest.read_manifest`)."""
+    return [(row.path("file"), row.path("rttm"), row["file"], row.fields)
+            for row in read_manifest(path, ("file", "rttm"), files=("file", "rttm"))]
 
 
 def _annotation(turns, uri: str):
@@ -144,10 +133,10 @@ def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None =
     operators (pipeline.operators); roles then come from the voice match when there is
     one (the diarizer needs ``diarize_voices``), and a manifest column ``logged_ext``
     is checked against the match (operator_voice_mismatch). Raises HotlineError for a
-    missing manifest, audio or RTTM file.
+    missing or bad manifest (a ManifestError naming the row), audio or RTTM file.
     """
     from pipeline import operators as ops
-    from pipeline.diarization_errors import MissedBreakdown, missed_breakdown
+    from pipeline.eval.diarization_errors import MissedBreakdown, missed_breakdown
 
     from pyannote.core import Segment as Span
     from pyannote.core import Timeline
@@ -160,9 +149,7 @@ def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None =
     scores: list[FileScore] = []
     missed = MissedBreakdown()
     total_audio = total_seconds = 0.0
-    for audio_path, rttm_path, name, row in read_manifest_rows(manifest):
-        if not rttm_path.is_file():
-            raise HotlineError(f"reference RTTM not found: {rttm_path}")
+    for audio_path, rttm_path, name, row in read_diarization_manifest(manifest):
         refs = read_rttm(rttm_path)
         reference_turns = [t for turns in refs.values() for t in turns]
         waveform = decode_audio(audio_path).mono()
@@ -216,62 +203,48 @@ def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None =
     )
 
 
-def enrol_from_manifest(path: Path, diarizer) -> list:
+def enrol_from_manifest(path: Path, diarizer, voices_of: Callable) -> list:
     """Voiceprints from a TSV with columns ``ext``, ``file`` (enrolment calls per
-    extension, paths relative to it), as scripts/make_real_diarization_set.py writes."""
-    from pipeline.commands.operators import enrolment_voices
+    extension, paths relative to it), as scripts/make_real_diarization_set.py writes.
+
+    ``voices_of(files, diarizer)``: the operator's voices in those recordings
+    (``hotline operators enrol``'s ``enrolment_voices``).
+    """
     from pipeline.operators import build_voiceprint
 
-    path = Path(path)
-    if not path.is_file():
-        raise HotlineError(f"enrolment list not found: {path}")
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f, delimiter="\t"))
     by_ext: dict[str, list[Path]] = {}
-    for row in rows:
-        by_ext.setdefault(row["ext"], []).append(path.parent / row["file"])
-    return [build_voiceprint(ext, enrolment_voices(files, diarizer), consent_note="evaluation set (synthetic consent)")
+    for row in read_manifest(path, ("ext", "file"), files=("file",), what="enrolment list"):
+        by_ext.setdefault(row["ext"], []).append(row.path("file"))
+    return [build_voiceprint(ext, voices_of(files, diarizer), consent_note="evaluation set (synthetic consent)")
             for ext, files in by_ext.items()]
 
 
-def _eval(args) -> int:
-    from models.diarization import load_diarizer
+def file_line(s: FileScore) -> str:
+    """The line ``hotline eval diarization`` prints per file."""
+    role = "" if s.role_ok is None else f" role={'ok' if s.role_ok else 'WRONG'}"
+    if s.operator_voice is not None or s.flagged is not None:
+        role += f" voice={s.operator_voice or '-'}"
+    if s.flagged is not None:
+        role += f" mismatch_flag={'yes' if s.flagged else 'no'}{'' if s.flagged == s.flag_expected else ' (WRONG)'}"
+    return (f"{s.file}\tdur={s.duration_s:.1f}s der={s.der:.3f} der_collar={s.der_collar:.3f} "
+            f"speakers={s.speakers} rtf={s.seconds / s.duration_s:.3f}{role}")
 
-    settings = load_settings()
-    diarizer = load_diarizer(
-        min_speakers=settings.min_speakers, max_speakers=settings.max_speakers, threads=settings.cpu_threads
-    )
-    voiceprints = None
-    if args.enrol:
-        voiceprints = enrol_from_manifest(Path(args.enrol), diarizer)
-        print(f"enrolled {len(voiceprints)} operator(s): " + ", ".join(
-            f"{vp.extension} ({vp.n_calls} calls, {vp.speech_s:.0f} s, spread {vp.spread:.3f})" for vp in voiceprints))
 
-    def show(s: FileScore) -> None:
-        role = "" if s.role_ok is None else f" role={'ok' if s.role_ok else 'WRONG'}"
-        if s.operator_voice is not None or s.flagged is not None:
-            role += f" voice={s.operator_voice or '-'}"
-        if s.flagged is not None:
-            role += f" mismatch_flag={'yes' if s.flagged else 'no'}{'' if s.flagged == s.flag_expected else ' (WRONG)'}"
-        print(
-            f"{s.file}\tdur={s.duration_s:.1f}s der={s.der:.3f} der_collar={s.der_collar:.3f} "
-            f"speakers={s.speakers} rtf={s.seconds / s.duration_s:.3f}{role}",
-            flush=True,
-        )
-
-    result = evaluate_diarization(Path(args.manifest), diarizer, num_speakers=args.num_speakers, progress=show,
-                                  voiceprints=voiceprints, save_hyp=args.save_hyp)
+def summary_lines(result: DiarizationScore) -> list[str]:
+    """The lines ``hotline eval diarization`` prints after the files; the last is
+    ``der=… der_collar=… rtf=… files=N``."""
+    lines = []
     if result.roles_judged:
-        print(f"roles={result.roles_ok}/{result.roles_judged}")
+        lines.append(f"roles={result.roles_ok}/{result.roles_judged}")
     cues = [f for f in result.files if f.role_ok_cues is not None]
     if cues:
-        print(f"roles without enrolment (first speaker, cues)={sum(f.role_ok_cues for f in cues)}/{len(cues)}; "
-              f"recognised by voice {sum(f.operator_voice is not None for f in result.files)}/{len(result.files)}")
+        lines.append(f"roles without enrolment (first speaker, cues)={sum(f.role_ok_cues for f in cues)}/{len(cues)}; "
+                     f"recognised by voice {sum(f.operator_voice is not None for f in result.files)}/{len(result.files)}")
     flags = [f for f in result.files if f.flagged is not None]
     if flags:
-        print(f"mismatch flags right={sum(f.flagged == f.flag_expected for f in flags)}/{len(flags)}")
+        lines.append(f"mismatch flags right={sum(f.flagged == f.flag_expected for f in flags)}/{len(flags)}")
     for name, parts in (("no collar", result.parts), (f"collar {COLLAR_S:g} s", result.parts_collar)):
-        print(
+        lines.append(
             f"{name}: missed={parts.missed:.3f} false_alarm={parts.false_alarm:.3f} "
             f"confusion={parts.confusion:.3f} der={parts.der:.3f} (of {parts.total_s:.1f} s speech)"
         )
@@ -279,77 +252,37 @@ def _eval(args) -> int:
     if m is not None and m.reference_s > 0:
         cats = " ".join(f"{c}={v / m.reference_s:.3f}" for c, v in m.missed_s.items())
         speakers = " ".join(f"{sp}={ms / rs:.3f}" for sp, (ms, rs) in sorted(m.by_speaker.items()) if rs > 0)
-        print(f"missed speech by place (of reference speech): {cats}; by reference speaker: {speakers}")
-    print(f"der={result.der:.3f} der_collar={result.der_collar:.3f} rtf={result.rtf:.3f} files={len(result.files)}")
-    return 0
+        lines.append(f"missed speech by place (of reference speech): {cats}; by reference speaker: {speakers}")
+    lines.append(f"der={result.der:.3f} der_collar={result.der_collar:.3f} rtf={result.rtf:.3f} files={len(result.files)}")
+    return lines
 
 
-def export_rttm(con, out_dir: Path, call_ids: list[str] | None = None) -> list[Path]:
-    """Write ``<call_id>.rttm`` per call from the warehouse's ``segments`` table.
+def production_diarizer():
+    """The diarizer ``hotline run`` uses (:func:`models.diarization.load_diarizer` with the settings)."""
+    from models.diarization import load_diarizer
+    from pipeline.config import load_settings
 
-    ``call_ids``: the calls to export, or None for every call with segments.
-    Raises HotlineError when a requested call has no segments.
+    settings = load_settings()
+    return load_diarizer(min_speakers=settings.min_speakers, max_speakers=settings.max_speakers,
+                         threads=settings.cpu_threads)
+
+
+def run_diarization_eval(manifest: Path, *, voices_of: Callable, enrol: Path | None = None,
+                         num_speakers: int | None = None, save_hyp: Path | None = None, progress=None,
+                         on_enrolled=None, diarizer=None) -> DiarizationScore:
+    """``hotline eval diarization``: check the manifest (and the enrolment list) first, then
+    load the production diarizer (unless ``diarizer`` is given), enrol the operators of
+    ``enrol`` with ``voices_of`` (see :func:`enrol_from_manifest`; ``on_enrolled(voiceprints)``
+    is told) and score the manifest with :func:`evaluate_diarization`.
     """
-    query = "SELECT call_id, start_s, end_s, speaker FROM segments"
-    params: list = []
-    if call_ids is not None:
-        query += " WHERE call_id IN (SELECT unnest(?))"
-        params.append(list(call_ids))
-    rows = con.execute(query + " ORDER BY call_id, seq", params).fetchall()
-    by_call: dict[str, list[SpeakerTurn]] = {}
-    for call_id, start, end, speaker in rows:
-        by_call.setdefault(call_id, []).append(SpeakerTurn(float(start), float(end), speaker or "unknown"))
-    missing = sorted(set(call_ids or ()) - set(by_call))
-    if missing:
-        raise HotlineError(f"no segments in the warehouse for call(s) {', '.join(missing)}")
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for call_id, turns in by_call.items():
-        path = out_dir / f"{call_id}.rttm"
-        path.write_text(to_rttm(turns, call_id), encoding="utf-8")
-        written.append(path)
-    return written
-
-
-def _export(args) -> int:
-    from pipeline.warehouse import db
-
-    if bool(args.call_id) == bool(args.all):
-        raise HotlineError("give one CALL_ID or --all")
-    db_path = args.db or load_settings().database
-    if not Path(db_path).is_file():
-        raise HotlineError(f"database not found: {db_path}")
-    con = db.connect(db_path, read_only=True)
-    try:
-        written = export_rttm(con, Path(args.out), None if args.all else [args.call_id])
-    finally:
-        con.close()
-    print(f"wrote {len(written)} RTTM file(s) to {args.out}")
-    return 0
-
-
-def _export_subparsers(sub):
-    """The ``hotline export`` subcommand group, shared with other export formats."""
-    parser = sub.choices.get("export")
-    if parser is None:
-        parser = sub.add_parser("export", help="export data from the warehouse")
-        return parser.add_subparsers(dest="export_command", required=True, metavar="FORMAT")
-    return next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
-
-
-def register(sub, eval_sub) -> None:
-    p = eval_sub.add_parser("diarization", help="DER of the diarizer on a manifest of audio + reference RTTM")
-    p.add_argument("manifest", type=Path, help="TSV with columns file, rttm (paths relative to it)")
-    p.add_argument("--num-speakers", type=int, default=None, help="tell the diarizer the exact count")
-    p.add_argument("--enrol", type=Path, default=None, metavar="TSV",
-                   help="enrol operators first from this list (columns ext, file) and take roles from their voices")
-    p.add_argument("--save-hyp", type=Path, default=None, metavar="DIR", help="write each hypothesis as RTTM here")
-    p.set_defaults(func=_eval)
-
-    p = _export_subparsers(sub).add_parser("rttm", help="one RTTM file per call from the warehouse")
-    p.add_argument("call_id", nargs="?", help="call id (first 16 hex digits of the recording hash)")
-    p.add_argument("--all", action="store_true", help="every call in the warehouse")
-    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
-    p.add_argument("--out", type=Path, required=True, help="folder for the .rttm files")
-    p.set_defaults(func=_export)
+    read_diarization_manifest(manifest)  # a bad row is refused before any model loads
+    if enrol is not None:
+        read_manifest(enrol, ("ext", "file"), files=("file",), what="enrolment list")
+    diarizer = diarizer or production_diarizer()
+    voiceprints = None
+    if enrol is not None:
+        voiceprints = enrol_from_manifest(enrol, diarizer, voices_of)
+        if on_enrolled:
+            on_enrolled(voiceprints)
+    return evaluate_diarization(manifest, diarizer, num_speakers=num_speakers, progress=progress,
+                                voiceprints=voiceprints, save_hyp=save_hyp)

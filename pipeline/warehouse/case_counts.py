@@ -1,0 +1,10 @@
+"""Counts of cases for ``hotline cases build`` (cases' other SQL is in :mod:`pipeline.cases`)."""
+
+from __future__ import annotations
+
+import duckdb
+
+
+def n_incidents(con: duckdb.DuckDBPyConnection) -> int:
+    """Incidents (cases) in the warehouse, whatever their status (``stg_cases``)."""
+    return int(con.execute("SELECT count(*) FROM stg_cases").fetchone()[0])
