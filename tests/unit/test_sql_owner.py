@@ -21,13 +21,7 @@ SQL_TEXT = re.compile(
     r"CREATE\s+(OR\s+REPLACE\s+)?(TEMP\s+)?(TABLE|VIEW)\s|WITH\s+\w+\s+AS\s*\(|DROP\s+(TABLE|VIEW)\s|"
     r"ALTER\s+TABLE\s|PRAGMA\s)")  # keywords in capitals, as STYLE.md writes SQL
 
-KNOWN = {
-    # package 12b (thin commands, pipeline/eval/) moves these into pipeline/eval or the warehouse:
-    "pipeline.search_eval": "builds a throw-away warehouse of the search test set (INSERT … BY NAME)",
-    "pipeline.commands.topics": "the corrected-rows reader opens DuckDB itself and reads three tables",
-    "pipeline.commands.diarization": "the RTTM export's segments query",
-    "pipeline.commands.cases": "`cases build` prints a count of stg_cases",
-}
+KNOWN: dict[str, str] = {}  # none left: the commands and evaluations moved their SQL (package 12b)
 
 
 def _module_name(path: Path) -> str:
