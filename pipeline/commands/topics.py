@@ -99,14 +99,12 @@ def _eval_topics(args) -> int:
 
 
 def _train(args) -> int:
-    from models.topic_model import (
-        ARTIFACT_DIR,
+    from models.topic_model import ARTIFACT_DIR, TopicModelMissing, load_topic_model
+    from models.topic_training import (
         CORPUS_PATH,
         CORPUS_V2_PATH,
         FILLER_PATH,
         GLOSSARY_PATH,
-        TopicModelMissing,
-        load_topic_model,
         read_topic_tsv,
         save_topic_model,
         train_topic_model,
