@@ -113,7 +113,9 @@ def test_kind(path: Path) -> str:
     if _INTEGRATION_MARKS.search(text):
         return "integration"
     for node in ast.walk(ast.parse(text)):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
+            node.name.startswith("test") or any("fixture" in ast.unparse(d) for d in node.decorator_list)
+        ):
             if {a.arg for a in node.args.args} & _HEAVY_FIXTURES:
                 return "integration"
     return "unit"
