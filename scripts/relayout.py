@@ -77,8 +77,8 @@ _HEAVY_FIXTURES = {"prefect_harness", "asr", "model_cache"}
 TEXT_FIXES: dict[str, str] = {
     "(tests/faults/test_hardening*.py,": "(tests/unit/test_hardening.py, tests/integration/test_hardening_flow.py,",
     ".venv/bin/pytest -q tests/web                       # all, including the browser test":
-        ".venv/bin/pytest -q tests -k 'web or browser'      # all, including the browser test",
-    '.venv/bin/pytest -q tests/web -m "not browser"': '.venv/bin/pytest -q tests -k web -m "not browser"',
+        ".venv/bin/pytest -q tests/unit                      # web app, search, reports (with the other unit tests)",
+    '.venv/bin/pytest -q tests/web -m "not browser"': '.venv/bin/pytest -q tests/integration -m browser   # the browser tests',
 }
 
 
@@ -429,6 +429,44 @@ def all_moves(repo: Path, extra: dict[str, str]) -> dict[str, str]:
 
 INIT_DOC = '"""{what}."""\n'
 
+_FILE_PATH = re.compile(r"(Path\(__file__\)(?:\.resolve\(\))?)((?:\.parent\b)+|\.parents\[(\d+)\])")
+
+
+def deepen_file_paths(text: str, delta: int) -> tuple[str, list[str]]:
+    """A moved module's ``Path(__file__).parent.parent`` / ``.parents[n]`` reach the same folder
+    from ``delta`` levels deeper. A single ``.parent`` (a file beside the module) is reported."""
+    warnings = []
+
+    def repl(m: re.Match) -> str:
+        hops = int(m[3]) + 1 if m[3] is not None else m[2].count(".parent")
+        if hops < 2:
+            warnings.append(m[0])
+            return m[0]
+        return f"{m[1]}.parents[{hops - 1 + delta}]"
+
+    return (_FILE_PATH.sub(repl, text) if delta else text), warnings
+
+
+def sort_first_party_imports(text: str) -> str:
+    """Re-sort runs of one-line first-party imports that the rewrite left out of order
+    (``import x`` before ``from x import``, then by module, as isort does)."""
+    lines = text.split("\n")
+    first = re.compile(r"^(?P<ind>[ \t]*)(?P<kind>from|import) (?P<mod>(pipeline|models|flows|tests)[\w.]*)\b[^(\\]*$")
+    out, i = [], 0
+    while i < len(lines):
+        m = first.match(lines[i])
+        if not m:
+            out.append(lines[i])
+            i += 1
+            continue
+        j, block = i, []
+        while j < len(lines) and (mm := first.match(lines[j])) and mm["ind"] == m["ind"]:
+            block.append((mm["kind"] == "from", mm["mod"], lines[j]))
+            j += 1
+        out += [line for *_, line in sorted(block, key=lambda b: (b[0], b[1], b[2]))]
+        i = j
+    return "\n".join(out)
+
 
 def apply(repo: Path, extra: dict[str, str], dry: bool) -> int:
     moves, conflicts, unmapped = plan(repo, extra)
@@ -448,6 +486,12 @@ def apply(repo: Path, extra: dict[str, str], dry: bool) -> int:
             init.write_text(INIT_DOC.format(what=doc[0].upper() + doc[1:]), encoding="utf-8")
             sh(repo, "git", "add", str(init.relative_to(repo)))
         sh(repo, "git", "mv", str(src.relative_to(repo)), str(dst.relative_to(repo)))
+        delta = len(dst.relative_to(repo).parts) - len(src.relative_to(repo).parts)
+        if dst.suffix == ".py" and delta:
+            text, warnings = deepen_file_paths(dst.read_text(encoding="utf-8"), delta)
+            dst.write_text(text, encoding="utf-8")
+            for w in warnings:
+                print(f"WARNING {dst.relative_to(repo)}: {w} names a file beside the old place; move it too")
     if not dry:
         for d in GONE_TEST_DIRS:
             folder = repo / "tests" / d
@@ -472,6 +516,8 @@ def apply(repo: Path, extra: dict[str, str], dry: bool) -> int:
                 mod = path_to_mod(rel)
                 new = rewriter.relative_imports(new, mod, p.name == "__init__.py")
             new = rewriter.text(new)
+            if p.suffix == ".py" and new != old:
+                new = sort_first_party_imports(new)
         if new != old:
             edited.append(rel)
             if not dry:
