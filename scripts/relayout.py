@@ -487,6 +487,8 @@ def apply(repo: Path, extra: dict[str, str], dry: bool) -> int:
     for old, new in sorted(moves.items()):
         src, dst = mod_to_path(repo, old), mod_to_path(repo, new)
         print(f"move  {src.relative_to(repo)} -> {dst.relative_to(repo)}")
+        if src.suffix == ".py" and looks_like_a_shim(src):
+            print(f"WARNING {src.relative_to(repo)} only re-exports: a compatibility shim? (--skip {old} keeps it)")
         if dry:
             continue
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -539,6 +541,17 @@ def apply(repo: Path, extra: dict[str, str], dry: bool) -> int:
               + ", ".join(unmapped))
     print(f"{len(moves)} moved, {len(set(edited))} files edited" + (" (dry run)" if dry else ""))
     return 0
+
+
+def looks_like_a_shim(path: Path) -> bool:
+    """A module whose body is only a docstring, imports, ``__all__`` and ``__getattr__``."""
+    body = ast.parse(path.read_text(encoding="utf-8")).body
+    kinds = (ast.Import, ast.ImportFrom)
+    rest = [n for n in body if not isinstance(n, kinds)
+            and not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))
+            and not (isinstance(n, ast.Assign) and any(getattr(t, "id", "") == "__all__" for t in n.targets))
+            and not (isinstance(n, ast.FunctionDef) and n.name == "__getattr__")]
+    return bool(body) and not rest and any(isinstance(n, kinds) for n in body)
 
 
 def register_plugins(repo: Path) -> list[str]:
@@ -628,19 +641,29 @@ def main(argv: list[str] | None = None) -> int:
                     help="only regenerate the layer blocks (test_layers.py, README, docs/architecture.md)")
     ap.add_argument("--map", action="append", default=[], metavar="OLD=NEW",
                     help="extra dotted move, e.g. pipeline.numerals=pipeline.analysis.numerals")
+    ap.add_argument("--skip", action="append", default=[], metavar="OLD",
+                    help="leave this dotted module where it is (e.g. a compatibility shim another branch kept)")
     ap.add_argument("--python", default=sys.executable, help="interpreter for the check (the project's venv)")
     args = ap.parse_args(argv)
     repo = args.repo.resolve()
     extra = dict(m.split("=", 1) for m in args.map)
-    if args.blocks_only:
-        for rel in write_blocks(repo, args.dry_run):
-            print(f"edit  {rel}")
-        return 0
-    if not args.check_only:
-        rc = apply(repo, extra, args.dry_run)
-        if rc or args.dry_run:
-            return rc
-    return 0 if args.no_check else check(repo, extra, args.python)
+    saved = dict(MODULES)
+    try:
+        for old in args.skip:
+            MODULES.pop(old, None)
+            extra.pop(old, None)
+        if args.blocks_only:
+            for rel in write_blocks(repo, args.dry_run):
+                print(f"edit  {rel}")
+            return 0
+        if not args.check_only:
+            rc = apply(repo, extra, args.dry_run)
+            if rc or args.dry_run:
+                return rc
+        return 0 if args.no_check else check(repo, extra, args.python)
+    finally:
+        MODULES.clear()
+        MODULES.update(saved)
 
 
 if __name__ == "__main__":

@@ -151,3 +151,12 @@ def test_the_test_folders_follow_one_principle():
              if relayout.test_kind(p) != folder]
     assert not wrong, wrong
     assert relayout.test_kind(REPO / "tests" / "integration" / "test_asr_real.py") == "integration"
+
+
+def test_a_shim_left_by_another_branch_is_reported_and_skip_leaves_it(repo, capsys):
+    (repo / "pipeline" / "similar.py").write_text('"""Moved."""\nfrom pipeline.places import read  # noqa: F401\n',
+                                                  encoding="utf-8")
+    assert relayout.main(["--repo", str(repo), "--no-check", "--dry-run"]) == 0
+    assert "pipeline/similar.py only re-exports" in capsys.readouterr().out
+    assert relayout.main(["--repo", str(repo), "--no-check", "--skip", "pipeline.similar"]) == 0
+    assert (repo / "pipeline" / "similar.py").is_file() and not (repo / "pipeline" / "warehouse" / "similar.py").exists()
