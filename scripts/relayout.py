@@ -44,19 +44,17 @@ from pathlib import Path
 # pipeline/warehouse/, web/ and commands/ exist already; pipeline/eval/ is created by issue 12
 # package 12b: the eval rows below only move what that package left at the top.
 FOLDERS: list[tuple[str, str, tuple[str, ...]]] = [
-    ("intake", "where recordings and call-log rows come from: folders, SFTP, Asterisk logs, quarantine",
-     ("ingest", "sources", "calllog_asterisk", "quarantine")),
-    ("stages", "the per-call stages in order (decode, transcribe, speakers, analyse) and the sequence",
-     ("audio", "transcribe", "speakers", "operators", "analyse", "process")),
-    ("analysis", "what analyse reads out of a transcript: topics, places, routing, PII, names, "
-                 "urgency, metrics, sentiment, summary", ("topics", "places", "routing", "pii", "names",
-                                                          "urgency", "metrics", "sentiment", "summary")),
-    ("casework", "cases (phiếu phản ánh) and the working-day calendar of their deadlines", ("cases", "workdays")),
-    ("report", "manager reports, case reports, exports, charts", ("reports", "case_reports", "exports", "charts")),
-    ("warehouse", "DuckDB: migrations, loader, queries, search, retention, similar calls",
-     ("search", "retention", "similar")),
-    ("eval", "measuring the stages: ASR, topics, search, diarization errors, RTTM, the benchmark",
-     ("eval_asr", "eval_topics", "search_eval", "diarization_errors", "rttm", "bench")),
+    ("intake", "where recordings and call-log rows come from", ("ingest", "sources", "calllog_asterisk", "quarantine")),
+    ("stages", "the per-call stages and their sequence", ("audio", "transcribe", "speakers", "operators", "analyse",
+                                                          "process")),
+    ("analysis", "what the analyse stage reads out of a transcript",
+     ("topics", "places", "routing", "pii", "names", "urgency", "metrics", "sentiment", "summary")),
+    ("casework", "cases (phiếu phản ánh) and the working days of their deadlines", ("cases", "workdays")),
+    ("report", "reports, case reports, exports and charts for managers", ("reports", "case_reports", "exports",
+                                                                          "charts")),
+    ("warehouse", "DuckDB: schema, loader, queries, search, retention", ("search", "retention", "similar")),
+    ("eval", "measuring the stages, and the benchmark", ("eval_asr", "eval_topics", "search_eval", "diarization_errors",
+                                                        "rttm", "bench")),
 ]
 VOCABULARY = ("__init__", "cli", "config", "errors", "records", "textnorm", "logsafe", "fsperm", "salt", "intervals")
 
