@@ -40,7 +40,7 @@ from pathlib import Path
 
 # --- the target layout ---------------------------------------------------------------------
 # (folder, what it holds, modules that go there). The shared vocabulary stays at the top of
-# pipeline/: records, errors, textnorm, config, logsafe, fsperm, salt, intervals (and cli.py).
+# pipeline/: records, errors, textnorm, config, logsafe, fsperm, salt, intervals, i18n (and cli.py).
 # pipeline/warehouse/, web/ and commands/ exist already; pipeline/eval/ is created by issue 12
 # package 12b: the eval rows below only move what that package left at the top.
 FOLDERS: list[tuple[str, str, tuple[str, ...]]] = [
@@ -48,7 +48,7 @@ FOLDERS: list[tuple[str, str, tuple[str, ...]]] = [
     ("stages", "the per-call stages and their sequence", ("audio", "transcribe", "speakers", "operators", "analyse",
                                                           "process")),
     ("analysis", "what the analyse stage reads out of a transcript",
-     ("topics", "places", "routing", "pii", "names", "urgency", "metrics", "sentiment", "summary")),
+     ("topics", "places", "routing", "pii", "names", "numerals", "urgency", "metrics", "sentiment", "summary")),
     ("casework", "cases (phiếu phản ánh) and the working days of their deadlines", ("cases", "workdays")),
     ("report", "reports, case reports, exports and charts for managers", ("reports", "case_reports", "exports",
                                                                           "charts")),
@@ -56,7 +56,8 @@ FOLDERS: list[tuple[str, str, tuple[str, ...]]] = [
     ("eval", "measuring the stages, and the benchmark", ("eval_asr", "eval_topics", "search_eval", "diarization_errors",
                                                         "rttm", "bench")),
 ]
-VOCABULARY = ("__init__", "cli", "config", "errors", "records", "textnorm", "logsafe", "fsperm", "salt", "intervals")
+VOCABULARY = ("__init__", "cli", "config", "errors", "records", "textnorm", "logsafe", "fsperm", "salt", "intervals",
+              "i18n")  # i18n: the interface strings web and report both use (if it sits at the top)
 
 MODULES: dict[str, str] = {
     f"pipeline.{m}": f"pipeline.{folder}.{m}" for folder, _, mods in FOLDERS for m in mods
@@ -87,6 +88,10 @@ def sh(repo: Path, *args: str, check: bool = True) -> str:
     if check and out.returncode:
         raise SystemExit(f"{' '.join(args)}: {out.stderr.strip()}")
     return out.stdout
+
+
+def is_package(d: Path) -> bool:
+    return (d / "__init__.py").is_file()
 
 
 def mod_to_path(repo: Path, dotted: str) -> Path:
@@ -261,7 +266,7 @@ def layer_block(repo: Path) -> str:
     ]
     for folder, _, mods in FOLDERS:
         names = []
-        if (repo / "pipeline" / folder).is_dir():
+        if is_package(repo / "pipeline" / folder):
             names.append(f"pipeline.{folder}")
         names += [f"pipeline.{m}" for m in mods if (repo / "pipeline" / f"{m}.py").is_file()]
         name = LAYER_NAMES.get(folder, folder.upper())
@@ -295,7 +300,7 @@ def layout_table(repo: Path, width: int = 40) -> str:
     rows = []
     for folder, what, _ in FOLDERS:
         d = repo / "pipeline" / folder
-        if d.is_dir():
+        if is_package(d):
             mods = sorted(p.stem for p in d.glob("*.py") if p.stem != "__init__")
             subs = sorted(p.name + "/" for p in d.iterdir() if p.is_dir() and (p / "__init__.py").exists())
             rows.append((f"pipeline/{folder}/", f"{what} ({', '.join(mods + subs)})"))
@@ -337,7 +342,7 @@ def write_blocks(repo: Path, dry: bool) -> list[str]:
         "docs/architecture.md": (README_BEGIN, README_END,
                                  f"{README_BEGIN}\n```\n{layout_table(repo)}\n```\n{README_END}"),
     }
-    moved = any((repo / "pipeline" / f).is_dir() for f, _, _ in FOLDERS if f not in ("warehouse", "eval"))
+    moved = any(is_package(repo / "pipeline" / f) for f, _, _ in FOLDERS if f not in ("warehouse", "eval"))
     for rel, (b, e, block) in targets.items():
         p = repo / rel
         if rel != "tests/unit/test_layers.py" and not moved:
