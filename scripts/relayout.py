@@ -586,7 +586,10 @@ def register_plugins(repo: Path) -> list[str]:
 
 def check(repo: Path, extra: dict[str, str], python: str) -> int:
     failures = 0
-    env = dict(os.environ, PYTHONPATH=str(repo), PYANNOTE_METRICS_ENABLED="0", PREFECT_HOME=str(repo / "var" / "prefect-relayout"))
+    prefect_home = repo / "var" / "prefect-relayout"  # var/ is ignored
+    prefect_home.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(repo), PYANNOTE_METRICS_ENABLED="0", PREFECT_HOME=str(prefect_home),
+               PREFECT_SERVER_ANALYTICS_ENABLED="false")
     out = subprocess.run([python, "-m", "compileall", "-q", "pipeline", "models", "flows", "tests", "scripts"],
                          cwd=repo, capture_output=True, text=True)
     print(f"check compileall: {'ok' if out.returncode == 0 else 'FAILED'}")
