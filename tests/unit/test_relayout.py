@@ -36,6 +36,7 @@ FILES = {
         "from pipeline import config, search\nfrom pipeline.places import read\n\n\n"
         "def report():\n    return search.search_calls(), read(), config.REPO_ROOT\n"
     ),
+    "pipeline/retention.py": "def purge_old():\n    return 0\n",  # renamed on the way: warehouse/purge.py
     "pipeline/newthing.py": "X = 1\n",  # in no table: left at the top and reported
     "pipeline/web/__init__.py": "",
     "pipeline/web/app.py": "import pipeline.search as s\nfrom pipeline.reports import report\n\nR = (s, report)\n",
@@ -43,6 +44,7 @@ FILES = {
     "models/data.txt": "ok\n",
     "flows/__init__.py": "",
     "flows/run.py": "from pipeline.search import search_calls\n\nF = search_calls\n",
+    "flows/purge.py": "from pipeline import retention\n\nP = retention.purge_old\n",
     "tests/helpers.py": "from pathlib import Path\n\nREPO = Path(__file__).resolve().parent.parent\n",
     "tests/conftest.py": "import pytest  # noqa: E402\n\nfrom tests.helpers import REPO  # noqa: E402\n",
     "tests/unit/test_places.py": "from pipeline.places import read\n\n\ndef test_read():\n    assert read() == 'ok\\n'\n",
@@ -102,6 +104,7 @@ def test_moves_rewrite_every_kind_of_reference_and_a_second_run_changes_nothing(
     assert "from pipeline import config\nfrom pipeline.analysis.places import read\nfrom pipeline.warehouse import search\n" in reports
     assert "import pipeline.warehouse.search as s" in files["pipeline/web/app.py"]
     assert "from pipeline.warehouse.search import search_calls" in files["flows/run.py"]
+    assert files["flows/purge.py"].startswith("from pipeline.warehouse import purge as retention\n")
     page = files["tests/unit/test_page.py"]  # a unit test: in-process, no heavy fixture
     assert "'pipeline.warehouse.search.search_calls'" in page and "tests.support.web_fixtures" in page
     assert "tests/integration/test_slow.py" in files and "tests/integration/test_kill.py" in files
