@@ -83,7 +83,7 @@ def _pipeline(seed: int):
 def augment(rows: Sequence[tuple[str, str, str]], seed: int = 0, variants: int = 3) -> list[tuple[str, str, str]]:
     """Rows plus ASR-like variants: viet-asr-like (two) and Whisper-like (one) per row."""
     from models.asr_noise import syllable_vocab, vietasr_like
-    from models.topic_model import make_asr_like
+    from models.topic_training import make_asr_like
 
     rng = random.Random(seed)
     vocab = syllable_vocab(t for _, _, t in rows)

@@ -61,14 +61,12 @@ def retrain_topic_model(out: Path | None = None, *, from_db: Path | None = None,
 
     The version counts up from whichever model it replaces (``out`` or the shipped one).
     """
-    from models.topic_model import (
-        ARTIFACT_DIR,
+    from models.topic_model import ARTIFACT_DIR, TopicModelMissing, load_topic_model
+    from models.topic_training import (
         CORPUS_PATH,
         CORPUS_V2_PATH,
         FILLER_PATH,
         GLOSSARY_PATH,
-        TopicModelMissing,
-        load_topic_model,
         read_topic_tsv,
         save_topic_model,
         train_topic_model,

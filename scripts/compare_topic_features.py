@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from models.asr_noise import syllable_vocab, vietasr_like  # noqa: E402
-from models.topic_model import (CORPUS_PATH, CORPUS_V2_PATH, TOPICS, TopicTrainOptions, _build_pipeline,  # noqa: E402
-                                _label_matrix, multilabel_scores, read_topic_tsv)
+from models.topic_training import (CORPUS_PATH, CORPUS_V2_PATH, TOPICS, TopicTrainOptions, _build_pipeline,  # noqa: E402
+                                   _label_matrix, multilabel_scores, read_topic_tsv)
 
 TESTS = ["topics_v2_holdout", "topics_v2_holdout_vietasr", "topics_two_issue_holdout", "topics_two_issue_holdout_vietasr"]
 

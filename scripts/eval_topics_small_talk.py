@@ -17,7 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from models.topic_model import TOPICS, _label_matrix, load_topic_model, multilabel_scores, read_topic_tsv
+from models.topic_model import TOPICS, load_topic_model
+from models.topic_training import _label_matrix, multilabel_scores, read_topic_tsv
 from pipeline import topics
 from pipeline.records import Segment
 

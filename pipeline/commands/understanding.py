@@ -10,7 +10,7 @@ from pipeline.errors import HotlineError
 
 
 def _two_issue(args) -> int:
-    from models.topic_model import read_topic_tsv
+    from models.topic_training import read_topic_tsv
     from pipeline.eval.topics import score_topics, two_issue_recall
     from pipeline.topics import load_model
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from models.topic_model import TopicModel, multilabel_scores, read_topic_tsv
+from models.topic_model import TopicModel
+from models.topic_training import multilabel_scores, read_topic_tsv
 
 
 @dataclass(frozen=True)

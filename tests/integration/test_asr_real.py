@@ -43,12 +43,18 @@ def test_word_timestamps_lie_inside_their_segment(transcript):
 
 
 def test_confidence_is_a_probability(transcript):
+    # all() over no segments is True: an empty transcript must fail here, not pass
+    assert transcript.segments, "no segments"
+    assert all(s.text.strip() for s in transcript.segments), "a segment without text"
     assert all(0.0 < s.confidence <= 1.0 for s in transcript.segments)
 
 
 def test_speech_is_covered_by_segments(transcript):
     assert "speech_not_transcribed" not in transcript.info.flags
     assert 0.0 < transcript.info.speech_s <= transcript.info.duration_s + 0.01
+    # the segments must span most of the speech found (the clip is ~5 s of continuous speech)
+    covered = sum(s.end - s.start for s in transcript.segments)
+    assert covered >= 0.5 * transcript.info.speech_s, (covered, transcript.info.speech_s)
 
 
 def test_silence_gives_no_text(asr):

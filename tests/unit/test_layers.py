@@ -14,6 +14,28 @@ from tests.helpers import REPO
 
 STAGES = ("pipeline.process", "pipeline.analyse", "pipeline.transcribe", "pipeline.speakers")
 
+# The folders of docs/architecture.md, as import prefixes.
+# relayout:layers begin (scripts/relayout.py writes this block: module lists before the re-layout,
+# folders after; a folder's modules not yet moved are listed beside it)
+INTAKE = ("pipeline.ingest", "pipeline.sources", "pipeline.calllog_asterisk", "pipeline.quarantine")
+STAGES_ALL = (
+    "pipeline.audio", "pipeline.transcribe", "pipeline.speakers", "pipeline.operators", "pipeline.analyse",
+    "pipeline.process",
+)
+ANALYSIS = (
+    "pipeline.topics", "pipeline.places", "pipeline.routing", "pipeline.pii", "pipeline.names",
+    "pipeline.urgency", "pipeline.metrics", "pipeline.sentiment", "pipeline.summary",
+)
+CASEWORK = ("pipeline.cases", "pipeline.workdays")
+REPORT = ("pipeline.reports", "pipeline.case_reports", "pipeline.exports")
+WAREHOUSE = ("pipeline.warehouse", "pipeline.search", "pipeline.retention", "pipeline.similar")
+EVAL = (
+    "pipeline.eval_asr", "pipeline.eval_topics", "pipeline.search_eval", "pipeline.diarization_errors",
+    "pipeline.rttm", "pipeline.bench",
+)
+# relayout:layers end
+LIBRARY_EDGE = ("pipeline.commands", "pipeline.cli")  # entry points: they may import any layer
+
 # (layer prefix, forbidden import prefixes, unless the importing module starts with one of these)
 RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     # models/: adapters; they share only the vocabulary modules of pipeline (records, errors, textnorm, config)
@@ -31,6 +53,15 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     # storage sits below the stages: it stores records, it does not know who made them
     ("pipeline.warehouse", STAGES, ()),
     # flows/ wire stages; nothing below imports them
+    # folders by job (docs/architecture.md): analysis reads text and knows no stage, storage, report or evaluation
+    *[(layer, INTAKE + STAGES_ALL + CASEWORK + REPORT + WAREHOUSE + EVAL, ()) for layer in ANALYSIS],
+    *[(layer, ANALYSIS + CASEWORK + REPORT + WAREHOUSE + EVAL, ()) for layer in INTAKE],
+    *[(layer, CASEWORK + REPORT + EVAL, ()) for layer in STAGES_ALL],
+    *[(layer, INTAKE + STAGES_ALL + REPORT + EVAL, ()) for layer in CASEWORK],
+    *[(layer, INTAKE + STAGES_ALL + EVAL, ()) for layer in REPORT],
+    *[(layer, INTAKE + REPORT + EVAL, ()) for layer in WAREHOUSE],
+    # evaluations and the benchmark measure the library; only they and the entry points import them
+    ("pipeline", EVAL, EVAL + LIBRARY_EDGE),
 ]
 
 KNOWN = {

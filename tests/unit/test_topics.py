@@ -12,17 +12,9 @@ from datetime import datetime, timedelta
 import numpy as np
 import pytest
 
-from models import topic_model as tm
-from models.topic_model import (
-    ARTIFACT_DIR,
-    TOPICS,
-    TopicTrainOptions,
-    assign_topics,
-    load_topic_model,
-    read_topic_tsv,
-    save_topic_model,
-    train_topic_model,
-)
+from models import topic_training as tm
+from models.topic_model import ARTIFACT_DIR, TOPICS, assign_topics, load_topic_model
+from models.topic_training import TopicTrainOptions, read_topic_tsv, save_topic_model, train_topic_model
 from pipeline.cli import main
 from pipeline.topic_training import read_corrected_rows
 from pipeline.records import Segment

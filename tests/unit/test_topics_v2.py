@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from models.topic_model import load_topic_model, read_topic_tsv
+from models.topic_model import load_topic_model
+from models.topic_training import read_topic_tsv
 from pipeline.eval.topics import score_topics, two_issue_recall
 
 DATA = Path(__file__).resolve().parents[1] / "data"
