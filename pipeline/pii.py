@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import HotlineError
+from pipeline.numerals import (FOLDED_DIGITS, FOLDED_HUNDRED, FOLDED_TENS, UNAMBIGUOUS_FOLDED, NumeralItem,
+                                digit_string, spelled)
 from pipeline.textnorm import Token, fold_accents, normalize_text, tokenize
 
 KINDS = ("phone", "national_id", "plate", "email", "bank_account", "person_name")
@@ -68,28 +70,12 @@ class Redaction:
 # ---------------------------------------------------------------------------
 # Spoken numbers
 
-# Folded word -> digit. Forms that are also common words ("tư" vs "từ", "sáu" vs
-# "sau", "lăm" vs "làm") count only with their accents, or between two digits.
-_DIGIT_WORDS = {
-    "khong": ("0", ("không",)),
-    "linh": ("0", ("linh",)),
-    "le": ("0", ("lẻ",)),
-    "mot": ("1", ("một", "mốt")),
-    "hai": ("2", ("hai",)),
-    "ba": ("3", ("ba",)),
-    "bon": ("4", ("bốn",)),
-    "tu": ("4", ("tư",)),
-    "nam": ("5", ("năm",)),
-    "lam": ("5", ("lăm",)),
-    "sau": ("6", ("sáu",)),
-    "bay": ("7", ("bảy", "bẩy")),
-    "tam": ("8", ("tám",)),
-    "chin": ("9", ("chín",)),
-    # ASR mishearings (seen from Whisper base): never digits by themselves, only inside a number
-    "sao": ("6", ()),
-}
-_TENS = "muoi"  # mười (ten) / mươi (tens)
-_HUNDRED = "tram"
+# Folded word -> (digit, accented forms): the one word set of pipeline.numerals. Forms
+# that are also common words ("tư" vs "từ", "sáu" vs "sau", "lăm" vs "làm") count only
+# with their accents, or between two digits; ASR mishearings ("sao") only between two.
+_DIGIT_WORDS = FOLDED_DIGITS
+_TENS = FOLDED_TENS  # mười (ten) / mươi (tens)
+_HUNDRED = FOLDED_HUNDRED
 # Words after a number that make it an amount, a measure, a time or a count. Their
 # folded forms often collide ("ngàn"/"ngân", "con"/"còn", "đô"/"là"), so a word
 # must match with its accents; only the folded forms listed as safe also count
@@ -106,14 +92,7 @@ _SEPARATORS = {".", "-", ",", "–", "/"}
 _PUBLIC_NUMBERS = {"1022", "02621022", "113", "114", "115", "116", "111", "1900", "18001022"}
 
 
-@dataclass(frozen=True)
-class _Item:
-    """One element of a spoken or written number: digits, a digit word, mười, trăm."""
-
-    tok: int  # index into the word tokens
-    kind: str  # digits | digit | tens | hundred
-    value: str  # digits for "digits"/"digit"; "" otherwise
-    weak: bool = False  # may be an ordinary word: dropped from a run's end when that fits better
+_Item = NumeralItem  # one element of a spoken or written number (pipeline.numerals)
 
 
 def _neighbour(tokens: Sequence[Token], i: int, step: int) -> int:
@@ -142,7 +121,7 @@ def _digit_value(tokens: Sequence[Token], i: int) -> tuple[str, bool] | None:
     digit, accented = entry
     if t.norm in accented:
         return digit, t.fold == "khong"
-    if t.fold in ("khong", "hai", "ba", "bon", "nam", "chin", "mot"):
+    if t.fold in UNAMBIGUOUS_FOLDED:
         return digit, t.fold == "khong"
     # An ambiguous bare form ("sau" after / "sáu" six, "tu" from / "tư" four) is a
     # digit between two number words, or right after one; or after "cộng" (+84).
@@ -172,53 +151,8 @@ def _item_at(tokens: Sequence[Token], i: int) -> _Item | None:
 
 
 def _spoken_digits(items: Sequence[_Item]) -> str:
-    """Digits a run of items stands for: "chín mươi" → 90, "hai mốt" → 21, "một trăm linh năm" → 105."""
-    out = []
-    i = 0
-    n = len(items)
-    while i < n:
-        it = items[i]
-        nxt = items[i + 1] if i + 1 < n else None
-        if it.kind == "digits":
-            out.append(it.value)
-            i += 1
-        elif it.kind == "digit" and nxt is not None and nxt.kind == "tens" and it.value != "0":
-            # "ba mươi" (30), "ba mươi lăm" (35)
-            after = items[i + 2] if i + 2 < n else None
-            if after is not None and after.kind == "digit" and not (i + 3 < n and items[i + 3].kind in ("tens", "hundred")):
-                out.append(it.value + after.value)
-                i += 3
-            else:
-                out.append(it.value + "0")
-                i += 2
-        elif it.kind == "digit" and nxt is not None and nxt.kind == "hundred":
-            # "năm trăm" (500), "một trăm linh năm" (105), "hai trăm ba mươi" (230)
-            rest = items[i + 2 : i + 5]
-            if len(rest) >= 2 and rest[0].kind == "digit" and rest[0].value == "0" and rest[1].kind == "digit":
-                out.append(it.value + "0" + rest[1].value)
-                i += 4
-            elif len(rest) >= 2 and rest[0].kind == "digit" and rest[1].kind == "tens":
-                tail = rest[2] if len(rest) >= 3 and rest[2].kind == "digit" else None
-                out.append(it.value + rest[0].value + (tail.value if tail else "0"))
-                i += 5 if tail else 4
-            else:
-                out.append(it.value + "00")
-                i += 2
-        elif it.kind == "tens":
-            # "mười" (10), "mười hai" (12), "mười lăm" (15)
-            if nxt is not None and nxt.kind == "digit" and nxt.value != "0":
-                out.append("1" + nxt.value)
-                i += 2
-            else:
-                out.append("10")
-                i += 1
-        elif it.kind == "hundred":
-            out.append("100")
-            i += 1
-        else:
-            out.append(it.value)
-            i += 1
-    return "".join(out)
+    """Digits a run of items stands for (:func:`pipeline.numerals.digit_string`)."""
+    return digit_string(items)
 
 
 @dataclass(frozen=True)
@@ -236,7 +170,7 @@ class _Run:
 
     @property
     def spoken(self) -> bool:
-        return any(it.kind != "digits" for it in self.items)
+        return spelled(self.items)
 
 
 def _number_runs(tokens: Sequence[Token], taken: set[int]) -> list[_Run]:
