@@ -11,7 +11,8 @@ How a number is classified:
    "số điện thoại/sđt/zalo…" → phone, "căn cước/cccd/cmnd/chứng minh…" → national
    id, "số tài khoản/stk/<bank name>…" → bank account; then the length must fit.
 2. Without context: 10–11 digits starting with 0, or 84 + 9–10 digits, is a phone;
-   12 digits starting with 0 is a CCCD. Anything else is left alone.
+   12 digits starting with 0 is a CCCD; 7–12 digits read out in words ("tám tám ba
+   bảy sáu năm mươi bốn") is a phone. Anything else is left alone.
 3. Money ("năm trăm nghìn", "2 triệu đồng"), measurements, dates, house numbers
    and public numbers (the 1022 hotline, 113/114/115) are never redacted.
 
@@ -255,7 +256,17 @@ def _context_kind(tokens: Sequence[Token], first: int, last: int) -> str | None:
     return None
 
 
-def _classify(digits: str, context: str | None) -> str | None:
+# A number of this many digits or more, said digit word by digit word with no context
+# phrase ("tám tám ba bảy sáu năm mươi bốn"), is a phone number: amounts, dates and
+# house numbers read out are shorter, or followed by a unit word (_is_amount).
+MIN_SPELLED_DIGITS = 7
+# Words before a number that make it a date ("tháng mười hai năm hai không hai bốn"),
+# matched with their accents (or bare, when ASR dropped them all).
+_DATE_BEFORE = ("tháng", "ngày", "mùng", "mồng")
+
+
+def _classify(digits: str, context: str | None, spelled_only: bool = False) -> str | None:
+    """The kind of a number (None: not personal data). ``spelled_only``: said wholly in words, not after a date word."""
     n = len(digits)
     if context == "public" or digits in _PUBLIC_NUMBERS:
         return None
@@ -273,7 +284,40 @@ def _classify(digits: str, context: str | None) -> str | None:
         return "national_id"
     if digits.startswith("0") and digits[1:2] in ("3", "5", "7", "8", "9") and n == 9:
         return "phone"  # a mobile number with one digit lost by ASR
+    if spelled_only and context is None and MIN_SPELLED_DIGITS <= n <= 12 and not _counting(digits):
+        return "phone"  # read out in words without saying what it is (_spelled_only)
     return None
+
+
+# Words after which a short number is a house, hamlet or group number ("thôn ba, …").
+_NUMBERED_BEFORE = ("thôn", "tổ", "xóm", "khối", "nhà", "hẻm", "kiệt", "ngõ", "phòng", "lô", "khu", "buôn", "ấp")
+
+
+def _without_leading_address(tokens: Sequence[Token], run: _Run) -> _Run:
+    """The run without its first group when that group is a hamlet or house number
+    said just before a phone number ("thôn ba, tám tám ba bảy…")."""
+    before = next((tokens[j] for j in range(run.first - 1, max(-1, run.first - 3), -1) if tokens[j].is_word), None)
+    if before is None or not any(before.says(w) for w in _NUMBERED_BEFORE) or _classify(run.digits, None) is not None:
+        return run  # no address word before it, or a phone number as it stands ("số nhà không chín…")
+    for k in range(1, len(run.items)):
+        between = range(run.items[k - 1].tok + 1, run.items[k].tok)
+        if any(tokens[m].fold in _SEPARATORS for m in between):
+            rest = run.items[k:]
+            return _Run(rest, digit_string(rest))
+    return run
+
+
+def _counting(digits: str) -> bool:
+    """"một hai ba bốn năm sáu bảy…": someone counting (testing the line), not a number."""
+    return all(int(b) == int(a) + 1 for a, b in zip(digits, digits[1:]))
+
+
+def _spelled_only(tokens: Sequence[Token], run: _Run) -> bool:
+    """Whether the whole run is said in words (no written digits) and is not a date."""
+    if any(it.kind == "digits" for it in run.items):
+        return False
+    before = next((tokens[j] for j in range(run.first - 1, max(-1, run.first - 3), -1) if tokens[j].is_word), None)
+    return not (before is not None and any(before.says(w) for w in _DATE_BEFORE))
 
 
 def _regular(digits: str, kind: str | None) -> bool:
@@ -286,7 +330,7 @@ def _regular(digits: str, kind: str | None) -> bool:
     return kind is not None
 
 
-def _best_ending(run: _Run, context: str | None) -> _Run:
+def _best_ending(run: _Run, context: str | None, spelled_only: bool = False) -> _Run:
     """The run, or the run without up to two weak final words ("... sau đó", "... không ạ").
 
     Prefers a number of regular length, then a classifiable one, then the longest.
@@ -296,10 +340,10 @@ def _best_ending(run: _Run, context: str | None) -> _Run:
     while len(items) > 1 and items[-1].weak and len(options) < 3:
         items = items[:-1]
         options.append(_Run(items, _spoken_digits(items)))
-    ranked = sorted(
-        enumerate(options),
-        key=lambda io: (not _regular(io[1].digits, _classify(io[1].digits, context)), _classify(io[1].digits, context) is None, io[0]),
-    )
+    def kind(r: _Run) -> str | None:
+        return _classify(r.digits, context, spelled_only)
+
+    ranked = sorted(enumerate(options), key=lambda io: (not _regular(io[1].digits, kind(io[1])), kind(io[1]) is None, io[0]))
     return ranked[0][1]
 
 
@@ -506,11 +550,14 @@ def find_pii(text: str, *, names: bool = True) -> tuple[PiiSpan, ...]:
         if _is_amount(tokens, run):
             continue
         context = _context_kind(tokens, run.first, run.last)
-        pieces = [_best_ending(run, context)]
+        spelled_only = _spelled_only(tokens, run)
+        if spelled_only and context is None:
+            run = _without_leading_address(tokens, run)
+        pieces = [_best_ending(run, context, spelled_only)]
         if len(run.digits) > 12 and context in (None, "phone"):
             pieces = _split_phones(run) or pieces
         for piece in pieces:
-            kind = _classify(piece.digits, context)
+            kind = _classify(piece.digits, context, spelled_only)
             if kind is None:
                 continue
             s, e = tokens[piece.first].start, tokens[piece.last].end
