@@ -611,10 +611,26 @@ def redact_segments(texts: Sequence[str], roles: Sequence[str | None] | None = N
     return _redact_call(texts, roles, keep_operator_name)[0]
 
 
+@dataclass(frozen=True)
+class CallRedaction:
+    """One detection pass over a call's turns: what :func:`redact_call` and :func:`caller_initials` give."""
+
+    redactions: tuple[Redaction, ...]  # one per turn, spans in that turn's offsets
+    counts: dict  # kind -> redacted items (a split item counts once)
+    caller_initials: str | None  # initials of the name a citizen gave for themselves, or None
+
+
+def redact_turns(texts: Sequence[str], roles: Sequence[str | None] | None = None, *,
+                 keep_operator_name: bool = False) -> CallRedaction:
+    """:func:`redact_call` and :func:`caller_initials` from one run of :func:`find_pii` over the call."""
+    redactions, counts, initials = _redact_call(texts, roles, keep_operator_name, with_initials=True)
+    return CallRedaction(redactions, counts, initials)
+
+
 def redact_call(texts: Sequence[str], roles: Sequence[str | None] | None = None, *,
                 keep_operator_name: bool = False) -> tuple[tuple[Redaction, ...], dict[str, int]]:
     """:func:`redact_segments` plus the count of redacted items per kind (a split item counts once)."""
-    return _redact_call(texts, roles, keep_operator_name)
+    return _redact_call(texts, roles, keep_operator_name)[:2]
 
 
 def caller_initials(texts: Sequence[str], roles: Sequence[str | None] | None = None) -> str | None:
@@ -635,7 +651,7 @@ def caller_initials(texts: Sequence[str], roles: Sequence[str | None] | None = N
     return None
 
 
-def _redact_call(texts, roles, keep_operator_name):
+def _redact_call(texts, roles, keep_operator_name, with_initials=False):
     starts, pos = [], 0
     for t in texts:
         starts.append(pos)
@@ -643,9 +659,15 @@ def _redact_call(texts, roles, keep_operator_name):
     joined = " ".join(texts)
     roles = list(roles) if roles is not None else [None] * len(texts)
     spans = []
+    initials = None
     for sp in find_pii(joined):
         seg = max((k for k, b in enumerate(starts) if b <= sp.start), default=0)
-        if not _kept(sp, roles[seg] if seg < len(roles) else None, keep_operator_name):
+        role = roles[seg] if seg < len(roles) else None
+        if with_initials and initials is None and sp.kind == "person_name" and sp.cue == "self" and role != "operator":
+            from pipeline.names import initials as name_initials
+
+            initials = name_initials(sp.text) or None
+        if not _kept(sp, role, keep_operator_name):
             spans.append(sp)
     counts: dict[str, int] = {}
     for sp in spans:
@@ -665,7 +687,7 @@ def _redact_call(texts, roles, keep_operator_name):
             cur = sp.end
         pieces.append(t[cur:])
         out.append(Redaction("".join(pieces), tuple(parts)))
-    return tuple(out), counts
+    return tuple(out), counts, initials
 
 
 # ---------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from rapidfuzz.distance import Levenshtein
 
 from pipeline.errors import HotlineError
 from pipeline.numerals import hundreds_at, small_value_at, value_at
+from pipeline.records import KIND_WORDS, Place  # noqa: F401 - Place: the record extract_places returns
 from pipeline.textnorm import Token, fold_accents, normalize_text, tokenize
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "models" / "data"
@@ -37,7 +38,6 @@ STREETS_CSV = DATA_DIR / "streets_bmt.csv"
 KINDS = ("house_number", "alley", "street", "hamlet", "ward", "commune", "town", "district", "province")
 ADMIN_KINDS = ("ward", "commune", "town", "district", "province")
 # Word a unit's name is said after, for labels such as "phường Tân Tiến".
-KIND_WORDS = {"ward": "phường", "commune": "xã", "town": "thị trấn", "district": "huyện", "province": "tỉnh"}
 
 
 class GazetteerError(HotlineError):
@@ -274,40 +274,6 @@ def default_gazetteer() -> Gazetteer:
 
 # ---------------------------------------------------------------------------
 # Extraction
-
-
-@dataclass(frozen=True)
-class Place:
-    """A location said in a call."""
-
-    kind: str  # one of KINDS
-    text: str  # as said (input substring)
-    name: str  # canonical name with diacritics (admin units, streets) or tidied as said
-    unit_code: str | None  # gazetteer code for admin units, else None
-    resolved_from: str | None  # old unit ("phường Tân Tiến") when it was merged or renamed
-    start: int  # char offset in the input
-    end: int  # char offset just past the place
-
-    @property
-    def label(self) -> str:
-        """Name with its kind word where it has one: ``phường Tân Tiến``, ``đường Lê Duẩn``."""
-        if self.kind in KIND_WORDS:
-            return f"{KIND_WORDS[self.kind]} {self.name}"
-        if self.kind == "street" and not self.name.lower().startswith(("quốc lộ", "tỉnh lộ", "đường")):
-            return f"đường {self.name}"
-        return self.name
-
-    def as_row(self) -> dict:
-        return {
-            "kind": self.kind,
-            "text": self.text,
-            "name": self.name,
-            "label": self.label,
-            "unit_code": self.unit_code,
-            "resolved_from": self.resolved_from,
-            "start": self.start,
-            "end": self.end,
-        }
 
 
 # Keyword (folded words) -> (kind, accented forms that make it unambiguous).

@@ -36,9 +36,6 @@ KNOWN = {
     # issue 12 #5: charts and the interface strings (i18n) belong where web, reports and exports all import them
     ("pipeline.reports", "pipeline.web"),
     ("pipeline.exports", "pipeline.web"),
-    # issue 12 #1: CallResult and mean_confidence belong in records, below the warehouse
-    ("pipeline.warehouse.load", "pipeline.analyse"),
-    ("pipeline.warehouse.load", "pipeline.process"),
 }
 
 
