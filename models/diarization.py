@@ -29,14 +29,13 @@ import numpy as np
 # confidential and pyannote's telemetry is on by default.
 import pipeline.config  # noqa: F401  (imported for its side effect)
 from pipeline.errors import ModelUnavailable
-from pipeline.records import SpeakerTurn
+from pipeline.records import SAMPLE_RATE, SpeakerTurn  # SAMPLE_RATE: Hz the models expect
 
 # OpenMP threads that busy-wait between torch ops starve each other on shared,
 # oversubscribed CPUs (measured here: diarization 5-10x slower under load). Only takes
 # effect if torch is not imported yet; the process entry point should set it too.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-SAMPLE_RATE = 16000  # Hz the models expect
 _SEGMENTATION_REL = "models/pyannote_segmentation_3.0/pytorch_model.bin"
 _CAMPPLUS_REL = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
 _INSTALL_HINT = "run scripts/install_audio_stack.sh .venv/bin/python"

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 
 ROLES = ("operator", "citizen", "unknown")
+# Hz of decoded audio: every stage and model after decode works at this rate (the one definition).
+SAMPLE_RATE = 16000
 
 
 @dataclass(frozen=True)
