@@ -295,7 +295,7 @@ def process_calls(source_dir: str, db_path: str | None = None, calls_csv: str | 
                 for rec in [r for r in todo if stuck.get(r.sha256, 0) >= MAX_INTERRUPTED_ATTEMPTS]:
                     todo.remove(rec)
                     record_call(con, summary, CallOutcome(rec, quarantine_error=INTERRUPTED_TWICE), rec,
-                            tags[rec.sha256], run_id, settings, logger)
+                                tags[rec.sha256], run_id, settings, logger)
             for p in duplicates:
                 logger.warning("duplicate: %s", p)
             logger.info("found %d recordings, %d already processed, %d to do%s", len(recordings), summary.skipped,

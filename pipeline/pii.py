@@ -666,7 +666,7 @@ def _redact_call(texts, roles, keep_operator_name, with_initials=False):
         if with_initials and initials is None and sp.kind == "person_name" and sp.cue == "self" and role != "operator":
             from pipeline.names import initials as name_initials
 
-            initials = name_initials(sp.text) or None
+            initials = name_initials(joined[sp.start : min(sp.end, starts[seg] + len(texts[seg]))]) or None
         if not _kept(sp, role, keep_operator_name):
             spans.append(sp)
     counts: dict[str, int] = {}
