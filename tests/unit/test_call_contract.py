@@ -168,3 +168,18 @@ def test_flows_use_no_private_name_of_another_module():
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(("flows", "pipeline")):
                 private = [a.name for a in node.names if a.name.startswith("_")]
                 assert not private, f"{path.name} imports {private} from {node.module}"
+
+
+def test_what_the_citizen_said_has_one_definition(tmp_path):
+    # places, routes and urgency read the same text as the topic model: never the operator's speech
+    import pipeline.analyse as analyse
+    from pipeline.topics import citizen_text
+
+    assert not hasattr(analyse, "citizen_text")
+    operator_only = tuple(Segment(s.start, s.end, s.text, role="operator") for s in SEGMENTS)
+    assert citizen_text(operator_only) == ""
+    audio = DecodedAudio(np.zeros((1, 16000 * 6), dtype=np.float32), 16000, 16000)
+    kw = dict(topic_model=_TopicModel(), settings=load_settings(home=tmp_path))
+    assert analyse_call(audio, operator_only, TranscriptInfo("vi", 1.0, 6.0), **kw).places == ()
+    unlabelled = tuple(Segment(s.start, s.end, s.text, role="unknown") for s in SEGMENTS)
+    assert citizen_text(unlabelled) == " ".join(s.text for s in SEGMENTS)
