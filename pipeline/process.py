@@ -17,6 +17,8 @@ from dataclasses import replace
 from pipeline.audio import decode_audio
 from pipeline.config import Settings
 from pipeline.records import CallAnalysis, CallResult, DecodedAudio, Recording, SpeakerResult, Transcript, TranscriptInfo
+# CallResult and SpeakerResult stay importable from here: cached speaker results pickled before they moved
+# to records name pipeline.process.SpeakerResult (Prefect's stage cache keeps them a week).
 from pipeline.transcribe import TranscribeOptions, transcribe_call
 
 log = logging.getLogger(__name__)

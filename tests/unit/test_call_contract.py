@@ -183,3 +183,13 @@ def test_what_the_citizen_said_has_one_definition(tmp_path):
     assert analyse_call(audio, operator_only, TranscriptInfo("vi", 1.0, 6.0), **kw).places == ()
     unlabelled = tuple(Segment(s.start, s.end, s.text, role="unknown") for s in SEGMENTS)
     assert citizen_text(unlabelled) == " ".join(s.text for s in SEGMENTS)
+
+
+def test_speaker_results_cached_before_the_move_still_load():
+    # Prefect's stage cache holds pickles naming pipeline.process.SpeakerResult for up to a week
+    import pickle
+
+    spk = SpeakerResult(SEGMENTS, 2, 0.8, "pyannote")
+    old = pickle.dumps(spk).replace(b"pipeline.records", b"pipeline.process")
+    assert b"pipeline.process" in old
+    assert pickle.loads(old) == spk
