@@ -21,7 +21,7 @@ from pipeline.records import Recording
 from pipeline.search import refresh_search_index
 from pipeline.warehouse import db, load
 
-from flows.process_calls import RunSummary, _record, call_task, run_settings
+from flows.process_calls import RunSummary, call_task, record_call, run_settings
 
 
 @flow(name="backfill", log_prints=False)
@@ -73,7 +73,7 @@ def backfill(date_from: date, date_to: date, db_path: str | None = None, setting
                 except Exception as exc:  # one bad call must not stop the batch
                     outcome = exc
                 with db.brief(database) as con:
-                    _record(con, summary, outcome, rec, tag, run_id, settings, logger)
+                    record_call(con, summary, outcome, rec, tag, run_id, settings, logger)
             done, failed, quarantined = (a - b for a, b in zip((summary.processed, summary.failed, summary.quarantined), before))
             with db.brief(database) as con:
                 load.finish_run(con, run_id, found=len(calls), processed=done,

@@ -27,11 +27,11 @@ from pipeline import ingest
 from pipeline.config import REPO_ROOT, Settings, apply_environment, load_settings
 from pipeline.errors import AudioDecodeError
 from pipeline.logsafe import mask_numbers, safe
-from pipeline.process import (CallResult, StageTimer, analyse_stage, build_result, call_date, decode_stage, get_models,
-                              merge_info, speakers_stage, transcribe_stage)
+from pipeline.process import (Stages, analyse_stage, call_date, decode_stage, get_models, operator_ext, run_call,
+                              speakers_stage, transcribe_stage)
 from pipeline.quarantine import quarantine
 from pipeline.salt import caller_salt
-from pipeline.records import Recording
+from pipeline.records import CallResult, Recording
 from pipeline.transcribe import TranscribeOptions
 from pipeline.search import index_is_current, refresh_search_index
 from pipeline.warehouse import db, load
@@ -129,7 +129,7 @@ def transcribe_task(rec: Recording, audio, settings: Settings):
 
 @task(name="speakers", cache_key_fn=stage_cache_key, cache_expiration=CACHE_EXPIRATION, persist_result=True)
 def speakers_task(rec: Recording, audio, transcripts, settings: Settings):
-    return speakers_stage(audio, transcripts, get_models(settings), settings, rec.log.operator_ext if rec.log else None)
+    return speakers_stage(audio, transcripts, get_models(settings), settings, operator_ext(rec))
 
 
 @task(name="analyse", cache_policy=NO_CACHE)
@@ -146,23 +146,41 @@ class CallOutcome:
     quarantine_error: str | None = None  # the decoder's problem; AudioDecodeError does not pickle across workers
 
 
+class TaskStages(Stages):
+    """The stages of :func:`pipeline.process.run_call` as this flow's tasks (transcribe and speakers cached)."""
+
+    def __init__(self, settings: Settings):
+        super().__init__(get_models(settings), settings)
+
+    def decode(self, rec: Recording):
+        audio = decode_task(rec, self.settings)
+        if isinstance(audio, str):
+            raise AudioDecodeError(rec.relpath, audio)
+        return audio
+
+    def transcribe(self, rec: Recording, audio):
+        return _cached(transcribe_task, self.settings)(rec, audio, self.settings)
+
+    def speakers(self, rec: Recording, audio, transcripts):
+        return _cached(speakers_task, self.settings)(rec, audio, transcripts, self.settings)
+
+    def analyse(self, rec: Recording, audio, spk, info):
+        return analyse_task(audio, spk, info, self.settings, call_date(rec))
+
+
 @task(name="call", cache_policy=NO_CACHE)
 def call_task(rec: Recording, settings: Settings) -> CallOutcome:
     """All stages of one call (on whichever worker runs it); loading is left to the flow."""
-    timed = StageTimer()
-    audio = timed("decode", decode_task, rec, settings)
-    if isinstance(audio, str):
-        return CallOutcome(rec, quarantine_error=audio)
-    transcripts = timed("transcribe", _cached(transcribe_task, settings), rec, audio, settings)
-    spk = timed("speakers", _cached(speakers_task, settings), rec, audio, transcripts, settings)
-    info = merge_info(transcripts)
-    analysis = timed("analyse", analyse_task, audio, spk, info, settings, call_date(rec))
-    return CallOutcome(rec, result=build_result(rec, audio, info, spk, analysis, get_models(settings), timed.seconds))
+    try:
+        return CallOutcome(rec, result=run_call(rec, TaskStages(settings)))
+    except AudioDecodeError as exc:
+        return CallOutcome(rec, quarantine_error=exc.problem)
 
 
 @task(name="load", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def load_task(con, result: CallResult, run_id: str, keep_raw_text: bool) -> None:
-    load.load_call(con, result, run_id, keep_raw_text=keep_raw_text)
+def load_task(con, result: CallResult, run_id: str, keep_raw_text: bool) -> float:
+    """Load one call; returns the load's wall seconds (stored with the call's rows)."""
+    return load.load_call(con, result, run_id, keep_raw_text=keep_raw_text)
 
 
 @task(name="quarantine", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
@@ -189,16 +207,10 @@ class RunSummary:
     call_ids: list = field(default_factory=list)
 
 
-def _load(con, result: CallResult, run_id: str, settings) -> CallResult:
-    t0 = time.perf_counter()
-    load_task(con, result, run_id, settings.keep_raw_text)
-    result.timings["load"] = time.perf_counter() - t0
-    load.record_stage_time(con, run_id, result.recording.call_id, "load", result.timings["load"])
-    return result
-
-
-def _record(con, summary: RunSummary, outcome_or_exc, rec: Recording, tag: str, run_id: str, settings, logger) -> None:
-    """Load one call's outcome (or record its failure) and count it."""
+def record_call(con, summary: RunSummary, outcome_or_exc, rec: Recording, tag: str, run_id: str, settings,
+                logger) -> None:
+    """The run book for one call: load its outcome (or record its failure or quarantine), count it in
+    ``summary``, log one line, and clear its attempt. ``process-calls`` and ``backfill`` both use it."""
     try:
         _record_outcome(con, summary, outcome_or_exc, rec, tag, run_id, settings, logger)
     finally:
@@ -223,19 +235,21 @@ def _record_outcome(con, summary: RunSummary, outcome_or_exc, rec: Recording, ta
         logger.warning("%s quarantined: %s (copy in %s)", tag, mask_numbers(outcome.quarantine_error),
                        mask_numbers(copy))
         return
+    result = outcome.result
     try:
-        result = _load(con, outcome.result, run_id, settings)
+        load_s = load_task(con, result, run_id, settings.keep_raw_text)
     except Exception as exc:  # the load retried twice already; the call is tried again next run
         _record_outcome(con, summary, exc, rec, tag, run_id, settings, logger)
         return
+    timings = {**result.timings, "load": load_s}
     summary.processed += 1
     summary.audio_s += result.duration_s
     summary.call_ids.append(rec.call_id)
-    for stage, s in result.timings.items():
+    for stage, s in timings.items():
         summary.stage_s[stage] = summary.stage_s.get(stage, 0.0) + s
     topics = ",".join(t.topic for t in result.analysis.topics if t.assigned) or "-"
     logger.info("%s done: %.1f s audio in %.1f s, %d segments, topics %s", tag, result.duration_s,
-                sum(result.timings.values()), len(result.speakers.segments), topics)
+                sum(timings.values()), len(result.speakers.segments), topics)
 
 
 def _write_log_problems(settings, run_id: str, source_dir: str, problems) -> None:
@@ -299,8 +313,8 @@ def process_calls(source_dir: str, settings: Settings | None = None, calls_csv: 
                 stuck = load.interrupted_attempts(con)
                 for rec in [r for r in todo if stuck.get(r.sha256, 0) >= MAX_INTERRUPTED_ATTEMPTS]:
                     todo.remove(rec)
-                    _record(con, summary, CallOutcome(rec, quarantine_error=INTERRUPTED_TWICE), rec,
-                            tags[rec.sha256], run_id, settings, logger)
+                    record_call(con, summary, CallOutcome(rec, quarantine_error=INTERRUPTED_TWICE), rec,
+                                tags[rec.sha256], run_id, settings, logger)
             for p in duplicates:
                 logger.warning("duplicate: %s", p)
             logger.info("found %d recordings, %d already processed, %d to do%s", len(recordings), summary.skipped,
@@ -314,7 +328,7 @@ def process_calls(source_dir: str, settings: Settings | None = None, calls_csv: 
 
             for rec, outcome in _outcomes(todo, settings, parallel, note_started):
                 with db.brief(database) as con:
-                    _record(con, summary, outcome, rec, tags[rec.sha256], run_id, settings, logger)
+                    record_call(con, summary, outcome, rec, tags[rec.sha256], run_id, settings, logger)
             asr = get_models(settings)._asr  # None when nothing needed a model: don't load one just to name it
             with db.brief(database) as con:
                 load.finish_run(con, run_id, found=summary.found, processed=summary.processed,

@@ -26,7 +26,7 @@ import numpy as np
 
 from pipeline.config import apply_environment
 from pipeline.errors import ModelUnavailable
-from pipeline.records import SpeakerTurn
+from pipeline.records import SAMPLE_RATE, SpeakerTurn  # SAMPLE_RATE: Hz the models expect
 
 # OpenMP threads that busy-wait between torch ops starve each other on shared,
 # oversubscribed CPUs (measured here: diarization 5-10x slower under load), and pyannote's
@@ -34,7 +34,6 @@ from pipeline.records import SpeakerTurn
 # OMP_WAIT_POLICY=PASSIVE and PYANNOTE_METRICS_ENABLED=0. The entry points call it; so
 # does _import_pyannote, before pyannote (and torch) are first imported, not at import time.
 
-SAMPLE_RATE = 16000  # Hz the models expect
 _SEGMENTATION_REL = "models/pyannote_segmentation_3.0/pytorch_model.bin"
 _CAMPPLUS_REL = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
 _INSTALL_HINT = "run scripts/install_audio_stack.sh .venv/bin/python"

@@ -24,9 +24,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from pipeline.records import Segment, Word
-
-SAMPLE_RATE = 16000  # Hz every recogniser is given
+from pipeline.records import SAMPLE_RATE, Segment, Word  # SAMPLE_RATE: Hz every recogniser is given
 
 
 @dataclass(frozen=True)

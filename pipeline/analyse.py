@@ -10,16 +10,10 @@ from collections.abc import Sequence
 from datetime import date
 
 from pipeline.config import Settings
-from pipeline.records import CallAnalysis, DecodedAudio, Segment, TranscriptInfo
+from pipeline.records import CallAnalysis, DecodedAudio, Metric, RedactedSegment, Segment, TranscriptInfo
 
 # Call-level transcript flags that send a call to the QA queue.
 _REVIEW_FLAGS = ("not_vietnamese", "no_speech", "loop_removed", "hallucination_removed", "speech_not_transcribed")
-
-
-def citizen_text(segments: Sequence[Segment]) -> str:
-    """What the citizen said; everything when no segment is labelled citizen."""
-    citizen = [s.text for s in segments if s.role == "citizen"]
-    return " ".join(citizen if citizen else [s.text for s in segments if s.role != "operator"] or [s.text for s in segments])
 
 
 def mean_confidence(segments: Sequence[Segment]) -> float:
@@ -40,11 +34,14 @@ def review_threshold(settings: Settings) -> float:
 
 
 def review_reasons(segments: Sequence[Segment], info: TranscriptInfo, topics, *, role_confidence: float,
-                   settings: Settings) -> tuple[str, ...]:
+                   settings: Settings, confidence: float | None = None) -> tuple[str, ...]:
+    """Why the call goes to the QA queue; ``confidence`` is :func:`mean_confidence` of ``segments`` when given."""
     reasons = [f for f in _REVIEW_FLAGS if f in info.flags]
     if any("loop_removed" in s.flags for s in segments) and "loop_removed" not in reasons:
         reasons.append("loop_removed")
-    if segments and mean_confidence(segments) < review_threshold(settings):
+    if confidence is None:
+        confidence = mean_confidence(segments)
+    if segments and confidence < review_threshold(settings):
         reasons.append("low_confidence")
     if segments and role_confidence < 0.5:
         reasons.append("roles_uncertain")
@@ -62,10 +59,12 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
     is read on: before 1 July 2025 the old wards and communes, after it the new ones.
     """
     from pipeline.metrics import measure_conversation
-    from pipeline.pii import caller_initials, redact_call
+    from pipeline.pii import redact_turns
     from pipeline.places import extract_places
     from pipeline.routing import route_call
-    from pipeline.topics import classify_call
+    from pipeline.sentiment import score_call
+    from pipeline.summary import summarize
+    from pipeline.topics import assigned_topics, citizen_text, classify_call
     from pipeline.urgency import detect_urgency
 
     topics = tuple(classify_call(segments, topic_model))
@@ -74,34 +73,32 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
     routes = tuple(route_call([t.topic for t in topics if t.assigned], places, text=said))
     urgency = detect_urgency(said)
     texts = [s.text for s in segments]
-    redactions, pii = redact_call(texts, [s.role for s in segments], keep_operator_name=settings.keep_operator_name)
+    roles = [s.role for s in segments]
+    redaction = redact_turns(texts, roles, keep_operator_name=settings.keep_operator_name)
     metrics = measure_conversation(segments, audio)
+    confidence = mean_confidence(segments)
     reasons = tuple(audio.warnings) + review_reasons(segments, info, topics, role_confidence=role_confidence,
-                                                     settings=settings)
+                                                     settings=settings, confidence=confidence)
     if urgency.urgent:
         reasons = reasons + ("urgent",)
-    from pipeline.sentiment import score_call
-
-    mood = score_call([s.role for s in segments], [s.text for s in segments])
+    mood = score_call(roles, texts)
     if mood.frustrated and mood.repeat_unresolved:
         # an angry caller whose earlier report went nowhere: QA sees it first
         reasons = reasons + ("frustrated_repeat",)
-    from pipeline.summary import summarize
-    from pipeline.topics import assigned_topics
-
     operator = " ".join(s.text for s in segments if s.role == "operator")
     summary = summarize(assigned_topics(topics), said, operator, [p.as_row() for p in places],
                         [{"agency_vi": r.agency_vi} for r in routes], urgent=bool(urgency.urgent))
     return CallAnalysis(
         topics=topics,
-        places=tuple(p.as_row() for p in places),
-        routes=tuple({"agency": r.agency, "agency_vi": r.agency_vi, "reason": r.reason} for r in routes),
+        places=places,
+        routes=routes,
         urgent=bool(urgency.urgent),
         urgency_reasons=tuple(urgency.reasons),
-        metrics=dict(metrics),
-        redacted_segments=tuple(r.text for r in redactions),
-        pii_counts=dict(pii),
-        caller_initials=caller_initials(texts, [s.role for s in segments]),
+        metrics=tuple(Metric(scope, name, value) for (scope, name), value in metrics.items() if value is not None),
+        segments=tuple(RedactedSegment(seg, r.text) for seg, r in zip(segments, redaction.redactions)),
+        pii_counts=dict(redaction.counts),
+        caller_initials=redaction.caller_initials,
+        confidence=confidence,
         needs_review=bool(reasons),
         review_reasons=reasons,
         summary=summary,

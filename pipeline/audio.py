@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import AudioDecodeError
-from pipeline.records import DecodedAudio
+from pipeline.records import SAMPLE_RATE, DecodedAudio  # noqa: F401 - SAMPLE_RATE: Hz every later stage works at
 
-SAMPLE_RATE = 16000  # Hz every later stage works at
 AUDIO_EXTENSIONS = frozenset({".wav", ".mp3", ".flac", ".ogg"})
 MIN_DURATION_S = 0.1  # shorter than this is not a call
 # A hotline call longer than this is a stuck line or a recorder left running: decoding

@@ -11,7 +11,8 @@ How a number is classified:
    "số điện thoại/sđt/zalo…" → phone, "căn cước/cccd/cmnd/chứng minh…" → national
    id, "số tài khoản/stk/<bank name>…" → bank account; then the length must fit.
 2. Without context: 10–11 digits starting with 0, or 84 + 9–10 digits, is a phone;
-   12 digits starting with 0 is a CCCD. Anything else is left alone.
+   12 digits starting with 0 is a CCCD; 7–12 digits read out in words ("tám tám ba
+   bảy sáu năm mươi bốn") is a phone. Anything else is left alone.
 3. Money ("năm trăm nghìn", "2 triệu đồng"), measurements, dates, house numbers
    and public numbers (the 1022 hotline, 113/114/115) are never redacted.
 
@@ -31,6 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.errors import HotlineError
+from pipeline.numerals import (FOLDED_DIGITS, FOLDED_HUNDRED, FOLDED_TENS, UNAMBIGUOUS_FOLDED, NumeralItem,
+                                digit_string, spelled)
 from pipeline.textnorm import Token, fold_accents, normalize_text, tokenize
 
 KINDS = ("phone", "national_id", "plate", "email", "bank_account", "person_name")
@@ -68,28 +71,12 @@ class Redaction:
 # ---------------------------------------------------------------------------
 # Spoken numbers
 
-# Folded word -> digit. Forms that are also common words ("tư" vs "từ", "sáu" vs
-# "sau", "lăm" vs "làm") count only with their accents, or between two digits.
-_DIGIT_WORDS = {
-    "khong": ("0", ("không",)),
-    "linh": ("0", ("linh",)),
-    "le": ("0", ("lẻ",)),
-    "mot": ("1", ("một", "mốt")),
-    "hai": ("2", ("hai",)),
-    "ba": ("3", ("ba",)),
-    "bon": ("4", ("bốn",)),
-    "tu": ("4", ("tư",)),
-    "nam": ("5", ("năm",)),
-    "lam": ("5", ("lăm",)),
-    "sau": ("6", ("sáu",)),
-    "bay": ("7", ("bảy", "bẩy")),
-    "tam": ("8", ("tám",)),
-    "chin": ("9", ("chín",)),
-    # ASR mishearings (seen from Whisper base): never digits by themselves, only inside a number
-    "sao": ("6", ()),
-}
-_TENS = "muoi"  # mười (ten) / mươi (tens)
-_HUNDRED = "tram"
+# Folded word -> (digit, accented forms): the one word set of pipeline.numerals. Forms
+# that are also common words ("tư" vs "từ", "sáu" vs "sau", "lăm" vs "làm") count only
+# with their accents, or between two digits; ASR mishearings ("sao") only between two.
+_DIGIT_WORDS = FOLDED_DIGITS
+_TENS = FOLDED_TENS  # mười (ten) / mươi (tens)
+_HUNDRED = FOLDED_HUNDRED
 # Words after a number that make it an amount, a measure, a time or a count. Their
 # folded forms often collide ("ngàn"/"ngân", "con"/"còn", "đô"/"là"), so a word
 # must match with its accents; only the folded forms listed as safe also count
@@ -106,14 +93,7 @@ _SEPARATORS = {".", "-", ",", "–", "/"}
 _PUBLIC_NUMBERS = {"1022", "02621022", "113", "114", "115", "116", "111", "1900", "18001022"}
 
 
-@dataclass(frozen=True)
-class _Item:
-    """One element of a spoken or written number: digits, a digit word, mười, trăm."""
-
-    tok: int  # index into the word tokens
-    kind: str  # digits | digit | tens | hundred
-    value: str  # digits for "digits"/"digit"; "" otherwise
-    weak: bool = False  # may be an ordinary word: dropped from a run's end when that fits better
+_Item = NumeralItem  # one element of a spoken or written number (pipeline.numerals)
 
 
 def _neighbour(tokens: Sequence[Token], i: int, step: int) -> int:
@@ -142,7 +122,7 @@ def _digit_value(tokens: Sequence[Token], i: int) -> tuple[str, bool] | None:
     digit, accented = entry
     if t.norm in accented:
         return digit, t.fold == "khong"
-    if t.fold in ("khong", "hai", "ba", "bon", "nam", "chin", "mot"):
+    if t.fold in UNAMBIGUOUS_FOLDED:
         return digit, t.fold == "khong"
     # An ambiguous bare form ("sau" after / "sáu" six, "tu" from / "tư" four) is a
     # digit between two number words, or right after one; or after "cộng" (+84).
@@ -172,53 +152,8 @@ def _item_at(tokens: Sequence[Token], i: int) -> _Item | None:
 
 
 def _spoken_digits(items: Sequence[_Item]) -> str:
-    """Digits a run of items stands for: "chín mươi" → 90, "hai mốt" → 21, "một trăm linh năm" → 105."""
-    out = []
-    i = 0
-    n = len(items)
-    while i < n:
-        it = items[i]
-        nxt = items[i + 1] if i + 1 < n else None
-        if it.kind == "digits":
-            out.append(it.value)
-            i += 1
-        elif it.kind == "digit" and nxt is not None and nxt.kind == "tens" and it.value != "0":
-            # "ba mươi" (30), "ba mươi lăm" (35)
-            after = items[i + 2] if i + 2 < n else None
-            if after is not None and after.kind == "digit" and not (i + 3 < n and items[i + 3].kind in ("tens", "hundred")):
-                out.append(it.value + after.value)
-                i += 3
-            else:
-                out.append(it.value + "0")
-                i += 2
-        elif it.kind == "digit" and nxt is not None and nxt.kind == "hundred":
-            # "năm trăm" (500), "một trăm linh năm" (105), "hai trăm ba mươi" (230)
-            rest = items[i + 2 : i + 5]
-            if len(rest) >= 2 and rest[0].kind == "digit" and rest[0].value == "0" and rest[1].kind == "digit":
-                out.append(it.value + "0" + rest[1].value)
-                i += 4
-            elif len(rest) >= 2 and rest[0].kind == "digit" and rest[1].kind == "tens":
-                tail = rest[2] if len(rest) >= 3 and rest[2].kind == "digit" else None
-                out.append(it.value + rest[0].value + (tail.value if tail else "0"))
-                i += 5 if tail else 4
-            else:
-                out.append(it.value + "00")
-                i += 2
-        elif it.kind == "tens":
-            # "mười" (10), "mười hai" (12), "mười lăm" (15)
-            if nxt is not None and nxt.kind == "digit" and nxt.value != "0":
-                out.append("1" + nxt.value)
-                i += 2
-            else:
-                out.append("10")
-                i += 1
-        elif it.kind == "hundred":
-            out.append("100")
-            i += 1
-        else:
-            out.append(it.value)
-            i += 1
-    return "".join(out)
+    """Digits a run of items stands for (:func:`pipeline.numerals.digit_string`)."""
+    return digit_string(items)
 
 
 @dataclass(frozen=True)
@@ -236,7 +171,7 @@ class _Run:
 
     @property
     def spoken(self) -> bool:
-        return any(it.kind != "digits" for it in self.items)
+        return spelled(self.items)
 
 
 def _number_runs(tokens: Sequence[Token], taken: set[int]) -> list[_Run]:
@@ -321,7 +256,17 @@ def _context_kind(tokens: Sequence[Token], first: int, last: int) -> str | None:
     return None
 
 
-def _classify(digits: str, context: str | None) -> str | None:
+# A number of this many digits or more, said digit word by digit word with no context
+# phrase ("tám tám ba bảy sáu năm mươi bốn"), is a phone number: amounts, dates and
+# house numbers read out are shorter, or followed by a unit word (_is_amount).
+MIN_SPELLED_DIGITS = 7
+# Words before a number that make it a date ("tháng mười hai năm hai không hai bốn"),
+# matched with their accents (or bare, when ASR dropped them all).
+_DATE_BEFORE = ("tháng", "ngày", "mùng", "mồng")
+
+
+def _classify(digits: str, context: str | None, spelled_only: bool = False) -> str | None:
+    """The kind of a number (None: not personal data). ``spelled_only``: said wholly in words, not after a date word."""
     n = len(digits)
     if context == "public" or digits in _PUBLIC_NUMBERS:
         return None
@@ -339,7 +284,40 @@ def _classify(digits: str, context: str | None) -> str | None:
         return "national_id"
     if digits.startswith("0") and digits[1:2] in ("3", "5", "7", "8", "9") and n == 9:
         return "phone"  # a mobile number with one digit lost by ASR
+    if spelled_only and context is None and MIN_SPELLED_DIGITS <= n <= 12 and not _counting(digits):
+        return "phone"  # read out in words without saying what it is (_spelled_only)
     return None
+
+
+# Words after which a short number is a house, hamlet or group number ("thôn ba, …").
+_NUMBERED_BEFORE = ("thôn", "tổ", "xóm", "khối", "nhà", "hẻm", "kiệt", "ngõ", "phòng", "lô", "khu", "buôn", "ấp")
+
+
+def _without_leading_address(tokens: Sequence[Token], run: _Run) -> _Run:
+    """The run without its first group when that group is a hamlet or house number
+    said just before a phone number ("thôn ba, tám tám ba bảy…")."""
+    before = next((tokens[j] for j in range(run.first - 1, max(-1, run.first - 3), -1) if tokens[j].is_word), None)
+    if before is None or not any(before.says(w) for w in _NUMBERED_BEFORE) or _classify(run.digits, None) is not None:
+        return run  # no address word before it, or a phone number as it stands ("số nhà không chín…")
+    for k in range(1, len(run.items)):
+        between = range(run.items[k - 1].tok + 1, run.items[k].tok)
+        if any(tokens[m].fold in _SEPARATORS for m in between):
+            rest = run.items[k:]
+            return _Run(rest, digit_string(rest))
+    return run
+
+
+def _counting(digits: str) -> bool:
+    """"một hai ba bốn năm sáu bảy…": someone counting (testing the line), not a number."""
+    return all(int(b) == int(a) + 1 for a, b in zip(digits, digits[1:]))
+
+
+def _spelled_only(tokens: Sequence[Token], run: _Run) -> bool:
+    """Whether the whole run is said in words (no written digits) and is not a date."""
+    if any(it.kind == "digits" for it in run.items):
+        return False
+    before = next((tokens[j] for j in range(run.first - 1, max(-1, run.first - 3), -1) if tokens[j].is_word), None)
+    return not (before is not None and any(before.says(w) for w in _DATE_BEFORE))
 
 
 def _regular(digits: str, kind: str | None) -> bool:
@@ -352,7 +330,7 @@ def _regular(digits: str, kind: str | None) -> bool:
     return kind is not None
 
 
-def _best_ending(run: _Run, context: str | None) -> _Run:
+def _best_ending(run: _Run, context: str | None, spelled_only: bool = False) -> _Run:
     """The run, or the run without up to two weak final words ("... sau đó", "... không ạ").
 
     Prefers a number of regular length, then a classifiable one, then the longest.
@@ -362,10 +340,10 @@ def _best_ending(run: _Run, context: str | None) -> _Run:
     while len(items) > 1 and items[-1].weak and len(options) < 3:
         items = items[:-1]
         options.append(_Run(items, _spoken_digits(items)))
-    ranked = sorted(
-        enumerate(options),
-        key=lambda io: (not _regular(io[1].digits, _classify(io[1].digits, context)), _classify(io[1].digits, context) is None, io[0]),
-    )
+    def kind(r: _Run) -> str | None:
+        return _classify(r.digits, context, spelled_only)
+
+    ranked = sorted(enumerate(options), key=lambda io: (not _regular(io[1].digits, kind(io[1])), kind(io[1]) is None, io[0]))
     return ranked[0][1]
 
 
@@ -572,11 +550,14 @@ def find_pii(text: str, *, names: bool = True) -> tuple[PiiSpan, ...]:
         if _is_amount(tokens, run):
             continue
         context = _context_kind(tokens, run.first, run.last)
-        pieces = [_best_ending(run, context)]
+        spelled_only = _spelled_only(tokens, run)
+        if spelled_only and context is None:
+            run = _without_leading_address(tokens, run)
+        pieces = [_best_ending(run, context, spelled_only)]
         if len(run.digits) > 12 and context in (None, "phone"):
             pieces = _split_phones(run) or pieces
         for piece in pieces:
-            kind = _classify(piece.digits, context)
+            kind = _classify(piece.digits, context, spelled_only)
             if kind is None:
                 continue
             s, e = tokens[piece.first].start, tokens[piece.last].end
@@ -630,10 +611,26 @@ def redact_segments(texts: Sequence[str], roles: Sequence[str | None] | None = N
     return _redact_call(texts, roles, keep_operator_name)[0]
 
 
+@dataclass(frozen=True)
+class CallRedaction:
+    """One detection pass over a call's turns: what :func:`redact_call` and :func:`caller_initials` give."""
+
+    redactions: tuple[Redaction, ...]  # one per turn, spans in that turn's offsets
+    counts: dict  # kind -> redacted items (a split item counts once)
+    caller_initials: str | None  # initials of the name a citizen gave for themselves, or None
+
+
+def redact_turns(texts: Sequence[str], roles: Sequence[str | None] | None = None, *,
+                 keep_operator_name: bool = False) -> CallRedaction:
+    """:func:`redact_call` and :func:`caller_initials` from one run of :func:`find_pii` over the call."""
+    redactions, counts, initials = _redact_call(texts, roles, keep_operator_name, with_initials=True)
+    return CallRedaction(redactions, counts, initials)
+
+
 def redact_call(texts: Sequence[str], roles: Sequence[str | None] | None = None, *,
                 keep_operator_name: bool = False) -> tuple[tuple[Redaction, ...], dict[str, int]]:
     """:func:`redact_segments` plus the count of redacted items per kind (a split item counts once)."""
-    return _redact_call(texts, roles, keep_operator_name)
+    return _redact_call(texts, roles, keep_operator_name)[:2]
 
 
 def caller_initials(texts: Sequence[str], roles: Sequence[str | None] | None = None) -> str | None:
@@ -654,7 +651,7 @@ def caller_initials(texts: Sequence[str], roles: Sequence[str | None] | None = N
     return None
 
 
-def _redact_call(texts, roles, keep_operator_name):
+def _redact_call(texts, roles, keep_operator_name, with_initials=False):
     starts, pos = [], 0
     for t in texts:
         starts.append(pos)
@@ -662,9 +659,15 @@ def _redact_call(texts, roles, keep_operator_name):
     joined = " ".join(texts)
     roles = list(roles) if roles is not None else [None] * len(texts)
     spans = []
+    initials = None
     for sp in find_pii(joined):
         seg = max((k for k, b in enumerate(starts) if b <= sp.start), default=0)
-        if not _kept(sp, roles[seg] if seg < len(roles) else None, keep_operator_name):
+        role = roles[seg] if seg < len(roles) else None
+        if with_initials and initials is None and sp.kind == "person_name" and sp.cue == "self" and role != "operator":
+            from pipeline.names import initials as name_initials
+
+            initials = name_initials(joined[sp.start : min(sp.end, starts[seg] + len(texts[seg]))]) or None
+        if not _kept(sp, role, keep_operator_name):
             spans.append(sp)
     counts: dict[str, int] = {}
     for sp in spans:
@@ -684,7 +687,7 @@ def _redact_call(texts, roles, keep_operator_name):
             cur = sp.end
         pieces.append(t[cur:])
         out.append(Redaction("".join(pieces), tuple(parts)))
-    return tuple(out), counts
+    return tuple(out), counts, initials
 
 
 # ---------------------------------------------------------------------------

@@ -27,6 +27,8 @@ from pathlib import Path
 from rapidfuzz.distance import Levenshtein
 
 from pipeline.errors import HotlineError
+from pipeline.numerals import hundreds_at, small_value_at, value_at
+from pipeline.records import KIND_WORDS, Place  # noqa: F401 - Place: the record extract_places returns
 from pipeline.textnorm import Token, fold_accents, normalize_text, tokenize
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "models" / "data"
@@ -36,7 +38,6 @@ STREETS_CSV = DATA_DIR / "streets_bmt.csv"
 KINDS = ("house_number", "alley", "street", "hamlet", "ward", "commune", "town", "district", "province")
 ADMIN_KINDS = ("ward", "commune", "town", "district", "province")
 # Word a unit's name is said after, for labels such as "phường Tân Tiến".
-KIND_WORDS = {"ward": "phường", "commune": "xã", "town": "thị trấn", "district": "huyện", "province": "tỉnh"}
 
 
 class GazetteerError(HotlineError):
@@ -275,40 +276,6 @@ def default_gazetteer() -> Gazetteer:
 # Extraction
 
 
-@dataclass(frozen=True)
-class Place:
-    """A location said in a call."""
-
-    kind: str  # one of KINDS
-    text: str  # as said (input substring)
-    name: str  # canonical name with diacritics (admin units, streets) or tidied as said
-    unit_code: str | None  # gazetteer code for admin units, else None
-    resolved_from: str | None  # old unit ("phường Tân Tiến") when it was merged or renamed
-    start: int  # char offset in the input
-    end: int  # char offset just past the place
-
-    @property
-    def label(self) -> str:
-        """Name with its kind word where it has one: ``phường Tân Tiến``, ``đường Lê Duẩn``."""
-        if self.kind in KIND_WORDS:
-            return f"{KIND_WORDS[self.kind]} {self.name}"
-        if self.kind == "street" and not self.name.lower().startswith(("quốc lộ", "tỉnh lộ", "đường")):
-            return f"đường {self.name}"
-        return self.name
-
-    def as_row(self) -> dict:
-        return {
-            "kind": self.kind,
-            "text": self.text,
-            "name": self.name,
-            "label": self.label,
-            "unit_code": self.unit_code,
-            "resolved_from": self.resolved_from,
-            "start": self.start,
-            "end": self.end,
-        }
-
-
 # Keyword (folded words) -> (kind, accented forms that make it unambiguous).
 # Folded forms collide with ordinary words ("xa" far, "phuong" direction, "pho"
 # noodle soup, "ngo" maize, "buon" trade), so a keyword heard without its accents
@@ -389,70 +356,24 @@ def _number_at(words: Sequence[Token], i: int) -> int:
     return j - i
 
 
-_NUMBER_WORDS = {"một": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5, "lăm": 5, "sáu": 6, "bảy": 7, "bẩy": 7, "tám": 8, "chín": 9}
-
-
 def _spoken_small_number(words: Sequence[Token], i: int) -> tuple[int, int] | None:
-    """A number up to 99 read out in words at ``words[i]``: ``(n_tokens, value)`` or None.
-
-    "ba" → 3, "mười hai" → 12, "hai mươi" → 20, "hai mươi mốt" → 21.
-    """
-
-    def digit(j: int) -> int | None:
-        if j >= len(words):
-            return None
-        if words[j].says("mốt") and j > i:
-            return 1
-        return next((v for w, v in _NUMBER_WORDS.items() if words[j].says(w)), None)
-
-    if i >= len(words):
-        return None
-    if words[i].says("mười"):
-        d = digit(i + 1)
-        return (2, 10 + d) if d else (1, 10)
-    d = digit(i)
-    if d is None or d == 0:
-        return None
-    if i + 1 < len(words) and words[i + 1].says("mươi"):
-        u = digit(i + 2)
-        return (3, d * 10 + u) if u else (2, d * 10)
-    return 1, d
+    """A number up to 99 read out in words at ``words[i]``: ``(n_tokens, value)`` or None (:func:`pipeline.numerals.small_value_at`)."""
+    return small_value_at(words, i)
 
 
 def _spoken_number(words: Sequence[Token], i: int) -> tuple[int, str] | None:
     """A house or alley number read out in words, as viet-asr writes it:
     ``(n_tokens, "45")`` for "bốn mươi lăm", ``"123"`` for "một trăm hai mươi ba",
-    ``"45/3"`` for "bốn mươi lăm xẹt ba" (also "trên", "xuyệt"). Up to 9999."""
-
-    def below_100(j: int) -> tuple[int, int] | None:
-        return _spoken_small_number(words, j)
-
-    def below_1000(j: int) -> tuple[int, int] | None:
-        d = _spoken_small_number(words, j)
-        if d and d[0] == 1 and d[1] < 10 and j + 1 < len(words) and words[j + 1].says("trăm"):
-            k, value = j + 2, d[1] * 100
-            if k < len(words) and (words[k].says("linh") or words[k].says("lẻ")):
-                u = _spoken_small_number(words, k + 1)
-                if u and u[0] == 1 and u[1] < 10:
-                    return k + 2 - j, value + u[1]
-                return k - j, value
-            rest = below_100(k)
-            return (k + rest[0] - j, value + rest[1]) if rest else (k - j, value)
-        return d
-
-    if i >= len(words):
-        return None
-    first = below_1000(i)
+    ``"45/3"`` for "bốn mươi lăm xẹt ba" (also "trên", "xuyệt"). Up to 9999
+    (:func:`pipeline.numerals.value_at`)."""
+    first = value_at(words, i)
     if first is None:
         return None
     n, value = first
-    if i + n < len(words) and (words[i + n].says("nghìn") or words[i + n].says("ngàn")) and value < 10:
-        rest = below_1000(i + n + 1)
-        n, value = (n + 1 + rest[0], value * 1000 + rest[1]) if rest else (n + 1, value * 1000)
     text = str(value)
     j = i + n
     if j + 1 < len(words) and any(words[j].says(w) for w in ("xẹt", "xuyệt", "trên")):
-        part = below_1000(j + 1)
+        part = hundreds_at(words, j + 1)
         if part:
             n, text = n + 1 + part[0], f"{text}/{part[1]}"
     return n, text

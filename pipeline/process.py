@@ -1,7 +1,10 @@
-"""The stages of one call, in order, as plain functions over records.
+"""The stages of one call, in order, as plain functions over records, and the one per-call sequence.
 
-``flows/`` wraps each stage in a Prefect task; :func:`process_recording` runs them
-in a row without an orchestrator (benchmarks, notebooks, tests).
+:func:`run_call` is the sequence (decode → transcribe → speakers → analyse). It runs
+each stage through a :class:`Stages` object: the plain functions here
+(:func:`process_recording`: benchmarks, notebooks, tests), or Prefect tasks with the
+stage cache (``flows/process_calls.py``). The records it returns are in
+:mod:`pipeline.records` (``CallResult``, ``SpeakerResult``).
 """
 
 from __future__ import annotations
@@ -9,42 +12,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from pipeline.audio import decode_audio
 from pipeline.config import Settings
-from pipeline.records import CallAnalysis, DecodedAudio, Recording, Segment, Transcript, TranscriptInfo
+from pipeline.records import CallAnalysis, CallResult, DecodedAudio, Recording, SpeakerResult, Transcript, TranscriptInfo
+# CallResult and SpeakerResult stay importable from here: cached speaker results pickled before they moved
+# to records name pipeline.process.SpeakerResult (Prefect's stage cache keeps them a week).
 from pipeline.transcribe import TranscribeOptions, transcribe_call
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class SpeakerResult:
-    segments: tuple[Segment, ...]  # with speaker, role; sorted by start
-    n_speakers: int
-    role_confidence: float  # 0..1
-    method: str  # channels | pyannote | none
-    operator_voice: str | None = None  # extension whose enrolled voiceprint matched the operator (mono)
-    flags: tuple[str, ...] = ()  # QA flags, e.g. operator_voice_mismatch
-
-
-@dataclass(frozen=True)
-class CallResult:
-    """Everything the warehouse stores about one processed call."""
-
-    recording: Recording
-    duration_s: float  # s
-    channels: int
-    source_sample_rate: int  # Hz
-    info: TranscriptInfo
-    speakers: SpeakerResult
-    analysis: CallAnalysis
-    asr_model: str
-    asr_fingerprint: str
-    timings: dict = field(default_factory=dict)  # stage -> wall seconds
-    asr_word_times: str = "model"  # "model" | "approximate" (models.recognizer.Capabilities)
-    asr_confidence: str = "model"  # "model" | "approximate"
 
 
 class Models:
@@ -194,17 +171,55 @@ class StageTimer:
         return out
 
 
+class Stages:
+    """How each stage of :func:`run_call` runs: here, as the plain stage functions.
+
+    ``flows/process_calls.py`` subclasses it to run each stage as a Prefect task
+    (with the stage cache), so the flow, the benchmark and notebooks run one
+    sequence and differ only in how a stage is called.
+    """
+
+    def __init__(self, models: Models, settings: Settings, options: TranscribeOptions = TranscribeOptions()):
+        self.models, self.settings, self.options = models, settings, options
+
+    def decode(self, recording: Recording) -> DecodedAudio:
+        return decode_stage(recording, self.settings)
+
+    def transcribe(self, recording: Recording, audio: DecodedAudio) -> tuple[Transcript, ...]:
+        return transcribe_stage(audio, self.models, self.options)
+
+    def speakers(self, recording: Recording, audio: DecodedAudio, transcripts: tuple[Transcript, ...]) -> SpeakerResult:
+        return speakers_stage(audio, transcripts, self.models, self.settings, operator_ext(recording))
+
+    def analyse(self, recording: Recording, audio: DecodedAudio, spk: SpeakerResult, info: TranscriptInfo) -> CallAnalysis:
+        return analyse_stage(audio, spk, info, self.models, self.settings, call_date(recording))
+
+
+def operator_ext(recording: Recording) -> str | None:
+    """The operator's extension from the call log, or None."""
+    return recording.log.operator_ext if recording.log else None
+
+
+def run_call(recording: Recording, stages: Stages, timed: StageTimer | None = None) -> CallResult:
+    """The per-call sequence: decode → transcribe → speakers → analyse, each stage timed.
+
+    ``timed`` (a :class:`StageTimer` or anything called as ``timed(stage, fn, *args)``)
+    measures each stage; the seconds go into the result's ``timings``. Raises what the
+    stages raise (:class:`~pipeline.errors.AudioDecodeError` for a bad recording).
+    """
+    timed = timed or StageTimer()
+    audio = timed("decode", stages.decode, recording)
+    transcripts = timed("transcribe", stages.transcribe, recording, audio)
+    spk = timed("speakers", stages.speakers, recording, audio, transcripts)
+    info = merge_info(transcripts)
+    analysis = timed("analyse", stages.analyse, recording, audio, spk, info)
+    return build_result(recording, audio, info, spk, analysis, stages.models, getattr(timed, "seconds", {}))
+
+
 def process_recording(recording: Recording, models: Models, settings: Settings,
                       options: TranscribeOptions = TranscribeOptions()) -> CallResult:
-    """All stages for one recording, timed. Raises what the stages raise."""
-    timed = StageTimer()
-    audio = timed("decode", decode_stage, recording, settings)
-    transcripts = timed("transcribe", transcribe_stage, audio, models, options)
-    spk = timed("speakers", speakers_stage, audio, transcripts, models, settings,
-                recording.log.operator_ext if recording.log else None)
-    info = merge_info(transcripts)
-    analysis = timed("analyse", analyse_stage, audio, spk, info, models, settings, call_date(recording))
-    return build_result(recording, audio, info, spk, analysis, models, timed.seconds)
+    """All stages for one recording, timed (:func:`run_call` with the plain stages). Raises what the stages raise."""
+    return run_call(recording, Stages(models, settings, options))
 
 
 def build_result(recording: Recording, audio: DecodedAudio, info: TranscriptInfo, spk: SpeakerResult,

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 
 ROLES = ("operator", "citizen", "unknown")
+# Hz of decoded audio: every stage and model after decode works at this rate (the one definition).
+SAMPLE_RATE = 16000
 
 
 @dataclass(frozen=True)
@@ -124,20 +126,115 @@ class TopicScore:
     assigned: bool  # score above the topic's threshold
 
 
+# Words a place kind is said with ("phường Tân Tiến"); streets, hamlets and numbers have their own.
+KIND_WORDS = {"ward": "phường", "commune": "xã", "town": "thị trấn", "district": "huyện", "province": "tỉnh"}
+
+
+@dataclass(frozen=True)
+class Place:
+    """A location said in a call (pipeline.places)."""
+
+    kind: str  # one of pipeline.places.KINDS
+    text: str  # as said (input substring)
+    name: str  # canonical name with diacritics (admin units, streets) or tidied as said
+    unit_code: str | None  # gazetteer code for admin units, else None
+    resolved_from: str | None  # old unit ("phường Tân Tiến") when it was merged or renamed
+    start: int  # char offset in the input
+    end: int  # char offset just past the place
+
+    @property
+    def label(self) -> str:
+        """Name with its kind word where it has one: ``phường Tân Tiến``, ``đường Lê Duẩn``."""
+        if self.kind in KIND_WORDS:
+            return f"{KIND_WORDS[self.kind]} {self.name}"
+        if self.kind == "street" and not self.name.lower().startswith(("quốc lộ", "tỉnh lộ", "đường")):
+            return f"đường {self.name}"
+        return self.name
+
+    def as_row(self) -> dict:
+        return {
+            "kind": self.kind,
+            "text": self.text,
+            "name": self.name,
+            "label": self.label,
+            "unit_code": self.unit_code,
+            "resolved_from": self.resolved_from,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+@dataclass(frozen=True)
+class Route:
+    """An agency a call goes to (pipeline.routing)."""
+
+    agency: str  # English name
+    agency_vi: str  # Vietnamese name, as shown to operators
+    reason: str  # why: "topic environment; place phường Tân Tiến"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One conversation metric of a call (pipeline.metrics.measure_conversation)."""
+
+    scope: str  # call | operator | citizen
+    name: str  # e.g. "talk_time_s"; the unit is the name's suffix (s, spm, dbfs, hz, db) or a share 0..1
+    value: float
+
+
+@dataclass(frozen=True)
+class RedactedSegment:
+    """A transcript segment with the text that is stored and shown: personal data replaced by tags."""
+
+    segment: Segment  # as transcribed, with speaker and role; its ``text`` is raw (may hold personal data)
+    text: str  # ``segment.text`` with personal data replaced by tags ("[SĐT]", "[TÊN]"…)
+
+
 @dataclass(frozen=True)
 class CallAnalysis:
     """What the analyse stage derives from a transcript (and the audio for metrics)."""
 
     topics: tuple[TopicScore, ...] = ()
-    places: tuple[dict, ...] = ()  # see pipeline.places.Place.as_row()
-    routes: tuple[dict, ...] = ()  # see pipeline.routing
+    places: tuple[Place, ...] = ()
+    routes: tuple[Route, ...] = ()
     urgent: bool = False
     urgency_reasons: tuple[str, ...] = ()
-    metrics: dict = field(default_factory=dict)  # (scope, name) -> value; scope call|operator|citizen
-    redacted_segments: tuple[str, ...] = ()  # redacted text, one per transcript segment
+    metrics: tuple[Metric, ...] = ()
+    segments: tuple[RedactedSegment, ...] = ()  # every transcript segment, in order, with its redacted text
     pii_counts: dict = field(default_factory=dict)  # kind -> count
     caller_initials: str | None = None  # initials of the name the citizen gave ("N.V.H."), for exports
+    confidence: float = 0.0  # 0..1, duration-weighted mean segment confidence (pipeline.analyse.mean_confidence)
     needs_review: bool = False
     review_reasons: tuple[str, ...] = ()
     summary: str = ""  # one-line Vietnamese summary (pipeline.summary)
     sentiment: dict = field(default_factory=dict)  # pipeline.sentiment.CallSentiment.as_dict(); {} when not scored
+
+
+@dataclass(frozen=True)
+class SpeakerResult:
+    """What the speakers stage gives: segments with speaker and role."""
+
+    segments: tuple[Segment, ...]  # with speaker, role; sorted by start
+    n_speakers: int
+    role_confidence: float  # 0..1
+    method: str  # channels | pyannote | none
+    operator_voice: str | None = None  # extension whose enrolled voiceprint matched the operator (mono)
+    flags: tuple[str, ...] = ()  # QA flags, e.g. operator_voice_mismatch
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """Everything the warehouse stores about one processed call."""
+
+    recording: Recording
+    duration_s: float  # s
+    channels: int
+    source_sample_rate: int  # Hz
+    info: TranscriptInfo
+    speakers: SpeakerResult
+    analysis: CallAnalysis
+    asr_model: str
+    asr_fingerprint: str
+    timings: dict = field(default_factory=dict)  # stage -> wall seconds (decode … analyse); never changed after
+    asr_word_times: str = "model"  # "model" | "approximate" (models.recognizer.Capabilities)
+    asr_confidence: str = "model"  # "model" | "approximate"

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from pipeline.errors import HotlineError
 from pipeline.places import DATA_DIR, KINDS, KIND_WORDS, Place
+from pipeline.records import Route
 from pipeline.textnorm import find_phrases, tokenize
 
 ROUTING_CSV = DATA_DIR / "routing.csv"
@@ -34,13 +35,6 @@ class RoutingTableError(HotlineError):
     """The routing table is unreadable or has a bad row."""
 
     exit_code = 2
-
-
-@dataclass(frozen=True)
-class Route:
-    agency: str  # English name
-    agency_vi: str  # Vietnamese name, as shown to operators
-    reason: str  # why: "topic environment; place phường Tân Tiến"
 
 
 @dataclass(frozen=True)

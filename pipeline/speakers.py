@@ -266,19 +266,12 @@ def assign_roles(
 def talk_time_by_role(segments: Sequence[Segment]) -> dict[str, float]:
     """Seconds of talk per role (segments without a role count as "unknown").
 
-    Overlapping segments of the same role are counted once (union of their spans).
+    Overlapping segments of the same role are counted once: the same union
+    (:mod:`pipeline.intervals`) as the ``talk_time_s`` metric of :mod:`pipeline.metrics`.
     """
+    from pipeline.intervals import merge, total
+
     spans: dict[str, list[tuple[float, float]]] = {}
     for seg in segments:
-        if seg.end > seg.start:
-            spans.setdefault(seg.role or "unknown", []).append((seg.start, seg.end))
-    totals: dict[str, float] = {}
-    for role, items in spans.items():
-        total, cursor = 0.0, -math.inf
-        for start, end in sorted(items):
-            start = max(start, cursor)
-            if end > start:
-                total += end - start
-                cursor = end
-        totals[role] = round(total, 3)
-    return totals
+        spans.setdefault(seg.role or "unknown", []).append((seg.start, seg.end))
+    return {role: round(total(merge(items)), 3) for role, items in spans.items() if merge(items)}

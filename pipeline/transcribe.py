@@ -15,10 +15,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from pipeline.intervals import merge, subtract
-from pipeline.records import DecodedAudio, Segment, Transcript, TranscriptInfo, Word
+from pipeline.records import SAMPLE_RATE, DecodedAudio, Segment, Transcript, TranscriptInfo, Word
 from pipeline.textnorm import fold_accents, normalize_text
-
-SAMPLE_RATE = 16000  # Hz the ASR adapter expects
 
 # Phrases Whisper writes on silence, music or noise: YouTube outros and subtitle
 # credits learnt from its training data. Compared word by word after accent folding.

@@ -7,6 +7,7 @@ Reloading a call replaces what the pipeline derived and keeps what people added
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
@@ -14,10 +15,8 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from pipeline.analyse import mean_confidence
 from pipeline.logsafe import mask_numbers
-from pipeline.process import CallResult
-from pipeline.records import CallLogEntry, Recording
+from pipeline.records import CallLogEntry, CallResult, Place, Recording
 from pipeline.warehouse import qa_edits
 
 # Tables holding only what the pipeline derives from a recording.
@@ -126,23 +125,28 @@ def _replace_call_row(con: duckdb.DuckDBPyConnection, row: dict) -> None:
     _insert(con, "calls", [row])
 
 
-def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *, keep_raw_text: bool = True) -> None:
-    """Store one processed call atomically; reloading replaces the derived rows."""
+def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *, keep_raw_text: bool = True) -> float:
+    """Store one processed call atomically; reloading replaces the derived rows.
+
+    The load's own wall seconds are stored with the call's rows (``stage_timings``
+    stage ``load``, in the same transaction) and returned.
+    """
+    t0 = time.perf_counter()
     rec, analysis = result.recording, result.analysis
     call_id = rec.call_id
-    segments = result.speakers.segments
-    redacted = analysis.redacted_segments or tuple(s.text for s in segments)
     seg_rows, raw_rows, word_rows = [], [], []
-    for seq, (seg, text) in enumerate(zip(segments, redacted)):
+    for seq, redacted in enumerate(analysis.segments):
+        seg = redacted.segment
         seg_rows.append({
             "call_id": call_id, "seq": seq, "start_s": seg.start, "end_s": seg.end, "speaker": seg.speaker,
-            "role": seg.role or "unknown", "channel": seg.channel, "text": text, "avg_logprob": seg.avg_logprob,
+            "role": seg.role or "unknown", "channel": seg.channel, "text": redacted.text, "avg_logprob": seg.avg_logprob,
             "no_speech_prob": seg.no_speech_prob, "confidence": seg.confidence, "flags": ",".join(seg.flags) or None,
         })
         if keep_raw_text:
             raw_rows.append({"call_id": call_id, "seq": seq, "text": seg.text})
         word_rows.extend({"call_id": call_id, "seq": seq, "word_seq": i, "start_s": w.start, "end_s": w.end,
                           "probability": w.probability} for i, w in enumerate(seg.words))
+    sentiment = analysis.sentiment or {}
     call_row = _recording_columns(rec) | {
         "duration_s": result.duration_s,
         "channels": result.channels,
@@ -151,25 +155,25 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
         "language_prob": result.info.language_probability,
         "status": "done",
         "error": None,
-        "transcript": " ".join(t for t in redacted if t),
+        "transcript": " ".join(s.text for s in analysis.segments if s.text),
         "caller_initials": analysis.caller_initials,
-        "confidence": mean_confidence(segments),
+        "confidence": analysis.confidence,
         "needs_review": analysis.needs_review,
         "review_reasons": ",".join(analysis.review_reasons) or None,
         "urgent": analysis.urgent,
         "urgency_reasons": ",".join(analysis.urgency_reasons) or None,
         "role_confidence": result.speakers.role_confidence,
         "summary": analysis.summary or None,
-        "frustration": (analysis.sentiment or {}).get("frustration"),
-        "frustrated": (analysis.sentiment or {}).get("frustrated"),
-        "operator_courtesy": (analysis.sentiment or {}).get("courtesy"),
-        "repeat_unresolved": (analysis.sentiment or {}).get("repeat_unresolved"),
-        "operator_voice": getattr(result.speakers, "operator_voice", None),
+        "frustration": sentiment.get("frustration"),
+        "frustrated": sentiment.get("frustrated"),
+        "operator_courtesy": sentiment.get("courtesy"),
+        "repeat_unresolved": sentiment.get("repeat_unresolved"),
+        "operator_voice": result.speakers.operator_voice,
         "run_id": run_id,
         "asr_model": result.asr_model,
         "asr_fingerprint": result.asr_fingerprint,
-        "asr_word_times": getattr(result, "asr_word_times", None),
-        "asr_confidence": getattr(result, "asr_confidence", None),
+        "asr_word_times": result.asr_word_times,
+        "asr_confidence": result.asr_confidence,
         "processed_at": datetime.now(),
     }
     con.execute("BEGIN TRANSACTION")
@@ -186,19 +190,23 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
         _insert(con, "call_topics", [{"call_id": call_id, "topic": t.topic, "score": t.score, "source": "model",
                                       "assigned": t.assigned} for t in analysis.topics])
         _insert(con, "call_places", [{"call_id": call_id, "seq": i, **_place_columns(p)} for i, p in enumerate(analysis.places)])
-        _insert(con, "call_routes", [{"call_id": call_id, "seq": i, **r} for i, r in enumerate(analysis.routes)])
-        _insert(con, "turn_sentiment", [{"call_id": call_id, **t} for t in (analysis.sentiment or {}).get("turns", ())])
-        _insert(con, "call_metrics", [{"call_id": call_id, "scope": scope, "name": name, "value": float(value)}
-                                      for (scope, name), value in analysis.metrics.items() if value is not None])
+        _insert(con, "call_routes", [{"call_id": call_id, "seq": i, "agency": r.agency, "agency_vi": r.agency_vi,
+                                      "reason": r.reason} for i, r in enumerate(analysis.routes)])
+        _insert(con, "turn_sentiment", [{"call_id": call_id, **t} for t in sentiment.get("turns", ())])
+        _insert(con, "call_metrics", [{"call_id": call_id, "scope": m.scope, "name": m.name, "value": float(m.value)}
+                                      for m in analysis.metrics])
         _insert(con, "pii_counts", [{"call_id": call_id, "kind": k, "n": n} for k, n in analysis.pii_counts.items()])
         _insert(con, "stage_timings", [{"run_id": run_id, "call_id": call_id, "stage": stage, "seconds": s}
-                                       for stage, s in result.timings.items()])
+                                       for stage, s in result.timings.items() if stage != "load"])
         qa_edits.reapply(con, call_id)  # QA's text, place and urgent corrections outlive a reprocessing
+        load_s = time.perf_counter() - t0
+        record_stage_time(con, run_id, call_id, "load", load_s)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
     _sync_case(con, call_id)
+    return load_s
 
 
 def _sync_case(con: duckdb.DuckDBPyConnection, call_id: str) -> None:
@@ -216,12 +224,12 @@ _PLACE_FIELDS = ("kind", "text", "name", "unit_code", "resolved_from")
 
 
 def record_stage_time(con: duckdb.DuckDBPyConnection, run_id: str, call_id: str, stage: str, seconds: float) -> None:
-    """Add (or replace) one stage's wall seconds for a call, e.g. the load itself, timed after it committed."""
+    """Add (or replace) one stage's wall seconds for a call (:func:`load_call` stores its own this way)."""
     con.execute("INSERT OR REPLACE INTO stage_timings VALUES (?, ?, ?, ?)", [run_id, call_id, stage, float(seconds)])
 
 
-def _place_columns(place: dict) -> dict:
-    return {k: place.get(k) for k in _PLACE_FIELDS}
+def _place_columns(place: Place) -> dict:
+    return {k: getattr(place, k) for k in _PLACE_FIELDS}
 
 
 def record_failure(con: duckdb.DuckDBPyConnection, rec: Recording, run_id: str, *, status: str, error: str,

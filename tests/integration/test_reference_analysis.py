@@ -15,8 +15,7 @@ import pytest
 from pipeline.analyse import analyse_call
 from pipeline.audio import decode_audio
 from pipeline.ingest import scan_source
-from pipeline.process import CallResult, SpeakerResult
-from pipeline.records import Segment, TranscriptInfo
+from pipeline.records import CallResult, Segment, SpeakerResult, TranscriptInfo
 from pipeline.warehouse import db, load
 from tests.helpers import SAMPLES
 

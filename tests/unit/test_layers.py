@@ -67,9 +67,6 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
 KNOWN = {
     # issue 18: the SFTP source reads its password from a Prefect Secret block; that look-up belongs in flows/
     ("pipeline.sources", "prefect"),
-    # issue 12 #1: CallResult and mean_confidence belong in records, below the warehouse
-    ("pipeline.warehouse.load", "pipeline.analyse"),
-    ("pipeline.warehouse.load", "pipeline.process"),
 }
 
 

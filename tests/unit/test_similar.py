@@ -3,8 +3,8 @@
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from pipeline.process import CallResult, SpeakerResult
-from pipeline.records import CallAnalysis, CallLogEntry, Recording, Segment, TopicScore, TranscriptInfo
+from pipeline.records import (CallAnalysis, CallLogEntry, CallResult, Place, Recording, RedactedSegment, Segment,
+                              SpeakerResult, TopicScore, TranscriptInfo)
 from pipeline.similar import similar_calls
 from pipeline.warehouse import db, load
 
@@ -16,9 +16,9 @@ def _call(n: int, text: str, topic: str, unit: str | None, days: float) -> CallR
     seg = Segment(start=0.0, end=3.0, text=text, role="citizen")
     log = CallLogEntry(pbx_call_id=str(n), file_name=f"{n}.wav", started_at=T0 + timedelta(days=days),
                        caller_hash=None, caller_last3=None, operator_ext="101", direction="inbound")
-    places = ({"kind": "ward", "text": "x", "name": "X", "unit_code": unit, "resolved_from": None},) if unit else ()
+    places = (Place("ward", "x", "X", unit, None, 0, 1),) if unit else ()
     analysis = CallAnalysis(topics=(TopicScore(topic, 0.9, True), TopicScore("other", 0.1, False)), places=places,
-                            redacted_segments=(text,), summary=f"tóm tắt {n}")
+                            segments=(RedactedSegment(seg, text),), summary=f"tóm tắt {n}")
     return CallResult(recording=Recording(path=Path(f"/src/{n}.wav"), relpath=f"{n}.wav", sha256=sha, size_bytes=1,
                                           log=log),
                       duration_s=3.0, channels=1, source_sample_rate=8000, info=TranscriptInfo("vi", 1.0, 3.0),

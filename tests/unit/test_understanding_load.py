@@ -4,8 +4,8 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.process import CallResult, SpeakerResult
-from pipeline.records import CallAnalysis, CallLogEntry, Recording, Segment, TopicScore, TranscriptInfo
+from pipeline.records import (CallAnalysis, CallLogEntry, CallResult, Recording, RedactedSegment, Segment, SpeakerResult,
+                              TopicScore, TranscriptInfo)
 from pipeline.sentiment import score_call
 from pipeline.warehouse import db, load
 
@@ -19,7 +19,8 @@ def _result(sha: str, citizen: str, started: datetime, confidence: float = 0.3) 
     rec = Recording(path=Path("/src/a.wav"), relpath=f"{sha[:4]}.wav", sha256=sha, size_bytes=10, log=log)
     reasons = ("low_confidence",) + (("frustrated_repeat",) if mood.frustrated and mood.repeat_unresolved else ())
     analysis = CallAnalysis(topics=(TopicScore("environment", 0.9, True), TopicScore("other", 0.1, False)),
-                            redacted_segments=tuple(s.text for s in segs), needs_review=True, review_reasons=reasons,
+                            segments=tuple(RedactedSegment(s, s.text) for s in segs), confidence=confidence,
+                            needs_review=True, review_reasons=reasons,
                             summary="Phản ánh rác thải không được thu gom.", sentiment=mood.as_dict())
     return CallResult(recording=rec, duration_s=6.0, channels=1, source_sample_rate=8000,
                       info=TranscriptInfo("vi", 1.0, 6.0), speakers=SpeakerResult(segs, 2, 1.0, "pyannote"),
@@ -79,8 +80,8 @@ def test_analyse_reads_places_on_the_map_of_the_call_date_and_summarises():
     kw = dict(topic_model=load_topic_model(), settings=load_settings())
     before = analyse_call(audio, segs, TranscriptInfo("vi", 1.0, 6.0), call_date=date(2025, 3, 1), **kw)
     after = analyse_call(audio, segs, TranscriptInfo("vi", 1.0, 6.0), call_date=date(2025, 9, 1), **kw)
-    assert before.places[0]["unit_code"].startswith("legacy-")
-    assert not after.places[0]["unit_code"].startswith("legacy-")
+    assert before.places[0].unit_code.startswith("legacy-")
+    assert not after.places[0].unit_code.startswith("legacy-")
     assert after.summary.startswith("Phản ánh rác thải không được thu gom tại phường Tân An")
     assert after.summary.endswith("hẹn xử lý trong ngày.")
     assert [t["role"] for t in after.sentiment["turns"]] == ["operator", "citizen", "operator"]

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import DatabaseBusy
-from pipeline.process import CallResult, SpeakerResult
-from pipeline.records import CallAnalysis, Recording, Segment, TopicScore, TranscriptInfo, Word
+from pipeline.records import (CallAnalysis, CallResult, Metric, Place, Recording, RedactedSegment, Segment, SpeakerResult,
+                              TopicScore, TranscriptInfo, Word)
 from pipeline.warehouse import db, load
 
 
@@ -13,9 +13,9 @@ def _result(sha="ab" * 32, text="rác không ai thu gom", topic="environment") -
                   words=(Word(0.5, 1.0, "rác", 0.9),), channel=1, speaker="ch1", role="citizen", confidence=0.7)
     rec = Recording(path=Path("/src/a.wav"), relpath="a.wav", sha256=sha, size_bytes=10)
     analysis = CallAnalysis(topics=(TopicScore(topic, 0.9, True), TopicScore("other", 0.1, False)),
-                            places=({"kind": "ward", "text": "tân tiến", "name": "Tân Tiến", "unit_code": "X",
-                                     "resolved_from": None},),
-                            metrics={("call", "talk_time_s"): 1.5}, redacted_segments=(text,))
+                            places=(Place("ward", "tân tiến", "Tân Tiến", "X", None, 0, 8),),
+                            metrics=(Metric("call", "talk_time_s", 1.5),), segments=(RedactedSegment(seg, text),),
+                            confidence=0.7)
     return CallResult(recording=rec, duration_s=3.0, channels=2, source_sample_rate=8000,
                       info=TranscriptInfo("vi", 1.0, 3.0), speakers=SpeakerResult((seg,), 1, 1.0, "channels"),
                       analysis=analysis, asr_model="base", asr_fingerprint="sha256:x", timings={"decode": 0.1})
@@ -53,7 +53,7 @@ def test_loading_the_same_call_twice_adds_no_rows_and_keeps_qa_work(tmp_path):
 def test_a_failed_load_leaves_nothing_half_written(tmp_path):
     con = db.connect(tmp_path / "w.duckdb")
     bad = _result()
-    bad = CallResult(**{**bad.__dict__, "analysis": CallAnalysis(metrics={("call", "x"): "not a number"})})
+    bad = CallResult(**{**bad.__dict__, "analysis": CallAnalysis(metrics=(Metric("call", "x", "not a number"),))})
     with pytest.raises(Exception):
         load.load_call(con, bad, "run1")
     assert _counts(con)["calls"] == 0 and _counts(con)["segments"] == 0
