@@ -18,6 +18,7 @@ import pandas as pd
 from pipeline.logsafe import mask_numbers
 from pipeline.records import CallLogEntry, CallResult, Place, Recording
 from pipeline.warehouse import qa_edits
+from pipeline.warehouse.db import transaction
 
 # Tables holding only what the pipeline derives from a recording.
 DERIVED_TABLES = ("segments", "segments_raw", "words", "call_places", "call_routes", "call_metrics", "pii_counts",
@@ -176,8 +177,7 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
         "asr_confidence": result.asr_confidence,
         "processed_at": datetime.now(),
     }
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         drop_superseded(con, rec)  # the same PBX call re-written: this version replaces the earlier one
         for table in DERIVED_TABLES:
             con.execute(f"DELETE FROM {table} WHERE call_id = ?", [call_id])
@@ -201,10 +201,6 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
         qa_edits.reapply(con, call_id)  # QA's text, place and urgent corrections outlive a reprocessing
         load_s = time.perf_counter() - t0
         record_stage_time(con, run_id, call_id, "load", load_s)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
     _sync_case(con, call_id)
     return load_s
 
@@ -237,16 +233,11 @@ def record_failure(con: duckdb.DuckDBPyConnection, rec: Recording, run_id: str, 
     """Record a recording that could not be processed (``quarantined`` or ``failed``)."""
     row = _recording_columns(rec) | {"status": status, "error": error, "quarantine_path": quarantine_path,
                                      "run_id": run_id, "processed_at": datetime.now()}
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         drop_superseded(con, rec)
         for table in DERIVED_TABLES:
             con.execute(f"DELETE FROM {table} WHERE call_id = ?", [rec.call_id])
         _replace_call_row(con, row)
-        con.execute("COMMIT")
-    except Exception:
-        con.execute("ROLLBACK")
-        raise
 
 
 def table_counts(con: duckdb.DuckDBPyConnection, tables: Iterable[str] = ("calls", "segments", "call_topics")) -> dict[str, int]:
