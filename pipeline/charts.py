@@ -211,9 +211,13 @@ def bar_table(items: list[dict], *, title: str, lang: str = "vi", link=None, emp
 
 
 def linked_column_chart(items: Sequence[tuple[str, float, str | None]], *, title: str, width: int = 560,
-                        height: int = 200, color: str = PALETTE[0], label_every: int = 1) -> str:
+                        height: int = 200, color: str = PALETTE[0], label_every: int = 1,
+                        link_title=None) -> str:
     """Vertical columns with a y-axis of three gridlines; each ``(label, value, href)`` column links
-    to ``href`` (None: no link). Every ``label_every``-th label is written."""
+    to ``href`` (None: no link). Every ``label_every``-th label is written.
+
+    A linked column is an SVG ``<a>`` reachable with the keyboard (Tab, then Enter) whose accessible name
+    is ``link_title(label, value)`` (default "label: value")."""
     left, bottom, top_pad = 36, 28, 28
     plot_w, plot_h = width - left - 8, height - bottom - top_pad
     ymax = _nice_max(max((v for _, v, _ in items), default=0))
@@ -230,7 +234,12 @@ def linked_column_chart(items: Sequence[tuple[str, float, str | None]], *, title
         x = left + i * step
         rect = (f'<rect x="{x + step * 0.1:.1f}" y="{top_pad + plot_h - h:.1f}" width="{step * 0.8:.1f}" '
                 f'height="{h:.1f}" fill="{color}"><title>{escape(str(label))}: {value:g}</title></rect>')
-        parts.append(f'<a href="{escape(href)}">{rect}</a>' if href and value else rect)
+        if href and value:
+            name = escape(link_title(label, value) if link_title else f"{label}: {value:g}")
+            parts.append(f'<a href="{escape(href)}" class="bar-link" tabindex="0" aria-label="{name}">'
+                         f'<title>{name}</title>{rect}</a>')
+        else:
+            parts.append(rect)
         if i % label_every == 0:
             parts.append(f'<text x="{x + step / 2:.1f}" y="{height - 10}" text-anchor="middle" class="tick">'
                          f'{escape(str(label))}</text>')

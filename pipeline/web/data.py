@@ -35,6 +35,7 @@ class CallFilters:
     urgent: bool = False  # only urgent calls
     q: str = ""  # full-text query, with or without diacritics
     queue: bool = False  # only the review queue (mart_review_queue), in its priority order
+    hour: int | None = None  # only calls started in this hour of the day (0..23, local time)
 
 
 def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -61,7 +62,8 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
         snippets = {h.call_id: h.snippet for h in hits}
         ids = list(scores)
     rows = calls.call_rows(con, start=f.start, end=f.end, topic=f.topic, place=f.place, operator=f.operator,
-                           needs_review=f.needs_review, urgent=f.urgent, queue=f.queue, call_ids=ids)
+                           needs_review=f.needs_review, urgent=f.urgent, queue=f.queue, call_ids=ids,
+                           hour=f.hour)
     if scores:
         rows.sort(key=lambda r: -scores[r["call_id"]])
         for r in rows:

@@ -31,8 +31,10 @@ def register(app: FastAPI, web: WebContext) -> None:
             rows, total = data.list_calls(con, f, limit=web.opts.page_size, offset=(page - 1) * web.opts.page_size)
             choices = data.filter_options(con)
         params = {k: v for k, v in request.query_params.items() if k != "page"}
+        without_hour = urlencode({k: v for k, v in params.items() if k != "hour"})  # the hour chip's remove link
         return web.render(request, "calls.html", session, rows=rows, total=total, f=f, choices=choices, page=page,
                       pages=max(1, -(-total // web.opts.page_size)), filter_qs=urlencode(params),
+                      without_hour_qs=without_hour,
                       mark=search.mark_matches, mss=qa.mss, call_qs=urlencode({"q": f.q}) if f.q.strip() else "")
 
     @app.get("/api/calls")
