@@ -145,6 +145,15 @@ def audio_path(con: duckdb.DuckDBPyConnection, call_id: str) -> Path | None:
     return locate(root, source_path, sha if "***" in source_path else None)
 
 
+def recording_removed(con: duckdb.DuckDBPyConnection, call_id: str) -> bool:
+    """Whether the call's recording is gone because the retention purge removed it (its staged copy):
+    the call was purged and its audio is no longer found. A purged call whose recording still lies in
+    the PBX's own folder plays on."""
+    from pipeline.warehouse.retention import purged_at
+
+    return purged_at(con, call_id) is not None and audio_path(con, call_id) is None
+
+
 def export_csv(rows: list[dict], *, lang: str = "vi") -> bytes:
     """CSV of :func:`list_calls` rows (enriched by :func:`pipeline.exports.enrich`): see :mod:`pipeline.exports`."""
     from pipeline import exports
