@@ -104,3 +104,20 @@ def test_exports_honour_the_hour(client_as, web_db):
     assert wb["Cuộc gọi"].max_row == n + 1
     filters = next(row for row in wb["Tổng hợp"].iter_rows(values_only=True) if row[0] == "Bộ lọc")
     assert filters[1] == f"hour={hour:02d}"
+
+
+def test_cli_export_calls_by_hour(web_db, tmp_path, capsys):
+    from pipeline.cli import main
+
+    con = duckdb.connect(str(web_db))
+    hour, n = con.execute("SELECT hour(started_at), count(*) FROM calls GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 1").fetchone()
+    con.close()
+    out = tmp_path / "exports"
+    assert main(["export", "calls", "--hour", str(hour), "--format", "csv", "--out", str(out), "--db", str(web_db)]) == 0
+    assert capsys.readouterr().out.startswith(f"{n} calls written to ")
+    (path,) = out.iterdir()
+    assert path.name == f"cuoc-goi_dau_nay_gio-{hour:02d}.csv"
+    assert len(list(csv.DictReader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))) == n
+    with pytest.raises(SystemExit):
+        main(["export", "calls", "--hour", "24", "--out", str(out), "--db", str(web_db)])
+    assert "0 to 23" in capsys.readouterr().err
