@@ -222,7 +222,9 @@ def linked_column_chart(items: Sequence[tuple[str, float, str | None]], *, title
     plot_w, plot_h = width - left - 8, height - bottom - top_pad
     ymax = _nice_max(max((v for _, v, _ in items), default=0))
     step = plot_w / max(len(items), 1)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" height="{height}" '
+    # with links, a group: ARIA makes an image's children presentational (Chromium exposes them anyway)
+    role = f'role="group" aria-label="{escape(title)}"' if any(h and v for _, v, h in items) else 'role="img"'
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" {role} width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}"><title>{escape(title)}</title>',
              f'<text x="8" y="18" class="chart-title">{escape(title)}</text>']
     for frac in ((0, 0.5, 1) if float(ymax / 2).is_integer() else (0, 1)):  # counts: no 2.5 tick

@@ -19,6 +19,10 @@ def test_click_and_keyboard_on_an_hour_bar(server, browser):  # noqa: F811
     page.goto(f"{server}/dashboard?from=2026-10-12&to=2026-11-22")
     bars = page.locator("#hours svg a.bar-link")
     assert bars.count() > 3
+    # Chromium's accessibility tree (what a screen reader reads) has each bar as a link with its name.
+    tree = page.context.new_cdp_session(page).send("Accessibility.getFullAXTree")["nodes"]
+    names = [n.get("name", {}).get("value", "") for n in tree if n.get("role", {}).get("value") == "link"]
+    assert len([x for x in names if re.match(r"\d\d:00–\d\d:59: \d+ cuộc gọi", x)]) == bars.count()
 
     bar = bars.nth(1)
     name = bar.get_attribute("aria-label")
