@@ -211,14 +211,20 @@ def bar_table(items: list[dict], *, title: str, lang: str = "vi", link=None, emp
 
 
 def linked_column_chart(items: Sequence[tuple[str, float, str | None]], *, title: str, width: int = 560,
-                        height: int = 200, color: str = PALETTE[0], label_every: int = 1) -> str:
+                        height: int = 200, color: str = PALETTE[0], label_every: int = 1,
+                        link_title=None) -> str:
     """Vertical columns with a y-axis of three gridlines; each ``(label, value, href)`` column links
-    to ``href`` (None: no link). Every ``label_every``-th label is written."""
+    to ``href`` (None: no link). Every ``label_every``-th label is written.
+
+    A linked column is an SVG ``<a>`` reachable with the keyboard (Tab, then Enter) whose accessible name
+    is ``link_title(label, value)`` (default "label: value")."""
     left, bottom, top_pad = 36, 28, 28
     plot_w, plot_h = width - left - 8, height - bottom - top_pad
     ymax = _nice_max(max((v for _, v, _ in items), default=0))
     step = plot_w / max(len(items), 1)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" width="{width}" height="{height}" '
+    # with links, a group: ARIA makes an image's children presentational (Chromium exposes them anyway)
+    role = f'role="group" aria-label="{escape(title)}"' if any(h and v for _, v, h in items) else 'role="img"'
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" {role} width="{width}" height="{height}" '
              f'viewBox="0 0 {width} {height}"><title>{escape(title)}</title>',
              f'<text x="8" y="18" class="chart-title">{escape(title)}</text>']
     for frac in ((0, 0.5, 1) if float(ymax / 2).is_integer() else (0, 1)):  # counts: no 2.5 tick
@@ -230,7 +236,12 @@ def linked_column_chart(items: Sequence[tuple[str, float, str | None]], *, title
         x = left + i * step
         rect = (f'<rect x="{x + step * 0.1:.1f}" y="{top_pad + plot_h - h:.1f}" width="{step * 0.8:.1f}" '
                 f'height="{h:.1f}" fill="{color}"><title>{escape(str(label))}: {value:g}</title></rect>')
-        parts.append(f'<a href="{escape(href)}">{rect}</a>' if href and value else rect)
+        if href and value:
+            name = escape(link_title(label, value) if link_title else f"{label}: {value:g}")
+            parts.append(f'<a href="{escape(href)}" class="bar-link" tabindex="0" aria-label="{name}">'
+                         f'<title>{name}</title>{rect}</a>')
+        else:
+            parts.append(rect)
         if i % label_every == 0:
             parts.append(f'<text x="{x + step / 2:.1f}" y="{height - 10}" text-anchor="middle" class="tick">'
                          f'{escape(str(label))}</text>')

@@ -69,7 +69,7 @@ def export_filename(start: date | None, end: date | None, ext: str, *, lang: str
             "report": ("bao-cao", "report")}[what][0 if lang == "vi" else 1]
     parts = [stem, (start.isoformat() if start else "dau"), (end.isoformat() if end else "nay")]
     names = {"topic": ("chu-de", "topic"), "place": ("dia-ban", "place"), "operator": ("may-le", "operator"),
-             "q": ("tim", "search")}
+             "q": ("tim", "search"), "hour": ("gio", "hour")}
     for key, value in (filters or {}).items():
         if value is True:
             parts.append(slug({"urgent": "khan-cap", "needs_review": "can-xem-lai", "queue": "hang-cho"}.get(key, key))

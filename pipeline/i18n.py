@@ -289,6 +289,20 @@ MESSAGES.update({
 })
 
 
+# --- call list: hour-of-day filter (the dashboard's calls-by-hour chart opens it) ----------------
+MESSAGES.update({
+    "hour": {"vi": "Giờ trong ngày", "en": "Hour of day"},
+    "hour_range": {"vi": "{h:02d}:00–{h:02d}:59", "en": "{h:02d}:00–{h:02d}:59"},
+    "hour_chip": {"vi": "Giờ {range}", "en": "Hour {range}"},
+    "remove_filter": {"vi": "Bỏ bộ lọc", "en": "Remove filter"},
+    "bad_hour": {"vi": "Giờ «{value}» không hợp lệ: nhập một số nguyên từ 0 đến 23.",
+                 "en": "Hour “{value}” is not valid: give a whole number from 0 to 23."},
+    "hour_bar": {"vi": "{range}: {n} cuộc gọi — mở danh sách", "en": "{range}: {n} calls — open the list"},
+    "recording_purged": {"vi": "Bản ghi âm đã được xóa theo chính sách lưu trữ.",
+                         "en": "The recording was removed by the retention policy."},
+})
+
+
 def translator(lang: str):
     """``t(key, default=None, **values)`` for templates; unknown keys show as themselves
     (or ``default``) so a gap is visible."""

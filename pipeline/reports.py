@@ -174,6 +174,14 @@ def calls_url(**params) -> str:
     return "/calls?" + urlencode({k: ("1" if v is True else v) for k, v in query.items()})
 
 
+def _hour_bar_title(lang: str):
+    """The accessible name of a calls-by-hour bar: "14:00–14:59: 5 cuộc gọi — mở danh sách"."""
+    from pipeline.i18n import translator
+
+    t = translator(lang)
+    return lambda label, n: t("hour_bar", range=t("hour_range", h=int(label)), n=f"{n:g}")
+
+
 def dashboard_charts(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi", links: bool = True) -> dict[str, str]:
     """The dashboard's panels for a period, as HTML: ``trends`` (week × topic heat table), ``hotspots``
     (wards/communes), ``days`` (calls per day), ``hours`` (calls by hour), ``weekdays``. With ``links``, every
@@ -206,9 +214,11 @@ def dashboard_charts(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = 
         "days": charts.linked_column_chart(
             [(r["bucket"].strftime("%d/%m"), r["n_calls"], links and calls_url(from_=r["bucket"], to=r["bucket"]) or None)
              for r in days], title="Cuộc gọi theo ngày" if vi else "Calls per day", label_every=every),
-        "hours": charts.linked_column_chart([(str(r["bucket"]), r["n_calls"], None) for r in hours],
-                                            title="Cuộc gọi theo giờ trong ngày" if vi else "Calls by hour of day",
-                                            color=charts.PALETTE[2], label_every=2),
+        "hours": charts.linked_column_chart(  # each bar opens the period's calls of that hour (/calls?hour=14)
+            [(str(r["bucket"]), r["n_calls"], links and calls_url(from_=start, to=end, hour=str(r["bucket"])) or None)
+             for r in hours],
+            title="Cuộc gọi theo giờ trong ngày" if vi else "Calls by hour of day",
+            color=charts.PALETTE[2], label_every=2, link_title=_hour_bar_title(lang)),
         "weekdays": charts.linked_column_chart(  # for the notebooks
             [(WEEKDAYS[lang][r["bucket"] - 1], r["n_calls"], None) for r in call_volume(con, start, end, by="weekday")],
             title="Cuộc gọi theo thứ" if vi else "Calls by weekday", color=charts.PALETTE[2]),

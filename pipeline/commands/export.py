@@ -20,11 +20,20 @@ def _period(args) -> None:
         raise HotlineError(f"--from {args.start} is after --to {args.end}")
 
 
+def _hour(text: str) -> int:
+    """An argparse type: an hour of the day, 0..23."""
+    import argparse
+
+    if not (text.isascii() and text.isdigit() and 0 <= int(text) <= 23):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an hour of the day: give a whole number from 0 to 23")
+    return int(text)
+
+
 def _filters(args):
     from pipeline.web.data import CallFilters
 
     return CallFilters(start=args.start, end=args.end, topic=args.topic, place=args.place, operator=args.operator,
-                       urgent=args.urgent)
+                       urgent=args.urgent, hour=args.hour)
 
 
 def _target(out: Path, name: str) -> Path:
@@ -44,7 +53,8 @@ def _export_calls(args) -> int:
     with open_warehouse(args, read_only=True) as con:
         rows, total = data.list_calls(con, f, limit=10_000_000)
         rows = exports.enrich(con, rows)
-    used = {"topic": f.topic, "place": f.place, "operator": f.operator, "urgent": f.urgent}
+    used = {"topic": f.topic, "place": f.place, "operator": f.operator, "urgent": f.urgent,
+            "hour": None if f.hour is None else f"{f.hour:02d}"}  # as the web export names it
     path = _target(args.out, exports.export_filename(f.start, f.end, args.format, lang=args.lang, filters=used))
     if args.format == "csv":
         path.write_bytes(exports.calls_csv(rows, lang=args.lang))
@@ -87,6 +97,8 @@ def register(sub, eval_sub) -> None:
         q.add_argument("--place", default=None, help="only calls naming this ward/commune")
         q.add_argument("--operator", default=None, help="only this operator extension")
         q.add_argument("--urgent", action="store_true", help="only urgent calls")
+        q.add_argument("--hour", type=_hour, default=None, metavar="0-23",
+                       help="only calls started in this hour of the day (local time), as the dashboard's hour bars")
         q.add_argument("--lang", choices=("vi", "en"), default="vi", help="headers and labels")
         add_warehouse_options(q)
         if name == "transcripts":

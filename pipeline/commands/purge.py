@@ -23,13 +23,17 @@ def _purge(args) -> int:
 
     if args.older_than < 0:
         raise HotlineError(f"--older-than must be 0 days or more, not {args.older_than}")
+    from pipeline.staged_retention import staging_root
+
+    settings = load_settings().with_(db_path=args.db)
     with open_warehouse(args) as con:
-        report = purge(con, args.older_than, cache_dirs=[result_cache_dir(load_settings().home)])
+        report = purge(con, args.older_than, cache_dirs=[result_cache_dir(settings.home)],
+                       staging_root=staging_root(settings.database))
         if report.n_calls:
             from pipeline.search import refresh_search_index
 
             refresh_search_index(con)  # purged words must leave the full-text index too
-    print(f"purged calls={report.n_calls} rows={report.n_rows} files={report.n_files} "
+    print(f"purged calls={report.n_calls} rows={report.n_rows} files={report.n_files} staged={report.n_staged} "
           f"before={report.cutoff:%Y-%m-%d %H:%M} purge_id={report.purge_id}")
     return 0
 
@@ -38,6 +42,7 @@ def register(sub, eval_sub) -> None:
     p = sub.add_parser("purge", help="remove personal data of calls older than the retention period")
     p.add_argument("--older-than", type=int, required=True, metavar="DAYS",
                    help="retention period: calls that started more than DAYS days ago lose their text, words, "
-                        "places, PII counts, caller hash and quarantined copies; topics and metrics stay")
+                        "places, PII counts, caller hash, quarantined copies and staged (SFTP-pulled) recordings; "
+                        "topics and metrics stay")
     add_warehouse_options(p)
     p.set_defaults(func=_purge)

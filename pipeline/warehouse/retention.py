@@ -57,3 +57,24 @@ def record_purge(con: duckdb.DuckDBPyConnection, purge_id: str, now: datetime, o
     """The ``purges`` row of one purge."""
     con.execute("INSERT INTO purges VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [purge_id, now, older_than_days, cutoff, n_calls, n_rows, n_files])
+
+
+def database_file(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The file of the connection's warehouse (None in memory)."""
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return Path(row[0]) if row and row[0] else None
+
+
+def recordings_before(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> list[tuple[str, str, str, str | None]]:
+    """(call_id, the run's source_dir, source_path, recording_sha256) of every call older than ``cutoff``
+    (purged before or not: a staged copy an older purge left behind goes too)."""
+    return con.execute("SELECT c.call_id, r.source_dir, c.source_path, c.recording_sha256 FROM calls c "
+                       "JOIN runs r USING (run_id) WHERE coalesce(c.started_at, c.processed_at) < ? "
+                       "AND r.source_dir IS NOT NULL AND c.source_path IS NOT NULL ORDER BY c.call_id",
+                       [cutoff]).fetchall()
+
+
+def purged_at(con: duckdb.DuckDBPyConnection, call_id: str) -> datetime | None:
+    """When the retention purge removed the call's personal data (None: never)."""
+    row = con.execute("SELECT purged_at FROM calls WHERE call_id = ?", [call_id]).fetchone()
+    return row[0] if row else None

@@ -83,6 +83,17 @@ def parse_date(value: str | None) -> date | None:
         return None
 
 
+def parse_hour(value: str | None, lang: str = "vi") -> int | None:
+    """``hour`` of the query string: None when absent or empty; 0..23; anything else is a 400 (not ignored, so
+    a wrong link never shows a whole day's calls as if they were one hour's)."""
+    if value is None or value.strip() == "":
+        return None
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or not 0 <= int(text) <= 23:
+        raise HTTPException(400, translator(lang)("bad_hour", value=value[:20]))
+    return int(text)
+
+
 def jsonable(value):
     """Dates and datetimes as ISO strings, recursively, for JSON answers."""
     if isinstance(value, dict):
@@ -163,7 +174,8 @@ class WebContext:
             start=parse_date(q.get("from")), end=parse_date(q.get("to")), topic=q.get("topic") or None,
             place=q.get("place") or None, operator=q.get("operator") or None,
             needs_review=q.get("needs_review") in ("1", "on", "true"), urgent=q.get("urgent") in ("1", "on", "true"),
-            q=(q.get("q") or "")[:200], queue=q.get("queue") in ("1", "on", "true"))
+            q=(q.get("q") or "")[:200], queue=q.get("queue") in ("1", "on", "true"),
+            hour=parse_hour(q.get("hour"), self.lang_of(request)))
 
     def period_from(self, request: Request) -> tuple[date, date]:
         """``from``/``to`` of the query string, defaulting to the span of the loaded calls."""

@@ -35,6 +35,7 @@ class CallFilters:
     urgent: bool = False  # only urgent calls
     q: str = ""  # full-text query, with or without diacritics
     queue: bool = False  # only the review queue (mart_review_queue), in its priority order
+    hour: int | None = None  # only calls started in this hour of the day (0..23, local time)
 
 
 def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -61,7 +62,8 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
         snippets = {h.call_id: h.snippet for h in hits}
         ids = list(scores)
     rows = calls.call_rows(con, start=f.start, end=f.end, topic=f.topic, place=f.place, operator=f.operator,
-                           needs_review=f.needs_review, urgent=f.urgent, queue=f.queue, call_ids=ids)
+                           needs_review=f.needs_review, urgent=f.urgent, queue=f.queue, call_ids=ids,
+                           hour=f.hour)
     if scores:
         rows.sort(key=lambda r: -scores[r["call_id"]])
         for r in rows:
@@ -141,6 +143,15 @@ def audio_path(con: duckdb.DuckDBPyConnection, call_id: str) -> Path | None:
     from pipeline.ingest import locate  # source_path is stored with caller numbers masked
 
     return locate(root, source_path, sha if "***" in source_path else None)
+
+
+def recording_removed(con: duckdb.DuckDBPyConnection, call_id: str) -> bool:
+    """Whether the call's recording is gone because the retention purge removed it (its staged copy):
+    the call was purged and its audio is no longer found. A purged call whose recording still lies in
+    the PBX's own folder plays on."""
+    from pipeline.warehouse.retention import purged_at
+
+    return purged_at(con, call_id) is not None and audio_path(con, call_id) is None
 
 
 def export_csv(rows: list[dict], *, lang: str = "vi") -> bytes:

@@ -31,8 +31,10 @@ def register(app: FastAPI, web: WebContext) -> None:
             rows, total = data.list_calls(con, f, limit=web.opts.page_size, offset=(page - 1) * web.opts.page_size)
             choices = data.filter_options(con)
         params = {k: v for k, v in request.query_params.items() if k != "page"}
+        without_hour = urlencode({k: v for k, v in params.items() if k != "hour"})  # the hour chip's remove link
         return web.render(request, "calls.html", session, rows=rows, total=total, f=f, choices=choices, page=page,
                       pages=max(1, -(-total // web.opts.page_size)), filter_qs=urlencode(params),
+                      without_hour_qs=without_hour,
                       mark=search.mark_matches, mss=qa.mss, call_qs=urlencode({"q": f.q}) if f.q.strip() else "")
 
     @app.get("/api/calls")
@@ -49,9 +51,11 @@ def register(app: FastAPI, web: WebContext) -> None:
         with web.database() as con:
             call = qa.page_detail(con, call_id, raw_text=raw, q=q[:200])
             in_queue = in_review_queue(con, call_id)
+            removed = call is not None and data.recording_removed(con, call_id)
         if call is None:
             raise HTTPException(404, translator(lang)("not_found"))
         return web.render(request, "call.html", session, call=call, raw=raw, q=q[:200], in_queue=in_queue,
+                          recording_removed=removed,
                           can_correct=session.user.role in web.opts.correct_roles, qa=qa, mss=qa.mss,
                           fmt=lambda v, d=1: qa.fmt_num(v, d, lang))
 
@@ -85,9 +89,12 @@ def register(app: FastAPI, web: WebContext) -> None:
         return RedirectResponse(f"/calls/{call_id}", status_code=303)
 
     @app.get("/audio/{call_id}")
-    def audio(call_id: str, session: auth.Session = Depends(web.require())):
+    def audio(request: Request, call_id: str, session: auth.Session = Depends(web.require())):
         with web.database() as con:
             path = data.audio_path(con, call_id)
+            removed = path is None and data.recording_removed(con, call_id)
+        if removed:  # 410 Gone: deleted on purpose by the retention purge, not missing
+            raise HTTPException(410, translator(web.lang_of(request))("recording_purged"))
         if path is None:
             raise HTTPException(404, "no audio for this call")
         # FileResponse answers Range requests (206 + Content-Range), which seeking in <audio> needs.

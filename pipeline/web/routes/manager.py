@@ -62,7 +62,8 @@ def register(app: FastAPI, web: WebContext) -> None:
 
     def used_filters(f: data.CallFilters) -> dict:
         return {"topic": f.topic, "place": f.place, "operator": f.operator, "q": f.q.strip() or None,
-                "urgent": f.urgent, "needs_review": f.needs_review, "queue": f.queue}
+                "urgent": f.urgent, "needs_review": f.needs_review, "queue": f.queue,
+                "hour": None if f.hour is None else f"{f.hour:02d}"}  # a string: hour 0 is a filter too
 
     def attachment(name: str) -> dict:
         return {"Content-Disposition": f'attachment; filename="{name}"'}
