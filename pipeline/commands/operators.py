@@ -46,16 +46,30 @@ def enrolment_voices(paths: list[Path], diarizer, *, operator_channel: int = 0):
     return chosen
 
 
+def voiceprint_from_calls(extension: str, paths: list[Path], diarizer, *, consent_note: str, name: str | None = None,
+                          enrolled_by: str | None = None, operator_channel: int = 0):
+    """The operator's Voiceprint from a few recordings (CLI ``operators enrol`` and the web
+    page both use it): :func:`enrolment_voices`, then ``build_voiceprint``. Nothing is
+    stored; raises HotlineError as those do."""
+    from pipeline.operators import build_voiceprint
+
+    if not extension or not extension.strip():
+        raise HotlineError("an extension is needed to enrol an operator")
+    if not consent_note or not consent_note.strip():
+        raise HotlineError("enrolment needs a consent note (how and when the operator agreed to voice recognition)")
+    voices = enrolment_voices(paths, diarizer, operator_channel=operator_channel)
+    return build_voiceprint(extension, voices, consent_note=consent_note, name=name, enrolled_by=enrolled_by)
+
+
 def _enrol(args) -> int:
     from models.diarization import load_diarizer
-    from pipeline.operators import build_voiceprint, save_voiceprint
+    from pipeline.operators import save_voiceprint
 
     settings = load_settings()
     diarizer = load_diarizer(min_speakers=settings.min_speakers, max_speakers=settings.max_speakers,
                              threads=settings.cpu_threads)
-    voices = enrolment_voices(args.from_calls, diarizer, operator_channel=settings.operator_channel)
-    vp = build_voiceprint(args.extension, voices, consent_note=args.consent, name=args.name,
-                          enrolled_by=args.by or getpass.getuser())
+    vp = voiceprint_from_calls(args.extension, args.from_calls, diarizer, consent_note=args.consent, name=args.name,
+                               enrolled_by=args.by or getpass.getuser(), operator_channel=settings.operator_channel)
     with open_warehouse(args) as con:
         save_voiceprint(con, vp)
     print(f"enrolled {vp.extension}: {vp.n_calls} call(s), {vp.speech_s:.1f} s of speech, spread {vp.spread:.3f} "
