@@ -231,6 +231,24 @@ def read_voiceprints(database: Path) -> tuple[Voiceprint, ...]:
         con.close()
 
 
+def voiceprints_fingerprint(prints: Sequence[Voiceprint]) -> str:
+    """A short hash of the enrolled voiceprints (extension, model, vector), '' when none.
+
+    The speakers stage's cached results of mono calls are keyed by it: enrolling,
+    re-enrolling or removing an operator changes it, so the next run (``hotline
+    backfill`` or a re-run) recomputes those calls' roles and voice matches instead of
+    reusing results made with the old voiceprints."""
+    import hashlib
+
+    if not prints:
+        return ""
+    h = hashlib.sha256()
+    for vp in sorted(prints, key=lambda p: p.extension):
+        h.update(f"{vp.extension}\0{vp.model}\0".encode())
+        h.update(np.asarray(vp.embedding, dtype=np.float32).tobytes())
+    return h.hexdigest()[:12]
+
+
 def roles_from_match(segments, match: OperatorMatch):
     """(segments with roles, speaker -> role, confidence) when a voiceprint matched:
     the matched speaker is the operator, every other speaker a citizen. Confidence
