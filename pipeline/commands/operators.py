@@ -100,6 +100,26 @@ def _remove(args) -> int:
     return 0
 
 
+def _retag(args) -> int:
+    from pipeline.commands.backfill import _date
+    from pipeline.commands.run import check_run_inputs, prepare_prefect
+    from pipeline.warehouse import db
+
+    date_from, date_to = _date(args.date_from), _date(args.date_to)
+    if date_to < date_from:
+        raise HotlineError(f"--to {date_to} is before --from {date_from}")
+    settings = load_settings().with_(db_path=args.db)
+    db.check_warehouse_path(settings.database, create=False)
+    check_run_inputs(settings)
+    prepare_prefect(settings.home)
+    from flows.retag_operators import retag_operators
+
+    summary = retag_operators(date_from, date_to, str(args.db) if args.db else None, {}, args.wait, args.all)
+    print(f"retag calls={summary.found} processed={summary.processed} skipped={summary.skipped} "
+          f"failed={summary.failed} audio_s={summary.audio_s:.1f} wall_s={summary.wall_s:.1f} runs={summary.run_id or '-'}")
+    return 0 if summary.failed == 0 else 2
+
+
 def register(sub, eval_sub) -> None:
     parser = sub.add_parser("operators", help="known operators: enrol a voiceprint, list, remove")
     ops = parser.add_subparsers(dest="operators_command", required=True, metavar="ACTION")
@@ -118,6 +138,14 @@ def register(sub, eval_sub) -> None:
     p = ops.add_parser("list", help="enrolled operators and their consent notes")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
     p.set_defaults(func=_list)
+
+    p = ops.add_parser("retag", help="reprocess mono calls processed before the latest enrolment (roles, voice match)")
+    p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD", help="first call date")
+    p.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD", help="last call date (inclusive)")
+    p.add_argument("--all", action="store_true", help="every mono call of the range (e.g. after a removal)")
+    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
+    p.set_defaults(func=_retag)
 
     p = ops.add_parser("remove", help="delete an operator's voiceprint (consent withdrawn)")
     p.add_argument("extension", help="the operator's extension")
