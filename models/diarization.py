@@ -73,6 +73,7 @@ class DiarizationOptions:
     narrowband: str = "none"  # telephone-band chunks (nothing above ~3.6 kHz): "none" | "flat" (out-of-band fbank bins set to their mean) | "dither"
     speech_bias: float = 0.0  # nats taken off the segmentation's "nobody speaks" log-probability on telephone-band calls (>0: more speech)
     overlap_bias: float = 0.0  # nats taken off its "two speak at once" log-probabilities on telephone-band calls (>0: less overlap)
+    exclude_overlap: bool = False  # embed each local speaker only where it speaks alone
     vad_trim_pad: float = -1.0  # s; >= 0: cut turns to Silero VAD speech padded by this much; < 0: off
 
 
@@ -348,6 +349,7 @@ class PyannoteDiarizer:
                 clustering="AgglomerativeClustering",
                 # a batch is one 10 s chunk's three local speakers: fbank computed once
                 embedding_batch_size=3,
+                embedding_exclude_overlap=self.options.exclude_overlap,
                 segmentation_batch_size=16,
             )
             self.pipeline.instantiate(

@@ -45,6 +45,7 @@ def main(argv=None) -> int:
     parser.add_argument("--vad-trim", type=float, nargs="*", default=[],
                         help="also score each hypothesis cut to Silero VAD speech padded by these s")
     parser.add_argument("--limit", type=int, default=0, help="first N files of each manifest only")
+    parser.add_argument("--per-file", action="store_true", help="print each file's DER parts per variant")
     args = parser.parse_args(argv)
 
     from pyannote.core import Segment as Span
@@ -90,8 +91,12 @@ def main(argv=None) -> int:
                         hyp_turns = fill_short_gaps(turns, fill) if fill else turns
                     plain, collared = metrics[(vname, fill)]
                     hyp = _annotation(hyp_turns, name)
-                    plain(ref, hyp, uem=uem)
-                    collared(ref, hyp, uem=uem)
+                    pf = plain(ref, hyp, uem=uem, detailed=True)
+                    cf = collared(ref, hyp, uem=uem, detailed=True)
+                    if args.per_file and fill == 0.0:
+                        pp, cc = DerParts.of(pf), DerParts.of(cf)
+                        print(f"  {name} {vname}: DER={pp.der:.3f} miss={pp.missed:.3f} fa={pp.false_alarm:.3f} "
+                              f"conf={pp.confusion:.3f} collar={cc.der:.3f} collar_conf={cc.confusion:.3f}", flush=True)
                     misses[(vname, fill)].add(missed_breakdown(ref_turns, hyp_turns))
             print(f"  {name}: {dur:.1f} s done", file=sys.stderr, flush=True)
         print(f"== {manifest} ({len(rows)} files, {audio_s:.0f} s)")

@@ -51,10 +51,10 @@ MESSAGES.update({
     "op_done": {"vi": "Đã đăng ký giọng cho máy lẻ {ext}: {n} cuộc gọi, {s} s giọng nói.",
                 "en": "Enrolled extension {ext}: {n} calls, {s} s of speech."},
     "op_removed": {"vi": "Đã xóa mẫu giọng của máy lẻ {ext}.", "en": "Removed the voiceprint of extension {ext}."},
-    "op_reprocess": {"vi": "Các cuộc gọi đã xử lý được gắn lại vai khi chạy lại (hotline backfill): "
-                           "kết quả người nói lưu tạm phụ thuộc vào các mẫu giọng.",
-                     "en": "Calls already processed are re-tagged on the next run (hotline backfill): cached "
-                           "speaker results depend on the voiceprints."},
+    "op_reprocess": {"vi": "Các cuộc gọi đã xử lý trước đó giữ vai cũ cho đến khi chạy "
+                           "hotline operators retag --from … --to … (xử lý lại cuộc gọi một kênh với các mẫu giọng mới).",
+                     "en": "Calls processed before keep their roles until `hotline operators retag --from … --to …` "
+                           "reprocesses the mono calls with the current voiceprints."},
     "op_err_calls": {"vi": "Chọn từ 1 đến {n} cuộc gọi.", "en": "Select 1 to {n} calls."},
     "op_err_audio": {"vi": "Không tìm thấy bản ghi của cuộc gọi {call}.", "en": "No recording found for call {call}."},
 })
