@@ -5,7 +5,6 @@ espeak-ng call: detected as telephone-band, both voices found, and the telephone
 import shutil
 import subprocess
 
-import numpy as np
 import pytest
 import soundfile as sf
 
