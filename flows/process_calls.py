@@ -97,6 +97,11 @@ def stage_cache_key(context, parameters) -> str:
     depends = (settings.asr_model, settings.asr_compute_type, settings.operator_channel, settings.min_speakers,
                settings.max_speakers, repr(_transcribe_options(settings)), _diarization_options(),
                settings.known_operators)
+    audio = parameters.get("audio")
+    if context.task.name == "speakers" and settings.known_operators and getattr(audio, "channels", 1) == 1:
+        from pipeline.operators import voiceprints_fingerprint  # (re-)enrolment re-tags mono calls (issue 19)
+
+        depends += (voiceprints_fingerprint(get_models(settings).voiceprints),)
     digest = hashlib.sha256(repr(depends).encode()).hexdigest()[:12]
     fingerprint = get_models(settings).asr.fingerprint
     return f"{context.task.name}-{rec.sha256}-{fingerprint}-{digest}"

@@ -222,6 +222,24 @@ def read_voiceprints(database: Path) -> tuple[Voiceprint, ...]:
         con.close()
 
 
+def voiceprints_fingerprint(prints: Sequence[Voiceprint]) -> str:
+    """A short hash of the enrolled voiceprints (extension, model, vector), '' when none.
+
+    The speakers stage's cached results of mono calls are keyed by it: enrolling,
+    re-enrolling or removing an operator changes it, so the next run (``hotline
+    backfill`` or a re-run) recomputes those calls' roles and voice matches instead of
+    reusing results made with the old voiceprints."""
+    import hashlib
+
+    if not prints:
+        return ""
+    h = hashlib.sha256()
+    for vp in sorted(prints, key=lambda p: p.extension):
+        h.update(f"{vp.extension}\0{vp.model}\0".encode())
+        h.update(np.asarray(vp.embedding, dtype=np.float32).tobytes())
+    return h.hexdigest()[:12]
+
+
 def roles_from_match(segments, match: OperatorMatch):
     """(segments with roles, speaker -> role, confidence) when a voiceprint matched:
     the matched speaker is the operator, every other speaker a citizen. Confidence
@@ -241,3 +259,51 @@ def mismatch_flags(match: OperatorMatch | None, logged_ext: str | None) -> tuple
     if match is None or not logged_ext or not str(logged_ext).strip():
         return ()
     return () if str(logged_ext).strip() == match.extension else ("operator_voice_mismatch",)
+
+
+# ---- enrolment -----------------------------------------------------------------------------
+
+def enrolment_voices(paths: list[Path], diarizer, *, operator_channel: int = 0):
+    """The operator's SpeakerVoice in each recording: on stereo files the operator
+    channel (one speaker), on mono files the voice the files share. Raises HotlineError
+    for an unreadable file, or mono files fewer than two."""
+    from pipeline.audio import decode_audio  # (lazy: the voiceprint reader runs in light processes too)
+
+    stereo, mono = [], []
+    for path in paths:
+        path = Path(path)
+        if not path.is_file():
+            raise HotlineError(f"recording not found: {path}")
+        audio = decode_audio(path)
+        if audio.channels > 1:
+            if not 0 <= operator_channel < audio.channels:
+                raise HotlineError(f"{path}: no channel {operator_channel} (operator channel)")
+            turns, emb = diarizer.diarize_voices(audio.samples[operator_channel], num_speakers=1)
+            voices = voices_from_turns(turns, emb)
+            if voices:
+                stereo.append(max(voices, key=lambda v: v.speech_s))
+        else:
+            turns, emb = diarizer.diarize_voices(audio.mono())
+            mono.append(voices_from_turns(turns, emb))
+    chosen: list[SpeakerVoice] = list(stereo)
+    if mono:
+        if len(mono) == 1 and stereo:
+            # one mono call beside stereo ones: the speaker closest to the stereo voices
+            ref = _unit(sum(_unit(v.embedding) for v in stereo))
+            chosen.append(max(mono[0], key=lambda v: float(_unit(v.embedding) @ ref)))
+        else:
+            chosen += operator_voice_of_calls(mono)
+    return chosen
+
+
+def voiceprint_from_calls(extension: str, paths: list[Path], diarizer, *, consent_note: str, name: str | None = None,
+                          enrolled_by: str | None = None, operator_channel: int = 0):
+    """The operator's Voiceprint from a few recordings (CLI ``operators enrol`` and the web
+    page ``/operators`` both use it): :func:`enrolment_voices`, then ``build_voiceprint``. Nothing is
+    stored; raises HotlineError as those do."""
+    if not extension or not extension.strip():
+        raise HotlineError("an extension is needed to enrol an operator")
+    if not consent_note or not consent_note.strip():
+        raise HotlineError("enrolment needs a consent note (how and when the operator agreed to voice recognition)")
+    voices = enrolment_voices(paths, diarizer, operator_channel=operator_channel)
+    return build_voiceprint(extension, voices, consent_note=consent_note, name=name, enrolled_by=enrolled_by)

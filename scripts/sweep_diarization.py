@@ -42,14 +42,17 @@ def main(argv=None) -> int:
     parser.add_argument("manifests", nargs="+", type=Path)
     parser.add_argument("--variant", action="append", required=True, help="name:key=value,key=value")
     parser.add_argument("--fill", type=float, nargs="*", default=[], help="post-hoc gap fills (s) to score too")
+    parser.add_argument("--vad-trim", type=float, nargs="*", default=[],
+                        help="also score each hypothesis cut to Silero VAD speech padded by these s")
     parser.add_argument("--limit", type=int, default=0, help="first N files of each manifest only")
+    parser.add_argument("--per-file", action="store_true", help="print each file's DER parts per variant")
     args = parser.parse_args(argv)
 
     from pyannote.core import Segment as Span
     from pyannote.core import Timeline
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    from models.diarization import PyannoteDiarizer
+    from models.diarization import PyannoteDiarizer, trim_to_speech, vad_speech
     from pipeline.audio import decode_audio
     from pipeline.eval.diarization import COLLAR_S, DerParts, _annotation, read_diarization_manifest
     from pipeline.eval.diarization_errors import MissedBreakdown, fill_short_gaps, missed_breakdown
@@ -57,7 +60,8 @@ def main(argv=None) -> int:
 
     variants = [parse_variant(v) for v in args.variant]
     diarizers = {name: PyannoteDiarizer(options=opts) for name, opts in variants}
-    keys = [(name, fill) for name, _ in variants for fill in [0.0] + list(args.fill)]
+    posts = [0.0] + list(args.fill) + [-(1.0 + p) for p in args.vad_trim]  # < 0: VAD trim with pad -post-1
+    keys = [(name, fill) for name, _ in variants for fill in posts]
     for manifest in args.manifests:
         rows = [(audio, rttm, name) for audio, rttm, name, _ in read_diarization_manifest(manifest)]
         if args.limit:
@@ -65,7 +69,7 @@ def main(argv=None) -> int:
         metrics = {k: (DiarizationErrorRate(collar=0.0), DiarizationErrorRate(collar=2 * COLLAR_S)) for k in keys}
         misses = {k: MissedBreakdown() for k in keys}
         seconds = {name: 0.0 for name, _ in variants}
-        audio_s = 0.0
+        audio_s = vad_s = 0.0
         for audio_path, rttm_path, name in rows:
             ref_turns = [t for turns in read_rttm(rttm_path).values() for t in turns]
             wave = decode_audio(audio_path).mono()
@@ -73,16 +77,26 @@ def main(argv=None) -> int:
             audio_s += dur
             uem = Timeline([Span(0.0, dur)])
             ref = _annotation(ref_turns, name)
+            t0 = time.perf_counter()
+            speech = vad_speech(wave) if args.vad_trim else []
+            vad_s += time.perf_counter() - t0
             for vname, _ in variants:
                 t0 = time.perf_counter()
                 turns = diarizers[vname].diarize(wave)
                 seconds[vname] += time.perf_counter() - t0
-                for fill in [0.0] + list(args.fill):
-                    hyp_turns = fill_short_gaps(turns, fill) if fill else turns
+                for fill in posts:
+                    if fill < 0:
+                        hyp_turns = trim_to_speech(turns, speech, -fill - 1.0)
+                    else:
+                        hyp_turns = fill_short_gaps(turns, fill) if fill else turns
                     plain, collared = metrics[(vname, fill)]
                     hyp = _annotation(hyp_turns, name)
-                    plain(ref, hyp, uem=uem)
-                    collared(ref, hyp, uem=uem)
+                    pf = plain(ref, hyp, uem=uem, detailed=True)
+                    cf = collared(ref, hyp, uem=uem, detailed=True)
+                    if args.per_file and fill == 0.0:
+                        pp, cc = DerParts.of(pf), DerParts.of(cf)
+                        print(f"  {name} {vname}: DER={pp.der:.3f} miss={pp.missed:.3f} fa={pp.false_alarm:.3f} "
+                              f"conf={pp.confusion:.3f} collar={cc.der:.3f} collar_conf={cc.confusion:.3f}", flush=True)
                     misses[(vname, fill)].add(missed_breakdown(ref_turns, hyp_turns))
             print(f"  {name}: {dur:.1f} s done", file=sys.stderr, flush=True)
         print(f"== {manifest} ({len(rows)} files, {audio_s:.0f} s)")
@@ -93,10 +107,14 @@ def main(argv=None) -> int:
             m = misses[(vname, fill)]
             where = " ".join(f"{k}={v / m.reference_s:.3f}" for k, v in m.missed_s.items())
             speed = f"rtf={seconds[vname] / audio_s:.3f} time_ratio={seconds[vname] / base:.2f}" if fill == 0.0 else ""
+            if fill < 0:
+                speed = f"vad_time_ratio={vad_s / base:.3f}"
+            post = f"trim={-fill - 1.0:.2f}" if fill < 0 else f"fill={fill:.2f}"
+            by_sp = " ".join(f"{sp}={ms / rs:.3f}" for sp, (ms, rs) in sorted(m.by_speaker.items()) if rs > 0)
             print(
-                f"{vname:>10} fill={fill:.2f}  DER={p.der:.3f} (miss {p.missed:.3f} fa {p.false_alarm:.3f} conf {p.confusion:.3f})  "
+                f"{vname:>10} {post}  DER={p.der:.3f} (miss {p.missed:.3f} fa {p.false_alarm:.3f} conf {p.confusion:.3f})  "
                 f"collar DER={c.der:.3f} (miss {c.missed:.3f} fa {c.false_alarm:.3f} conf {c.confusion:.3f})  "
-                f"missed@ {where}  {speed}",
+                f"missed@ {where}  missed_by_spk {by_sp}  {speed}",
                 flush=True,
             )
     return 0

@@ -10,7 +10,7 @@ from pipeline.errors import HotlineError
 
 
 def _eval(args) -> int:
-    from pipeline.commands.operators import enrolment_voices
+    from pipeline.operators import enrolment_voices
     from pipeline.eval import diarization as ev
 
     def enrolled(voiceprints) -> None:

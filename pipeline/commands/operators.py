@@ -8,54 +8,18 @@ from pathlib import Path
 from pipeline.commands import add_warehouse_options, open_warehouse
 from pipeline.config import load_settings
 from pipeline.errors import HotlineError
-
-
-def enrolment_voices(paths: list[Path], diarizer, *, operator_channel: int = 0):
-    """The operator's SpeakerVoice in each recording: on stereo files the operator
-    channel (one speaker), on mono files the voice the files share. Raises HotlineError
-    for an unreadable file, or mono files fewer than two."""
-    from pipeline.audio import decode_audio
-    from pipeline.operators import SpeakerVoice, operator_voice_of_calls, voices_from_turns
-
-    stereo, mono = [], []
-    for path in paths:
-        path = Path(path)
-        if not path.is_file():
-            raise HotlineError(f"recording not found: {path}")
-        audio = decode_audio(path)
-        if audio.channels > 1:
-            if not 0 <= operator_channel < audio.channels:
-                raise HotlineError(f"{path}: no channel {operator_channel} (operator channel)")
-            turns, emb = diarizer.diarize_voices(audio.samples[operator_channel], num_speakers=1)
-            voices = voices_from_turns(turns, emb)
-            if voices:
-                stereo.append(max(voices, key=lambda v: v.speech_s))
-        else:
-            turns, emb = diarizer.diarize_voices(audio.mono())
-            mono.append(voices_from_turns(turns, emb))
-    chosen: list[SpeakerVoice] = list(stereo)
-    if mono:
-        if len(mono) == 1 and stereo:
-            # one mono call beside stereo ones: the speaker closest to the stereo voices
-            from pipeline.operators import _unit
-
-            ref = _unit(sum(_unit(v.embedding) for v in stereo))
-            chosen.append(max(mono[0], key=lambda v: float(_unit(v.embedding) @ ref)))
-        else:
-            chosen += operator_voice_of_calls(mono)
-    return chosen
+from pipeline.operators import voiceprint_from_calls
 
 
 def _enrol(args) -> int:
     from models.diarization import load_diarizer
-    from pipeline.operators import build_voiceprint, save_voiceprint
+    from pipeline.operators import save_voiceprint
 
     settings = load_settings()
     diarizer = load_diarizer(min_speakers=settings.min_speakers, max_speakers=settings.max_speakers,
                              threads=settings.cpu_threads)
-    voices = enrolment_voices(args.from_calls, diarizer, operator_channel=settings.operator_channel)
-    vp = build_voiceprint(args.extension, voices, consent_note=args.consent, name=args.name,
-                          enrolled_by=args.by or getpass.getuser())
+    vp = voiceprint_from_calls(args.extension, args.from_calls, diarizer, consent_note=args.consent, name=args.name,
+                               enrolled_by=args.by or getpass.getuser(), operator_channel=settings.operator_channel)
     with open_warehouse(args) as con:
         save_voiceprint(con, vp)
     print(f"enrolled {vp.extension}: {vp.n_calls} call(s), {vp.speech_s:.1f} s of speech, spread {vp.spread:.3f} "
@@ -86,6 +50,26 @@ def _remove(args) -> int:
     return 0
 
 
+def _retag(args) -> int:
+    from pipeline.commands.backfill import _date
+    from pipeline.commands.run import check_run_inputs, prepare_prefect
+    from pipeline.warehouse import db
+
+    date_from, date_to = _date(args.date_from), _date(args.date_to)
+    if date_to < date_from:
+        raise HotlineError(f"--to {date_to} is before --from {date_from}")
+    settings = load_settings().with_(db_path=args.db)
+    db.check_warehouse_path(settings.database, create=False)
+    check_run_inputs(settings)
+    prepare_prefect(settings.home)
+    from flows.retag_operators import retag_operators
+
+    summary = retag_operators(date_from, date_to, str(args.db) if args.db else None, {}, args.wait, args.all)
+    print(f"retag calls={summary.found} processed={summary.processed} skipped={summary.skipped} "
+          f"failed={summary.failed} audio_s={summary.audio_s:.1f} wall_s={summary.wall_s:.1f} runs={summary.run_id or '-'}")
+    return 0 if summary.failed == 0 else 2
+
+
 def register(sub, eval_sub) -> None:
     parser = sub.add_parser("operators", help="known operators: enrol a voiceprint, list, remove")
     ops = parser.add_subparsers(dest="operators_command", required=True, metavar="ACTION")
@@ -103,6 +87,14 @@ def register(sub, eval_sub) -> None:
     p = ops.add_parser("list", help="enrolled operators and their consent notes")
     add_warehouse_options(p)
     p.set_defaults(func=_list)
+
+    p = ops.add_parser("retag", help="reprocess mono calls processed before the latest enrolment (roles, voice match)")
+    p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD", help="first call date")
+    p.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD", help="last call date (inclusive)")
+    p.add_argument("--all", action="store_true", help="every mono call of the range (e.g. after a removal)")
+    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
+    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
+    p.set_defaults(func=_retag)
 
     p = ops.add_parser("remove", help="delete an operator's voiceprint (consent withdrawn)")
     p.add_argument("extension", help="the operator's extension")

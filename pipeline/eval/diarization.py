@@ -208,7 +208,7 @@ def enrol_from_manifest(path: Path, diarizer, voices_of: Callable) -> list:
     extension, paths relative to it), as scripts/make_real_diarization_set.py writes.
 
     ``voices_of(files, diarizer)``: the operator's voices in those recordings
-    (``hotline operators enrol``'s ``enrolment_voices``).
+    (``pipeline.operators.enrolment_voices``).
     """
     from pipeline.operators import build_voiceprint
 

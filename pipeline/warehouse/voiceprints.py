@@ -30,3 +30,34 @@ def delete(con: duckdb.DuckDBPyConnection, extension: str) -> int:
     n = con.execute("SELECT count(*) FROM operator_voiceprints WHERE extension = ?", [extension]).fetchone()[0]
     con.execute("DELETE FROM operator_voiceprints WHERE extension = ?", [extension])
     return n
+
+
+_CANDIDATE_COLUMNS = ("call_id", "started_at", "operator_ext", "duration_s", "channels", "operator_voice")
+
+
+def enrolment_candidates(con: duckdb.DuckDBPyConnection, extension: str | None, *, limit: int) -> list[dict]:
+    """Loaded calls that still have their recording, newest first (of ``extension`` when given): the
+    calls an admin may pick to enrol an operator's voice from."""
+    sql = f"SELECT {', '.join(_CANDIDATE_COLUMNS)} FROM calls WHERE status = 'done' AND source_path IS NOT NULL"
+    params: list = []
+    if extension:
+        sql += " AND operator_ext = ?"
+        params.append(extension)
+    rows = con.execute(sql + " ORDER BY started_at DESC NULLS LAST, call_id LIMIT ?", params + [limit]).fetchall()
+    return [dict(zip(_CANDIDATE_COLUMNS, r)) for r in rows]
+
+
+def calls_to_retag(con: duckdb.DuckDBPyConnection, date_from, date_to, *, everything: bool = False) -> list[tuple[str, str, str, str]]:
+    """Loaded mono calls that started in [date_from, date_to] and were processed before the
+    latest enrolment (``everything``: all of them, e.g. after a voiceprint was removed).
+    (call_id, recording_sha256, source_dir, source_path), oldest first; purged calls left out."""
+    latest = con.execute("SELECT max(enrolled_at) FROM operator_voiceprints").fetchone()[0]
+    if latest is None and not everything:
+        return []
+    return [tuple(r) for r in con.execute(
+        "SELECT c.call_id, c.recording_sha256, r.source_dir, c.source_path FROM calls c JOIN runs r USING (run_id) "
+        "WHERE c.status = 'done' AND c.purged_at IS NULL AND coalesce(c.channels, 1) = 1 "
+        "AND CAST(coalesce(c.started_at, c.processed_at) AS DATE) BETWEEN ? AND ? "
+        "AND (? OR c.processed_at IS NULL OR c.processed_at < ?) "
+        "ORDER BY coalesce(c.started_at, c.processed_at), c.call_id",
+        [date_from, date_to, everything, latest]).fetchall()]

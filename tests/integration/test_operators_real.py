@@ -53,7 +53,7 @@ def calls(tmp_path_factory):
 
 def test_enrolled_voice_is_recognised_where_it_speaks_second(calls):
     from models.diarization import load_diarizer
-    from pipeline.commands.operators import enrolment_voices
+    from pipeline.operators import enrolment_voices
     from pipeline.operators import build_voiceprint, match_operator, voices_from_turns
 
     diarizer = load_diarizer()

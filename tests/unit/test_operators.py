@@ -152,7 +152,7 @@ def test_a_voiceprint_record_keeps_its_consent():
 def test_enrolment_voices_from_mono_and_stereo_files(tmp_path):
     import soundfile as sf
 
-    from pipeline.commands.operators import enrolment_voices
+    from pipeline.operators import enrolment_voices
 
     class Diarizer:
         """Mono files: the operator's label alternates; stereo channel: one voice."""
