@@ -42,10 +42,12 @@ CHUNK = 43  # feature frames per encoder call
 CHUNK_OUT = 10  # output frames per full chunk
 SUBSAMPLING = 4
 BEAM = 10
-FRAME_S = FRAME_SHIFT * SUBSAMPLING / SAMPLE_RATE  # 0.04 s per output frame
+FEATURE_S = FRAME_SHIFT / SAMPLE_RATE  # 0.01 s per feature frame
+WORD_GAP_S = 0.25  # s: a word's end is carried to the next word's start across gaps shorter than this
 BLANK = 0
 ATT_CACHE = (12, 4, 40, 224)
 CNN_CACHE = (12, 448, 30)
+N_OUT = 4968  # CTC outputs per frame (the vocabulary's first 4,968 units)
 
 
 def _mel_matrix() -> np.ndarray:
@@ -189,8 +191,24 @@ class CtcResult:
     frames: int = 0
 
 
+def frame_start(i: int) -> float:
+    """Start in s of output frame ``i``: chunks of 43 feature frames give 10 outputs each, 4 feature frames apart."""
+    return (CHUNK * (i // CHUNK_OUT) + SUBSAMPLING * (i % CHUNK_OUT)) * FEATURE_S
+
+
+def frame_end(i: int) -> float:
+    """End in s of output frame ``i`` (its 4 feature frames plus the 25 ms window of the last)."""
+    return frame_start(i) + SUBSAMPLING * FEATURE_S + (FRAME_LEN - FRAME_SHIFT) / SAMPLE_RATE
+
+
 def words_from_alignment(logp: np.ndarray, tokens: list[int], vocab: dict[int, str]) -> list[CtcWord]:
-    """Words (tokens from one ``▁`` to the next) with times from the CTC alignment and posterior probabilities."""
+    """Words (tokens from one ``▁`` to the next) with times from the CTC alignment and posterior probabilities.
+
+    A CTC model emits each token as a spike of one or two frames, usually near the
+    token's start: a word starts at its first token's first aligned frame and ends at
+    its last token's last aligned frame, carried on to the next word's start when the
+    gap is shorter than WORD_GAP_S (within fluent speech the spikes say little about ends).
+    """
     spans = ctc_align(logp, tokens)
     words: list[CtcWord] = []
     cur_text, cur_lp, cur_start, cur_end = "", [], 0, 0
@@ -198,7 +216,7 @@ def words_from_alignment(logp: np.ndarray, tokens: list[int], vocab: dict[int, s
         piece = vocab.get(tok, "")
         lp = float(logp[a : b + 1, tok].max())
         if piece.startswith("\u2581") and cur_text:
-            words.append(CtcWord(cur_text, cur_start * FRAME_S, (cur_end + 1) * FRAME_S, math.exp(sum(cur_lp) / len(cur_lp))))
+            words.append(CtcWord(cur_text, frame_start(cur_start), frame_end(cur_end), math.exp(sum(cur_lp) / len(cur_lp))))
             cur_text, cur_lp = "", []
         if not cur_text:
             cur_start = a
@@ -206,8 +224,13 @@ def words_from_alignment(logp: np.ndarray, tokens: list[int], vocab: dict[int, s
         cur_lp.append(lp)
         cur_end = b
     if cur_text:
-        words.append(CtcWord(cur_text, cur_start * FRAME_S, (cur_end + 1) * FRAME_S, math.exp(sum(cur_lp) / len(cur_lp))))
-    return [w for w in words if w.text]
+        words.append(CtcWord(cur_text, frame_start(cur_start), frame_end(cur_end), math.exp(sum(cur_lp) / len(cur_lp))))
+    words = [w for w in words if w.text]
+    for w, nxt in zip(words, words[1:]):
+        if 0 < nxt.start - w.end < WORD_GAP_S:
+            w.end = nxt.start
+        w.end = min(w.end, max(nxt.start, w.start + FEATURE_S))
+    return words
 
 
 class VietAsrCtc:
@@ -260,7 +283,7 @@ class VietAsrCtc:
             still = [r for r, k in enumerate(active) if c < n_chunks[k]]
             active = [active[r] for r in still]
             att, cnn = att[still], cnn[still]
-        return [np.concatenate(o) if o else np.zeros((0, len(self.vocab) - 4), np.float32) for o in outs]
+        return [np.concatenate(o) if o else np.zeros((0, N_OUT), np.float32) for o in outs]
 
     def decode_logp(self, logp: np.ndarray) -> CtcResult:
         tokens = prefix_beam_search(logp) if len(logp) else []
@@ -270,11 +293,20 @@ class VietAsrCtc:
         conf = float(np.mean([w.probability for w in words])) if words else 0.0
         return CtcResult(text=text, words=words, confidence=conf, frames=len(logp))
 
-    def decode(self, pieces: list[np.ndarray], batch: int = 8) -> list[CtcResult]:
-        """Decode 16 kHz float pieces (each ≤ 15 s); ``batch`` pieces share one encoder call per chunk."""
+    def features(self, samples_int16: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+        """Log-mel frames of int16 samples at ``sample_rate`` (8 kHz is first brought to 16 kHz)."""
+        x = np.asarray(samples_int16, dtype=np.float32) / 32767
+        if sample_rate != SAMPLE_RATE:
+            from scipy.signal import resample_poly
+
+            x = resample_poly(x, SAMPLE_RATE, sample_rate).astype(np.float32)
+        return features(x)
+
+    def decode(self, pieces: list[tuple[np.ndarray, int]], batch: int = 8) -> list[CtcResult]:
+        """Decode (int16 samples, rate) pieces, each ≤ 15 s; ``batch`` pieces share one encoder call per chunk."""
         results: list[CtcResult] = []
         for i in range(0, len(pieces), max(1, batch)):
-            feats = [features(p) for p in pieces[i : i + batch]]
+            feats = [self.features(x, rate) for x, rate in pieces[i : i + batch]]
             for logp in self.posteriors(feats):
                 results.append(self.decode_logp(logp))
         return results
