@@ -52,10 +52,10 @@ REGISTRY: dict[str, ModelEntry] = {
                      "(SHA-256 b34e699e…0057, the author's published value)",
         notes="8 kHz audio fed at 8 kHz; ≤ 15 s VAD pieces; graph run directly: word times from the CTC alignment, "
               "probabilities from the posteriors; Vietnamese only",
-        wideband=Measured(wer=0.257, cer=0.160, rtf=0.98, date="2026-12-01"),
-        telephone=Measured(wer=0.283, cer=0.214, rtf=2.54, date="2026-12-01"),
-        per_dataset={"VIVOS": (0.034, 0.034), "FOSD": (0.285, 0.321), "CommonVoice": (0.833, 0.667)},
-        review_confidence=0.70,
+        wideband=Measured(wer=0.259, cer=0.161, rtf=0.284, date="2026-12-01 (ONNX route, load ~6)"),
+        telephone=Measured(wer=0.281, cer=0.216, rtf=0.349, date="2026-12-01 (ONNX route, load ~6)"),
+        per_dataset={"VIVOS": (0.034, 0.034), "FOSD": (0.288, 0.319), "CommonVoice": (0.833, 0.667)},
+        review_confidence=0.80,  # posterior confidence: 17 of 18 bad asr-dev results caught, 5 of 64 good flagged
     ),
     "viet-asr-sdk": ModelEntry(
         name="viet-asr-sdk", family="viet-asr", version="0.1.0.dev11", size_bytes=69_420_285,
@@ -69,11 +69,11 @@ REGISTRY: dict[str, ModelEntry] = {
     "viet-asr-16k": ModelEntry(
         name="viet-asr-16k", family="viet-asr", version="0.1.0.dev11", size_bytes=69_420_285,
         licence="as viet-asr", weights_from="as viet-asr",
-        notes="viet-asr fed the 16 kHz copy of phone audio (comparison setting)",
+        notes="viet-asr (ONNX route) fed the 16 kHz copy of phone audio (comparison setting; figures from the SDK route)",
         wideband=Measured(wer=0.257, cer=0.160, rtf=0.98, date="2026-12-01 (same as viet-asr: wideband is 16 kHz)"),
         telephone=Measured(wer=0.290, cer=0.227, rtf=4.77, date="2026-12-01"),
         per_dataset={"VIVOS": (0.034, 0.034), "FOSD": (0.285, 0.323), "CommonVoice": (0.833, 0.917)},
-        review_confidence=0.70,
+        review_confidence=0.80,
     ),
     "base": ModelEntry(
         name="base", family="whisper", version="faster-whisper 1.2.1, CTranslate2 int8", size_bytes=145_217_607,
