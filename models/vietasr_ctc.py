@@ -73,9 +73,54 @@ _WINDOW = ((0.5 - 0.5 * np.cos(np.float32(2 * math.pi) * np.arange(FRAME_LEN, dt
                                / np.float32(FRAME_LEN - 1))) ** np.float32(0.85)).astype(np.float32)
 
 
-def features(samples16: np.ndarray) -> np.ndarray:
-    """(T, 80) log-mel frames of 16 kHz float samples in −1..1, as the SDK computes them from int16 input."""
-    x = (np.clip(np.asarray(samples16, dtype=np.float32), -1.0, 1.0) * 32767).astype(np.int16).astype(np.float32)
+RESAMPLER_TAPS = 16  # the SDK's AudioResampler(8000, 16000, 16): Hann-windowed sinc, ±16 input samples
+RESAMPLER_MARGIN = RESAMPLER_TAPS + 2  # input samples it holds back until Flush()
+
+
+def _sinc_window(x: np.ndarray, width: float) -> np.ndarray:
+    """``AudioResampler::SincWindow``: Hann(x / width) · sin(πx)/(πx), 0 outside ±width."""
+    ax = np.abs(x)
+    hann = 0.5 * np.cos(np.pi * x / width) + 0.5
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sinc = np.where(ax < 1e-9, 1.0, np.sin(np.pi * x) / (np.pi * x))
+    return np.where(ax >= width, 0.0, hann * sinc)
+
+
+def sdk_resample(x: np.ndarray, in_rate: int, out_rate: int = SAMPLE_RATE) -> tuple[np.ndarray, int]:
+    """The SDK's resampler on a whole piece: (samples at ``out_rate``, how many it gives before its Flush()).
+
+    Output j sits at input time t = j·in/out; it is the window-normalised sum over input
+    samples floor(t)−15 … floor(t)+16 that exist, in float64, stored as float32.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    ratio = in_rate / out_rate
+    n_out = int(np.ceil(len(x) / ratio - 1e-9))
+    t = np.arange(n_out) * ratio
+    before_flush = int(np.count_nonzero(t < len(x) - RESAMPLER_MARGIN))
+    out = np.empty(n_out, np.float32)
+    k = np.arange(1 - RESAMPLER_TAPS, RESAMPLER_TAPS + 1)
+    for a in range(0, n_out, 32768):
+        tt = t[a : a + 32768]
+        fl = np.floor(tt)
+        idx = fl.astype(np.int64)[:, None] + k[None, :]
+        valid = (idx >= 0) & (idx < len(x))
+        w = _sinc_window(k[None, :] - (tt - fl)[:, None], float(RESAMPLER_TAPS)) * valid
+        acc = (x[np.clip(idx, 0, len(x) - 1)] * w).sum(axis=1)
+        wsum = w.sum(axis=1)
+        out[a : a + 32768] = np.where(wsum > 1e-9, acc / np.where(wsum > 1e-9, wsum, 1.0), acc)
+    return out, before_flush
+
+
+def features(samples16: np.ndarray, *, int16_scale: bool = False) -> np.ndarray:
+    """(T, 80) log-mel frames of 16 kHz samples, as the SDK computes them.
+
+    ``samples16``: floats in −1..1 (rounded to int16 as the SDK receives them), or, with
+    ``int16_scale``, floats already at int16 scale (int16 input, the resampler's output).
+    """
+    if int16_scale:
+        x = np.asarray(samples16, dtype=np.float32)
+    else:
+        x = (np.clip(np.asarray(samples16, dtype=np.float32), -1.0, 1.0) * 32767).astype(np.int16).astype(np.float32)
     if len(x) < FRAME_LEN:
         return np.zeros((0, N_MELS), np.float32)
     y = np.empty_like(x)
@@ -294,13 +339,14 @@ class VietAsrCtc:
         return CtcResult(text=text, words=words, confidence=conf, frames=len(logp))
 
     def features(self, samples_int16: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-        """Log-mel frames of int16 samples at ``sample_rate`` (8 kHz is first brought to 16 kHz)."""
-        x = np.asarray(samples_int16, dtype=np.float32) / 32767
-        if sample_rate != SAMPLE_RATE:
-            from scipy.signal import resample_poly
-
-            x = resample_poly(x, SAMPLE_RATE, sample_rate).astype(np.float32)
-        return features(x)
+        """Log-mel frames of int16 samples at ``sample_rate``; other rates go through the SDK's resampler."""
+        if sample_rate == SAMPLE_RATE:
+            return features(np.asarray(samples_int16, dtype=np.float32), int16_scale=True)
+        # the SDK hands its feature pipeline the resampler's output in two parts (before and
+        # after Flush()); the frames come out as from one buffer (checked: restarting the
+        # pre-emphasis at the second part made them differ, not agree)
+        y, _ = sdk_resample(np.asarray(samples_int16, dtype=np.float32), sample_rate)
+        return features(y, int16_scale=True)
 
     def decode(self, pieces: list[tuple[np.ndarray, int]], batch: int = 8) -> list[CtcResult]:
         """Decode (int16 samples, rate) pieces, each ≤ 15 s; ``batch`` pieces share one encoder call per chunk."""

@@ -79,3 +79,14 @@ def test_features_follow_the_sdk_front_end():
     centre = np.argmax(vc._MEL[peak]) * 16000 / 512
     assert abs(centre - 440) < 80  # the 440 Hz tone lands in the filter around 440 Hz
     assert vc.features(np.zeros(100, np.float32)).shape == (0, 80)
+
+
+def test_the_sdk_resampler_interpolates_8_to_16_khz_with_its_hold_back():
+    n = 8000
+    x = (3000 * np.sin(2 * np.pi * 440 * np.arange(n) / 8000)).astype(np.float32)
+    y, before_flush = vc.sdk_resample(x, 8000)
+    assert len(y) == 2 * n and before_flush == 2 * (n - vc.RESAMPLER_MARGIN)
+    assert np.allclose(y[0::2], x, atol=1e-2)  # at whole input samples the sinc passes the sample through
+    truth = 3000 * np.sin(2 * np.pi * 440 * (np.arange(1, 2 * n, 2) / 16000))
+    assert np.abs(y[1::2][100:-100] - truth[100:-100]).max() < 15  # half-way samples: interpolated, not held
+    assert vc._sinc_window(np.array([0.0, 16.0, 20.0]), 16.0).tolist() == [1.0, 0.0, 0.0]
