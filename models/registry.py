@@ -53,9 +53,9 @@ REGISTRY: dict[str, ModelEntry] = {
         notes="8 kHz audio fed at 8 kHz; ≤ 15 s VAD pieces; graph run directly: word times from the CTC alignment, "
               "probabilities from the posteriors; Vietnamese only",
         wideband=Measured(wer=0.259, cer=0.161, rtf=0.284, date="2026-12-01 (ONNX route, load ~6)"),
-        telephone=Measured(wer=0.281, cer=0.216, rtf=0.349, date="2026-12-01 (ONNX route, load ~6)"),
-        per_dataset={"VIVOS": (0.034, 0.034), "FOSD": (0.288, 0.319), "CommonVoice": (0.833, 0.667)},
-        review_confidence=0.80,  # posterior confidence: 17 of 18 bad asr-dev results caught, 5 of 64 good flagged
+        telephone=Measured(wer=0.283, cer=0.214, rtf=0.442, date="2026-12-01 (ONNX route, SDK resampler, load ~6)"),
+        per_dataset={"VIVOS": (0.034, 0.034), "FOSD": (0.288, 0.321), "CommonVoice": (0.833, 0.667)},
+        review_confidence=0.80,  # posterior confidence: 16 of 17 bad asr-dev results caught, 6 of 65 good flagged
     ),
     "viet-asr-sdk": ModelEntry(
         name="viet-asr-sdk", family="viet-asr", version="0.1.0.dev11", size_bytes=69_420_285,
