@@ -106,9 +106,11 @@ def sdk_resample(x: np.ndarray, in_rate: int, out_rate: int = SAMPLE_RATE) -> tu
     table = _sinc_window(k[None, :] - phases[:, None], float(RESAMPLER_TAPS))
     base = fl.astype(np.int64)
     inner = (base + k[0] >= 0) & (base + k[-1] < len(x))  # all taps inside the input: no edge handling
-    idx = base[inner, None] + k[None, :]
-    w = table[which[inner]]
-    out[inner] = (x[idx] * w).sum(axis=1) / w.sum(axis=1)
+    rows = np.flatnonzero(inner)
+    for a in range(0, len(rows), 16384):  # blocks keep the (outputs × 32) temporaries small
+        r = rows[a : a + 16384]
+        w = table[which[r]]
+        out[r] = (x[base[r, None] + k[None, :]] * w).sum(axis=1) / w.sum(axis=1)
     for j in np.flatnonzero(~inner):  # the few outputs near the edges: only the taps that exist
         ii = base[j] + k
         ok = (ii >= 0) & (ii < len(x))
