@@ -216,6 +216,7 @@ class VietASR:
         if installed != PACKAGE_VERSION:
             log.warning("viet-asr %s is installed; %s was measured (docs/asr.md)", installed, PACKAGE_VERSION)
         self.version = installed
+        self._sdk_module = vietasr  # the SDK's pipeline is built from it on first need (_build_pipeline)
         try:
             native.lib.vietasr_set_log_level(3)  # warnings and errors only: it logs INFO lines on stderr at every load
         except Exception:  # pragma: no cover - older builds
@@ -238,10 +239,8 @@ class VietASR:
     def _build_pipeline(self):
         """The SDK's pipeline (~0.2 GB): at load on the SDK route, on first use (``bare``) on the ONNX route."""
         if self._pipeline is None:
-            import vietasr
-
             try:
-                self._pipeline = vietasr.Pipeline.new().add("vietasr").build()
+                self._pipeline = self._sdk_module.Pipeline.new().add("vietasr").build()
             except Exception as exc:
                 raise ModelUnavailable(f"cannot build the viet-asr pipeline: {exc}") from exc
             _OPEN_PIPELINES.add(self._pipeline)

@@ -11,8 +11,6 @@ Run: nice -n 10 env PYTHONPATH=. .venv/bin/python scripts/vietasr_onnx_agreement
 import argparse
 import time
 
-import numpy as np
-
 
 def main() -> None:
     ap = argparse.ArgumentParser()
