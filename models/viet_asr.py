@@ -10,10 +10,15 @@ work (../shared/STACK.md, docs/asr.md):
   than that is cut at its quietest 100 ms;
 - 8 kHz telephone audio is fed at 8 kHz (its native rate) — measured better than the
   16 kHz upsampled copy (docs/asr.md);
-- it writes text only. Word times are **approximate** (each piece's text spread over
-  that piece's speech in proportion to syllable length) and so is the segment
-  confidence (a proxy from the speaking rate, see :func:`rate_confidence`); the
-  schema and docs name them as such (``Capabilities``).
+- **route "onnx" (default)**: the SDK's embedded graph is run directly
+  (:mod:`models.vietasr_ctc`: the SDK's features, chunking and beam search, read from
+  its library), which gives word times from the CTC alignment and word/segment
+  probabilities from the posteriors (``Capabilities`` "model"). Its text equals the
+  SDK's on most clips; where not, it differs in near-tied syllables (docs/asr.md).
+- **route "sdk"** (``viet-asr-sdk``): the SDK writes text only. Word times are then
+  **approximate** (each piece's text spread over that piece's speech in proportion to
+  syllable length) and so is the segment confidence (a proxy from the speaking rate,
+  see :func:`rate_confidence`); the schema and docs name them as such.
 - it knows Vietnamese only: language ID borrows Whisper base's (loaded lazily, only
   when a call is checked).
 """
@@ -33,7 +38,7 @@ import numpy as np
 
 from models.recognizer import SAMPLE_RATE, Capabilities, silero_speech, spread_words
 from pipeline.errors import ModelUnavailable
-from pipeline.records import Segment
+from pipeline.records import Segment, Word
 
 log = logging.getLogger(__name__)
 
@@ -182,14 +187,22 @@ def verify_embedded_model(path: Path | None = None) -> bool:
     return bool(found) and found[1] == MODEL_SHA256
 
 
+SDK_CAPABILITIES = Capabilities(word_times="approximate", confidence="approximate", languages=("vi",),
+                                punctuation=False, digits=False, max_input_s=MAX_PIECE_S, min_coverage=0.95)
+ONNX_CAPABILITIES = Capabilities(word_times="model", confidence="model", languages=("vi",),
+                                 punctuation=False, digits=False, max_input_s=MAX_PIECE_S, min_coverage=0.95)
+ONNX_BATCH = 8  # pieces per encoder call on the ONNX route: half the CPU of one at a time (int8 rounding then depends on the batch, docs/asr.md)
+
+
 class VietASR:
     """viet-asr's embedded Conformer-CTC behind :class:`models.recognizer.Recognizer`."""
 
     name = NAME
-    capabilities = Capabilities(word_times="approximate", confidence="approximate", languages=("vi",),
-                                punctuation=False, digits=False, max_input_s=MAX_PIECE_S, min_coverage=0.95)
+    route = "sdk"  # "onnx": graph run directly (times, probabilities); "sdk": the SDK's text only
+    capabilities = SDK_CAPABILITIES
 
-    def __init__(self, *, feed_native_8k: bool = True, language_id=None, cache_dir: Path | None = None):
+    def __init__(self, *, feed_native_8k: bool = True, language_id=None, cache_dir: Path | None = None,
+                 route: str = "onnx", batch: int = ONNX_BATCH, threads: int = 2):
         try:
             import vietasr
             from vietasr.ffi import native
@@ -203,23 +216,54 @@ class VietASR:
         if installed != PACKAGE_VERSION:
             log.warning("viet-asr %s is installed; %s was measured (docs/asr.md)", installed, PACKAGE_VERSION)
         self.version = installed
+        self._sdk_module = vietasr  # the SDK's pipeline is built from it on first need (_build_pipeline)
         try:
             native.lib.vietasr_set_log_level(3)  # warnings and errors only: it logs INFO lines on stderr at every load
         except Exception:  # pragma: no cover - older builds
             pass
-        try:
-            self.pipeline = vietasr.Pipeline.new().add("vietasr").build()
-        except Exception as exc:
-            raise ModelUnavailable(f"cannot build the viet-asr pipeline: {exc}") from exc
-        _OPEN_PIPELINES.add(self.pipeline)
+        self._pipeline = None
+        if route == "sdk":
+            self._build_pipeline()
         self.feed_native_8k = feed_native_8k
         self._language_id = language_id
         self._cache_dir = cache_dir
         self.lock = threading.Lock()
+        if route not in ("onnx", "sdk"):
+            raise ValueError(f"viet-asr route {route!r}: 'onnx' or 'sdk'")
+        self.route, self.batch, self.threads = route, max(1, int(batch)), threads
+        self.capabilities = ONNX_CAPABILITIES if route == "onnx" else SDK_CAPABILITIES
+        self._ctc = None
+        if route == "onnx":
+            self._ctc_model()  # fail at load time, not mid-call
+
+    def _build_pipeline(self):
+        """The SDK's pipeline (~0.2 GB): at load on the SDK route, on first use (``bare``) on the ONNX route."""
+        if self._pipeline is None:
+            try:
+                self._pipeline = self._sdk_module.Pipeline.new().add("vietasr").build()
+            except Exception as exc:
+                raise ModelUnavailable(f"cannot build the viet-asr pipeline: {exc}") from exc
+            _OPEN_PIPELINES.add(self._pipeline)
+        return self._pipeline
+
+    @property
+    def pipeline(self):
+        return self._build_pipeline()
+
+    def _ctc_model(self):
+        if self._ctc is None:
+            from models.vietasr_ctc import VietAsrCtc
+
+            try:
+                self._ctc = VietAsrCtc(threads=self.threads)
+            except Exception as exc:
+                raise ModelUnavailable(f"cannot run viet-asr's embedded graph with onnxruntime: {exc}; "
+                                       "HOTLINE_ASR_MODEL=viet-asr-sdk uses the SDK alone") from exc
+        return self._ctc
 
     @property
     def fingerprint(self) -> str:
-        return model_fingerprint() + ("/8k" if self.feed_native_8k else "/16k")
+        return model_fingerprint() + ("/8k" if self.feed_native_8k else "/16k") + ("/onnx" if self.route == "onnx" else "")
 
     def find_speech(self, samples: np.ndarray, vad_parameters: dict) -> list[tuple[float, float]]:
         return silero_speech(samples, vad_parameters)
@@ -236,8 +280,8 @@ class VietASR:
                                          compute_type="int8", cpu_threads=s.cpu_threads)
         return self._language_id.language_probabilities(samples)
 
-    def _sdk(self, samples16: np.ndarray, source_rate: int) -> str:
-        """The SDK on one piece (≤ MAX_PIECE_S s) of 16 kHz samples; at 8 kHz when the source was."""
+    def _prepare(self, samples16: np.ndarray, source_rate: int) -> tuple[np.ndarray, int]:
+        """One piece (≤ MAX_PIECE_S s) of 16 kHz samples as the SDK is fed it: int16, at 8 kHz when the source was."""
         if len(samples16) > MAX_PIECE_S * SAMPLE_RATE + 1:
             raise ValueError(f"piece of {len(samples16) / SAMPLE_RATE:.1f} s is longer than {MAX_PIECE_S} s")
         rate = SAMPLE_RATE
@@ -246,8 +290,13 @@ class VietASR:
             from scipy.signal import resample_poly
 
             x, rate = resample_poly(np.asarray(samples16, dtype=np.float32), 1, 2), 8000
+        return _to_int16(x), rate
+
+    def _sdk(self, samples16: np.ndarray, source_rate: int) -> str:
+        """The SDK on one piece (≤ MAX_PIECE_S s) of 16 kHz samples; at 8 kHz when the source was."""
+        x, rate = self._prepare(samples16, source_rate)
         with self.lock:
-            result = self.pipeline.transcribe(_to_int16(x), sample_rate=float(rate))
+            result = self.pipeline.transcribe(x, sample_rate=float(rate))
         return " ".join(result.text.split())
 
     def recognize(self, samples: np.ndarray, options, *, language: str = "vi",
@@ -261,8 +310,11 @@ class VietASR:
         duration = len(samples) / SAMPLE_RATE
         if speech is None:
             speech = self.find_speech(samples, options.vad_parameters()) if options.vad_filter else [(0.0, duration)]
+        pieces = group_pieces(speech, duration, MAX_PIECE_S, samples)
+        if self.route == "onnx":
+            return self._recognize_onnx(samples, pieces, source_rate)
         out = []
-        for start, end, inner in group_pieces(speech, duration, MAX_PIECE_S, samples):
+        for start, end, inner in pieces:
             piece = samples[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)]
             text = self._sdk(piece, source_rate)
             if not text:
@@ -274,8 +326,27 @@ class VietASR:
                                words=spread_words(text, seg_start, seg_end, confidence, inner), confidence=confidence))
         return out
 
+    def _recognize_onnx(self, samples: np.ndarray, pieces, source_rate: int) -> list[Segment]:
+        """The ONNX route: one segment per piece, words with CTC-aligned times and posterior probabilities."""
+        inputs = [self._prepare(samples[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)], source_rate) for a, b, _ in pieces]
+        results = self._ctc_model().decode(inputs, batch=self.batch)
+        out = []
+        for (start, end, inner), res in zip(pieces, results):
+            if not res.text or not res.words:
+                continue
+            words = tuple(Word(start=round(start + w.start, 3), end=round(min(end, start + w.end), 3), text=w.text,
+                               probability=float(w.probability)) for w in res.words)
+            seg_start = min(inner[0][0], words[0].start)
+            seg_end = max(inner[-1][1], words[-1].end)
+            out.append(Segment(start=seg_start, end=seg_end, text=res.text, words=words, confidence=res.confidence,
+                               avg_logprob=float(np.log(max(res.confidence, 1e-6)))))
+        return out
+
     def bare(self, samples: np.ndarray, options, *, source_rate: int = SAMPLE_RATE) -> None:
-        """The SDK alone on the same VAD pieces at the same rate (VAD included, no language ID, no clean-up)."""
+        """The SDK alone on the same VAD pieces at the same rate (VAD included, no language ID, no clean-up).
+
+        On the ONNX route too: ``asr_over_bare`` then says what the direct route costs against the bare SDK.
+        """
         samples = np.asarray(samples, dtype=np.float32)
         duration = len(samples) / SAMPLE_RATE
         speech = self.find_speech(samples, options.vad_parameters())
@@ -287,9 +358,10 @@ _LOADED: dict[tuple, VietASR] = {}
 _LOAD_LOCK = threading.Lock()
 
 
-def load_viet_asr(*, feed_native_8k: bool = True, cache_dir: Path | None = None) -> VietASR:
-    key = (feed_native_8k, str(cache_dir))
+def load_viet_asr(*, feed_native_8k: bool = True, cache_dir: Path | None = None, route: str = "onnx",
+                  threads: int = 2) -> VietASR:
+    key = (feed_native_8k, str(cache_dir), route, threads)
     with _LOAD_LOCK:
         if key not in _LOADED:
-            _LOADED[key] = VietASR(feed_native_8k=feed_native_8k, cache_dir=cache_dir)
+            _LOADED[key] = VietASR(feed_native_8k=feed_native_8k, cache_dir=cache_dir, route=route, threads=threads)
         return _LOADED[key]

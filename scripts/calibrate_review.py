@@ -6,7 +6,7 @@ c = np.array([float(r["confidence"]) for r in rows]); w = np.array([float(r["wer
 from scipy.stats import spearmanr
 print(f"n={len(rows)} spearman={spearmanr(c, w).correlation:.2f} median_conf={np.median(c):.2f}")
 bad = w >= 0.5
-for th in (0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0):
+for th in (0.3, 0.5, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.99, 1.0):
     f = c < th
     print(f"| {th:.2f} | {f.sum()}/{len(c)} | {(f & bad).sum()}/{bad.sum()} | {(f & ~bad).sum()}/{(~bad).sum()} | "
           f"{w[f].mean() if f.any() else float('nan'):.2f} / {w[~f].mean():.2f} |")
