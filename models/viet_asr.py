@@ -273,11 +273,11 @@ class VietASR:
         if self._language_id is None:
             from models.asr import load_asr
 
-            from pipeline.config import load_settings
-
-            s = load_settings()
-            self._language_id = load_asr("base", cache_dir=self._cache_dir or s.model_cache, device="cpu",
-                                         compute_type="int8", cpu_threads=s.cpu_threads)
+            if self._cache_dir is None:
+                raise ModelUnavailable("viet-asr: language ID needs Whisper base; give the adapter a cache_dir "
+                                       "(load_recognizer passes the settings' model cache)")
+            self._language_id = load_asr("base", cache_dir=self._cache_dir, device="cpu",
+                                         compute_type="int8", cpu_threads=self.threads)
         return self._language_id.language_probabilities(samples)
 
     def _prepare(self, samples16: np.ndarray, source_rate: int) -> tuple[np.ndarray, int]:
