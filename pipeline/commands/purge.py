@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from pipeline.commands import add_warehouse_options, open_warehouse
-from pipeline.config import load_settings
+from pipeline.config import entry_settings
 from pipeline.errors import HotlineError
 
 
@@ -24,7 +24,7 @@ def _purge(args) -> int:
     if args.older_than < 0:
         raise HotlineError(f"--older-than must be 0 days or more, not {args.older_than}")
     with open_warehouse(args) as con:
-        report = purge(con, args.older_than, cache_dirs=[result_cache_dir(load_settings().home)])
+        report = purge(con, args.older_than, cache_dirs=[result_cache_dir(entry_settings(args).home)])
         if report.n_calls:
             from pipeline.search import refresh_search_index
 
