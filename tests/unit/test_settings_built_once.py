@@ -99,3 +99,79 @@ def test_a_library_module_that_builds_settings_is_caught(tmp_path):
     (tmp_path / "pipeline" / "z.py").write_text("from pipeline.config import entry_settings\nentry_settings()\n")
     assert offenders(tmp_path) == {"pipeline/commands/y.py": {"load_settings"}, "pipeline/eval/x.py": {"load_settings"},
                                    "pipeline/z.py": {"entry_settings"}}
+
+
+# ---- HOTLINE_ASR_* reaches every decode, not only the flow's ----------------------------------------
+
+def _tone(path: Path) -> Path:
+    import numpy as np
+    import soundfile as sf
+
+    t = np.arange(8000) / 8000
+    sf.write(path, (0.3 * np.sin(2 * np.pi * 300 * t)).astype(np.float32), 8000)
+    return path
+
+
+def test_process_recording_and_stages_decode_with_the_settings_options(tmp_path, monkeypatch):
+    import pipeline.process as process
+    from pipeline.config import load_settings
+    from pipeline.transcribe import TranscribeOptions
+
+    settings = load_settings(environ={"HOTLINE_ASR_BEAM_SIZE": "2", "HOTLINE_ASR_VAD_FILTER": "false"}, home=tmp_path)
+    assert settings.transcription.options() != TranscribeOptions()
+    models = process.Models(settings, asr=object())
+    assert process.Stages(models, settings).options == settings.transcription.options()
+    given = TranscribeOptions(beam_size=1)
+    assert process.Stages(models, settings, given).options is given  # an explicit choice still wins
+    seen = []
+    monkeypatch.setattr(process, "run_call", lambda rec, stages: seen.append(stages.options))
+    process.process_recording(object(), models, settings)
+    assert seen == [settings.transcription.options()] and seen[0].beam_size == 2 and seen[0].vad_filter is False
+
+
+def test_hotline_eval_asr_decodes_with_the_settings_options(tmp_path, monkeypatch, capsys):
+    import pipeline.transcribe as transcribe_mod
+    from pipeline.cli import main
+    from pipeline.records import Segment, Transcript, TranscriptInfo
+
+    _tone(tmp_path / "a.wav")
+    (tmp_path / "m.tsv").write_text("file\treference\na.wav\txin chào\n", encoding="utf-8")
+    seen = []
+
+    def fake_transcribe_call(audio, asr, options):
+        seen.append(options)
+        return (Transcript((Segment(0.0, 1.0, "xin chào", confidence=0.9),), TranscriptInfo("vi", 1.0, 1.0)),)
+
+    monkeypatch.setattr("models.registry.load_recognizer", lambda *a, **k: object())
+    monkeypatch.setattr(transcribe_mod, "transcribe_call", fake_transcribe_call)
+    monkeypatch.setenv("HOTLINE_ASR_BEAM_SIZE", "3")
+    monkeypatch.setenv("HOTLINE_ASR_NO_REPEAT_NGRAM_SIZE", "4")
+    monkeypatch.setenv("HOTLINE_HOME", str(tmp_path / "home"))
+    assert main(["eval", "asr", str(tmp_path / "m.tsv"), "-q"]) == 0
+    assert [(o.beam_size, o.no_repeat_ngram_size) for o in seen] == [(3, 4)]
+    assert capsys.readouterr().out.strip().splitlines()[-1].startswith("wer=0.000 ")
+
+
+def test_hotline_bench_runs_on_the_entry_points_settings(tmp_path, monkeypatch):
+    import pipeline.bench as bench
+    from pipeline.cli import main
+    from pipeline.errors import HotlineError
+
+    src = tmp_path / "src"
+    src.mkdir()
+    _tone(src / "rec_20261103_082512_ext101.wav")
+    seen = []
+
+    def fake_bench(recordings, models, settings, **kw):
+        seen.append((len(recordings), models.settings, settings))
+        raise HotlineError("stop here: the settings are what this test checks")
+
+    monkeypatch.setattr(bench, "bench_recordings", fake_bench)
+    monkeypatch.setenv("HOTLINE_ASR_BEAM_SIZE", "2")
+    monkeypatch.setenv("HOTLINE_AGENCY_NAME", "from the environment")
+    monkeypatch.setenv("HOTLINE_HOME", str(tmp_path / "home"))
+    assert main(["bench", str(src), "--asr-model", "base"]) == 1
+    ((n, model_settings, settings),) = seen
+    assert n == 1 and model_settings is settings
+    assert settings.transcription.beam_size == 2 and settings.agency_name == "from the environment"
+    assert settings.asr_model == "base" and settings.home != tmp_path / "home"  # a temporary home, as before
