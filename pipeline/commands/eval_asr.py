@@ -16,7 +16,8 @@ def _eval_asr(args) -> int:
         print(f"[{i + 1}/{n}] wer={r.wer:.2f} conf={r.confidence:.2f} {Path(r.file).name}", file=sys.stderr, flush=True)
 
     settings = entry_settings(args)
-    results, summary = evaluate_manifest(args.manifest, settings, model=args.model, telephone=args.telephone, out=args.out,
+    results, summary = evaluate_manifest(args.manifest, settings, model=args.model, telephone=args.telephone,
+                                         out=args.out,
                                          progress=None if args.quiet else progress)
     audio_s = sum(r.audio_s for r in results)
     print(f"model={args.model or settings.asr_model} telephone={args.telephone} audio_s={audio_s:.1f}")

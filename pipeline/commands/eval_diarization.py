@@ -18,8 +18,8 @@ def _eval(args) -> int:
         print(f"enrolled {len(voiceprints)} operator(s): " + ", ".join(
             f"{vp.extension} ({vp.n_calls} calls, {vp.speech_s:.0f} s, spread {vp.spread:.3f})" for vp in voiceprints))
 
-    result = ev.run_diarization_eval(Path(args.manifest), entry_settings(args), voices_of=enrolment_voices, enrol=args.enrol,
-                                     num_speakers=args.num_speakers, save_hyp=args.save_hyp,
+    result = ev.run_diarization_eval(Path(args.manifest), entry_settings(args), voices_of=enrolment_voices,
+                                     enrol=args.enrol, num_speakers=args.num_speakers, save_hyp=args.save_hyp,
                                      progress=lambda s: print(ev.file_line(s), flush=True), on_enrolled=enrolled)
     print("\n".join(ev.summary_lines(result)))
     return 0

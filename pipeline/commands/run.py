@@ -52,7 +52,8 @@ def run_folder(source_dir: Path, settings: Settings, *, db_path: Path | None = N
 
     ``workers`` > 0 runs the per-call work on a local Dask cluster of that many
     processes, ``dask_address`` on an existing Dask scheduler; this process alone
-    writes the database. ``settings``: the entry point's, with ``overrides`` and ``db_path`` applied. Returns the flow's ``RunSummary``.
+    writes the database. ``settings``: the entry point's, with ``overrides`` and ``db_path`` applied.
+    Returns the flow's ``RunSummary``.
     """
     if workers < 0:
         raise HotlineError(f"--workers must be 0 or more, not {workers}")

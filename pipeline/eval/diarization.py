@@ -258,7 +258,8 @@ def summary_lines(result: DiarizationScore) -> list[str]:
 
 
 def production_diarizer(settings):
-    """The diarizer ``hotline run`` uses (:func:`models.diarization.load_diarizer` with ``settings``, the entry point's)."""
+    """The diarizer ``hotline run`` uses: :func:`models.diarization.load_diarizer` with ``settings``
+    (the entry point's)."""
     from models.diarization import load_diarizer
 
     return load_diarizer(min_speakers=settings.min_speakers, max_speakers=settings.max_speakers,

@@ -20,7 +20,8 @@ BUILDERS = {"load_settings", "entry_settings"}
 # Module (relative to the repo) → the builders it may call, and why.
 ALLOWED = {
     "pipeline/cli.py": ({"load_settings"}, "the entry point: main() builds the process's settings once"),
-    "pipeline/config.py": ({"load_settings", "entry_settings"}, "defines them; entry_settings falls back to the environment"),
+    "pipeline/config.py": ({"load_settings", "entry_settings"},
+                           "defines them; entry_settings falls back to the environment"),
     "pipeline/web/app.py": ({"load_settings"}, "the web app factory is an entry point (uvicorn --factory, tests)"),
 }
 # Commands read the entry point's settings from args: entry_settings(args), never load_settings().
@@ -83,7 +84,8 @@ def test_the_check_sees_every_way_of_calling_them():
     assert builder_calls("from pipeline.config import load_settings as ls\ndef f():\n    return ls(home='x')") \
         == {"load_settings"}
     assert builder_calls("import pipeline.config as c\nc.load_settings()\nc.entry_settings(None)") == BUILDERS
-    assert builder_calls("from pipeline.config import Settings, load_settings\nSettings()") == set()  # imported, not called
+    # imported, not called:
+    assert builder_calls("from pipeline.config import Settings, load_settings\nSettings()") == set()
     assert builder_calls("def load(): pass\nload()") == set()
 
 
