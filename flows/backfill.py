@@ -6,7 +6,8 @@ from their audio (``runs.source_dir`` / ``calls.source_path``) and reloaded;
 bytes changed is reported and the stored call left as it is.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: a flow's parameter types must be objects, not names
+# (see flows/process_calls.py).
 
 import time
 from datetime import date
@@ -21,19 +22,24 @@ from pipeline.records import Recording
 from pipeline.search import refresh_search_index
 from pipeline.warehouse import db, load
 
-from flows.process_calls import RunSummary, call_task, record_call, run_settings
+from pipeline.config import Settings
+
+from flows.process_calls import RunSummary, call_task, flow_settings, record_call
 
 
 @flow(name="backfill", log_prints=False)
-def backfill(date_from: date, date_to: date, db_path: str | None = None, settings_overrides: dict | None = None,
-             wait_s: float = 0.0) -> RunSummary:
-    """Reprocess loaded calls that started between ``date_from`` and ``date_to`` (inclusive) with another model.
+def backfill(date_from: date, date_to: date, settings: Settings | None = None, wait_s: float = 0.0) -> RunSummary:
+    """Reprocess loaded calls that started between ``date_from`` and ``date_to`` (inclusive) with another model
+    (``settings.asr_model``) into the warehouse ``settings.database``.
+
+    ``settings``: built once by the entry point, as for ``process-calls`` (a deployment stores them
+    as JSON, secrets excluded); None: this process's environment.
 
     One ``runs`` row per source folder, so a later backfill still finds the audio.
     ``skipped`` counts calls whose audio is missing or changed.
     """
     logger = get_run_logger()
-    settings = run_settings(settings_overrides, db_path)
+    settings = flow_settings(settings)
     started = time.perf_counter()
     database = settings.database
     summary = RunSummary(run_id="", db_path=str(database))

@@ -61,16 +61,6 @@ def _cached(stage_task, settings: Settings):
     return stage_task.with_options(cache_policy=NO_CACHE, persist_result=False)
 
 
-def run_settings(overrides: dict | None, db_path: str | None) -> Settings:
-    """Settings from an overrides dict and a database path (the flows' old parameters; flows now take
-    :class:`Settings` itself). Paths given as strings become Paths."""
-    overrides = dict(overrides or {})
-    for key in ("home", "db_path"):
-        if isinstance(overrides.get(key), str):
-            overrides[key] = Path(overrides[key])
-    return load_settings(**overrides).with_(db_path=Path(db_path) if db_path else None)
-
-
 def flow_settings(settings: Settings | None) -> Settings:
     """A flow's settings: those it was given (built once by the entry point, or validated back from
     the JSON a deployment stored), else this process's; the process-wide environment applied."""

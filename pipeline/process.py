@@ -179,8 +179,10 @@ class Stages:
     sequence and differ only in how a stage is called.
     """
 
-    def __init__(self, models: Models, settings: Settings, options: TranscribeOptions = TranscribeOptions()):
-        self.models, self.settings, self.options = models, settings, options
+    def __init__(self, models: Models, settings: Settings, options: TranscribeOptions | None = None):
+        # Default: the settings' transcription options (HOTLINE_ASR_*), as the flow's transcribe task uses.
+        self.models, self.settings = models, settings
+        self.options = options if options is not None else settings.transcription.options()
 
     def decode(self, recording: Recording) -> DecodedAudio:
         return decode_stage(recording, self.settings)
@@ -217,8 +219,10 @@ def run_call(recording: Recording, stages: Stages, timed: StageTimer | None = No
 
 
 def process_recording(recording: Recording, models: Models, settings: Settings,
-                      options: TranscribeOptions = TranscribeOptions()) -> CallResult:
-    """All stages for one recording, timed (:func:`run_call` with the plain stages). Raises what the stages raise."""
+                      options: TranscribeOptions | None = None) -> CallResult:
+    """All stages for one recording, timed (:func:`run_call` with the plain stages). Raises what the stages raise.
+
+    ``options``: default ``settings.transcription.options()`` (``HOTLINE_ASR_*``), as in the flow."""
     return run_call(recording, Stages(models, settings, options))
 
 

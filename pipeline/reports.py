@@ -342,9 +342,10 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     period header on every page): narrative summary, key figures against the previous period, topics with
     shares, top places, urgent calls, QA corrections and backlog, call volume, operators. No external assets.
 
+    ``agency``: the header's agency (the caller's ``settings.agency_name``; default: the setting's default).
     Raises :class:`pipeline.errors.HotlineError` when ``start`` is after ``end``.
     """
-    from pipeline.config import load_settings
+    from pipeline.config import Settings
     from pipeline.errors import HotlineError
     from pipeline.exports import m_ss
     from pipeline.i18n import translator
@@ -353,7 +354,7 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     if start > end:
         raise HotlineError(f"the period starts ({start}) after it ends ({end})")
     vi = lang == "vi"
-    agency = agency or load_settings().agency_name
+    agency = agency or Settings.model_fields["agency_name"].default
     labels = topic_labels(lang)
     cmp = period_comparison(con, start, end)
     now, before = cmp["now"], cmp["before"]
@@ -472,11 +473,12 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     return "".join(parts)
 
 
-def write_report(con: duckdb.DuckDBPyConnection, start, end, out: Path, *, lang: str = "vi") -> Path:
+def write_report(con: duckdb.DuckDBPyConnection, start, end, out: Path, *, lang: str = "vi",
+                 agency: str | None = None) -> Path:
     """Write :func:`render_report` to ``out`` (.html); for a ``.pdf`` path, print it with headless chromium."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    html = render_report(con, start, end, lang=lang)
+    html = render_report(con, start, end, lang=lang, agency=agency)
     if out.suffix.lower() != ".pdf":
         out.write_text(html, encoding="utf-8")
         return out

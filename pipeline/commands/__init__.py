@@ -50,12 +50,13 @@ def open_warehouse(args, *, read_only: bool = False) -> Iterator:
     """The warehouse named by ``args.db`` (default: the settings') for one command's work, closed after.
 
     It must exist: only ``run``/``watch`` create one (a typo in ``--db`` is one clear line,
-    not a new empty warehouse). Waits ``args.wait`` seconds for another writer.
+    not a new empty warehouse). Waits ``args.wait`` seconds for another writer. The settings are
+    the entry point's (``args.settings``, :func:`pipeline.config.entry_settings`).
     """
-    from pipeline.config import load_settings
+    from pipeline.config import entry_settings
     from pipeline.warehouse import db
 
-    settings = load_settings().with_(db_path=getattr(args, "db", None))
+    settings = entry_settings(args).with_(db_path=getattr(args, "db", None))
     con = db.connect(settings.database, wait_s=getattr(args, "wait", 0.0) or 0.0, create=False, read_only=read_only)
     try:
         yield con

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 from pipeline.commands.run import check_run_inputs, prepare_prefect
-from pipeline.config import load_settings
+from pipeline.config import Settings, entry_settings
 from pipeline.errors import HotlineError
 
 
@@ -17,25 +17,27 @@ def _date(text: str) -> date:
         raise HotlineError(f"{text!r} is not a date; write it as YYYY-MM-DD") from exc
 
 
-def backfill_range(date_from: date, date_to: date, *, db_path: Path | None = None, overrides: dict | None = None,
-                   wait_s: float = 0.0):
-    """Run the ``backfill`` flow; returns its ``RunSummary``. Raises HotlineError for an empty range."""
+def backfill_range(date_from: date, date_to: date, settings: Settings, *, db_path: Path | None = None,
+                   overrides: dict | None = None, wait_s: float = 0.0):
+    """Run the ``backfill`` flow with the entry point's ``settings`` (``overrides`` and ``db_path``
+    applied); returns its ``RunSummary``. Raises HotlineError for an empty range."""
     if date_to < date_from:
         raise HotlineError(f"--to {date_to} is before --from {date_from}")
-    settings = load_settings(**(overrides or {})).with_(db_path=db_path)
+    settings = settings.with_(**(overrides or {})).with_(db_path=db_path)
     from pipeline.warehouse import db
 
     db.check_warehouse_path(settings.database, create=False)  # nothing to backfill in a new file
     check_run_inputs(settings)
-    prepare_prefect(settings.home)
+    prepare_prefect(settings)
     from flows.backfill import backfill
 
-    return backfill(date_from, date_to, str(db_path) if db_path else None, overrides or {}, wait_s)
+    return backfill(date_from, date_to, settings, wait_s)
 
 
 def _backfill(args) -> int:
     overrides = {"asr_model": args.asr_model} if args.asr_model else {}
-    summary = backfill_range(_date(args.date_from), _date(args.date_to), db_path=args.db, overrides=overrides,
+    summary = backfill_range(_date(args.date_from), _date(args.date_to), entry_settings(args), db_path=args.db,
+                             overrides=overrides,
                              wait_s=args.wait)
     print(f"backfill calls={summary.found} processed={summary.processed} skipped={summary.skipped} "
           f"quarantined={summary.quarantined} failed={summary.failed} audio_s={summary.audio_s:.1f} "

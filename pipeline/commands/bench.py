@@ -6,7 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pipeline.config import load_settings
+from pipeline.config import entry_settings
 from pipeline.errors import HotlineError
 from pipeline.salt import caller_salt
 
@@ -21,7 +21,7 @@ def _bench(args) -> int:
     overrides = {"asr_model": args.asr_model} if args.asr_model else {}
     with tempfile.TemporaryDirectory(prefix="hotline-bench-") as tmp:
         # A temporary home: the bench never writes the user's database or quarantine.
-        settings = load_settings(**overrides).with_(home=Path(tmp), db_path=Path(tmp) / "unused.duckdb")
+        settings = entry_settings(args).with_(**overrides).with_(home=Path(tmp), db_path=Path(tmp) / "unused.duckdb")
         scan = ingest.scan_source(args.source_dir, salt=caller_salt(settings))
         recordings = ingest.dedupe(scan.recordings)
         if args.long:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from pipeline.config import load_settings
+from pipeline.config import entry_settings
 
 
 def _eval_asr(args) -> int:
@@ -15,10 +15,12 @@ def _eval_asr(args) -> int:
         # Eval references are public read speech, not calls: printing them is safe.
         print(f"[{i + 1}/{n}] wer={r.wer:.2f} conf={r.confidence:.2f} {Path(r.file).name}", file=sys.stderr, flush=True)
 
-    results, summary = evaluate_manifest(args.manifest, model=args.model, telephone=args.telephone, out=args.out,
+    settings = entry_settings(args)
+    results, summary = evaluate_manifest(args.manifest, settings, model=args.model, telephone=args.telephone,
+                                         out=args.out,
                                          progress=None if args.quiet else progress)
     audio_s = sum(r.audio_s for r in results)
-    print(f"model={args.model or load_settings().asr_model} telephone={args.telephone} audio_s={audio_s:.1f}")
+    print(f"model={args.model or settings.asr_model} telephone={args.telephone} audio_s={audio_s:.1f}")
     print(dataset_table(results))
     print(summary.line())
     return 0

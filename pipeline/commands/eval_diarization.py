@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.commands import add_warehouse_options, export_group, open_warehouse
+from pipeline.config import entry_settings
 from pipeline.errors import HotlineError
 
 
@@ -17,8 +18,8 @@ def _eval(args) -> int:
         print(f"enrolled {len(voiceprints)} operator(s): " + ", ".join(
             f"{vp.extension} ({vp.n_calls} calls, {vp.speech_s:.0f} s, spread {vp.spread:.3f})" for vp in voiceprints))
 
-    result = ev.run_diarization_eval(Path(args.manifest), voices_of=enrolment_voices, enrol=args.enrol,
-                                     num_speakers=args.num_speakers, save_hyp=args.save_hyp,
+    result = ev.run_diarization_eval(Path(args.manifest), entry_settings(args), voices_of=enrolment_voices,
+                                     enrol=args.enrol, num_speakers=args.num_speakers, save_hyp=args.save_hyp,
                                      progress=lambda s: print(ev.file_line(s), flush=True), on_enrolled=enrolled)
     print("\n".join(ev.summary_lines(result)))
     return 0

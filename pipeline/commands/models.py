@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.config import load_settings
+from pipeline.config import entry_settings
 
 
 def _fmt(m) -> str:
@@ -37,7 +37,7 @@ def describe_models(selected: str | None = None) -> list[str]:
 
 
 def _models(args) -> int:
-    print("\n".join(describe_models(load_settings().asr_model)))
+    print("\n".join(describe_models(entry_settings(args).asr_model)))
     return 0
 
 

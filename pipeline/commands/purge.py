@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from pipeline.commands import add_warehouse_options, open_warehouse
-from pipeline.config import load_settings
+from pipeline.config import entry_settings
 from pipeline.errors import HotlineError
 
 
@@ -25,7 +25,7 @@ def _purge(args) -> int:
         raise HotlineError(f"--older-than must be 0 days or more, not {args.older_than}")
     from pipeline.staged_retention import staging_root
 
-    settings = load_settings().with_(db_path=args.db)
+    settings = entry_settings(args).with_(db_path=args.db)
     with open_warehouse(args) as con:
         report = purge(con, args.older_than, cache_dirs=[result_cache_dir(settings.home)],
                        staging_root=staging_root(settings.database))

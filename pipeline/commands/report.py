@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.commands import add_warehouse_options, check_period, iso_date, open_warehouse
+from pipeline.config import entry_settings
 
 
 def _report(args) -> int:
@@ -12,7 +13,8 @@ def _report(args) -> int:
 
     check_period(args.start, args.end)
     with open_warehouse(args) as con:  # read-write: applies 002/003 to an older warehouse
-        out = write_report(con, args.start, args.end, args.out, lang=args.lang)
+        out = write_report(con, args.start, args.end, args.out, lang=args.lang,
+                           agency=entry_settings(args).agency_name)
     print(f"report for {args.start} to {args.end} written to {out}")
     return 0
 

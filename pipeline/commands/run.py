@@ -5,21 +5,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipeline.config import Settings, apply_environment, ensure_dir, entry_settings, load_settings
+from pipeline.config import Settings, apply_environment, ensure_dir, entry_settings
 from pipeline.errors import HotlineError
 from pipeline.logsafe import mask_numbers
 
 
-def prepare_prefect(settings: Settings | Path) -> None:
+def prepare_prefect(settings: Settings) -> None:
     """Keep Prefect's state in our working folder and quiet (:func:`pipeline.config.apply_environment`,
     which the CLI has already called), and create that folder; call before importing prefect.
 
     The Prefect home is created here: Prefect itself cannot make missing parents and
-    then fails only minutes later, as a timeout of its temporary server. A home folder
-    (the old argument) stands for the settings with that home.
+    then fails only minutes later, as a timeout of its temporary server.
     """
-    if not isinstance(settings, Settings):
-        settings = load_settings(home=Path(settings))
     apply_environment(settings)
     ensure_dir(os.environ["PREFECT_HOME"], "Prefect home")
 
@@ -46,7 +43,7 @@ def check_run_inputs(settings: Settings, *, source_dir: Path | None = None, call
             pass
 
 
-def run_folder(source_dir: Path, settings: Settings | None = None, *, db_path: Path | None = None,
+def run_folder(source_dir: Path, settings: Settings, *, db_path: Path | None = None,
                calls_csv: Path | None = None, overrides: dict | None = None, wait_s: float = 0.0,
                settle_s: float | None = None,
                only: list[str] | None = None,
@@ -55,12 +52,12 @@ def run_folder(source_dir: Path, settings: Settings | None = None, *, db_path: P
 
     ``workers`` > 0 runs the per-call work on a local Dask cluster of that many
     processes, ``dask_address`` on an existing Dask scheduler; this process alone
-    writes the database. ``settings``: the entry point's (default: built from the environment),
-    with ``overrides`` and ``db_path`` applied. Returns the flow's ``RunSummary``.
+    writes the database. ``settings``: the entry point's, with ``overrides`` and ``db_path`` applied.
+    Returns the flow's ``RunSummary``.
     """
     if workers < 0:
         raise HotlineError(f"--workers must be 0 or more, not {workers}")
-    settings = (settings if settings is not None else load_settings()).with_(**(overrides or {})).with_(db_path=db_path)
+    settings = settings.with_(**(overrides or {})).with_(db_path=db_path)
     check_run_inputs(settings, source_dir=Path(source_dir), calls_csv=calls_csv)
     if settle_s is None:  # a file the PBX may still be writing is left for the next run (HOTLINE_SETTLE_S)
         settle_s = settings.settle_s

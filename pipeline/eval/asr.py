@@ -208,24 +208,24 @@ def dataset_table(results: Sequence[ClipResult]) -> str:
     return "\n".join(lines)
 
 
-def evaluate_manifest(manifest: Path, *, model: str | None = None, telephone: bool = False, out: Path | None = None,
-                      progress=None) -> tuple[list[ClipResult], EvalSummary]:
+def evaluate_manifest(manifest: Path, settings, *, model: str | None = None, telephone: bool = False,
+                      out: Path | None = None, progress=None) -> tuple[list[ClipResult], EvalSummary]:
     """Transcribe every clip of ``manifest`` with the production settings and score it
     (``hotline eval asr``).
 
-    Uses ``TranscribeOptions()`` through :func:`pipeline.transcribe.transcribe_call`,
-    the model from ``model`` or the settings. ``out``: write the per-clip rows (TSV)
-    there. Returns (clip results, summary).
+    ``settings``: the entry point's :class:`~pipeline.config.Settings`; the model is ``model``
+    or ``settings.asr_model``, the decoding options ``settings.transcription.options()``
+    (``HOTLINE_ASR_*``, as in the flow), through :func:`pipeline.transcribe.transcribe_call`.
+    ``out``: write the per-clip rows (TSV) there. Returns (clip results, summary).
     """
     from models.registry import load_recognizer
-    from pipeline.config import load_settings
-    from pipeline.transcribe import TranscribeOptions, transcribe_call
+    from pipeline.transcribe import transcribe_call
 
-    settings = load_settings(asr_model=model)
+    settings = settings.with_(asr_model=model)
     rows = read_clips(manifest)
     asr = load_recognizer(settings.asr_model, cache_dir=settings.model_cache, device=settings.asr_device,
                           compute_type=settings.asr_compute_type, cpu_threads=settings.cpu_threads)
-    options = TranscribeOptions()
+    options = settings.transcription.options()
     results = evaluate(rows, lambda audio: transcribe_call(audio, asr, options), telephone=telephone, hook=progress)
     if out:
         write_rows(results, out)

@@ -257,28 +257,27 @@ def summary_lines(result: DiarizationScore) -> list[str]:
     return lines
 
 
-def production_diarizer():
-    """The diarizer ``hotline run`` uses (:func:`models.diarization.load_diarizer` with the settings)."""
+def production_diarizer(settings):
+    """The diarizer ``hotline run`` uses: :func:`models.diarization.load_diarizer` with ``settings``
+    (the entry point's)."""
     from models.diarization import load_diarizer
-    from pipeline.config import load_settings
 
-    settings = load_settings()
     return load_diarizer(min_speakers=settings.min_speakers, max_speakers=settings.max_speakers,
                          threads=settings.cpu_threads)
 
 
-def run_diarization_eval(manifest: Path, *, voices_of: Callable, enrol: Path | None = None,
+def run_diarization_eval(manifest: Path, settings, *, voices_of: Callable, enrol: Path | None = None,
                          num_speakers: int | None = None, save_hyp: Path | None = None, progress=None,
                          on_enrolled=None, diarizer=None) -> DiarizationScore:
     """``hotline eval diarization``: check the manifest (and the enrolment list) first, then
-    load the production diarizer (unless ``diarizer`` is given), enrol the operators of
+    load the production diarizer of ``settings`` (unless ``diarizer`` is given), enrol the operators of
     ``enrol`` with ``voices_of`` (see :func:`enrol_from_manifest`; ``on_enrolled(voiceprints)``
     is told) and score the manifest with :func:`evaluate_diarization`.
     """
     read_diarization_manifest(manifest)  # a bad row is refused before any model loads
     if enrol is not None:
         read_manifest(enrol, ("ext", "file"), files=("file",), what="enrolment list")
-    diarizer = diarizer or production_diarizer()
+    diarizer = diarizer or production_diarizer(settings)
     voiceprints = None
     if enrol is not None:
         voiceprints = enrol_from_manifest(enrol, diarizer, voices_of)

@@ -23,7 +23,14 @@ from pipeline.config import Settings, apply_environment, load_settings
 from pipeline.warehouse import db
 from pipeline.web import routes
 from pipeline.web.context import (  # noqa: F401  (re-exported: tests and commands import them from here)
-    NotLoggedIn, WebContext, WebOptions, web_options_from_env)
+    NotLoggedIn, WebContext, WebOptions)
+
+
+def web_options_from_env() -> WebOptions:
+    """:class:`WebOptions` of the settings the environment gives (kept for callers of the old name).
+
+    Here, in the web app's entry module, because it builds settings: the library below takes them."""
+    return WebOptions.from_settings(load_settings())
 
 
 def create_app(db_path: Path | str, settings: Settings | None = None, options: WebOptions | None = None) -> FastAPI:

@@ -58,13 +58,6 @@ class WebOptions:
                                 lockout_minutes=w.lockout_minutes))
 
 
-def web_options_from_env() -> WebOptions:
-    """:class:`WebOptions` of the settings the environment gives (kept for callers of the old name)."""
-    from pipeline.config import load_settings
-
-    return WebOptions.from_settings(load_settings())
-
-
 class NotLoggedIn(Exception):
     """No valid session: pages redirect to the log-in page, API and audio answer 401."""
 

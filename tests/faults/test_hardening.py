@@ -413,6 +413,7 @@ def test_hotline_run_leaves_files_still_being_written_for_the_next_run(tmp_path,
     import flows.reaper as reaper
     import pipeline.commands.run as run_cmd
     from pipeline.commands.run import run_folder
+    from pipeline.config import load_settings
 
     monkeypatch.setattr(run_cmd, "prepare_prefect", lambda settings: None)  # keep this session's Prefect env
 
@@ -420,9 +421,9 @@ def test_hotline_run_leaves_files_still_being_written_for_the_next_run(tmp_path,
     monkeypatch.setattr(pc, "run_process_calls", lambda *a, **k: seen.setdefault("settle_s", k["settle_s"]))
     monkeypatch.setattr(reaper, "temporary_server_api_url", lambda: None)
     monkeypatch.setenv("HOTLINE_HOME", str(tmp_path))
-    run_folder(tmp_path)
+    run_folder(tmp_path, load_settings())
     assert seen["settle_s"] == 5.0
     monkeypatch.setenv("HOTLINE_SETTLE_S", "0")
     seen.clear()
-    run_folder(tmp_path)
+    run_folder(tmp_path, load_settings())
     assert seen["settle_s"] == 0.0

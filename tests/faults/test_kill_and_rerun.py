@@ -97,6 +97,7 @@ def test_the_rerun_completes_every_call_exactly_once(killed_then_rerun):
 
 def test_backfill_with_another_model_reprocesses_each_call_once_and_keeps_qa(killed_then_rerun, prefect_harness):
     from pipeline.commands.backfill import backfill_range
+    from pipeline.config import load_settings
 
     _, _, db, _, tmp = killed_then_rerun
     con = duckdb.connect(str(db))
@@ -106,7 +107,7 @@ def test_backfill_with_another_model_reprocesses_each_call_once_and_keeps_qa(kil
     con.execute("UPDATE calls SET asr_fingerprint = 'sha256:older-model' WHERE call_id <> ?", [call_id])
     before = con.execute("SELECT count(*) FROM segments").fetchone()[0]
     con.close()
-    summary = backfill_range(date(2026, 11, 1), date(2026, 11, 30), db_path=db,
+    summary = backfill_range(date(2026, 11, 1), date(2026, 11, 30), load_settings(), db_path=db,
                              overrides={"home": tmp / "home"})
     assert (summary.found, summary.processed, summary.failed) == (N_CALLS - 1, N_CALLS - 1, 0)
     con = duckdb.connect(str(db), read_only=True)
@@ -116,5 +117,6 @@ def test_backfill_with_another_model_reprocesses_each_call_once_and_keeps_qa(kil
     assert con.execute("SELECT count(*) FROM calls").fetchone()[0] == N_CALLS
     assert con.execute("SELECT count(*) FROM segments").fetchone()[0] == before, "same audio, same model output"
     con.close()
-    again = backfill_range(date(2026, 11, 1), date(2026, 11, 30), db_path=db, overrides={"home": tmp / "home"})
+    again = backfill_range(date(2026, 11, 1), date(2026, 11, 30), load_settings(), db_path=db,
+                           overrides={"home": tmp / "home"})
     assert again.found == 0

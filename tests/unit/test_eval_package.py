@@ -117,13 +117,13 @@ def test_the_command_refuses_a_bad_manifest_before_loading_the_diarizer(tmp_path
     manifest = _diarization_set(tmp_path)
     manifest.write_text("file\trttm\na.wav\ta.rttm\nb.wav\n", encoding="utf-8")
     loaded = []
-    monkeypatch.setattr(diarization, "production_diarizer", lambda: loaded.append(1) or _Replay([]))
+    monkeypatch.setattr(diarization, "production_diarizer", lambda settings: loaded.append(1) or _Replay([]))
     assert main(["eval", "diarization", str(manifest)]) == 2
     assert f"{manifest}:3: 1 field(s), no rttm" in capsys.readouterr().err
     assert not loaded
 
     manifest.write_text("file\trttm\na.wav\ta.rttm\n", encoding="utf-8")
-    monkeypatch.setattr(diarization, "production_diarizer", lambda: _Replay([SpeakerTurn(0.5, 2.5, "S0")]))
+    monkeypatch.setattr(diarization, "production_diarizer", lambda settings: _Replay([SpeakerTurn(0.5, 2.5, "S0")]))
     assert main(["eval", "diarization", str(manifest)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("a.wav\tdur=6.0s ") and out[-1].endswith(" files=1")

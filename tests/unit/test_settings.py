@@ -160,15 +160,18 @@ def test_flows_take_settings_as_a_parameter_prefect_can_serialise(tmp_path):
     from fastapi.encoders import jsonable_encoder
     from prefect.utilities.callables import parameter_schema
 
+    from flows.backfill import backfill
     from flows.pull import pull_and_process
     from flows.process_calls import process_calls
     from flows.weekly_report import weekly_report
 
     s = load_settings(home=tmp_path, db_path=tmp_path / "w.duckdb", asr_model="base")
-    for flow in (process_calls, pull_and_process, weekly_report):
+    for flow in (process_calls, pull_and_process, weekly_report, backfill):
         assert "settings" in parameter_schema(flow.fn).properties  # a deployment can describe it
         params = {"settings": jsonable_encoder(s)}
-        if flow is not weekly_report:
+        if flow is backfill:
+            params.update(date_from="2026-11-01", date_to="2026-11-30")
+        elif flow is not weekly_report:
             params["source" if flow is pull_and_process else "source_dir"] = str(tmp_path)
         validated = flow.validate_parameters(params)  # what a deployment's run does with the stored JSON
         assert isinstance(validated["settings"], Settings) and validated["settings"].database == s.database
@@ -244,6 +247,7 @@ def test_the_web_app_factory_applies_the_environment_when_it_builds_settings(cle
 
 def test_flows_build_their_settings_through_one_function(clean_env, monkeypatch, tmp_path):
     import flows.process_calls as pc
+    from flows.backfill import backfill
     from flows.pull import pull_and_process
     from flows.watch import watch_folder
     from flows.weekly_report import weekly_report
@@ -254,7 +258,7 @@ def test_flows_build_their_settings_through_one_function(clean_env, monkeypatch,
     assert pc.flow_settings(given) is given and calls == [given]
     clean_env.setenv("HOTLINE_HOME", str(tmp_path / "env"))
     assert pc.flow_settings(None).home == tmp_path / "env"
-    for fn in (pc.process_calls.fn, pull_and_process.fn, weekly_report.fn, watch_folder):
+    for fn in (pc.process_calls.fn, pull_and_process.fn, weekly_report.fn, watch_folder, backfill.fn):
         assert "flow_settings(settings)" in inspect.getsource(fn), fn.__name__
 
 
