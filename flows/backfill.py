@@ -38,8 +38,24 @@ def backfill(date_from: date, date_to: date, settings: Settings | None = None, w
     One ``runs`` row per source folder, so a later backfill still finds the audio.
     ``skipped`` counts calls whose audio is missing or changed.
     """
-    logger = get_run_logger()
     settings = flow_settings(settings)
+
+    def select(con, asr, logger):
+        rows = load.calls_to_reprocess(con, date_from, date_to, asr.fingerprint)
+        logger.info("%d calls from %s to %s were transcribed by another model than %s", len(rows), date_from,
+                    date_to, asr.fingerprint)
+        return rows
+
+    return reprocess(select, settings, wait_s)
+
+
+def reprocess(select, settings: Settings, wait_s: float = 0.0) -> RunSummary:
+    """The run book for reprocessing loaded calls (``backfill``, ``retag-operators``): under the run lock,
+    ``select(con, asr, logger)`` picks (call_id, recording_sha256, source_dir, source_path) rows; each call
+    is run again from its audio and reloaded through :func:`record_call`, one ``runs`` row per source folder
+    (so a later reprocessing still finds the audio); the search index is refreshed once at the end.
+    ``skipped`` counts calls whose audio is missing or changed."""
+    logger = get_run_logger()
     started = time.perf_counter()
     database = settings.database
     summary = RunSummary(run_id="", db_path=str(database))
@@ -49,10 +65,8 @@ def backfill(date_from: date, date_to: date, settings: Settings | None = None, w
         asr = get_models(settings).asr
         with db.brief(database, migrate_schema=True) as con:
             summary.interrupted_runs = load.mark_interrupted_runs(con)
-            rows = load.calls_to_reprocess(con, date_from, date_to, asr.fingerprint)
+            rows = select(con, asr, logger)
         summary.found = len(rows)
-        logger.info("%d calls from %s to %s were transcribed by another model than %s", len(rows), date_from, date_to,
-                    asr.fingerprint)
         by_folder: dict[str, list] = {}
         for row in rows:
             by_folder.setdefault(row[2], []).append(row)

@@ -6,7 +6,7 @@ import getpass
 from pathlib import Path
 
 from pipeline.commands import add_warehouse_options, open_warehouse
-from pipeline.config import load_settings
+from pipeline.config import entry_settings
 from pipeline.errors import HotlineError
 from pipeline.operators import voiceprint_from_calls
 
@@ -15,7 +15,7 @@ def _enrol(args) -> int:
     from models.diarization import load_diarizer
     from pipeline.operators import save_voiceprint
 
-    settings = load_settings()
+    settings = entry_settings(args)
     diarizer = load_diarizer(min_speakers=settings.min_speakers, max_speakers=settings.max_speakers,
                              threads=settings.cpu_threads)
     vp = voiceprint_from_calls(args.extension, args.from_calls, diarizer, consent_note=args.consent, name=args.name,
@@ -58,13 +58,13 @@ def _retag(args) -> int:
     date_from, date_to = _date(args.date_from), _date(args.date_to)
     if date_to < date_from:
         raise HotlineError(f"--to {date_to} is before --from {date_from}")
-    settings = load_settings().with_(db_path=args.db)
+    settings = entry_settings(args).with_(db_path=args.db)
     db.check_warehouse_path(settings.database, create=False)
     check_run_inputs(settings)
-    prepare_prefect(settings.home)
+    prepare_prefect(settings)
     from flows.retag_operators import retag_operators
 
-    summary = retag_operators(date_from, date_to, str(args.db) if args.db else None, {}, args.wait, args.all)
+    summary = retag_operators(date_from, date_to, settings, args.wait, args.all)
     print(f"retag calls={summary.found} processed={summary.processed} skipped={summary.skipped} "
           f"failed={summary.failed} audio_s={summary.audio_s:.1f} wall_s={summary.wall_s:.1f} runs={summary.run_id or '-'}")
     return 0 if summary.failed == 0 else 2
@@ -92,8 +92,7 @@ def register(sub, eval_sub) -> None:
     p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD", help="first call date")
     p.add_argument("--to", dest="date_to", required=True, metavar="YYYY-MM-DD", help="last call date (inclusive)")
     p.add_argument("--all", action="store_true", help="every mono call of the range (e.g. after a removal)")
-    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
-    p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
+    add_warehouse_options(p)
     p.set_defaults(func=_retag)
 
     p = ops.add_parser("remove", help="delete an operator's voiceprint (consent withdrawn)")

@@ -120,3 +120,29 @@ def test_backfill_with_another_model_reprocesses_each_call_once_and_keeps_qa(kil
     again = backfill_range(date(2026, 11, 1), date(2026, 11, 30), load_settings(), db_path=db,
                            overrides={"home": tmp / "home"})
     assert again.found == 0
+
+
+def test_retag_runs_through_the_same_run_book_once_per_mono_call(killed_then_rerun, prefect_harness):
+    """`hotline operators retag --all` (after a voiceprint was removed): every loaded mono call of the
+    range is reprocessed once through backfill's run book, no call duplicated, QA's marks kept."""
+    from flows.retag_operators import retag_operators
+    from pipeline.config import load_settings
+
+    _, _, db, _, tmp = killed_then_rerun
+    con = duckdb.connect(str(db))
+    # These variants are stereo; the selection reads the stored channel count, so mark two of them mono.
+    con.execute("UPDATE calls SET channels = 1 WHERE call_id IN (SELECT call_id FROM calls ORDER BY call_id LIMIT 2)")
+    mono = con.execute("SELECT count(*) FROM calls WHERE status = 'done' AND coalesce(channels, 1) = 1 "
+                       "AND purged_at IS NULL").fetchone()[0]
+    con.close()
+    assert mono == 2
+    settings = load_settings().with_(db_path=db, home=tmp / "home")
+    summary = retag_operators(date(2026, 11, 1), date(2026, 11, 30), settings, 0.0, True)
+    assert (summary.found, summary.processed, summary.failed, summary.skipped) == (mono, mono, 0, 0)
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT count(*) FROM calls").fetchone()[0] == N_CALLS
+    assert con.execute("SELECT count(*) FROM runs WHERE run_id IN (SELECT unnest(string_split(?, ',')))",
+                       [summary.run_id]).fetchone()[0] >= 1
+    con.close()
+    nothing = retag_operators(date(2026, 11, 1), date(2026, 11, 30), settings, 0.0, False)
+    assert nothing.found == 0  # nobody enrolled: nothing processed before an enrolment
