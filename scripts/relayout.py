@@ -52,7 +52,8 @@ FOLDERS: list[tuple[str, str, tuple[str, ...]]] = [
     ("casework", "cases (phiếu phản ánh) and the working days of their deadlines", ("cases", "workdays")),
     ("report", "reports, case reports, exports and charts for managers", ("reports", "case_reports", "exports",
                                                                           "charts")),
-    ("warehouse", "DuckDB: schema, loader, queries, search, retention", ("search", "retention", "similar")),
+    ("warehouse", "DuckDB: schema, loader, queries, search, retention", ("search", "retention", "similar",
+                                                                        "staged_retention")),
     ("eval", "measuring the stages, and the benchmark", ("eval_asr", "eval_topics", "search_eval", "diarization_errors",
                                                         "rttm", "bench")),
 ]
@@ -61,7 +62,7 @@ VOCABULARY = ("__init__", "cli", "config", "errors", "records", "textnorm", "log
 
 # A new name where the plain one is taken: package 12d keeps the purge's SQL in
 # pipeline/warehouse/retention.py, so the policy module (what and when, the files) becomes purge.py.
-RENAMES = {"retention": "purge"}
+RENAMES = {"retention": "purge", "staged_retention": "staged_copies"}  # staged SFTP copies the purge removes
 MODULES: dict[str, str] = {
     f"pipeline.{m}": f"pipeline.{folder}.{RENAMES.get(m, m)}" for folder, _, mods in FOLDERS for m in mods
 }
