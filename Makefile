@@ -41,9 +41,9 @@ clean:
 # Fault and bad-input suite (issue 13): hostile files and call-log rows, SIGKILL at each
 # stage, fuzzed names and rows. The tests count what they tried; the last line printed is
 # inputs_tried=N faults_survived=N rows_lost=0 rows_duplicated=0 clear_text_numbers=0.
-FAULT_TESTS ?= tests/faults/test_hardening.py tests/faults/test_hardening_flow.py tests/faults/test_kill_points.py \
-	tests/faults/test_server_reaper.py tests/faults/test_call_log.py tests/faults/test_bad_input_and_busy_db.py \
-	tests/web/test_hardening_web.py
+FAULT_TESTS ?= tests/unit/test_hardening.py tests/integration/test_hardening_flow.py tests/integration/test_kill_points.py \
+	tests/integration/test_server_reaper.py tests/unit/test_call_log.py tests/integration/test_bad_input_and_busy_db.py \
+	tests/unit/test_hardening_web.py
 .PHONY: faults
 faults: setup
 	@mkdir -p var/faults && rm -f var/faults/tally.jsonl

@@ -15,12 +15,12 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger
 
-from pipeline.ingest import locate
+from pipeline.intake.ingest import locate
 from pipeline.logsafe import mask_numbers
-from pipeline.process import get_models
 from pipeline.records import Recording
-from pipeline.search import refresh_search_index
+from pipeline.stages.process import get_models
 from pipeline.warehouse import db, load
+from pipeline.warehouse.search import refresh_search_index
 
 from pipeline.config import Settings
 

@@ -23,18 +23,18 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
-from pipeline import ingest
 from pipeline.config import REPO_ROOT, Settings, apply_environment, load_settings
 from pipeline.errors import AudioDecodeError
+from pipeline.intake import ingest
 from pipeline.logsafe import mask_numbers, safe
-from pipeline.process import (Stages, analyse_stage, call_date, decode_stage, get_models, operator_ext, run_call,
+from pipeline.stages.process import (Stages, analyse_stage, call_date, decode_stage, get_models, operator_ext, run_call,
                               speakers_stage, transcribe_stage)
-from pipeline.quarantine import quarantine
-from pipeline.salt import caller_salt
+from pipeline.intake.quarantine import quarantine
 from pipeline.records import CallResult, Recording
-from pipeline.transcribe import TranscribeOptions
-from pipeline.search import index_is_current, refresh_search_index
+from pipeline.salt import caller_salt
+from pipeline.stages.transcribe import TranscribeOptions
 from pipeline.warehouse import db, load
+from pipeline.warehouse.search import index_is_current, refresh_search_index
 
 # Cached stage results hold raw transcripts: keep them a week at most (``hotline purge`` also deletes them).
 CACHE_EXPIRATION = timedelta(days=7)
@@ -89,7 +89,7 @@ def stage_cache_key(context, parameters) -> str:
                settings.known_operators)
     audio = parameters.get("audio")
     if context.task.name == "speakers" and settings.known_operators and getattr(audio, "channels", 1) == 1:
-        from pipeline.operators import voiceprints_fingerprint  # (re-)enrolment re-tags mono calls (issue 19)
+        from pipeline.stages.operators import voiceprints_fingerprint  # (re-)enrolment re-tags mono calls (issue 19)
 
         depends += (voiceprints_fingerprint(get_models(settings).voiceprints),)
     digest = hashlib.sha256(repr(depends).encode()).hexdigest()[:12]
@@ -142,7 +142,7 @@ class CallOutcome:
 
 
 class TaskStages(Stages):
-    """The stages of :func:`pipeline.process.run_call` as this flow's tasks (transcribe and speakers cached)."""
+    """The stages of :func:`pipeline.stages.process.run_call` as this flow's tasks (transcribe and speakers cached)."""
 
     def __init__(self, settings: Settings):
         super().__init__(get_models(settings), settings)
@@ -271,7 +271,7 @@ def process_calls(source_dir: str, settings: Settings | None = None, calls_csv: 
     left 'running' by a killed process are marked 'interrupted' (this run holds the
     run lock, so none of them can still be alive). The database file is opened only
     for each call's load and the run's bookkeeping, never during model work. ``settle_s`` and ``only``
-    restrict the scan (see :func:`pipeline.ingest.find_audio_files`). ``parallel``
+    restrict the scan (see :func:`pipeline.intake.ingest.find_audio_files`). ``parallel``
     submits each call to the flow's task runner (Dask: see :func:`run_process_calls`)
     and loads results here as they complete. Raises :class:`DatabaseBusy` when
     another run holds the warehouse's run lock for more than ``wait_s`` seconds.

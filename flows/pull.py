@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from pipeline import sources
+from pipeline.intake import sources
 from pipeline.logsafe import mask_numbers
 
 from pipeline.config import Settings

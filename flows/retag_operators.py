@@ -3,7 +3,7 @@ were processed before the voiceprints last changed, so their roles, voice match 
 flag come from the current voiceprints (issue 19).
 
 The speakers stage's cached results of mono calls are keyed by the voiceprints
-(``pipeline.operators.voiceprints_fingerprint``), so nothing stale is reused. ``hotline
+(``pipeline.stages.operators.voiceprints_fingerprint``), so nothing stale is reused. ``hotline
 backfill`` cannot do this: it re-runs only calls transcribed by another ASR model. Loading
 keeps QA's topics and the reviewed mark, as in a backfill.
 """

@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline import ingest
 from pipeline.config import Settings
 from pipeline.errors import DatabaseBusy
+from pipeline.intake import ingest
 from pipeline.logsafe import mask_numbers, safe
 
 from flows.process_calls import RunSummary, run_process_calls
@@ -29,7 +29,7 @@ def ready_files(current: dict[str, tuple[int, int]], previous: dict[str, tuple[i
     """Relative paths unchanged since the previous poll, old enough, and not yet submitted as they are.
 
     ``current``/``previous``/``submitted`` map relative path → (size bytes, mtime ns)
-    as :func:`pipeline.ingest.snapshot` returns them.
+    as :func:`pipeline.intake.ingest.snapshot` returns them.
     """
     if previous is None:
         return []

@@ -33,7 +33,7 @@ def last_full_week(day: date) -> tuple[date, date]:
 
 @task(name="render-weekly-report", retries=1, retry_delay_seconds=60)
 def render_week(db_path: str, start: date, end: date, out: str, lang: str, agency: str) -> str:
-    from pipeline import reports
+    from pipeline.report import reports
     from pipeline.warehouse import db
 
     # Read-only: the report must not wait on, or block, a pipeline run that is loading.
@@ -58,7 +58,7 @@ def weekly_report(settings: Settings | None = None, lang: str = "vi", fmt: str =
 
     ``settings``: built once by the entry point (None: this process's environment).
     """
-    from pipeline.exports import export_filename
+    from pipeline.report.exports import export_filename
 
     from flows.process_calls import flow_settings
 

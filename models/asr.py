@@ -214,7 +214,7 @@ def pick_device(device: str = "auto", compute_type: str = "auto") -> tuple[str, 
 
 
 def faster_whisper_kwargs(options) -> dict:
-    """Keyword arguments for ``WhisperModel.transcribe`` from :class:`pipeline.transcribe.TranscribeOptions`."""
+    """Keyword arguments for ``WhisperModel.transcribe`` from :class:`pipeline.stages.transcribe.TranscribeOptions`."""
     return {
         "language": options.language,
         "beam_size": options.beam_size,

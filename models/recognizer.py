@@ -3,7 +3,7 @@
 Nothing above ``models/`` sees a library's own objects: a recogniser takes 16 kHz
 float32 mono samples and returns the project's records (:class:`pipeline.records.Segment`
 with :class:`~pipeline.records.Word`), times in seconds from the start of what it was
-given. ``pipeline/transcribe.py`` cuts calls into pieces, shifts times back, cleans
+given. ``pipeline/stages/transcribe.py`` cuts calls into pieces, shifts times back, cleans
 and flags; it reaches a model only through these methods:
 
 - ``find_speech(samples, vad_parameters)`` → speech stretches (start, end) in s;

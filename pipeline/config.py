@@ -103,7 +103,7 @@ class WebSettings(_Section):
 class TranscriptionSettings(_Section):
     """Decoding options (defaults measured on asr-dev, docs/asr.md); :meth:`options` gives them to the stage.
 
-    The defaults equal :class:`pipeline.transcribe.TranscribeOptions`'s (a test checks it):
+    The defaults equal :class:`pipeline.stages.transcribe.TranscribeOptions`'s (a test checks it):
     changing one changes the transcripts and the figures measured with them.
     """
 
@@ -131,8 +131,8 @@ class TranscriptionSettings(_Section):
     max_piece_s: float = 300.0  # s; longer audio is decoded in pieces cut in pauses (bounds memory)
 
     def options(self):
-        """These settings as the :class:`pipeline.transcribe.TranscribeOptions` the stages take."""
-        from pipeline.transcribe import TranscribeOptions
+        """These settings as the :class:`pipeline.stages.transcribe.TranscribeOptions` the stages take."""
+        from pipeline.stages.transcribe import TranscribeOptions
 
         return TranscribeOptions(**{name: getattr(self, name) for name in type(self).model_fields})
 
@@ -172,7 +172,7 @@ class Settings(_Section):
     review_confidence: float = -1.0  # 0..1, or negative: the recogniser's calibrated value
     agency_name: str = "Tổng đài 1022 tỉnh Đắk Lắk"  # text: the agency named in the period report's header
     report_dir: Path | None = None  # folder for scheduled weekly reports; default <home>/reports
-    # Pulling recordings (pipeline/sources.py, docs/sources.md).
+    # Pulling recordings (pipeline/intake/sources.py, docs/sources.md).
     call_log_format: str = "auto"  # auto | hotline (our calls.csv) | asterisk (cdr-csv Master.csv + FreePBX names)
     sftp_known_hosts: str = "~/.ssh/known_hosts"  # host keys an SFTP server must match (checking is always on)
     sftp_key_path: str = ""  # private key file for SFTP; empty: password auth

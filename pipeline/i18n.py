@@ -82,7 +82,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "busy": {"vi": "Cơ sở dữ liệu đang bận: hệ thống đang nạp dữ liệu cuộc gọi mới; vui lòng thử lại sau một phút.",
              "en": "database busy: a pipeline run is loading; try again in a minute"},
     "back": {"vi": "Quay lại", "en": "Back"},
-    # Conversation metrics (pipeline.metrics) and their scopes.
+    # Conversation metrics (pipeline.analysis.metrics) and their scopes.
     "metric_talk_time_s": {"vi": "Thời gian nói (s)", "en": "Talk time (s)"},
     "metric_non_talk_time_s": {"vi": "Thời gian không nói (s)", "en": "Non-talk time (s)"},
     "metric_non_talk_share": {"vi": "Tỷ lệ không nói", "en": "Non-talk share"},
@@ -99,7 +99,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "scope_call": {"vi": "Cả cuộc gọi", "en": "Call"},
     "scope_operator": {"vi": "Tổng đài viên", "en": "Operator"},
     "scope_citizen": {"vi": "Người dân", "en": "Citizen"},
-    # Why a call is in the review queue (pipeline.analyse) or urgent (pipeline.urgency).
+    # Why a call is in the review queue (pipeline.stages.analyse) or urgent (pipeline.analysis.urgency).
     "reason_low_confidence": {"vi": "Độ tin cậy nhận dạng thấp", "en": "Low recognition confidence"},
     "reason_no_confident_topic": {"vi": "Chưa rõ chủ đề", "en": "No confident topic"},
     "reason_loop_removed": {"vi": "Đã bỏ đoạn lặp của máy nhận dạng", "en": "Recognition loop removed"},
@@ -136,7 +136,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "mgr_extension": {"vi": "Máy lẻ", "en": "Extension"},
     "mgr_mean_duration": {"vi": "Thời lượng TB", "en": "Mean duration"},
     "mgr_operator_talk": {"vi": "Tỉ lệ thời gian ĐTV nói", "en": "Operator talk share"},
-    # --- Cases (phiếu phản ánh, pipeline.cases) ---
+    # --- Cases (phiếu phản ánh, pipeline.casework.cases) ---
     "cases": {"vi": "Phiếu phản ánh", "en": "Cases"},
     "case": {"vi": "Phiếu", "en": "Case"},
     "case_event_opened": {"vi": "mở phiếu", "en": "opened"},

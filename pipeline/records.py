@@ -132,9 +132,9 @@ KIND_WORDS = {"ward": "phường", "commune": "xã", "town": "thị trấn", "di
 
 @dataclass(frozen=True)
 class Place:
-    """A location said in a call (pipeline.places)."""
+    """A location said in a call (pipeline.analysis.places)."""
 
-    kind: str  # one of pipeline.places.KINDS
+    kind: str  # one of pipeline.analysis.places.KINDS
     text: str  # as said (input substring)
     name: str  # canonical name with diacritics (admin units, streets) or tidied as said
     unit_code: str | None  # gazetteer code for admin units, else None
@@ -166,7 +166,7 @@ class Place:
 
 @dataclass(frozen=True)
 class Route:
-    """An agency a call goes to (pipeline.routing)."""
+    """An agency a call goes to (pipeline.analysis.routing)."""
 
     agency: str  # English name
     agency_vi: str  # Vietnamese name, as shown to operators
@@ -175,7 +175,7 @@ class Route:
 
 @dataclass(frozen=True)
 class Metric:
-    """One conversation metric of a call (pipeline.metrics.measure_conversation)."""
+    """One conversation metric of a call (pipeline.analysis.metrics.measure_conversation)."""
 
     scope: str  # call | operator | citizen
     name: str  # e.g. "talk_time_s"; the unit is the name's suffix (s, spm, dbfs, hz, db) or a share 0..1
@@ -203,11 +203,11 @@ class CallAnalysis:
     segments: tuple[RedactedSegment, ...] = ()  # every transcript segment, in order, with its redacted text
     pii_counts: dict = field(default_factory=dict)  # kind -> count
     caller_initials: str | None = None  # initials of the name the citizen gave ("N.V.H."), for exports
-    confidence: float = 0.0  # 0..1, duration-weighted mean segment confidence (pipeline.analyse.mean_confidence)
+    confidence: float = 0.0  # 0..1, duration-weighted mean segment confidence (pipeline.stages.analyse.mean_confidence)
     needs_review: bool = False
     review_reasons: tuple[str, ...] = ()
-    summary: str = ""  # one-line Vietnamese summary (pipeline.summary)
-    sentiment: dict = field(default_factory=dict)  # pipeline.sentiment.CallSentiment.as_dict(); {} when not scored
+    summary: str = ""  # one-line Vietnamese summary (pipeline.analysis.summary)
+    sentiment: dict = field(default_factory=dict)  # pipeline.analysis.sentiment.CallSentiment.as_dict(); {} when not scored
 
 
 @dataclass(frozen=True)

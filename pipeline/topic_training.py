@@ -17,12 +17,12 @@ def read_corrected_rows(db_path: Path) -> list[tuple[str, tuple[str, ...]]]:
 
     Labels: the topics the model assigned (``call_topics`` with source ``model``), then
     every correction of ``topic_corrections`` in time order. Text: what the citizen said
-    (:func:`pipeline.topics.citizen_text` over the call's ``segments``, which hold
+    (:func:`pipeline.analysis.topics.citizen_text` over the call's ``segments``, which hold
     redacted text). Calls without citizen text are skipped. The database is opened
     read-only (:func:`pipeline.warehouse.eval_data.corrected_calls` reads it).
     """
     from models.topic_model import TOPICS
-    from pipeline.topics import apply_corrections, citizen_text
+    from pipeline.analysis.topics import apply_corrections, citizen_text
     from pipeline.warehouse import db
     from pipeline.warehouse.eval_data import corrected_calls
 

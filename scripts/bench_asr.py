@@ -32,10 +32,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from models.registry import load_recognizer  # noqa: E402
-from pipeline.audio import SAMPLE_RATE, decode_audio, simulate_telephone  # noqa: E402
 from pipeline.config import apply_environment, load_settings  # noqa: E402
 from pipeline.records import DecodedAudio  # noqa: E402
-from pipeline.transcribe import TranscribeOptions, find_speech, speech_coverage, transcribe_call, uncovered_speech  # noqa: E402
+from pipeline.stages.audio import SAMPLE_RATE, decode_audio, simulate_telephone  # noqa: E402
+from pipeline.stages.transcribe import TranscribeOptions, find_speech, speech_coverage, transcribe_call, uncovered_speech  # noqa: E402
 
 PAUSE_S = 0.8  # s of quiet line between two source recordings
 NOISE_DBFS = -60.0  # line noise floor added to the pauses, dBFS

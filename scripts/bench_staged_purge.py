@@ -2,9 +2,9 @@
 ingest.locate per call (which walks the staging folder each time). Run: PYTHONPATH=. .venv/bin/python scripts/bench_staged_purge.py"""
 import hashlib, tempfile, time
 from pathlib import Path
+from pipeline.intake.ingest import locate
 from pipeline.logsafe import mask_numbers
-from pipeline.staged_retention import staged_copies
-from pipeline.ingest import locate
+from pipeline.warehouse.staged_copies import staged_copies
 N = 2000
 with tempfile.TemporaryDirectory() as d:
     root = Path(d) / "staging"; folder = root / "10.0.0.5-abc"

@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from make_diarization_set import BRIDGE_S, SR, speech_regions  # noqa: E402
 
-from pipeline.audio import decode_audio  # noqa: E402
 from pipeline.intervals import merge, subtract, total  # noqa: E402
+from pipeline.stages.audio import decode_audio  # noqa: E402
 
 SENTENCES = [
     ("vi+m3", "Tổng đài xin nghe, tôi có thể giúp gì cho anh chị?"),

@@ -18,7 +18,7 @@ import numpy as np  # noqa: E402
 from models.registry import load_recognizer  # noqa: E402
 from pipeline.config import apply_environment, load_settings  # noqa: E402
 from pipeline.eval.asr import load_clip, read_clips  # noqa: E402
-from pipeline.transcribe import TranscribeOptions, detect_language, find_speech, transcribe  # noqa: E402
+from pipeline.stages.transcribe import TranscribeOptions, detect_language, find_speech, transcribe  # noqa: E402
 
 p = argparse.ArgumentParser()
 p.add_argument("manifest", type=Path)

@@ -67,9 +67,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from models.diarization import PyannoteDiarizer
-    from pipeline.audio import decode_audio
     from pipeline.commands.diarization import read_manifest
-    from pipeline.rttm import read_rttm
+    from pipeline.eval.rttm import read_rttm
+    from pipeline.stages.audio import decode_audio
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from sweep_diarization import parse_variant
 

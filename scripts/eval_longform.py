@@ -4,8 +4,8 @@ Takes clips of an evaluation manifest in order (../shared/eval/fosd-pool by defa
 until ``--minutes`` of audio, joins them with 0.4–1.5 s pauses of line noise, passes the
 call through the simulated phone line and writes it as an 8 kHz μ-law WAV under
 ``--work`` (default var/longform/, ignored by git: never commit it). Then, with the
-production path (:func:`pipeline.transcribe.transcribe_call` after
-:func:`pipeline.audio.decode_audio`):
+production path (:func:`pipeline.stages.transcribe.transcribe_call` after
+:func:`pipeline.stages.audio.decode_audio`):
 
 1. the whole call is transcribed once and scored against the joined references;
 2. the same clips are scored one by one through the same phone line (``hotline eval asr
@@ -32,10 +32,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from models.registry import load_recognizer  # noqa: E402
-from pipeline.audio import SAMPLE_RATE, decode_audio, simulate_telephone  # noqa: E402
 from pipeline.config import apply_environment, load_settings  # noqa: E402
 from pipeline.eval.asr import evaluate, read_clips, score_text, summarize  # noqa: E402
-from pipeline.transcribe import TranscribeOptions, find_speech, speech_coverage, transcribe_call  # noqa: E402
+from pipeline.stages.audio import SAMPLE_RATE, decode_audio, simulate_telephone  # noqa: E402
+from pipeline.stages.transcribe import TranscribeOptions, find_speech, speech_coverage, transcribe_call  # noqa: E402
 
 
 def build(rows, minutes: float, out: Path, seed: int = 0):
@@ -53,7 +53,7 @@ def build(rows, minutes: float, out: Path, seed: int = 0):
         if total >= minutes * 60 * SAMPLE_RATE:
             break
     call = simulate_telephone(np.concatenate(parts), SAMPLE_RATE)
-    from pipeline.audio import resample
+    from pipeline.stages.audio import resample
 
     out.parent.mkdir(parents=True, exist_ok=True)
     sf.write(str(out), resample(call, SAMPLE_RATE, 8000), 8000, subtype="ULAW", format="WAV")

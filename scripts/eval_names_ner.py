@@ -17,7 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipeline.pii import PiiSpan, covers, find_pii, read_pii_cases
+from pipeline.analysis.pii import PiiSpan, covers, find_pii, read_pii_cases
 
 
 def _ner_spans(text: str, ner) -> list[PiiSpan]:
@@ -68,7 +68,7 @@ def main() -> int:
         return 2
     cases = read_pii_cases(args.cases)
     print(f"underthesea {_score(cases, lambda t: _ner_spans(t, ner))}")
-    print(f"pipeline.names {_score(cases, find_pii)}")
+    print(f"pipeline.analysis.names {_score(cases, find_pii)}")
     return 0
 
 

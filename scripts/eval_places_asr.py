@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from rapidfuzz.distance import Levenshtein  # noqa: E402
 
-from pipeline.places import extract_places  # noqa: E402
+from pipeline.analysis.places import extract_places  # noqa: E402
 from pipeline.textnorm import fold_accents  # noqa: E402
 
 GROUP = {"ward": "admin", "commune": "admin", "town": "admin", "district": "admin", "province": "admin",

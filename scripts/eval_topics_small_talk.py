@@ -19,7 +19,7 @@ import numpy as np
 
 from models.topic_model import TOPICS, load_topic_model
 from models.topic_training import _label_matrix, multilabel_scores, read_topic_tsv
-from pipeline import topics
+from pipeline.analysis import topics
 from pipeline.records import Segment
 
 BEFORE = ["Alo, chào chị.", "Dạ em chào chị, cho em hỏi chút.", "Alo tổng đài phải không ạ?"]

@@ -1,4 +1,4 @@
-"""Sum the fault tally the suite wrote (tests/faults/tally.py) into the figures line.
+"""Sum the fault tally the suite wrote (tests/support/tally.py) into the figures line.
 
 ``python scripts/fault_figures.py var/faults/tally.jsonl`` prints one line, last:
 ``inputs_tried=N faults_survived=N rows_lost=N rows_duplicated=N clear_text_numbers=N``.

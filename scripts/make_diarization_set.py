@@ -43,9 +43,9 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.audio import decode_audio  # noqa: E402
-from pipeline.rttm import to_rttm  # noqa: E402
+from pipeline.eval.rttm import to_rttm  # noqa: E402
 from pipeline.records import SpeakerTurn  # noqa: E402
+from pipeline.stages.audio import decode_audio  # noqa: E402
 
 SR = 16000  # Hz of the mixes
 TARGET_DBFS = -24.0  # speech RMS level of the louder side

@@ -54,8 +54,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from make_diarization_set import SR, Piece, make_piece, mix_call, split_at_pauses, telephone  # noqa: E402
 
-from pipeline.audio import decode_audio  # noqa: E402
-from pipeline.rttm import to_rttm  # noqa: E402
+from pipeline.eval.rttm import to_rttm  # noqa: E402
+from pipeline.stages.audio import decode_audio  # noqa: E402
 
 OPERATOR_EXTS = ("101", "102", "103")
 

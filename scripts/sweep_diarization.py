@@ -53,10 +53,10 @@ def main(argv=None) -> int:
     from pyannote.metrics.diarization import DiarizationErrorRate
 
     from models.diarization import PyannoteDiarizer, trim_to_speech, vad_speech
-    from pipeline.audio import decode_audio
     from pipeline.eval.diarization import COLLAR_S, DerParts, _annotation, read_diarization_manifest
     from pipeline.eval.diarization_errors import MissedBreakdown, fill_short_gaps, missed_breakdown
-    from pipeline.rttm import read_rttm
+    from pipeline.eval.rttm import read_rttm
+    from pipeline.stages.audio import decode_audio
 
     variants = [parse_variant(v) for v in args.variant]
     diarizers = {name: PyannoteDiarizer(options=opts) for name, opts in variants}

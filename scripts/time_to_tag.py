@@ -70,8 +70,8 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=900.0, help="give up after this many seconds per call")
     args = parser.parse_args()
 
-    from pipeline.bench import build_long_call
-    from pipeline.ingest import find_audio_files
+    from pipeline.eval.bench import build_long_call
+    from pipeline.intake.ingest import find_audio_files
 
     tmp = Path(tempfile.mkdtemp(prefix="hotline-ttt-"))
     watched, staging, home = tmp / "pbx", tmp / "staging", tmp / "home"

@@ -20,11 +20,11 @@ def main() -> None:
     args = ap.parse_args()
 
     from models.registry import load_recognizer
-    from pipeline.audio import decode_audio, simulate_telephone
     from pipeline.config import load_settings
     from pipeline.eval_asr import read_manifest, score_text
     from pipeline.records import DecodedAudio
-    from pipeline.transcribe import TranscribeOptions, transcribe_call
+    from pipeline.stages.audio import decode_audio, simulate_telephone
+    from pipeline.stages.transcribe import TranscribeOptions, transcribe_call
 
     s = load_settings()
     rec = load_recognizer(args.asr_model, cache_dir=s.model_cache)

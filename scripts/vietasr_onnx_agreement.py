@@ -26,8 +26,8 @@ def main() -> None:
     import vietasr
     from models.viet_asr import _to_int16
     from models.vietasr_ctc import VietAsrCtc
-    from pipeline.audio import decode_audio, simulate_telephone
     from pipeline.eval_asr import read_manifest, score_text
+    from pipeline.stages.audio import decode_audio, simulate_telephone
     from vietasr.ffi import native
 
     native.lib.vietasr_set_log_level(3)

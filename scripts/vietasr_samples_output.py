@@ -7,9 +7,9 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from models.registry import load_recognizer  # noqa: E402
-from pipeline.audio import decode_audio  # noqa: E402
 from pipeline.config import apply_environment, load_settings  # noqa: E402
-from pipeline.transcribe import transcribe_call  # noqa: E402
+from pipeline.stages.audio import decode_audio  # noqa: E402
+from pipeline.stages.transcribe import transcribe_call  # noqa: E402
 
 settings = load_settings()
 apply_environment(settings)

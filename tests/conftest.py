@@ -22,6 +22,9 @@ apply_environment()
 import pytest  # noqa: E402
 
 from tests.helpers import REPO  # noqa: E402
+
+# Fixtures shared by unit and integration tests (once folder conftests of tests/web, tests/faults).
+pytest_plugins = ["tests.support.web_fixtures"]
 # The assembled Whisper model is reused across runs (assembling takes ~1 s, 145 MB).
 MODEL_CACHE = Path(os.environ.get("HOTLINE_MODEL_CACHE", REPO / "var" / "models"))
 

@@ -12,9 +12,9 @@ from pipeline.salt import caller_salt
 
 
 def _bench(args) -> int:
-    from pipeline import ingest
-    from pipeline.bench import STAGES, bench_recordings, build_long_call
-    from pipeline.process import Models
+    from pipeline.eval.bench import STAGES, bench_recordings, build_long_call
+    from pipeline.intake import ingest
+    from pipeline.stages.process import Models
 
     if not args.source_dir.is_dir():
         raise HotlineError(f"{args.source_dir}: source folder does not exist")

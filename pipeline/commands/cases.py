@@ -13,7 +13,7 @@ from pipeline.commands import add_warehouse_options, iso_date, open_warehouse
 
 
 def _build(args) -> int:
-    from pipeline import cases
+    from pipeline.casework import cases
     from pipeline.warehouse.case_counts import n_incidents
 
     with open_warehouse(args) as con:
@@ -25,7 +25,7 @@ def _build(args) -> int:
 
 
 def _list(args) -> int:
-    from pipeline import cases
+    from pipeline.casework import cases
 
     with open_warehouse(args) as con:
         rows = cases.list_cases(con, cases.Actor("cli", "manager"), status=None if args.status == "all" else args.status,
@@ -40,7 +40,7 @@ def _list(args) -> int:
 
 
 def _report(args) -> int:
-    from pipeline import case_reports
+    from pipeline.report import case_reports
 
     with open_warehouse(args) as con:
         text = case_reports.markdown_section(con)
@@ -53,7 +53,7 @@ def _report(args) -> int:
 
 
 def _export(args) -> int:
-    from pipeline import case_reports
+    from pipeline.report import case_reports
 
     with open_warehouse(args) as con:
         rows = case_reports.weekly(con, args.week, args.unit)

@@ -13,9 +13,9 @@ from pathlib import Path
 from pipeline.commands.run import prepare_prefect
 from pipeline.config import REPO_ROOT, Settings, entry_settings
 from pipeline.errors import DatabaseBusy, HotlineError
+from pipeline.intake import sources
+from pipeline.intake.sources import is_remote
 from pipeline.logsafe import mask_numbers
-from pipeline import sources
-from pipeline.sources import is_remote
 
 
 def _settings(args) -> Settings:

@@ -1,5 +1,5 @@
 """``hotline eval diarization MANIFEST.tsv`` (:mod:`pipeline.eval.diarization`) and
-``hotline export rttm`` (:func:`pipeline.rttm.export_rttm`)."""
+``hotline export rttm`` (:func:`pipeline.eval.rttm.export_rttm`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pipeline.errors import HotlineError
 
 
 def _eval(args) -> int:
-    from pipeline.operators import enrolment_voices
     from pipeline.eval import diarization as ev
+    from pipeline.stages.operators import enrolment_voices
 
     def enrolled(voiceprints) -> None:
         print(f"enrolled {len(voiceprints)} operator(s): " + ", ".join(
@@ -26,7 +26,7 @@ def _eval(args) -> int:
 
 
 def _export(args) -> int:
-    from pipeline.rttm import export_rttm
+    from pipeline.eval.rttm import export_rttm
 
     if bool(args.call_id) == bool(args.all):
         raise HotlineError("give one CALL_ID or --all")

@@ -45,7 +45,7 @@ def _target(out: Path, name: str) -> Path:
 
 
 def _export_calls(args) -> int:
-    from pipeline import exports
+    from pipeline.report import exports
     from pipeline.web import data
 
     _period(args)
@@ -66,7 +66,7 @@ def _export_calls(args) -> int:
 
 
 def _export_transcripts(args) -> int:
-    from pipeline import exports
+    from pipeline.report import exports
     from pipeline.web import data
 
     _period(args)

@@ -1,4 +1,4 @@
-"""``hotline operators enrol|list|remove``: known operators' voiceprints (pipeline/operators.py)."""
+"""``hotline operators enrol|list|remove``: known operators' voiceprints (pipeline/stages/operators.py)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 from pipeline.commands import add_warehouse_options, open_warehouse
 from pipeline.config import entry_settings
 from pipeline.errors import HotlineError
-from pipeline.operators import voiceprint_from_calls
+from pipeline.stages.operators import voiceprint_from_calls
 
 
 def _enrol(args) -> int:
     from models.diarization import load_diarizer
-    from pipeline.operators import save_voiceprint
+    from pipeline.stages.operators import save_voiceprint
 
     settings = entry_settings(args)
     diarizer = load_diarizer(min_speakers=settings.min_speakers, max_speakers=settings.max_speakers,
@@ -28,7 +28,7 @@ def _enrol(args) -> int:
 
 
 def _list(args) -> int:
-    from pipeline.operators import load_voiceprints
+    from pipeline.stages.operators import load_voiceprints
 
     with open_warehouse(args) as con:
         prints = load_voiceprints(con)
@@ -40,7 +40,7 @@ def _list(args) -> int:
 
 
 def _remove(args) -> int:
-    from pipeline.operators import delete_voiceprint
+    from pipeline.stages.operators import delete_voiceprint
 
     with open_warehouse(args) as con:
         found = delete_voiceprint(con, args.extension)

@@ -19,18 +19,18 @@ def result_cache_dir(home: Path) -> Path:
 
 
 def _purge(args) -> int:
-    from pipeline.retention import purge
+    from pipeline.warehouse.purge import purge
 
     if args.older_than < 0:
         raise HotlineError(f"--older-than must be 0 days or more, not {args.older_than}")
-    from pipeline.staged_retention import staging_root
+    from pipeline.warehouse.staged_copies import staging_root
 
     settings = entry_settings(args).with_(db_path=args.db)
     with open_warehouse(args) as con:
         report = purge(con, args.older_than, cache_dirs=[result_cache_dir(settings.home)],
                        staging_root=staging_root(settings.database))
         if report.n_calls:
-            from pipeline.search import refresh_search_index
+            from pipeline.warehouse.search import refresh_search_index
 
             refresh_search_index(con)  # purged words must leave the full-text index too
     print(f"purged calls={report.n_calls} rows={report.n_rows} files={report.n_files} staged={report.n_staged} "

@@ -8,8 +8,8 @@ from pathlib import Path
 
 
 def _eval(args) -> int:
+    from pipeline.analysis.pii import KINDS, score_redaction
     from pipeline.eval import redaction
-    from pipeline.pii import KINDS, score_redaction
 
     cases = redaction.read_cases(args.cases, asr=args.asr_form, accentless=args.no_accents)
     scores = score_redaction(cases)

@@ -9,7 +9,7 @@ from pipeline.config import entry_settings
 
 
 def _report(args) -> int:
-    from pipeline.reports import write_report
+    from pipeline.report.reports import write_report
 
     check_period(args.start, args.end)
     with open_warehouse(args) as con:  # read-write: applies 002/003 to an older warehouse

@@ -73,7 +73,7 @@ def run_folder(source_dir: Path, settings: Settings, *, db_path: Path | None = N
 
 
 def _run(args) -> int:
-    from pipeline.sources import is_remote
+    from pipeline.intake.sources import is_remote
 
     if is_remote(args.source_dir):  # sftp://… : pull to staging first (pipeline/commands/deploy.py)
         from pipeline.commands.deploy import run_remote

@@ -10,7 +10,7 @@ from pipeline.errors import HotlineError
 
 
 def _classify(args) -> int:
-    from pipeline.topics import assigned_topics, classify_text, load_model
+    from pipeline.analysis.topics import assigned_topics, classify_text, load_model
 
     scores = classify_text(args.text, load_model(args.model))
     out = {
@@ -22,8 +22,8 @@ def _classify(args) -> int:
 
 
 def _eval_topics(args) -> int:
+    from pipeline.analysis.topics import load_model
     from pipeline.eval.topics import evaluate_topics
-    from pipeline.topics import load_model
 
     try:
         report = evaluate_topics(args.file, load_model(args.model))

@@ -11,8 +11,8 @@ from pipeline.errors import HotlineError
 
 def _two_issue(args) -> int:
     from models.topic_training import read_topic_tsv
+    from pipeline.analysis.topics import load_model
     from pipeline.eval.topics import score_topics, two_issue_recall
-    from pipeline.topics import load_model
 
     model = load_model(args.model)
     try:
@@ -25,7 +25,7 @@ def _two_issue(args) -> int:
 
 
 def _eval_sentiment(args) -> int:
-    from pipeline import sentiment
+    from pipeline.analysis import sentiment
 
     try:
         rows = sentiment.read_rows(args.file)
@@ -36,7 +36,7 @@ def _eval_sentiment(args) -> int:
 
 
 def _train_sentiment(args) -> int:
-    from pipeline import sentiment
+    from pipeline.analysis import sentiment
 
     rows = sentiment.read_rows()
     model = sentiment.train(rows, seed=args.seed)
@@ -47,7 +47,7 @@ def _train_sentiment(args) -> int:
 
 
 def _summary(args) -> int:
-    from pipeline.summary import summarize_text
+    from pipeline.analysis.summary import summarize_text
 
     print(summarize_text(args.citizen, args.operator or ""))
     return 0

@@ -11,7 +11,7 @@ from pipeline.errors import HotlineError
 
 
 def _watch(args) -> int:
-    from pipeline.sources import is_remote
+    from pipeline.intake.sources import is_remote
 
     if args.interval is None:
         args.interval = entry_settings(args).watch_interval_s

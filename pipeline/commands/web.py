@@ -76,7 +76,7 @@ def _users_add(args) -> int:
     try:
         user = add_user(con, args.name, args.role, password)
         if user.role == "unit":  # a handling unit's member sees only that unit's cases
-            from pipeline.cases import set_user_unit
+            from pipeline.casework.cases import set_user_unit
 
             set_user_unit(con, user.name, args.unit or "")
     finally:

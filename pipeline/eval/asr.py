@@ -126,7 +126,7 @@ def summarize(results: Sequence[ClipResult]) -> EvalSummary:
 
 def load_clip(path: Path, *, telephone: bool = False) -> DecodedAudio:
     """Decode a clip to 16 kHz mono; ``telephone`` passes it through the simulated phone line first."""
-    from pipeline.audio import decode_audio, simulate_telephone
+    from pipeline.stages.audio import decode_audio, simulate_telephone
 
     audio = decode_audio(path)
     mono = audio.mono()
@@ -215,11 +215,11 @@ def evaluate_manifest(manifest: Path, settings, *, model: str | None = None, tel
 
     ``settings``: the entry point's :class:`~pipeline.config.Settings`; the model is ``model``
     or ``settings.asr_model``, the decoding options ``settings.transcription.options()``
-    (``HOTLINE_ASR_*``, as in the flow), through :func:`pipeline.transcribe.transcribe_call`.
+    (``HOTLINE_ASR_*``, as in the flow), through :func:`pipeline.stages.transcribe.transcribe_call`.
     ``out``: write the per-clip rows (TSV) there. Returns (clip results, summary).
     """
     from models.registry import load_recognizer
-    from pipeline.transcribe import transcribe_call
+    from pipeline.stages.transcribe import transcribe_call
 
     settings = settings.with_(asr_model=model)
     rows = read_clips(manifest)

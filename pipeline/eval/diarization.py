@@ -8,7 +8,7 @@ included), without a collar and with the NIST 0.25 s collar (±0.25 s around eac
 reference boundary not scored; pyannote's ``collar`` argument is the total width,
 0.5 s). When reference speakers are named ``operator``/``citizen`` (as
 scripts/make_diarization_set.py writes them), the role decision of
-:func:`pipeline.speakers.assign_roles` is scored too.
+:func:`pipeline.stages.speakers.assign_roles` is scored too.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from pathlib import Path
 
 from pipeline.errors import HotlineError
 from pipeline.eval.manifest import read_manifest
+from pipeline.eval.rttm import read_rttm, to_rttm
 from pipeline.records import Segment, SpeakerTurn
-from pipeline.rttm import read_rttm, to_rttm
-from pipeline.speakers import assign_roles
+from pipeline.stages.speakers import assign_roles
 
 COLLAR_S = 0.25  # s each side of a reference boundary (NIST md-eval convention)
 
@@ -127,22 +127,22 @@ def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None =
                          voiceprints=None, save_hyp: Path | None = None) -> DiarizationScore:
     """Score ``diarizer`` (anything with ``diarize(waveform) -> turns``) on a manifest.
 
-    Audio is decoded to mono 16 kHz with :func:`pipeline.audio.decode_audio`.
+    Audio is decoded to mono 16 kHz with :func:`pipeline.stages.audio.decode_audio`.
     ``progress(FileScore)`` is called after each file. ``save_hyp``: folder to write
     each hypothesis as RTTM (named after the reference RTTM). ``voiceprints``: enrolled
-    operators (pipeline.operators); roles then come from the voice match when there is
+    operators (pipeline.stages.operators); roles then come from the voice match when there is
     one (the diarizer needs ``diarize_voices``), and a manifest column ``logged_ext``
     is checked against the match (operator_voice_mismatch). Raises HotlineError for a
     missing or bad manifest (a ManifestError naming the row), audio or RTTM file.
     """
-    from pipeline import operators as ops
     from pipeline.eval.diarization_errors import MissedBreakdown, missed_breakdown
+    from pipeline.stages import operators as ops
 
     from pyannote.core import Segment as Span
     from pyannote.core import Timeline
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    from pipeline.audio import decode_audio
+    from pipeline.stages.audio import decode_audio
 
     plain = DiarizationErrorRate(collar=0.0, skip_overlap=False)
     collared = DiarizationErrorRate(collar=2 * COLLAR_S, skip_overlap=False)
@@ -208,9 +208,9 @@ def enrol_from_manifest(path: Path, diarizer, voices_of: Callable) -> list:
     extension, paths relative to it), as scripts/make_real_diarization_set.py writes.
 
     ``voices_of(files, diarizer)``: the operator's voices in those recordings
-    (``pipeline.operators.enrolment_voices``).
+    (``pipeline.stages.operators.enrolment_voices``).
     """
-    from pipeline.operators import build_voiceprint
+    from pipeline.stages.operators import build_voiceprint
 
     by_ext: dict[str, list[Path]] = {}
     for row in read_manifest(path, ("ext", "file"), files=("file",), what="enrolment list"):

@@ -1,9 +1,9 @@
 """Span-level precision and recall of PII redaction (``hotline eval redaction FILE.tsv``).
 
 FILE.tsv has the columns ``text`` and ``spans`` (JSON list of ``[kind, substring]``),
-as ``tests/data/pii_cases.tsv`` (read by :func:`pipeline.pii.read_pii_cases`). A gold
+as ``tests/data/pii_cases.tsv`` (read by :func:`pipeline.analysis.pii.read_pii_cases`). A gold
 span counts as found when a predicted span of the same kind covers at least 80 % of it
-(:func:`pipeline.pii.score_redaction`). ``asr_form`` scores the cases written as the
+(:func:`pipeline.analysis.pii.score_redaction`). ``asr_form`` scores the cases written as the
 recogniser writes (lower case, punctuation replaced by spaces); ``no_accents`` also
 strips every diacritic. Both keep one character per character, so the gold spans stay
 where they are.
@@ -16,7 +16,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from pipeline.pii import PiiCase, PiiSpan, covers, find_pii, read_pii_cases
+from pipeline.analysis.pii import PiiCase, PiiSpan, covers, find_pii, read_pii_cases
 
 
 def asr_form(text: str) -> str:

@@ -4,7 +4,7 @@ The set (``tests/data/search_set.json``) holds citizen stories with intents, wri
 ways, plus distractors, and queries each naming the intent whose calls should match. A
 synthetic warehouse is built from it (:func:`build_search_db`): calls mix a story, street
 names and the operator's lines, and a share of calls lose their diacritics as ASR output
-sometimes does. Then every query runs through :func:`pipeline.search.search_calls`.
+sometimes does. Then every query runs through :func:`pipeline.warehouse.search.search_calls`.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import search
 from pipeline.config import REPO_ROOT
 from pipeline.textnorm import fold_accents
+from pipeline.warehouse import search
 from pipeline.warehouse.eval_data import insert_rows
 
 DEFAULT_SET = REPO_ROOT / "tests" / "data" / "search_set.json"

@@ -90,13 +90,13 @@ def call_rows(con: duckdb.DuckDBPyConnection, *, start: date | None = None, end:
 
 
 def call_summary(con: duckdb.DuckDBPyConnection, call_id: str) -> str | None:
-    """The call's one-line summary (pipeline.summary), or None."""
+    """The call's one-line summary (pipeline.analysis.summary), or None."""
     row = con.execute("SELECT summary FROM calls WHERE call_id = ?", [call_id]).fetchone()
     return row[0] if row else None
 
 
 def call_mood(con: duckdb.DuckDBPyConnection, call_id: str) -> dict | None:
-    """Per-call sentiment (pipeline.sentiment): frustration, frustrated, operator_courtesy, repeat_unresolved."""
+    """Per-call sentiment (pipeline.analysis.sentiment): frustration, frustrated, operator_courtesy, repeat_unresolved."""
     cur = con.execute("SELECT frustration, frustrated, operator_courtesy, repeat_unresolved FROM calls "
                       "WHERE call_id = ? AND (frustration IS NOT NULL OR operator_courtesy IS NOT NULL)", [call_id])
     row = cur.fetchone()
@@ -104,7 +104,7 @@ def call_mood(con: duckdb.DuckDBPyConnection, call_id: str) -> dict | None:
 
 
 def turn_sentiment(con: duckdb.DuckDBPyConnection, call_id: str) -> dict[int, dict]:
-    """Per segment number: sentiment label and score (pipeline.sentiment), for the call page timeline."""
+    """Per segment number: sentiment label and score (pipeline.analysis.sentiment), for the call page timeline."""
     return {seq: {"label": label, "score": score} for seq, label, score in con.execute(
         "SELECT seq, label, score FROM turn_sentiment WHERE call_id = ?", [call_id]).fetchall()}
 
@@ -188,7 +188,7 @@ def recording_location(con: duckdb.DuckDBPyConnection, call_id: str) -> tuple[st
                        "WHERE c.call_id = ?", [call_id]).fetchone()
 
 
-# Exports (pipeline.exports)
+# Exports (pipeline.report.exports)
 
 def export_extras(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> dict[str, tuple]:
     """call_id → (pbx_call_id, summary, routing in Vietnamese, routing agency keys) for a call list export.
@@ -219,7 +219,7 @@ def transcript_segments(con: duckdb.DuckDBPyConnection, call_id: str, *, raw: bo
         "LEFT JOIN segments_raw r USING (call_id, seq) WHERE s.call_id = ? ORDER BY s.seq", [call_id]).fetchall()]
 
 
-# Similar calls (pipeline.similar)
+# Similar calls (pipeline.warehouse.similar)
 
 def done_call_text(con: duckdb.DuckDBPyConnection, call_id: str) -> tuple | None:
     """(started_at, transcript) of a processed call, or None."""

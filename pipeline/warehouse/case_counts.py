@@ -1,4 +1,4 @@
-"""Counts of cases for ``hotline cases build`` (cases' other SQL is in :mod:`pipeline.cases`)."""
+"""Counts of cases for ``hotline cases build`` (cases' other SQL is in :mod:`pipeline.casework.cases`)."""
 
 from __future__ import annotations
 

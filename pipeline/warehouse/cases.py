@@ -1,6 +1,6 @@
-"""The rows of cases (migration 012): the SQL of :mod:`pipeline.cases` (bind parameters only).
+"""The rows of cases (migration 012): the SQL of :mod:`pipeline.casework.cases` (bind parameters only).
 
-:mod:`pipeline.cases` holds the rules (grouping, routing, the lifecycle, who may see
+:mod:`pipeline.casework.cases` holds the rules (grouping, routing, the lifecycle, who may see
 and do what) and the transactions; these functions read and write the rows and run
 inside the caller's :func:`pipeline.warehouse.db.transaction` where it has one.
 Column names in SQL text come from the callers' constants, never from input.

@@ -207,7 +207,7 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
 
 def _sync_case(con: duckdb.DuckDBPyConnection, call_id: str) -> None:
     """Open (or, while new, re-route) the call's case; a failure leaves the call loaded (`hotline cases build` catches up)."""
-    from pipeline import cases
+    from pipeline.casework import cases
 
     try:
         cases.sync_call(con, call_id)

@@ -1,7 +1,7 @@
 """The report queries: marts and staged views read for a period (bind parameters only).
 
-:mod:`pipeline.reports` (and the web dashboard through it) builds tables, charts and
-text from these rows; :mod:`pipeline.reports` re-exports each under its own name.
+:mod:`pipeline.report.reports` (and the web dashboard through it) builds tables, charts and
+text from these rows; :mod:`pipeline.report.reports` re-exports each under its own name.
 Periods are inclusive ``[start, end]`` local dates (a ``date`` or an ISO string).
 """
 
@@ -175,7 +175,7 @@ def old_place_names(con: duckdb.DuckDBPyConnection, start: date, end: date) -> l
             ORDER BY 1, 2""", [start, end]).fetchall()
 
 
-# Cases (pipeline.case_reports): incidents are stg_cases rows, merged cases counted once in the case they joined.
+# Cases (pipeline.report.case_reports): incidents are stg_cases rows, merged cases counted once in the case they joined.
 
 def cases_by_unit(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """``mart_cases_by_unit``, most overdue first."""

@@ -1,4 +1,4 @@
-"""The retention purge's SQL (:mod:`pipeline.retention` decides what and when, and deletes the files).
+"""The retention purge's SQL (:mod:`pipeline.warehouse.purge` decides what and when, and deletes the files).
 
 Run :func:`purge_rows` and :func:`record_purge` inside one
 :func:`pipeline.warehouse.db.transaction`: a failed purge leaves no trace.
@@ -44,7 +44,7 @@ def purge_rows(con: duckdb.DuckDBPyConnection, cutoff: datetime, now: datetime) 
                           "summary = NULL, "  # it names the address, like call_places
                           "quarantine_path = NULL, purged_at = ? WHERE call_id IN (SELECT call_id FROM _purge)",
                           [now]).fetchone()[0]
-    # Cases keep a copy of the caller hash and the citizen's first words (pipeline.cases).
+    # Cases keep a copy of the caller hash and the citizen's first words (pipeline.casework.cases).
     n_rows += con.execute("UPDATE cases SET caller_hash = NULL, summary = NULL WHERE (caller_hash IS NOT NULL OR "
                           "summary IS NOT NULL) AND case_id IN (SELECT case_id FROM case_calls WHERE call_id IN "
                           "(SELECT call_id FROM _purge))").fetchone()[0]

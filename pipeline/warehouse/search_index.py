@@ -1,6 +1,6 @@
 """The search index's SQL: ``search_docs`` and its DuckDB fts index, the match and BM25 query.
 
-:mod:`pipeline.search` holds the logic (query syntax, normalisation, ranking, snippets);
+:mod:`pipeline.warehouse.search` holds the logic (query syntax, normalisation, ranking, snippets);
 these functions are its SQL. Every value is bound; SQL text is assembled only from
 fixed fragments.
 """
@@ -87,7 +87,7 @@ def ranked_matches(con: duckdb.DuckDBPyConnection, groups) -> list[tuple[str, in
     """(call_id, n_exact, bm25) of the documents matching ``groups``, best first.
 
     ``groups``: alternatives, each a list of required terms with ``norm``, ``fold`` and
-    ``exact`` (:class:`pipeline.search.Term`). A term typed with diacritics matches as
+    ``exact`` (:class:`pipeline.warehouse.search.Term`). A term typed with diacritics matches as
     typed or written with none; one typed without matches any accents. ``n_exact``
     counts the query's words found as typed; then BM25 over both fields.
     """

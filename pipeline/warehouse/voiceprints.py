@@ -1,4 +1,4 @@
-"""Operators' voiceprint rows (``operator_voiceprints``, migration 009): the SQL of :mod:`pipeline.operators`."""
+"""Operators' voiceprint rows (``operator_voiceprints``, migration 009): the SQL of :mod:`pipeline.stages.operators`."""
 
 from __future__ import annotations
 

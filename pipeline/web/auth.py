@@ -21,7 +21,7 @@ import duckdb
 from pipeline.errors import HotlineError
 from pipeline.warehouse import users
 
-ROLES = ("qa", "manager", "admin", "unit")  # unit: a handling unit's member (pipeline.cases)
+ROLES = ("qa", "manager", "admin", "unit")  # unit: a handling unit's member (pipeline.casework.cases)
 
 
 class UnknownRole(HotlineError):

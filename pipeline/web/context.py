@@ -16,12 +16,12 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from pipeline import reports
 from pipeline.config import Settings
 from pipeline.errors import DatabaseBusy
+from pipeline.i18n import LANGS, translator
+from pipeline.report import reports
 from pipeline.warehouse import db
 from pipeline.web import auth, data
-from pipeline.i18n import LANGS, translator
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "hotline_session"

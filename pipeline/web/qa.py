@@ -14,10 +14,11 @@ from datetime import datetime
 
 import duckdb
 
-from pipeline import pii, search
-from pipeline.routing import default_routing_table
+from pipeline.analysis import pii
+from pipeline.analysis.routing import default_routing_table
 from pipeline.textnorm import fold_accents
 from pipeline.warehouse import qa_workspace as ws
+from pipeline.warehouse import search
 from pipeline.web.data import BadCorrection, call_detail
 
 LOW_WORD_PROBABILITY = 0.5  # words the recogniser was less sure of than this are marked on the page

@@ -7,10 +7,10 @@ import unicodedata
 import numpy as np
 import pytest
 
-from pipeline.audio import decode_audio
 from pipeline.records import DecodedAudio
+from pipeline.stages.audio import decode_audio
+from pipeline.stages.transcribe import TranscribeOptions, transcribe_call
 from pipeline.textnorm import fold_accents, normalize_text
-from pipeline.transcribe import TranscribeOptions, transcribe_call
 from tests.helpers import DATA
 
 pytestmark = pytest.mark.integration

@@ -19,7 +19,7 @@ def _variant(src, dst, k: int) -> None:
 
 def test_two_dask_workers_process_each_call_once(tmp_path, prefect_harness, model_cache, monkeypatch):
     from flows.process_calls import run_process_calls
-    from pipeline import process
+    from pipeline.stages import process
 
     monkeypatch.setenv("HOTLINE_MODEL_CACHE", str(model_cache))
     src = tmp_path / "src"

@@ -24,7 +24,7 @@ def phone(call, tmp_path_factory):  # noqa: F811
     sf.write(tmp / "wide.wav", waveform, SR)
     subprocess.run(["sox", str(tmp / "wide.wav"), "-r", "8000", "-c", "1", "-e", "u-law", str(tmp / "tel.wav"),
                     "sinc", "300-3400"], check=True, capture_output=True)
-    from pipeline.audio import decode_audio
+    from pipeline.stages.audio import decode_audio
 
     return decode_audio(tmp / "tel.wav").mono(), truth
 

@@ -23,7 +23,7 @@ def _say(voice, text, tmp_path):
     subprocess.run(["espeak-ng", "-v", voice, "-s", "160", "-w", str(raw), text], check=True, capture_output=True)
     audio, rate = sf.read(raw, dtype="float32")
     if rate != SR:
-        from pipeline.audio import resample
+        from pipeline.stages.audio import resample
 
         audio = resample(audio, rate, SR)
     loud = np.flatnonzero(np.abs(audio) > 0.01)
@@ -53,8 +53,8 @@ def calls(tmp_path_factory):
 
 def test_enrolled_voice_is_recognised_where_it_speaks_second(calls):
     from models.diarization import load_diarizer
-    from pipeline.operators import enrolment_voices
-    from pipeline.operators import build_voiceprint, match_operator, voices_from_turns
+    from pipeline.stages.operators import build_voiceprint, match_operator, voices_from_turns
+    from pipeline.stages.operators import enrolment_voices
 
     diarizer = load_diarizer()
     vp = build_voiceprint("101", enrolment_voices([calls["e1"], calls["e2"]], diarizer), consent_note="test")

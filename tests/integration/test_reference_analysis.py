@@ -12,10 +12,10 @@ import json
 
 import pytest
 
-from pipeline.analyse import analyse_call
-from pipeline.audio import decode_audio
-from pipeline.ingest import scan_source
+from pipeline.intake.ingest import scan_source
 from pipeline.records import CallResult, Segment, SpeakerResult, TranscriptInfo
+from pipeline.stages.analyse import analyse_call
+from pipeline.stages.audio import decode_audio
 from pipeline.warehouse import db, load
 from tests.helpers import SAMPLES
 

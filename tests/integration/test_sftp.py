@@ -58,13 +58,13 @@ def _settings(tmp_path, server, known_hosts=None):
 
 
 def _open(url, settings):
-    from pipeline import sources
+    from pipeline.intake import sources
 
     return sources.open_source(url, settings)
 
 
 def test_pulls_complete_files_once_and_never_changes_the_source(server, pbx, tmp_path):
-    from pipeline import sources
+    from pipeline.intake import sources
 
     settings = _settings(tmp_path, server)
     url = server.url(pbx)
@@ -93,7 +93,7 @@ def test_pulls_complete_files_once_and_never_changes_the_source(server, pbx, tmp
 
 
 def test_a_file_being_written_is_not_pulled_until_complete(server, pbx, tmp_path):
-    from pipeline import sources
+    from pipeline.intake import sources
 
     settings = _settings(tmp_path, server)
     url = server.url(pbx)
@@ -134,7 +134,7 @@ def test_a_file_being_written_is_not_pulled_until_complete(server, pbx, tmp_path
 
 
 def test_a_download_that_comes_up_short_is_discarded(server, pbx, tmp_path):
-    from pipeline import sources
+    from pipeline.intake import sources
 
     settings = _settings(tmp_path, server)
     url = server.url(pbx)
@@ -159,7 +159,7 @@ def test_a_download_that_comes_up_short_is_discarded(server, pbx, tmp_path):
 
 
 def test_a_wrong_or_unknown_host_key_is_refused(server, pbx, tmp_path):
-    from pipeline import sources
+    from pipeline.intake import sources
 
     with pytest.raises(sources.SourceError, match="host key does not match"):
         _open(server.url(pbx), _settings(tmp_path, server, known_hosts=server.wrong_known_hosts))
@@ -170,7 +170,7 @@ def test_a_wrong_or_unknown_host_key_is_refused(server, pbx, tmp_path):
 
 
 def test_password_in_url_is_refused_and_never_echoed():
-    from pipeline import sources
+    from pipeline.intake import sources
 
     with pytest.raises(sources.SourceError) as err:
         sources.parse_sftp_url("sftp://pbx:s3cret-pw@10.0.0.5:2222/var/spool/asterisk/monitor")
@@ -180,7 +180,7 @@ def test_password_in_url_is_refused_and_never_echoed():
 
 
 def test_a_call_log_elsewhere_on_the_server_is_copied_when_it_changes(server, tmp_path):
-    from pipeline import sources
+    from pipeline.intake import sources
 
     cdr_dir = tmp_path / "var log asterisk" / "cdr-csv"
     cdr_dir.mkdir(parents=True)
@@ -228,7 +228,7 @@ def test_watch_over_sftp_pulls_then_processes_each_file_once(server, tmp_path, m
 def test_the_password_can_come_from_a_prefect_secret_block(prefect_harness, settings):
     from prefect.blocks.system import Secret
 
-    from pipeline import sources
+    from pipeline.intake import sources
 
     Secret(value="pbx-pass-42").save("hotline-test-sftp", overwrite=True)
     with_secret = settings.with_(sftp_password_secret="hotline-test-sftp")

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.audio import decode_audio
 from pipeline.eval_asr import edit_distance
-from pipeline.transcribe import SAMPLE_RATE, TranscribeOptions
+from pipeline.stages.audio import decode_audio
+from pipeline.stages.transcribe import SAMPLE_RATE, TranscribeOptions
 from tests.helpers import DATA
 
 pytestmark = pytest.mark.integration
@@ -95,7 +95,7 @@ def test_batched_pieces_decode_like_single_ones_within_a_near_tie(rec):
 def test_phone_audio_goes_through_the_sdks_resampler_and_reads_alike(rec):
     from scipy.signal import resample_poly
 
-    from pipeline.audio import simulate_telephone
+    from pipeline.stages.audio import simulate_telephone
 
     phone = simulate_telephone(decode_audio(DATA / "short_vi.wav").mono(), 16000)
     piece = rec._prepare(phone, 8000)

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from models.recognizer import Capabilities, FakeRecognizer, Recognizer
-from pipeline.audio import decode_audio
 from pipeline.records import DecodedAudio, Segment
-from pipeline.transcribe import SAMPLE_RATE, TranscribeOptions, transcribe_call
+from pipeline.stages.audio import decode_audio
+from pipeline.stages.transcribe import SAMPLE_RATE, TranscribeOptions, transcribe_call
 from tests.helpers import DATA
 
 CLIP = DATA / "short_vi.wav"
@@ -121,7 +121,7 @@ def test_transcribe_call_works_through_the_protocol_alone(rec, clip):
 
 
 def test_eight_khz_calls_are_transcribed(rec, clip):
-    from pipeline.audio import simulate_telephone
+    from pipeline.stages.audio import simulate_telephone
 
     phone = simulate_telephone(clip.mono(), 16000)
     audio = DecodedAudio(samples=phone[None, :], sample_rate=16000, source_sample_rate=8000, source_format="telephone-sim")

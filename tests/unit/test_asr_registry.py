@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 
 from models import registry
-from pipeline.analyse import review_threshold
 from pipeline.config import load_settings
+from pipeline.stages.analyse import review_threshold
 
 
 def test_every_entry_states_provenance_and_licence():

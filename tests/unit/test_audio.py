@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from pipeline.audio import decode_audio, simulate_telephone
 from pipeline.errors import AudioDecodeError
+from pipeline.stages.audio import decode_audio, simulate_telephone
 
 from tests.helpers import DATA, SAMPLES
 
@@ -91,7 +91,7 @@ def test_silent_file_decodes_as_silence(tmp_path):
 def test_a_three_hour_file_is_refused_from_its_header_without_decoding(tmp_path, monkeypatch):
     import soundfile as sf
 
-    import pipeline.audio as audio_mod
+    import pipeline.stages.audio as audio_mod
 
     path = tmp_path / "stuck line.wav"
     with sf.SoundFile(str(path), "w", samplerate=8000, channels=1, subtype="ULAW", format="WAV") as fh:
@@ -122,8 +122,8 @@ def test_the_duration_limit_is_a_setting(tmp_path, monkeypatch):
     import soundfile as sf
 
     from pipeline.config import load_settings
-    from pipeline.process import decode_stage
     from pipeline.records import Recording
+    from pipeline.stages.process import decode_stage
 
     sf.write(tmp_path / "a.wav", np.zeros(32000, dtype=np.float32), 16000)
     rec = Recording(path=tmp_path / "a.wav", relpath="a.wav", sha256="0" * 64, size_bytes=1)

@@ -1,4 +1,4 @@
-"""The per-call contract (issue 12): one sequence (pipeline.process.run_call) with a stage hook,
+"""The per-call contract (issue 12): one sequence (pipeline.stages.process.run_call) with a stage hook,
 records only below the orchestrator, the load time in the call's own transaction."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.analyse import analyse_call, mean_confidence
+from pipeline.analysis.pii import caller_initials, read_pii_cases, redact_call, redact_turns
 from pipeline.config import load_settings
-from pipeline.pii import caller_initials, read_pii_cases, redact_call, redact_turns
-from pipeline.process import Models, Stages, process_recording, run_call
+from pipeline.stages.analyse import analyse_call, mean_confidence
+from pipeline.stages.process import Models, Stages, process_recording, run_call
 from pipeline.records import (CallAnalysis, CallResult, DecodedAudio, Metric, Place, Recording, RedactedSegment, Route,
                               Segment, SpeakerResult, TopicScore, Transcript, TranscriptInfo)
 from pipeline.warehouse import db, load
@@ -87,7 +87,7 @@ def test_default_timer_and_process_recording_use_the_same_sequence(tmp_path, mon
     assert set(result.timings) == {"decode", "transcribe", "speakers", "analyse"}
     assert all(s >= 0 for s in result.timings.values())
     # process_recording is run_call over the plain stages: swap the stage functions and see them called
-    import pipeline.process as process
+    import pipeline.stages.process as process
 
     fake = _FakeStages(settings)
     for name in ("decode", "transcribe", "speakers", "analyse"):
@@ -172,8 +172,8 @@ def test_flows_use_no_private_name_of_another_module():
 
 def test_what_the_citizen_said_has_one_definition(tmp_path):
     # places, routes and urgency read the same text as the topic model: never the operator's speech
-    import pipeline.analyse as analyse
-    from pipeline.topics import citizen_text
+    import pipeline.stages.analyse as analyse
+    from pipeline.analysis.topics import citizen_text
 
     assert not hasattr(analyse, "citizen_text")
     operator_only = tuple(Segment(s.start, s.end, s.text, role="operator") for s in SEGMENTS)
@@ -186,14 +186,14 @@ def test_what_the_citizen_said_has_one_definition(tmp_path):
 
 
 def test_speaker_results_cached_before_the_move_still_load():
-    # Prefect's stage cache holds pickles naming pipeline.process.SpeakerResult for up to a week
+    # Prefect's stage cache holds pickles naming pipeline.stages.process.SpeakerResult for up to a week
     import pickle
 
     spk = SpeakerResult(SEGMENTS, 2, 0.8, "pyannote")
-    SpeakerResult.__module__ = "pipeline.process"  # pickled as it was before the move
+    SpeakerResult.__module__ = "pipeline.stages.process"  # pickled as it was before the move
     try:
         old = pickle.dumps(spk)
     finally:
         SpeakerResult.__module__ = "pipeline.records"
-    assert b"pipeline.process" in old
+    assert b"pipeline.stages.process" in old
     assert pickle.loads(old) == spk

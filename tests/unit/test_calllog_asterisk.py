@@ -8,9 +8,9 @@ from datetime import datetime
 
 import pytest
 
-from pipeline import calllog_asterisk as ast
 from pipeline.errors import CallLogError
-from pipeline.ingest import hash_caller, scan_source
+from pipeline.intake import calllog_asterisk as ast
+from pipeline.intake.ingest import hash_caller, scan_source
 
 SALT = "test-salt"
 

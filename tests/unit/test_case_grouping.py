@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline import cases
+from pipeline.casework import cases
 from pipeline.warehouse import db
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "case_incidents.csv"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from pipeline import cases
-from pipeline.cases import Actor, CaseError, NotAllowed
+from pipeline.casework import cases
+from pipeline.casework.cases import Actor, CaseError, NotAllowed
 from pipeline.warehouse import db, load
 from tests.unit.test_warehouse import _result
 
@@ -154,7 +154,7 @@ def test_overdue_flag(con):
 
 
 def test_retention_purge_blanks_the_cases_copy_of_personal_data(con):
-    from pipeline.retention import purge
+    from pipeline.warehouse.purge import purge
 
     con.execute("UPDATE calls SET caller_hash = 'h1', started_at = TIMESTAMP '2020-01-01 08:00'")
     con.execute("UPDATE cases SET caller_hash = 'h1'")

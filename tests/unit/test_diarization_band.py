@@ -112,7 +112,7 @@ def test_speech_and_overlap_biases_move_only_their_classes():
 
 
 def test_voiceprint_fingerprint_changes_with_enrolment():
-    from pipeline.operators import Voiceprint, voiceprints_fingerprint
+    from pipeline.stages.operators import Voiceprint, voiceprints_fingerprint
 
     rng = np.random.default_rng(2)
     a = Voiceprint("101", rng.standard_normal(192).astype(np.float32), 2, 30.0, "form 1")

@@ -64,7 +64,7 @@ def test_bad_manifests_say_what_is_wrong(tmp_path, content, message):
 
 
 def test_cli_prints_the_summary_line_last_and_writes_rows(tmp_path, monkeypatch, capsys):
-    import pipeline.transcribe as transcribe_mod
+    import pipeline.stages.transcribe as transcribe_mod
     from pipeline.cli import main
 
     t = np.arange(16000) / 16000

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.eval.rttm import to_rttm
 from pipeline.records import SpeakerTurn
-from pipeline.rttm import to_rttm
 
 
 class _Replay:
@@ -62,7 +62,7 @@ def test_enrolment_list_groups_files_by_extension(tmp_path, monkeypatch):
         (tmp_path / name).write_bytes(b"")
     (tmp_path / "enrol.tsv").write_text("ext\tfile\n101\ta.wav\n102\tb.wav\n101\tc.wav\n", encoding="utf-8")
     seen = {}
-    monkeypatch.setattr("pipeline.operators.build_voiceprint", lambda ext, voices, **kw: (ext, voices))
+    monkeypatch.setattr("pipeline.stages.operators.build_voiceprint", lambda ext, voices, **kw: (ext, voices))
     prints = diarization.enrol_from_manifest(tmp_path / "enrol.tsv", "D",
                                              lambda files, d: seen.setdefault(tuple(f.name for f in files), d))
     assert prints == [("101", "D"), ("102", "D")]
@@ -70,8 +70,8 @@ def test_enrolment_list_groups_files_by_extension(tmp_path, monkeypatch):
 
 
 def test_redaction_rewrites_keep_the_gold_spans_in_place():
+    from pipeline.analysis.pii import PiiCase, PiiSpan
     from pipeline.eval.redaction import asr_form, no_accents, rewritten
-    from pipeline.pii import PiiCase, PiiSpan
 
     text = "Tôi là Lê Văn Đức, số 0912 345 678."
     start = text.index("0912")
@@ -98,9 +98,9 @@ def _pii_cases(tmp_path):
 
 
 def test_summarize_text_is_the_summary_of_the_analysed_text():
-    from pipeline.places import extract_places
-    from pipeline.summary import summarize, summarize_text
-    from pipeline.topics import assigned_topics, classify_text, load_model
+    from pipeline.analysis.places import extract_places
+    from pipeline.analysis.summary import summarize, summarize_text
+    from pipeline.analysis.topics import assigned_topics, classify_text, load_model
 
     text = "rác thải ứ đọng ở hẻm 45 Quang Trung phường Tân Lập"
     topics = list(assigned_topics(classify_text(text, load_model(None))))

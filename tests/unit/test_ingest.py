@@ -3,7 +3,7 @@ import shutil
 import pytest
 
 from pipeline.errors import CallLogError
-from pipeline.ingest import dedupe, find_audio_files, hash_caller, read_call_log, scan_source
+from pipeline.intake.ingest import dedupe, find_audio_files, hash_caller, read_call_log, scan_source
 
 from tests.helpers import DATA, SAMPLES
 
@@ -77,7 +77,7 @@ def test_files_still_being_written_are_left_for_later(tmp_path):
 
 
 def test_a_file_that_changed_since_the_last_poll_is_left_for_later(tmp_path):
-    from pipeline.ingest import snapshot
+    from pipeline.intake.ingest import snapshot
 
     shutil.copy(DATA / "short_vi.wav", tmp_path / "done.wav")
     (tmp_path / "growing.wav").write_bytes((DATA / "short_vi.wav").read_bytes()[:1000])

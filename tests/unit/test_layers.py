@@ -12,27 +12,18 @@ from pathlib import Path
 
 from tests.helpers import REPO
 
-STAGES = ("pipeline.process", "pipeline.analyse", "pipeline.transcribe", "pipeline.speakers")
+STAGES = ("pipeline.stages.process", "pipeline.stages.analyse", "pipeline.stages.transcribe", "pipeline.stages.speakers")
 
 # The folders of docs/architecture.md, as import prefixes.
 # relayout:layers begin (scripts/relayout.py writes this block: module lists before the re-layout,
 # folders after; a folder's modules not yet moved are listed beside it)
-INTAKE = ("pipeline.ingest", "pipeline.sources", "pipeline.calllog_asterisk", "pipeline.quarantine")
-STAGES_ALL = (
-    "pipeline.audio", "pipeline.transcribe", "pipeline.speakers", "pipeline.operators", "pipeline.analyse",
-    "pipeline.process",
-)
-ANALYSIS = (
-    "pipeline.topics", "pipeline.places", "pipeline.routing", "pipeline.pii", "pipeline.names",
-    "pipeline.urgency", "pipeline.metrics", "pipeline.sentiment", "pipeline.summary",
-)
-CASEWORK = ("pipeline.cases", "pipeline.workdays")
-REPORT = ("pipeline.reports", "pipeline.case_reports", "pipeline.exports")
-WAREHOUSE = ("pipeline.warehouse", "pipeline.search", "pipeline.retention", "pipeline.similar")
-EVAL = (
-    "pipeline.eval_asr", "pipeline.eval_topics", "pipeline.search_eval", "pipeline.diarization_errors",
-    "pipeline.rttm", "pipeline.bench",
-)
+INTAKE = ("pipeline.intake",)
+STAGES_ALL = ("pipeline.stages",)
+ANALYSIS = ("pipeline.analysis",)
+CASEWORK = ("pipeline.casework",)
+REPORT = ("pipeline.report",)
+WAREHOUSE = ("pipeline.warehouse",)
+EVAL = ("pipeline.eval",)
 # relayout:layers end
 LIBRARY_EDGE = ("pipeline.commands", "pipeline.cli")  # entry points: they may import any layer
 
@@ -40,8 +31,8 @@ LIBRARY_EDGE = ("pipeline.commands", "pipeline.cli")  # entry points: they may i
 RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     # models/: adapters; they share only the vocabulary modules of pipeline (records, errors, textnorm, config)
     ("models", ("flows", "prefect", "pipeline.web", "pipeline.warehouse", "pipeline.commands", "pipeline.cli",
-                "pipeline.process", "pipeline.analyse", "pipeline.transcribe", "pipeline.speakers",
-                "pipeline.ingest", "pipeline.reports"), ()),
+                "pipeline.stages.process", "pipeline.stages.analyse", "pipeline.stages.transcribe", "pipeline.stages.speakers",
+                "pipeline.intake.ingest", "pipeline.report.reports"), ()),
     # pipeline/: the library runs and tests without an orchestrator; only the CLI reaches up into flows/
     ("pipeline", ("flows", "prefect"), ("pipeline.cli", "pipeline.commands")),
     ("pipeline", ("pipeline.commands", "pipeline.cli"), ("pipeline.cli", "pipeline.commands")),
@@ -66,7 +57,7 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
 
 KNOWN = {
     # issue 18: the SFTP source reads its password from a Prefect Secret block; that look-up belongs in flows/
-    ("pipeline.sources", "prefect"),
+    ("pipeline.intake.sources", "prefect"),
 }
 
 

@@ -11,8 +11,8 @@ def test_phone_numbers_are_masked_but_dates_stay():
 def test_decode_errors_name_the_file_without_the_callers_number(tmp_path):
     import pytest
 
-    from pipeline.audio import decode_audio
     from pipeline.errors import AudioDecodeError
+    from pipeline.stages.audio import decode_audio
 
     bad = tmp_path / "in-0905123456-ext101.mp3"
     bad.write_text("not audio")

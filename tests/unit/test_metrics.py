@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.metrics import SCOPES, MetricsOptions, measure_conversation
+from pipeline.analysis.metrics import SCOPES, MetricsOptions, measure_conversation
 from pipeline.records import DecodedAudio, Segment
 
 RATE = 16000

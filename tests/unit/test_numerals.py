@@ -1,12 +1,12 @@
-"""The one numerals parser (pipeline.numerals) and the spelled phone numbers it lets pii redact."""
+"""The one numerals parser (pipeline.analysis.numerals) and the spelled phone numbers it lets pii redact."""
 
 from pathlib import Path
 
 import pytest
 
-from pipeline.numerals import FOLDED_DIGITS, DIGIT_WORDS, NumeralItem, digit_string, small_value_at, value_at
-from pipeline.pii import evaluate_redaction, find_pii, redact
-from pipeline.places import extract_places
+from pipeline.analysis.numerals import FOLDED_DIGITS, DIGIT_WORDS, NumeralItem, digit_string, small_value_at, value_at
+from pipeline.analysis.pii import evaluate_redaction, find_pii, redact
+from pipeline.analysis.places import extract_places
 from pipeline.textnorm import tokenize
 
 SPELLED = Path(__file__).resolve().parent.parent / "data" / "pii_cases_spelled.tsv"

@@ -5,7 +5,7 @@ import pytest
 
 from pipeline.config import Settings
 from pipeline.errors import HotlineError
-from pipeline.operators import (
+from pipeline.stages.operators import (
     SpeakerVoice,
     Voiceprint,
     build_voiceprint,
@@ -75,7 +75,7 @@ def test_match_picks_the_enrolled_speaker_and_refuses_strangers_and_lookalikes()
 
 
 def test_mismatch_flag_only_when_the_log_names_another_operator():
-    from pipeline.operators import OperatorMatch
+    from pipeline.stages.operators import OperatorMatch
 
     m = OperatorMatch("SPEAKER_01", "102", 0.8, 0.4)
     assert mismatch_flags(m, "101") == ("operator_voice_mismatch",)
@@ -119,7 +119,7 @@ class _VoiceDiarizer:
 
 
 def _stage(prints, logged_ext):
-    from pipeline.process import Models, speakers_stage
+    from pipeline.stages.process import Models, speakers_stage
 
     audio = DecodedAudio(np.zeros((1, 16000 * 5), np.float32), 16000, 16000)
     segs = (Segment(0.1, 1.9, "alo"), Segment(2.6, 4.9, "vâng"))
@@ -152,7 +152,7 @@ def test_a_voiceprint_record_keeps_its_consent():
 def test_enrolment_voices_from_mono_and_stereo_files(tmp_path):
     import soundfile as sf
 
-    from pipeline.operators import enrolment_voices
+    from pipeline.stages.operators import enrolment_voices
 
     class Diarizer:
         """Mono files: the operator's label alternates; stereo channel: one voice."""

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from pipeline.config import Settings
-from pipeline.operators import Voiceprint, save_voiceprint
 from pipeline.records import DecodedAudio, Recording
+from pipeline.stages.operators import Voiceprint, save_voiceprint
 
 pytest.importorskip("prefect")
 
@@ -48,8 +48,8 @@ def test_speakers_cache_key_follows_the_voiceprints_on_mono_calls_only(monkeypat
 
 
 def test_retag_selects_mono_calls_processed_before_the_latest_enrolment(tmp_path):
-    from pipeline.warehouse.voiceprints import calls_to_retag
     from pipeline.warehouse import db
+    from pipeline.warehouse.voiceprints import calls_to_retag
 
     con = db.connect(tmp_path / "w.duckdb")
     con.execute("INSERT INTO runs (run_id, started_at, source_dir, status) VALUES ('r1', now(), '/src', 'done')")

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline import cli
-from pipeline.pii import (
+from pipeline.analysis.pii import (
     TAGS,
     PiiCase,
     PiiCasesError,

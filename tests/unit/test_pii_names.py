@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import cli
-from pipeline.names import find_names, initials
-from pipeline.pii import (
+from pipeline.analysis.names import find_names, initials
+from pipeline.analysis.pii import (
     KINDS,
     TAGS,
     PiiCase,
@@ -178,7 +178,7 @@ def test_spans_carry_the_cue_and_initials_follow_the_press():
 
 
 def test_caller_initials_come_from_the_citizens_own_introduction():
-    from pipeline.pii import caller_initials
+    from pipeline.analysis.pii import caller_initials
 
     texts = ["em là Ngọc Anh, tổng đài 1022 xin nghe", "dạ tôi tên là Nguyễn Văn Hùng ở Tân Lợi", "anh Hùng ơi"]
     assert caller_initials(texts, ["operator", "citizen", "operator"]) == "N.V.H."

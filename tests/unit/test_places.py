@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from pipeline.places import GazetteerError, default_gazetteer, extract_places, load_gazetteer
+from pipeline.analysis.places import GazetteerError, default_gazetteer, extract_places, load_gazetteer
 
 
 def kinds(text):

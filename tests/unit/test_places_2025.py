@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from pipeline.places import default_gazetteer, extract_places
+from pipeline.analysis.places import default_gazetteer, extract_places
 
 vau = pytest.importorskip("vietnamadminunits")
 

@@ -1,7 +1,7 @@
 import pytest
 
-from pipeline.places import extract_places
-from pipeline.routing import RoutingTableError, default_routing_table, load_routing_table, route_call
+from pipeline.analysis.places import extract_places
+from pipeline.analysis.routing import RoutingTableError, default_routing_table, load_routing_table, route_call
 
 
 def agencies(topics, text):

@@ -2,8 +2,8 @@
 
 import pytest
 
+from pipeline.eval.rttm import parse_rttm, read_rttm, to_rttm
 from pipeline.records import Segment, SpeakerTurn
-from pipeline.rttm import parse_rttm, read_rttm, to_rttm
 
 
 def test_round_trip_through_a_file(tmp_path):
@@ -131,7 +131,7 @@ def test_evaluation_with_enrolled_operators_takes_roles_from_the_voice(tmp_path)
     import numpy as np
 
     from pipeline.eval.diarization import evaluate_diarization
-    from pipeline.operators import SpeakerVoice, build_voiceprint
+    from pipeline.stages.operators import SpeakerVoice, build_voiceprint
 
     # The citizen speaks first, so the first-speaker rule gets the role wrong.
     reference = [SpeakerTurn(0.5, 2.5, "citizen"), SpeakerTurn(3.0, 5.5, "operator")]

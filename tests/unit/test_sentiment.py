@@ -2,7 +2,7 @@ import random
 from pathlib import Path
 
 from models.asr_noise import syllable_vocab, vietasr_like
-from pipeline import sentiment
+from pipeline.analysis import sentiment
 
 TEST = Path(__file__).resolve().parents[1] / "data" / "sentiment_test.tsv"
 

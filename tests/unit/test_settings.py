@@ -114,7 +114,7 @@ def test_web_options_are_built_from_settings(clean_env):
 def test_transcription_section_mirrors_transcribe_options():
     from dataclasses import fields
 
-    from pipeline.transcribe import TranscribeOptions
+    from pipeline.stages.transcribe import TranscribeOptions
 
     assert set(TranscriptionSettings.model_fields) == {f.name for f in fields(TranscribeOptions)}
     assert TranscriptionSettings().options() == TranscribeOptions()  # defaults unchanged: figures unchanged
@@ -161,8 +161,8 @@ def test_flows_take_settings_as_a_parameter_prefect_can_serialise(tmp_path):
     from prefect.utilities.callables import parameter_schema
 
     from flows.backfill import backfill
-    from flows.pull import pull_and_process
     from flows.process_calls import process_calls
+    from flows.pull import pull_and_process
     from flows.weekly_report import weekly_report
 
     s = load_settings(home=tmp_path, db_path=tmp_path / "w.duckdb", asr_model="base")

@@ -113,9 +113,9 @@ def _tone(path: Path) -> Path:
 
 
 def test_process_recording_and_stages_decode_with_the_settings_options(tmp_path, monkeypatch):
-    import pipeline.process as process
+    import pipeline.stages.process as process
     from pipeline.config import load_settings
-    from pipeline.transcribe import TranscribeOptions
+    from pipeline.stages.transcribe import TranscribeOptions
 
     settings = load_settings(environ={"HOTLINE_ASR_BEAM_SIZE": "2", "HOTLINE_ASR_VAD_FILTER": "false"}, home=tmp_path)
     assert settings.transcription.options() != TranscribeOptions()
@@ -130,7 +130,7 @@ def test_process_recording_and_stages_decode_with_the_settings_options(tmp_path,
 
 
 def test_hotline_eval_asr_decodes_with_the_settings_options(tmp_path, monkeypatch, capsys):
-    import pipeline.transcribe as transcribe_mod
+    import pipeline.stages.transcribe as transcribe_mod
     from pipeline.cli import main
     from pipeline.records import Segment, Transcript, TranscriptInfo
 
@@ -153,7 +153,7 @@ def test_hotline_eval_asr_decodes_with_the_settings_options(tmp_path, monkeypatc
 
 
 def test_hotline_bench_runs_on_the_entry_points_settings(tmp_path, monkeypatch):
-    import pipeline.bench as bench
+    import pipeline.eval.bench as bench
     from pipeline.cli import main
     from pipeline.errors import HotlineError
 

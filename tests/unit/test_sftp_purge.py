@@ -16,9 +16,9 @@ pytestmark = pytest.mark.skipif(not sshd.available(), reason="needs openssh-serv
 
 
 def test_purge_removes_pulled_copies_and_the_pull_does_not_bring_them_back(server, pbx, tmp_path):  # noqa: F811
-    from pipeline import sources
-    from pipeline.retention import purge
+    from pipeline.intake import sources
     from pipeline.warehouse import db
+    from pipeline.warehouse.purge import purge
 
     settings = _settings(tmp_path, server)
     url = server.url(pbx)

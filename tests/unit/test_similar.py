@@ -5,8 +5,8 @@ from pathlib import Path
 
 from pipeline.records import (CallAnalysis, CallLogEntry, CallResult, Place, Recording, RedactedSegment, Segment,
                               SpeakerResult, TopicScore, TranscriptInfo)
-from pipeline.similar import similar_calls
 from pipeline.warehouse import db, load
+from pipeline.warehouse.similar import similar_calls
 
 T0 = datetime(2026, 11, 2, 9)
 

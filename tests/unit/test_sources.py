@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from pipeline import sources
+from pipeline.intake import sources
 
 
 def _old(path, age_s=600):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pipeline.records import DecodedAudio, Segment, SpeakerTurn, Word
-from pipeline.speakers import assign_channel_speakers, assign_roles, assign_speakers, talk_time_by_role
+from pipeline.stages.speakers import assign_channel_speakers, assign_roles, assign_speakers, talk_time_by_role
 
 SR = 16000
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from models.asr_noise import vietasr_like
-from pipeline.places import extract_places
-from pipeline.routing import route_call
-from pipeline.summary import summarize
+from pipeline.analysis.places import extract_places
+from pipeline.analysis.routing import route_call
+from pipeline.analysis.summary import summarize
 
 MANIFEST = json.loads((Path(__file__).resolve().parents[2] / "samples" / "manifest.json").read_text(encoding="utf-8"))
 SAMPLES = sorted(MANIFEST.items())

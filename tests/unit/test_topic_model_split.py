@@ -13,7 +13,7 @@ from tests.helpers import REPO
 def test_the_pipeline_classifies_without_loading_the_training_module():
     code = (
         "import sys\n"
-        "from pipeline.topics import classify_text, load_model, assigned_topics\n"
+        "from pipeline.analysis.topics import classify_text, load_model, assigned_topics\n"
         "scores = classify_text('mất điện cả xóm từ sáng đến giờ', load_model())\n"
         "print(','.join(assigned_topics(scores)))\n"
         "print('models.topic_training' in sys.modules)\n"

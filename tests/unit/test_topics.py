@@ -15,10 +15,10 @@ import pytest
 from models import topic_training as tm
 from models.topic_model import ARTIFACT_DIR, TOPICS, assign_topics, load_topic_model
 from models.topic_training import TopicTrainOptions, read_topic_tsv, save_topic_model, train_topic_model
+from pipeline.analysis.topics import apply_corrections, citizen_text, classify_call, classify_text
 from pipeline.cli import main
-from pipeline.topic_training import read_corrected_rows
 from pipeline.records import Segment
-from pipeline.topics import apply_corrections, citizen_text, classify_call, classify_text
+from pipeline.topic_training import read_corrected_rows
 
 FAST = TopicTrainOptions(asr_variants=1, cv_folds=3)
 
@@ -233,8 +233,8 @@ def test_train_from_db_changes_the_labels_and_bumps_the_version(tmp_path, monkey
 def test_a_complaint_wrapped_in_call_small_talk_keeps_its_topic():
     """A real call's citizen side is mostly name, number, address and thanks; the
     complaint said once must still decide the topic (words not in filler.tsv)."""
+    from pipeline.analysis.topics import classify_call, load_model
     from pipeline.records import Segment
-    from pipeline.topics import classify_call, load_model
 
     lines = ["Alo, có phải tổng đài không chị?", "Dạ, tôi muốn báo là xe rác cả tuần nay không tới lấy, rác thối hết rồi.",
              "Số tôi là không chín không năm một hai ba bốn năm sáu.", "Nhà tôi số 45 đường Lê Duẩn.",

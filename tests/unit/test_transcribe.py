@@ -9,7 +9,7 @@ import pytest
 from models.asr import faster_whisper_kwargs, segment_confidence
 from models.recognizer import FakeRecognizer
 from pipeline.records import DecodedAudio, Segment, Word
-from pipeline.transcribe import (
+from pipeline.stages.transcribe import (
     TranscribeOptions,
     clean_segments,
     collapse_loops,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pipeline.records import (CallAnalysis, CallLogEntry, CallResult, Recording, RedactedSegment, Segment, SpeakerResult,
                               TopicScore, TranscriptInfo)
-from pipeline.sentiment import score_call
+from pipeline.analysis.sentiment import score_call
 from pipeline.warehouse import db, load
 
 
@@ -51,7 +51,7 @@ def test_summary_sentiment_trend_and_queue(tmp_path):
 
 
 def test_report_shows_frustration_trend_and_summaries(tmp_path):
-    from pipeline.reports import render_report
+    from pipeline.report.reports import render_report
 
     con = db.connect(tmp_path / "w.duckdb")
     angry = _result("cc" * 32, "tôi báo mấy lần rồi mà vẫn chưa ai xuống, mấy người làm ăn kiểu gì vậy hả",
@@ -68,9 +68,9 @@ def test_analyse_reads_places_on_the_map_of_the_call_date_and_summarises():
     import numpy as np
 
     from models.topic_model import load_topic_model
-    from pipeline.analyse import analyse_call
     from pipeline.config import load_settings
     from pipeline.records import DecodedAudio
+    from pipeline.stages.analyse import analyse_call
 
     audio = DecodedAudio(np.zeros((1, 16000 * 6), dtype=np.float32), 16000, 16000)
     segs = (Segment(start=0.0, end=2.0, text="tổng đài xin nghe", role="operator", confidence=0.9),
@@ -88,7 +88,7 @@ def test_analyse_reads_places_on_the_map_of_the_call_date_and_summarises():
 
 
 def test_retention_purge_removes_the_summary(tmp_path):
-    from pipeline.retention import purge
+    from pipeline.warehouse.purge import purge
 
     con = db.connect(tmp_path / "w.duckdb")
     load.load_call(con, _result("dd" * 32, "rác ở hẻm 45 chưa ai thu", datetime(2026, 1, 3, 9)), "run1")

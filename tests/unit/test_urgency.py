@@ -1,6 +1,6 @@
 import pytest
 
-from pipeline.urgency import REASONS, detect_urgency
+from pipeline.analysis.urgency import REASONS, detect_urgency
 
 
 @pytest.mark.parametrize(

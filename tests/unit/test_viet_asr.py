@@ -9,7 +9,7 @@ import pytest
 
 from models import viet_asr as va
 from models.recognizer import spread_words
-from pipeline.transcribe import SAMPLE_RATE, TranscribeOptions, speech_coverage, transcribe
+from pipeline.stages.transcribe import SAMPLE_RATE, TranscribeOptions, speech_coverage, transcribe
 
 
 class ScriptedSDK(va.VietASR):

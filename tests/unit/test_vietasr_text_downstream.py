@@ -13,12 +13,12 @@ import re
 
 import pytest
 
-from pipeline.pii import find_pii, redact
-from pipeline.places import extract_places
-from pipeline.textnorm import normalize_text
-from pipeline.transcribe import clean_segments
+from pipeline.analysis.pii import find_pii, redact
+from pipeline.analysis.places import extract_places
+from pipeline.analysis.urgency import detect_urgency
 from pipeline.records import Segment
-from pipeline.urgency import detect_urgency
+from pipeline.stages.transcribe import clean_segments
+from pipeline.textnorm import normalize_text
 from tests.helpers import DATA, REPO
 
 OUTPUT = DATA / "vietasr_samples_output.tsv"

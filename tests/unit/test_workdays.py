@@ -4,8 +4,8 @@ from datetime import date, datetime
 
 import pytest
 
-from pipeline import workdays
-from pipeline.workdays import CalendarDataError, WorkCalendar, load_calendar, load_deadlines, working_days_for
+from pipeline.casework import workdays
+from pipeline.casework.workdays import CalendarDataError, WorkCalendar, load_calendar, load_deadlines, working_days_for
 
 
 def test_weekends_are_skipped():

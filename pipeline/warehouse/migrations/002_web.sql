@@ -30,7 +30,7 @@ CREATE TABLE review_events (
     acted_at     TIMESTAMP NOT NULL
 );
 
--- One row per call in the full-text index (pipeline.search), plus what it was built from.
+-- One row per call in the full-text index (pipeline.warehouse.search), plus what it was built from.
 CREATE TABLE search_docs (
     call_id     VARCHAR PRIMARY KEY,
     text_norm   VARCHAR,                  -- pipeline.textnorm.normalize_text(redacted transcript)

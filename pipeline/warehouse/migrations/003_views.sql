@@ -1,6 +1,6 @@
 -- Reporting views: raw tables -> stg_ (rename, cast, one meaning per column) -> mart_ (what reports read).
 -- Each view is a chain of named CTEs ending in `final`. Marts keep a day or week column so that
--- readers (pipeline.reports, the web dashboard) filter a period with bind parameters.
+-- readers (pipeline.report.reports, the web dashboard) filter a period with bind parameters.
 
 CREATE VIEW stg_calls AS
 WITH source AS (

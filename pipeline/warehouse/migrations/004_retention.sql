@@ -1,5 +1,5 @@
 -- Retention: audio-derived personal data is removed after the retention period
--- (pipeline.retention.purge); the non-personal aggregates stay for trend reports.
+-- (pipeline.warehouse.purge.purge); the non-personal aggregates stay for trend reports.
 
 ALTER TABLE calls ADD COLUMN purged_at TIMESTAMP;   -- when the call's personal data was removed; NULL: kept
 

@@ -1,7 +1,7 @@
 -- Understanding v2 (issue 16): one-line summary, sentiment per turn and per call.
-ALTER TABLE calls ADD COLUMN summary VARCHAR;            -- one-line Vietnamese summary built from the extracted facts (pipeline.summary)
-ALTER TABLE calls ADD COLUMN frustration DOUBLE;         -- 0..1, mean of the citizen's two most frustrated turns (pipeline.sentiment)
-ALTER TABLE calls ADD COLUMN frustrated BOOLEAN;         -- frustration >= pipeline.sentiment.FRUSTRATED_AT
+ALTER TABLE calls ADD COLUMN summary VARCHAR;            -- one-line Vietnamese summary built from the extracted facts (pipeline.analysis.summary)
+ALTER TABLE calls ADD COLUMN frustration DOUBLE;         -- 0..1, mean of the citizen's two most frustrated turns (pipeline.analysis.sentiment)
+ALTER TABLE calls ADD COLUMN frustrated BOOLEAN;         -- frustration >= pipeline.analysis.sentiment.FRUSTRATED_AT
 ALTER TABLE calls ADD COLUMN operator_courtesy DOUBLE;   -- 0..1, the operator's least courteous turn
 ALTER TABLE calls ADD COLUMN repeat_unresolved BOOLEAN;  -- caller says it was reported before and is still not solved
 

@@ -1,5 +1,5 @@
 -- Known operators: a voiceprint per enrolled extension (an embedding, never audio),
--- with the consent under which it was taken (pipeline/operators.py).
+-- with the consent under which it was taken (pipeline/stages/operators.py).
 
 CREATE TABLE operator_voiceprints (
     extension     VARCHAR PRIMARY KEY,   -- the operator's PBX extension, as the call log writes it

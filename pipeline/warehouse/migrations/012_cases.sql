@@ -1,5 +1,5 @@
 -- Cases (phiếu phản ánh): what a call reports, who handles it, by when, and every change.
--- Written by pipeline.cases; reports read the mart_case_ views.
+-- Written by pipeline.casework.cases; reports read the mart_case_ views.
 
 CREATE TABLE cases (
     case_id       VARCHAR PRIMARY KEY,      -- "PA-" + first call's id (stable: reloads find the same case)
@@ -16,7 +16,7 @@ CREATE TABLE cases (
     priority      INTEGER NOT NULL,         -- 1 = urgent .. 3 = question; lists sort by it
     caller_hash   VARCHAR,                  -- of the first call (never shown to unit users)
     opened_at     TIMESTAMP NOT NULL,       -- when the first call started
-    due_date      DATE,                     -- last working day to resolve (pipeline.workdays)
+    due_date      DATE,                     -- last working day to resolve (pipeline.casework.workdays)
     forwarded_at  TIMESTAMP,
     resolved_at   TIMESTAMP,                -- last time it reached resolved
     informed_at   TIMESTAMP,

@@ -1,5 +1,5 @@
 -- Raw tables -> stg_ (rename, cast, one meaning per column) -> mart_ (what reports read).
--- Marts keep a day or week column so that readers (pipeline.reports, the web dashboard)
+-- Marts keep a day or week column so that readers (pipeline.report.reports, the web dashboard)
 -- filter a period with bind parameters.
 CREATE OR REPLACE VIEW stg_calls AS
 WITH source AS (

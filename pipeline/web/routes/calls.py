@@ -7,11 +7,11 @@ from urllib.parse import urlencode
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from pipeline import search
+from pipeline.i18n import translator
+from pipeline.warehouse import search
 from pipeline.warehouse.qa_workspace import call_exists, in_review_queue
 from pipeline.web import auth, data, qa
 from pipeline.web.context import WebContext, jsonable
-from pipeline.i18n import translator
 
 _AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg"}
 

@@ -13,11 +13,12 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from pipeline import case_reports, cases
+from pipeline.casework import cases
+from pipeline.i18n import translator
+from pipeline.report import case_reports
 from pipeline.warehouse.cases import case_id_of_call
 from pipeline.web import auth, qa
 from pipeline.web.context import SESSION_COOKIE, WebContext, jsonable, parse_date
-from pipeline.i18n import translator
 
 UNIT_ALLOWED = ("/cases", "/api/cases", "/login", "/logout", "/lang/", "/static/")
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
-from pipeline import exports, reports
 from pipeline.errors import HotlineError
+from pipeline.report import exports, reports
 from pipeline.web import auth, data, qa
 from pipeline.web.context import WebContext
 

@@ -1,7 +1,7 @@
 """Known operators (admin only): the enrolled voiceprints, enrolment from a few selected calls, removal.
 
 Enrolment runs the same library function as ``hotline operators enrol``
-(:func:`pipeline.operators.voiceprint_from_calls`): the calls' recordings are
+(:func:`pipeline.stages.operators.voiceprint_from_calls`): the calls' recordings are
 diarized in this process and only the resulting embedding is stored, with the consent
 note; no audio is stored or served by these pages. The diarizer is loaded on the first
 enrolment (a few seconds); ``app.state.operator_diarizer`` replaces it (tests).
@@ -15,10 +15,10 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pipeline.errors import HotlineError
-from pipeline.web import auth, data
-from pipeline.web.context import WebContext
 from pipeline.i18n import MESSAGES
 from pipeline.warehouse import voiceprints
+from pipeline.web import auth, data
+from pipeline.web.context import WebContext
 
 MAX_ENROL_CALLS = 10  # calls one enrolment may use (each is diarized while the admin waits)
 CANDIDATE_CALLS = 60  # calls offered for selection on the page
@@ -76,7 +76,7 @@ def register(app: FastAPI, web: WebContext) -> None:
 
     def page(request: Request, session: auth.Session, *, status: int = 200, error: str | None = None,
              form: dict | None = None):
-        from pipeline.operators import load_voiceprints
+        from pipeline.stages.operators import load_voiceprints
 
         ext = (request.query_params.get("ext") or (form or {}).get("extension") or "").strip()[:32]
         with web.database() as con:
@@ -97,8 +97,8 @@ def register(app: FastAPI, web: WebContext) -> None:
     @app.post("/operators/enrol", response_class=HTMLResponse)
     def enrol(request: Request, extension: str = Form(""), name: str = Form(""), consent: str = Form(""),
               call_id: list[str] = Form([]), csrf_token: str = Form(""), session: auth.Session = admin):
-        from pipeline.operators import save_voiceprint, voiceprint_from_calls
         from pipeline.i18n import translator
+        from pipeline.stages.operators import save_voiceprint, voiceprint_from_calls
 
         web.check_csrf(session, csrf_token)
         t = translator(web.lang_of(request))
@@ -125,7 +125,7 @@ def register(app: FastAPI, web: WebContext) -> None:
 
     @app.post("/operators/{extension}/remove")
     def remove(request: Request, extension: str, csrf_token: str = Form(""), session: auth.Session = admin):
-        from pipeline.operators import delete_voiceprint
+        from pipeline.stages.operators import delete_voiceprint
 
         web.check_csrf(session, csrf_token)
         with web.database() as con:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI, Form, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 
-from pipeline import reports
+from pipeline.i18n import translator
+from pipeline.report import reports
 from pipeline.warehouse.qa_workspace import call_exists
 from pipeline.web import auth, data, qa
 from pipeline.web.context import WebContext, jsonable, parse_date
-from pipeline.i18n import translator
 
 FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" '
            'fill="#0b4f8a"/><path d="M9 7c2 0 3 4 3 5s-2 2-2 3 3 6 5 7c1 0 2-2 3-2s5 1 5 3-2 4-4 4C13 27 5 19 5 '

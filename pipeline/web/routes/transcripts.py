@@ -5,10 +5,10 @@ from __future__ import annotations
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import Response
 
-from pipeline import exports
+from pipeline.i18n import translator
+from pipeline.report import exports
 from pipeline.web import auth
 from pipeline.web.context import WebContext
-from pipeline.i18n import translator
 
 
 def register(app: FastAPI, web: WebContext) -> None:

@@ -1,0 +1,1 @@
+"""What the analyse stage reads out of a transcript."""

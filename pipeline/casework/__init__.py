@@ -1,0 +1,1 @@
+"""Cases (phiếu phản ánh) and the working days of their deadlines."""

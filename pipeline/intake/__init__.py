@@ -1,0 +1,1 @@
+"""Where recordings and call-log rows come from."""

@@ -1,0 +1,1 @@
+"""Reports, case reports, exports and charts for managers."""

@@ -1,0 +1,501 @@
+"""Manager reporting: period queries over the mart views, charts, and a self-contained HTML report.
+
+Every query takes an inclusive date range (local dates of ``calls.started_at``) and
+reads the ``mart_`` / ``stg_`` views of migration 003, never the raw tables, so the
+web dashboard, ``hotline report`` and the notebooks agree on every number.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from html import escape
+from pathlib import Path
+
+import duckdb
+
+from pipeline.config import REPO_ROOT
+from pipeline.report import charts
+from pipeline.warehouse import report_queries as queries
+from pipeline.warehouse.report_queries import (  # noqa: F401 (web, notebooks and tests read them as reports.*)
+    as_date as _as_date,
+    call_volume,
+    correction_summary,
+    data_period,
+    frustration_trends,
+    operator_summary,
+    period_totals,
+    place_hotspots,
+    review_backlog,
+    review_queue,
+    summaries,
+    topic_trends,
+    urgent_calls,
+)
+
+WEEKDAYS = {"vi": ("T2", "T3", "T4", "T5", "T6", "T7", "CN"), "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
+
+
+@lru_cache(maxsize=1)
+def _taxonomy() -> tuple[dict, ...]:
+    return tuple(json.loads((REPO_ROOT / "models" / "taxonomy.json").read_text(encoding="utf-8"))["topics"])
+
+
+def topic_labels(lang: str = "vi") -> dict[str, str]:
+    """Taxonomy key → label in ``lang`` (vi | en), from models/taxonomy.json, in taxonomy order."""
+    return {t["key"]: t.get(lang) or t["key"] for t in _taxonomy()}
+
+
+def previous_period(start, end) -> tuple[date, date]:
+    """The period of the same length that ends the day before ``start``."""
+    start, end = _as_date(start), _as_date(end)
+    days = (end - start).days + 1
+    return start - timedelta(days=days), start - timedelta(days=1)
+
+
+def pct_change(now: float, before: float) -> float | None:
+    """Change in per cent, rounded; None when there is nothing to compare with (before = 0)."""
+    if not before:
+        return None
+    return round(100 * (now - before) / before)
+
+
+def format_change(now: float, before: float, lang: str = "vi") -> str:
+    """"+25 %", "−10 %", "±0 %", or "mới"/"new" when the previous period had none ("" when both are 0)."""
+    pct = pct_change(now, before)
+    if pct is None:
+        return ("mới" if lang == "vi" else "new") if now else ""
+    if pct == 0:
+        return "±0 %"
+    return f"+{pct:g} %" if pct > 0 else f"−{-pct:g} %"
+
+
+def format_duration(seconds: float, lang: str = "vi") -> str:
+    """Audio time a manager reads: "45 phút", "3 giờ 05 phút" ("45 min", "3 h 05 min")."""
+    minutes = int(seconds / 60 + 0.5)
+    h, m = divmod(minutes, 60)
+    if lang == "vi":
+        return f"{h} giờ {m:02d} phút" if h else f"{m} phút"
+    return f"{h} h {m:02d} min" if h else f"{m} min"
+
+
+def period_comparison(con: duckdb.DuckDBPyConnection, start, end) -> dict:
+    """This period's totals, the previous period's, and whether this one is still partial.
+
+    A period is partial when it ends after the last loaded call's day (its end has no data yet),
+    so a "drop" at the end is not read as a fall in demand.
+    """
+    start, end = _as_date(start), _as_date(end)
+    p_start, p_end = previous_period(start, end)
+    _, last = data_period(con)
+    return {"now": period_totals(con, start, end), "before": period_totals(con, p_start, p_end),
+            "prev_start": p_start, "prev_end": p_end, "last_data_day": last, "partial": end > last}
+
+
+def topic_week_table(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -> dict:
+    """Topic × week counts for the period, for a heat table.
+
+    ``weeks``: one per Monday from the week of ``start`` to that of ``end``, each with the part of it
+    inside the period (``from``/``to``, for drill-down links) and ``partial`` when the week is cut by
+    the period or runs past the last loaded day. ``rows``: one per topic with calls (taxonomy order):
+    key, label, counts (per week), total, previous (same-length previous period), change.
+    """
+    start, end = _as_date(start), _as_date(end)
+    labels = topic_labels(lang)
+    _, last = data_period(con)
+    first_monday = start - timedelta(days=start.weekday())
+    weeks = []
+    monday = first_monday
+    while monday <= end:
+        sunday = monday + timedelta(days=6)
+        weeks.append({"start": monday, "from": max(monday, start), "to": min(sunday, end),
+                      "partial": monday < start or sunday > end or sunday > last, "label": monday.strftime("%d/%m")})
+        monday += timedelta(days=7)
+    counts = queries.topic_week_counts(con, start, end)
+    p_start, p_end = previous_period(start, end)
+    before = queries.topic_counts(con, p_start, p_end)
+    keys = {k for _, k in counts}
+    order = [k for k in labels if k in keys] + sorted(keys - set(labels))
+    rows = []
+    for k in order:
+        row = [counts.get((w["start"], k), 0) for w in weeks]
+        total = sum(row)
+        rows.append({"key": k, "label": labels.get(k, k), "counts": row, "total": total, "previous": before.get(k, 0),
+                     "change": format_change(total, before.get(k, 0), lang)})
+    for i, w in enumerate(weeks):
+        w["total"] = sum(r["counts"][i] for r in rows)
+    return {"weeks": weeks, "rows": rows, "max": max((c for r in rows for c in r["counts"]), default=0),
+            "prev_start": p_start, "prev_end": p_end}
+
+
+KIND_WORDS = {"vi": {"ward": "Phường", "commune": "Xã", "town": "Thị trấn"},
+              "en": {"ward": "Ward", "commune": "Commune", "town": "Town"}}
+
+
+def hotspot_table(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi", limit: int = 12) -> list[dict]:
+    """Wards/communes (2025 units, as the pipeline resolved them) named in the most calls of the period:
+    place_name, label ("Phường Tân Tiến"), n_calls, n_urgent, previous, change, old_names (said before 2025)."""
+    start, end = _as_date(start), _as_date(end)
+    p_start, p_end = previous_period(start, end)
+    rows = place_hotspots(con, start, end, limit=limit)
+    before = queries.place_counts(con, p_start, p_end)
+    old = {}
+    for name, resolved in queries.old_place_names(con, start, end):
+        old.setdefault(name, []).append(resolved)
+    words = KIND_WORDS[lang if lang in KIND_WORDS else "vi"]
+    return [{**r, "label": f"{words.get(r['kind'], '').strip()} {r['place_name']}".strip(),
+             "previous": int(before.get(r["place_name"], 0)),
+             "change": format_change(r["n_calls"], before.get(r["place_name"], 0), lang),
+             "old_names": old.get(r["place_name"], [])} for r in rows]
+
+
+def period_presets(today: date, lang: str = "vi") -> list[tuple[str, date, date]]:
+    """Quick periods for the dashboard: last full week, this month so far, last month, last 4 full weeks."""
+    vi = lang == "vi"
+    monday = today - timedelta(days=today.weekday())
+    first = today.replace(day=1)
+    last_month_end = first - timedelta(days=1)
+    return [("Tuần trước" if vi else "Last week", monday - timedelta(days=7), monday - timedelta(days=1)),
+            ("Tháng này" if vi else "This month", first, today),
+            ("Tháng trước" if vi else "Last month", last_month_end.replace(day=1), last_month_end),
+            ("4 tuần gần nhất" if vi else "Last 4 weeks", monday - timedelta(days=28), monday - timedelta(days=1))]
+
+
+def calls_url(**params) -> str:
+    """A link to the filtered call list: ``calls_url(from_=d1, to=d2, topic="land")``."""
+    from urllib.parse import urlencode
+
+    query = {("from" if k == "from_" else k): (v.isoformat() if isinstance(v, date) else v)
+             for k, v in params.items() if v not in (None, "", False)}
+    return "/calls?" + urlencode({k: ("1" if v is True else v) for k, v in query.items()})
+
+
+def _hour_bar_title(lang: str):
+    """The accessible name of a calls-by-hour bar: "14:00–14:59: 5 cuộc gọi — mở danh sách"."""
+    from pipeline.i18n import translator
+
+    t = translator(lang)
+    return lambda label, n: t("hour_bar", range=t("hour_range", h=int(label)), n=f"{n:g}")
+
+
+def dashboard_charts(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi", links: bool = True) -> dict[str, str]:
+    """The dashboard's panels for a period, as HTML: ``trends`` (week × topic heat table), ``hotspots``
+    (wards/communes), ``days`` (calls per day), ``hours`` (calls by hour), ``weekdays``. With ``links``, every
+    cell, bar and column links to the filtered call list."""
+    start, end = _as_date(start), _as_date(end)
+    vi = lang == "vi"
+    table = topic_week_table(con, start, end, lang=lang)
+    link = links or None
+    trends = charts.heat_table(
+        table, title="Chủ đề theo tuần (số cuộc gọi)" if vi else "Topics by week (calls)", lang=lang,
+        cell_link=link and (lambda k, w: calls_url(from_=w["from"], to=w["to"], topic=k)),
+        week_link=link and (lambda w: calls_url(from_=w["from"], to=w["to"])),
+        topic_link=link and (lambda k: calls_url(from_=start, to=end, topic=k)))
+    spots = hotspot_table(con, start, end, lang=lang)
+    n_calls = period_totals(con, start, end)["n_calls"]
+    if n_calls:
+        empty = ("Chưa cuộc gọi nào trong kỳ nêu được phường/xã (hoặc tên nói ra không khớp danh mục đơn vị hành chính 2025)."
+                 if vi else "No call in the period named a ward/commune (or none matched the 2025 list of units).")
+    else:
+        empty = "Không có cuộc gọi nào trong kỳ này." if vi else "No calls in this period."
+    hotspots = charts.bar_table(spots, title="Điểm nóng theo phường/xã (đơn vị hành chính 2025)" if vi
+                                else "Hotspots by ward/commune (2025 units)", lang=lang, empty=empty,
+                                link=link and (lambda i: calls_url(from_=start, to=end, place=i["place_name"])))
+    days = call_volume(con, start, end, by="day")
+    every = max(1, len(days) // 10)
+    hours = call_volume(con, start, end, by="hour")
+    return {
+        "trends": trends,
+        "hotspots": hotspots,
+        "days": charts.linked_column_chart(
+            [(r["bucket"].strftime("%d/%m"), r["n_calls"], links and calls_url(from_=r["bucket"], to=r["bucket"]) or None)
+             for r in days], title="Cuộc gọi theo ngày" if vi else "Calls per day", label_every=every),
+        "hours": charts.linked_column_chart(  # each bar opens the period's calls of that hour (/calls?hour=14)
+            [(str(r["bucket"]), r["n_calls"], links and calls_url(from_=start, to=end, hour=str(r["bucket"])) or None)
+             for r in hours],
+            title="Cuộc gọi theo giờ trong ngày" if vi else "Calls by hour of day",
+            color=charts.PALETTE[2], label_every=2, link_title=_hour_bar_title(lang)),
+        "weekdays": charts.linked_column_chart(  # for the notebooks
+            [(WEEKDAYS[lang][r["bucket"] - 1], r["n_calls"], None) for r in call_volume(con, start, end, by="weekday")],
+            title="Cuộc gọi theo thứ" if vi else "Calls by weekday", color=charts.PALETTE[2]),
+    }
+
+
+def dashboard(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -> dict:
+    """Everything the dashboard shows for a period: comparison, KPI cards (with drill-down links),
+    panels, review queue, operators."""
+    start, end = _as_date(start), _as_date(end)
+    vi = lang == "vi"
+    cmp = period_comparison(con, start, end)
+    now, before = cmp["now"], cmp["before"]
+
+    def card(key, label, url, hint=""):
+        return {"key": key, "label": label, "value": now[key], "before": before[key], "url": url, "hint": hint,
+                "change": format_change(now[key], before[key], lang)}
+
+    cards = [
+        card("n_calls", "Cuộc gọi" if vi else "Calls", calls_url(from_=start, to=end)),
+        card("n_urgent", "Khẩn cấp" if vi else "Urgent", calls_url(from_=start, to=end, urgent=True)),
+        card("n_needs_review", "Cần xem lại, chưa duyệt" if vi else "Flagged for review, not reviewed",
+             calls_url(from_=start, to=end, needs_review=True)),
+        card("n_queue", "Trong hàng chờ QA" if vi else "In the QA queue", calls_url(from_=start, to=end, queue=True),
+             "khẩn cấp hoặc cần xem lại, chưa duyệt" if vi else "urgent or flagged, not reviewed"),
+    ]
+    audio = {"key": "seconds", "label": "Thời lượng ghi âm" if vi else "Audio recorded",
+             "value": format_duration(now["seconds"], lang), "url": calls_url(from_=start, to=end),
+             "change": format_change(now["seconds"], before["seconds"], lang), "hint": ""}
+    cards.append(audio)
+    operators = operator_summary(con, start, end)
+    return {"cmp": cmp, "cards": cards, "charts": dashboard_charts(con, start, end, lang=lang),
+            "backlog": review_backlog(con), "corrections": correction_summary(con, start, end),
+            "queue": review_queue(con, limit=15), "operators": operators}
+
+
+def _table(headers: list[str], rows: list[list], *, num_from: int = 1, cls: str = "") -> str:
+    """An HTML table; columns from ``num_from`` on are right-aligned figures."""
+    num = ' class="num"'
+    head = "".join(f"<th{num if i >= num_from else ''}>{escape(h)}</th>" for i, h in enumerate(headers))
+    body = "".join("<tr>" + "".join(f"<td{num if i >= num_from else ''}>{escape('' if v is None else str(v))}</td>"
+                                    for i, v in enumerate(r)) + "</tr>" for r in rows)
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def share(part: float, whole: float) -> str:
+    """"42 %" of the whole (""  when the whole is 0)."""
+    return f"{round(100 * part / whole):g} %" if whole else ""
+
+
+def narrative(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -> str:
+    """A short summary written from the figures: volume and change, main topics, urgent calls,
+    the most named place, the QA backlog."""
+    start, end = _as_date(start), _as_date(end)
+    vi = lang == "vi"
+    cmp = period_comparison(con, start, end)
+    now, before = cmp["now"], cmp["before"]
+    table = topic_week_table(con, start, end, lang=lang)
+    spots = hotspot_table(con, start, end, lang=lang, limit=1)
+    n = now["n_calls"]
+    if n == 0:
+        return "Trong kỳ không có cuộc gọi nào được xử lý." if vi else "No calls were processed in this period."
+    pct = pct_change(n, before["n_calls"])
+    if vi:
+        trend = (f", {'tăng' if pct > 0 else 'giảm'} {abs(pct):g} % so với kỳ trước ({before['n_calls']} cuộc)" if pct
+                 else (" , bằng kỳ trước" if pct == 0 else " (kỳ trước không có số liệu để so sánh)")).replace(" ,", ",")
+        parts = [f"Trong kỳ có {n} cuộc gọi{trend}."]
+    else:
+        trend = (f", {'up' if pct > 0 else 'down'} {abs(pct):g} % on the previous period ({before['n_calls']} calls)" if pct
+                 else (", the same as the previous period" if pct == 0 else " (no previous period to compare with)"))
+        parts = [f"The period had {n} calls{trend}."]
+    top = sorted(table["rows"], key=lambda r: -r["total"])[:2]
+    if top:
+        mentions = sum(r["total"] for r in table["rows"])
+        desc = [f"{r['label']} ({r['total']} {'cuộc' if vi else 'calls'}, {share(r['total'], mentions)})" for r in top]
+        parts.append(("Nhiều nhất là " + " và ".join(desc) + ".") if vi else ("Most calls were about " + " and ".join(desc) + "."))
+    if now["n_urgent"]:
+        parts.append(f"Có {now['n_urgent']} cuộc khẩn cấp ({format_change(now['n_urgent'], before['n_urgent'], lang)} so với kỳ trước)."
+                     if vi else f"{now['n_urgent']} calls were urgent ({format_change(now['n_urgent'], before['n_urgent'], lang)} on the previous period).")
+    if spots:
+        parts.append(f"Địa bàn được nêu nhiều nhất: {spots[0]['label']} ({spots[0]['n_calls']} cuộc)." if vi
+                     else f"Most named place: {spots[0]['label']} ({spots[0]['n_calls']} calls).")
+    parts.append(f"Còn {now['n_queue']} cuộc của kỳ chờ QA xem lại." if vi else f"{now['n_queue']} calls of the period await QA review.")
+    if cmp["partial"]:
+        parts.append(f"Kỳ chưa trọn: dữ liệu mới đến {cmp['last_data_day']:%d/%m/%Y}." if vi
+                     else f"Partial period: data up to {cmp['last_data_day']:%d/%m/%Y}.")
+    return " ".join(parts)
+
+
+_REPORT_CSS = """
+@page{size:A4;margin:20mm 16mm 18mm 16mm;
+  @top-left{content:var(--agency);font-family:'Noto Sans','DejaVu Sans',sans-serif;font-size:8.5pt;color:#444}
+  @top-right{content:var(--period);font-family:'Noto Sans','DejaVu Sans',sans-serif;font-size:8.5pt;color:#444}
+  @bottom-center{content:var(--page-word) " " counter(page) " / " counter(pages);font-family:'Noto Sans','DejaVu Sans',sans-serif;font-size:8.5pt;color:#444}}
+body{font-family:'Noto Sans','DejaVu Sans',system-ui,sans-serif;margin:0 auto;max-width:60em;color:#1b1b1b;font-size:10.5pt}
+@media screen{body{margin:1.5em auto;padding:0 1em}}
+header.report{border-bottom:2px solid #0b4f8a;margin-bottom:.8em}header.report p{margin:.15em 0;color:#333}
+h1{font-size:1.45em;margin:.2em 0}h2{font-size:1.15em;margin:1.2em 0 .4em;border-bottom:1px solid #bbb;color:#0b4f8a}
+h3{font-size:1em;margin:.8em 0 .3em}
+h1,h2,h3,.chart-title{break-after:avoid;page-break-after:avoid}
+table{border-collapse:collapse;margin:.4em 0;width:100%}td,th{border:1px solid #ccc;padding:.2em .45em;text-align:left;vertical-align:top}
+th{background:#eef3f8}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+thead{display:table-header-group}tr,figure,.summary,.kpi-table{break-inside:avoid;page-break-inside:avoid}
+figure{margin:.4em 0}svg.chart{max-width:100%;height:auto}svg.chart text{font-size:11px;fill:#333}
+svg.chart .chart-title{font-size:13px;font-weight:bold}svg.chart .tick{font-size:10px}
+.summary{background:#f4f7fb;border-left:4px solid #0b4f8a;padding:.5em .8em}.note{color:#444;font-size:.9em}
+section.heat h3.chart-title,section.bars h3.chart-title{display:none}
+table.heat td.partial,table.heat th.partial{background-image:repeating-linear-gradient(135deg,transparent 0 6px,rgba(0,0,0,.07) 6px 8px)}
+table.heat td.total{font-weight:bold}table.heat tr.sum td,table.heat tr.sum th{border-top:2px solid #999}
+table.bars td.bar span{display:block;height:.8em;background:#0072B2;min-width:2px;print-color-adjust:exact;-webkit-print-color-adjust:exact}
+table.heat td{print-color-adjust:exact;-webkit-print-color-adjust:exact}
+"""
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi", agency: str | None = None) -> str:
+    """A self-contained HTML period report for [start, end], printable on A4 (page numbers, an agency and
+    period header on every page): narrative summary, key figures against the previous period, topics with
+    shares, top places, urgent calls, QA corrections and backlog, call volume, operators. No external assets.
+
+    ``agency``: the header's agency (the caller's ``settings.agency_name``; default: the setting's default).
+    Raises :class:`pipeline.errors.HotlineError` when ``start`` is after ``end``.
+    """
+    from pipeline.config import Settings
+    from pipeline.errors import HotlineError
+    from pipeline.i18n import translator
+    from pipeline.report.exports import m_ss
+
+    start, end = _as_date(start), _as_date(end)
+    if start > end:
+        raise HotlineError(f"the period starts ({start}) after it ends ({end})")
+    vi = lang == "vi"
+    agency = agency or Settings.model_fields["agency_name"].default
+    labels = topic_labels(lang)
+    cmp = period_comparison(con, start, end)
+    now, before = cmp["now"], cmp["before"]
+    c = dashboard_charts(con, start, end, lang=lang, links=False)
+    table = topic_week_table(con, start, end, lang=lang)
+    spots = hotspot_table(con, start, end, lang=lang, limit=10)
+    urgent = urgent_calls(con, start, end)
+    corrections = correction_summary(con, start, end)
+    backlog = review_backlog(con)
+    ops = operator_summary(con, start, end)
+    period = f"{start:%d/%m/%Y} – {end:%d/%m/%Y}"
+    prev = f"{cmp['prev_start']:%d/%m/%Y} – {cmp['prev_end']:%d/%m/%Y}"
+    title = f"Báo cáo tổng đài 1022 — kỳ {period}" if vi else f"1022 hotline report — {period}"
+    T = (lambda v, e: v if vi else e)  # noqa: E731
+
+    def section(heading: str, *body: str) -> str:
+        return f"<section><h2>{escape(heading)}</h2>{''.join(body)}</section>"
+
+    kpi_rows = [[T("Cuộc gọi", "Calls"), now["n_calls"], before["n_calls"], format_change(now["n_calls"], before["n_calls"], lang)],
+                [T("Khẩn cấp", "Urgent"), now["n_urgent"], before["n_urgent"], format_change(now["n_urgent"], before["n_urgent"], lang)],
+                [T("Cần xem lại, chưa duyệt", "Flagged for review, not reviewed"), now["n_needs_review"], before["n_needs_review"],
+                 format_change(now["n_needs_review"], before["n_needs_review"], lang)],
+                [T("Đã được QA duyệt", "Reviewed by QA"), now["n_reviewed"], before["n_reviewed"],
+                 format_change(now["n_reviewed"], before["n_reviewed"], lang)],
+                [T("Thời lượng ghi âm", "Audio recorded"), format_duration(now["seconds"], lang),
+                 format_duration(before["seconds"], lang), format_change(now["seconds"], before["seconds"], lang)]]
+    mentions = sum(r["total"] for r in table["rows"])
+    topic_rows = [[r["label"], r["total"], share(r["total"], mentions), r["previous"], r["change"]]
+                  for r in sorted(table["rows"], key=lambda r: (-r["total"], r["label"]))]
+    place_rows = [[s_["label"] + (f" ({T('tên cũ', 'formerly')}: {', '.join(s_['old_names'])})" if s_["old_names"] else ""),
+                   s_["n_calls"], share(s_["n_calls"], now["n_calls"]), s_["n_urgent"], s_["previous"], s_["change"]]
+                  for s_ in spots]
+    t = translator(lang)
+    urgent_rows = [[u["started_at"].strftime("%d/%m %H:%M") if u["started_at"] else "", u["pbx_call_id"] or u["call_id"][:8],
+                    u["places"], "; ".join(labels.get(k, k) for k in u["topics"].split(",") if k),
+                    "; ".join(t(f"reason_{r.strip()}", r.strip()) for r in (u["urgency_reasons"] or "").split(",") if r.strip()),
+                    u["routed"] if vi else u["routed_en"], T("Có", "Yes") if u["reviewed"] else T("Chưa", "Not yet")]
+                   for u in urgent]
+    correction_rows = [[labels.get(r["topic"], r["topic"]), r["added"], r["removed"], r["reviewers"]] for r in corrections]
+    frustrated = frustration_trends(con, start, end)  # issue 16: share of frustrated callers by topic and week
+    call_summaries = summaries(con, start, end)
+    from pipeline.report import case_reports  # issue 17: the cases section
+
+    case_t, case_units = case_reports.totals(con), case_reports.by_unit(con)
+    op_rows = [[o["operator_ext"], o["n_calls"], m_ss(o["mean_duration_s"]),
+                share(o["operator_talk_share"] or 0, 1), "" if o["mean_confidence"] is None else f"{o['mean_confidence']:.2f}",
+                o["n_needs_review"]] for o in ops]
+    none_p = lambda text: f'<p class="note">{escape(text)}</p>'  # noqa: E731
+    parts = [
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>'
+        f"<style>:root{{--agency:{_css_string(agency)};--period:{_css_string(T('Kỳ ', 'Period ') + period)};"
+        f"--page-word:{_css_string(T('Trang', 'Page'))}}}{_REPORT_CSS}</style></head><body>",
+        f'<header class="report"><p class="agency"><b>{escape(agency)}</b></p><h1>{escape(title)}</h1>'
+        f"<p>{T('So sánh với kỳ trước', 'Compared with the previous period')}: {prev}. "
+        f"{T('Lập lúc', 'Generated')} {datetime.now():%d/%m/%Y %H:%M}.</p></header>",
+        section(T("Tóm tắt", "Summary"), f'<p class="summary" id="narrative">{escape(narrative(con, start, end, lang=lang))}</p>'),
+        section(T("Số liệu chính", "Key figures"),
+                _table([T("Chỉ tiêu", "Figure"), T("Kỳ này", "This period"), T("Kỳ trước", "Previous"),
+                        T("Thay đổi", "Change")], kpi_rows, cls="kpi-table")),
+        section(T("Chủ đề", "Topics"),
+                _table([T("Chủ đề", "Topic"), T("Cuộc gọi", "Calls"), T("Tỉ lệ", "Share"), T("Kỳ trước", "Previous"),
+                        T("Thay đổi", "Change")], topic_rows) if topic_rows else none_p(T("Không có.", "None.")),
+                f"<h3>{T('Chủ đề theo tuần', 'Topics by week')}</h3>", c["trends"]),
+        section(T("Địa bàn được nêu nhiều nhất (phường/xã, đơn vị 2025)", "Most named places (wards/communes, 2025 units)"),
+                _table([T("Phường/xã", "Ward/commune"), T("Cuộc gọi", "Calls"), T("Tỉ lệ cuộc gọi", "Share of calls"),
+                        T("Khẩn cấp", "Urgent"), T("Kỳ trước", "Previous"), T("Thay đổi", "Change")], place_rows)
+                if place_rows else none_p(T("Không cuộc gọi nào nêu phường/xã.", "No call named a ward/commune."))),
+        section(T("Cuộc gọi khẩn cấp", "Urgent calls"),
+                _table([T("Thời gian", "Time"), T("Mã PBX", "PBX id"), T("Phường/xã", "Ward/commune"), T("Chủ đề", "Topics"),
+                        T("Lý do", "Reasons"), T("Chuyển đến", "Routed to"), T("QA đã duyệt", "Reviewed")],
+                       urgent_rows, num_from=99) if urgent_rows else none_p(T("Không có cuộc gọi khẩn cấp.", "No urgent calls."))),
+        section(T("Kiểm tra chất lượng (QA)", "Quality review (QA)"),
+                _table([T("Chỉ tiêu", "Figure"), T("Số cuộc", "Calls")], [
+                    [T("Cuộc của kỳ trong hàng chờ QA", "Calls of the period in the QA queue"), now["n_queue"]],
+                    [T("Cuộc của kỳ đã được duyệt", "Calls of the period reviewed"), now["n_reviewed"]],
+                    [T("Tổng hàng chờ QA hiện nay (mọi kỳ)", "QA queue now, all periods"), backlog["waiting"]],
+                    [T("… trong đó khẩn cấp", "… of which urgent"), backlog["urgent_waiting"]]], cls="kpi-table"),
+                f"<h3>{T('Chủ đề QA đã sửa trong kỳ', 'Topic corrections by QA in the period')}</h3>",
+                _table([T("Chủ đề", "Topic"), T("Thêm", "Added"), T("Bỏ", "Removed"), T("Số người sửa", "Reviewers")],
+                       correction_rows) if correction_rows else none_p(T("Không có lượt sửa nào.", "No corrections."))),
+        section(T("Lưu lượng cuộc gọi", "Call volume"), f"<figure>{c['days']}</figure>", f"<figure>{c['hours']}</figure>"),
+        section(T("Phiếu phản ánh (tình trạng hiện nay, mọi kỳ)", "Cases (state now, all periods)"),
+                _table([T("Chỉ tiêu", "Figure"), T("Số", "Count")], [
+                    [T("Vụ việc (gộp các cuộc gọi cùng sự việc)", "Incidents (calls about one problem merged)"),
+                     case_t["n_incidents"]],
+                    [T("Cuộc gọi gắn với phiếu", "Calls linked to cases"), case_t["n_calls"]],
+                    [T("Đang mở", "Open"), case_t["n_open"]], [T("Quá hạn", "Overdue"), case_t["n_overdue"]],
+                    [T("Chờ gọi lại báo kết quả", "Awaiting the citizen's callback"), case_t["n_callbacks"]],
+                    [T("Trung vị thời gian xử lý (giờ)", "Median hours to resolve"),
+                     "—" if case_t["median_hours_to_resolve"] is None else f"{case_t['median_hours_to_resolve']:.1f}"],
+                    [T("Tỉ lệ mở lại", "Reopened share"), f"{100 * (case_t['reopened_share'] or 0):.0f} %"]],
+                       cls="kpi-table"),
+                _table([T("Đơn vị xử lý", "Handling unit"), T("Vụ việc", "Incidents"), T("Cuộc gọi", "Calls"),
+                        T("Đang mở", "Open"), T("Quá hạn", "Overdue")],
+                       [[u["unit"], u["n_cases"], u["n_calls"], u["n_open"], u["n_overdue"]] for u in case_units])
+                if case_units else none_p(T("Chưa có phiếu nào.", "No cases yet."))),
+        section(T("Tỉ lệ người gọi bức xúc", "Frustrated callers"),
+                _table([T("Tuần", "Week"), T("Chủ đề", "Topic"), T("Cuộc gọi", "Calls"), T("Bức xúc", "Frustrated"),
+                        T("Tỉ lệ", "Share")],
+                       [[f"{r['week']:%d/%m}", labels.get(r["topic"], r["topic"]), r["n_calls"], r["n_frustrated"],
+                         f"{100 * r['share_frustrated']:.0f} %"] for r in frustrated], num_from=2) if frustrated
+                else none_p(T("Không có.", "None."))),
+        section(T("Tóm tắt cuộc gọi", "Call summaries"),
+                _table([T("Thời gian", "Time"), T("Tóm tắt", "Summary")],
+                       [[f"{r['started_at']:%d/%m %H:%M}" if r["started_at"] else "", r["summary"]] for r in call_summaries],
+                       num_from=99) if call_summaries else none_p(T("Không có.", "None."))),
+        section(T("Điện thoại viên", "Operators"),
+                _table([T("Máy lẻ", "Extension"), T("Cuộc gọi", "Calls"), T("Thời lượng TB", "Mean duration"),
+                        T("Tỉ lệ ĐTV nói", "Operator talk share"), T("Độ tin cậy nhận dạng (TB)", "Recognition confidence (mean)"),
+                        T("Bị gắn cờ xem lại", "Flagged for review")], op_rows),
+                none_p(T("Độ tin cậy nhận dạng đo chất lượng bản chép tự động, không phải đánh giá điện thoại viên.",
+                         "Recognition confidence measures the automatic transcript, not the operator."))),
+        "</body></html>",
+    ]
+    return "".join(parts)
+
+
+def write_report(con: duckdb.DuckDBPyConnection, start, end, out: Path, *, lang: str = "vi",
+                 agency: str | None = None) -> Path:
+    """Write :func:`render_report` to ``out`` (.html); for a ``.pdf`` path, print it with headless chromium."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    html = render_report(con, start, end, lang=lang, agency=agency)
+    if out.suffix.lower() != ".pdf":
+        out.write_text(html, encoding="utf-8")
+        return out
+    html_to_pdf(html, out)
+    return out
+
+
+def html_to_pdf(html: str, out: Path, *, chromium: str | None = None) -> None:
+    """Print HTML to PDF with ``chromium --headless --print-to-pdf`` (Debian's chromium; offline)."""
+    from pipeline.errors import HotlineError
+
+    exe = chromium or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not exe:
+        raise HotlineError("PDF needs chromium: apt-get install chromium, or write .html instead")
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "report.html"
+        page.write_text(html, encoding="utf-8")
+        subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp}/profile",
+                        "--no-pdf-header-footer", f"--print-to-pdf={Path(out).resolve()}", page.as_uri()],
+                       check=True, capture_output=True, timeout=120)

@@ -1,0 +1,1 @@
+"""The per-call stages and their sequence."""

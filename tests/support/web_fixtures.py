@@ -1,0 +1,76 @@
+"""Fixtures for the web, search, report and notebook tests: a realistic warehouse and logged-in clients."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from pipeline.warehouse import db
+from pipeline.web.auth import AuthOptions, add_user
+from tests.support.fixture_db import build_fixture_db
+
+# Cheap scrypt for tests (n=2**10); the default (2**14) is what production uses.
+FAST_AUTH = AuthOptions(scrypt_n=2**10)
+PASSWORDS = {"lan": ("qa", "mat-khau-qa-1"), "minh": ("manager", "mat-khau-ql-1"), "an": ("admin", "mat-khau-qt-1")}
+ROLE_USER = {role: name for name, (role, _) in PASSWORDS.items()}
+
+
+@pytest.fixture(scope="session")
+def _template_db(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("warehouse")
+    ids = build_fixture_db(folder / "template.duckdb", folder / "recordings")
+    con = db.connect(folder / "template.duckdb")
+    for name, (role, password) in PASSWORDS.items():
+        add_user(con, name, role, password, FAST_AUTH)
+    con.close()
+    return folder / "template.duckdb", ids
+
+
+@pytest.fixture
+def web_db(_template_db, tmp_path):
+    """A fresh copy of the fixture warehouse (36 calls over six weeks, users lan/minh/an)."""
+    template, _ = _template_db
+    path = tmp_path / "hotline.duckdb"
+    shutil.copyfile(template, path)
+    return path
+
+
+@pytest.fixture
+def call_ids(_template_db) -> list[str]:
+    """The fixture's call ids, oldest first."""
+    return list(_template_db[1])
+
+
+@pytest.fixture
+def app(web_db):
+    from pipeline.web.app import WebOptions, create_app
+
+    return create_app(web_db, options=WebOptions(auth=FAST_AUTH, busy_wait_s=0.5))
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def log_in(client, name: str, password: str | None = None):
+    """Log ``client`` in through the real form (CSRF cookie + field); returns the POST response."""
+    page = client.get("/login")
+    password = password if password is not None else PASSWORDS[name][1]
+    return client.post("/login", data={"username": name, "password": password, "csrf_token": csrf_of(page.text),
+                                       "next": "/calls"}, follow_redirects=False)
+
+
+@pytest.fixture
+def client_as(app):
+    """``client_as(role)``: a TestClient logged in as the fixture user with that role."""
+    from fastapi.testclient import TestClient
+
+    def make(role: str | None):
+        client = TestClient(app)
+        if role is not None:
+            assert log_in(client, ROLE_USER[role]).status_code == 303
+        return client
+
+    return make
