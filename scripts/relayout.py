@@ -54,8 +54,9 @@ FOLDERS: list[tuple[str, str, tuple[str, ...]]] = [
                                                                           "charts")),
     ("warehouse", "DuckDB: schema, loader, queries, search, retention", ("search", "retention", "similar",
                                                                         "staged_retention")),
-    ("eval", "measuring the stages, and the benchmark", ("eval_asr", "eval_topics", "search_eval", "diarization_errors",
-                                                        "rttm", "bench")),
+    ("eval", "measuring and tuning the stages, and the benchmark", ("eval_asr", "eval_topics", "search_eval",
+                                                                  "diarization_errors", "rttm", "bench",
+                                                                  "topic_training")),
 ]
 VOCABULARY = ("__init__", "cli", "config", "errors", "records", "textnorm", "logsafe", "fsperm", "salt", "intervals",
               "i18n")  # i18n: the interface strings web and report both use (if it sits at the top)

@@ -34,7 +34,7 @@ def _eval_topics(args) -> int:
 
 
 def _train(args) -> int:
-    from pipeline.topic_training import retrain_topic_model
+    from pipeline.eval.topic_training import retrain_topic_model
 
     done = retrain_topic_model(args.out, from_db=args.from_db, seed=args.seed)
     cv = done.model.meta["cv_metrics"]

@@ -17,8 +17,8 @@ from models.topic_model import ARTIFACT_DIR, TOPICS, assign_topics, load_topic_m
 from models.topic_training import TopicTrainOptions, read_topic_tsv, save_topic_model, train_topic_model
 from pipeline.analysis.topics import apply_corrections, citizen_text, classify_call, classify_text
 from pipeline.cli import main
+from pipeline.eval.topic_training import read_corrected_rows
 from pipeline.records import Segment
-from pipeline.topic_training import read_corrected_rows
 
 FAST = TopicTrainOptions(asr_variants=1, cv_folds=3)
 
