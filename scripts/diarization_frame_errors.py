@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from models.diarization import PyannoteDiarizer
-    from pipeline.commands.diarization import read_manifest
+    from pipeline.eval.diarization import read_diarization_manifest as read_manifest
     from pipeline.eval.rttm import read_rttm
     from pipeline.stages.audio import decode_audio
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -77,7 +77,7 @@ def main(argv=None) -> int:
     for manifest in args.manifests:
         rows = read_manifest(manifest)[: args.limit or None]
         total: dict[str, float] = {}
-        for audio, rttm, name in rows:
+        for audio, rttm, name, *_ in rows:
             ref = [t for ts in read_rttm(rttm).values() for t in ts]
             wave = decode_audio(audio).mono()
             for k, v in frame_errors(ref, diarizer.diarize(wave), len(wave) / 16000).items():

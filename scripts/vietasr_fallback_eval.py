@@ -21,7 +21,7 @@ def main() -> None:
 
     from models.registry import load_recognizer
     from pipeline.config import load_settings
-    from pipeline.eval_asr import read_manifest, score_text
+    from pipeline.eval.asr import read_clips as read_manifest, score_text
     from pipeline.records import DecodedAudio
     from pipeline.stages.audio import decode_audio, simulate_telephone
     from pipeline.stages.transcribe import TranscribeOptions, transcribe_call

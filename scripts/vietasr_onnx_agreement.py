@@ -26,7 +26,7 @@ def main() -> None:
     import vietasr
     from models.viet_asr import _to_int16
     from models.vietasr_ctc import VietAsrCtc
-    from pipeline.eval_asr import read_manifest, score_text
+    from pipeline.eval.asr import read_clips as read_manifest, score_text
     from pipeline.stages.audio import decode_audio, simulate_telephone
     from vietasr.ffi import native
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.eval_asr import edit_distance
+from pipeline.eval.asr import edit_distance
 from pipeline.stages.audio import decode_audio
 from pipeline.stages.transcribe import SAMPLE_RATE, TranscribeOptions
 from tests.helpers import DATA
@@ -47,7 +47,7 @@ def _wer(hyps, refs):
 @pytest.mark.slow
 @pytest.mark.skipif(not (EVAL / "asr-dev" / "manifest.tsv").is_file(), reason="../shared/eval not present")
 def test_text_matches_the_sdk_on_most_real_clips(rec):
-    from pipeline.eval_asr import read_manifest
+    from pipeline.eval.asr import read_clips as read_manifest
 
     rows = read_manifest(EVAL / "asr-dev" / "manifest.tsv")[:12]
     pieces = [rec._prepare(decode_audio(r.path).mono(), 16000) for r in rows]
