@@ -15,50 +15,12 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from pipeline.errors import HotlineError
-from pipeline.i18n import MESSAGES
 from pipeline.warehouse import voiceprints
 from pipeline.web import auth, data
 from pipeline.web.context import WebContext
 
 MAX_ENROL_CALLS = 10  # calls one enrolment may use (each is diarized while the admin waits)
 CANDIDATE_CALLS = 60  # calls offered for selection on the page
-
-MESSAGES.update({
-    "operators_page": {"vi": "Nhận diện giọng tổng đài viên", "en": "Known operators"},
-    "operators_nav": {"vi": "Giọng tổng đài viên", "en": "Operator voices"},
-    "op_enrolled": {"vi": "Tổng đài viên đã đăng ký giọng", "en": "Enrolled operators"},
-    "op_none": {"vi": "Chưa có tổng đài viên nào đăng ký giọng.", "en": "No operator is enrolled yet."},
-    "op_extension": {"vi": "Máy lẻ", "en": "Extension"},
-    "op_name": {"vi": "Họ tên", "en": "Name"},
-    "op_when": {"vi": "Ngày đăng ký", "en": "Enrolled"},
-    "op_by": {"vi": "Người đăng ký", "en": "Enrolled by"},
-    "op_consent": {"vi": "Ghi chú đồng ý", "en": "Consent note"},
-    "op_calls_used": {"vi": "Số cuộc gọi dùng", "en": "Calls used"},
-    "op_speech": {"vi": "Thời lượng giọng nói (s)", "en": "Speech (s)"},
-    "op_remove": {"vi": "Xóa mẫu giọng", "en": "Remove voiceprint"},
-    "op_remove_confirm": {"vi": "Xóa mẫu giọng của máy lẻ {ext}? (khi tổng đài viên rút lại sự đồng ý)",
-                          "en": "Remove the voiceprint of extension {ext}? (consent withdrawn)"},
-    "op_enrol": {"vi": "Đăng ký giọng từ một vài cuộc gọi", "en": "Enrol a voice from a few calls"},
-    "op_enrol_button": {"vi": "Đăng ký giọng", "en": "Enrol"},
-    "op_enrol_hint": {"vi": "Chọn 2–{n} cuộc gọi một kênh (hoặc 1 cuộc gọi hai kênh) của cùng tổng đài viên. "
-                            "Chỉ lưu một véc-tơ đặc trưng giọng nói, không lưu âm thanh. Mất vài giây mỗi cuộc gọi.",
-                      "en": "Pick 2–{n} mono calls (or 1 stereo call) of the same operator. Only a voice embedding "
-                            "is stored, never audio. Takes a few seconds per call."},
-    "op_consent_hint": {"vi": "bắt buộc: số phiếu đồng ý, ngày ký", "en": "required: consent form id, date"},
-    "op_show_calls": {"vi": "Hiện cuộc gọi của máy lẻ", "en": "Show calls of extension"},
-    "op_no_calls": {"vi": "Không có cuộc gọi nào có bản ghi.", "en": "No calls with a recording."},
-    "op_channels": {"vi": "Kênh", "en": "Channels"},
-    "op_voice": {"vi": "Giọng nhận diện", "en": "Voice recognised"},
-    "op_done": {"vi": "Đã đăng ký giọng cho máy lẻ {ext}: {n} cuộc gọi, {s} s giọng nói.",
-                "en": "Enrolled extension {ext}: {n} calls, {s} s of speech."},
-    "op_removed": {"vi": "Đã xóa mẫu giọng của máy lẻ {ext}.", "en": "Removed the voiceprint of extension {ext}."},
-    "op_reprocess": {"vi": "Các cuộc gọi đã xử lý trước đó giữ vai cũ cho đến khi chạy "
-                           "hotline operators retag --from … --to … (xử lý lại cuộc gọi một kênh với các mẫu giọng mới).",
-                     "en": "Calls processed before keep their roles until `hotline operators retag --from … --to …` "
-                           "reprocesses the mono calls with the current voiceprints."},
-    "op_err_calls": {"vi": "Chọn từ 1 đến {n} cuộc gọi.", "en": "Select 1 to {n} calls."},
-    "op_err_audio": {"vi": "Không tìm thấy bản ghi của cuộc gọi {call}.", "en": "No recording found for call {call}."},
-})
 
 
 def register(app: FastAPI, web: WebContext) -> None:
