@@ -12,13 +12,12 @@ from pipeline.errors import HotlineError
 
 def _eval(args) -> int:
     from pipeline.eval import diarization as ev
-    from pipeline.stages.operators import enrolment_voices
 
     def enrolled(voiceprints) -> None:
         print(f"enrolled {len(voiceprints)} operator(s): " + ", ".join(
             f"{vp.extension} ({vp.n_calls} calls, {vp.speech_s:.0f} s, spread {vp.spread:.3f})" for vp in voiceprints))
 
-    result = ev.run_diarization_eval(Path(args.manifest), entry_settings(args), voices_of=enrolment_voices,
+    result = ev.run_diarization_eval(Path(args.manifest), entry_settings(args),
                                      enrol=args.enrol, num_speakers=args.num_speakers, save_hyp=args.save_hyp,
                                      progress=lambda s: print(ev.file_line(s), flush=True), on_enrolled=enrolled)
     print("\n".join(ev.summary_lines(result)))

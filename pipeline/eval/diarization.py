@@ -203,14 +203,16 @@ def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None =
     )
 
 
-def enrol_from_manifest(path: Path, diarizer, voices_of: Callable) -> list:
+def enrol_from_manifest(path: Path, diarizer, voices_of: Callable | None = None) -> list:
     """Voiceprints from a TSV with columns ``ext``, ``file`` (enrolment calls per
     extension, paths relative to it), as scripts/make_real_diarization_set.py writes.
 
-    ``voices_of(files, diarizer)``: the operator's voices in those recordings
-    (``pipeline.stages.operators.enrolment_voices``).
+    ``voices_of(files, diarizer)``: the operator's voices in those recordings (default
+    ``pipeline.stages.operators.enrolment_voices``, as ``hotline operators enrol`` uses).
     """
-    from pipeline.stages.operators import build_voiceprint
+    from pipeline.stages.operators import build_voiceprint, enrolment_voices
+
+    voices_of = voices_of or enrolment_voices
 
     by_ext: dict[str, list[Path]] = {}
     for row in read_manifest(path, ("ext", "file"), files=("file",), what="enrolment list"):
@@ -266,7 +268,7 @@ def production_diarizer(settings):
                          threads=settings.cpu_threads)
 
 
-def run_diarization_eval(manifest: Path, settings, *, voices_of: Callable, enrol: Path | None = None,
+def run_diarization_eval(manifest: Path, settings, *, voices_of: Callable | None = None, enrol: Path | None = None,
                          num_speakers: int | None = None, save_hyp: Path | None = None, progress=None,
                          on_enrolled=None, diarizer=None) -> DiarizationScore:
     """``hotline eval diarization``: check the manifest (and the enrolment list) first, then
