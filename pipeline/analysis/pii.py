@@ -579,13 +579,18 @@ def find_pii(text: str, *, names: bool = True) -> tuple[PiiSpan, ...]:
 def redact(text: str) -> Redaction:
     """``text`` with each personal-data span replaced by its tag (``[SĐT]``, ``[CCCD]``…)."""
     spans = find_pii(text)
+    return Redaction(_tagged(text, spans), spans)
+
+
+def _tagged(text: str, spans: Sequence[PiiSpan]) -> str:
+    """``text`` with each of ``spans`` (sorted, not overlapping) replaced by its tag."""
     out, pos = [], 0
     for sp in spans:
         out.append(text[pos : sp.start])
         out.append(TAGS[sp.kind])
         pos = sp.end
     out.append(text[pos:])
-    return Redaction("".join(out), spans)
+    return "".join(out)
 
 
 STAFF_CUES = ("self", "staff")  # name cues under which an operator's name is their own (pipeline.analysis.names)
@@ -680,13 +685,7 @@ def _redact_call(texts, roles, keep_operator_name, with_initials=False):
             for sp in spans
             if sp.start < end and base < sp.end and joined[max(sp.start, base) : min(sp.end, end)].strip()
         ]
-        pieces, cur = [], 0
-        for sp in parts:
-            pieces.append(t[cur : sp.start])
-            pieces.append(TAGS[sp.kind])
-            cur = sp.end
-        pieces.append(t[cur:])
-        out.append(Redaction("".join(pieces), tuple(parts)))
+        out.append(Redaction(_tagged(t, parts), tuple(parts)))
     return tuple(out), counts, initials
 
 
