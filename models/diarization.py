@@ -88,6 +88,7 @@ class DiarizationOptions:
     relabel_margin: float = 0.3  # nats a frame by which the other speaker's voice model must win to take a turn; < 0: no relabelling
     relabel_components: int = 8  # Gaussians per speaker's voice model
     relabel_iterations: int = 3  # train, re-judge, re-train rounds at most
+    split_gain: float = 50.0  # nats; a turn whose head or tail (>= 0.5 s) is the other voice by more is split; 0: never
     trim_above_floor_db: float = 1.0  # dB; turn edges quieter than the call's pause level + this are cut off; < 0: off
     trim_max_s: float = 0.2  # s; at most this much cut off each edge
 
@@ -486,7 +487,8 @@ class PyannoteDiarizer:
         refined = resegment.shift_turns(turns, o.time_shift_s, len(samples) / SAMPLE_RATE) if o.time_shift_s else turns
         if o.relabel_margin >= 0:
             refined = resegment.relabel_turns(samples, refined, components=o.relabel_components,
-                                              iterations=o.relabel_iterations, margin=o.relabel_margin)
+                                              iterations=o.relabel_iterations, margin=o.relabel_margin,
+                                              split_gain=o.split_gain)
         if o.trim_above_floor_db >= 0:
             refined = resegment.trim_quiet_edges(samples, refined, above_floor_db=o.trim_above_floor_db,
                                                  max_trim_s=o.trim_max_s)

@@ -21,8 +21,10 @@ the telephone band (300–3400 Hz, so both sample rates look alike) from the fra
 where that speaker speaks alone, away from turn edges; a turn whose frames the other
 speaker's model explains better by more than ``margin`` nats a frame on average goes to
 that speaker; the models are re-trained on the new labels and the turns judged again
-(``iterations`` times, or until nothing changes). Only labels change. A turn holding two
-voices without a pause between them (pyannote merged them) is left as it is.
+(``iterations`` times, or until nothing changes). Then a turn whose head or tail (at
+least 0.5 s) the other voice wins by more than ``split_gain`` nats in all is cut in two
+there: pyannote merges two voices that follow each other without a pause at 8 kHz.
+Turn edges are pyannote's.
 """
 
 from __future__ import annotations
@@ -103,7 +105,8 @@ def _speaker_scores(feats: np.ndarray, turns, labels: list[int], alone: np.ndarr
 
 
 def relabel_turns(samples: np.ndarray, turns: Sequence[SpeakerTurn], *, components: int = 8, iterations: int = 3,
-                  margin: float = 0.3, features: np.ndarray | None = None) -> tuple[SpeakerTurn, ...]:
+                  margin: float = 0.3, split_gain: float = 0.0,
+                  features: np.ndarray | None = None) -> tuple[SpeakerTurn, ...]:
     """``turns`` of a 16 kHz mono call with each turn's speaker re-judged (see the module
     docstring). Calls with other than two speakers, or a speaker with under 2 s of speech
     alone, come back unchanged (sorted). ``features``: precomputed
@@ -116,11 +119,12 @@ def relabel_turns(samples: np.ndarray, turns: Sequence[SpeakerTurn], *, componen
 
     feats = telephone_band_mfcc(samples) if features is None else features
     with threadpool_limits(1):  # small fits: threads only cost (0.3 s a 4-min call on one, 0.8-2.8 s on two, loaded)
-        return _relabel(feats, turns, speakers, components, iterations, margin)
+        return _relabel(feats, turns, speakers, components, iterations, margin, split_gain)
 
 
-def _relabel(feats, turns, speakers, components, iterations, margin) -> tuple[SpeakerTurn, ...]:
+def _relabel(feats, turns, speakers, components, iterations, margin, split_gain) -> tuple[SpeakerTurn, ...]:
     n = len(feats)
+    scores = alone = None
     original = [speakers.index(t.speaker) for t in turns]
     labels = list(original)
     for _ in range(iterations):
@@ -141,9 +145,38 @@ def _relabel(feats, turns, speakers, components, iterations, margin) -> tuple[Sp
             break
         for i in flips:
             labels[i] = 1 - labels[i]
-    if labels == original:
+    if labels == original and not split_gain:
         return tuple(turns)
-    return _merge([replace(t, speaker=speakers[k]) for t, k in zip(turns, labels)])
+    out = [replace(t, speaker=speakers[k]) for t, k in zip(turns, labels)]
+    if split_gain and scores is not None:
+        out = [piece for t, k in zip(out, labels) for piece in _split(t, k, scores, alone, speakers, split_gain, margin)]
+    if out == list(turns):
+        return tuple(turns)
+    return _merge(out)
+
+
+_MIN_PIECE_FRAMES = 50  # a split leaves at least 0.5 s on each side
+
+
+def _split(turn: SpeakerTurn, k: int, scores: np.ndarray, alone: np.ndarray, speakers, gain: float, margin: float):
+    """``turn`` as one piece, or as two when its head or its tail (≥ 0.5 s) is the other
+    voice by more than ``gain`` nats in all and ``margin`` nats a frame."""
+    s = _frames(turn, len(scores))
+    d = np.where(alone[s], scores[s, 1 - k] - scores[s, k], 0.0)
+    if len(d) < 2 * _MIN_PIECE_FRAMES:
+        return [turn]
+    cut = np.arange(_MIN_PIECE_FRAMES, len(d) - _MIN_PIECE_FRAMES + 1)
+    head = np.cumsum(d)[cut - 1]
+    tail = d.sum() - head
+    best_head, best_tail = int(np.argmax(head)), int(np.argmax(tail))
+    at, other_first = (cut[best_head], True) if head[best_head] >= tail[best_tail] else (cut[best_tail], False)
+    won = max(head[best_head], tail[best_tail])
+    size = at if other_first else len(d) - at
+    if won <= gain or won / size <= margin:
+        return [turn]
+    middle = round(turn.start + at / FPS, 3)
+    first, second = (speakers[1 - k], turn.speaker) if other_first else (turn.speaker, speakers[1 - k])
+    return [replace(turn, end=middle, speaker=first), replace(turn, start=middle, speaker=second)]
 
 
 def shift_turns(turns: Sequence[SpeakerTurn], seconds: float, duration_s: float) -> tuple[SpeakerTurn, ...]:

@@ -84,3 +84,34 @@ def test_quiet_edges_are_cut_off_speech_is_not():
     assert trimmed.end == pytest.approx(2.3, abs=0.011)  # at most 0.2 s off an edge
     inside = [SpeakerTurn(start=1.1, end=1.9, speaker="A")]
     assert trim_quiet_edges(wave, inside) == tuple(inside)
+
+
+def test_two_voices_merged_into_one_turn_are_split_where_the_voice_changes():
+    rng = np.random.default_rng(4)
+    wave, truth, _ = _call(rng)
+    # the last A turn runs straight into a B voice, with no pause: pyannote's merged turn
+    a, b = truth[6], truth[7]
+    start = int(a.start * SR)
+    wave = wave.copy()
+    wave[start + 2 * SR: start + 3 * SR] = _voice(1.0, 230.0, (850.0, 2600.0), rng)
+    merged = truth[:6] + [SpeakerTurn(start=a.start, end=a.end + 1.0, speaker="A"), b]
+    out = relabel_turns(wave, merged, split_gain=50.0)
+    pieces = [t for t in out if t.start >= a.start - 0.01]
+    assert [t.speaker for t in pieces][:2] == ["A", "B"]
+    assert pieces[0].end == pytest.approx(a.end, abs=0.15)
+    assert relabel_turns(wave, merged, split_gain=0.0) == tuple(merged)
+
+
+def test_the_diarizer_applies_the_three_passes_its_options_name():
+    from models.diarization import DiarizationOptions, PyannoteDiarizer
+
+    rng = np.random.default_rng(5)
+    wave, truth, given = _call(rng, {4: "B"})
+    early = [SpeakerTurn(start=round(t.start - 0.04, 3), end=round(t.end - 0.04, 3), speaker=t.speaker) for t in given]
+    diarizer = object.__new__(PyannoteDiarizer)  # no models needed for the second look
+    diarizer.options = DiarizationOptions()
+    out = diarizer._refine(wave, early)
+    assert [t.speaker for t in out] == [t.speaker for t in truth]
+    assert all(abs(o.start - t.start) < 0.03 and abs(o.end - t.end) < 0.03 for o, t in zip(out, truth))
+    diarizer.options = DiarizationOptions(time_shift_s=0.0, relabel_margin=-1.0, trim_above_floor_db=-1.0)
+    assert diarizer._refine(wave, early) == early
