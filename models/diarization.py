@@ -94,10 +94,10 @@ class DiarizationOptions:
     exclude_overlap: bool = False  # embed each local speaker only where it speaks alone
     vad_trim_pad: float = -1.0  # s; >= 0: cut turns to Silero VAD speech padded by this much; < 0: off
     time_shift_s: float = 0.04  # s; every turn moved this much later (pyannote's turns come out early)
-    relabel_margin: float = 0.3  # nats a frame by which the other speaker's voice model must win to take a turn; < 0: no relabelling
+    relabel_margin: float = 0.3  # nats a frame by which the other speaker's voice model must win to take a turn; < 0: no relabelling and no splits
     relabel_components: int = 8  # Gaussians per speaker's voice model
     relabel_iterations: int = 3  # train, re-judge, re-train rounds at most
-    split_gain: float = 50.0  # nats; a turn whose head or tail (>= 0.5 s) is the other voice by more is split; 0: never
+    split_gain: float = 200.0  # nats (votes clipped to 10 a frame); a turn whose head or tail (>= 0.5 s) is the other voice by more is split; 0: never
     trim_above_floor_db: float = 1.0  # dB; turn edges quieter than the call's pause level + this are cut off; < 0: off
     trim_max_s: float = 0.2  # s; at most this much cut off each edge
 

@@ -21,14 +21,16 @@ the telephone band (300–3400 Hz, so both sample rates look alike) from the fra
 where that speaker speaks alone, away from turn edges; a turn whose frames the other
 speaker's model explains better by more than ``margin`` nats a frame on average goes to
 that speaker; the models are re-trained on the new labels and the turns judged again
-(``iterations`` times, or until nothing changes). Then a turn whose head or tail (at
-least 0.5 s) the other voice wins by more than ``split_gain`` nats in all is cut in two
-there: pyannote merges two voices that follow each other without a pause at 8 kHz.
-Turn edges are pyannote's.
+(``iterations`` times, or until nothing changes). Frames within 0.1 s of a turn's edges
+neither train nor judge (they straddle pause and voice), and one frame's vote is clipped
+to 10 nats. Then a turn whose head or tail (at least 0.5 s) the other voice wins by more
+than ``split_gain`` nats in all (and ``margin`` a frame) is cut in two there: pyannote
+merges two voices that follow each other without a pause at 8 kHz.
 """
 
 from __future__ import annotations
 
+import threading
 import warnings
 from dataclasses import replace
 from typing import Sequence
@@ -38,19 +40,32 @@ import numpy as np
 from pipeline.records import SAMPLE_RATE, SpeakerTurn
 
 FPS = 100  # feature frames per second (10 ms hop)
-_EDGE_FRAMES = 10  # frames (0.1 s) next to a turn edge are left out of training
+_EDGE_FRAMES = 10  # frames (0.1 s) next to a turn edge straddle pause and voice: neither trained on nor judged
+_MAX_FRAME_NATS = 10.0  # one frame's vote is clipped to this (an odd frame must not decide a turn)
 _MIN_TRAIN_FRAMES = 200  # a speaker with under 2 s of clean frames: no models, turns kept
 _MAX_TRAIN_FRAMES = 3000  # per speaker: longer calls train on every k-th frame (speed)
-_MIN_TURN_FRAMES = 20  # turns with under 0.2 s of single-speaker frames are not re-judged
+_MIN_TURN_FRAMES = 20  # turns with under 0.2 s of clean frames are not re-judged
+_MIN_PIECE_FRAMES = 50  # a split leaves at least 0.5 s on each side
+_MFCC_CHUNK_S = 300  # s; features computed 5 min at a time (a 25-min call's STFT at once took ~0.6 GB)
+_fit_lock = threading.Lock()  # threadpool_limits is process-wide: one limited section at a time
 
 
 def telephone_band_mfcc(samples: np.ndarray) -> np.ndarray:
     """(frames, 38): 19 MFCCs (c0 dropped: loudness is not a voice) of 40 mel bands over
-    300–3400 Hz plus their deltas, standardised over the call; 25 ms windows, 10 ms hop."""
+    300–3400 Hz plus their deltas, standardised over the call; 25 ms windows, 10 ms hop,
+    one frame per 10 ms of audio."""
     import librosa
 
-    mfcc = librosa.feature.mfcc(y=np.asarray(samples, dtype=np.float32), sr=SAMPLE_RATE, n_mfcc=20, n_fft=512,
-                                hop_length=SAMPLE_RATE // FPS, win_length=400, n_mels=40, fmin=300.0, fmax=3400.0)[1:]
+    hop = SAMPLE_RATE // FPS
+    samples = np.asarray(samples, dtype=np.float32)
+    step = _MFCC_CHUNK_S * SAMPLE_RATE
+    pieces = []
+    for at in range(0, max(len(samples), 1), step):
+        chunk = samples[at: at + step]
+        mfcc = librosa.feature.mfcc(y=chunk, sr=SAMPLE_RATE, n_mfcc=20, n_fft=512, hop_length=hop, win_length=400,
+                                    n_mels=40, fmin=300.0, fmax=3400.0)[1:]
+        pieces.append(mfcc[:, : -(-len(chunk) // hop)])
+    mfcc = np.hstack(pieces)
     feats = np.vstack([mfcc, librosa.feature.delta(mfcc)])
     feats = (feats - feats.mean(axis=1, keepdims=True)) / (feats.std(axis=1, keepdims=True) + 1e-8)
     return feats.T
@@ -76,41 +91,53 @@ def _merge(turns: Sequence[SpeakerTurn]) -> tuple[SpeakerTurn, ...]:
     return tuple(sorted(out, key=lambda t: (t.start, t.end, t.speaker)))
 
 
-def _speaker_scores(feats: np.ndarray, turns, labels: list[int], alone: np.ndarray, components: int):
-    """(frames, 2) log-likelihoods under each speaker's mixture, or None when a speaker
-    has too few clean frames to train one."""
+def _clean_frames(turns: Sequence[SpeakerTurn], labels: list[int], n: int) -> list[np.ndarray]:
+    """Per turn, the indices of its frames where its speaker speaks alone, at least
+    ``_EDGE_FRAMES`` from its edges: what the models train on and what judges it."""
+    active = np.zeros((2, n), bool)
+    for t, k in zip(turns, labels):
+        active[k, _frames(t, n)] = True
+    alone = active.sum(axis=0) == 1
+    out = []
+    for t in turns:
+        s = _frames(t, n)
+        inner = np.arange(s.start + _EDGE_FRAMES, s.stop - _EDGE_FRAMES)
+        out.append(inner[alone[inner]] if len(inner) else inner)
+    return out
+
+
+def _votes(feats: np.ndarray, turns, labels: list[int], clean: list[np.ndarray], components: int) -> np.ndarray | None:
+    """(frames, ) clipped log-likelihood ratio speaker 1 over speaker 0 under mixtures
+    trained on each speaker's clean frames, or None when a speaker has too few."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.mixture import GaussianMixture
 
-    n = len(feats)
-    scores = np.zeros((n, 2))
+    scores = np.zeros((len(feats), 2))
     for k in range(2):
-        train = np.zeros(n, bool)
-        for t, label in zip(turns, labels):
-            s = _frames(t, n)
-            if label == k and s.stop - s.start > 2 * _EDGE_FRAMES:
-                train[s.start + _EDGE_FRAMES: s.stop - _EDGE_FRAMES] = True
-        train &= alone
-        rows = np.flatnonzero(train)
+        rows = np.concatenate([c for c, label in zip(clean, labels) if label == k] or [np.zeros(0, int)])
         if len(rows) < _MIN_TRAIN_FRAMES:
             return None
-        rows = rows[:: -(-len(rows) // _MAX_TRAIN_FRAMES)]  # evenly thinned: 10 ms frames are near-copies anyway
+        rows = np.sort(rows)[:: -(-len(rows) // _MAX_TRAIN_FRAMES)]  # evenly thinned: 10 ms frames are near-copies
         gmm = GaussianMixture(components, covariance_type="diag", reg_covar=1e-3, max_iter=50, random_state=0,
                               init_params="kmeans")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # 50 EM rounds are plenty to compare two voices
             gmm.fit(feats[rows])
         scores[:, k] = gmm.score_samples(feats)
-    return scores
+    return np.clip(scores[:, 1] - scores[:, 0], -_MAX_FRAME_NATS, _MAX_FRAME_NATS)
 
 
 def relabel_turns(samples: np.ndarray, turns: Sequence[SpeakerTurn], *, components: int = 8, iterations: int = 3,
-                  margin: float = 0.3, split_gain: float = 0.0,
+                  margin: float = 0.3, split_gain: float = 200.0,
                   features: np.ndarray | None = None) -> tuple[SpeakerTurn, ...]:
-    """``turns`` of a 16 kHz mono call with each turn's speaker re-judged (see the module
-    docstring). Calls with other than two speakers, or a speaker with under 2 s of speech
-    alone, come back unchanged (sorted). ``features``: precomputed
-    :func:`telephone_band_mfcc` frames (tests)."""
+    """``turns`` of a 16 kHz mono call (finite samples) with each turn's speaker re-judged
+    and turns holding both voices split (see the module docstring). ``margin``: nats a
+    frame by which the other voice must win a turn; ``split_gain``: nats in all by which
+    it must win a head or tail to split it there (0: never); ``iterations``: rounds of
+    train and re-judge at most. Calls with other than two speakers, or a speaker with
+    under 2 s of clean speech, come back unchanged (sorted); flips that would leave a
+    speaker so are undone. ``features``: precomputed :func:`telephone_band_mfcc` frames.
+    The defaults are :class:`models.diarization.DiarizationOptions`'s."""
     turns = sorted(turns, key=lambda t: (t.start, t.end, t.speaker))
     speakers = sorted({t.speaker for t in turns})
     if len(speakers) != 2:
@@ -118,64 +145,72 @@ def relabel_turns(samples: np.ndarray, turns: Sequence[SpeakerTurn], *, componen
     from threadpoolctl import threadpool_limits
 
     feats = telephone_band_mfcc(samples) if features is None else features
-    with threadpool_limits(1):  # small fits: threads only cost (0.3 s a 4-min call on one, 0.8-2.8 s on two, loaded)
-        return _relabel(feats, turns, speakers, components, iterations, margin, split_gain)
+    # small fits: threads only cost (0.3 s a 4-min call on one thread, 0.8-2.8 s on two loaded cores)
+    with _fit_lock, threadpool_limits(1):
+        judged = _judge(feats, turns, [speakers.index(t.speaker) for t in turns], components, iterations, margin)
+    if judged is None:
+        return tuple(turns)
+    labels, clean, votes = judged
+    out = [replace(t, speaker=speakers[k]) for t, k in zip(turns, labels)]
+    if split_gain > 0:
+        out = [piece for t, k, c in zip(out, labels, clean)
+               for piece in _split(t, k, c, votes, speakers[1 - k], split_gain, margin)]
+    if out == turns:
+        return tuple(turns)
+    return _merge(out)
 
 
-def _relabel(feats, turns, speakers, components, iterations, margin, split_gain) -> tuple[SpeakerTurn, ...]:
+def _judge(feats: np.ndarray, turns: list[SpeakerTurn], labels: list[int], components: int, iterations: int,
+           margin: float) -> tuple[list[int], list[np.ndarray], np.ndarray] | None:
+    """The labels after at most ``iterations`` rounds of flips, with the clean frames and
+    votes of models trained on exactly those labels; None when even the first round's
+    models cannot be trained."""
     n = len(feats)
-    scores = alone = None
-    original = [speakers.index(t.speaker) for t in turns]
-    labels = list(original)
-    for _ in range(iterations):
-        active = np.zeros((2, n), bool)
-        for t, k in zip(turns, labels):
-            active[k, _frames(t, n)] = True
-        alone = active.sum(axis=0) == 1
-        scores = _speaker_scores(feats, turns, labels, alone, components)
-        if scores is None:
+    last = None
+    for round_ in range(iterations + 1):
+        clean = _clean_frames(turns, labels, n)
+        votes = _votes(feats, turns, labels, clean, components)
+        if votes is None:
+            break  # these flips left a speaker without clean speech: keep the last labels that had models
+        last = (list(labels), clean, votes)
+        if round_ == iterations:
             break
         flips = []
-        for i, t in enumerate(turns):
-            s, k = _frames(t, n), labels[i]
-            mine = alone[s]
-            if mine.sum() >= _MIN_TURN_FRAMES and float((scores[s, 1 - k] - scores[s, k])[mine].mean()) > margin:
+        for i, (k, c) in enumerate(zip(labels, clean)):
+            other_wins = votes[c].mean() if k == 0 else -votes[c].mean()
+            if len(c) >= _MIN_TURN_FRAMES and other_wins > margin:
                 flips.append(i)
         if not flips:
             break
         for i in flips:
             labels[i] = 1 - labels[i]
-    if labels == original and not split_gain:
-        return tuple(turns)
-    out = [replace(t, speaker=speakers[k]) for t, k in zip(turns, labels)]
-    if split_gain and scores is not None:
-        out = [piece for t, k in zip(out, labels) for piece in _split(t, k, scores, alone, speakers, split_gain, margin)]
-    if out == list(turns):
-        return tuple(turns)
-    return _merge(out)
+    return last
 
 
-_MIN_PIECE_FRAMES = 50  # a split leaves at least 0.5 s on each side
-
-
-def _split(turn: SpeakerTurn, k: int, scores: np.ndarray, alone: np.ndarray, speakers, gain: float, margin: float):
-    """``turn`` as one piece, or as two when its head or its tail (≥ 0.5 s) is the other
-    voice by more than ``gain`` nats in all and ``margin`` nats a frame."""
-    s = _frames(turn, len(scores))
-    d = np.where(alone[s], scores[s, 1 - k] - scores[s, k], 0.0)
-    if len(d) < 2 * _MIN_PIECE_FRAMES:
+def _split(turn: SpeakerTurn, k: int, clean: np.ndarray, votes: np.ndarray, other: str, gain: float,
+           margin: float) -> list[SpeakerTurn]:
+    """``turn`` (speaker index ``k``) as one piece, or as two when its head or its tail
+    (≥ 0.5 s) is the ``other`` voice by more than ``gain`` nats in all and ``margin``
+    nats a frame; only the turn's clean frames vote."""
+    s = _frames(turn, len(votes))
+    size = s.stop - s.start
+    if size < 2 * _MIN_PIECE_FRAMES or not len(clean):
         return [turn]
-    cut = np.arange(_MIN_PIECE_FRAMES, len(d) - _MIN_PIECE_FRAMES + 1)
+    d = np.zeros(size)
+    d[clean - s.start] = votes[clean] if k == 0 else -votes[clean]
+    cut = np.arange(_MIN_PIECE_FRAMES, size - _MIN_PIECE_FRAMES + 1)
     head = np.cumsum(d)[cut - 1]
     tail = d.sum() - head
     best_head, best_tail = int(np.argmax(head)), int(np.argmax(tail))
-    at, other_first = (cut[best_head], True) if head[best_head] >= tail[best_tail] else (cut[best_tail], False)
-    won = max(head[best_head], tail[best_tail])
-    size = at if other_first else len(d) - at
-    if won <= gain or won / size <= margin:
+    if head[best_head] >= tail[best_tail]:
+        at, other_first, won = int(cut[best_head]), True, float(head[best_head])
+    else:
+        at, other_first, won = int(cut[best_tail]), False, float(tail[best_tail])
+    piece = at if other_first else size - at
+    if won <= gain or won / piece <= margin:
         return [turn]
-    middle = round(turn.start + at / FPS, 3)
-    first, second = (speakers[1 - k], turn.speaker) if other_first else (turn.speaker, speakers[1 - k])
+    middle = round((s.start + at) / FPS, 3)
+    first, second = (other, turn.speaker) if other_first else (turn.speaker, other)
     return [replace(turn, end=middle, speaker=first), replace(turn, start=middle, speaker=second)]
 
 
@@ -183,9 +218,9 @@ def shift_turns(turns: Sequence[SpeakerTurn], seconds: float, duration_s: float)
     """Every turn moved later by ``seconds`` (clipped to the call); turns left empty are dropped."""
     out = []
     for t in turns:
-        start, end = max(0.0, t.start + seconds), min(duration_s, t.end + seconds)
+        start, end = round(max(0.0, t.start + seconds), 3), round(min(duration_s, t.end + seconds), 3)
         if end > start:
-            out.append(replace(t, start=round(start, 3), end=round(end, 3)))
+            out.append(replace(t, start=start, end=end))
     return tuple(out)
 
 
@@ -193,8 +228,8 @@ def frame_energy_db(samples: np.ndarray) -> np.ndarray:
     """Mean power (dB) of each 10 ms frame of a 16 kHz waveform."""
     hop = SAMPLE_RATE // FPS
     n = len(samples) // hop
-    frames = np.asarray(samples[: n * hop], dtype=np.float64).reshape(n, hop)
-    return 10.0 * np.log10((frames**2).mean(axis=1) + 1e-12)
+    frames = np.asarray(samples[: n * hop], dtype=np.float32).reshape(n, hop)
+    return 10.0 * np.log10(np.square(frames).mean(axis=1, dtype=np.float64) + 1e-12)
 
 
 def trim_quiet_edges(samples: np.ndarray, turns: Sequence[SpeakerTurn], *, above_floor_db: float = 1.0,
@@ -221,7 +256,8 @@ def trim_quiet_edges(samples: np.ndarray, turns: Sequence[SpeakerTurn], *, above
         tail = 0
         while tail < most and s.stop - 1 - tail > s.start + head and quiet[s.stop - 1 - tail]:
             tail += 1
-        start, end = t.start + head / FPS, t.end - tail / FPS
+        start = (s.start + head) / FPS if head else t.start
+        end = (s.stop - tail) / FPS if tail else t.end
         if end - start > min_turn_s:
             out.append(replace(t, start=round(start, 3), end=round(end, 3)))
     return tuple(sorted(out, key=lambda t: (t.start, t.end, t.speaker)))
