@@ -74,11 +74,10 @@ class DiarizationOptions:
     Then a second look at the turns (models/resegment.py, every mono call): 40 ms later
     (pyannote's turns come out early at both edges), each turn re-judged by per-call GMM
     voice models and split where its head or tail is the other voice, edges as quiet as
-    the call's pauses cut. Real-voice set 8 kHz DER 0.107 -> 0.074 (collar 0.034 ->
-    0.018), 16 kHz 0.075 -> 0.064; every other set better too (docs/diarization.md).
-    With the quiet edges cut, more speech on telephone calls pays: "nobody speaks" -0.6
-    nats instead of -0.3 took real 8 kHz 0.074 -> 0.071 (operators' missed speech 0.060 ->
-    0.047), the 8 kHz mixes 0.035 -> 0.034, espeak-ng 0.072 -> 0.071; -1.0 was worse (0.088).
+    the call's pauses cut; and with the quiet edges cut, more speech on telephone calls
+    pays: "nobody speaks" -0.6 nats instead of -0.3 (operators' missed speech 0.060 ->
+    0.047; -1.0 was worse). Real-voice set 8 kHz DER 0.107 -> 0.074 (collar 0.034 ->
+    0.017), 16 kHz 0.075 -> 0.064; every other set better too (docs/diarization.md).
     """
 
     segmentation_step: float = 0.35  # sliding-window step, fraction of the 10 s window
