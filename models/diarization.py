@@ -79,7 +79,7 @@ class DiarizationOptions:
     min_cluster_size: int = 12  # clusters with fewer chunk-embeddings are reassigned
     min_embedding_s: float = 0.25  # s of speech below which a chunk gets no embedding
     max_embedding_s: float = 3.0  # s; embed at most this much of a speaker's speech per chunk (its middle); 0 = all
-    embedding_batch: int = 8  # CAM++ items (chunk x local speaker) of equal frame count per forward (+ BatchNorms folded; same embeddings to ~1e-5, ~1.5x faster); 1 = one by one, unfused
+    embedding_batch: int = 8  # CAM++ items (chunk x local speaker) of equal frame count per forward (+ models/fast_embedding.py; same embeddings to ~1e-5); 1 = one by one, as before
     narrowband: str = "flat"  # telephone-band chunks (nothing above ~3.6 kHz): "none" | "flat" (out-of-band fbank bins set to their mean) | "dither"
     speech_bias: float = 0.3  # nats taken off the segmentation's "nobody speaks" log-probability on telephone-band calls (>0: more speech)
     overlap_bias: float = 2.0  # nats taken off its "two speak at once" log-probabilities on telephone-band calls (>0: less overlap)
@@ -158,7 +158,8 @@ def build_campplus_embedding(weights: str | Path | None = None, *, min_embedding
     ``max_embedding_s`` most of them: exactly that many) go through CAM++ together, up to
     ``batch`` at a time (eval-mode CAM++ treats items independently: same embeddings to
     ~1e-6, half the time per item on 2 cores), and BatchNorms are folded into the
-    convolutions before them (:mod:`models.fast_embedding`); 1: one by one, unfused.
+    convolutions before them and the 2-D front end runs channels-last
+    (:mod:`models.fast_embedding`); 1: one by one, as before.
 
     Raises ModelUnavailable when pyannote or the weights are missing.
     """
@@ -182,10 +183,10 @@ def build_campplus_embedding(weights: str | Path | None = None, *, min_embedding
             self.min_frames = max(8, int(min_embedding_s * 100))  # fbank frames are 10 ms
             self.max_frames = int(max_embedding_s * 100) if max_embedding_s > 0 else 0
             self.batch = max(1, int(batch))
-            if self.batch > 1:  # the fast path also folds BatchNorms into convolutions
-                from models.fast_embedding import fuse_campplus_batchnorms
+            if self.batch > 1:  # the fast path also folds BatchNorms, channels-last front end
+                from models.fast_embedding import speed_up_campplus
 
-                fuse_campplus_batchnorms(self.campplus)
+                speed_up_campplus(self.campplus)
 
         @property
         def dimension(self) -> int:

@@ -3,7 +3,9 @@
 :func:`fuse_campplus_batchnorms` folds every eval-mode BatchNorm that directly follows a
 convolution into that convolution (``y = bn(conv(x))`` becomes one convolution with
 rescaled weights and a bias): 65 of CAM++'s BatchNorms, about 5-8 % of its time on 2 cores,
-embeddings equal to ~3e-6 (of values up to ~3). Batching equal-length items is done by
+embeddings equal to ~3e-6 (of values up to ~3). :func:`speed_up_campplus` also stores the
+2-D front end's (FCM) weights channels-last, so its convolutions run in oneDNN's faster
+layout (0.65-0.85x its time, a third of CAM++'s). Batching equal-length items is done by
 ``models.diarization.build_campplus_embedding`` (``batch``).
 """
 
@@ -54,3 +56,12 @@ def fuse_campplus_batchnorms(model) -> int:
             if fused is not None:
                 module.shortcut = nn.Sequential(fused)
     return folded
+
+
+def speed_up_campplus(model) -> None:
+    """Fold the BatchNorms (:func:`fuse_campplus_batchnorms`) and store the 2-D front end
+    (``model.head``, 3x3 convolutions over frequency x time) channels-last, in place."""
+    import torch
+
+    fuse_campplus_batchnorms(model)
+    model.head.to(memory_format=torch.channels_last)

@@ -48,3 +48,19 @@ def test_folding_refuses_a_training_model():
     _, model = _campplus()
     with pytest.raises(ValueError):
         fuse_campplus_batchnorms(model.train())
+
+
+def test_sped_up_campplus_embeds_the_same():
+    import copy
+
+    from models.fast_embedding import speed_up_campplus
+
+    torch, model = _campplus()
+    fast = copy.deepcopy(model)
+    speed_up_campplus(fast)
+    assert fast.head.layer1[0].conv1.weight.is_contiguous(memory_format=torch.channels_last)
+    assert not fast.head.layer1[0].conv1.weight.is_contiguous()
+    x = torch.randn(2, 300, 80)
+    with torch.inference_mode():
+        a, b = model(x), fast(x)
+    assert float((a - b).abs().max()) < 1e-5 * max(1.0, float(a.abs().max()))
