@@ -69,6 +69,7 @@ def main(argv=None) -> int:
         metrics = {k: (DiarizationErrorRate(collar=0.0), DiarizationErrorRate(collar=2 * COLLAR_S)) for k in keys}
         misses = {k: MissedBreakdown() for k in keys}
         seconds = {name: 0.0 for name, _ in variants}
+        same = {name: 0 for name, _ in variants}  # files whose turns equal the first variant's
         audio_s = vad_s = 0.0
         for audio_path, rttm_path, name in rows:
             ref_turns = [t for turns in read_rttm(rttm_path).values() for t in turns]
@@ -84,6 +85,9 @@ def main(argv=None) -> int:
                 t0 = time.perf_counter()
                 turns = diarizers[vname].diarize(wave)
                 seconds[vname] += time.perf_counter() - t0
+                if vname == variants[0][0]:
+                    first_turns = turns
+                same[vname] += turns == first_turns
                 for fill in posts:
                     if fill < 0:
                         hyp_turns = trim_to_speech(turns, speech, -fill - 1.0)
@@ -106,7 +110,8 @@ def main(argv=None) -> int:
             p, c = DerParts.of(plain.accumulated_), DerParts.of(collared.accumulated_)
             m = misses[(vname, fill)]
             where = " ".join(f"{k}={v / m.reference_s:.3f}" for k, v in m.missed_s.items())
-            speed = f"rtf={seconds[vname] / audio_s:.3f} time_ratio={seconds[vname] / base:.2f}" if fill == 0.0 else ""
+            speed = (f"rtf={seconds[vname] / audio_s:.3f} time_ratio={seconds[vname] / base:.2f} "
+                     f"same_turns={same[vname]}/{len(rows)}") if fill == 0.0 else ""
             if fill < 0:
                 speed = f"vad_time_ratio={vad_s / base:.3f}"
             post = f"trim={-fill - 1.0:.2f}" if fill < 0 else f"fill={fill:.2f}"
