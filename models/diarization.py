@@ -412,6 +412,10 @@ class PyannoteDiarizer:
                 }
             )
         self.pipeline.to(torch.device(device))
+        if self.options.relabel_margin >= 0:
+            from models import resegment
+
+            resegment.warm_up()
 
     def _segmentation_model(self, segmentation: Any, Model):
         if isinstance(segmentation, Model):

@@ -71,6 +71,14 @@ def telephone_band_mfcc(samples: np.ndarray) -> np.ndarray:
     return feats.T
 
 
+def warm_up() -> None:
+    """Pay the one-off costs now (librosa's first MFCC ~1.3 s, scikit-learn's import
+    ~0.3 s): the diarizer calls it when it loads, so the first call is not slower."""
+    from sklearn.mixture import GaussianMixture  # noqa: F401
+
+    telephone_band_mfcc(np.zeros(SAMPLE_RATE, np.float32))
+
+
 def _frames(turn: SpeakerTurn, n: int) -> slice:
     return slice(min(n, int(round(turn.start * FPS))), min(n, int(round(turn.end * FPS))))
 
@@ -177,8 +185,7 @@ def _judge(feats: np.ndarray, turns: list[SpeakerTurn], labels: list[int], compo
             break
         flips = []
         for i, (k, c) in enumerate(zip(labels, clean)):
-            other_wins = votes[c].mean() if k == 0 else -votes[c].mean()
-            if len(c) >= _MIN_TURN_FRAMES and other_wins > margin:
+            if len(c) >= _MIN_TURN_FRAMES and (1 if k == 0 else -1) * float(votes[c].mean()) > margin:
                 flips.append(i)
         if not flips:
             break
