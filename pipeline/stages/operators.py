@@ -169,12 +169,14 @@ def match_operator(
 
 
 def voices_from_turns(turns, embeddings: Mapping[str, np.ndarray]) -> list[SpeakerVoice]:
-    """SpeakerVoice per diarized label, speech seconds from its turns."""
+    """SpeakerVoice per diarized label that still has speech, seconds from its turns (the
+    second look at the turns can give all of a label's turns to the other voice; its
+    centroid must not then be matched to an operator)."""
     seconds: dict[str, float] = {}
     for t in turns:
         seconds[t.speaker] = seconds.get(t.speaker, 0.0) + max(0.0, t.end - t.start)
-    return [SpeakerVoice(label, np.asarray(emb, dtype=np.float32), round(seconds.get(label, 0.0), 3))
-            for label, emb in embeddings.items()]
+    return [SpeakerVoice(label, np.asarray(emb, dtype=np.float32), round(seconds[label], 3))
+            for label, emb in embeddings.items() if seconds.get(label, 0.0) > 0]
 
 
 # --- warehouse ----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from pipeline.stages.operators import (
     operator_voice_of_calls,
     read_voiceprints,
     save_voiceprint,
+    voices_from_turns,
 )
 from pipeline.records import DecodedAudio, Segment, SpeakerTurn, Transcript, TranscriptInfo
 
@@ -72,6 +73,19 @@ def test_match_picks_the_enrolled_speaker_and_refuses_strangers_and_lookalikes()
     # NaN embeddings (a speaker with too little speech) are ignored, not fatal.
     nan = [SpeakerVoice("SPEAKER_00", np.full(DIM, np.nan, np.float32), 1), call[1]]
     assert match_operator(nan, prints).speaker == "SPEAKER_01"
+
+
+def test_a_label_left_without_turns_is_not_a_voice_to_match():
+    # the second look at the turns gave all of SPEAKER_01's turns to SPEAKER_00: its
+    # centroid (the operator's look-alike here) must not win the operator match
+    prints = [build_voiceprint("101", [SpeakerVoice("x", _voice(OP_A, 0.1), 30)], consent_note="ok")]
+    embeddings = {"SPEAKER_00": _voice(CITIZENS[0]), "SPEAKER_01": _voice(OP_A)}
+    turns = [SpeakerTurn(start=0.0, end=4.0, speaker="SPEAKER_00"), SpeakerTurn(start=5.0, end=6.5, speaker="SPEAKER_00")]
+    voices = voices_from_turns(turns, embeddings)
+    assert [(v.label, v.speech_s) for v in voices] == [("SPEAKER_00", 5.5)]
+    assert match_operator(voices, prints) is None
+    both = turns + [SpeakerTurn(start=7.0, end=9.0, speaker="SPEAKER_01")]
+    assert match_operator(voices_from_turns(both, embeddings), prints).speaker == "SPEAKER_01"
 
 
 def test_mismatch_flag_only_when_the_log_names_another_operator():
