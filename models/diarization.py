@@ -512,7 +512,6 @@ class PyannoteDiarizer:
                     embeddings[str(label)] = row.astype(np.float32)
         return tuple(sorted(turns, key=lambda t: (t.start, t.end, t.speaker))), embeddings
 
-
     def _refine(self, samples: np.ndarray, turns) -> list[SpeakerTurn]:
         """The second look of :mod:`models.resegment`: timing, speaker, quiet edges."""
         from models import resegment

@@ -37,6 +37,7 @@ from typing import Sequence
 
 import numpy as np
 
+from pipeline import intervals
 from pipeline.records import SAMPLE_RATE, SpeakerTurn
 
 FPS = 100  # feature frames per second (10 ms hop)
@@ -85,17 +86,8 @@ def _frames(turn: SpeakerTurn, n: int) -> slice:
 
 def _merge(turns: Sequence[SpeakerTurn]) -> tuple[SpeakerTurn, ...]:
     """Same-speaker turns that overlap or touch become one."""
-    out: list[SpeakerTurn] = []
-    for speaker in sorted({t.speaker for t in turns}):
-        mine = sorted((t for t in turns if t.speaker == speaker), key=lambda t: t.start)
-        current = mine[0]
-        for t in mine[1:]:
-            if t.start <= current.end + 1e-3:
-                current = replace(current, end=max(current.end, t.end))
-            else:
-                out.append(current)
-                current = t
-        out.append(current)
+    out = [SpeakerTurn(start=a, end=b, speaker=speaker) for speaker in {t.speaker for t in turns}
+           for a, b in intervals.merge((t.start, t.end) for t in turns if t.speaker == speaker)]
     return tuple(sorted(out, key=lambda t: (t.start, t.end, t.speaker)))
 
 
