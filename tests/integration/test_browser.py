@@ -6,46 +6,25 @@ Needs /usr/bin/chromium (CI installs it); Playwright's own browser download is n
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from tests.support.web_fixtures import PASSWORDS
+from tests.support.web_fixtures import FAST_AUTH, PASSWORDS, serve_app
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(web_db):
-    import uvicorn
-
     from pipeline.web.app import WebOptions, create_app
-    from tests.support.web_fixtures import FAST_AUTH
 
-    port = _free_port()
-    app = create_app(web_db, options=WebOptions(auth=FAST_AUTH))
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serve_app(create_app(web_db, options=WebOptions(auth=FAST_AUTH))) as url:
+        yield url
 
 
 @pytest.fixture

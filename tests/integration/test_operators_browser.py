@@ -4,13 +4,10 @@ screen. Screenshots go to ``var/screenshots/`` (``HOTLINE_SCREENSHOTS`` to chang
 
 from __future__ import annotations
 
-import threading
-import time
-
 import pytest
 
-from tests.support.web_fixtures import FAST_AUTH, PASSWORDS
-from tests.integration.test_browser import _free_port, browser  # noqa: F401  (fixture)
+from tests.support.web_fixtures import FAST_AUTH, PASSWORDS, serve_app
+from tests.integration.test_browser import browser  # noqa: F401  (fixture)
 from tests.integration.test_browser_qa import SHOTS, SIZES, _no_sideways_scroll
 from tests.unit.test_operators_web import TwoVoices
 
@@ -19,23 +16,12 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def server(web_db):
-    import uvicorn
-
     from pipeline.web.app import WebOptions, create_app
 
     app = create_app(web_db, options=WebOptions(auth=FAST_AUTH))
     app.state.operator_diarizer = TwoVoices()
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(10)
+    with serve_app(app) as url:
+        yield url
 
 
 @pytest.mark.parametrize("size", list(SIZES))
