@@ -15,14 +15,19 @@ from pathlib import Path
 
 
 def record(kind: str, name: str, *, tried: int = 1, survived: int = 0, rows_lost: int = 0, rows_duplicated: int = 0,
-           clear_text_numbers: int = 0) -> None:
+           clear_text_numbers: int = 0, stores: dict[str, int] | None = None) -> None:
+    """One check's figures. ``stores``: clear numbers by store (:func:`tests.support.stores.scan`), for the
+    per-store figures; when given, ``clear_text_numbers`` should include their sum."""
     path = os.environ.get("HOTLINE_FAULT_TALLY")
     if not path:
         return
     Path(path).parent.mkdir(parents=True, exist_ok=True)
+    row = {"kind": kind, "name": name, "tried": tried, "survived": survived, "rows_lost": rows_lost,
+           "rows_duplicated": rows_duplicated, "clear_text_numbers": clear_text_numbers}
+    if stores is not None:
+        row["stores"] = dict(stores)
     with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps({"kind": kind, "name": name, "tried": tried, "survived": survived, "rows_lost": rows_lost,
-                             "rows_duplicated": rows_duplicated, "clear_text_numbers": clear_text_numbers}) + "\n")
+        fh.write(json.dumps(row) + "\n")
 
 
 def count_numbers(numbers, *texts) -> int:
