@@ -16,7 +16,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 
 from pipeline.intake.ingest import locate
-from pipeline.logsafe import mask_numbers
+from pipeline.logsafe import safe
 from pipeline.records import Recording
 from pipeline.stages.process import get_models
 from pipeline.warehouse import db, load
@@ -79,7 +79,7 @@ def reprocess(select, settings: Settings, wait_s: float = 0.0) -> RunSummary:
             before = (summary.processed, summary.failed, summary.quarantined)
             for call_id, sha256, _, relpath in calls:
                 n += 1
-                tag = f"[{n}/{len(rows)}] {call_id} {mask_numbers(relpath)}"
+                tag = f"[{n}/{len(rows)}] {call_id} {safe(relpath)}"
                 path = locate(Path(folder), relpath, sha256)  # source_path is stored with numbers masked
                 if path is None:
                     summary.skipped += 1

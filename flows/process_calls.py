@@ -26,7 +26,7 @@ from prefect.futures import as_completed
 from pipeline.config import REPO_ROOT, Settings, apply_environment, load_settings
 from pipeline.errors import AudioDecodeError
 from pipeline.intake import ingest
-from pipeline.logsafe import mask_numbers, safe
+from pipeline.logsafe import safe
 from pipeline.stages.process import (Stages, analyse_stage, call_date, decode_stage, get_models, operator_ext, run_call,
                               speakers_stage, transcribe_stage)
 from pipeline.intake.quarantine import quarantine
@@ -99,9 +99,9 @@ def stage_cache_key(context, parameters) -> str:
 
 @task(name="scan", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def scan_task(source_dir: str, calls_csv: str | None, salt: str, settle_s: float = 0.0,
-              only: list[str] | None = None, call_log_format: str = "hotline") -> ingest.ScanResult:
+              only_keys: list[str] | None = None, call_log_format: str = "hotline") -> ingest.ScanResult:
     return ingest.scan_source(Path(source_dir), calls_csv=Path(calls_csv) if calls_csv else None, salt=salt,
-                              settle_s=settle_s, only=only, call_log_format=call_log_format)
+                              settle_s=settle_s, only_keys=only_keys, call_log_format=call_log_format)
 
 
 @task(name="decode", cache_policy=NO_CACHE)
@@ -221,14 +221,13 @@ def _record_outcome(con, summary: RunSummary, outcome_or_exc, rec: Recording, ta
         error = f"{type(outcome_or_exc).__name__}: {outcome_or_exc}"
         load.record_failure(con, rec, run_id, status="failed", error=error)
         summary.failed += 1
-        logger.error("%s failed: %s", tag, mask_numbers(error))
+        logger.error("%s failed: %s", tag, safe(error))
         return
     outcome: CallOutcome = outcome_or_exc
     if outcome.quarantine_error is not None:
         copy = quarantine_task(con, rec, run_id, outcome.quarantine_error, str(settings.quarantine_dir))
         summary.quarantined += 1
-        logger.warning("%s quarantined: %s (copy in %s)", tag, mask_numbers(outcome.quarantine_error),
-                       mask_numbers(copy))
+        logger.warning("%s quarantined: %s (copy in %s)", tag, safe(outcome.quarantine_error), safe(copy))
         return
     result = outcome.result
     try:
@@ -259,7 +258,7 @@ def _write_log_problems(settings, run_id: str, source_dir: str, problems) -> Non
 
 @flow(name="process-calls", log_prints=False)
 def process_calls(source_dir: str, settings: Settings | None = None, calls_csv: str | None = None,
-                  wait_s: float = 0.0, settle_s: float = 0.0, only: list[str] | None = None,
+                  wait_s: float = 0.0, settle_s: float = 0.0, only_keys: list[str] | None = None,
                   parallel: bool = False) -> RunSummary:
     """Process every new recording under ``source_dir`` into the warehouse ``settings.database``.
 
@@ -270,8 +269,10 @@ def process_calls(source_dir: str, settings: Settings | None = None, calls_csv: 
     quarantined and recorded; a failure in one call never stops the batch. Runs
     left 'running' by a killed process are marked 'interrupted' (this run holds the
     run lock, so none of them can still be alive). The database file is opened only
-    for each call's load and the run's bookkeeping, never during model work. ``settle_s`` and ``only``
-    restrict the scan (see :func:`pipeline.intake.ingest.find_audio_files`). ``parallel``
+    for each call's load and the run's bookkeeping, never during model work. ``settle_s`` and ``only_keys``
+    restrict the scan (see :func:`pipeline.intake.ingest.find_audio_files`): ``only_keys`` are
+    :func:`pipeline.intake.ingest.name_key` ids, never file names, since Prefect stores a flow's
+    parameters and PBX file names hold the caller's number. ``parallel``
     submits each call to the flow's task runner (Dask: see :func:`run_process_calls`)
     and loads results here as they complete. Raises :class:`DatabaseBusy` when
     another run holds the warehouse's run lock for more than ``wait_s`` seconds.
@@ -292,7 +293,8 @@ def process_calls(source_dir: str, settings: Settings | None = None, calls_csv: 
             logger.warning("%d earlier run(s) had been killed; marked 'interrupted', their calls are redone",
                            summary.interrupted_runs)
         try:
-            scan = scan_task(source_dir, calls_csv, caller_salt(settings), settle_s, only, settings.call_log_format)
+            scan = scan_task(source_dir, calls_csv, caller_salt(settings), settle_s, only_keys,
+                             settings.call_log_format)
             _write_log_problems(settings, run_id, source_dir, scan.log_problems)
             duplicates: list[str] = []
             recordings = ingest.dedupe(scan.recordings, duplicates)
@@ -410,11 +412,11 @@ def dask_task_runner(*, workers: int = 0, address: str | None = None):
 
 
 def run_process_calls(source_dir: str, settings: Settings | None = None, calls_csv: str | None = None,
-                      wait_s: float = 0.0, settle_s: float = 0.0, only: list[str] | None = None, *, workers: int = 0,
-                      dask_address: str | None = None) -> RunSummary:
+                      wait_s: float = 0.0, settle_s: float = 0.0, only_keys: list[str] | None = None, *,
+                      workers: int = 0, dask_address: str | None = None) -> RunSummary:
     """:func:`process_calls`, with per-call work on Dask when ``workers`` > 0 or ``dask_address`` is given."""
     if workers <= 0 and not dask_address:
-        return process_calls(source_dir, settings, calls_csv, wait_s, settle_s, only)
+        return process_calls(source_dir, settings, calls_csv, wait_s, settle_s, only_keys)
     runner = dask_task_runner(workers=workers, address=dask_address)
-    return process_calls.with_options(task_runner=runner)(source_dir, settings, calls_csv, wait_s, settle_s, only,
-                                                          parallel=True)
+    return process_calls.with_options(task_runner=runner)(source_dir, settings, calls_csv, wait_s, settle_s,
+                                                          only_keys, parallel=True)

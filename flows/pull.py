@@ -18,7 +18,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from pipeline.intake import sources
-from pipeline.logsafe import mask_numbers
+from pipeline.logsafe import safe
+from pipeline.salt import caller_salt
 
 from pipeline.config import Settings
 
@@ -41,7 +42,8 @@ class PullSummary:
 def pull_task(source: str, settings: Settings, settle_s: float, confirm_s: float) -> sources.PullResult:
     src = sources.open_source(source, settings)
     try:
-        return sources.pull(src, sources.staging_dir(source, settings), settle_s=settle_s, confirm_s=confirm_s)
+        return sources.pull(src, sources.staging_dir(source, settings), key=caller_salt(settings), settle_s=settle_s,
+                            confirm_s=confirm_s)
     finally:
         src.close()
 
@@ -61,7 +63,7 @@ def pull_and_process(source: str, settings: Settings | None = None, calls_csv: s
     settings = flow_settings(settings)
     t0 = time.perf_counter()
     pulled = pull_task(source, settings, settle_s, confirm_s)
-    out = PullSummary(source=mask_numbers(sources.parse_sftp_url(source).describe()
+    out = PullSummary(source=safe(sources.parse_sftp_url(source).describe()
                                           if source.startswith("sftp://") else source),
                       root=str(pulled.root), new_audio=len(pulled.new_audio), waiting=len(pulled.waiting),
                       rejected=len(pulled.rejected), bytes_pulled=pulled.bytes_pulled,
@@ -73,9 +75,10 @@ def pull_and_process(source: str, settings: Settings | None = None, calls_csv: s
         return out
     if calls_csv and calls_csv.startswith("sftp://"):  # e.g. /var/log/asterisk/cdr-csv/Master.csv on the PBX
         calls_csv = str(sources.pull_call_log(calls_csv, settings))
+    # pending: keyed ids, not file names (flow parameters are stored by Prefect; names hold caller numbers)
     out.run = process_calls(str(pulled.root), settings, calls_csv, wait_s, 0.0, list(pulled.pending))
     if out.run.failed == 0:  # else all stay pending: the next run retries the failed ones (done ones skip by hash)
-        sources.mark_processed(sources.staging_dir(source, settings), list(pulled.pending))
+        sources.mark_processed(sources.staging_dir(source, settings), list(pulled.pending), key=caller_salt(settings))
     logger.info("processed=%d quarantined=%d failed=%d in %.1f s", out.run.processed, out.run.quarantined,
                 out.run.failed, out.run.wall_s)
     return out

@@ -17,7 +17,8 @@ from pathlib import Path
 from pipeline.config import Settings
 from pipeline.errors import DatabaseBusy
 from pipeline.intake import ingest
-from pipeline.logsafe import mask_numbers, safe
+from pipeline.logsafe import safe
+from pipeline.salt import caller_salt
 
 from flows.process_calls import RunSummary, run_process_calls
 
@@ -70,10 +71,12 @@ def watch_folder(source_dir: Path, settings: Settings | None = None, *, calls_cs
             log.info("poll %d: %d new complete recording(s)", polls, len(ready))
             try:
                 # Another run holding the lock is waited for up to one interval: the next poll comes then anyway.
+                # By keyed id, not name: Prefect keeps flow parameters, and names hold caller numbers.
+                keys = [ingest.name_key(rel, caller_salt(settings)) for rel in ready]
                 summary = run_process_calls(str(source_dir), settings, calls_csv, wait_s=interval_s, settle_s=0.0,
-                                            only=ready, workers=workers, dask_address=dask_address)
+                                            only_keys=keys, workers=workers, dask_address=dask_address)
             except DatabaseBusy as exc:
-                log.warning("poll %d: %s; trying again at the next poll", polls, mask_numbers(str(exc)))
+                log.warning("poll %d: %s; trying again at the next poll", polls, safe(exc))
             except Exception as exc:  # any per-batch error: say so, keep watching, retry these files next poll
                 errors += 1
                 log.error("poll %d: batch failed (%s: %s); still watching, its files are tried again at the next poll",

@@ -15,7 +15,7 @@ from pipeline.config import REPO_ROOT, Settings, entry_settings
 from pipeline.errors import DatabaseBusy, HotlineError
 from pipeline.intake import sources
 from pipeline.intake.sources import is_remote
-from pipeline.logsafe import mask_numbers
+from pipeline.logsafe import safe
 
 
 def _settings(args) -> Settings:
@@ -32,7 +32,7 @@ def _print_pull(summary) -> None:
     if run is not None:
         line += (f" processed={run.processed} skipped={run.skipped} quarantined={run.quarantined} failed={run.failed}"
                  f" audio_s={run.audio_s:.1f} wall_s={run.wall_s:.1f} db={run.db_path}")
-    print(mask_numbers(line), flush=True)
+    print(safe(line), flush=True)
 
 
 def run_remote(args) -> int:
@@ -56,14 +56,15 @@ def watch_remote(args) -> int:
     between runs. A lost connection is reopened at the next poll.
     """
     sources.check_source(args.source_dir)
-    from pipeline.logsafe import mask_numbers as mask
-
     settings = _settings(args)
     prepare_prefect(settings)
     from flows.process_calls import run_process_calls
 
     staging = sources.staging_dir(args.source_dir, settings)
-    print(f"watching {mask(args.source_dir)} every {args.interval:g} s (Ctrl-C stops)", flush=True)
+    from pipeline.salt import caller_salt
+
+    key = caller_salt(settings)
+    print(f"watching {safe(args.source_dir)} every {args.interval:g} s (Ctrl-C stops)", flush=True)
     src, polls = None, 0
     try:
         while args.max_polls is None or polls < args.max_polls:
@@ -71,9 +72,9 @@ def watch_remote(args) -> int:
             polls += 1
             try:
                 src = src or sources.open_source(args.source_dir, settings)
-                pulled = sources.pull(src, staging, settle_s=args.settle)
+                pulled = sources.pull(src, staging, key=key, settle_s=args.settle)
             except (sources.SourceError, OSError, EOFError) as exc:
-                print(f"{time.strftime('%H:%M:%S')} poll {polls}: {mask(str(exc))}; trying again", flush=True)
+                print(f"{time.strftime('%H:%M:%S')} poll {polls}: {safe(exc)}; trying again", flush=True)
                 if src is not None:
                     src.close()
                 src = None
@@ -85,14 +86,14 @@ def watch_remote(args) -> int:
                 try:
                     # Another run holding the lock is waited for up to one interval (the next poll's time).
                     run = run_process_calls(str(pulled.root), settings, calls_csv, wait_s=args.interval, settle_s=0.0,
-                                            only=list(pulled.pending), workers=args.workers,
+                                            only_keys=list(pulled.pending), workers=args.workers,
                                             dask_address=args.dask_address)
                 except DatabaseBusy as exc:  # the pulled files stay pending for the next poll
-                    print(f"{time.strftime('%H:%M:%S')} poll {polls}: {mask(str(exc))}; trying again", flush=True)
+                    print(f"{time.strftime('%H:%M:%S')} poll {polls}: {safe(exc)}; trying again", flush=True)
                     continue
                 if run.failed == 0:
-                    sources.mark_processed(staging, list(pulled.pending))
-                print(mask(f"{time.strftime('%H:%M:%S')} pulled={len(pulled.new_audio)} MB="
+                    sources.mark_processed(staging, list(pulled.pending), key=key)
+                print(safe(f"{time.strftime('%H:%M:%S')} pulled={len(pulled.new_audio)} MB="
                            f"{pulled.bytes_pulled / 1e6:.1f} processed={run.processed} quarantined={run.quarantined} "
                            f"failed={run.failed} audio_s={run.audio_s:.1f} wall_s={run.wall_s:.1f}"), flush=True)
             if args.max_polls is not None and polls >= args.max_polls:
@@ -123,7 +124,7 @@ def _deploy(args) -> int:
                   "settle_s": args.settle, "confirm_s": args.confirm}
     # One run at a time (DuckDB has one writer): the serve process and the deployment both say so.
     pull_and_process.serve(name=args.name, interval=args.interval, parameters=parameters, limit=1, global_limit=1,
-                           description=f"pull {mask_numbers(args.source)} every {args.interval:g} s and tag new calls",
+                           description=f"pull {safe(args.source)} every {args.interval:g} s and tag new calls",
                            tags=["hotline"])
     return 0
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from pipeline.config import Settings, apply_environment, ensure_dir, entry_settings
 from pipeline.errors import HotlineError
-from pipeline.logsafe import mask_numbers
 
 
 def prepare_prefect(settings: Settings) -> None:
@@ -53,7 +52,8 @@ def run_folder(source_dir: Path, settings: Settings, *, db_path: Path | None = N
     ``workers`` > 0 runs the per-call work on a local Dask cluster of that many
     processes, ``dask_address`` on an existing Dask scheduler; this process alone
     writes the database. ``settings``: the entry point's, with ``overrides`` and ``db_path`` applied.
-    Returns the flow's ``RunSummary``.
+    ``only`` (relative paths) restricts the run to those recordings; they reach the flow as keyed ids
+    (:func:`pipeline.intake.ingest.name_key`), never as names. Returns the flow's ``RunSummary``.
     """
     if workers < 0:
         raise HotlineError(f"--workers must be 0 or more, not {workers}")
@@ -68,8 +68,12 @@ def run_folder(source_dir: Path, settings: Settings, *, db_path: Path | None = N
 
     temporary_server_api_url()  # started now so that it dies with this process, even when it is killed
 
+    from pipeline.intake.ingest import name_key
+    from pipeline.salt import caller_salt
+
+    only_keys = [name_key(rel, caller_salt(settings)) for rel in only] if only is not None else None
     return run_process_calls(str(source_dir), settings, str(calls_csv) if calls_csv else None, wait_s=wait_s,
-                             settle_s=settle_s, only=only, workers=workers, dask_address=dask_address)
+                             settle_s=settle_s, only_keys=only_keys, workers=workers, dask_address=dask_address)
 
 
 def _run(args) -> int:
@@ -95,7 +99,7 @@ def _run(args) -> int:
         rows = call_summaries(con)
     finally:
         con.close()
-    print(mask_numbers(format_table(rows)))
+    print(format_table(rows))  # each cell log-safe (masked, line breaks escaped)
     rtf = summary.wall_s / summary.audio_s if summary.audio_s else 0.0
     print(f"\nprocessed={summary.processed} skipped={summary.skipped} quarantined={summary.quarantined} "
           f"failed={summary.failed} audio_s={summary.audio_s:.1f} wall_s={summary.wall_s:.1f} rtf={rtf:.3f} "

@@ -97,6 +97,19 @@ def hash_caller(raw: str, salt: str) -> tuple[str | None, str | None]:
     return mac, digits[-3:]
 
 
+def name_key(relpath: str, key: str) -> str:
+    """An opaque, keyed id of a recording's relative path (``k`` + 24 hex digits).
+
+    PBX file names hold the caller's number (FreePBX: ``in-<to>-<from>-…``), so a name
+    never goes where it outlives the call: Prefect flow parameters (kept in Prefect's
+    database) and the pull watermark hold this id instead, and the flow finds the file
+    again by keying the names it lists. ``key`` is the caller salt: without it the id
+    cannot be reversed by trying numbers. Never equal to a caller hash (own prefix).
+    """
+    mac = hmac.new(key.encode(), b"recording-name\0" + nfc(relpath).encode(), hashlib.sha256)
+    return "k" + mac.hexdigest()[:24]
+
+
 def parse_time(raw: str) -> datetime | None:
     raw = (raw or "").strip()
     if not raw:
@@ -283,21 +296,28 @@ def snapshot(source_dir: Path) -> dict[str, tuple[int, int]]:
 
 
 def find_audio_files(source_dir: Path, *, settle_s: float = 0.0, previous: dict[str, tuple[int, int]] | None = None,
-                     only: Iterable[str] | None = None, problems: list[tuple[str, str]] | None = None) -> list[Path]:
+                     only: Iterable[str] | None = None, only_keys: Iterable[str] | None = None,
+                     key: str | None = None, problems: list[tuple[str, str]] | None = None) -> list[Path]:
     """Audio files under ``source_dir``, recursively, sorted by relative path.
 
     Hidden files, symbolic links (never followed; reported in ``problems``) and
     files possibly still being written by the PBX are left out: those modified less
     than ``settle_s`` seconds ago and, when ``previous`` (a :func:`snapshot` from the
     last poll) is given, those whose size or mtime changed since then or that it did
-    not hold. ``only`` restricts the scan to these relative paths.
+    not hold. ``only`` restricts the scan to these relative paths, ``only_keys`` to the
+    files whose :func:`name_key` (with ``key``) is one of these.
     """
     source_dir = Path(source_dir)
     now = time.time()
     wanted = set(only) if only is not None else None
+    wanted_keys = set(only_keys) if only_keys is not None else None
+    if wanted_keys is not None and not key:
+        raise ValueError("only_keys needs the key the ids were made with")
     found = []
     for path, rel, st in _walk(source_dir, problems):
         if wanted is not None and rel not in wanted:
+            continue
+        if wanted_keys is not None and name_key(rel, key) not in wanted_keys:
             continue
         if settle_s and now - st.st_mtime < settle_s:
             continue
@@ -308,11 +328,13 @@ def find_audio_files(source_dir: Path, *, settle_s: float = 0.0, previous: dict[
 
 
 def scan_source(source_dir: Path, *, calls_csv: Path | None = None, salt: str, settle_s: float = 0.0,
-                only: Iterable[str] | None = None, call_log_format: str = "hotline") -> ScanResult:
+                only: Iterable[str] | None = None, only_keys: Iterable[str] | None = None,
+                call_log_format: str = "hotline") -> ScanResult:
     """Find every recording under ``source_dir``, hash it and attach its call-log row.
 
-    ``calls_csv`` defaults to ``source_dir/calls.csv`` when that exists; ``settle_s``
-    and ``only`` are passed to :func:`find_audio_files`. A file that cannot be read
+    ``calls_csv`` defaults to ``source_dir/calls.csv`` when that exists; ``settle_s``,
+    ``only`` and ``only_keys`` (:func:`name_key` ids made with ``salt``) are passed to
+    :func:`find_audio_files`. A file that cannot be read
     (no permission, a link, gone) is skipped and reported in ``file_problems``; a
     call-log row naming no recording found is reported in ``log_problems`` (full
     scans only: a restricted scan leaves the others for their own turn). Raises
@@ -337,7 +359,8 @@ def scan_source(source_dir: Path, *, calls_csv: Path | None = None, salt: str, s
                                        else ({}, [], None))
     file_problems: list[tuple[str, str]] = []
     recordings = []
-    for path in find_audio_files(source_dir, settle_s=settle_s, only=only, problems=file_problems):
+    for path in find_audio_files(source_dir, settle_s=settle_s, only=only, only_keys=only_keys, key=salt,
+                                 problems=file_problems):
         rel = path.relative_to(source_dir).as_posix()
         try:
             size, digest = path.lstat().st_size, hash_file(path)
@@ -349,7 +372,7 @@ def scan_source(source_dir: Path, *, calls_csv: Path | None = None, salt: str, s
         recordings.append(Recording(path=path, relpath=rel, sha256=digest, size_bytes=size, log=entries.get(nfc(rel))))
     found = {nfc(r.relpath) for r in recordings} | {nfc(rel) for rel, _ in file_problems}
     unmatched = [rel for rel in entries if rel not in found]
-    if only is None and calls_csv:
+    if only is None and only_keys is None and calls_csv:
         problems.extend(f"{safe(Path(calls_csv).name)}: {safe(rel)} names no recording found in the folder"
                         for rel in unmatched)
     if encoding and encoding != "utf-8":

@@ -7,7 +7,9 @@ copies one file out. Nothing on the source is written, renamed or deleted.
 can scan, incrementally:
 
 - a watermark file (``.pull-state.json`` in the staging folder) holds what the last
-  listing saw and what has been pulled, by relative path, size and mtime;
+  listing saw and what has been pulled, by size and mtime under a keyed id of the relative
+  path (:func:`pipeline.intake.ingest.name_key`), never the name itself: PBX file names hold
+  the caller's number, and the watermark outlives every purge;
 - a file is taken only once its size and mtime are the same at two listings in a
   row (and it is ``settle_s`` old): a PBX still writing a recording changes them;
 - a download goes to a hidden ``.partial`` file (ingest skips hidden paths), is
@@ -302,7 +304,9 @@ def staging_dir(source: str | Path, settings) -> Path:
 class PullResult:
     root: Path  # the folder to scan: the staging folder, or the local source itself
     new_audio: list[str] = field(default_factory=list)  # recordings pulled (or ready in place) this time
-    pending: list[str] = field(default_factory=list)  # recordings pulled but not yet marked processed
+    # Recordings pulled but not yet marked processed, as name_key ids of their paths under ``root``:
+    # what a flow run is given (its parameters are stored by Prefect), never file names.
+    pending: list[str] = field(default_factory=list)
     call_logs: list[str] = field(default_factory=list)  # call-log files refreshed this time
     waiting: list[str] = field(default_factory=list)  # seen but not yet complete (changing or too new)
     listed: int = 0
@@ -310,14 +314,29 @@ class PullResult:
     rejected: list[str] = field(default_factory=list)  # downloads discarded: size changed during the copy
 
 
-def _load_state(path: Path) -> dict:
+STATE_VERSION = 2  # 2: keyed ids, not relative paths (a version-1 watermark is rewritten on load)
+
+
+def _load_state(path: Path, key: str) -> dict:
     try:
         state = json.loads(path.read_text())
     except FileNotFoundError:
-        return {"seen": {}, "pulled": {}, "pending": []}
+        return {"version": STATE_VERSION, "seen": {}, "pulled": {}, "pending": []}
     except (OSError, ValueError) as exc:
         raise SourceError(f"{path}: unreadable pull watermark ({exc}); delete it to pull everything again") from exc
+    if not isinstance(state, dict) or not isinstance(state.get("seen", {}), dict):
+        raise SourceError(f"{path}: unreadable pull watermark (not a watermark); delete it to pull everything again")
+    state.setdefault("seen", {})
+    state.setdefault("pulled", {})
     state.setdefault("pending", [])
+    if state.get("version") != STATE_VERSION:  # earlier versions kept file names (caller numbers) in clear
+        from pipeline.intake.ingest import name_key
+
+        state = {"version": STATE_VERSION,
+                 "seen": {name_key(rel, key): v for rel, v in state["seen"].items()},
+                 "pulled": {name_key(rel, key): v for rel, v in state["pulled"].items()},
+                 "pending": sorted(name_key(rel, key) for rel in state["pending"])}
+        _save_state(path, state)
     return state
 
 
@@ -334,43 +353,47 @@ def _safe_rel(relpath: str) -> str:
     return path.as_posix()
 
 
-def pull(source: Source, staging: Path, *, settle_s: float = 0.0, confirm_s: float = 0.0,
+def pull(source: Source, staging: Path, *, key: str, settle_s: float = 0.0, confirm_s: float = 0.0,
          now: float | None = None) -> PullResult:
     """Bring the source's new, complete files to ``staging`` and move the watermark on.
 
     A file is complete when its size and mtime match the previous pull's listing
     or, with ``confirm_s`` > 0, a listing taken ``confirm_s`` seconds earlier in this
     pull (so a one-off or scheduled run need not wait for the next run), and its
-    mtime is at least ``settle_s`` old.
+    mtime is at least ``settle_s`` old. ``key`` (the caller salt) keys the names in the
+    watermark and in ``pending`` (:func:`pipeline.intake.ingest.name_key`).
 
     Returns what is new. Files that are still changing are left for a later pull;
     a download whose size does not match the source's is discarded, never renamed
     into place. Call :func:`mark_processed` once the new recordings are processed.
     """
+    from pipeline.intake.ingest import name_key
+
     staging = Path(staging)
     staging.mkdir(parents=True, exist_ok=True)
     state_path = staging / STATE_FILE
-    state = _load_state(state_path)
+    state = _load_state(state_path, key)
     seen = {k: tuple(v) for k, v in state["seen"].items()}
     pulled = {k: tuple(v) for k, v in state["pulled"].items()}
     if confirm_s > 0:
         first = source.list_files()
         time.sleep(confirm_s)
     listing = source.list_files()
+    ids = {rel: name_key(rel, key) for rel in listing}
     if confirm_s > 0:
-        seen.update({rel: (f.size, f.mtime) for rel, f in first.items()
-                     if listing.get(rel) == f and seen.get(rel) != (f.size, f.mtime)})
+        seen.update({ids[rel]: (f.size, f.mtime) for rel, f in first.items()
+                     if rel in ids and listing[rel] == f and seen.get(ids[rel]) != (f.size, f.mtime)})
     now = time.time() if now is None else now
     in_place = source.local_root()
     result = PullResult(root=in_place or staging, listed=len(listing))
     partial = staging / ".partial"
     for rel in sorted(listing):
         rel = _safe_rel(rel)
-        info = listing[rel]
+        info, rid = listing[rel], ids[rel]
         sig = (info.size, info.mtime)
-        if pulled.get(rel) == sig:
+        if pulled.get(rid) == sig:
             continue
-        if seen.get(rel) != sig or now - info.mtime < settle_s:
+        if seen.get(rid) != sig or now - info.mtime < settle_s:
             result.waiting.append(rel)
             continue
         if in_place is None:
@@ -394,23 +417,23 @@ def pull(source: Source, staging: Path, *, settle_s: float = 0.0, confirm_s: flo
                 tmp.unlink(missing_ok=True)
                 raise
             result.bytes_pulled += info.size
-        pulled[rel] = sig
+        pulled[rid] = sig
         if is_audio(rel):
             result.new_audio.append(rel)
         else:
             result.call_logs.append(rel)
-    pending = sorted(set(state["pending"]) | set(result.new_audio))
+    pending = sorted(set(state["pending"]) | {ids[rel] for rel in result.new_audio})
     result.pending = pending
-    _save_state(state_path, {"seen": {k: [v.size, v.mtime] for k, v in listing.items()},
+    _save_state(state_path, {"version": STATE_VERSION, "seen": {ids[k]: [v.size, v.mtime] for k, v in listing.items()},
                              "pulled": {k: list(v) for k, v in pulled.items()}, "pending": pending})
     return result
 
 
-def mark_processed(staging: Path, relpaths: list[str]) -> None:
-    """Take processed recordings off the watermark's pending list."""
+def mark_processed(staging: Path, keys: list[str], *, key: str) -> None:
+    """Take processed recordings (``pending`` ids of :func:`pull`) off the watermark's pending list."""
     state_path = Path(staging) / STATE_FILE
-    state = _load_state(state_path)
-    done = set(relpaths)
+    state = _load_state(state_path, key)
+    done = set(keys)
     state["pending"] = [r for r in state["pending"] if r not in done]
     _save_state(state_path, state)
 

@@ -75,16 +75,21 @@ def test_watch_survives_a_failed_batch_and_tries_again(tmp_path, monkeypatch, ca
     calls = []
 
     def flaky(*args, **kwargs):
-        calls.append(kwargs["only"])
+        calls.append(kwargs["only_keys"])
         if len(calls) == 1:
             raise RuntimeError("Prefect server went away")
         return RunSummary(run_id="r", db_path="x", processed=1)
 
     monkeypatch.setattr(watch, "run_process_calls", flaky)
     with caplog.at_level(logging.ERROR):
-        processed = watch.watch_folder(src, interval_s=0.05, settle_s=0, max_polls=4)
+        processed = watch.watch_folder(src, load_settings(home=tmp_path / "home"), interval_s=0.05, settle_s=0,
+                                       max_polls=4)
     tally.record("batch", "watch after a failed batch", survived=int(processed == 1))
-    assert processed == 1 and calls == [["a.flac"], ["a.flac"]]
+    from pipeline.intake.ingest import name_key
+    from pipeline.salt import caller_salt
+
+    key = name_key("a.flac", caller_salt(load_settings(home=tmp_path / "home")))  # the flow is given keyed ids, never file names
+    assert processed == 1 and calls == [[key], [key]]
     assert "still watching" in caplog.text
 
 

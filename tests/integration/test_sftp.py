@@ -11,6 +11,8 @@ import pytest
 
 from tests import sshd
 
+KEY = "test-caller-salt"  # keys the watermark's names (the caller salt in production)
+
 pytestmark = pytest.mark.skipif(not sshd.available(), reason="needs openssh-server (sshd) and ssh-keygen")
 
 AUDIO = {"2026/11/30/in-101-0905123456-20261130-081502-1764490502.11.wav": os.urandom(48_000),
@@ -73,8 +75,8 @@ def test_pulls_complete_files_once_and_never_changes_the_source(server, pbx, tmp
     assert staging.parent == settings.database.parent / "staging"
     src = _open(url, settings)
     try:
-        first = sources.pull(src, staging, confirm_s=0.3)
-        again = sources.pull(src, staging, confirm_s=0.3)
+        first = sources.pull(src, staging, key=KEY, confirm_s=0.3)
+        again = sources.pull(src, staging, key=KEY, confirm_s=0.3)
     finally:
         src.close()
     assert sorted(first.new_audio) == sorted(AUDIO) and first.call_logs == ["Master.csv"]
@@ -86,9 +88,13 @@ def test_pulls_complete_files_once_and_never_changes_the_source(server, pbx, tmp
     assert not list((staging / ".partial").iterdir())
     # The watermark: a second run pulls nothing, and the pending list survives until processed.
     assert (again.new_audio, again.call_logs, again.bytes_pulled) == ([], [], 0)
-    assert sorted(again.pending) == sorted(AUDIO)
-    sources.mark_processed(staging, list(AUDIO))
-    assert sources.pull(_open(url, settings), staging).pending == []
+    from pipeline.intake.ingest import name_key
+
+    assert sorted(again.pending) == sorted(name_key(rel, KEY) for rel in AUDIO)  # keyed ids, never names
+    watermark = (staging / sources.STATE_FILE).read_text()
+    assert "0905123456" not in watermark and "0912345678" not in watermark and "in-101" not in watermark
+    sources.mark_processed(staging, list(again.pending), key=KEY)
+    assert sources.pull(_open(url, settings), staging, key=KEY).pending == []
     assert _tree(pbx) == before
 
 
@@ -100,7 +106,7 @@ def test_a_file_being_written_is_not_pulled_until_complete(server, pbx, tmp_path
     staging = sources.staging_dir(url, settings)
     src = _open(url, settings)
     try:
-        sources.pull(src, staging, confirm_s=0.2)  # the existing files
+        sources.pull(src, staging, key=KEY, confirm_s=0.2)  # the existing files
         growing = pbx / "2026/11/30/q-600-0987654321-20261130-101500-1764497700.13.wav"
         whole = os.urandom(64_000)
         growing.write_bytes(whole[:20_000])
@@ -117,7 +123,7 @@ def test_a_file_being_written_is_not_pulled_until_complete(server, pbx, tmp_path
         t = threading.Thread(target=writer)
         t.start()
         try:
-            during = sources.pull(src, staging, confirm_s=0.3)
+            during = sources.pull(src, staging, key=KEY, confirm_s=0.3)
         finally:
             stop.set()
             t.join()
@@ -126,7 +132,7 @@ def test_a_file_being_written_is_not_pulled_until_complete(server, pbx, tmp_path
         assert not (staging / rel).exists()
         with growing.open("ab") as fh:  # the call ends
             fh.write(whole[growing.stat().st_size:])
-        done = sources.pull(src, staging, confirm_s=0.3)
+        done = sources.pull(src, staging, key=KEY, confirm_s=0.3)
     finally:
         src.close()
     assert done.new_audio == [rel]
@@ -149,11 +155,11 @@ def test_a_download_that_comes_up_short_is_discarded(server, pbx, tmp_path):
 
     src.fetch = short_fetch
     try:
-        got = sources.pull(src, staging, confirm_s=0.2)
+        got = sources.pull(src, staging, key=KEY, confirm_s=0.2)
         assert got.new_audio == [] and sorted(got.rejected) == sorted([*AUDIO, "Master.csv"])
         assert not [p for p in staging.rglob("*.wav")]
         src.fetch = real_fetch
-        assert sorted(sources.pull(src, staging).new_audio) == sorted(AUDIO)  # retried next pull
+        assert sorted(sources.pull(src, staging, key=KEY).new_audio) == sorted(AUDIO)  # retried next pull
     finally:
         src.close()
 

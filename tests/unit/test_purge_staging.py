@@ -17,6 +17,8 @@ from pipeline.logsafe import mask_numbers
 from pipeline.warehouse import db
 from pipeline.warehouse.staged_copies import staging_root
 
+KEY = "test-caller-salt"  # keys the watermark's names (the caller salt in production)
+
 NOW = datetime.now().replace(microsecond=0) - timedelta(hours=1)  # the CLI purges against the clock
 OLD, NEW = NOW - timedelta(days=400), NOW - timedelta(days=10)
 URL = "sftp://pbx@10.0.0.5:22/var/spool/asterisk/monitor"
@@ -51,8 +53,8 @@ def world(tmp_path, settings):
         os.utime(server / rel, (t, t))
     staging = sources.staging_dir(URL, settings)
     assert staging.parent == staging_root(settings.database)  # the purge looks where the pull puts copies
-    sources.pull(_Server(server), staging)
-    pulled = sources.pull(_Server(server), staging)  # the second listing confirms the files: they are copied
+    sources.pull(_Server(server), staging, key=KEY)
+    pulled = sources.pull(_Server(server), staging, key=KEY)  # the second listing confirms the files: they are copied
     assert sorted(pulled.new_audio) == sorted(names.values()) and pulled.bytes_pulled == 4 * 2004
 
     local = tmp_path / "pbx-local"  # a local source folder: read in place, the PBX's own files

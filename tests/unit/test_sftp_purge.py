@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.logsafe import mask_numbers
 from tests import sshd
-from tests.integration.test_sftp import AUDIO, _open, _settings, _tree, pbx, server  # noqa: F401  (fixtures)
+from tests.integration.test_sftp import AUDIO, KEY, _open, _settings, _tree, pbx, server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.skipif(not sshd.available(), reason="needs openssh-server (sshd) and ssh-keygen")
 
@@ -26,7 +26,7 @@ def test_purge_removes_pulled_copies_and_the_pull_does_not_bring_them_back(serve
     staging = sources.staging_dir(url, settings)
     src = _open(url, settings)
     try:
-        pulled = sources.pull(src, staging, confirm_s=0.3)
+        pulled = sources.pull(src, staging, key=KEY, confirm_s=0.3)
     finally:
         src.close()
     assert sorted(pulled.new_audio) == sorted(AUDIO)
@@ -48,7 +48,7 @@ def test_purge_removes_pulled_copies_and_the_pull_does_not_bring_them_back(serve
 
     src = _open(url, settings)
     try:
-        again = sources.pull(src, staging, confirm_s=0.3)
+        again = sources.pull(src, staging, key=KEY, confirm_s=0.3)
     finally:
         src.close()
     assert again.new_audio == [] and again.bytes_pulled == 0 and not (staging / old_rel).exists()

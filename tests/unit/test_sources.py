@@ -9,6 +9,8 @@ import pytest
 
 from pipeline.intake import sources
 
+KEY = "test-caller-salt"  # keys the watermark's names (the caller salt in production)
+
 
 def _old(path, age_s=600):
     t = time.time() - age_s
@@ -24,13 +26,13 @@ def test_local_folder_is_read_in_place_and_its_watermark_lives_beside_the_databa
     _old(rec)
     src = sources.open_source(str(pbx), settings)
     staging = sources.staging_dir(str(pbx), settings)
-    first = sources.pull(src, staging)  # first listing: nothing confirmed yet
+    first = sources.pull(src, staging, key=KEY)  # first listing: nothing confirmed yet
     assert (first.new_audio, first.waiting, first.root) == ([], ["2026/11/30/a.wav"], pbx.resolve())
-    second = sources.pull(src, staging)
+    second = sources.pull(src, staging, key=KEY)
     assert second.new_audio == ["2026/11/30/a.wav"] and second.bytes_pulled == 0  # no copy of a local file
     assert sorted(p.name for p in pbx.rglob("*")) == ["11", "2026", "30", "a.wav", "notes.txt"]
     assert (staging / sources.STATE_FILE).is_file() and staging.is_relative_to(settings.database.parent)
-    assert sources.pull(src, staging).new_audio == []
+    assert sources.pull(src, staging, key=KEY).new_audio == []
 
 
 def test_settle_and_changes_hold_a_file_back(tmp_path, settings):
@@ -40,12 +42,12 @@ def test_settle_and_changes_hold_a_file_back(tmp_path, settings):
     rec.write_bytes(b"y" * 10)
     src = sources.LocalSource(pbx)
     staging = tmp_path / "stage"
-    sources.pull(src, staging, settle_s=60)
-    assert sources.pull(src, staging, settle_s=60).new_audio == []  # unchanged, but only seconds old
+    sources.pull(src, staging, key=KEY, settle_s=60)
+    assert sources.pull(src, staging, key=KEY, settle_s=60).new_audio == []  # unchanged, but only seconds old
     rec.write_bytes(b"y" * 20)
     _old(rec)
-    assert sources.pull(src, staging, settle_s=60).new_audio == []  # changed since the last listing
-    assert sources.pull(src, staging, settle_s=60).new_audio == ["b.wav"]
+    assert sources.pull(src, staging, key=KEY, settle_s=60).new_audio == []  # changed since the last listing
+    assert sources.pull(src, staging, key=KEY, settle_s=60).new_audio == ["b.wav"]
 
 
 def test_unsupported_sources_and_bad_watermarks_are_clear_errors(tmp_path, settings):
@@ -57,7 +59,7 @@ def test_unsupported_sources_and_bad_watermarks_are_clear_errors(tmp_path, setti
     (tmp_path / "stage" / sources.STATE_FILE).write_text("{not json")
     (tmp_path / "pbx").mkdir()
     with pytest.raises(sources.SourceError, match="unreadable pull watermark"):
-        sources.pull(sources.LocalSource(tmp_path / "pbx"), tmp_path / "stage")
+        sources.pull(sources.LocalSource(tmp_path / "pbx"), tmp_path / "stage", key=KEY)
     a = sources.staging_dir("sftp://pbx@10.0.0.5:22/var/spool/asterisk/monitor", settings)
     b = sources.staging_dir("sftp://pbx@10.0.0.5:22/var/spool/asterisk/monitor/2026", settings)
     assert a != b and a.name.startswith("10.0.0.5-")
