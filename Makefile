@@ -48,4 +48,4 @@ FAULT_TESTS ?= tests/unit/test_hardening.py tests/integration/test_hardening_flo
 faults: setup
 	@mkdir -p var/faults && rm -f var/faults/tally.jsonl
 	HOTLINE_FAULT_TALLY=$(CURDIR)/var/faults/tally.jsonl $(BIN)/python -m pytest -q $(FAULT_TESTS); \
-	  rc=$$?; $(BIN)/python scripts/fault_figures.py var/faults/tally.jsonl || rc=1; exit $$rc
+	  rc=$$?; $(BIN)/python -m tests.support.fault_figures var/faults/tally.jsonl || rc=1; exit $$rc

@@ -4,7 +4,7 @@
 By default the calls need no model (one real call's header, cut short, is quarantined; a second is
 not audio at all), which keeps the test near 30 s of CPU; ``HOTLINE_TEST_DEPLOY_REAL=1`` sends a real
 8 s call through the models instead and prints landing -> tagged. Tagging with the models is
-covered by test_freepbx_flow.py; the latency by scripts/measure_pull_latency.py.
+covered by test_freepbx_flow.py; the latency by scripts/research/measure_pull_latency.py.
 """
 
 from __future__ import annotations

@@ -15,8 +15,6 @@ from tests.helpers import REPO
 STAGES = ("pipeline.stages.process", "pipeline.stages.analyse", "pipeline.stages.transcribe", "pipeline.stages.speakers")
 
 # The folders of docs/architecture.md, as import prefixes.
-# relayout:layers begin (scripts/relayout.py writes this block: module lists before the re-layout,
-# folders after; a folder's modules not yet moved are listed beside it)
 INTAKE = ("pipeline.intake",)
 STAGES_ALL = ("pipeline.stages",)
 ANALYSIS = ("pipeline.analysis",)
@@ -24,7 +22,6 @@ CASEWORK = ("pipeline.casework",)
 REPORT = ("pipeline.report",)
 WAREHOUSE = ("pipeline.warehouse",)
 EVAL = ("pipeline.eval",)
-# relayout:layers end
 LIBRARY_EDGE = ("pipeline.commands", "pipeline.cli")  # entry points: they may import any layer
 
 # (layer prefix, forbidden import prefixes, unless the importing module starts with one of these)

@@ -8,8 +8,8 @@ deploy`` deployment on a real ``prefect server`` (one flow-run process per
 scheduled run). Latency = ``calls.processed_at`` − the moment the file was
 complete on the server.
 
-    PYTHONPATH=$PWD .venv/bin/python scripts/measure_pull_latency.py --mode watch --interval 10
-    PYTHONPATH=$PWD .venv/bin/python scripts/measure_pull_latency.py --mode deploy --interval 30
+    PYTHONPATH=$PWD .venv/bin/python scripts/research/measure_pull_latency.py --mode watch --interval 10
+    PYTHONPATH=$PWD .venv/bin/python scripts/research/measure_pull_latency.py --mode deploy --interval 30
 """
 
 from __future__ import annotations
