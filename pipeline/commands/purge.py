@@ -8,6 +8,9 @@ from pathlib import Path
 from pipeline.commands import add_warehouse_options, open_warehouse
 from pipeline.config import entry_settings
 from pipeline.errors import HotlineError
+from pipeline.warehouse.purge import purge
+from pipeline.warehouse.search import refresh_search_index
+from pipeline.warehouse.staged_copies import staging_root
 
 
 def result_cache_dir(home: Path) -> Path:
@@ -19,19 +22,13 @@ def result_cache_dir(home: Path) -> Path:
 
 
 def _purge(args) -> int:
-    from pipeline.warehouse.purge import purge
-
     if args.older_than < 0:
         raise HotlineError(f"--older-than must be 0 days or more, not {args.older_than}")
-    from pipeline.warehouse.staged_copies import staging_root
-
     settings = entry_settings(args).with_(db_path=args.db)
     with open_warehouse(args) as con:
         report = purge(con, args.older_than, cache_dirs=[result_cache_dir(settings.home)],
                        staging_root=staging_root(settings.database))
         if report.n_calls:
-            from pipeline.warehouse.search import refresh_search_index
-
             refresh_search_index(con)  # purged words must leave the full-text index too
     print(f"purged calls={report.n_calls} rows={report.n_rows} files={report.n_files} staged={report.n_staged} "
           f"before={report.cutoff:%Y-%m-%d %H:%M} purge_id={report.purge_id}")

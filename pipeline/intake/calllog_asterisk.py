@@ -23,8 +23,10 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.errors import CallLogError
+from pipeline.files import AUDIO_EXTENSIONS
 from pipeline.logsafe import mask_numbers
-from pipeline.stages.audio import AUDIO_EXTENSIONS
+from pipeline.records import CallLogEntry
+from pipeline.salt import hash_caller
 from pipeline.textnorm import nfc
 
 FORMATS = ("auto", "hotline", "asterisk")
@@ -156,9 +158,6 @@ def _short(number: str) -> str | None:
 
 def entry_for(relpath: str, name: RecordingName, row: CdrRow | None, *, salt: str):
     """The :class:`CallLogEntry` of one recording: direction, operator extension and caller (hashed)."""
-    from pipeline.intake.ingest import hash_caller
-    from pipeline.records import CallLogEntry
-
     direction = name.direction
     r = row or CdrRow(0, {})
     if direction == "outbound":

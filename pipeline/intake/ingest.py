@@ -21,9 +21,11 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from pipeline.errors import CallLogError
-from pipeline.logsafe import safe
+from pipeline.files import AUDIO_EXTENSIONS, open_regular
+from pipeline.intake import calllog_asterisk
+from pipeline.logsafe import mask_numbers, safe
 from pipeline.records import CallLogEntry, Recording
-from pipeline.stages.audio import AUDIO_EXTENSIONS
+from pipeline.salt import hash_caller
 from pipeline.textnorm import nfc
 
 log = logging.getLogger(__name__)
@@ -61,40 +63,6 @@ def hash_file(path: Path, chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
-
-
-def open_regular(path: Path):
-    """Open ``path`` for reading in binary, refusing a symbolic link or anything but a regular file.
-
-    ``O_NOFOLLOW`` closes the race where a file is swapped for a link after listing;
-    ``O_NONBLOCK`` keeps a FIFO from blocking the open. Raises ``OSError``.
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"not a regular file: {safe(Path(path).name)}")
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def normalise_number(raw: str) -> str:
-    """Digits of a Vietnamese phone number in national form: ``+84 905…`` → ``0905…``."""
-    digits = re.sub(r"\D", "", raw or "")
-    if digits.startswith("84") and len(digits) >= 11:
-        digits = "0" + digits[2:]
-    return digits
-
-
-def hash_caller(raw: str, salt: str) -> tuple[str | None, str | None]:
-    """(salted HMAC-SHA-256 hex, last three digits) of a caller number; (None, None) if empty."""
-    digits = normalise_number(raw)
-    if not digits:
-        return None, None
-    mac = hmac.new(salt.encode(), digits.encode(), hashlib.sha256).hexdigest()
-    return mac, digits[-3:]
 
 
 def name_key(relpath: str, key: str) -> str:
@@ -348,8 +316,6 @@ def scan_source(source_dir: Path, *, calls_csv: Path | None = None, salt: str, s
     if calls_csv is None and (source_dir / "calls.csv").is_file():
         calls_csv = source_dir / "calls.csv"
     if call_log_format != "hotline":  # Asterisk cdr-csv + FreePBX names (issue 18): a separate module
-        from pipeline.intake import calllog_asterisk
-
         calls_csv, call_log_format = calllog_asterisk.choose(source_dir, calls_csv, call_log_format)
     if call_log_format == "asterisk":
         entries, problems = calllog_asterisk.read_for_source(calls_csv, source_dir, salt=salt)
@@ -418,8 +384,6 @@ def locate(source_dir: Path, stored_path: str, sha256: str | None = None) -> Pat
     digits, checking the SHA-256. An unmasked path is taken as it is (hash checked
     when given). Links are never followed; None when nothing matches.
     """
-    from pipeline.logsafe import mask_numbers
-
     source_dir = Path(source_dir)
     if not stored_path or not source_dir.is_dir():
         return None

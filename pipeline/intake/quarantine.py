@@ -13,6 +13,7 @@ import os
 import shutil
 from pathlib import Path
 
+from pipeline.files import open_regular
 from pipeline.logsafe import safe
 from pipeline.records import Recording
 
@@ -37,8 +38,6 @@ def quarantine(recording: Recording, error: str, folder: Path) -> Path:
     be copied (gone, unreadable, not a regular file) only ``error.txt`` is written,
     saying why.
     """
-    from pipeline.intake.ingest import open_regular
-
     folder = Path(folder)
     _private_dir(folder)
     target_dir = folder / recording.call_id

@@ -37,7 +37,7 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from pipeline.errors import HotlineError
-from pipeline.stages.audio import AUDIO_EXTENSIONS
+from pipeline.files import AUDIO_EXTENSIONS
 
 log = logging.getLogger(__name__)
 
@@ -168,17 +168,6 @@ def is_remote(source: str) -> bool:
     return bool(re.match(r"^[a-z][a-z0-9+.-]*://", str(source)))
 
 
-def sftp_password(settings) -> str | None:
-    """The SFTP password from settings, else from the Prefect Secret block they name; None if neither."""
-    if settings.sftp_password:
-        return settings.sftp_password
-    if settings.sftp_password_secret:
-        from prefect.blocks.system import Secret
-
-        return Secret.load(settings.sftp_password_secret).get()
-    return None
-
-
 class SftpSource:
     """A folder on an SFTP server (the PBX, or a recording server). Read-only use.
 
@@ -218,9 +207,11 @@ class SftpSource:
 
     @classmethod
     def from_settings(cls, url: str, settings) -> "SftpSource":
+        """The server ``url`` names, with the settings' key, known hosts and password (a password kept in a
+        Prefect Secret block is read into the settings by the flows: :func:`flows.environment.with_secrets`)."""
         key = Path(settings.sftp_key_path).expanduser() if settings.sftp_key_path else None
         return cls(parse_sftp_url(url), known_hosts=Path(settings.sftp_known_hosts), key_path=key,
-                   password=sftp_password(settings), timeout_s=settings.sftp_timeout_s)
+                   password=settings.sftp_password or None, timeout_s=settings.sftp_timeout_s)
 
     def describe(self) -> str:
         return self.location.describe()

@@ -114,11 +114,12 @@ def test_web_options_are_built_from_settings(clean_env):
 def test_transcription_section_mirrors_transcribe_options():
     from dataclasses import fields
 
-    from pipeline.stages.transcribe import TranscribeOptions
+    from pipeline.stages.transcribe import TranscribeOptions, options_for
 
     assert set(TranscriptionSettings.model_fields) == {f.name for f in fields(TranscribeOptions)}
-    assert TranscriptionSettings().options() == TranscribeOptions()  # defaults unchanged: figures unchanged
-    assert TranscriptionSettings(beam_size=1, vad_filter=False).options() == TranscribeOptions(beam_size=1, vad_filter=False)
+    assert options_for(Settings()) == TranscribeOptions()  # defaults unchanged: figures unchanged
+    chosen = Settings(transcription=TranscriptionSettings(beam_size=1, vad_filter=False))
+    assert options_for(chosen) == TranscribeOptions(beam_size=1, vad_filter=False)
 
 
 def test_the_flow_decodes_with_the_settings_options_and_caches_by_them(monkeypatch, tmp_path):
@@ -246,6 +247,7 @@ def test_the_web_app_factory_applies_the_environment_when_it_builds_settings(cle
 
 
 def test_flows_build_their_settings_through_one_function(clean_env, monkeypatch, tmp_path):
+    import flows.environment as environment
     import flows.process_calls as pc
     from flows.backfill import backfill
     from flows.pull import pull_and_process
@@ -253,11 +255,11 @@ def test_flows_build_their_settings_through_one_function(clean_env, monkeypatch,
     from flows.weekly_report import weekly_report
 
     calls = []
-    monkeypatch.setattr(pc, "apply_environment", lambda s=None: calls.append(s))
+    monkeypatch.setattr(environment, "apply_environment", lambda s=None: calls.append(s))
     given = load_settings(home=tmp_path)
-    assert pc.flow_settings(given) is given and calls == [given]
+    assert environment.flow_settings(given) is given and calls == [given]
     clean_env.setenv("HOTLINE_HOME", str(tmp_path / "env"))
-    assert pc.flow_settings(None).home == tmp_path / "env"
+    assert environment.flow_settings(None).home == tmp_path / "env"
     for fn in (pc.process_calls.fn, pull_and_process.fn, weekly_report.fn, watch_folder, backfill.fn):
         assert "flow_settings(settings)" in inspect.getsource(fn), fn.__name__
 

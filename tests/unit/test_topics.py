@@ -233,12 +233,12 @@ def test_train_from_db_changes_the_labels_and_bumps_the_version(tmp_path, monkey
 def test_a_complaint_wrapped_in_call_small_talk_keeps_its_topic():
     """A real call's citizen side is mostly name, number, address and thanks; the
     complaint said once must still decide the topic (words not in filler.tsv)."""
-    from pipeline.analysis.topics import classify_call, load_model
+    from pipeline.analysis.topics import classify_call
     from pipeline.records import Segment
 
     lines = ["Alo, có phải tổng đài không chị?", "Dạ, tôi muốn báo là xe rác cả tuần nay không tới lấy, rác thối hết rồi.",
              "Số tôi là không chín không năm một hai ba bốn năm sáu.", "Nhà tôi số 45 đường Lê Duẩn.",
              "Dạ vâng, chị ghi giúp tôi với, cảm ơn chị nhé."]
     segments = [Segment(i * 5.0, i * 5.0 + 4, t, role="citizen") for i, t in enumerate(lines)]
-    assigned = [s.topic for s in classify_call(segments, load_model()) if s.assigned]
+    assigned = [s.topic for s in classify_call(segments, load_topic_model()) if s.assigned]
     assert assigned == ["environment"]
