@@ -25,7 +25,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not integration and not browser and not slow"
+	$(BIN)/python -m pytest -q tests/unit
 
 # Whole pipeline on the samples (per-stage seconds, RTF, peak memory, ASR stage vs the bare
 # recogniser library), then the transcription stage alone on a 10-minute 8 kHz phone call
@@ -41,9 +41,9 @@ clean:
 # Fault and bad-input suite (issue 13): hostile files and call-log rows, SIGKILL at each
 # stage, fuzzed names and rows. The tests count what they tried; the last line printed is
 # inputs_tried=N faults_survived=N rows_lost=0 rows_duplicated=0 clear_text_numbers=0.
-FAULT_TESTS ?= tests/unit/test_hardening.py tests/integration/test_hardening_flow.py tests/integration/test_kill_points.py \
+FAULT_TESTS ?= tests/unit/test_hostile_input.py tests/integration/test_hostile_batch.py tests/integration/test_kill_points.py \
 	tests/integration/test_server_reaper.py tests/unit/test_call_log.py tests/integration/test_bad_input_and_busy_db.py \
-	tests/unit/test_hardening_web.py
+	tests/unit/test_hostile_web_input.py
 .PHONY: faults
 faults: setup
 	@mkdir -p var/faults && rm -f var/faults/tally.jsonl

@@ -15,13 +15,12 @@ from datetime import datetime
 
 import pytest
 
-from tests import prefect_server, sshd
+from tests.support import prefect_server, sshd
 from tests.integration.test_freepbx_flow import PAIRED, build_freepbx_folder
 
 REAL = os.environ.get("HOTLINE_TEST_DEPLOY_REAL") == "1"
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(not sshd.available(), reason="needs openssh-server (sshd) and ssh-keygen")]
+pytestmark = pytest.mark.skipif(not sshd.available(), reason="needs openssh-server (sshd) and ssh-keygen")
 
 
 def _calls(db_path, tries: int = 40):

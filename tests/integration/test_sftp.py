@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests import sshd
+from tests.support import sshd
 
 KEY = "test-caller-salt"  # keys the watermark's names (the caller salt in production)
 

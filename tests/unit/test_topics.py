@@ -50,7 +50,11 @@ def test_training_on_a_subset_gives_thresholds_and_cv_metrics(small_model):
     assert set(small_model.thresholds) == set(TOPICS)
     assert all(0.0 < c < 1.0 for c in small_model.thresholds.values())
     cv = small_model.meta["cv_metrics"]
-    assert 0.0 <= cv["macro_f1"] <= 1.0 and set(cv["per_topic"]) == set(TOPICS)
+    assert set(cv["per_topic"]) == set(TOPICS)
+    assert cv["macro_f1"] == pytest.approx(np.mean([m["f1"] for m in cv["per_topic"].values()]), abs=1e-4)  # stored to 4 places
+    # 12 rows a topic learn something: chance is about 1/len(TOPICS) = 0.1; measured 0.50 (seed 1),
+    # 0.42-0.54 over seeds 1-3
+    assert cv["macro_f1"] >= 0.3
     assert small_model.meta["training_rows"] == 12 * len(TOPICS)
 
 
