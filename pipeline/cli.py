@@ -77,7 +77,7 @@ def _command_list(sub: argparse._SubParsersAction) -> str:
             if example:
                 lines.append(f"  {'':<{width}}e.g. {example}")
         lines.append("")
-    lines.append("Settings come from HOTLINE_* environment variables (README, Settings).")
+    lines.append("Settings come from HOTLINE_* environment variables (docs/settings.md).")
     lines.append("`hotline COMMAND --help` shows a command's options.")
     return "\n".join(lines)
 

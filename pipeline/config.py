@@ -12,7 +12,7 @@ reads them from its own environment.
 Environment variables: ``HOTLINE_`` + the field name in upper case for run and web fields
 (``HOTLINE_ASR_MODEL``, ``HOTLINE_BUSY_WAIT_S``), ``HOTLINE_ASR_`` + the field name for
 transcription fields (``HOTLINE_ASR_BEAM_SIZE``). :func:`env_names` lists them all; the
-README's table is checked against it by a test.
+table of docs/settings.md is checked against it by a test.
 
 Process-wide side effects (telemetry off, Prefect's home, OpenMP's wait policy) happen in
 :func:`apply_environment`, called by the entry points, never at import time.

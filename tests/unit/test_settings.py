@@ -1,5 +1,5 @@
 """One Settings (issue 12 #4): every knob from HOTLINE_* variables, sections, secrets never serialised,
-flows that take the object, side effects only in apply_environment(), the README table in step."""
+flows that take the object, side effects only in apply_environment(), the settings page (docs/settings.md) in step."""
 
 from __future__ import annotations
 
@@ -295,12 +295,12 @@ def test_watch_polls_at_its_interval_and_waits_one_interval_for_another_run(monk
     assert build_parser().parse_args(["watch", str(tmp_path)]).interval is None  # None: settings.watch_interval_s
 
 
-# ---- the README's settings table -------------------------------------------------------------------
+# ---- the settings page (docs/settings.md) ------------------------------------------------------
 
 def _readme_rows() -> dict[str, str]:
-    """``HOTLINE_*`` variable → its default cell, from every table of README.md with a ``variable`` column."""
+    """``HOTLINE_*`` variable → its default cell, from every table of docs/settings.md with a ``variable`` column."""
     rows = {}
-    for line in (REPO / "README.md").read_text(encoding="utf-8").splitlines():
+    for line in (REPO / "docs" / "settings.md").read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) < 3 or not cells[0].startswith("`HOTLINE_"):
             continue
@@ -310,7 +310,7 @@ def _readme_rows() -> dict[str, str]:
 
 
 def _default_text(value) -> str | None:
-    """How the README writes a default, or None when it describes it in words (paths, empty, generated)."""
+    """How docs/settings.md writes a default, or None when it describes it in words (paths, empty, generated)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -356,23 +356,23 @@ def test_every_setting_has_a_one_line_comment():
         assert missing == [], f"{model.__name__}: fields without a one-line unit comment"
 
 
-def test_readme_settings_table_matches_settings():
+def test_settings_page_matches_settings():
     rows = _readme_rows()
     names = env_names()
     missing = sorted(set(names) - set(rows))
-    assert missing == [], "settings missing from the README's table; rows to start from:\n" + "\n".join(
+    assert missing == [], "settings missing from docs/settings.md; rows to start from:\n" + "\n".join(
         _suggested_row(env) for env in missing)
-    assert sorted(set(rows) - set(names)) == [], "README rows for variables Settings does not read"
+    assert sorted(set(rows) - set(names)) == [], "docs/settings.md rows for variables Settings does not read"
     sections = {None: Settings(), "web": Settings().web, "transcription": Settings().transcription}
     wrong = {}
     for env, (section, field) in names.items():
         model = type(sections[section])
-        if model.model_fields[field].exclude:  # secrets: the README says "generated" / "empty"
+        if model.model_fields[field].exclude:  # secrets: the page says "generated" / "empty"
             continue
         expected = _default_text(getattr(sections[section], field))
         if expected is not None and rows[env] != expected:
             wrong[env] = (rows[env], expected)
-    assert wrong == {}, "README default ≠ Settings default (README, Settings)"
+    assert wrong == {}, "docs/settings.md default ≠ Settings default (docs, Settings)"
 
 
 def test_a_served_flow_pickled_by_value_still_validates_its_settings(tmp_path):
