@@ -10,11 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.errors import HotlineError
+from pipeline.eval import places
 
 
 def _eval(args) -> int:
-    from pipeline.eval import places
-
     try:
         if args.text is not None:
             if args.files:

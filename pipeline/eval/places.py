@@ -27,6 +27,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from rapidfuzz.distance import Levenshtein
+
+from models.asr_noise import syllable_vocab, vietasr_like
 from pipeline.analysis.places import extract_places
 from pipeline.textnorm import fold_accents
 
@@ -67,8 +70,6 @@ def key(kind: str, name: str) -> Key:
 
 def score(label: str, pairs: Iterable[tuple[Sequence[Key], Sequence[Key]]]) -> PlaceScore:
     """Match each text's predicted keys to its gold keys (same group, ≤ 1 letter apart), once each."""
-    from rapidfuzz.distance import Levenshtein
-
     tp = fp = fn = n = 0
     for pred, gold in pairs:
         n += 1
@@ -95,8 +96,6 @@ def _predicted(text: str, as_of: date | None = None) -> list[Key]:
 
 def score_text_set(path: Path, *, variants: int = 5, seed: int = 16) -> tuple[PlaceScore, PlaceScore]:
     """The text set scored as written and as ``variants`` viet-asr-like renderings of each text."""
-    from models.asr_noise import syllable_vocab, vietasr_like
-
     rows = [(r["text"], [key(*p.split(":", 1)) for p in r["places"].split("|") if p])
             for r in _rows(path, quoting=csv.QUOTE_NONE)]
     rng = random.Random(seed)
