@@ -38,6 +38,7 @@ from urllib.parse import unquote, urlsplit
 
 from pipeline.errors import HotlineError
 from pipeline.files import AUDIO_EXTENSIONS
+from pipeline.intake.ingest import name_key
 
 log = logging.getLogger(__name__)
 
@@ -321,8 +322,6 @@ def _load_state(path: Path, key: str) -> dict:
     state.setdefault("pulled", {})
     state.setdefault("pending", [])
     if state.get("version") != STATE_VERSION:  # earlier versions kept file names (caller numbers) in clear
-        from pipeline.intake.ingest import name_key
-
         state = {"version": STATE_VERSION,
                  "seen": {name_key(rel, key): v for rel, v in state["seen"].items()},
                  "pulled": {name_key(rel, key): v for rel, v in state["pulled"].items()},
@@ -358,8 +357,6 @@ def pull(source: Source, staging: Path, *, key: str, settle_s: float = 0.0, conf
     a download whose size does not match the source's is discarded, never renamed
     into place. Call :func:`mark_processed` once the new recordings are processed.
     """
-    from pipeline.intake.ingest import name_key
-
     staging = Path(staging)
     staging.mkdir(parents=True, exist_ok=True)
     state_path = staging / STATE_FILE
