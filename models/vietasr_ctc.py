@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipeline.textnorm import normalize_text
+
 SAMPLE_RATE = 16000
 N_MELS = 80
 FRAME_LEN = 400  # samples: 25 ms at 16 kHz
@@ -42,6 +44,10 @@ CHUNK = 43  # feature frames per encoder call
 CHUNK_OUT = 10  # output frames per full chunk
 SUBSAMPLING = 4
 BEAM = 10
+LM_BEAM = 16  # beam with a language model: measured on asr-dev (docs/asr.md, "The language model")
+# Tokens less probable than this in a frame are not extended: it changed no piece of asr-dev or
+# fosd-pool without LM (beams 10-32) and makes the search 1.5-7× cheaper.
+TOKEN_MIN_LOGP = -10.0
 FEATURE_S = FRAME_SHIFT / SAMPLE_RATE  # 0.01 s per feature frame
 WORD_GAP_S = 0.25  # s: a word's end is carried to the next word's start across gaps shorter than this
 BLANK = 0
@@ -142,6 +148,27 @@ def features(samples16: np.ndarray, *, int16_scale: bool = False) -> np.ndarray:
     return np.log(np.maximum(power @ _MEL.T, np.float32(LOG_FLOOR))).astype(np.float32)
 
 
+def research_variant(f: np.ndarray, variant: str) -> np.ndarray:
+    """Front-end variants measured for issue 27 (scripts/research/vietasr_posteriors.py)."""
+    name, _, value = variant.partition("=")
+    f = f.copy()
+    if name == "flat":  # bins from 58 (3.47 kHz) up set to a constant
+        f[:, 58:] = float(value)
+    elif name == "flatmean":  # bins from 58 up set to their mean over the piece
+        f[:, 58:] = f[:, 58:].mean()
+    elif name == "edge":  # bins from 58 up: the frame's bin-55..57 level minus VALUE nats
+        f[:, 58:] = f[:, 55:58].mean(axis=1, keepdims=True) - float(value)
+    elif name == "profile":  # bins from 58 up: a wideband speech profile, shifted with the frame's in-band level
+        prof = np.load(value)
+        lvl = f[:, 20:56].mean(axis=1, keepdims=True)
+        f[:, 58:] = lvl + prof[None, 58:]
+    elif name == "gain":  # all bins raised by VALUE nats (= a louder input, without clipping)
+        f += float(value)
+    else:
+        raise ValueError(variant)
+    return f
+
+
 def _log_add(a: float, b: float) -> float:
     if a == -math.inf:
         return b
@@ -151,9 +178,59 @@ def _log_add(a: float, b: float) -> float:
     return m + math.log1p(math.exp(-abs(a - b)))
 
 
-def prefix_beam_search(logp: np.ndarray, beam: int = BEAM) -> list[int]:
-    """CTC prefix beam search over (F, V) log-probabilities: the best token sequence (no blanks)."""
+@dataclass
+class LMFusion:
+    """Shallow fusion of a word n-gram LM into :func:`prefix_beam_search`.
+
+    A word is scored when the next word's first token (``▁…``) is appended, and the
+    last word plus ``</s>`` at the end: ``alpha`` × ln p(word | previous words) +
+    ``beta`` per word. With ``alpha == beta == 0`` the search is the no-LM search, token
+    for token. Words are looked up in :func:`pipeline.textnorm.normalize_text` form
+    (the model writes both "hoà" and "hòa").
+    """
+
+    lm: object  # models.ngram_lm.NgramLM (anything with bos_id, eos_id, order, word_id, score_ids)
+    pieces: dict  # token id -> its text piece ("▁hoà", "ng")
+    alpha: float = 0.5  # weight of the LM's natural-log probability
+    beta: float = 1.0  # bonus per word (natural-log units), against the LM's preference for short text
+    _ids: dict = field(default_factory=dict, repr=False)  # word text -> LM id
+    _scores: dict = field(default_factory=dict, repr=False)  # (context ids, word id) -> alpha·ln p + beta
+
+    def word_id(self, word: str) -> int:
+        i = self._ids.get(word)
+        if i is None:
+            i = self._ids[word] = self.lm.word_id(normalize_text(word))
+        return i
+
+    def step(self, context: tuple, word: str) -> tuple[float, tuple]:
+        """(fused score of ``word`` after ``context``, the next context)."""
+        w = self.word_id(word) if word else self.lm.eos_id
+        key = (context, w)
+        s = self._scores.get(key)
+        if s is None:
+            if len(self._scores) > SCORE_CACHE:  # a long-running process: keep the cache bounded
+                self._scores.clear()
+            s = self._scores[key] = self.alpha * self.lm.score_ids(context, w) * LN10 + (self.beta if word else 0.0)
+        n = self.lm.order - 1
+        return s, ((context + (w,))[-n:] if n > 0 else ())
+
+
+LN10 = math.log(10.0)
+SCORE_CACHE = 500_000  # (context, word) scores kept between pieces
+
+
+def prefix_beam_search(logp: np.ndarray, beam: int = BEAM, fusion: LMFusion | None = None,
+                       token_min_logp: float = -math.inf) -> list[int]:
+    """CTC prefix beam search over (F, V) log-probabilities: the best token sequence (no blanks).
+
+    ``fusion`` adds a word language model (:class:`LMFusion`); without it the search is
+    the SDK's (beam 10, the best 2×beam tokens of each frame).
+    """
     hyps: dict[tuple, tuple[float, float]] = {(): (0.0, -math.inf)}
+    # per prefix with fusion: (LM score of its completed words, LM context, the word being spelt)
+    lm_state: dict[tuple, tuple[float, tuple, str]] = {}
+    if fusion is not None:
+        lm_state[()] = (0.0, (fusion.lm.bos_id,), "")
     k = min(2 * beam, logp.shape[1])
     for t in range(logp.shape[0]):
         row = logp[t]
@@ -161,6 +238,8 @@ def prefix_beam_search(logp: np.ndarray, beam: int = BEAM) -> list[int]:
         nxt: dict[tuple, list[float]] = {}
         for s in top.tolist():
             ps = float(row[s])
+            if ps < token_min_logp and s != BLANK:
+                continue
             for prefix, (pb, pnb) in hyps.items():
                 if s == BLANK:
                     cur = nxt.setdefault(prefix, [-math.inf, -math.inf])
@@ -168,6 +247,8 @@ def prefix_beam_search(logp: np.ndarray, beam: int = BEAM) -> list[int]:
                     continue
                 last = prefix[-1] if prefix else None
                 ext = prefix + (s,)
+                if fusion is not None and ext not in lm_state:
+                    lm_state[ext] = _extend_lm(fusion, lm_state[prefix], s)
                 if s == last:
                     cur = nxt.setdefault(prefix, [-math.inf, -math.inf])
                     cur[1] = _log_add(cur[1], pnb + ps)
@@ -176,10 +257,48 @@ def prefix_beam_search(logp: np.ndarray, beam: int = BEAM) -> list[int]:
                 else:
                     e = nxt.setdefault(ext, [-math.inf, -math.inf])
                     e[1] = _log_add(e[1], _log_add(pb + ps, pnb + ps))
-        ranked = sorted(nxt.items(), key=lambda kv: _log_add(kv[1][0], kv[1][1]), reverse=True)[:beam]
+        if fusion is None:
+            ranked = sorted(nxt.items(), key=lambda kv: _log_add(kv[1][0], kv[1][1]), reverse=True)[:beam]
+        else:
+            ranked = sorted(nxt.items(), key=lambda kv: _log_add(kv[1][0], kv[1][1]) + lm_state[kv[0]][0],
+                            reverse=True)[:beam]
         hyps = {p: (v[0], v[1]) for p, v in ranked}
-    best = max(hyps.items(), key=lambda kv: _log_add(kv[1][0], kv[1][1]))[0]
+    if fusion is None:
+        best = max(hyps.items(), key=lambda kv: _log_add(kv[1][0], kv[1][1]))[0]
+    else:
+        best = max(hyps.items(), key=lambda kv: _log_add(kv[1][0], kv[1][1]) + _final_lm(fusion, lm_state[kv[0]]))[0]
     return list(best)
+
+
+def _extend_lm(fusion: LMFusion, state: tuple[float, tuple, str], token: int) -> tuple[float, tuple, str]:
+    """LM state after appending ``token``: a word-start token completes the word being spelt."""
+    score, context, word = state
+    piece = fusion.pieces.get(token, "")
+    if piece.startswith("\u2581"):
+        if word:
+            s, context = fusion.step(context, word)
+            score += s
+        return score, context, piece[1:]
+    return score, context, word + piece
+
+
+def _final_lm(fusion: LMFusion, state: tuple[float, tuple, str]) -> float:
+    """Score of a finished hypothesis: its completed words, the last word, then ``</s>``."""
+    score, context, word = state
+    if word:
+        s, context = fusion.step(context, word)
+        score += s
+    s, _ = fusion.step(context, "")
+    return score + s
+
+
+def heard_nothing(logp: np.ndarray) -> bool:
+    """True when blank is the most probable output in every frame: the model heard no token.
+
+    A language model must not write words there (issue 27: fused into such pieces, an LM
+    wrote 1–2 mostly wrong words); the piece stays empty and the call is flagged.
+    """
+    return len(logp) == 0 or bool(np.all(logp.argmax(axis=1) == BLANK))
 
 
 def ctc_align(logp: np.ndarray, tokens: list[int]) -> list[tuple[int, int]]:
@@ -300,11 +419,16 @@ class VietAsrCtc:
         so.intra_op_num_threads = max(1, int(threads))
         so.inter_op_num_threads = 1
         self.session = ort.InferenceSession(lib[at : at + graph_bytes], so, providers=["CPUExecutionProvider"])
+        self.vocab = self.read_vocab(lib)
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def read_vocab(lib: bytes) -> dict[int, str]:
+        """Token id -> text piece, read from the SDK's library (its ``tokens.txt`` is embedded there)."""
         i, j = lib.find(b"<blank> 0\n"), lib.find(b"! 4971\n")
         if i < 0 or j < 0:
             raise ValueError("vocabulary not found in libvietasr.so")
-        self.vocab = {int(n): t for t, n in (ln.rsplit(" ", 1) for ln in lib[i : j + 7].decode().splitlines())}
-        self.lock = threading.Lock()
+        return {int(n): t for t, n in (ln.rsplit(" ", 1) for ln in lib[i : j + 7].decode().splitlines())}
 
     def posteriors(self, feats_list: list[np.ndarray]) -> list[np.ndarray]:
         """(F, V) CTC log-probabilities of each feature matrix; pieces are run as one batch, chunk by chunk."""
@@ -335,29 +459,41 @@ class VietAsrCtc:
             att, cnn = att[still], cnn[still]
         return [np.concatenate(o) if o else np.zeros((0, N_OUT), np.float32) for o in outs]
 
-    def decode_logp(self, logp: np.ndarray) -> CtcResult:
-        tokens = prefix_beam_search(logp) if len(logp) else []
+    def decode_logp(self, logp: np.ndarray, fusion: LMFusion | None = None) -> CtcResult:
+        """Text, words and confidence of one piece's posteriors; ``fusion`` adds a language model.
+
+        With a language model a piece where the model heard no token (:func:`heard_nothing`)
+        stays empty: the LM would otherwise write its likeliest words over it.
+        """
+        if fusion is None:
+            tokens = prefix_beam_search(logp, token_min_logp=TOKEN_MIN_LOGP) if len(logp) else []
+        elif heard_nothing(logp):
+            tokens = []
+        else:
+            tokens = prefix_beam_search(logp, beam=LM_BEAM, fusion=fusion, token_min_logp=TOKEN_MIN_LOGP)
         text = "".join(self.vocab.get(t, "") for t in tokens).replace("\u2581", " ")
         text = " ".join(text.split())
         words = words_from_alignment(logp, tokens, self.vocab) if tokens else []
         conf = float(np.mean([w.probability for w in words])) if words else 0.0
         return CtcResult(text=text, words=words, confidence=conf, frames=len(logp))
 
-    def features(self, samples_int16: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    def features(self, samples_int16: np.ndarray, sample_rate: int = SAMPLE_RATE, *, variant: str = "") -> np.ndarray:
         """Log-mel frames of int16 samples at ``sample_rate``; other rates go through the SDK's resampler."""
         if sample_rate == SAMPLE_RATE:
-            return features(np.asarray(samples_int16, dtype=np.float32), int16_scale=True)
-        # the SDK hands its feature pipeline the resampler's output in two parts (before and
-        # after Flush()); the frames come out as from one buffer (checked: restarting the
-        # pre-emphasis at the second part made them differ, not agree)
-        y, _ = sdk_resample(np.asarray(samples_int16, dtype=np.float32), sample_rate)
-        return features(y, int16_scale=True)
+            f = features(np.asarray(samples_int16, dtype=np.float32), int16_scale=True)
+        else:
+            # the SDK hands its feature pipeline the resampler's output in two parts (before and
+            # after Flush()); the frames come out as from one buffer (checked: restarting the
+            # pre-emphasis at the second part made them differ, not agree)
+            y, _ = sdk_resample(np.asarray(samples_int16, dtype=np.float32), sample_rate)
+            f = features(y, int16_scale=True)
+        return research_variant(f, variant) if variant else f
 
-    def decode(self, pieces: list[tuple[np.ndarray, int]], batch: int = 8) -> list[CtcResult]:
+    def decode(self, pieces: list[tuple[np.ndarray, int]], batch: int = 8, fusion: LMFusion | None = None) -> list[CtcResult]:
         """Decode (int16 samples, rate) pieces, each ≤ 15 s; ``batch`` pieces share one encoder call per chunk."""
         results: list[CtcResult] = []
         for i in range(0, len(pieces), max(1, batch)):
             feats = [self.features(x, rate) for x, rate in pieces[i : i + batch]]
             for logp in self.posteriors(feats):
-                results.append(self.decode_logp(logp))
+                results.append(self.decode_logp(logp, fusion))
         return results

@@ -90,3 +90,48 @@ def test_the_sdk_resampler_interpolates_8_to_16_khz_with_its_hold_back():
     truth = 3000 * np.sin(2 * np.pi * 440 * (np.arange(1, 2 * n, 2) / 16000))
     assert np.abs(y[1::2][100:-100] - truth[100:-100]).max() < 15  # half-way samples: interpolated, not held
     assert vc._sinc_window(np.array([0.0, 16.0, 20.0]), 16.0).tolist() == [1.0, 0.0, 0.0]
+
+
+# ----- shallow fusion of a word language model (issue 27)
+
+def _toy_lm(sentences):
+    from models import ngram_lm
+
+    return ngram_lm.from_tables(*ngram_lm.estimate(sentences, order=3, prune=(0, 0, 0)))
+
+
+def _ambiguous() -> np.ndarray:
+    """Acoustically "a" then "c" or "e" almost tied ("c" slightly ahead): the LM should decide."""
+    rows = [[0.9, 0.1, 0, 0, 0, 0], [0.1, 0.9, 0, 0, 0, 0], [0.9, 0.1, 0, 0, 0, 0],
+            [0.1, 0, 0, 0.46, 0, 0.44], [0.9, 0, 0, 0.05, 0, 0.05]]
+    return np.log(np.array(rows, np.float64) + 1e-6).astype(np.float32)
+
+
+def test_a_zero_weight_language_model_gives_the_plain_search_token_for_token():
+    lm = _toy_lm(["a e", "a e", "c a"])
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        logp = np.log(rng.dirichlet(np.full(V, 0.3), size=12)).astype(np.float32)
+        zero = vc.LMFusion(lm, VOCAB, alpha=0.0, beta=0.0)
+        assert vc.prefix_beam_search(logp, fusion=zero) == vc.prefix_beam_search(logp)
+
+
+def test_the_language_model_picks_the_likelier_word_where_the_sound_is_nearly_tied():
+    logp = _ambiguous()
+    assert vc.prefix_beam_search(logp) == [1, 3]  # acoustics alone: "a c"
+    lm = _toy_lm(["a e"] * 5 + ["c a"])  # "e" follows "a", "c" never does
+    assert vc.prefix_beam_search(logp, fusion=vc.LMFusion(lm, VOCAB, alpha=0.5, beta=0.0)) == [1, 5]
+    # words are looked up in the normalised form: "A" is the LM's "a"
+    assert vc.LMFusion(lm, VOCAB).word_id("A") == lm.word_id("a") != lm.unk_id
+
+
+def test_a_piece_where_the_model_heard_nothing_stays_empty_with_a_language_model():
+    silent = _logp([0] * 8, p=0.6)  # blank is the best token of every frame
+    assert vc.heard_nothing(silent) and not vc.heard_nothing(_ambiguous())
+    lm = _toy_lm(["a e"] * 5)
+    ctc = vc.VietAsrCtc.__new__(vc.VietAsrCtc)  # decode_logp needs only the vocabulary
+    ctc.vocab = VOCAB
+    strong = vc.LMFusion(lm, VOCAB, alpha=2.0, beta=8.0)  # a bonus that would write words anywhere
+    assert vc.prefix_beam_search(silent, fusion=strong)  # the search alone would invent some
+    assert ctc.decode_logp(silent, strong).text == ""
+    assert ctc.decode_logp(_ambiguous(), vc.LMFusion(lm, VOCAB, alpha=0.5, beta=0.0)).text == "a e"
