@@ -76,7 +76,8 @@ def reprocess(select, settings: Settings, wait_s: float = 0.0) -> RunSummary:
             run_id = load.new_run_id()
             run_ids.append(run_id)
             with db.brief(database) as con:
-                load.start_run(con, run_id, folder, asr_model=settings.asr_model, asr_fingerprint=asr.fingerprint)
+                load.start_run(con, run_id, folder, asr_model=settings.asr_model, asr_fingerprint=asr.fingerprint,
+                               asr_lm=getattr(asr, "lm_fingerprint", None))
             before = (summary.processed, summary.failed, summary.quarantined)
             for call_id, sha256, _, relpath in calls:
                 n += 1
@@ -99,7 +100,8 @@ def reprocess(select, settings: Settings, wait_s: float = 0.0) -> RunSummary:
             with db.brief(database) as con:
                 load.finish_run(con, run_id, found=len(calls), processed=done,
                                 skipped=len(calls) - done - failed - quarantined, failed=failed + quarantined,
-                                asr_model=asr.name, asr_fingerprint=asr.fingerprint)
+                                asr_model=asr.name, asr_fingerprint=asr.fingerprint,
+                                asr_lm=getattr(asr, "lm_fingerprint", None))
         summary.run_id = ",".join(run_ids)
         if summary.processed:
             with db.brief(database) as con:

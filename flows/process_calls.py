@@ -321,7 +321,8 @@ def process_calls(source_dir: str, settings: Settings | None = None, calls_csv: 
             with db.brief(database) as con:
                 load.finish_run(con, run_id, found=summary.found, processed=summary.processed,
                                 skipped=summary.skipped, failed=summary.failed + summary.quarantined,
-                                asr_model=asr.name if asr else None, asr_fingerprint=asr.fingerprint if asr else None)
+                                asr_model=asr.name if asr else None, asr_fingerprint=asr.fingerprint if asr else None,
+                                asr_lm=getattr(asr, "lm_fingerprint", None))
                 if summary.processed or not index_is_current(con):
                     # Search must see the new calls (its own PRAGMA: outside any transaction); a run
                     # killed during its refresh left the index stale, so the next run rebuilds it.

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.asr import BASE_SHA256, load_asr
-from models.viet_asr import load_viet_asr, model_fingerprint
+from models import language_model
+from models.viet_asr import LM_BONUS, LM_WEIGHT, load_viet_asr, model_fingerprint
 
 DEFAULT = "viet-asr"
 
@@ -109,12 +110,22 @@ def is_viet_asr(spec: str) -> bool:
 
 
 def load_recognizer(spec: str = DEFAULT, *, cache_dir: Path, device: str = "auto", compute_type: str = "auto",
-                    cpu_threads: int = 2):
-    """Load the recogniser ``spec`` names, once per process (see module docstring)."""
+                    cpu_threads: int = 2, lm: str = "auto", lm_dir: Path | None = None, lm_weight: float | None = None,
+                    lm_bonus: float | None = None):
+    """Load the recogniser ``spec`` names, once per process (see module docstring).
+
+    ``lm`` (``HOTLINE_ASR_LM``: auto | shipped | none | a path, :mod:`models.language_model`) is the
+    language model the viet-asr ONNX routes fuse into their beam search (``lm_dir``: the site's, from
+    ``hotline lm build``, ``Settings.site_lm_dir``), with ``lm_weight`` and
+    ``lm_bonus`` (None: the values tuned on asr-dev); Whisper and the SDK route take none.
+    """
     spec = (spec or DEFAULT).strip()
     if is_viet_asr(spec):
         native_8k, route = VIET_ASR_SPECS[spec]
-        rec = load_viet_asr(feed_native_8k=native_8k, cache_dir=Path(cache_dir), route=route, threads=cpu_threads)
+        model = language_model.load(language_model.resolve(lm, lm_dir)) if route == "onnx" else None
+        rec = load_viet_asr(feed_native_8k=native_8k, cache_dir=Path(cache_dir), route=route, threads=cpu_threads,
+                            lm=model, lm_weight=LM_WEIGHT if lm_weight is None else lm_weight,
+                            lm_bonus=LM_BONUS if lm_bonus is None else lm_bonus)
         if spec != rec.name:
             rec.name = spec  # instance attribute: the setting as recorded with the run
         return rec

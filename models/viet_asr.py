@@ -39,7 +39,7 @@ import numpy as np
 
 from models.asr import load_asr
 from models.recognizer import SAMPLE_RATE, Capabilities, silero_speech, spread_words
-from models.vietasr_ctc import VietAsrCtc
+from models.vietasr_ctc import LMFusion, VietAsrCtc
 from pipeline.errors import ModelUnavailable
 from pipeline.records import Segment, Word
 
@@ -70,6 +70,9 @@ TARGET_DBFS = -20.0  # quiet pieces are raised to about this RMS level (quiet cl
 # Plausible Vietnamese speaking rates, syllables per second of VAD speech: outside them
 # text was dropped (too slow) or invented (too fast). Used by rate_confidence.
 RATE_LOW, RATE_HIGH = 2.0, 7.0
+# Shallow fusion of the language model (models/vietasr_ctc.LMFusion), tuned on asr-dev only (docs/asr.md):
+LM_WEIGHT = 0.5  # × natural-log LM probability of each word
+LM_BONUS = 2.0  # natural-log units added per word
 
 
 def rate_confidence(n_words: int, speech_s: float) -> float:
@@ -211,7 +214,8 @@ class VietASR:
     capabilities = SDK_CAPABILITIES
 
     def __init__(self, *, feed_native_8k: bool = True, language_id=None, cache_dir: Path | None = None,
-                 route: str = "onnx", batch: int = ONNX_BATCH, threads: int = 2):
+                 route: str = "onnx", batch: int = ONNX_BATCH, threads: int = 2, lm=None,
+                 lm_weight: float = LM_WEIGHT, lm_bonus: float = LM_BONUS):
         try:
             import vietasr
             from vietasr.ffi import native
@@ -242,6 +246,11 @@ class VietASR:
         self.route, self.batch, self.threads = route, max(1, int(batch)), threads
         self.capabilities = ONNX_CAPABILITIES if route == "onnx" else SDK_CAPABILITIES
         self._ctc = None
+        # a word n-gram LM fused into the ONNX route's beam search (models/language_model.py); the SDK
+        # route runs the SDK's own search and cannot take one
+        self.lm = lm if route == "onnx" else None
+        self.lm_weight, self.lm_bonus = float(lm_weight), float(lm_bonus)
+        self._fusion = None
         if route == "onnx":
             self._ctc_model()  # fail at load time, not mid-call
 
@@ -270,7 +279,23 @@ class VietASR:
 
     @property
     def fingerprint(self) -> str:
-        return model_fingerprint() + ("/8k" if self.feed_native_8k else "/16k") + ("/onnx" if self.route == "onnx" else "")
+        """The weights, the feeding and the route, and the language model with its weights when one is fused:
+        a new LM (``hotline lm build``) changes it, so ``backfill`` and the stage cache see it."""
+        base = model_fingerprint() + ("/8k" if self.feed_native_8k else "/16k") + ("/onnx" if self.route == "onnx" else "")
+        return base + (f"+lm:{self.lm.fingerprint}@{self.lm_weight:g},{self.lm_bonus:g}" if self.lm is not None else "")
+
+    @property
+    def lm_fingerprint(self) -> str | None:
+        """The fused language model's fingerprint (``runs.asr_lm``, ``calls.asr_lm``), None without one."""
+        return self.lm.fingerprint if self.lm is not None else None
+
+    def fusion(self):
+        """The beam search's LM fusion (one per recogniser: it caches word scores), None without an LM."""
+        if self.lm is None:
+            return None
+        if self._fusion is None:
+            self._fusion = LMFusion(self.lm, self._ctc_model().vocab, alpha=self.lm_weight, beta=self.lm_bonus)
+        return self._fusion
 
     def find_speech(self, samples: np.ndarray, vad_parameters: dict) -> list[tuple[float, float]]:
         return silero_speech(samples, vad_parameters)
@@ -334,7 +359,7 @@ class VietASR:
     def _recognize_onnx(self, samples: np.ndarray, pieces, source_rate: int) -> list[Segment]:
         """The ONNX route: one segment per piece, words with CTC-aligned times and posterior probabilities."""
         inputs = [self._prepare(samples[int(a * SAMPLE_RATE) : int(b * SAMPLE_RATE)], source_rate) for a, b, _ in pieces]
-        results = self._ctc_model().decode(inputs, batch=self.batch)
+        results = self._ctc_model().decode(inputs, batch=self.batch, fusion=self.fusion())
         out = []
         for (start, end, inner), res in zip(pieces, results):
             if not res.text or not res.words:
@@ -364,9 +389,11 @@ _LOAD_LOCK = threading.Lock()
 
 
 def load_viet_asr(*, feed_native_8k: bool = True, cache_dir: Path | None = None, route: str = "onnx",
-                  threads: int = 2) -> VietASR:
-    key = (feed_native_8k, str(cache_dir), route, threads)
+                  threads: int = 2, lm=None, lm_weight: float = LM_WEIGHT, lm_bonus: float = LM_BONUS) -> VietASR:
+    """One recogniser per process and setting; ``lm``: a loaded language model (models/language_model.py) or None."""
+    key = (feed_native_8k, str(cache_dir), route, threads, getattr(lm, "fingerprint", None), lm_weight, lm_bonus)
     with _LOAD_LOCK:
         if key not in _LOADED:
-            _LOADED[key] = VietASR(feed_native_8k=feed_native_8k, cache_dir=cache_dir, route=route, threads=threads)
+            _LOADED[key] = VietASR(feed_native_8k=feed_native_8k, cache_dir=cache_dir, route=route, threads=threads,
+                                   lm=lm, lm_weight=lm_weight, lm_bonus=lm_bonus)
         return _LOADED[key]

@@ -37,6 +37,7 @@ COMMAND_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ("users", "hotline users add lan --role qa"),
         ("operators", "hotline operators enrol 101 --from-calls a.wav b.wav --consent \"mẫu 7, ký 30/11/2026\""),
         ("models", "hotline models"),
+        ("lm", "hotline lm build --db /srv/hotline/hotline.duckdb"),
         ("deploy", "hotline deploy sftp://rec@pbx.example:22/var/spool/asterisk/monitor --interval 300"),
         ("purge", "hotline purge --older-than 365"),
         ("backfill", "hotline backfill --from 2026-11-01 --to 2026-11-30 --asr-model /models/phowhisper-ct2"),

@@ -238,3 +238,4 @@ class CallResult:
     timings: dict = field(default_factory=dict)  # stage -> wall seconds (decode … analyse); never changed after
     asr_word_times: str = "model"  # "model" | "approximate" (models.recognizer.Capabilities)
     asr_confidence: str = "model"  # "model" | "approximate"
+    asr_lm: str | None = None  # fingerprint of the language model fused into the decoder; None without one

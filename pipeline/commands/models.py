@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from models.language_model import describe
 from models.registry import DEFAULT, REGISTRY, fingerprint_of
 from pipeline.config import entry_settings
 
@@ -36,7 +37,10 @@ def describe_models(selected: str | None = None) -> list[str]:
 
 
 def _models(args) -> int:
-    print("\n".join(describe_models(entry_settings(args).asr_model)))
+    settings = entry_settings(args)
+    print("\n".join(describe_models(settings.asr_model)))
+    print("\n".join(["", "language model fused into viet-asr's beam search (`hotline lm build` makes a site's own):",
+                      *describe(settings.asr_lm, settings.site_lm_dir)]))
     return 0
 
 

@@ -222,7 +222,8 @@ def evaluate_manifest(manifest: Path, settings, *, model: str | None = None, tel
     settings = settings.with_(asr_model=model)
     rows = read_clips(manifest)
     asr = registry.load_recognizer(settings.asr_model, cache_dir=settings.model_cache, device=settings.asr_device,
-                                   compute_type=settings.asr_compute_type, cpu_threads=settings.cpu_threads)
+                                   compute_type=settings.asr_compute_type, cpu_threads=settings.cpu_threads,
+                                   lm=settings.asr_lm, lm_dir=settings.site_lm_dir, lm_weight=settings.asr_lm_weight, lm_bonus=settings.asr_lm_bonus)
     options = transcribe.options_for(settings)
     results = evaluate(rows, lambda audio: transcribe.transcribe_call(audio, asr, options), telephone=telephone,
                        hook=progress)

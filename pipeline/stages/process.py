@@ -53,7 +53,8 @@ class Models:
             if self._asr is None:
                 s = self.settings
                 self._asr = load_recognizer(s.asr_model, cache_dir=s.model_cache, device=s.asr_device,
-                                     compute_type=s.asr_compute_type, cpu_threads=s.cpu_threads)
+                                     compute_type=s.asr_compute_type, cpu_threads=s.cpu_threads, lm=s.asr_lm, lm_dir=s.site_lm_dir,
+                                     lm_weight=s.asr_lm_weight, lm_bonus=s.asr_lm_bonus)
             return self._asr
 
     @property
@@ -235,4 +236,5 @@ def build_result(recording: Recording, audio: DecodedAudio, info: TranscriptInfo
         timings=dict(timings),
         asr_word_times=getattr(getattr(models.asr, "capabilities", None), "word_times", "model"),
         asr_confidence=getattr(getattr(models.asr, "capabilities", None), "confidence", "model"),
+        asr_lm=getattr(models.asr, "lm_fingerprint", None),
     )

@@ -45,20 +45,23 @@ def new_run_id() -> str:
 
 
 def start_run(con: duckdb.DuckDBPyConnection, run_id: str, source_dir: str, *, asr_model: str | None = None,
-              asr_fingerprint: str | None = None, diarizer: str | None = None, topic_model: str | None = None) -> None:
+              asr_fingerprint: str | None = None, diarizer: str | None = None, topic_model: str | None = None,
+              asr_lm: str | None = None) -> None:
     con.execute(
-        "INSERT INTO runs (run_id, started_at, source_dir, asr_model, asr_fingerprint, diarizer, topic_model, status) "
-        "VALUES (?, now(), ?, ?, ?, ?, ?, 'running')",
-        [run_id, source_dir, asr_model, asr_fingerprint, diarizer, topic_model],
+        "INSERT INTO runs (run_id, started_at, source_dir, asr_model, asr_fingerprint, diarizer, topic_model, status, "
+        "asr_lm) VALUES (?, now(), ?, ?, ?, ?, ?, 'running', ?)",
+        [run_id, source_dir, asr_model, asr_fingerprint, diarizer, topic_model, asr_lm],
     )
 
 
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, *, found: int, processed: int, skipped: int, failed: int,
-               status: str = "done", asr_model: str | None = None, asr_fingerprint: str | None = None) -> None:
+               status: str = "done", asr_model: str | None = None, asr_fingerprint: str | None = None,
+               asr_lm: str | None = None) -> None:
     con.execute(
         "UPDATE runs SET finished_at = now(), n_found = ?, n_processed = ?, n_skipped = ?, n_failed = ?, status = ?, "
-        "asr_model = coalesce(?, asr_model), asr_fingerprint = coalesce(?, asr_fingerprint) WHERE run_id = ?",
-        [found, processed, skipped, failed, status, asr_model, asr_fingerprint, run_id],
+        "asr_model = coalesce(?, asr_model), asr_fingerprint = coalesce(?, asr_fingerprint), "
+        "asr_lm = coalesce(?, asr_lm) WHERE run_id = ?",
+        [found, processed, skipped, failed, status, asr_model, asr_fingerprint, asr_lm, run_id],
     )
 
 
@@ -175,6 +178,7 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
         "asr_fingerprint": result.asr_fingerprint,
         "asr_word_times": result.asr_word_times,
         "asr_confidence": result.asr_confidence,
+        "asr_lm": getattr(result, "asr_lm", None),  # results cached before issue 27 lack it
         "processed_at": datetime.now(),
     }
     with transaction(con):
