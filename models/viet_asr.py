@@ -71,8 +71,8 @@ TARGET_DBFS = -20.0  # quiet pieces are raised to about this RMS level (quiet cl
 # text was dropped (too slow) or invented (too fast). Used by rate_confidence.
 RATE_LOW, RATE_HIGH = 2.0, 7.0
 # Shallow fusion of the language model (models/vietasr_ctc.LMFusion), tuned on asr-dev only (docs/asr.md):
-LM_WEIGHT = 0.5  # × natural-log LM probability of each word
-LM_BONUS = 2.0  # natural-log units added per word
+LM_WEIGHT = 0.2  # × natural-log LM probability of each word
+LM_BONUS = 3.0  # natural-log units added per word
 
 
 def rate_confidence(n_words: int, speech_s: float) -> float:

@@ -145,8 +145,8 @@ class Settings(_Section):
     model_cache_dir: Path | None = Field(None, json_schema_extra={"env": "HOTLINE_MODEL_CACHE"})  # folder of assembled models; default <home>/models
     asr_model: str = "viet-asr"  # recogniser: viet-asr | viet-asr-16k | base | CTranslate2 folder | hub id (`hotline models`)
     asr_lm: str = "auto"  # language model fused into viet-asr's beam search: auto (the site's from `hotline lm build`, else shipped) | shipped | none | a file
-    asr_lm_weight: float = 0.5  # weight of the LM's log-probability per word (tuned on asr-dev, docs/asr.md)
-    asr_lm_bonus: float = 2.0  # bonus per word, natural-log units (tuned on asr-dev, docs/asr.md)
+    asr_lm_weight: float = 0.2  # weight of the LM's log-probability per word (tuned on asr-dev, docs/asr.md)
+    asr_lm_bonus: float = 3.0  # bonus per word, natural-log units (tuned on asr-dev, docs/asr.md)
     asr_device: str = "auto"  # auto | cpu | cuda
     asr_compute_type: str = "auto"  # auto: float16 on CUDA, int8 on CPU
     cpu_threads: int = 2  # threads for CTranslate2 and torch
