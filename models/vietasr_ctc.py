@@ -148,27 +148,6 @@ def features(samples16: np.ndarray, *, int16_scale: bool = False) -> np.ndarray:
     return np.log(np.maximum(power @ _MEL.T, np.float32(LOG_FLOOR))).astype(np.float32)
 
 
-def research_variant(f: np.ndarray, variant: str) -> np.ndarray:
-    """Front-end variants measured for issue 27 (scripts/research/vietasr_posteriors.py)."""
-    name, _, value = variant.partition("=")
-    f = f.copy()
-    if name == "flat":  # bins from 58 (3.47 kHz) up set to a constant
-        f[:, 58:] = float(value)
-    elif name == "flatmean":  # bins from 58 up set to their mean over the piece
-        f[:, 58:] = f[:, 58:].mean()
-    elif name == "edge":  # bins from 58 up: the frame's bin-55..57 level minus VALUE nats
-        f[:, 58:] = f[:, 55:58].mean(axis=1, keepdims=True) - float(value)
-    elif name == "profile":  # bins from 58 up: a wideband speech profile, shifted with the frame's in-band level
-        prof = np.load(value)
-        lvl = f[:, 20:56].mean(axis=1, keepdims=True)
-        f[:, 58:] = lvl + prof[None, 58:]
-    elif name == "gain":  # all bins raised by VALUE nats (= a louder input, without clipping)
-        f += float(value)
-    else:
-        raise ValueError(variant)
-    return f
-
-
 def _log_add(a: float, b: float) -> float:
     if a == -math.inf:
         return b
@@ -477,7 +456,7 @@ class VietAsrCtc:
         conf = float(np.mean([w.probability for w in words])) if words else 0.0
         return CtcResult(text=text, words=words, confidence=conf, frames=len(logp))
 
-    def features(self, samples_int16: np.ndarray, sample_rate: int = SAMPLE_RATE, *, variant: str = "") -> np.ndarray:
+    def features(self, samples_int16: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
         """Log-mel frames of int16 samples at ``sample_rate``; other rates go through the SDK's resampler."""
         if sample_rate == SAMPLE_RATE:
             f = features(np.asarray(samples_int16, dtype=np.float32), int16_scale=True)
@@ -487,7 +466,7 @@ class VietAsrCtc:
             # pre-emphasis at the second part made them differ, not agree)
             y, _ = sdk_resample(np.asarray(samples_int16, dtype=np.float32), sample_rate)
             f = features(y, int16_scale=True)
-        return research_variant(f, variant) if variant else f
+        return f
 
     def decode(self, pieces: list[tuple[np.ndarray, int]], batch: int = 8, fusion: LMFusion | None = None) -> list[CtcResult]:
         """Decode (int16 samples, rate) pieces, each ≤ 15 s; ``batch`` pieces share one encoder call per chunk."""

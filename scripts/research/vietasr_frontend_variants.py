@@ -1,6 +1,6 @@
 """Front-end variants for band-limited (phone) speech on chosen fosd-pool clips: how many empty clips get text, at what WER.
 
-For each ``--variant`` (see :func:`models.vietasr_ctc.research_variant`; "" is the production front end)
+For each ``--variant`` (see :func:`apply_variant`; "" is the production front end)
 the clips go through the production path up to the features, the variant changes the
 features, the encoder runs (8 pieces per call as in production) and the SDK's beam search
 decodes (no LM). Prints, per variant: clips with text, WER on these clips (errors summed).
@@ -20,6 +20,29 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def apply_variant(f: np.ndarray, variant: str) -> np.ndarray:
+    """A front-end variant applied to log-mel features (issue 27; "" is the production front end)."""
+    if not variant:
+        return f
+    name, _, value = variant.partition("=")
+    f = f.copy()
+    if name == "flat":  # bins from 58 (3.47 kHz) up set to a constant
+        f[:, 58:] = float(value)
+    elif name == "flatmean":  # bins from 58 up set to their mean over the piece
+        f[:, 58:] = f[:, 58:].mean()
+    elif name == "edge":  # bins from 58 up: the frame's bin-55..57 level minus VALUE nats
+        f[:, 58:] = f[:, 55:58].mean(axis=1, keepdims=True) - float(value)
+    elif name == "profile":  # bins from 58 up: a wideband speech profile, shifted with the frame's in-band level
+        prof = np.load(value)
+        lvl = f[:, 20:56].mean(axis=1, keepdims=True)
+        f[:, 58:] = lvl + prof[None, 58:]
+    elif name == "gain":  # all bins raised by VALUE nats (= a louder input, without clipping)
+        f += float(value)
+    else:
+        raise ValueError(variant)
+    return f
 
 
 def main() -> None:
@@ -54,7 +77,7 @@ def main() -> None:
         for i, pieces in zip(idx, inputs):
             texts = []
             for b in range(0, len(pieces), ONNX_BATCH):
-                feats = [ctc.features(x, r, variant=variant) for x, r in pieces[b : b + ONNX_BATCH]]
+                feats = [apply_variant(ctc.features(x, r), variant) for x, r in pieces[b : b + ONNX_BATCH]]
                 texts += [ctc.decode_logp(lp).text for lp in ctc.posteriors(feats)]
             hyp = " ".join(t for t in texts if t)
             texted += bool(hyp)

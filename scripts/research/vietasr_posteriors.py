@@ -52,11 +52,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("manifest", type=Path)
     ap.add_argument("--telephone", action="store_true")
-    ap.add_argument("--variant", default="", help="front-end variant: NAME[=VALUE] understood by VietAsrCtc.features")
+    ap.add_argument("--variant", default="", help="front-end variant: NAME[=VALUE] (vietasr_frontend_variants.apply_variant)")
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--part", default="", help="K/N: only clips K, K+N, K+2N… (0-based), to cache a long set in parts")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
+
+    from vietasr_frontend_variants import apply_variant
 
     from models.registry import load_recognizer
     from models.viet_asr import ONNX_BATCH
@@ -83,7 +85,7 @@ def main() -> None:
         refs.append(row.reference)
         datasets.append(row.dataset)
         for i in range(0, len(pieces), ONNX_BATCH):
-            feats = [ctc.features(x, rate, variant=args.variant) for x, rate in pieces[i : i + ONNX_BATCH]]
+            feats = [apply_variant(ctc.features(x, rate), args.variant) for x, rate in pieces[i : i + ONNX_BATCH]]
             for lp in ctc.posteriors(feats):
                 top = np.argpartition(lp, -TOP, axis=1)[:, -TOP:]
                 vals.append(np.take_along_axis(lp, top, axis=1).astype(np.float32))
