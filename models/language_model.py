@@ -57,6 +57,16 @@ def resolve(spec: str, site_dir: Path | None) -> LMChoice:
     return LMChoice("site" if path.suffix == ".json" else "file", path)
 
 
+def state(spec: str, site_dir: Path | None) -> tuple:
+    """What ``spec`` resolves to now and that file's modification time: a long-running process (``hotline
+    watch``) compares it before each call and reloads the recogniser when ``hotline lm build`` wrote a new model."""
+    choice = resolve(spec, site_dir)
+    try:
+        return choice.kind, str(choice.path), choice.path.stat().st_mtime_ns if choice.path else None
+    except OSError:
+        return choice.kind, str(choice.path), None
+
+
 _LOADED: dict[tuple, object] = {}
 _LOCK = threading.Lock()
 

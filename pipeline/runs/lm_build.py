@@ -25,7 +25,7 @@ The site's n-gram model is estimated from these alone and mixed with the shipped
 tenth corrected sentence held out, the model then rebuilt on all of them. The files go to
 ``<home>/lm/`` (``Settings.site_lm_dir``) (owner-only: they hold n-grams of calls): ``site-<fingerprint>.npz``
 and ``site.json``, which ``HOTLINE_ASR_LM=auto`` (the default) decodes with from the
-next process on. The new fingerprint is in every call's ``asr_fingerprint`` and ``asr_lm``,
+next call on (a running process reloads the recogniser when site.json changes). The new fingerprint is in every call's ``asr_fingerprint`` and ``asr_lm``,
 so ``hotline backfill`` re-runs the calls decoded with the previous one.
 """
 

@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import replace
 
+from models import language_model
 from models.diarization import load_diarizer
 from models.registry import load_recognizer
 from models.topic_model import load_topic_model
@@ -37,6 +38,7 @@ class Models:
         self.settings = settings
         self._asr, self._diarizer, self._topic_model = asr, diarizer, topic_model
         self._voiceprints = voiceprints
+        self._asr_lm = None if asr is None else "given"  # the LM state the recogniser was loaded with
         self._lock = threading.Lock()
 
     @property
@@ -49,9 +51,14 @@ class Models:
 
     @property
     def asr(self):
+        """The recogniser; loaded again when its language model changed on disk (``hotline lm build``)."""
         with self._lock:
-            if self._asr is None:
-                s = self.settings
+            if self._asr_lm == "given":  # a recogniser handed in (tests, benchmarks): kept as it is
+                return self._asr
+            s = self.settings
+            lm_now = language_model.state(s.asr_lm, s.site_lm_dir)
+            if self._asr is None or lm_now != self._asr_lm:
+                self._asr_lm = lm_now
                 self._asr = load_recognizer(s.asr_model, cache_dir=s.model_cache, device=s.asr_device,
                                      compute_type=s.asr_compute_type, cpu_threads=s.cpu_threads, lm=s.asr_lm, lm_dir=s.site_lm_dir,
                                      lm_weight=s.asr_lm_weight, lm_bonus=s.asr_lm_bonus)
