@@ -179,8 +179,8 @@ def load_task(con, result: CallResult, run_id: str, keep_raw_text: bool) -> floa
 
 
 @task(name="quarantine", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def quarantine_task(con, rec: Recording, run_id: str, error: str, folder: str) -> str:
-    copy = quarantine(rec, error, Path(folder))
+def quarantine_task(con, rec: Recording, run_id: str, error: str, folder: str, max_bytes: int | None = None) -> str:
+    copy = quarantine(rec, error, Path(folder), max_bytes)
     load.record_failure(con, rec, run_id, status="quarantined", error=error, quarantine_path=str(copy))
     return str(copy)
 
@@ -225,7 +225,8 @@ def _record_outcome(con, summary: RunSummary, outcome_or_exc, rec: Recording, ta
         return
     outcome: CallOutcome = outcome_or_exc
     if outcome.quarantine_error is not None:
-        copy = quarantine_task(con, rec, run_id, outcome.quarantine_error, str(settings.quarantine_dir))
+        copy = quarantine_task(con, rec, run_id, outcome.quarantine_error, str(settings.quarantine_dir),
+                               int(settings.max_recording_mb * 2**20) or None)
         summary.quarantined += 1
         logger.warning("%s quarantined: %s (copy in %s)", tag, safe(outcome.quarantine_error), safe(copy))
         return

@@ -33,17 +33,19 @@ class PullSummary:
     new_audio: int = 0
     waiting: int = 0
     rejected: int = 0
+    refused: int = 0  # files refused this time (a bad name, over the size cap): in the log, masked
     bytes_pulled: int = 0
     pull_s: float = 0.0
     run: RunSummary | None = None  # None when there was nothing to process
 
 
-@task(name="pull", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+# Never persisted: the result lists file names as the source listed them (caller numbers).
+@task(name="pull", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE, persist_result=False)
 def pull_task(source: str, settings: Settings, settle_s: float, confirm_s: float) -> sources.PullResult:
     src = sources.open_source(source, settings)
     try:
         return sources.pull(src, sources.staging_dir(source, settings), key=caller_salt(settings), settle_s=settle_s,
-                            confirm_s=confirm_s)
+                            confirm_s=confirm_s, max_bytes=int(settings.max_recording_mb * 2**20) or None)
     finally:
         src.close()
 
@@ -66,17 +68,23 @@ def pull_and_process(source: str, settings: Settings | None = None, calls_csv: s
     out = PullSummary(source=safe(sources.parse_sftp_url(source).describe()
                                           if source.startswith("sftp://") else source),
                       root=str(pulled.root), new_audio=len(pulled.new_audio), waiting=len(pulled.waiting),
-                      rejected=len(pulled.rejected), bytes_pulled=pulled.bytes_pulled,
+                      rejected=len(pulled.rejected), refused=len(pulled.refused), bytes_pulled=pulled.bytes_pulled,
                       pull_s=time.perf_counter() - t0)
     logger.info("pulled %d new recording(s), %d call log(s), %.1f MB from %s; %d still being written",
                 len(pulled.new_audio), len(pulled.call_logs), pulled.bytes_pulled / 1e6, out.source,
                 len(pulled.waiting))
     if not pulled.pending:
+        if pulled.held:
+            logger.info("%d recording(s) wait for the call log, still being written", pulled.held)
         return out
-    if calls_csv and calls_csv.startswith("sftp://"):  # e.g. /var/log/asterisk/cdr-csv/Master.csv on the PBX
-        calls_csv = str(sources.pull_call_log(calls_csv, settings))
-    # pending: keyed ids, not file names (flow parameters are stored by Prefect; names hold caller numbers)
-    out.run = process_calls(str(pulled.root), settings, calls_csv, wait_s, 0.0, list(pulled.pending))
+    call_log = calls_csv
+    try:
+        if calls_csv and calls_csv.startswith("sftp://"):  # e.g. /var/log/asterisk/cdr-csv/Master.csv on the PBX
+            call_log = str(sources.pull_call_log(calls_csv, settings))
+        # pending: keyed ids, not file names (flow parameters are stored by Prefect; names hold caller numbers)
+        out.run = process_calls(str(pulled.root), settings, call_log, wait_s, 0.0, list(pulled.pending))
+    finally:  # the call logs copied for this run are the PBX's, full of numbers: not kept
+        sources.drop_call_logs(sources.staging_dir(source, settings), *sources.call_log_copies(calls_csv, settings))
     if out.run.failed == 0:  # else all stay pending: the next run retries the failed ones (done ones skip by hash)
         sources.mark_processed(sources.staging_dir(source, settings), list(pulled.pending), key=caller_salt(settings))
     logger.info("processed=%d quarantined=%d failed=%d in %.1f s", out.run.processed, out.run.quarantined,

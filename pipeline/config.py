@@ -179,6 +179,8 @@ class Settings(_Section):
     sftp_password: str = Field(default_factory=_secret_from_env("HOTLINE_SFTP_PASSWORD"), exclude=True, repr=False)  # secret; never logged nor serialised (prefer the Secret block)
     sftp_password_secret: str = ""  # name of a Prefect Secret block holding the SFTP password
     sftp_timeout_s: float = 15.0  # s to connect and authenticate
+    # 256 MiB: 2 h of 8 kHz stereo WAV, 1 h at 16 kHz, 24 min of CD-quality stereo; compressed codecs far longer.
+    max_recording_mb: float = 256.0  # MiB; a larger recording is not pulled (checked while streaming) nor quarantined (0: no limit)
     web: WebSettings = Field(default_factory=WebSettings)  # section: the web app
     transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)  # section: decoding options
 

@@ -13,13 +13,13 @@ class AudioDecodeError(HotlineError):
     exit_code = 3
 
     def __init__(self, path, problem: str):
-        from pipeline.logsafe import mask_numbers
+        from pipeline.logsafe import safe
 
         self.path = str(path)
         self.problem = problem
         # The message reaches logs (Prefect logs failed tasks): PBX file names often hold
         # the caller's number, so it is masked there; ``path`` keeps the real one.
-        super().__init__(f"{mask_numbers(self.path)}: {problem}")
+        super().__init__(f"{safe(self.path)}: {problem}")
 
 
 class CallLogError(HotlineError):

@@ -90,6 +90,8 @@ _UNIT_WORDS = set(
 _UNIT_FOLDED_SAFE = {"nghin", "trieu", "dong", "vnd", "usd", "met", "km", "kg", "gio", "phut", "giay", "ngay", "thang", "tuoi", "nguoi", "m2"}
 _FILLERS = {"a", "o", "u", "ah", "uh", "um", "ha", "e"}
 _SEPARATORS = {".", "-", ",", "–", "/"}
+# Inside a written number, brackets around an area code join too: "(0262)3812345" (issue 25).
+_JOINERS = _SEPARATORS | {"(", ")"}
 _PUBLIC_NUMBERS = {"1022", "02621022", "113", "114", "115", "116", "111", "1900", "18001022"}
 
 
@@ -189,7 +191,7 @@ def _number_runs(tokens: Sequence[Token], taken: set[int]) -> list[_Run]:
         while j < n:
             k = j
             gap = 0
-            while k < n and (tokens[k].fold in _SEPARATORS or (tokens[k].fold in _FILLERS and gap < 1)) and k not in taken:
+            while k < n and (tokens[k].fold in _JOINERS or (tokens[k].fold in _FILLERS and gap < 1)) and k not in taken:
                 gap += tokens[k].fold in _FILLERS
                 k += 1
             if k >= n or k in taken:

@@ -28,7 +28,7 @@ def _settings(args) -> Settings:
 def _print_pull(summary) -> None:
     run = summary.run
     line = (f"{time.strftime('%H:%M:%S')} pulled={summary.new_audio} waiting={summary.waiting} "
-            f"rejected={summary.rejected} MB={summary.bytes_pulled / 1e6:.1f} pull_s={summary.pull_s:.1f}")
+            f"rejected={summary.rejected} refused={summary.refused} MB={summary.bytes_pulled / 1e6:.1f} pull_s={summary.pull_s:.1f}")
     if run is not None:
         line += (f" processed={run.processed} skipped={run.skipped} quarantined={run.quarantined} failed={run.failed}"
                  f" audio_s={run.audio_s:.1f} wall_s={run.wall_s:.1f} db={run.db_path}")
@@ -72,7 +72,8 @@ def watch_remote(args) -> int:
             polls += 1
             try:
                 src = src or sources.open_source(args.source_dir, settings)
-                pulled = sources.pull(src, staging, key=key, settle_s=args.settle)
+                pulled = sources.pull(src, staging, key=key, settle_s=args.settle,
+                                      max_bytes=int(settings.max_recording_mb * 2**20) or None)
             except (sources.SourceError, OSError, EOFError) as exc:
                 print(f"{time.strftime('%H:%M:%S')} poll {polls}: {safe(exc)}; trying again", flush=True)
                 if src is not None:
@@ -81,9 +82,9 @@ def watch_remote(args) -> int:
                 pulled = None
             if pulled is not None and pulled.pending:
                 calls_csv = str(args.calls_csv) if args.calls_csv else None
-                if calls_csv and sources.is_remote(calls_csv):
-                    calls_csv = str(sources.pull_call_log(calls_csv, settings))
                 try:
+                    if calls_csv and sources.is_remote(calls_csv):
+                        calls_csv = str(sources.pull_call_log(calls_csv, settings))
                     # Another run holding the lock is waited for up to one interval (the next poll's time).
                     run = run_process_calls(str(pulled.root), settings, calls_csv, wait_s=args.interval, settle_s=0.0,
                                             only_keys=list(pulled.pending), workers=args.workers,
@@ -91,9 +92,11 @@ def watch_remote(args) -> int:
                 except DatabaseBusy as exc:  # the pulled files stay pending for the next poll
                     print(f"{time.strftime('%H:%M:%S')} poll {polls}: {safe(exc)}; trying again", flush=True)
                     continue
+                finally:  # the call logs copied for the run are not kept (numbers)
+                    sources.drop_call_logs(staging, *sources.call_log_copies(args.calls_csv, settings))
                 if run.failed == 0:
                     sources.mark_processed(staging, list(pulled.pending), key=key)
-                print(safe(f"{time.strftime('%H:%M:%S')} pulled={len(pulled.new_audio)} MB="
+                print(safe(f"{time.strftime('%H:%M:%S')} pulled={len(pulled.new_audio)} refused={len(pulled.refused)} MB="
                            f"{pulled.bytes_pulled / 1e6:.1f} processed={run.processed} quarantined={run.quarantined} "
                            f"failed={run.failed} audio_s={run.audio_s:.1f} wall_s={run.wall_s:.1f}"), flush=True)
             if args.max_polls is not None and polls >= args.max_polls:

@@ -89,12 +89,61 @@ def normalise_number(raw: str) -> str:
 
 
 def hash_caller(raw: str, salt: str) -> tuple[str | None, str | None]:
-    """(salted HMAC-SHA-256 hex, last three digits) of a caller number; (None, None) if empty."""
+    """(salted HMAC-SHA-256 hex, last three digits) of a caller number; (None, None) if empty.
+
+    A :func:`caller_token` (the number as a staged file name holds it) gives the same pair.
+    """
+    token = _CALLER_TOKEN.fullmatch((raw or "").strip())
+    if token:
+        return token["mac"].translate(_FROM_LETTERS), token["last3"]
     digits = normalise_number(raw)
     if not digits:
         return None, None
     mac = hmac.new(salt.encode(), digits.encode(), hashlib.sha256).hexdigest()
     return mac, digits[-3:]
+
+
+# Hex digits written as the letters a-p: a token holds no digit run that could read as a number.
+_TO_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
+_FROM_LETTERS = str.maketrans("abcdefghijklmnop", "0123456789abcdef")
+_CALLER_TOKEN = re.compile(r"n(?P<last3>\d{3})z(?P<mac>[a-p]{64})")
+
+
+def caller_token(raw: str, salt: str) -> str:
+    """A caller number as a staged file name holds it: ``n<last 3 digits>z<its caller hash in letters>``.
+
+    :func:`hash_caller` reads it back as the number's (hash, last 3), so a FreePBX recording
+    pulled without a call-log row still links to the caller's other calls; logs show it as
+    ``***<last 3>`` (:func:`pipeline.logsafe.mask_numbers`).
+    """
+    mac, last3 = hash_caller(raw, salt)
+    return f"n{last3}z{mac.translate(_TO_LETTERS)}"
+
+
+def stage_name(relpath: str, salt: str) -> str:
+    """The relative path a pulled recording is staged under: each caller number in it (any phone
+    number, :func:`pipeline.logsafe.is_phone_run`) replaced by its :func:`caller_token`.
+
+    A FreePBX name keeps its form (``in-101-<token>-20261130-081502-1764490502.11.wav``: kind,
+    extension, date, time and uniqueid are what pairing reads), so only its two parties are
+    replaced; any other name has its phone-number runs replaced. A name without one is unchanged.
+    """
+    from pipeline.intake.calllog_asterisk import freepbx_parties
+    from pipeline.logsafe import replace_numbers
+
+    def token(run: str) -> str:
+        return caller_token(run, salt)
+
+    path = PurePosixPath(relpath)
+    folders = [replace_numbers(part, token) for part in path.parts[:-1]]
+    parties = freepbx_parties(path.name)
+    if parties is not None:
+        (start, end), to, frm = parties
+        phone = lambda party: token(party) if len(re.sub(r"\D", "", party)) >= 7 else party  # noqa: E731
+        name = f"{path.name[:start]}{phone(to)}-{phone(frm)}{path.name[end:]}"
+    else:
+        name = replace_numbers(path.name, token)
+    return PurePosixPath(*folders, name).as_posix()
 
 
 def name_key(relpath: str, key: str) -> str:
@@ -345,11 +394,13 @@ def scan_source(source_dir: Path, *, calls_csv: Path | None = None, salt: str, s
     source_dir = Path(source_dir).resolve()
     if not source_dir.is_dir():
         raise CallLogError(f"{safe(source_dir)}: source folder does not exist")
-    if calls_csv is None and (source_dir / "calls.csv").is_file():
-        calls_csv = source_dir / "calls.csv"
-    if call_log_format != "hotline":  # Asterisk cdr-csv + FreePBX names (issue 18): a separate module
-        from pipeline.intake import calllog_asterisk
+    from pipeline.intake import calllog_asterisk  # Asterisk cdr-csv + FreePBX names (issue 18): a separate module
 
+    found_problems: list[str] = []  # a call log in the folder that is a link: not followed, said so
+    if calls_csv is None:
+        found = calllog_asterisk.find_call_log(source_dir, found_problems)
+        calls_csv = found if call_log_format != "hotline" or (found and found.name == "calls.csv") else None
+    if call_log_format != "hotline":
         calls_csv, call_log_format = calllog_asterisk.choose(source_dir, calls_csv, call_log_format)
     if call_log_format == "asterisk":
         entries, problems = calllog_asterisk.read_for_source(calls_csv, source_dir, salt=salt)
@@ -357,6 +408,15 @@ def scan_source(source_dir: Path, *, calls_csv: Path | None = None, salt: str, s
     else:
         entries, problems, encoding = (read_call_log(Path(calls_csv), salt=salt, with_encoding=True) if calls_csv
                                        else ({}, [], None))
+    problems = found_problems + list(problems)
+    staged: dict[str, CallLogEntry] | None = None
+
+    def staged_entry(rel: str) -> CallLogEntry | None:
+        """The row of a recording pulled over SFTP: staged under :func:`stage_name`, its row names it as listed."""
+        nonlocal staged
+        if staged is None:
+            staged = {nfc(stage_name(name, salt)): entry for name, entry in entries.items()}
+        return staged.get(rel)
     file_problems: list[tuple[str, str]] = []
     recordings = []
     for path in find_audio_files(source_dir, settle_s=settle_s, only=only, only_keys=only_keys, key=salt,
@@ -369,16 +429,17 @@ def scan_source(source_dir: Path, *, calls_csv: Path | None = None, salt: str, s
         except OSError as exc:  # mode 000, swapped for a link, I/O error: this file only
             file_problems.append((rel, f"cannot read ({exc.strerror or type(exc).__name__})"))
             continue
-        recordings.append(Recording(path=path, relpath=rel, sha256=digest, size_bytes=size, log=entries.get(nfc(rel))))
+        recordings.append(Recording(path=path, relpath=rel, sha256=digest, size_bytes=size,
+                                    log=entries.get(nfc(rel)) or staged_entry(nfc(rel))))
     found = {nfc(r.relpath) for r in recordings} | {nfc(rel) for rel, _ in file_problems}
-    unmatched = [rel for rel in entries if rel not in found]
+    unmatched = [rel for rel in entries if rel not in found and nfc(stage_name(rel, salt)) not in found]
     if only is None and only_keys is None and calls_csv:
         problems.extend(f"{safe(Path(calls_csv).name)}: {safe(rel)} names no recording found in the folder"
                         for rel in unmatched)
     if encoding and encoding != "utf-8":
         log.info("call log read as %s", encoding)
     for p in problems:
-        log.warning("call log: %s", p)
+        log.warning("call log: %s", safe(p))
     for rel, why in file_problems:
         log.warning("skipped %s: %s", safe(rel), why)
     return ScanResult(tuple(recordings), tuple(problems), len(unmatched), tuple(file_problems), encoding)
@@ -418,7 +479,7 @@ def locate(source_dir: Path, stored_path: str, sha256: str | None = None) -> Pat
     digits, checking the SHA-256. An unmasked path is taken as it is (hash checked
     when given). Links are never followed; None when nothing matches.
     """
-    from pipeline.logsafe import mask_numbers
+    from pipeline.logsafe import masked_forms
 
     source_dir = Path(source_dir)
     if not stored_path or not source_dir.is_dir():
@@ -433,7 +494,7 @@ def locate(source_dir: Path, stored_path: str, sha256: str | None = None) -> Pat
         candidates.append(direct)
     if "***" in rel:
         candidates.extend(p for p, r, _ in _walk(source_dir)
-                          if nfc(mask_numbers(r)) == nfc(rel) and source_dir / r != direct)
+                          if nfc(rel) in {nfc(m) for m in masked_forms(r)} and source_dir / r != direct)
     for path in candidates:
         try:
             if not stat.S_ISREG(path.lstat().st_mode):
