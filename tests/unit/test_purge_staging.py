@@ -94,7 +94,7 @@ def test_purge_deletes_staged_copies_of_purged_calls_only(world, caplog):
     with caplog.at_level(logging.INFO, logger="pipeline.warehouse.purge"):
         report = purge(con, 365, now=NOW)  # staging root: beside the warehouse file, found from the connection
     assert report.n_calls == 5 and report.n_staged == 2 and report.n_files == 2
-    assert "2 files (2 staged recordings)" in caplog.text
+    assert "2 files (2 staged recordings, 0 cached results, 0 reports)" in caplog.text
     assert not (staging / names["old"]).exists() and not (staging / names["old2"]).exists()
     assert not (staging / "2026/01/06").exists() and (staging / "2026/01/05").is_dir()  # a folder emptied goes
     assert (staging / names["new"]).is_file()  # still within retention: the web app plays it
