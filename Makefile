@@ -46,7 +46,7 @@ clean:
 FAULT_TESTS ?= tests/unit/test_hardening.py tests/integration/test_hardening_flow.py tests/integration/test_kill_points.py \
 	tests/integration/test_server_reaper.py tests/unit/test_call_log.py tests/integration/test_bad_input_and_busy_db.py \
 	tests/unit/test_hardening_web.py tests/unit/test_intake_faults.py tests/unit/test_purge_leftovers.py \
-	tests/integration/test_sftp_hostile.py tests/integration/test_confidential_stores.py
+	tests/unit/test_sftp_hostile.py tests/integration/test_confidential_stores.py
 .PHONY: faults
 faults: setup
 	@mkdir -p var/faults && rm -f var/faults/tally.jsonl

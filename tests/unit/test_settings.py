@@ -287,7 +287,11 @@ def test_watch_polls_at_its_interval_and_waits_one_interval_for_another_run(monk
     s = load_settings(home=tmp_path / "home", watch_interval_s=0.05)
     assert watch.watch_folder(tmp_path, s, settle_s=0, max_polls=2) == 1
     ((settings, kw),) = seen
-    assert settings is s and kw["wait_s"] == 0.05 and kw["only"] == ["a.wav"] and "interval_s" not in kw
+    from pipeline.intake.ingest import name_key
+    from pipeline.salt import caller_salt
+
+    only = [name_key("a.wav", caller_salt(s))]  # keyed ids, never file names (issue 25)
+    assert settings is s and kw["wait_s"] == 0.05 and kw["only_keys"] == only and "interval_s" not in kw
     from pipeline.cli import build_parser
 
     assert build_parser().parse_args(["watch", str(tmp_path)]).interval is None  # None: settings.watch_interval_s
