@@ -13,9 +13,15 @@ _DIGIT_RUN = re.compile(r"(?<!\d)(\+?\(?\d[\d .\-_()]{5,}\d)(?!\d)")
 _LEGACY_RUN = re.compile(r"(?<!\d)(\+?\d[\d .-]{5,}\d)(?!\d)")
 
 
+# An Asterisk uniqueid (epoch seconds "." sequence, 1764490502.11): the CDR's key, not a number to hide.
+_UNIQUEID = re.compile(r"1\d{9}\.\d{1,6}")
+
+
 def is_phone_run(run: str) -> bool:
     """Whether a digit run (as :data:`_DIGIT_RUN` finds them) is a phone number: 9+ digits, or 7+
-    starting with 0 or + (dates such as ``20261103`` are not)."""
+    starting with 0 or + (dates such as ``20261103`` and Asterisk uniqueids are not)."""
+    if _UNIQUEID.fullmatch(run):
+        return False
     digits = re.sub(r"\D", "", run)
     return len(digits) >= 9 or (len(digits) >= 7 and run.lstrip("(")[0] in "0+")
 

@@ -116,9 +116,12 @@ def test_every_common_way_of_writing_a_number_is_masked(written):
     assert clear == 0 and "***" in masked
 
 
-def test_dates_and_times_in_file_names_stay_readable():
+def test_dates_times_and_uniqueids_stay_readable():
     assert safe("rec_20261103_082512_ext101.wav") == "rec_20261103_082512_ext101.wav"
     assert safe("0905123456_20261130.wav") == "***456_20261130.wav"
+    assert safe("recording in 2026-11-30 10:15:02: no row") == "recording in 2026-11-30 10:15:02: no row"
+    assert safe("answered call 1764492600.47 has no recording") == "answered call 1764492600.47 has no recording"
+    assert safe("2026-11-30 0905123456") == "2026-11-30 ***456"
 
 
 def test_landline_numbers_in_brackets_are_redacted_in_transcripts():
