@@ -25,7 +25,7 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 test-fast: setup
-	$(BIN)/python -m pytest -q -m "not integration and not browser and not slow"
+	$(BIN)/python -m pytest -q tests/unit
 
 # Whole pipeline on the samples (per-stage seconds, RTF, peak memory, ASR stage vs the bare
 # recogniser library), then the transcription stage alone on a 10-minute 8 kHz phone call
@@ -43,12 +43,12 @@ clean:
 # what they tried, and tests/support/stores.py counts the test callers' numbers in every store;
 # the last line printed is inputs_tried=N faults_survived=N rows_lost=0 rows_duplicated=0
 # clear_text_numbers=0 [warehouse=0 logs=0 prefect_db=0 result_cache=0 watermarks=0 staging=0 …].
-FAULT_TESTS ?= tests/unit/test_hardening.py tests/integration/test_hardening_flow.py tests/integration/test_kill_points.py \
+FAULT_TESTS ?= tests/unit/test_hostile_input.py tests/integration/test_hostile_batch.py tests/integration/test_kill_points.py \
 	tests/integration/test_server_reaper.py tests/unit/test_call_log.py tests/integration/test_bad_input_and_busy_db.py \
-	tests/unit/test_hardening_web.py tests/unit/test_intake_faults.py tests/unit/test_purge_leftovers.py \
-	tests/unit/test_sftp_hostile.py tests/integration/test_confidential_stores.py
+	tests/unit/test_hostile_web_input.py tests/unit/test_intake_faults.py tests/unit/test_purge_leftovers.py \
+	tests/integration/test_sftp_hostile.py tests/integration/test_confidential_stores.py
 .PHONY: faults
 faults: setup
 	@mkdir -p var/faults && rm -f var/faults/tally.jsonl
 	HOTLINE_FAULT_TALLY=$(CURDIR)/var/faults/tally.jsonl $(BIN)/python -m pytest -q $(FAULT_TESTS); \
-	  rc=$$?; $(BIN)/python scripts/fault_figures.py var/faults/tally.jsonl || rc=1; exit $$rc
+	  rc=$$?; $(BIN)/python -m tests.support.fault_figures var/faults/tally.jsonl || rc=1; exit $$rc

@@ -24,7 +24,8 @@ from pipeline.warehouse.search import refresh_search_index
 
 from pipeline.config import Settings
 
-from flows.process_calls import RunSummary, call_task, flow_settings, record_call
+from flows.environment import flow_settings
+from flows.process_calls import RunSummary, call_task, record_call
 
 
 @flow(name="backfill", log_prints=False)

@@ -13,7 +13,6 @@ database is written by this flow's process only (DuckDB allows one writer).
 # the module globals a string annotation ("Settings") would be resolved in.
 
 import hashlib
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -23,16 +22,20 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
 
-from pipeline.config import REPO_ROOT, Settings, apply_environment, load_settings
+from flows.environment import dask_task_runner, flow_settings
+from models.diarization import DiarizationOptions
+from pipeline.config import Settings
 from pipeline.errors import AudioDecodeError
 from pipeline.intake import ingest
 from pipeline.logsafe import safe
+from pipeline.stages.operators import voiceprints_fingerprint
 from pipeline.stages.process import (Stages, analyse_stage, call_date, decode_stage, get_models, operator_ext, run_call,
                               speakers_stage, transcribe_stage)
 from pipeline.intake.quarantine import quarantine
 from pipeline.records import CallResult, Recording
+from pipeline.runs.book import store_call
 from pipeline.salt import caller_salt
-from pipeline.stages.transcribe import TranscribeOptions
+from pipeline.stages.transcribe import TranscribeOptions, options_for
 from pipeline.warehouse import db, load
 from pipeline.warehouse.search import index_is_current, refresh_search_index
 
@@ -61,23 +64,13 @@ def _cached(stage_task, settings: Settings):
     return stage_task.with_options(cache_policy=NO_CACHE, persist_result=False)
 
 
-def flow_settings(settings: Settings | None) -> Settings:
-    """A flow's settings: those it was given (built once by the entry point, or validated back from
-    the JSON a deployment stored), else this process's; the process-wide environment applied."""
-    settings = settings if settings is not None else load_settings()
-    apply_environment(settings)
-    return settings
-
-
 def _diarization_options() -> str:
     """The diarizer's hyper-parameters, so that changing them invalidates cached speaker results."""
-    from models.diarization import DiarizationOptions
-
     return repr(DiarizationOptions())
 
 
 def _transcribe_options(settings: Settings) -> TranscribeOptions:
-    return settings.transcription.options()
+    return options_for(settings)
 
 
 def stage_cache_key(context, parameters) -> str:
@@ -89,8 +82,6 @@ def stage_cache_key(context, parameters) -> str:
                settings.known_operators)
     audio = parameters.get("audio")
     if context.task.name == "speakers" and settings.known_operators and getattr(audio, "channels", 1) == 1:
-        from pipeline.stages.operators import voiceprints_fingerprint  # (re-)enrolment re-tags mono calls (issue 19)
-
         depends += (voiceprints_fingerprint(get_models(settings).voiceprints),)
     digest = hashlib.sha256(repr(depends).encode()).hexdigest()[:12]
     fingerprint = get_models(settings).asr.fingerprint
@@ -175,7 +166,7 @@ def call_task(rec: Recording, settings: Settings) -> CallOutcome:
 @task(name="load", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def load_task(con, result: CallResult, run_id: str, keep_raw_text: bool) -> float:
     """Load one call; returns the load's wall seconds (stored with the call's rows)."""
-    return load.load_call(con, result, run_id, keep_raw_text=keep_raw_text)
+    return store_call(con, result, run_id, keep_raw_text=keep_raw_text)
 
 
 @task(name="quarantine", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
@@ -371,45 +362,6 @@ def _outcomes(todo: list[Recording], settings: Settings, parallel: bool, started
             yield rec, call_task(rec, settings)
         except Exception as exc:
             yield rec, exc
-
-
-def prefect_api_url() -> str:
-    """The Prefect API this process uses, starting the temporary local server if there is none yet.
-
-    Dask worker processes get it through ``PREFECT_API_URL``; otherwise each would
-    start a temporary server of its own (STACK.md).
-    """
-    from prefect.settings import PREFECT_API_URL
-
-    url = PREFECT_API_URL.value()
-    if url:
-        return url
-    from flows.reaper import temporary_server_api_url
-
-    # The one instance this process's flows will use too; it dies with this process (even SIGKILL).
-    return temporary_server_api_url()
-
-
-def dask_task_runner(*, workers: int = 0, address: str | None = None):
-    """A DaskTaskRunner: a local cluster of ``workers`` processes, or the scheduler at ``address``.
-
-    Local workers share this process's Prefect server, result storage and import
-    path; each loads the models once, on its first call. A remote cluster's workers
-    need ``PREFECT_API_URL`` and the recordings at the same paths (docs/operations.md).
-    """
-    from prefect_dask import DaskTaskRunner
-
-    if address:
-        return DaskTaskRunner(address=address)
-    env = {"PREFECT_API_URL": prefect_api_url(),
-           "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
-    for key in ("PREFECT_HOME", "PREFECT_SERVER_ANALYTICS_ENABLED", "PREFECT_RESULTS_LOCAL_STORAGE_PATH",
-                "HOTLINE_HOME", "HOTLINE_MODEL_CACHE", "PYANNOTE_METRICS_ENABLED", "HF_HUB_OFFLINE"):
-        if os.environ.get(key):
-            env[key] = os.environ[key]
-    os.environ["PREFECT_API_URL"] = env["PREFECT_API_URL"]  # spawned worker processes inherit it too
-    return DaskTaskRunner(cluster_kwargs={"n_workers": workers, "threads_per_worker": 1, "processes": True,
-                                          "dashboard_address": None, "env": env})
 
 
 def run_process_calls(source_dir: str, settings: Settings | None = None, calls_csv: str | None = None,

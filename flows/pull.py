@@ -23,7 +23,8 @@ from pipeline.salt import caller_salt
 
 from pipeline.config import Settings
 
-from flows.process_calls import RunSummary, flow_settings, process_calls
+from flows.environment import flow_settings, with_secrets
+from flows.process_calls import RunSummary, process_calls
 
 
 @dataclass
@@ -62,7 +63,7 @@ def pull_and_process(source: str, settings: Settings | None = None, calls_csv: s
     Prefect server stores.
     """
     logger = get_run_logger()
-    settings = flow_settings(settings)
+    settings = with_secrets(flow_settings(settings))
     t0 = time.perf_counter()
     pulled = pull_task(source, settings, settle_s, confirm_s)
     out = PullSummary(source=safe(sources.parse_sftp_url(source).describe()

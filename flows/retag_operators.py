@@ -18,7 +18,8 @@ from pipeline.config import Settings
 from pipeline.warehouse import voiceprints
 
 from flows.backfill import reprocess
-from flows.process_calls import RunSummary, flow_settings
+from flows.environment import flow_settings
+from flows.process_calls import RunSummary
 
 
 @flow(name="retag-operators", log_prints=False)

@@ -20,6 +20,7 @@ from pipeline.intake import ingest
 from pipeline.logsafe import safe
 from pipeline.salt import caller_salt
 
+from flows.environment import flow_settings
 from flows.process_calls import RunSummary, run_process_calls
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,6 @@ def watch_folder(source_dir: Path, settings: Settings | None = None, *, calls_cs
     ``on_run`` receives each flow run's summary. ``settings``: built once by the entry
     point (None: this process's environment).
     """
-    from flows.process_calls import flow_settings
-
     settings = flow_settings(settings)
     interval_s = settings.watch_interval_s if interval_s is None else interval_s
     source_dir = Path(source_dir)

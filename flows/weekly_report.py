@@ -18,11 +18,14 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
+from flows.environment import flow_settings
+from flows.schedules import WEEKLY_REPORT_CRON, WEEKLY_REPORT_TIMEZONE
 from pipeline.config import Settings
+from pipeline.report import reports
+from pipeline.report.exports import export_filename
+from pipeline.warehouse import db
 
 DEPLOYMENT_NAME = "weekly-report"
-DEFAULT_CRON = "0 7 * * 1"  # Mondays 07:00
-DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 
 
 def last_full_week(day: date) -> tuple[date, date]:
@@ -33,9 +36,6 @@ def last_full_week(day: date) -> tuple[date, date]:
 
 @task(name="render-weekly-report", retries=1, retry_delay_seconds=60)
 def render_week(db_path: str, start: date, end: date, out: str, lang: str, agency: str) -> str:
-    from pipeline.report import reports
-    from pipeline.warehouse import db
-
     # Read-only: the report must not wait on, or block, a pipeline run that is loading.
     con = db.connect(db_path, read_only=True, wait_s=60)
     try:
@@ -58,10 +58,6 @@ def weekly_report(settings: Settings | None = None, lang: str = "vi", fmt: str =
 
     ``settings``: built once by the entry point (None: this process's environment).
     """
-    from pipeline.report.exports import export_filename
-
-    from flows.process_calls import flow_settings
-
     settings = flow_settings(settings)
     out_dir = settings.report_dir or settings.home / "reports"
     start, end = last_full_week(date.fromisoformat(day) if day else date.today())
@@ -74,8 +70,8 @@ def weekly_report(settings: Settings | None = None, lang: str = "vi", fmt: str =
     return path
 
 
-def weekly_deployment(*, cron: str = DEFAULT_CRON, timezone: str = DEFAULT_TIMEZONE, settings: Settings | None = None,
-                      lang: str = "vi", fmt: str = "pdf"):
+def weekly_deployment(*, cron: str = WEEKLY_REPORT_CRON, timezone: str = WEEKLY_REPORT_TIMEZONE,
+                      settings: Settings | None = None, lang: str = "vi", fmt: str = "pdf"):
     """The ``weekly-report`` deployment: :func:`weekly_report` on a cron schedule, with its parameters.
 
     ``settings`` are stored with the deployment as JSON, secrets left out (None: each run reads its

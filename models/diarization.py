@@ -24,6 +24,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from models import resegment
+from models.fast_embedding import speed_up_campplus
 from pipeline.config import apply_environment
 from pipeline.errors import ModelUnavailable
 from pipeline.records import SAMPLE_RATE, SpeakerTurn  # SAMPLE_RATE: Hz the models expect
@@ -199,8 +201,6 @@ def build_campplus_embedding(weights: str | Path | None = None, *, min_embedding
             self.max_frames = int(max_embedding_s * 100) if max_embedding_s > 0 else 0
             self.batch = max(1, int(batch))
             if self.batch > 1:  # the fast path also folds BatchNorms, channels-last front end
-                from models.fast_embedding import speed_up_campplus
-
                 speed_up_campplus(self.campplus)
 
         @property
@@ -413,8 +413,6 @@ class PyannoteDiarizer:
             )
         self.pipeline.to(torch.device(device))
         if self.options.relabel_margin >= 0:
-            from models import resegment
-
             resegment.warm_up()
 
     def _segmentation_model(self, segmentation: Any, Model):
@@ -514,8 +512,6 @@ class PyannoteDiarizer:
 
     def _refine(self, samples: np.ndarray, turns) -> list[SpeakerTurn]:
         """The second look of :mod:`models.resegment`: timing, speaker, quiet edges."""
-        from models import resegment
-
         o = self.options
         if not turns:
             return turns

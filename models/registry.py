@@ -16,6 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from models.asr import BASE_SHA256, load_asr
+from models.viet_asr import load_viet_asr, model_fingerprint
+
 DEFAULT = "viet-asr"
 
 
@@ -110,27 +113,19 @@ def load_recognizer(spec: str = DEFAULT, *, cache_dir: Path, device: str = "auto
     """Load the recogniser ``spec`` names, once per process (see module docstring)."""
     spec = (spec or DEFAULT).strip()
     if is_viet_asr(spec):
-        from models.viet_asr import load_viet_asr
-
         native_8k, route = VIET_ASR_SPECS[spec]
         rec = load_viet_asr(feed_native_8k=native_8k, cache_dir=Path(cache_dir), route=route, threads=cpu_threads)
         if spec != rec.name:
             rec.name = spec  # instance attribute: the setting as recorded with the run
         return rec
-    from models.asr import load_asr
-
     return load_asr(spec, cache_dir=Path(cache_dir), device=device, compute_type=compute_type, cpu_threads=cpu_threads)
 
 
 def fingerprint_of(name: str, cache_dir: Path | None = None) -> str:
     """The weights' fingerprint without loading the model where possible."""
     if is_viet_asr(name):
-        from models.viet_asr import model_fingerprint
-
         native_8k, route = VIET_ASR_SPECS[name.strip()]
         return model_fingerprint() + ("/8k" if native_8k else "/16k") + ("/onnx" if route == "onnx" else "")
     if name == "base":
-        from models.asr import BASE_SHA256
-
         return "sha256:" + BASE_SHA256[:16]
     return "?"

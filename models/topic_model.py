@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.errors import ModelUnavailable
 from pipeline.records import TopicScore
 from pipeline.textnorm import fold_accents, normalize_text
 
@@ -166,14 +167,10 @@ def assign_topics(
 # --- artifact ----------------------------------------------------------------------------
 
 
-class TopicModelMissing(FileNotFoundError):
-    """The topic model artifact is absent or incomplete."""
-
-
 def load_topic_model(path: Path | str | None = None) -> TopicModel:
     """The model saved in ``path`` (default: the shipped artifact), loaded once per path.
 
-    Raises :class:`TopicModelMissing` if ``model.joblib`` or ``meta.json`` is absent.
+    Raises :class:`~pipeline.errors.ModelUnavailable` if ``model.joblib`` or ``meta.json`` is absent.
     """
     directory = Path(path) if path is not None else ARTIFACT_DIR
     return _load_cached(str(directory.resolve()))
@@ -186,7 +183,7 @@ def _load_cached(directory: str) -> TopicModel:
 
     d = Path(directory)
     if not (d / PIPELINE_FILE).is_file() or not (d / META_FILE).is_file():
-        raise TopicModelMissing(
+        raise ModelUnavailable(
             f"no topic model in {d} (needs {PIPELINE_FILE} and {META_FILE}); "
             "train one with `hotline topics train --out DIR` or pass the shipped "
             "models/artifacts/topic_model"
@@ -202,20 +199,3 @@ def _load_cached(directory: str) -> TopicModel:
     thresholds = {t: float(meta["thresholds"][t]) for t in topics}
     calibration = {t: tuple(ab) for t, ab in meta.get("calibration", {}).items()}
     return TopicModel(pipeline, topics, thresholds, meta, float(meta.get("relative_cut", 0.0)), calibration)
-
-
-# Names that moved to models.topic_training when inference and training were split (issue 12):
-# code written before the split still finds them here, loaded only when asked for.
-_MOVED_TO_TRAINING = frozenset({
-    "CORPUS_PATH", "CORPUS_V2_PATH", "GLOSSARY_PATH", "FILLER_PATH", "TopicTrainOptions", "swap_tone",
-    "make_asr_like", "read_topic_tsv", "fit_calibration", "expected_calibration_error", "multilabel_scores",
-    "with_small_talk", "train_topic_model", "save_topic_model", "_build_pipeline", "_label_matrix",
-})
-
-
-def __getattr__(name: str):
-    if name in _MOVED_TO_TRAINING:
-        from models import topic_training
-
-        return getattr(topic_training, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import json
 import random
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from models import topic_model as _inference
+from models.asr_noise import make_asr_like, syllable_vocab, vietasr_like
 from models.topic_model import (
     FALLBACK_TOPIC,
     META_FILE,
@@ -39,7 +39,6 @@ from models.topic_model import (
     folded_form,
     _logit,
 )
-from pipeline.textnorm import fold_accents, normalize_text
 
 CORPUS_PATH = MODELS_DIR / "topic_corpus" / "train.tsv"  # hand-written citizen utterances
 CORPUS_V2_PATH = MODELS_DIR / "topic_corpus" / "train_v2.tsv"  # more of them: two issues, encroachment, "other"
@@ -60,76 +59,6 @@ class TopicTrainOptions:
     max_char_features: int = 40000  # per char_wb vectoriser; bounds the artifact size
     max_word_features: int = 20000  # per word vectoriser
     threshold_grid: tuple[float, ...] = tuple(round(x, 2) for x in np.arange(0.04, 0.91, 0.02))
-
-
-# --- ASR-like noise used to augment training rows ------------------------------------------
-
-_TONE_MARKS = ("", "\u0300", "\u0301", "\u0309", "\u0303", "\u0323")
-_FILLERS = ("ờ", "à", "dạ", "ừ", "thì", "cái", "ấy", "ạ", "ơ")
-
-
-def swap_tone(syllable: str, rng: random.Random) -> str:
-    """The syllable with a different tone mark (or none), as ASR mishears tones."""
-    nfd = unicodedata.normalize("NFD", syllable)
-    marks = [ch for ch in nfd if ch in _TONE_MARKS[1:]]
-    bare = "".join(ch for ch in nfd if ch not in _TONE_MARKS[1:])
-    choices = [t for t in _TONE_MARKS if t != (marks[0] if marks else "")]
-    tone = rng.choice(choices)
-    # Group letters with their own hats, breves and horns, then place the tone where
-    # Vietnamese spelling (old style, like normalize_text) puts it.
-    letters: list[list[str]] = []
-    for ch in bare:
-        if letters and unicodedata.category(ch) == "Mn":
-            letters[-1].append(ch)
-        else:
-            letters.append([ch])
-    base = [g[0].lower() for g in letters]
-    start = 2 if "".join(base[:2]) in ("qu", "gi") and len(base) > 2 and base[2] in "aeiouy" else 0
-    vowels = [i for i in range(start, len(letters)) if base[i] in "aeiouy"]
-    if not vowels:
-        return syllable
-    cluster = [vowels[0]]
-    while cluster[-1] + 1 < len(base) and base[cluster[-1] + 1] in "aeiouy":
-        cluster.append(cluster[-1] + 1)
-    modified = [i for i in cluster if len(letters[i]) > 1]
-    if modified:
-        at = modified[-1]
-    elif len(cluster) == 1:
-        at = cluster[0]
-    elif cluster[-1] == len(letters) - 1:
-        at = cluster[-2]
-    else:
-        at = cluster[-1]
-    letters[at].append(tone)
-    out = [ch for g in letters for ch in g]
-    return unicodedata.normalize("NFC", "".join(out))
-
-
-def make_asr_like(
-    text: str,
-    rng: random.Random,
-    *,
-    fold_all: float = 0.4,  # probability that the whole text loses its diacritics
-    fold_word: float = 0.25,  # otherwise, probability per syllable
-    tone_swap: float = 0.08,  # probability per syllable of a wrong tone
-    drop: float = 0.05,  # probability per syllable of being dropped
-    filler: float = 0.05,  # probability per syllable of a filler inserted before it
-) -> str:
-    """An ASR-like version of ``text``: lower case, no punctuation, noisy syllables."""
-    words = normalize_text(text).split()
-    folded = rng.random() < fold_all
-    out: list[str] = []
-    for w in words:
-        if rng.random() < drop and len(words) > 3:
-            continue
-        if rng.random() < filler:
-            out.append(rng.choice(_FILLERS))
-        if rng.random() < tone_swap:
-            w = swap_tone(w, rng)
-        if folded or rng.random() < fold_word:
-            w = fold_accents(w)
-        out.append(w)
-    return " ".join(out)
 
 
 # --- corpus files ------------------------------------------------------------------------
@@ -281,8 +210,6 @@ def train_topic_model(
     rng = random.Random(seed)
     fillers = [t for t, _ in fillers or ()]
     texts, label_sets, groups = [], [], []
-    from models.asr_noise import syllable_vocab, vietasr_like
-
     vocab = syllable_vocab(t for t, _ in rows)
 
     def noisy(text: str, i: int) -> str:

@@ -29,6 +29,7 @@ import atexit
 import hashlib
 import importlib.metadata
 import logging
+import re
 import threading
 import weakref
 from collections.abc import Sequence
@@ -36,7 +37,9 @@ from pathlib import Path
 
 import numpy as np
 
+from models.asr import load_asr
 from models.recognizer import SAMPLE_RATE, Capabilities, silero_speech, spread_words
+from models.vietasr_ctc import VietAsrCtc
 from pipeline.errors import ModelUnavailable
 from pipeline.records import Segment, Word
 
@@ -166,8 +169,6 @@ def find_embedded_model(path: Path | None = None) -> tuple[int, str] | None:
     (``producer_name``, a short string): the candidates are found by that header and
     the first whose ``MODEL_BYTES`` bytes hash to the published value wins.
     """
-    import re
-
     data = (path or library_path()).read_bytes()
     first = None
     for m in re.finditer(rb"\x08[\x03-\x0c]\x12[\x01-\x20](?:pytorch|tf2onnx|onnx|skl2onnx|onnxruntime)", data):
@@ -185,6 +186,14 @@ def verify_embedded_model(path: Path | None = None) -> bool:
     """True when the library embeds the graph whose SHA-256 the author publishes for model.onnx."""
     found = find_embedded_model(path)
     return bool(found) and found[1] == MODEL_SHA256
+
+
+def embedded_ctc(*, threads: int = 2) -> VietAsrCtc:
+    """The library's embedded graph in onnxruntime. Raises ``ValueError`` when it is not the published one."""
+    found = find_embedded_model()
+    if not found or found[1] != MODEL_SHA256:
+        raise ValueError("libvietasr.so does not embed the graph with the published SHA-256")
+    return VietAsrCtc(library_path().read_bytes(), found[0], MODEL_BYTES, threads=threads)
 
 
 SDK_CAPABILITIES = Capabilities(word_times="approximate", confidence="approximate", languages=("vi",),
@@ -252,10 +261,8 @@ class VietASR:
 
     def _ctc_model(self):
         if self._ctc is None:
-            from models.vietasr_ctc import VietAsrCtc
-
             try:
-                self._ctc = VietAsrCtc(threads=self.threads)
+                self._ctc = embedded_ctc(threads=self.threads)
             except Exception as exc:
                 raise ModelUnavailable(f"cannot run viet-asr's embedded graph with onnxruntime: {exc}; "
                                        "HOTLINE_ASR_MODEL=viet-asr-sdk uses the SDK alone") from exc
@@ -271,8 +278,6 @@ class VietASR:
     def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
         """Whisper base's language ID (viet-asr has none): loaded on first use."""
         if self._language_id is None:
-            from models.asr import load_asr
-
             if self._cache_dir is None:
                 raise ModelUnavailable("viet-asr: language ID needs Whisper base; give the adapter a cache_dir "
                                        "(load_recognizer passes the settings' model cache)")

@@ -290,20 +290,16 @@ def words_from_alignment(logp: np.ndarray, tokens: list[int], vocab: dict[int, s
 class VietAsrCtc:
     """The embedded graph in onnxruntime; ``decode`` gives the SDK's text with word times and probabilities."""
 
-    def __init__(self, *, threads: int = 2):
+    def __init__(self, library: bytes, graph_at: int, graph_bytes: int, *, threads: int = 2):
+        """The graph at ``library[graph_at : graph_at + graph_bytes]`` and the vocabulary the library holds
+        (``models.viet_asr.embedded_ctc`` finds and checks them). Raises ``ValueError`` without a vocabulary."""
         import onnxruntime as ort
 
-        from models.viet_asr import MODEL_BYTES, MODEL_SHA256, find_embedded_model, library_path
-
-        lib = library_path().read_bytes()
-        found = find_embedded_model()
-        if not found or found[1] != MODEL_SHA256:
-            raise ValueError("libvietasr.so does not embed the graph with the published SHA-256")
-        at = found[0]
+        lib, at = library, graph_at
         so = ort.SessionOptions()
         so.intra_op_num_threads = max(1, int(threads))
         so.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(lib[at : at + MODEL_BYTES], so, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(lib[at : at + graph_bytes], so, providers=["CPUExecutionProvider"])
         i, j = lib.find(b"<blank> 0\n"), lib.find(b"! 4971\n")
         if i < 0 or j < 0:
             raise ValueError("vocabulary not found in libvietasr.so")

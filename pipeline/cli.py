@@ -14,7 +14,7 @@ import logging
 import pkgutil
 import sys
 
-from pipeline import commands
+from pipeline import commands, config
 from pipeline.errors import HotlineError
 
 log = logging.getLogger("hotline")
@@ -77,7 +77,7 @@ def _command_list(sub: argparse._SubParsersAction) -> str:
             if example:
                 lines.append(f"  {'':<{width}}e.g. {example}")
         lines.append("")
-    lines.append("Settings come from HOTLINE_* environment variables (README, Settings).")
+    lines.append("Settings come from HOTLINE_* environment variables (docs/settings.md).")
     lines.append("`hotline COMMAND --help` shows a command's options.")
     return "\n".join(lines)
 
@@ -98,14 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipeline.config import apply_environment, load_settings
-
     try:  # once per process, before any command imports prefect or torch; commands read args.settings
-        settings = load_settings()
+        settings = config.load_settings()
     except HotlineError as exc:
         print(f"hotline: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    apply_environment(settings)
+    config.apply_environment(settings)
     parser = build_parser()
     args = parser.parse_args(argv)
     args.settings = settings

@@ -12,7 +12,7 @@ reads them from its own environment.
 Environment variables: ``HOTLINE_`` + the field name in upper case for run and web fields
 (``HOTLINE_ASR_MODEL``, ``HOTLINE_BUSY_WAIT_S``), ``HOTLINE_ASR_`` + the field name for
 transcription fields (``HOTLINE_ASR_BEAM_SIZE``). :func:`env_names` lists them all; the
-README's table is checked against it by a test.
+table of docs/settings.md is checked against it by a test.
 
 Process-wide side effects (telemetry off, Prefect's home, OpenMP's wait policy) happen in
 :func:`apply_environment`, called by the entry points, never at import time.
@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.errors import SetupError
+from pipeline.fsperm import owner_only_umask
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,8 +55,6 @@ def ensure_dir(path: Path | str, what: str) -> Path:
     ``what`` names the folder's job in the message ("home", "database", "Prefect home"…).
     Raises :class:`~pipeline.errors.SetupError` with one line naming the folder.
     """
-    from pipeline.errors import SetupError
-
     path = Path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -101,10 +102,11 @@ class WebSettings(_Section):
 
 
 class TranscriptionSettings(_Section):
-    """Decoding options (defaults measured on asr-dev, docs/asr.md); :meth:`options` gives them to the stage.
+    """Decoding options (defaults measured on asr-dev, docs/asr.md), as the settings hold them.
 
     The defaults equal :class:`pipeline.stages.transcribe.TranscribeOptions`'s (a test checks it):
-    changing one changes the transcripts and the figures measured with them.
+    changing one changes the transcripts and the figures measured with them. The stage turns
+    them into its options (:func:`pipeline.stages.transcribe.options_for`).
     """
 
     ENV_PREFIX: ClassVar[str] = "ASR_"
@@ -129,12 +131,6 @@ class TranscriptionSettings(_Section):
     language_flag_probability: float = 0.7  # 0..1; another language at or above this flags the call
     min_speech_coverage: float = 0.5  # 0..1; below this share of VAD speech covered by segments, flag the transcript
     max_piece_s: float = 300.0  # s; longer audio is decoded in pieces cut in pauses (bounds memory)
-
-    def options(self):
-        """These settings as the :class:`pipeline.stages.transcribe.TranscribeOptions` the stages take."""
-        from pipeline.stages.transcribe import TranscribeOptions
-
-        return TranscribeOptions(**{name: getattr(self, name) for name in type(self).model_fields})
 
 
 class Settings(_Section):
@@ -234,8 +230,6 @@ _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off", ""}
 
 def _parse(raw: str, annotation: Any, env: str):
     """One environment value as the field's type: booleans, comma lists, none for optional values."""
-    from pipeline.errors import SetupError
-
     text = str(annotation)
     if "None" in text and raw.strip().lower() in {"", "none", "null"}:
         return None
@@ -279,9 +273,6 @@ def load_settings(environ=None, **overrides) -> Settings:
     owner-only (umask 077): the database, quarantine, exports and Prefect's result cache hold
     confidential calls.
     """
-    from pipeline.errors import SetupError
-    from pipeline.fsperm import owner_only_umask
-
     owner_only_umask()
     environ = _deprecated_aliases(os.environ if environ is None else environ)
     values = _read_env(Settings, environ)
@@ -339,12 +330,10 @@ def apply_environment(settings: Settings | None = None) -> dict[str, str]:
     owner-only umask. Sets only variables that are not set already; idempotent. Returns what
     it set. The Prefect home folder is created here when possible (Prefect, imported next,
     cannot make missing parents); the commands that start Prefect check it and say what is
-    wrong (:func:`pipeline.commands.run.prepare_prefect`).
+    wrong (:func:`flows.environment.prepare_prefect`).
     """
     wanted = dict(QUIET_ENV)
     if settings is not None:
-        from pipeline.fsperm import owner_only_umask
-
         owner_only_umask()
         wanted.update(PREFECT_ENV)
         wanted["PREFECT_HOME"] = str(settings.prefect_home)

@@ -1,5 +1,9 @@
 """Named errors. The CLI turns each into one clear message and an exit code."""
 
+from __future__ import annotations
+
+from pipeline.logsafe import safe
+
 
 class HotlineError(Exception):
     """Base class for every error this package raises on purpose."""
@@ -13,8 +17,6 @@ class AudioDecodeError(HotlineError):
     exit_code = 3
 
     def __init__(self, path, problem: str):
-        from pipeline.logsafe import safe
-
         self.path = str(path)
         self.problem = problem
         # The message reaches logs (Prefect logs failed tasks): PBX file names often hold

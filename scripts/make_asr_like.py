@@ -2,7 +2,7 @@
 
 Imitates what Whisper base writes for Vietnamese telephone speech, with noise that
 differs on purpose from the augmentation used at training time
-(:func:`models.topic_training.make_asr_like`): besides lost diacritics and wrong tones it
+(:func:`models.asr_noise.make_asr_like`): besides lost diacritics and wrong tones it
 confuses initial and final consonants the way southern and central speakers are
 misheard (s/x, tr/ch, d/gi/r/v, n/ng…), repeats and drops syllables, inserts
 hesitations. Seeded, so the output is reproducible::
@@ -24,7 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from models.topic_training import read_topic_tsv, swap_tone  # noqa: E402
+from models.asr_noise import swap_tone  # noqa: E402
+from models.topic_training import read_topic_tsv  # noqa: E402
 from pipeline.textnorm import fold_accents, normalize_text  # noqa: E402
 
 # (written, heard) pairs at the start of a syllable; each applies both ways.

@@ -5,7 +5,7 @@
 
 Output columns ``subset, file, reference, hypothesis`` (derived from the eval data: keep it
 under var/). ``--places-only``: only clips whose reference holds a place word, the input of
-``scripts/eval_places_asr.py``. Each clip is read at 16 kHz mono and peak-normalised to
+``hotline eval places``. Each clip is read at 16 kHz mono and peak-normalised to
 −6 dBFS (very quiet clips come back empty otherwise). Feeds ``scripts/vietasr_errors.py``.
 """
 

@@ -24,15 +24,14 @@ def main() -> None:
     from scipy.signal import resample_poly
 
     import vietasr
-    from models.viet_asr import _to_int16
-    from models.vietasr_ctc import VietAsrCtc
+    from models.viet_asr import _to_int16, embedded_ctc
     from pipeline.eval.asr import read_clips as read_manifest, score_text
     from pipeline.stages.audio import decode_audio, simulate_telephone
     from vietasr.ffi import native
 
     native.lib.vietasr_set_log_level(3)
     sdk = vietasr.Pipeline.new().add("vietasr").build()
-    ctc = VietAsrCtc(threads=2)
+    ctc = embedded_ctc(threads=2)
     rows = read_manifest(args.manifest)[: args.limit or None]
     pieces, refs = [], []
     for r in rows:

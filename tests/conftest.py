@@ -62,8 +62,30 @@ def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_PREFECT_HOME, ignore_errors=True)
 
 
+# The folder decides what a test may need and how it is marked (docs/testing.md): a file never marks
+# itself. A unit test asking for one of these fixtures belongs in tests/integration/ (or tests/browser/).
+FOLDER_MARKS = {"unit": "unit", "integration": "integration", "browser": "browser"}
+NOT_IN_UNIT = frozenset({"prefect_harness", "asr", "model_cache", "browser", "_chromium"})
+
+
+def _folder(item) -> str | None:
+    parts = Path(str(item.fspath)).resolve().relative_to(REPO / "tests").parts
+    return parts[0] if len(parts) > 1 else None
+
+
 def pytest_collection_modifyitems(config, items):
-    # A test that needs the Prefect test server (~15-45 s to start) is slow: `make test-fast` leaves it out.
+    misplaced = []
     for item in items:
-        if "prefect_harness" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.slow)
+        folder = _folder(item)
+        if folder not in FOLDER_MARKS:
+            misplaced.append(f"{item.nodeid}: tests live in tests/unit, tests/integration or tests/browser")
+            continue
+        foreign = [m for m in FOLDER_MARKS.values() if m != FOLDER_MARKS[folder] and item.get_closest_marker(m)]
+        if foreign:
+            misplaced.append(f"{item.nodeid}: marked {', '.join(foreign)} in tests/{folder}: move it to that folder")
+        item.add_marker(getattr(pytest.mark, FOLDER_MARKS[folder]))
+        heavy = NOT_IN_UNIT.intersection(getattr(item, "fixturenames", ()))
+        if folder == "unit" and heavy:
+            misplaced.append(f"{item.nodeid}: a unit test using {', '.join(sorted(heavy))} belongs in tests/integration")
+    if misplaced:
+        raise pytest.UsageError("misplaced tests (docs/testing.md):\n" + "\n".join(misplaced))

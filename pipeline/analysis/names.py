@@ -30,6 +30,7 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from pipeline.analysis.places import default_gazetteer
 from pipeline.textnorm import Token, fold_accents, normalize_text, tokenize
 
 
@@ -228,8 +229,6 @@ def _gazetteer_names() -> tuple[frozenset[tuple[str, ...]], frozenset[tuple[str,
     empty sets (the place keywords still protect).
     """
     try:
-        from pipeline.analysis.places import default_gazetteer
-
         gaz = default_gazetteer()
         streets_src = list(getattr(gaz, "streets", ()) or ())
         units_src = list(getattr(gaz, "units", ()) or ())

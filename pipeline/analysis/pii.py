@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.analysis.names import find_names, initials, initials as name_initials
 from pipeline.errors import HotlineError
 from pipeline.analysis.numerals import (FOLDED_DIGITS, FOLDED_HUNDRED, FOLDED_TENS, UNAMBIGUOUS_FOLDED, NumeralItem,
                                 digit_string, spelled)
@@ -568,8 +569,6 @@ def find_pii(text: str, *, names: bool = True) -> tuple[PiiSpan, ...]:
                 s -= 1
             found.append(PiiSpan(kind, s, e, text[s:e]))
     if names:
-        from pipeline.analysis.names import find_names
-
         numbers = list(found)
         for n in find_names(text, tokens):
             span = PiiSpan("person_name", n.start, n.end, text[n.start : n.end], n.cue)
@@ -646,8 +645,6 @@ def caller_initials(texts: Sequence[str], roles: Sequence[str | None] | None = N
     Only a self-introduction in a turn that is not the operator's counts (any turn
     when ``roles`` is not given); None when the caller gave no name.
     """
-    from pipeline.analysis.names import find_names, initials
-
     roles = list(roles) if roles is not None else [None] * len(texts)
     for text, role in zip(texts, roles):
         if role == "operator":
@@ -671,8 +668,6 @@ def _redact_call(texts, roles, keep_operator_name, with_initials=False):
         seg = max((k for k, b in enumerate(starts) if b <= sp.start), default=0)
         role = roles[seg] if seg < len(roles) else None
         if with_initials and initials is None and sp.kind == "person_name" and sp.cue == "self" and role != "operator":
-            from pipeline.analysis.names import initials as name_initials
-
             initials = name_initials(joined[sp.start : min(sp.end, starts[seg] + len(texts[seg]))]) or None
         if not _kept(sp, role, keep_operator_name):
             spans.append(sp)

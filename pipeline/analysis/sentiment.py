@@ -34,6 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
+from models.asr_noise import make_asr_like, syllable_vocab, vietasr_like
+from models.topic_model import accented_form, folded_form
 from pipeline.textnorm import fold_accents
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,8 +70,6 @@ def _pipeline(seed: int):
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-    from models.topic_model import accented_form, folded_form
-
     feats = FeatureUnion([
         ("w", TfidfVectorizer(preprocessor=accented_form, token_pattern=r"(?u)\b\w+\b", ngram_range=(1, 2),
                               sublinear_tf=True)),
@@ -82,9 +82,6 @@ def _pipeline(seed: int):
 
 def augment(rows: Sequence[tuple[str, str, str]], seed: int = 0, variants: int = 3) -> list[tuple[str, str, str]]:
     """Rows plus ASR-like variants: viet-asr-like (two) and Whisper-like (one) per row."""
-    from models.asr_noise import syllable_vocab, vietasr_like
-    from models.topic_training import make_asr_like
-
     rng = random.Random(seed)
     vocab = syllable_vocab(t for _, _, t in rows)
     out = list(rows)

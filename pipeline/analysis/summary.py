@@ -25,6 +25,10 @@ from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from models.topic_model import load_topic_model
+from pipeline.analysis.places import extract_places
+from pipeline.analysis.routing import route_call
+from pipeline.analysis.topics import assigned_topics, classify_text
 from pipeline.textnorm import fold_accents
 
 _TAXONOMY = Path(__file__).resolve().parents[2] / "models" / "taxonomy.json"
@@ -216,11 +220,7 @@ def summarize(
 def summarize_text(citizen_text: str, operator_text: str = "") -> str:
     """:func:`summarize` of a bare text, as ``hotline summary`` checks it: topics from the
     shipped model, places and routes found in what the citizen said."""
-    from pipeline.analysis.places import extract_places
-    from pipeline.analysis.routing import route_call
-    from pipeline.analysis.topics import assigned_topics, classify_text, load_model
-
-    topics = list(assigned_topics(classify_text(citizen_text, load_model(None))))
+    topics = list(assigned_topics(classify_text(citizen_text, load_topic_model(None))))
     places = [p.as_row() for p in extract_places(citizen_text)]
     routes = [{"agency_vi": r.agency_vi} for r in route_call(topics, places, text=citizen_text)]
     return summarize(topics, citizen_text, operator_text or "", places, routes)

@@ -9,30 +9,12 @@ raised, so only what the citizen says decides.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
-from models.topic_model import (
-    FALLBACK_TOPIC,
-    TopicModel,
-    TopicModelMissing,
-    load_topic_model,
-)
-from pipeline.errors import ModelUnavailable
+from models.topic_model import FALLBACK_TOPIC, TopicModel
 from pipeline.records import Segment, TopicScore
 
 # Roles whose speech is used when the call has no segment labelled "citizen".
 _UNLABELLED_ROLES = (None, "unknown")
-
-
-def load_model(path: Path | str | None = None) -> TopicModel:
-    """The topic model in ``path`` (default: the shipped artifact), loaded once per path.
-
-    Raises :class:`ModelUnavailable` if the artifact is missing.
-    """
-    try:
-        return load_topic_model(path)
-    except TopicModelMissing as exc:
-        raise ModelUnavailable(str(exc)) from exc
 
 
 def citizen_text(segments: Sequence[Segment]) -> str:

@@ -11,6 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 
+from pipeline.config import entry_settings
+from pipeline.errors import HotlineError
+from pipeline.warehouse import db
+from pathlib import Path
+
 
 def iso_date(text: str) -> date:
     """An argparse type: ``YYYY-MM-DD``, with a plain message for anything else."""
@@ -22,16 +27,12 @@ def iso_date(text: str) -> date:
 
 def check_period(start: date, end: date) -> None:
     """Raise :class:`~pipeline.errors.HotlineError` when ``end`` is before ``start``."""
-    from pipeline.errors import HotlineError
-
     if end < start:
         raise HotlineError(f"--to {end} is before --from {start}: give the first day, then the last")
 
 
 def add_warehouse_options(parser: argparse.ArgumentParser) -> None:
     """``--db`` and ``--wait``, as every command that opens an existing warehouse takes them (see :func:`open_warehouse`)."""
-    from pathlib import Path
-
     parser.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
     parser.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
 
@@ -53,9 +54,6 @@ def open_warehouse(args, *, read_only: bool = False) -> Iterator:
     not a new empty warehouse). Waits ``args.wait`` seconds for another writer. The settings are
     the entry point's (``args.settings``, :func:`pipeline.config.entry_settings`).
     """
-    from pipeline.config import entry_settings
-    from pipeline.warehouse import db
-
     settings = entry_settings(args).with_(db_path=getattr(args, "db", None))
     con = db.connect(settings.database, wait_s=getattr(args, "wait", 0.0) or 0.0, create=False, read_only=read_only)
     try:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from pipeline.commands.run import check_run_inputs, prepare_prefect
+from flows.environment import prepare_prefect
 from pipeline.config import Settings, entry_settings
 from pipeline.errors import HotlineError
+from pipeline.runs.book import check_run_inputs
+from pipeline.warehouse import db
 
 
 def _date(text: str) -> date:
@@ -24,8 +26,6 @@ def backfill_range(date_from: date, date_to: date, settings: Settings, *, db_pat
     if date_to < date_from:
         raise HotlineError(f"--to {date_to} is before --from {date_from}")
     settings = settings.with_(**(overrides or {})).with_(db_path=db_path)
-    from pipeline.warehouse import db
-
     db.check_warehouse_path(settings.database, create=False)  # nothing to backfill in a new file
     check_run_inputs(settings)
     prepare_prefect(settings)

@@ -8,14 +8,13 @@ from pathlib import Path
 
 from pipeline.config import entry_settings
 from pipeline.errors import HotlineError
+from pipeline.eval import bench
+from pipeline.intake import ingest
 from pipeline.salt import caller_salt
+from pipeline.stages.process import Models
 
 
 def _bench(args) -> int:
-    from pipeline.eval.bench import STAGES, bench_recordings, build_long_call
-    from pipeline.intake import ingest
-    from pipeline.stages.process import Models
-
     if not args.source_dir.is_dir():
         raise HotlineError(f"{args.source_dir}: source folder does not exist")
     overrides = {"asr_model": args.asr_model} if args.asr_model else {}
@@ -27,17 +26,17 @@ def _bench(args) -> int:
         if args.long:
             long_dir = Path(tmp) / "long"
             long_dir.mkdir()
-            build_long_call([r.path for r in recordings], long_dir / "long_call.wav", minutes=args.long_minutes)
+            bench.build_long_call([r.path for r in recordings], long_dir / "long_call.wav", minutes=args.long_minutes)
             recordings = list(ingest.scan_source(long_dir, salt=caller_salt(settings)).recordings)
         if not recordings:
             raise HotlineError(f"{args.source_dir}: no recordings to benchmark")
-        report = bench_recordings(recordings, Models(settings), settings, compare_bare=not args.no_bare,
-                                  hook=lambda msg: print(msg, file=sys.stderr, flush=True))
+        report = bench.bench_recordings(recordings, Models(settings), settings, compare_bare=not args.no_bare,
+                                        hook=lambda msg: print(msg, file=sys.stderr, flush=True))
     for failure in report.failed:
         print(f"failed: {failure}")
     print(f"calls={report.n_calls} audio_s={report.audio_s:.1f} wall_s={report.wall_s:.1f} "
           f"model_load_s={report.model_load_s:.1f} bare_asr_s={report.bare_asr_s:.1f}")
-    for stage in STAGES:
+    for stage in bench.STAGES:
         s = report.stage_s.get(stage, 0.0)
         share = s / report.wall_s if report.wall_s else 0.0
         print(f"  {stage:<10} {s:8.2f} s  {share:6.1%}  rtf={s / report.audio_s if report.audio_s else 0:.3f}")

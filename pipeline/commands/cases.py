@@ -9,13 +9,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from pipeline.casework import cases
 from pipeline.commands import add_warehouse_options, iso_date, open_warehouse
+from pipeline.report import case_reports
+from pipeline.warehouse.case_counts import n_incidents
 
 
 def _build(args) -> int:
-    from pipeline.casework import cases
-    from pipeline.warehouse.case_counts import n_incidents
-
     with open_warehouse(args) as con:
         counts = cases.build_cases(con)
         n = n_incidents(con)
@@ -25,8 +25,6 @@ def _build(args) -> int:
 
 
 def _list(args) -> int:
-    from pipeline.casework import cases
-
     with open_warehouse(args) as con:
         rows = cases.list_cases(con, cases.Actor("cli", "manager"), status=None if args.status == "all" else args.status,
                                 unit=args.unit,
@@ -40,8 +38,6 @@ def _list(args) -> int:
 
 
 def _report(args) -> int:
-    from pipeline.report import case_reports
-
     with open_warehouse(args) as con:
         text = case_reports.markdown_section(con)
     if args.out:
@@ -53,8 +49,6 @@ def _report(args) -> int:
 
 
 def _export(args) -> int:
-    from pipeline.report import case_reports
-
     with open_warehouse(args) as con:
         rows = case_reports.weekly(con, args.week, args.unit)
     args.out.write_text(case_reports.weekly_csv(rows), encoding="utf-8")

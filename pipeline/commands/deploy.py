@@ -10,12 +10,13 @@ import os
 import time
 from pathlib import Path
 
-from pipeline.commands.run import prepare_prefect
+from flows.environment import prepare_prefect, with_secrets
 from pipeline.config import REPO_ROOT, Settings, entry_settings
 from pipeline.errors import DatabaseBusy, HotlineError
 from pipeline.intake import sources
 from pipeline.intake.sources import is_remote
 from pipeline.logsafe import safe
+from pipeline.salt import caller_salt
 
 
 def _settings(args) -> Settings:
@@ -58,11 +59,10 @@ def watch_remote(args) -> int:
     sources.check_source(args.source_dir)
     settings = _settings(args)
     prepare_prefect(settings)
+    settings = with_secrets(settings)
     from flows.process_calls import run_process_calls
 
     staging = sources.staging_dir(args.source_dir, settings)
-    from pipeline.salt import caller_salt
-
     key = caller_salt(settings)
     print(f"watching {safe(args.source_dir)} every {args.interval:g} s (Ctrl-C stops)", flush=True)
     src, polls = None, 0

@@ -6,11 +6,10 @@ import sys
 from pathlib import Path
 
 from pipeline.config import entry_settings
+from pipeline.eval.asr import dataset_table, evaluate_manifest
 
 
 def _eval_asr(args) -> int:
-    from pipeline.eval.asr import dataset_table, evaluate_manifest
-
     def progress(i, n, r):
         # Eval references are public read speech, not calls: printing them is safe.
         print(f"[{i + 1}/{n}] wer={r.wer:.2f} conf={r.confidence:.2f} {Path(r.file).name}", file=sys.stderr, flush=True)

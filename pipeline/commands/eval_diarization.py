@@ -8,11 +8,11 @@ from pathlib import Path
 from pipeline.commands import add_warehouse_options, export_group, open_warehouse
 from pipeline.config import entry_settings
 from pipeline.errors import HotlineError
+from pipeline.eval import diarization as ev
+from pipeline.eval.rttm import export_rttm
 
 
 def _eval(args) -> int:
-    from pipeline.eval import diarization as ev
-
     def enrolled(voiceprints) -> None:
         print(f"enrolled {len(voiceprints)} operator(s): " + ", ".join(
             f"{vp.extension} ({vp.n_calls} calls, {vp.speech_s:.0f} s, spread {vp.spread:.3f})" for vp in voiceprints))
@@ -25,8 +25,6 @@ def _eval(args) -> int:
 
 
 def _export(args) -> int:
-    from pipeline.eval.rttm import export_rttm
-
     if bool(args.call_id) == bool(args.all):
         raise HotlineError("give one CALL_ID or --all")
     with open_warehouse(args, read_only=True) as con:

@@ -8,11 +8,15 @@ file per call, redacted unless ``--raw``.
 
 from __future__ import annotations
 
+import argparse
 from datetime import date
 from pathlib import Path
 
 from pipeline.commands import add_warehouse_options, export_group, open_warehouse
 from pipeline.errors import HotlineError
+from pipeline.report import exports
+from pipeline.web import data
+from pipeline.web.data import CallFilters
 
 
 def _period(args) -> None:
@@ -22,16 +26,12 @@ def _period(args) -> None:
 
 def _hour(text: str) -> int:
     """An argparse type: an hour of the day, 0..23."""
-    import argparse
-
     if not (text.isascii() and text.isdigit() and 0 <= int(text) <= 23):
         raise argparse.ArgumentTypeError(f"{text!r} is not an hour of the day: give a whole number from 0 to 23")
     return int(text)
 
 
 def _filters(args):
-    from pipeline.web.data import CallFilters
-
     return CallFilters(start=args.start, end=args.end, topic=args.topic, place=args.place, operator=args.operator,
                        urgent=args.urgent, hour=args.hour)
 
@@ -45,9 +45,6 @@ def _target(out: Path, name: str) -> Path:
 
 
 def _export_calls(args) -> int:
-    from pipeline.report import exports
-    from pipeline.web import data
-
     _period(args)
     f = _filters(args)
     with open_warehouse(args, read_only=True) as con:
@@ -66,9 +63,6 @@ def _export_calls(args) -> int:
 
 
 def _export_transcripts(args) -> int:
-    from pipeline.report import exports
-    from pipeline.web import data
-
     _period(args)
     with open_warehouse(args, read_only=True) as con:
         rows, _ = data.list_calls(con, _filters(args), limit=10_000_000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from models.registry import DEFAULT, REGISTRY, fingerprint_of
 from pipeline.config import entry_settings
 
 
@@ -11,8 +12,6 @@ def _fmt(m) -> str:
 
 def describe_models(selected: str | None = None) -> list[str]:
     """Lines for each registry entry; the selected one (settings) is marked ``*``."""
-    from models.registry import DEFAULT, REGISTRY, fingerprint_of
-
     selected = (selected or DEFAULT).strip()
     lines = []
     for name, e in REGISTRY.items():

@@ -5,16 +5,18 @@ from __future__ import annotations
 import getpass
 from pathlib import Path
 
+from flows.environment import prepare_prefect
+from models.diarization import load_diarizer
 from pipeline.commands import add_warehouse_options, open_warehouse
+from pipeline.commands.backfill import _date
 from pipeline.config import entry_settings
 from pipeline.errors import HotlineError
-from pipeline.stages.operators import voiceprint_from_calls
+from pipeline.runs.book import check_run_inputs
+from pipeline.stages.operators import delete_voiceprint, load_voiceprints, save_voiceprint, voiceprint_from_calls
+from pipeline.warehouse import db
 
 
 def _enrol(args) -> int:
-    from models.diarization import load_diarizer
-    from pipeline.stages.operators import save_voiceprint
-
     settings = entry_settings(args)
     diarizer = load_diarizer(min_speakers=settings.min_speakers, max_speakers=settings.max_speakers,
                              threads=settings.cpu_threads)
@@ -28,8 +30,6 @@ def _enrol(args) -> int:
 
 
 def _list(args) -> int:
-    from pipeline.stages.operators import load_voiceprints
-
     with open_warehouse(args) as con:
         prints = load_voiceprints(con)
     for vp in prints:
@@ -40,8 +40,6 @@ def _list(args) -> int:
 
 
 def _remove(args) -> int:
-    from pipeline.stages.operators import delete_voiceprint
-
     with open_warehouse(args) as con:
         found = delete_voiceprint(con, args.extension)
     if not found:
@@ -51,10 +49,6 @@ def _remove(args) -> int:
 
 
 def _retag(args) -> int:
-    from pipeline.commands.backfill import _date
-    from pipeline.commands.run import check_run_inputs, prepare_prefect
-    from pipeline.warehouse import db
-
     date_from, date_to = _date(args.date_from), _date(args.date_to)
     if date_to < date_from:
         raise HotlineError(f"--to {date_to} is before --from {date_from}")

@@ -8,6 +8,10 @@ from pathlib import Path
 from pipeline.commands import add_warehouse_options, open_warehouse
 from pipeline.config import entry_settings
 from pipeline.errors import HotlineError
+from pipeline.warehouse import db
+from pipeline.warehouse.purge import purge
+from pipeline.warehouse.search import refresh_search_index
+from pipeline.warehouse.staged_copies import staging_root
 
 
 def result_cache_dir(home: Path) -> Path:
@@ -19,14 +23,8 @@ def result_cache_dir(home: Path) -> Path:
 
 
 def _purge(args) -> int:
-    from pipeline.warehouse.purge import purge
-
     if args.older_than < 0:
         raise HotlineError(f"--older-than must be 0 days or more, not {args.older_than}")
-    from pipeline.warehouse.staged_copies import staging_root
-
-    from pipeline.warehouse import db
-
     settings = entry_settings(args).with_(db_path=args.db)
     compacted = ""
     # No run may load while rows go and while the file is rewritten (its writes would be lost in the old file).
@@ -36,8 +34,6 @@ def _purge(args) -> int:
                            staging_root=staging_root(settings.database),
                            report_dirs=[settings.report_dir or settings.home / "reports"])
             if report.n_calls:
-                from pipeline.warehouse.search import refresh_search_index
-
                 refresh_search_index(con)  # purged words must leave the full-text index too
         if report.n_calls and args.compact:  # the purged text must leave the file's free blocks too
             before, after = db.compact(settings.database, wait_s=max(db.BRIEF_WAIT_S, getattr(args, "wait", 0.0) or 0.0))

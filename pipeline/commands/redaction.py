@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.analysis.pii import KINDS, score_redaction
+from pipeline.eval import redaction
+
 
 def _eval(args) -> int:
-    from pipeline.analysis.pii import KINDS, score_redaction
-    from pipeline.eval import redaction
-
     cases = redaction.read_cases(args.cases, asr=args.asr_form, accentless=args.no_accents)
     scores = score_redaction(cases)
     print(f"{'kind':<14}{'gold':>6}{'pred':>6}{'found':>7}{'correct':>9}{'precision':>11}{'recall':>8}")

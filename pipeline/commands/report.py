@@ -6,11 +6,10 @@ from pathlib import Path
 
 from pipeline.commands import add_warehouse_options, check_period, iso_date, open_warehouse
 from pipeline.config import entry_settings
+from pipeline.report.reports import write_report
 
 
 def _report(args) -> int:
-    from pipeline.report.reports import write_report
-
     check_period(args.start, args.end)
     with open_warehouse(args) as con:  # read-write: applies 002/003 to an older warehouse
         out = write_report(con, args.start, args.end, args.out, lang=args.lang,

@@ -5,41 +5,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipeline.config import Settings, apply_environment, ensure_dir, entry_settings
+from flows import reaper
+from flows.environment import prepare_prefect
+from pipeline.commands.deploy import run_remote
+from pipeline.config import Settings, entry_settings
 from pipeline.errors import HotlineError
-
-
-def prepare_prefect(settings: Settings) -> None:
-    """Keep Prefect's state in our working folder and quiet (:func:`pipeline.config.apply_environment`,
-    which the CLI has already called), and create that folder; call before importing prefect.
-
-    The Prefect home is created here: Prefect itself cannot make missing parents and
-    then fails only minutes later, as a timeout of its temporary server.
-    """
-    apply_environment(settings)
-    ensure_dir(os.environ["PREFECT_HOME"], "Prefect home")
-
-
-def check_run_inputs(settings: Settings, *, source_dir: Path | None = None, calls_csv: Path | None = None) -> None:
-    """Everything that can be checked before Prefect starts, each failure one line naming the path:
-    the source folder and call log exist, the home, database and model-cache folders can be
-    created and written, and an existing database file is a DuckDB database."""
-    from pipeline.errors import DatabaseBusy
-    from pipeline.warehouse import db
-
-    if source_dir is not None and not Path(source_dir).is_dir():
-        raise HotlineError(f"{source_dir}: source folder does not exist")
-    if calls_csv is not None and "://" not in str(calls_csv) and not Path(calls_csv).is_file():
-        raise HotlineError(f"{calls_csv}: no such call log (--calls-csv)")
-    db.check_warehouse_path(settings.database, create=True)
-    ensure_dir(settings.home, "home")
-    ensure_dir(settings.database.parent, "database")
-    ensure_dir(settings.model_cache, "model cache")
-    if settings.database.exists():
-        try:  # WarehouseError for a file that is not a DuckDB database
-            db.connect(settings.database, read_only=True, create=False).close()
-        except DatabaseBusy:  # held by another writer: the run's --wait handles that
-            pass
+from pipeline.intake.ingest import name_key
+from pipeline.intake.sources import is_remote
+from pipeline.runs.book import check_run_inputs
+from pipeline.salt import caller_salt
+from pipeline.warehouse import db
+from pipeline.warehouse.queries import call_summaries, format_table
 
 
 def run_folder(source_dir: Path, settings: Settings, *, db_path: Path | None = None,
@@ -64,12 +40,8 @@ def run_folder(source_dir: Path, settings: Settings, *, db_path: Path | None = N
     prepare_prefect(settings)
     # The CLI is the one place allowed to reach up into flows/: pipeline stays orchestrator-free.
     from flows.process_calls import run_process_calls
-    from flows.reaper import temporary_server_api_url
 
-    temporary_server_api_url()  # started now so that it dies with this process, even when it is killed
-
-    from pipeline.intake.ingest import name_key
-    from pipeline.salt import caller_salt
+    reaper.temporary_server_api_url()  # started now so that it dies with this process, even when it is killed
 
     only_keys = [name_key(rel, caller_salt(settings)) for rel in only] if only is not None else None
     return run_process_calls(str(source_dir), settings, str(calls_csv) if calls_csv else None, wait_s=wait_s,
@@ -77,15 +49,8 @@ def run_folder(source_dir: Path, settings: Settings, *, db_path: Path | None = N
 
 
 def _run(args) -> int:
-    from pipeline.intake.sources import is_remote
-
     if is_remote(args.source_dir):  # sftp://… : pull to staging first (pipeline/commands/deploy.py)
-        from pipeline.commands.deploy import run_remote
-
         return run_remote(args)
-    from pipeline.warehouse import db
-    from pipeline.warehouse.queries import call_summaries, format_table
-
     overrides = {"asr_model": args.asr_model, "operator_channel": args.operator_channel,
                  "call_log_format": args.call_log_format}
     if args.workers > 0 and "HOTLINE_CPU_THREADS" not in os.environ:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.eval.search import DEFAULT_SET, evaluate_search_set
+
 
 def _eval_search(args) -> int:
-    from pipeline.eval.search import evaluate_search_set
-
     for run in evaluate_search_set(args.set, n_calls=args.calls, seed=args.seed):
         if run.name == "default" and args.verbose:
             for s in run.scores:
@@ -23,8 +23,6 @@ def _eval_search(args) -> int:
 
 
 def register(sub, eval_sub) -> None:
-    from pipeline.eval.search import DEFAULT_SET
-
     p = eval_sub.add_parser("search", help="precision/recall of call search on a labelled search set")
     p.add_argument("--set", type=Path, default=DEFAULT_SET, help="labelled search set (JSON)")
     p.add_argument("--calls", type=int, default=400, help="calls in the synthetic warehouse")

@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from models.topic_model import load_topic_model
+from pipeline.analysis.topics import assigned_topics, classify_text
 from pipeline.errors import HotlineError
+from pipeline.eval.topic_training import retrain_topic_model
+from pipeline.eval.topics import evaluate_topics
 
 
 def _classify(args) -> int:
-    from pipeline.analysis.topics import assigned_topics, classify_text, load_model
-
-    scores = classify_text(args.text, load_model(args.model))
+    scores = classify_text(args.text, load_topic_model(args.model))
     out = {
         "topics": list(assigned_topics(scores)),
         "scores": [{"topic": s.topic, "score": s.score, "assigned": s.assigned} for s in scores],
@@ -22,11 +24,8 @@ def _classify(args) -> int:
 
 
 def _eval_topics(args) -> int:
-    from pipeline.analysis.topics import load_model
-    from pipeline.eval.topics import evaluate_topics
-
     try:
-        report = evaluate_topics(args.file, load_model(args.model))
+        report = evaluate_topics(args.file, load_topic_model(args.model))
     except (OSError, ValueError) as exc:
         raise HotlineError(str(exc)) from exc
     print(report.table())
@@ -34,8 +33,6 @@ def _eval_topics(args) -> int:
 
 
 def _train(args) -> int:
-    from pipeline.eval.topic_training import retrain_topic_model
-
     done = retrain_topic_model(args.out, from_db=args.from_db, seed=args.seed)
     cv = done.model.meta["cv_metrics"]
     print(

@@ -6,15 +6,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from models.topic_model import load_topic_model
+from models.topic_training import read_topic_tsv
+from pipeline.analysis import sentiment
+from pipeline.analysis.summary import summarize_text
 from pipeline.errors import HotlineError
+from pipeline.eval.topics import score_topics, two_issue_recall
 
 
 def _two_issue(args) -> int:
-    from models.topic_training import read_topic_tsv
-    from pipeline.analysis.topics import load_model
-    from pipeline.eval.topics import score_topics, two_issue_recall
-
-    model = load_model(args.model)
+    model = load_topic_model(args.model)
     try:
         rows = read_topic_tsv(args.file, model.topics)
     except (OSError, ValueError) as exc:
@@ -25,8 +26,6 @@ def _two_issue(args) -> int:
 
 
 def _eval_sentiment(args) -> int:
-    from pipeline.analysis import sentiment
-
     try:
         rows = sentiment.read_rows(args.file)
     except (OSError, ValueError) as exc:
@@ -36,8 +35,6 @@ def _eval_sentiment(args) -> int:
 
 
 def _train_sentiment(args) -> int:
-    from pipeline.analysis import sentiment
-
     rows = sentiment.read_rows()
     model = sentiment.train(rows, seed=args.seed)
     meta = {"training_rows": len(rows), "augmented_variants_per_row": 3, "seed": args.seed}
@@ -47,8 +44,6 @@ def _train_sentiment(args) -> int:
 
 
 def _summary(args) -> int:
-    from pipeline.analysis.summary import summarize_text
-
     print(summarize_text(args.citizen, args.operator or ""))
     return 0
 

@@ -5,21 +5,20 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from pipeline.commands.run import check_run_inputs, prepare_prefect
+from flows.environment import prepare_prefect
+from pipeline.commands.deploy import watch_remote
 from pipeline.config import entry_settings
 from pipeline.errors import HotlineError
+from pipeline.intake.sources import is_remote
+from pipeline.runs.book import check_run_inputs
 
 
 def _watch(args) -> int:
-    from pipeline.intake.sources import is_remote
-
     if args.interval is None:
         args.interval = entry_settings(args).watch_interval_s
     if args.interval <= 0:
         raise HotlineError(f"--interval must be more than 0 seconds, not {args.interval}")
     if is_remote(args.source_dir):  # sftp://… : pull to staging at each poll (pipeline/commands/deploy.py)
-        from pipeline.commands.deploy import watch_remote
-
         return watch_remote(args)
     args.source_dir = Path(args.source_dir)
     settings = entry_settings(args).with_(asr_model=args.asr_model or None,

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import getpass
+import socket
 import sys
 from pathlib import Path
 
+from pipeline.casework.cases import set_user_unit
 from pipeline.commands import add_warehouse_options, open_warehouse
 from pipeline.config import entry_settings
 from pipeline.errors import HotlineError
+from pipeline.warehouse import db
+from pipeline.web.auth import add_user, list_users, password_problem, remove_user, set_disabled
 
 
 def check_port_free(host: str, port: int) -> None:
     """Raise :class:`HotlineError` when ``host:port`` cannot be listened on (in use, or not ours)."""
-    import socket
-
     if not 0 < port < 65536:
         raise HotlineError(f"--port {port}: a port is a number from 1 to 65535")
     try:
@@ -34,7 +36,6 @@ def check_port_free(host: str, port: int) -> None:
 def _serve(args) -> int:
     import uvicorn
 
-    from pipeline.warehouse import db
     from pipeline.web.app import create_app
 
     settings = entry_settings(args).with_(db_path=args.db)
@@ -56,17 +57,12 @@ def read_password(args) -> str:
         password = getpass.getpass("Mật khẩu / password: ")
         if getpass.getpass("Nhập lại / again: ") != password:
             raise HotlineError("the two passwords differ; run the command again")
-    from pipeline.web.auth import password_problem
-
     if problem := password_problem(password):
         raise HotlineError(problem)
     return password
 
 
 def _users_add(args) -> int:
-    from pipeline.warehouse import db
-    from pipeline.web.auth import add_user
-
     settings = entry_settings(args).with_(db_path=args.db)
     db.check_warehouse_path(settings.database, create=False)  # before asking for a password
     if args.role == "unit" and not (args.unit or "").strip():
@@ -76,8 +72,6 @@ def _users_add(args) -> int:
     try:
         user = add_user(con, args.name, args.role, password)
         if user.role == "unit":  # a handling unit's member sees only that unit's cases
-            from pipeline.casework.cases import set_user_unit
-
             set_user_unit(con, user.name, args.unit or "")
     finally:
         con.close()
@@ -91,8 +85,6 @@ def _with_users(args, action):
 
 
 def _users_list(args) -> int:
-    from pipeline.web.auth import list_users
-
     users = _with_users(args, list_users)
     if not users:
         print("no accounts yet: hotline users add NAME --role qa|manager|admin")
@@ -106,16 +98,12 @@ def _users_list(args) -> int:
 
 
 def _users_disable(args) -> int:
-    from pipeline.web.auth import set_disabled
-
     _with_users(args, lambda con: set_disabled(con, args.name, disabled=not args.enable))
     print(f"user {args.name} {'enabled' if args.enable else 'disabled (sessions ended)'}")
     return 0
 
 
 def _users_remove(args) -> int:
-    from pipeline.web.auth import remove_user
-
     _with_users(args, lambda con: remove_user(con, args.name))
     print(f"user {args.name} removed")
     return 0

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flows.schedules import WEEKLY_REPORT_CRON, WEEKLY_REPORT_TIMEZONE
+from pipeline.config import entry_settings
+
 
 def _weekly(args) -> int:
     from flows import weekly_report as wr
-    from pipeline.config import entry_settings
 
     settings = entry_settings(args).with_(db_path=args.db, report_dir=args.out_dir)
 
@@ -22,12 +24,11 @@ def _weekly(args) -> int:
 
 
 def register(sub, eval_sub) -> None:
-    from flows.weekly_report import DEFAULT_CRON, DEFAULT_TIMEZONE
-
     p = sub.add_parser("weekly-report", help="report of the last full week (Mon–Sun); --serve runs it on a schedule")
     p.add_argument("--serve", action="store_true", help="serve the Prefect deployment 'weekly-report' until Ctrl-C")
-    p.add_argument("--cron", default=DEFAULT_CRON, help=f"schedule with --serve (default {DEFAULT_CRON!r}: Mondays 07:00)")
-    p.add_argument("--timezone", default=DEFAULT_TIMEZONE, help="time zone of the schedule")
+    p.add_argument("--cron", default=WEEKLY_REPORT_CRON,
+                   help=f"schedule with --serve (default {WEEKLY_REPORT_CRON!r}: Mondays 07:00)")
+    p.add_argument("--timezone", default=WEEKLY_REPORT_TIMEZONE, help="time zone of the schedule")
     p.add_argument("--day", default=None, help="report the week before this day, YYYY-MM-DD (default: today)")
     p.add_argument("--out-dir", type=Path, default=None, help="folder (default: $HOTLINE_REPORT_DIR or $HOTLINE_HOME/reports)")
     p.add_argument("--format", choices=("pdf", "html"), default="pdf", help="pdf (printed with chromium) or html")

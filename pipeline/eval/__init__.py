@@ -8,7 +8,8 @@
 - :mod:`pipeline.eval.topics`: precision/recall/F1 of the topic classifier (``hotline eval topics``,
   ``hotline eval two-issue``);
 - :mod:`pipeline.eval.search`: precision and recall of call search (``hotline eval search``);
-- :mod:`pipeline.eval.redaction`: span precision and recall of PII redaction (``hotline eval redaction``).
+- :mod:`pipeline.eval.redaction`: span precision and recall of PII redaction (``hotline eval redaction``);
+- :mod:`pipeline.eval.places`: precision and recall of place extraction (``hotline eval places``).
 
 The commands in :mod:`pipeline.commands` parse arguments, call one of these and print;
 SQL an evaluation needs is in :mod:`pipeline.warehouse.eval_data`.

@@ -20,8 +20,11 @@ from pathlib import Path
 
 import numpy as np
 
+from models import registry
 from pipeline.eval.manifest import ManifestError, read_manifest  # noqa: F401  (ManifestError: callers catch it here)
 from pipeline.records import DecodedAudio, Transcript
+from pipeline.stages.audio import decode_audio, simulate_telephone
+from pipeline.stages import transcribe
 from pipeline.textnorm import normalize_text
 
 
@@ -126,8 +129,6 @@ def summarize(results: Sequence[ClipResult]) -> EvalSummary:
 
 def load_clip(path: Path, *, telephone: bool = False) -> DecodedAudio:
     """Decode a clip to 16 kHz mono; ``telephone`` passes it through the simulated phone line first."""
-    from pipeline.stages.audio import decode_audio, simulate_telephone
-
     audio = decode_audio(path)
     mono = audio.mono()
     if telephone:
@@ -214,19 +215,17 @@ def evaluate_manifest(manifest: Path, settings, *, model: str | None = None, tel
     (``hotline eval asr``).
 
     ``settings``: the entry point's :class:`~pipeline.config.Settings`; the model is ``model``
-    or ``settings.asr_model``, the decoding options ``settings.transcription.options()``
+    or ``settings.asr_model``, the decoding options ``options_for(settings)``
     (``HOTLINE_ASR_*``, as in the flow), through :func:`pipeline.stages.transcribe.transcribe_call`.
     ``out``: write the per-clip rows (TSV) there. Returns (clip results, summary).
     """
-    from models.registry import load_recognizer
-    from pipeline.stages.transcribe import transcribe_call
-
     settings = settings.with_(asr_model=model)
     rows = read_clips(manifest)
-    asr = load_recognizer(settings.asr_model, cache_dir=settings.model_cache, device=settings.asr_device,
-                          compute_type=settings.asr_compute_type, cpu_threads=settings.cpu_threads)
-    options = settings.transcription.options()
-    results = evaluate(rows, lambda audio: transcribe_call(audio, asr, options), telephone=telephone, hook=progress)
+    asr = registry.load_recognizer(settings.asr_model, cache_dir=settings.model_cache, device=settings.asr_device,
+                                   compute_type=settings.asr_compute_type, cpu_threads=settings.cpu_threads)
+    options = transcribe.options_for(settings)
+    results = evaluate(rows, lambda audio: transcribe.transcribe_call(audio, asr, options), telephone=telephone,
+                       hook=progress)
     if out:
         write_rows(results, out)
     return results, summarize(results)

@@ -21,8 +21,11 @@ import numpy as np
 
 from pipeline.config import Settings
 from pipeline.records import DecodedAudio, Recording
+from pipeline.runs.book import store_call
+from pipeline.stages.audio import decode_audio, resample
 from pipeline.stages.process import Models, process_recording
 from pipeline.stages.transcribe import TranscribeOptions
+from pipeline.warehouse import db, load
 
 STAGES = ("decode", "transcribe", "speakers", "analyse", "load")
 
@@ -80,9 +83,6 @@ def bench_recordings(recordings: Sequence[Recording], models: Models, settings: 
     Never touches the database in ``settings``. Calls that fail are listed in
     ``failed`` and left out of the figures.
     """
-    from pipeline.stages.audio import decode_audio
-    from pipeline.warehouse import db, load
-
     t0 = time.perf_counter()
     models.asr, models.diarizer, models.topic_model  # noqa: B018 - load each once, outside the timings
     model_load_s = time.perf_counter() - t0
@@ -99,7 +99,7 @@ def bench_recordings(recordings: Sequence[Recording], models: Models, settings: 
                     hook(f"[{i}/{len(recordings)}] {rec.relpath}")
                 try:
                     result = process_recording(rec, models, settings)  # the per-call sequence the flow runs
-                    load_s = load.load_call(con, result, run_id, keep_raw_text=settings.keep_raw_text)
+                    load_s = store_call(con, result, run_id, keep_raw_text=settings.keep_raw_text)
                 except Exception as exc:  # report and go on, as a run would
                     failed.append(f"{rec.relpath}: {type(exc).__name__}: {exc}")
                     continue
@@ -121,8 +121,6 @@ def build_long_call(sources: Sequence[Path], out: Path, *, minutes: float = 25.0
     For memory and speed checks on a long call; returns ``out``.
     """
     import soundfile as sf
-
-    from pipeline.stages.audio import decode_audio, resample
 
     pieces = [resample(decode_audio(p).mono(), 16000, sample_rate) for p in sources]
     if not pieces:

@@ -18,10 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from models.diarization import load_diarizer
 from pipeline.errors import HotlineError
+from pipeline.eval.diarization_errors import MissedBreakdown, missed_breakdown
 from pipeline.eval.manifest import read_manifest
 from pipeline.eval.rttm import read_rttm, to_rttm
 from pipeline.records import Segment, SpeakerTurn
+from pipeline.stages import operators as ops
+from pipeline.stages.audio import decode_audio
 from pipeline.stages.speakers import assign_roles
 
 COLLAR_S = 0.25  # s each side of a reference boundary (NIST md-eval convention)
@@ -135,14 +139,9 @@ def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None =
     is checked against the match (operator_voice_mismatch). Raises HotlineError for a
     missing or bad manifest (a ManifestError naming the row), audio or RTTM file.
     """
-    from pipeline.eval.diarization_errors import MissedBreakdown, missed_breakdown
-    from pipeline.stages import operators as ops
-
     from pyannote.core import Segment as Span
     from pyannote.core import Timeline
     from pyannote.metrics.diarization import DiarizationErrorRate
-
-    from pipeline.stages.audio import decode_audio
 
     plain = DiarizationErrorRate(collar=0.0, skip_overlap=False)
     collared = DiarizationErrorRate(collar=2 * COLLAR_S, skip_overlap=False)
@@ -210,14 +209,12 @@ def enrol_from_manifest(path: Path, diarizer, voices_of: Callable | None = None)
     ``voices_of(files, diarizer)``: the operator's voices in those recordings (default
     ``pipeline.stages.operators.enrolment_voices``, as ``hotline operators enrol`` uses).
     """
-    from pipeline.stages.operators import build_voiceprint, enrolment_voices
-
-    voices_of = voices_of or enrolment_voices
+    voices_of = voices_of or ops.enrolment_voices
 
     by_ext: dict[str, list[Path]] = {}
     for row in read_manifest(path, ("ext", "file"), files=("file",), what="enrolment list"):
         by_ext.setdefault(row["ext"], []).append(row.path("file"))
-    return [build_voiceprint(ext, voices_of(files, diarizer), consent_note="evaluation set (synthetic consent)")
+    return [ops.build_voiceprint(ext, voices_of(files, diarizer), consent_note="evaluation set (synthetic consent)")
             for ext, files in by_ext.items()]
 
 
@@ -262,8 +259,6 @@ def summary_lines(result: DiarizationScore) -> list[str]:
 def production_diarizer(settings):
     """The diarizer ``hotline run`` uses: :func:`models.diarization.load_diarizer` with ``settings``
     (the entry point's)."""
-    from models.diarization import load_diarizer
-
     return load_diarizer(min_speakers=settings.min_speakers, max_speakers=settings.max_speakers,
                          threads=settings.cpu_threads)
 

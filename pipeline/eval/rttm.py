@@ -10,7 +10,9 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from pipeline.errors import HotlineError
 from pipeline.records import Segment, SpeakerTurn
+from pipeline.warehouse.eval_data import speaker_turns
 
 _SPACE_RE = re.compile(r"\s+")
 
@@ -68,9 +70,6 @@ def export_rttm(con, out_dir: str | Path, call_ids: list[str] | None = None) -> 
     ``call_ids``: the calls to export, or None for every call with segments.
     Raises HotlineError when a requested call has no segments.
     """
-    from pipeline.errors import HotlineError
-    from pipeline.warehouse.eval_data import speaker_turns
-
     by_call = speaker_turns(con, call_ids)
     missing = sorted(set(call_ids or ()) - set(by_call))
     if missing:

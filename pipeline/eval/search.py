@@ -20,7 +20,7 @@ import duckdb
 
 from pipeline.config import REPO_ROOT
 from pipeline.textnorm import fold_accents
-from pipeline.warehouse import search
+from pipeline.warehouse import db, search
 from pipeline.warehouse.eval_data import insert_rows
 
 DEFAULT_SET = REPO_ROOT / "tests" / "data" / "search_set.json"
@@ -114,8 +114,6 @@ class SearchEval:
 def evaluate_search_set(path: Path = DEFAULT_SET, *, n_calls: int = 400, seed: int = 14) -> list[SearchEval]:
     """Build a synthetic warehouse from the search set at ``path`` in a temporary folder and
     score every query with each syntax of :data:`REWRITES`."""
-    from pipeline.warehouse import db
-
     spec = read_search_set(path)
     out = []
     with tempfile.TemporaryDirectory() as tmp:

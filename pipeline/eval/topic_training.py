@@ -7,7 +7,12 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.errors import HotlineError
+from models import topic_training as training
+from models.topic_model import ARTIFACT_DIR, TOPICS, load_topic_model
+from pipeline.analysis.topics import apply_corrections, citizen_text
+from pipeline.errors import HotlineError, ModelUnavailable
+from pipeline.warehouse import db
+from pipeline.warehouse.eval_data import corrected_calls
 
 log = logging.getLogger(__name__)
 
@@ -21,11 +26,6 @@ def read_corrected_rows(db_path: Path) -> list[tuple[str, tuple[str, ...]]]:
     redacted text). Calls without citizen text are skipped. The database is opened
     read-only (:func:`pipeline.warehouse.eval_data.corrected_calls` reads it).
     """
-    from models.topic_model import TOPICS
-    from pipeline.analysis.topics import apply_corrections, citizen_text
-    from pipeline.warehouse import db
-    from pipeline.warehouse.eval_data import corrected_calls
-
     if not Path(db_path).is_file():
         raise HotlineError(f"{db_path}: no such database; pass the warehouse file to --from-db")
     con = db.connect(db_path, read_only=True, create=False)  # WarehouseError for a file that is not DuckDB
@@ -61,27 +61,17 @@ def retrain_topic_model(out: Path | None = None, *, from_db: Path | None = None,
 
     The version counts up from whichever model it replaces (``out`` or the shipped one).
     """
-    from models.topic_model import ARTIFACT_DIR, TopicModelMissing, load_topic_model
-    from models.topic_training import (
-        CORPUS_PATH,
-        CORPUS_V2_PATH,
-        FILLER_PATH,
-        GLOSSARY_PATH,
-        read_topic_tsv,
-        save_topic_model,
-        train_topic_model,
-    )
-
     out = Path(out) if out else ARTIFACT_DIR
-    fillers = read_topic_tsv(FILLER_PATH)
-    rows = read_topic_tsv(CORPUS_PATH) + read_topic_tsv(CORPUS_V2_PATH) + read_topic_tsv(GLOSSARY_PATH) + fillers
+    fillers = training.read_topic_tsv(training.FILLER_PATH)
+    rows = (training.read_topic_tsv(training.CORPUS_PATH) + training.read_topic_tsv(training.CORPUS_V2_PATH)
+            + training.read_topic_tsv(training.GLOSSARY_PATH) + fillers)
     qa_rows = read_corrected_rows(from_db) if from_db else []
     previous = 0
     for candidate in (out, ARTIFACT_DIR):
         try:
             previous = max(previous, load_topic_model(candidate).version)
-        except TopicModelMissing:
+        except ModelUnavailable:
             pass
-    model = train_topic_model(rows + qa_rows, seed=seed, version=previous + 1, fillers=fillers)
-    save_topic_model(model, out, extra_meta={"qa_corrected_calls": len(qa_rows)})
+    model = training.train_topic_model(rows + qa_rows, seed=seed, version=previous + 1, fillers=fillers)
+    training.save_topic_model(model, out, extra_meta={"qa_corrected_calls": len(qa_rows)})
     return Retrained(model, out, len(rows) + len(qa_rows), len(qa_rows))

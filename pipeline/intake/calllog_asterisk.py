@@ -25,7 +25,10 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.errors import CallLogError
+from pipeline.files import open_regular
 from pipeline.logsafe import safe
+from pipeline.records import CallLogEntry
+from pipeline.salt import hash_caller
 from pipeline.textnorm import nfc
 
 FORMATS = ("auto", "hotline", "asterisk")
@@ -105,8 +108,6 @@ def looks_like_cdr(cells: list[str]) -> bool:
 
 def _read_text(csv_path: Path) -> str:
     """The call log's text, read without following a link (CallLogError naming the file otherwise)."""
-    from pipeline.intake.ingest import open_regular
-
     try:
         with open_regular(Path(csv_path)) as fh:
             return fh.read().decode("utf-8-sig", errors="replace")
@@ -214,9 +215,6 @@ def _short(number: str) -> str | None:
 
 def entry_for(relpath: str, name: RecordingName, row: CdrRow | None, *, salt: str):
     """The :class:`CallLogEntry` of one recording: direction, operator extension and caller (hashed)."""
-    from pipeline.intake.ingest import hash_caller
-    from pipeline.records import CallLogEntry
-
     direction = name.direction
     r = row or CdrRow(0, {})
     if direction == "outbound":
@@ -279,14 +277,6 @@ def pair(csv_path: Path | None, relpaths: list[str], *, salt: str) -> Pairing:
     return Pairing(entries, problems, unpaired_recordings, unpaired_answered, unanswered)
 
 
-def _audio_relpaths(source_dir: Path) -> list[str]:
-    """Relative paths of the recordings under ``source_dir``: hidden ones left out, links never followed
-    (as :func:`pipeline.intake.ingest.find_audio_files` lists them)."""
-    from pipeline.intake.ingest import snapshot
-
-    return sorted(snapshot(Path(source_dir)))
-
-
 CALL_LOG_NAMES = ("calls.csv", "Master.csv", "cdr-csv/Master.csv")
 
 
@@ -326,7 +316,8 @@ def choose(source_dir: Path, calls_csv: Path | None, fmt: str,
     return (Path(calls_csv) if calls_csv else None), fmt
 
 
-def read_for_source(csv_path: Path | None, source_dir: Path, *, salt: str) -> tuple[dict, list[str]]:
-    """(entries by relative path, problems) for ingest, like :func:`pipeline.intake.ingest.read_call_log`."""
-    pairing = pair(csv_path, _audio_relpaths(Path(source_dir)), salt=salt)
+def read_for_source(csv_path: Path | None, relpaths: list[str], *, salt: str) -> tuple[dict, list[str]]:
+    """(entries by relative path, problems) for ingest, like :func:`pipeline.intake.ingest.read_call_log`.
+    ``relpaths``: the recordings of the source folder, as ingest lists them (no link followed)."""
+    pairing = pair(csv_path, relpaths, salt=salt)
     return pairing.entries, pairing.problems

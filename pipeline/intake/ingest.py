@@ -21,9 +21,11 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from pipeline.errors import CallLogError
-from pipeline.logsafe import safe
+from pipeline.files import AUDIO_EXTENSIONS, open_regular
+from pipeline.intake import calllog_asterisk
+from pipeline.logsafe import masked_forms, replace_numbers, safe
 from pipeline.records import CallLogEntry, Recording
-from pipeline.stages.audio import AUDIO_EXTENSIONS
+from pipeline.salt import caller_token, hash_caller
 from pipeline.textnorm import nfc
 
 log = logging.getLogger(__name__)
@@ -63,89 +65,6 @@ def hash_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def open_regular(path: Path):
-    """Open ``path`` for reading in binary, refusing a symbolic link or anything but a regular file.
-
-    ``O_NOFOLLOW`` closes the race where a file is swapped for a link after listing;
-    ``O_NONBLOCK`` keeps a FIFO from blocking the open. Raises ``OSError``.
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(f"not a regular file: {safe(Path(path).name)}")
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
-def normalise_number(raw: str) -> str:
-    """Digits of a Vietnamese phone number in national form: ``+84 905…`` → ``0905…``."""
-    digits = re.sub(r"\D", "", raw or "")
-    if digits.startswith("84") and len(digits) >= 11:
-        digits = "0" + digits[2:]
-    return digits
-
-
-def hash_caller(raw: str, salt: str) -> tuple[str | None, str | None]:
-    """(salted HMAC-SHA-256 hex, last three digits) of a caller number; (None, None) if empty.
-
-    A :func:`caller_token` (the number as a staged file name holds it) gives the same pair.
-    """
-    token = _CALLER_TOKEN.fullmatch((raw or "").strip())
-    if token:
-        return token["mac"].translate(_FROM_LETTERS), token["last3"]
-    digits = normalise_number(raw)
-    if not digits:
-        return None, None
-    mac = hmac.new(salt.encode(), digits.encode(), hashlib.sha256).hexdigest()
-    return mac, digits[-3:]
-
-
-# Hex digits written as the letters a-p: a token holds no digit run that could read as a number.
-_TO_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
-_FROM_LETTERS = str.maketrans("abcdefghijklmnop", "0123456789abcdef")
-_CALLER_TOKEN = re.compile(r"n(?P<last3>\d{3})z(?P<mac>[a-p]{64})")
-
-
-def caller_token(raw: str, salt: str) -> str:
-    """A caller number as a staged file name holds it: ``n<last 3 digits>z<its caller hash in letters>``.
-
-    :func:`hash_caller` reads it back as the number's (hash, last 3), so a FreePBX recording
-    pulled without a call-log row still links to the caller's other calls; logs show it as
-    ``***<last 3>`` (:func:`pipeline.logsafe.mask_numbers`).
-    """
-    mac, last3 = hash_caller(raw, salt)
-    return f"n{last3}z{mac.translate(_TO_LETTERS)}"
-
-
-def stage_name(relpath: str, salt: str) -> str:
-    """The relative path a pulled recording is staged under: each caller number in it (any phone
-    number, :func:`pipeline.logsafe.is_phone_run`) replaced by its :func:`caller_token`.
-
-    A FreePBX name keeps its form (``in-101-<token>-20261130-081502-1764490502.11.wav``: kind,
-    extension, date, time and uniqueid are what pairing reads), so only its two parties are
-    replaced; any other name has its phone-number runs replaced. A name without one is unchanged.
-    """
-    from pipeline.intake.calllog_asterisk import freepbx_parties
-    from pipeline.logsafe import replace_numbers
-
-    def token(run: str) -> str:
-        return caller_token(run, salt)
-
-    path = PurePosixPath(relpath)
-    folders = [replace_numbers(part, token) for part in path.parts[:-1]]
-    parties = freepbx_parties(path.name)
-    if parties is not None:
-        (start, end), to, frm = parties
-        phone = lambda party: token(party) if len(re.sub(r"\D", "", party)) >= 7 else party  # noqa: E731
-        name = f"{path.name[:start]}{phone(to)}-{phone(frm)}{path.name[end:]}"
-    else:
-        name = replace_numbers(path.name, token)
-    return PurePosixPath(*folders, name).as_posix()
-
-
 def name_key(relpath: str, key: str) -> str:
     """An opaque, keyed id of a recording's relative path (``k`` + 24 hex digits).
 
@@ -157,6 +76,30 @@ def name_key(relpath: str, key: str) -> str:
     """
     mac = hmac.new(key.encode(), b"recording-name\0" + nfc(relpath).encode(), hashlib.sha256)
     return "k" + mac.hexdigest()[:24]
+
+
+def stage_name(relpath: str, salt: str) -> str:
+    """The relative path a pulled recording is staged under: each caller number in it (any phone
+    number, :func:`pipeline.logsafe.is_phone_run`) replaced by its :func:`pipeline.salt.caller_token`.
+
+    A FreePBX name keeps its form (``in-101-<token>-20261130-081502-1764490502.11.wav``: kind,
+    extension, date, time and uniqueid are what pairing reads), so only its two parties are
+    replaced; any other name has its phone-number runs replaced. A name without one is unchanged.
+    """
+
+    def token(run: str) -> str:
+        return caller_token(run, salt)
+
+    path = PurePosixPath(relpath)
+    folders = [replace_numbers(part, token) for part in path.parts[:-1]]
+    parties = calllog_asterisk.freepbx_parties(path.name)
+    if parties is not None:
+        (start, end), to, frm = parties
+        phone = lambda party: token(party) if len(re.sub(r"\D", "", party)) >= 7 else party  # noqa: E731
+        name = f"{path.name[:start]}{phone(to)}-{phone(frm)}{path.name[end:]}"
+    else:
+        name = replace_numbers(path.name, token)
+    return PurePosixPath(*folders, name).as_posix()
 
 
 def parse_time(raw: str) -> datetime | None:
@@ -394,16 +337,14 @@ def scan_source(source_dir: Path, *, calls_csv: Path | None = None, salt: str, s
     source_dir = Path(source_dir).resolve()
     if not source_dir.is_dir():
         raise CallLogError(f"{safe(source_dir)}: source folder does not exist")
-    from pipeline.intake import calllog_asterisk  # Asterisk cdr-csv + FreePBX names (issue 18): a separate module
-
     found_problems: list[str] = []  # a call log in the folder that is a link: not followed, said so
     if calls_csv is None:
         found = calllog_asterisk.find_call_log(source_dir, found_problems)
         calls_csv = found if call_log_format != "hotline" or (found and found.name == "calls.csv") else None
-    if call_log_format != "hotline":
+    if call_log_format != "hotline":  # Asterisk cdr-csv + FreePBX names (issue 18): a separate module
         calls_csv, call_log_format = calllog_asterisk.choose(source_dir, calls_csv, call_log_format)
     if call_log_format == "asterisk":
-        entries, problems = calllog_asterisk.read_for_source(calls_csv, source_dir, salt=salt)
+        entries, problems = calllog_asterisk.read_for_source(calls_csv, sorted(snapshot(source_dir)), salt=salt)
         encoding = None
     else:
         entries, problems, encoding = (read_call_log(Path(calls_csv), salt=salt, with_encoding=True) if calls_csv
@@ -479,8 +420,6 @@ def locate(source_dir: Path, stored_path: str, sha256: str | None = None) -> Pat
     digits, checking the SHA-256. An unmasked path is taken as it is (hash checked
     when given). Links are never followed; None when nothing matches.
     """
-    from pipeline.logsafe import masked_forms
-
     source_dir = Path(source_dir)
     if not stored_path or not source_dir.is_dir():
         return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pipeline.files import FileTooLarge, copy_capped, open_regular
 from pipeline.logsafe import safe
 from pipeline.records import Recording
 
@@ -36,9 +37,6 @@ def quarantine(recording: Recording, error: str, folder: Path, max_bytes: int | 
     be copied (gone, unreadable, not a regular file, more than ``max_bytes``: the
     recording size cap) only ``error.txt`` is written, saying why.
     """
-    from pipeline.intake.ingest import open_regular
-    from pipeline.intake.sources import FileTooLarge, copy_capped
-
     folder = Path(folder)
     _private_dir(folder)
     target_dir = folder / recording.call_id

@@ -36,7 +36,9 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from pipeline.errors import HotlineError
-from pipeline.stages.audio import AUDIO_EXTENSIONS
+from pipeline.files import AUDIO_EXTENSIONS, FileTooLarge, copy_capped, open_regular
+from pipeline.intake.ingest import name_key, stage_name
+from pipeline.logsafe import safe
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +124,6 @@ class LocalSource:
         return RemoteFile(st.st_size, int(st.st_mtime))
 
     def fetch(self, relpath: str, dest: Path, max_bytes: int | None = None) -> None:
-        from pipeline.intake.ingest import open_regular
-
         with open_regular(self.root / relpath) as src:
             copy_capped(src, dest, max_bytes)
 
@@ -171,17 +171,6 @@ def is_remote(source: str) -> bool:
     return bool(re.match(r"^[a-z][a-z0-9+.-]*://", str(source)))
 
 
-def sftp_password(settings) -> str | None:
-    """The SFTP password from settings, else from the Prefect Secret block they name; None if neither."""
-    if settings.sftp_password:
-        return settings.sftp_password
-    if settings.sftp_password_secret:
-        from prefect.blocks.system import Secret
-
-        return Secret.load(settings.sftp_password_secret).get()
-    return None
-
-
 class SftpSource:
     """A folder on an SFTP server (the PBX, or a recording server). Read-only use.
 
@@ -221,9 +210,11 @@ class SftpSource:
 
     @classmethod
     def from_settings(cls, url: str, settings) -> "SftpSource":
+        """The server ``url`` names, with the settings' key, known hosts and password (a password kept in a
+        Prefect Secret block is read into the settings by the flows: :func:`flows.environment.with_secrets`)."""
         key = Path(settings.sftp_key_path).expanduser() if settings.sftp_key_path else None
         return cls(parse_sftp_url(url), known_hosts=Path(settings.sftp_known_hosts), key_path=key,
-                   password=sftp_password(settings), timeout_s=settings.sftp_timeout_s)
+                   password=settings.sftp_password or None, timeout_s=settings.sftp_timeout_s)
 
     def describe(self) -> str:
         return self.location.describe()
@@ -341,10 +332,6 @@ class PullResult:
     held: int = 0  # recordings kept pending because a call log was still being written
 
 
-class FileTooLarge(SourceError):
-    """A file passed the size cap while it was being copied."""
-
-
 # How deep a source's folders are walked (FreePBX: YYYY/MM/DD): a server listing folders without end
 # cannot keep a pull going.
 MAX_DEPTH = 16
@@ -363,20 +350,6 @@ def _bad_name(name: str) -> str | None:
     return None
 
 
-def copy_capped(src, dest: Path, max_bytes: int | None, chunk: int = 1 << 20) -> int:
-    """Copy the open binary file ``src`` to ``dest`` (created private), stopping with
-    :class:`FileTooLarge` as soon as more than ``max_bytes`` came (None or 0: no cap). Returns bytes."""
-    total = 0
-    fd = os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    with os.fdopen(fd, "wb") as out:
-        while block := src.read(chunk):
-            total += len(block)
-            if max_bytes and total > max_bytes:
-                raise FileTooLarge(f"more than {max_bytes / 2**20:g} MiB (HOTLINE_MAX_RECORDING_MB)")
-            out.write(block)
-    return total
-
-
 STATE_VERSION = 2  # 2: keyed ids, not relative paths (a version-1 watermark is rewritten on load)
 
 
@@ -392,8 +365,6 @@ def _load_state(path: Path, key: str) -> dict:
     for part, empty in (("seen", {}), ("pulled", {}), ("pending", []), ("refused", {})):
         state.setdefault(part, empty)
     if state.get("version") != STATE_VERSION:  # earlier versions kept file names (caller numbers) in clear
-        from pipeline.intake.ingest import name_key
-
         state = {"version": STATE_VERSION,
                  "seen": {name_key(rel, key): v for rel, v in state["seen"].items()},
                  "pulled": {name_key(rel, key): v for rel, v in state["pulled"].items()},
@@ -439,9 +410,6 @@ def pull(source: Source, staging: Path, *, key: str, settle_s: float = 0.0, conf
     a download whose size does not match the source's is discarded, never renamed
     into place. Call :func:`mark_processed` once the new recordings are processed.
     """
-    from pipeline.intake.ingest import name_key, stage_name
-    from pipeline.logsafe import safe
-
     staging = Path(staging)
     staging.mkdir(parents=True, exist_ok=True)
     state_path = staging / STATE_FILE

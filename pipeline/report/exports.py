@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 import duckdb
 
 from pipeline.i18n import translator
-from pipeline.report.reports import topic_labels
+from pipeline.report.formats import m_ss, topic_labels
 from pipeline.warehouse import calls
 
 
@@ -77,15 +77,6 @@ def export_filename(start: date | None, end: date | None, ext: str, *, lang: str
         elif value:
             parts.append(f"{names.get(key, (key, key))[0 if lang == 'vi' else 1]}-{slug(str(value))[:40]}")
     return "_".join(p for p in parts if p) + "." + ext
-
-
-def m_ss(seconds: float | None) -> str:
-    """187.4 → "3:07" (rounded to the second); hours as "1:02:03"; None → ""."""
-    if seconds is None:
-        return ""
-    s = int(round(seconds))
-    h, rest = divmod(s, 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
 
 
 def _reasons(value: str | None, t) -> str:

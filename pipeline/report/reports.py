@@ -7,19 +7,21 @@ web dashboard, ``hotline report`` and the notebooks agree on every number.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import tempfile
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from html import escape
 from pathlib import Path
+from urllib.parse import urlencode
 
 import duckdb
 
-from pipeline.config import REPO_ROOT
-from pipeline.report import charts
+from pipeline.config import Settings
+from pipeline.errors import HotlineError
+from pipeline.i18n import translator
+from pipeline.report import case_reports, charts
+from pipeline.report.formats import m_ss, topic_labels
 from pipeline.warehouse import report_queries as queries
 from pipeline.warehouse.report_queries import (  # noqa: F401 (web, notebooks and tests read them as reports.*)
     as_date as _as_date,
@@ -38,16 +40,6 @@ from pipeline.warehouse.report_queries import (  # noqa: F401 (web, notebooks an
 )
 
 WEEKDAYS = {"vi": ("T2", "T3", "T4", "T5", "T6", "T7", "CN"), "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
-
-
-@lru_cache(maxsize=1)
-def _taxonomy() -> tuple[dict, ...]:
-    return tuple(json.loads((REPO_ROOT / "models" / "taxonomy.json").read_text(encoding="utf-8"))["topics"])
-
-
-def topic_labels(lang: str = "vi") -> dict[str, str]:
-    """Taxonomy key → label in ``lang`` (vi | en), from models/taxonomy.json, in taxonomy order."""
-    return {t["key"]: t.get(lang) or t["key"] for t in _taxonomy()}
 
 
 def previous_period(start, end) -> tuple[date, date]:
@@ -167,8 +159,6 @@ def period_presets(today: date, lang: str = "vi") -> list[tuple[str, date, date]
 
 def calls_url(**params) -> str:
     """A link to the filtered call list: ``calls_url(from_=d1, to=d2, topic="land")``."""
-    from urllib.parse import urlencode
-
     query = {("from" if k == "from_" else k): (v.isoformat() if isinstance(v, date) else v)
              for k, v in params.items() if v not in (None, "", False)}
     return "/calls?" + urlencode({k: ("1" if v is True else v) for k, v in query.items()})
@@ -176,8 +166,6 @@ def calls_url(**params) -> str:
 
 def _hour_bar_title(lang: str):
     """The accessible name of a calls-by-hour bar: "14:00–14:59: 5 cuộc gọi — mở danh sách"."""
-    from pipeline.i18n import translator
-
     t = translator(lang)
     return lambda label, n: t("hour_bar", range=t("hour_range", h=int(label)), n=f"{n:g}")
 
@@ -345,11 +333,6 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     ``agency``: the header's agency (the caller's ``settings.agency_name``; default: the setting's default).
     Raises :class:`pipeline.errors.HotlineError` when ``start`` is after ``end``.
     """
-    from pipeline.config import Settings
-    from pipeline.errors import HotlineError
-    from pipeline.i18n import translator
-    from pipeline.report.exports import m_ss
-
     start, end = _as_date(start), _as_date(end)
     if start > end:
         raise HotlineError(f"the period starts ({start}) after it ends ({end})")
@@ -396,8 +379,6 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     correction_rows = [[labels.get(r["topic"], r["topic"]), r["added"], r["removed"], r["reviewers"]] for r in corrections]
     frustrated = frustration_trends(con, start, end)  # issue 16: share of frustrated callers by topic and week
     call_summaries = summaries(con, start, end)
-    from pipeline.report import case_reports  # issue 17: the cases section
-
     case_t, case_units = case_reports.totals(con), case_reports.by_unit(con)
     op_rows = [[o["operator_ext"], o["n_calls"], m_ss(o["mean_duration_s"]),
                 share(o["operator_talk_share"] or 0, 1), "" if o["mean_confidence"] is None else f"{o['mean_confidence']:.2f}",
@@ -488,8 +469,6 @@ def write_report(con: duckdb.DuckDBPyConnection, start, end, out: Path, *, lang:
 
 def html_to_pdf(html: str, out: Path, *, chromium: str | None = None) -> None:
     """Print HTML to PDF with ``chromium --headless --print-to-pdf`` (Debian's chromium; offline)."""
-    from pipeline.errors import HotlineError
-
     exe = chromium or shutil.which("chromium") or shutil.which("chromium-browser")
     if not exe:
         raise HotlineError("PDF needs chromium: apt-get install chromium, or write .html instead")

@@ -9,6 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
+from models.registry import review_confidence_for
+from pipeline.analysis.metrics import measure_conversation
+from pipeline.analysis.pii import redact_turns
+from pipeline.analysis.places import extract_places
+from pipeline.analysis.routing import route_call
+from pipeline.analysis.sentiment import score_call
+from pipeline.analysis.summary import summarize
+from pipeline.analysis.topics import assigned_topics, citizen_text, classify_call
+from pipeline.analysis.urgency import detect_urgency
 from pipeline.config import Settings
 from pipeline.records import CallAnalysis, DecodedAudio, Metric, RedactedSegment, Segment, TranscriptInfo
 
@@ -28,8 +37,6 @@ def review_threshold(settings: Settings) -> float:
     """The review-confidence threshold: the setting, or (when negative) the selected recogniser's calibrated one."""
     if settings.review_confidence >= 0:
         return settings.review_confidence
-    from models.registry import review_confidence_for
-
     return review_confidence_for(settings.asr_model)
 
 
@@ -58,15 +65,6 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
     ``call_date`` (from the call log) decides which administrative map a place name
     is read on: before 1 July 2025 the old wards and communes, after it the new ones.
     """
-    from pipeline.analysis.metrics import measure_conversation
-    from pipeline.analysis.pii import redact_turns
-    from pipeline.analysis.places import extract_places
-    from pipeline.analysis.routing import route_call
-    from pipeline.analysis.sentiment import score_call
-    from pipeline.analysis.summary import summarize
-    from pipeline.analysis.topics import assigned_topics, citizen_text, classify_call
-    from pipeline.analysis.urgency import detect_urgency
-
     topics = tuple(classify_call(segments, topic_model))
     said = citizen_text(segments)
     places = tuple(extract_places(said, as_of=call_date))

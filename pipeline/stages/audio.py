@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import AudioDecodeError
+from pipeline.files import open_regular
 from pipeline.records import SAMPLE_RATE, DecodedAudio  # noqa: F401 - SAMPLE_RATE: Hz every later stage works at
 
-AUDIO_EXTENSIONS = frozenset({".wav", ".mp3", ".flac", ".ogg"})
 MIN_DURATION_S = 0.1  # shorter than this is not a call
 # A hotline call longer than this is a stuck line or a recorder left running: decoding
 # it would hold ~460 MB per hour of 16 kHz float32 and hours of ASR for nothing.
@@ -252,8 +252,6 @@ def decode_audio(source: str | Path | np.ndarray, *, sample_rate: int = SAMPLE_R
 
 
 def _with_file(path: Path, reader, limits: dict):
-    from pipeline.intake.ingest import open_regular
-
     try:
         fh = open_regular(path)
     except OSError as exc:

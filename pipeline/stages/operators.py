@@ -19,16 +19,18 @@ is flagged ``operator_voice_mismatch`` for QA.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.errors import HotlineError
-from pipeline.warehouse import voiceprints
+from pipeline.stages.audio import decode_audio
+from pipeline.warehouse import db, voiceprints
 
 log = logging.getLogger(__name__)
 
@@ -205,8 +207,6 @@ def delete_voiceprint(con, extension: str) -> bool:
 def read_voiceprints(database: Path) -> tuple[Voiceprint, ...]:
     """Voiceprints from the warehouse file, () when it does not exist or cannot be opened
     now (logged): recognising operators must never stop a call from being processed."""
-    from pipeline.warehouse import db
-
     database = Path(database)
     if not database.is_file():
         return ()
@@ -231,8 +231,6 @@ def voiceprints_fingerprint(prints: Sequence[Voiceprint]) -> str:
     re-enrolling or removing an operator changes it, so the next run (``hotline
     backfill`` or a re-run) recomputes those calls' roles and voice matches instead of
     reusing results made with the old voiceprints."""
-    import hashlib
-
     if not prints:
         return ""
     h = hashlib.sha256()
@@ -246,8 +244,6 @@ def roles_from_match(segments, match: OperatorMatch):
     """(segments with roles, speaker -> role, confidence) when a voiceprint matched:
     the matched speaker is the operator, every other speaker a citizen. Confidence
     0.9–1.0, growing with the match's margin (voice evidence outweighs phrase cues)."""
-    from dataclasses import replace
-
     speakers = {s.speaker for s in segments if s.speaker}
     roles = {sp: ("operator" if sp == match.speaker else "citizen") for sp in speakers}
     out = tuple(replace(s, role=roles.get(s.speaker, "unknown") if s.speaker else "unknown") for s in segments)
@@ -269,8 +265,6 @@ def enrolment_voices(paths: list[Path], diarizer, *, operator_channel: int = 0):
     """The operator's SpeakerVoice in each recording: on stereo files the operator
     channel (one speaker), on mono files the voice the files share. Raises HotlineError
     for an unreadable file, or mono files fewer than two."""
-    from pipeline.stages.audio import decode_audio  # (lazy: the voiceprint reader runs in light processes too)
-
     stereo, mono = [], []
     for path in paths:
         path = Path(path)

@@ -14,12 +14,18 @@ import threading
 import time
 from dataclasses import replace
 
+from models.diarization import load_diarizer
+from models.registry import load_recognizer
+from models.topic_model import load_topic_model
 from pipeline.config import Settings
 from pipeline.records import CallAnalysis, CallResult, DecodedAudio, Recording, SpeakerResult, Transcript, TranscriptInfo
+from pipeline.stages import operators, speakers
+from pipeline.stages.analyse import analyse_call
 from pipeline.stages.audio import decode_audio
 # CallResult and SpeakerResult stay importable from here: cached speaker results pickled before they moved
 # to records name pipeline.stages.process.SpeakerResult (Prefect's stage cache keeps them a week).
-from pipeline.stages.transcribe import TranscribeOptions, transcribe_call
+from pipeline.stages.operators import read_voiceprints
+from pipeline.stages.transcribe import TranscribeOptions, options_for, transcribe_call
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +44,6 @@ class Models:
         """Enrolled operator voiceprints (pipeline.stages.operators), read from the warehouse once."""
         with self._lock:
             if self._voiceprints is None:
-                from pipeline.stages.operators import read_voiceprints
-
                 self._voiceprints = read_voiceprints(self.settings.database) if self.settings.known_operators else ()
             return self._voiceprints
 
@@ -47,8 +51,6 @@ class Models:
     def asr(self):
         with self._lock:
             if self._asr is None:
-                from models.registry import load_recognizer
-
                 s = self.settings
                 self._asr = load_recognizer(s.asr_model, cache_dir=s.model_cache, device=s.asr_device,
                                      compute_type=s.asr_compute_type, cpu_threads=s.cpu_threads)
@@ -58,8 +60,6 @@ class Models:
     def diarizer(self):
         with self._lock:
             if self._diarizer is None:
-                from models.diarization import load_diarizer
-
                 s = self.settings
                 self._diarizer = load_diarizer(min_speakers=s.min_speakers, max_speakers=s.max_speakers, threads=s.cpu_threads)
             return self._diarizer
@@ -68,8 +68,6 @@ class Models:
     def topic_model(self):
         with self._lock:
             if self._topic_model is None:
-                from models.topic_model import load_topic_model
-
                 self._topic_model = load_topic_model()
             return self._topic_model
 
@@ -104,8 +102,6 @@ def speakers_stage(audio: DecodedAudio, transcripts: tuple[Transcript, ...], mod
     """Stereo: one speaker per channel. Mono: pyannote turns, words assigned to turns, roles
     from an enrolled operator's voice when one matches (flagged when the call log's
     ``operator_ext`` names another operator), else from cues."""
-    from pipeline.stages import operators, speakers
-
     if len(transcripts) > 1:
         by_channel = {i: t.segments for i, t in enumerate(transcripts)}
         segs = speakers.assign_channel_speakers(by_channel, audio, operator_channel=settings.operator_channel)
@@ -142,8 +138,6 @@ def merge_info(transcripts: tuple[Transcript, ...]) -> TranscriptInfo:
 def analyse_stage(audio: DecodedAudio, spk: SpeakerResult, info: TranscriptInfo, models: Models,
                   settings: Settings, call_date=None) -> CallAnalysis:
     """Topics, places, routing, urgency, redaction, metrics and the review decision."""
-    from pipeline.stages.analyse import analyse_call
-
     analysis = analyse_call(audio, spk.segments, info, topic_model=models.topic_model, settings=settings,
                             role_confidence=spk.role_confidence, call_date=call_date)
     if spk.flags:
@@ -182,7 +176,7 @@ class Stages:
     def __init__(self, models: Models, settings: Settings, options: TranscribeOptions | None = None):
         # Default: the settings' transcription options (HOTLINE_ASR_*), as the flow's transcribe task uses.
         self.models, self.settings = models, settings
-        self.options = options if options is not None else settings.transcription.options()
+        self.options = options if options is not None else options_for(settings)
 
     def decode(self, recording: Recording) -> DecodedAudio:
         return decode_stage(recording, self.settings)
@@ -222,7 +216,7 @@ def process_recording(recording: Recording, models: Models, settings: Settings,
                       options: TranscribeOptions | None = None) -> CallResult:
     """All stages for one recording, timed (:func:`run_call` with the plain stages). Raises what the stages raise.
 
-    ``options``: default ``settings.transcription.options()`` (``HOTLINE_ASR_*``), as in the flow."""
+    ``options``: default ``options_for(settings)`` (``HOTLINE_ASR_*``), as in the flow."""
     return run_call(recording, Stages(models, settings, options))
 
 

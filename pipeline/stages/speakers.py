@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from pipeline.intervals import merge, total
 from pipeline.records import DecodedAudio, Segment, SpeakerTurn, Word
 from pipeline.textnorm import fold_accents
 
@@ -269,8 +270,6 @@ def talk_time_by_role(segments: Sequence[Segment]) -> dict[str, float]:
     Overlapping segments of the same role are counted once: the same union
     (:mod:`pipeline.intervals`) as the ``talk_time_s`` metric of :mod:`pipeline.analysis.metrics`.
     """
-    from pipeline.intervals import merge, total
-
     spans: dict[str, list[tuple[float, float]]] = {}
     for seg in segments:
         spans.setdefault(seg.role or "unknown", []).append((seg.start, seg.end))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from pipeline.config import Settings
 from pipeline.intervals import merge, subtract
 from pipeline.records import SAMPLE_RATE, DecodedAudio, Segment, Transcript, TranscriptInfo, Word
 from pipeline.textnorm import fold_accents, normalize_text
@@ -98,6 +99,12 @@ class TranscribeOptions:
         """Silero VAD settings as faster-whisper's ``VadOptions`` keyword arguments."""
         return {"threshold": self.vad_threshold, "min_silence_duration_ms": self.vad_min_silence_ms,
                 "speech_pad_ms": self.vad_speech_pad_ms}
+
+
+def options_for(settings: Settings) -> TranscribeOptions:
+    """The decoding options ``settings.transcription`` holds (``HOTLINE_ASR_*``), as this stage takes them."""
+    section = settings.transcription
+    return TranscribeOptions(**{name: getattr(section, name) for name in type(section).model_fields})
 
 
 def collapse_loops(text: str, *, min_repeats: int = LOOP_MIN_REPEATS, min_phrase_repeats: int = LOOP_MIN_REPEATS_PHRASE,

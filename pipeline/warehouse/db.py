@@ -12,6 +12,7 @@ rewrite them.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -25,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.config import ensure_dir
 from pipeline.errors import DatabaseBusy, WarehouseError
 
 _MIGRATION_RE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
@@ -161,8 +163,6 @@ def connect(path: Path | str, *, read_only: bool = False, wait_s: float = 0.0, m
     path = Path(path)
     check_warehouse_path(path, create=create and not read_only)
     if not read_only:
-        from pipeline.config import ensure_dir
-
         ensure_dir(path.parent, "database")
     deadline = time.monotonic() + wait_s
     while True:
@@ -225,8 +225,6 @@ def run_lock(path: Path | str, *, wait_s: float = 0.0) -> Iterator[None]:
     The kernel releases it when the process dies, so a killed run never leaves it
     taken. Raises :class:`DatabaseBusy` after ``wait_s`` seconds.
     """
-    import fcntl
-
     lock = run_lock_path(path)
     lock.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)

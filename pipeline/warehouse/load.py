@@ -6,14 +6,12 @@ Reloading a call replaces what the pipeline derived and keeps what people added
 
 from __future__ import annotations
 
-import logging
 import time
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
 
 import duckdb
-import pandas as pd
 
 from pipeline.logsafe import mask_numbers
 from pipeline.records import CallLogEntry, CallResult, Place, Recording
@@ -32,6 +30,8 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], column
     """Bulk insert a list of dicts through a DataFrame (never row by row)."""
     if not rows:
         return
+    import pandas as pd  # (0.5 s to import: only a run that loads a call pays it)
+
     frame = pd.DataFrame(rows, columns=columns)
     con.register("_rows", frame)
     try:
@@ -201,19 +201,7 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
         qa_edits.reapply(con, call_id)  # QA's text, place and urgent corrections outlive a reprocessing
         load_s = time.perf_counter() - t0
         record_stage_time(con, run_id, call_id, "load", load_s)
-    _sync_case(con, call_id)
     return load_s
-
-
-def _sync_case(con: duckdb.DuckDBPyConnection, call_id: str) -> None:
-    """Open (or, while new, re-route) the call's case; a failure leaves the call loaded (`hotline cases build` catches up)."""
-    from pipeline.casework import cases
-
-    try:
-        cases.sync_call(con, call_id)
-    except Exception as exc:  # the call is committed; its case can be built later
-        logging.getLogger(__name__).warning("call %s: case not built (%s: %s); run `hotline cases build`",
-                                            call_id, type(exc).__name__, exc)
 
 
 _PLACE_FIELDS = ("kind", "text", "name", "unit_code", "resolved_from")

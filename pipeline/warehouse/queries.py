@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
+from pipeline.logsafe import safe
+
 
 def call_summaries(con: duckdb.DuckDBPyConnection, call_ids: list[str] | None = None) -> list[dict]:
     """One dict per call: id, file, status, duration, speakers, assigned topics, first words."""
@@ -37,8 +39,6 @@ def format_table(rows: list[dict], *, text_chars: int = 60) -> str:
     Every cell goes through :func:`pipeline.logsafe.safe`: a file name or a transcript holding a
     line break cannot add a row, and no caller number is printed in clear.
     """
-    from pipeline.logsafe import safe
-
     header = ("call", "file", "status", "dur s", "spk", "topics", "transcript")
     body = [
         tuple(safe(c) for c in (

@@ -8,6 +8,7 @@ fixed fragments.
 from __future__ import annotations
 
 import duckdb
+from duckdb_extensions import import_extension
 
 from pipeline.warehouse.db import transaction
 
@@ -47,8 +48,6 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
     try:
         con.execute("LOAD fts")
     except duckdb.Error:
-        from duckdb_extensions import import_extension
-
         import_extension("fts", con=con)
         con.execute("LOAD fts")
 

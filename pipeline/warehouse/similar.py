@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import duckdb
 
+from pipeline.textnorm import fold_accents
 from pipeline.warehouse import calls
 
 W_TOPIC, W_PLACE, W_TEXT, W_TIME = 0.35, 0.25, 0.30, 0.10
@@ -50,8 +51,6 @@ def similar_calls(con: duckdb.DuckDBPyConnection, call_id: str, *, limit: int = 
 def _cosines(texts: list[str]) -> list[float]:
     """Cosine of texts[0] with each of texts[1:]."""
     from sklearn.feature_extraction.text import TfidfVectorizer
-
-    from pipeline.textnorm import fold_accents
 
     if not any(t.strip() for t in texts):
         return [0.0] * (len(texts) - 1)

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from pipeline.config import Settings, apply_environment, load_settings
 from pipeline.warehouse import db
@@ -67,8 +68,6 @@ def create_app(db_path: Path | str, settings: Settings | None = None, options: W
         return response
 
     if opts.allowed_hosts:  # a forged Host header (cache poisoning, DNS rebinding) gets 400
-        from starlette.middleware.trustedhost import TrustedHostMiddleware
-
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(opts.allowed_hosts))
 
     @app.exception_handler(NotLoggedIn)

@@ -12,12 +12,17 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.casework.cases import on_topic_corrected
 from pipeline.config import REPO_ROOT
 from pipeline.errors import HotlineError
+from pipeline.intake.ingest import locate
+from pipeline.report import exports
 from pipeline.report.reports import topic_labels
 from pipeline.warehouse import calls
 from pipeline.warehouse import search
 from pipeline.warehouse.calls import call_mood, call_summary, turn_sentiment
+from pipeline.warehouse.retention import purged_at
+from pipeline.warehouse.similar import similar_calls
 
 
 class BadCorrection(HotlineError):
@@ -78,8 +83,6 @@ def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool)
         return None
     call["summary"] = call_summary(con, call_id)
     call["mood"] = call_mood(con, call_id)
-    from pipeline.warehouse.similar import similar_calls
-
     call["similar"] = similar_calls(con, call_id)
     mood = turn_sentiment(con, call_id)
     call["segments"] = calls.call_segments(con, call_id, raw_text=raw_text)
@@ -110,8 +113,6 @@ def correct_topic(con: duckdb.DuckDBPyConnection, call_id: str, topic: str, acti
     if calls.has_topic(con, call_id, topic) == (action == "add"):
         return False
     calls.write_topic_correction(con, call_id, topic, action == "add", user_name, datetime.now())
-    from pipeline.casework.cases import on_topic_corrected  # the call's open case follows the correction (audited)
-
     on_topic_corrected(con, call_id, user_name)
     return True
 
@@ -140,8 +141,6 @@ def audio_path(con: duckdb.DuckDBPyConnection, call_id: str) -> Path | None:
     path = (root / source_path).resolve()
     if not path.is_relative_to(root):
         return None
-    from pipeline.intake.ingest import locate  # source_path is stored with caller numbers masked
-
     return locate(root, source_path, sha if "***" in source_path else None)
 
 
@@ -149,21 +148,15 @@ def recording_removed(con: duckdb.DuckDBPyConnection, call_id: str) -> bool:
     """Whether the call's recording is gone because the retention purge removed it (its staged copy):
     the call was purged and its audio is no longer found. A purged call whose recording still lies in
     the PBX's own folder plays on."""
-    from pipeline.warehouse.retention import purged_at
-
     return purged_at(con, call_id) is not None and audio_path(con, call_id) is None
 
 
 def export_csv(rows: list[dict], *, lang: str = "vi") -> bytes:
     """CSV of :func:`list_calls` rows (enriched by :func:`pipeline.report.exports.enrich`): see :mod:`pipeline.report.exports`."""
-    from pipeline.report import exports
-
     return exports.calls_csv(rows, lang=lang)
 
 
 def export_xlsx(rows: list[dict], *, lang: str = "vi", start: date | None = None, end: date | None = None,
                 filters_text: str = "") -> bytes:
     """Formatted Excel workbook (calls + summary sheet) of :func:`list_calls` rows: see :mod:`pipeline.report.exports`."""
-    from pipeline.report import exports
-
     return exports.calls_xlsx(rows, lang=lang, start=start, end=end, filters_text=filters_text)

@@ -13,7 +13,6 @@ from pipeline.stages.transcribe import TranscribeOptions, transcribe_call
 from pipeline.textnorm import fold_accents, normalize_text
 from tests.helpers import DATA
 
-pytestmark = pytest.mark.integration
 
 REFERENCE = "Rác ở đường Y Jút phường Tân Tiến cả tuần nay không được thu gom, bốc mùi lắm."
 

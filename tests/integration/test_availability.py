@@ -16,12 +16,8 @@ import time
 from pathlib import Path
 
 import duckdb
-import pytest
-
 from tests.helpers import REPO, SAMPLES
 from tests.support.web_fixtures import csrf_of
-
-pytestmark = pytest.mark.integration
 
 
 def test_requests_succeed_during_a_run(web_db, call_ids, tmp_path):

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from pipeline.config import load_settings
-from tests import sshd
+from tests.support import sshd
 from tests.integration.test_sftp import server  # noqa: F401  (fixture: OpenSSH on 127.0.0.1)
 from tests.support import stores, tally
 

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
 from pipeline.config import load_settings
 from tests.helpers import DATA
-
-pytestmark = pytest.mark.integration
 
 
 def _variant(src, dst, k: int) -> None:

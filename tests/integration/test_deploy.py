@@ -4,7 +4,7 @@
 By default the calls need no model (one real call's header, cut short, is quarantined; a second is
 not audio at all), which keeps the test near 30 s of CPU; ``HOTLINE_TEST_DEPLOY_REAL=1`` sends a real
 8 s call through the models instead and prints landing -> tagged. Tagging with the models is
-covered by test_freepbx_flow.py; the latency by scripts/measure_pull_latency.py.
+covered by test_freepbx_flow.py; the latency by scripts/research/measure_pull_latency.py.
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ from datetime import datetime
 
 import pytest
 
-from tests import prefect_server, sshd
 from tests.integration.test_freepbx_flow import NUMBERS, PAIRED, build_freepbx_folder
-from tests.support import stores
+from tests.support import prefect_server, sshd, stores
 
 REAL = os.environ.get("HOTLINE_TEST_DEPLOY_REAL") == "1"
 
-pytestmark = [pytest.mark.integration,
-              pytest.mark.skipif(not sshd.available(), reason="needs openssh-server (sshd) and ssh-keygen")]
+pytestmark = pytest.mark.skipif(not sshd.available(), reason="needs openssh-server (sshd) and ssh-keygen")
 
 
 def _calls(db_path, tries: int = 40):

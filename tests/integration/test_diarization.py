@@ -9,7 +9,6 @@ import soundfile as sf
 
 from pipeline.records import SpeakerTurn
 
-pytestmark = pytest.mark.integration
 
 SR = 16000
 LINES = [
@@ -101,9 +100,19 @@ def test_model_arguments_of_other_types_are_rejected(tmp_path):
         PyannoteDiarizer(embedding={"checkpoint": "pyannote/embedding"})
 
 
-def test_an_injected_pipeline_is_used_as_is(diarizer):
+def test_an_injected_pipeline_is_used_as_is(call, diarizer, monkeypatch):
     from models.diarization import PyannoteDiarizer
 
-    assert PyannoteDiarizer(pipeline=diarizer.pipeline).pipeline is diarizer.pipeline
+    injected = PyannoteDiarizer(pipeline=diarizer.pipeline, options=diarizer.options)
+    assert injected.pipeline is diarizer.pipeline  # neither copied nor rebuilt
+    seen = []
+    apply = diarizer.pipeline.apply
+    monkeypatch.setattr(diarizer.pipeline, "apply", lambda file, **kw: seen.append((file, kw)) or apply(file, **kw))
+    turns = injected.diarize(call[0])
+    assert len(seen) == 1, "diarize ran the injected pipeline once"
+    file, bounds = seen[0]
+    assert file["sample_rate"] == SR and file["waveform"].shape == (1, len(call[0]))
+    assert bounds["min_speakers"] == injected.min_speakers and bounds["max_speakers"] == injected.max_speakers
+    assert turns and turns == diarizer.diarize(call[0])  # the same pipeline, the same turns
     with pytest.raises(TypeError, match="str"):
         PyannoteDiarizer(pipeline="pyannote/speaker-diarization-community-1")

@@ -10,7 +10,6 @@ import soundfile as sf
 
 from tests.integration.test_diarization import _overlap, call  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.integration
 
 SR = 16000
 

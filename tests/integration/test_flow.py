@@ -12,7 +12,6 @@ import pytest
 from pipeline.config import load_settings
 from tests.helpers import DATA, SAMPLES
 
-pytestmark = pytest.mark.integration
 
 # A stereo μ-law call (operator left) and a mono 16 kHz call: both speaker paths.
 PICK = ["2026/11/07/rec_20261107_141730_ext102.wav", "2026/11/24/rec_20261124_091033_ext102.wav"]

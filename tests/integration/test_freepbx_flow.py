@@ -6,12 +6,9 @@ import csv
 import hashlib
 import io
 
-import pytest
-
 from pipeline.config import load_settings
 from tests.helpers import SAMPLES
 
-pytestmark = pytest.mark.integration
 
 # uniqueid → (FreePBX name, sample it is a copy of)
 PAIRED = ("2026/11/30/in-101-0905123456-20261130-082512-1764491112.41.wav",

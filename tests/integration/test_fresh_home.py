@@ -13,11 +13,7 @@ import sys
 from pathlib import Path
 
 import duckdb
-import pytest
-
 from tests.helpers import SAMPLES
-
-pytestmark = pytest.mark.integration
 
 
 def test_installed_cli_runs_into_a_home_that_does_not_exist(tmp_path):

@@ -19,7 +19,6 @@ import pytest
 
 from tests.helpers import DATA, REPO
 
-pytestmark = pytest.mark.integration
 
 N_CALLS = 4
 

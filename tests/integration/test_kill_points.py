@@ -23,7 +23,6 @@ from tests.support import stores, tally
 
 # Five `process-calls` subprocesses (Prefect client + topic model each): ~2 min on the
 # shared 2-core machine, so outside the fast suite; `make faults` runs it.
-pytestmark = pytest.mark.integration
 
 NUMBERS = ["0912000111", "0912000222", "0912000333", "0912000444"]
 PLAN = [("decode", 2), ("transcribe", 1), ("load", 1), ("search", 1), (None, 0)]

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-pytestmark = pytest.mark.integration
 
 SR = 16000
 OPERATOR = "vi+m3"

@@ -19,7 +19,6 @@ from pipeline.stages.audio import decode_audio
 from pipeline.warehouse import db, load
 from tests.helpers import SAMPLES
 
-pytestmark = pytest.mark.integration
 MANIFEST = json.loads((SAMPLES / "manifest.json").read_text(encoding="utf-8"))
 
 

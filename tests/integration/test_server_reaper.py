@@ -8,12 +8,9 @@ import subprocess
 import sys
 import time
 
-import pytest
-
 from tests.helpers import REPO
 from tests.support import tally
 
-pytestmark = pytest.mark.integration  # starts a real temporary Prefect server (~10-20 s)
 
 CHILD = """
 import os, signal, sys

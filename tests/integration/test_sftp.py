@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests import sshd
+from tests.support import sshd
 
 KEY = "test-caller-salt"  # keys the watermark's names (the caller salt in production)
 
@@ -242,10 +242,10 @@ def test_watch_over_sftp_pulls_then_processes_each_file_once(server, tmp_path, m
 def test_the_password_can_come_from_a_prefect_secret_block(prefect_harness, settings):
     from prefect.blocks.system import Secret
 
-    from pipeline.intake import sources
+    from flows.environment import with_secrets
 
     Secret(value="pbx-pass-42").save("hotline-test-sftp", overwrite=True)
     with_secret = settings.with_(sftp_password_secret="hotline-test-sftp")
-    assert sources.sftp_password(with_secret) == "pbx-pass-42"
-    assert "pbx-pass-42" not in repr(with_secret)
-    assert sources.sftp_password(with_secret.with_(sftp_password="from-env")) == "from-env"  # the setting wins
+    assert with_secrets(with_secret).sftp_password == "pbx-pass-42"
+    assert "pbx-pass-42" not in repr(with_secrets(with_secret))
+    assert with_secrets(with_secret.with_(sftp_password="from-env")).sftp_password == "from-env"  # the setting wins

@@ -18,7 +18,6 @@ from pipeline.stages.audio import decode_audio
 from pipeline.stages.transcribe import SAMPLE_RATE, TranscribeOptions
 from tests.helpers import DATA
 
-pytestmark = pytest.mark.integration
 _REPO = Path(__file__).resolve().parents[2]
 EVAL = Path(os.environ.get("HOTLINE_EVAL_DIR") or next(
     (p for p in (_REPO.parent / "shared" / "eval", _REPO.parent.parent / "shared" / "eval") if p.is_dir()),
@@ -44,7 +43,6 @@ def _wer(hyps, refs):
     return errors / max(1, sum(len(r.split()) for r in refs))
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not (EVAL / "asr-dev" / "manifest.tsv").is_file(), reason="../shared/eval not present")
 def test_text_matches_the_sdk_on_most_real_clips(rec):
     from pipeline.eval.asr import read_clips as read_manifest

@@ -67,7 +67,6 @@ def test_cli_has_the_command(bad, capsys):
     assert args.day == "2026-11-18" and not args.serve
 
 
-@pytest.mark.integration
 def test_deployment_run_executed_by_a_runner(prefect_harness, web_db, tmp_path):
     """What the schedule does: a flow run created from the deployment, executed by a Prefect runner
     (in a subprocess, as ``serve`` does), writes the report."""

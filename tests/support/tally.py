@@ -1,7 +1,7 @@
 """Fault figures counted by the suite (``make faults``): each fault test records what it tried.
 
 With ``HOTLINE_FAULT_TALLY=<file>`` set, :func:`record` appends one JSON line per
-check; ``scripts/fault_figures.py`` sums them into the figures line. Values are
+check; ``tests/support/fault_figures.py`` sums them into the figures line. Values are
 recorded *before* the test asserts them, so a failing check shows in the figures.
 Without the variable, recording is a no-op.
 """

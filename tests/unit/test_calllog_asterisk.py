@@ -10,7 +10,8 @@ import pytest
 
 from pipeline.errors import CallLogError
 from pipeline.intake import calllog_asterisk as ast
-from pipeline.intake.ingest import hash_caller, scan_source
+from pipeline.intake.ingest import scan_source
+from pipeline.salt import hash_caller
 
 SALT = "test-salt"
 

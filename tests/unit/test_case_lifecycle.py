@@ -4,7 +4,8 @@ import pytest
 
 from pipeline.casework import cases
 from pipeline.casework.cases import Actor, CaseError, NotAllowed
-from pipeline.warehouse import db, load
+from pipeline.runs.book import store_call
+from pipeline.warehouse import db
 from tests.unit.test_warehouse import _result
 
 QA = Actor("lan", "qa")
@@ -16,7 +17,7 @@ MANAGER = Actor("minh", "manager")
 @pytest.fixture
 def con(tmp_path):
     con = db.connect(tmp_path / "w.duckdb")
-    load.load_call(con, _result(), "run1")  # the loader opens the case
+    store_call(con, _result(), "run1")  # the run book opens the case as it stores the call
     yield con
     con.close()
 
@@ -101,7 +102,7 @@ def test_reopen_counts_and_goes_back_to_the_unit(con):
 
 def test_a_question_answered_on_the_line_is_closed_at_once_and_can_become_a_complaint(tmp_path):
     con = db.connect(tmp_path / "w.duckdb")
-    load.load_call(con, _result(sha="cd" * 32, text="hỏi thủ tục làm căn cước", topic="administrative_procedures"), "r")
+    store_call(con, _result(sha="cd" * 32, text="hỏi thủ tục làm căn cước", topic="administrative_procedures"), "r")
     cid = _case(con)
     assert con.execute("SELECT kind, status, closed_at IS NOT NULL FROM cases").fetchone() == ("inquiry", "answered", True)
     cases.transition(con, cid, "new", QA, note="người dân phản ánh thái độ cán bộ")
@@ -115,8 +116,8 @@ def test_reloading_never_duplicates_nor_reopens(con):
     for to, who, kw in (("forwarded", QA, {}), ("in_progress", UNIT, {}), ("resolved", UNIT, {"result": "ok"})):
         cases.transition(con, cid, to, who, **kw)
     n_events = con.execute("SELECT count(*) FROM case_events").fetchone()[0]
-    load.load_call(con, _result(), "run2")
-    load.load_call(con, _result(topic="utilities"), "run3")
+    store_call(con, _result(), "run2")
+    store_call(con, _result(topic="utilities"), "run3")
     assert cases.build_cases(con) == {"opened": 0, "answered": 0, "proposed": 0}
     assert con.execute("SELECT count(*) FROM cases").fetchone()[0] == 1
     assert con.execute("SELECT count(*) FROM case_calls").fetchone()[0] == 1
@@ -126,7 +127,7 @@ def test_reloading_never_duplicates_nor_reopens(con):
 
 def test_a_reload_reroutes_a_new_case_audited(con):
     cid = _case(con)
-    load.load_call(con, _result(topic="security_order"), "run2")
+    store_call(con, _result(topic="security_order"), "run2")
     row = con.execute("SELECT topic, unit, status FROM cases").fetchone()
     assert row == ("security_order", "Công an phường Tân Tiến", "new")
     ev = con.execute("SELECT user_name, note FROM case_events WHERE action = 'rerouted'").fetchall()

@@ -100,10 +100,11 @@ def _pii_cases(tmp_path):
 def test_summarize_text_is_the_summary_of_the_analysed_text():
     from pipeline.analysis.places import extract_places
     from pipeline.analysis.summary import summarize, summarize_text
-    from pipeline.analysis.topics import assigned_topics, classify_text, load_model
+    from models.topic_model import load_topic_model
+    from pipeline.analysis.topics import assigned_topics, classify_text
 
     text = "rác thải ứ đọng ở hẻm 45 Quang Trung phường Tân Lập"
-    topics = list(assigned_topics(classify_text(text, load_model(None))))
+    topics = list(assigned_topics(classify_text(text, load_topic_model(None))))
     line = summarize_text(text, "chúng tôi sẽ chuyển cho phường xử lý")
     assert line.startswith("Phản ánh ") and "phường Tân Lập" in line
     assert line != summarize(topics, text, "chúng tôi sẽ chuyển cho phường xử lý")  # places and routes count

@@ -3,7 +3,8 @@ import shutil
 import pytest
 
 from pipeline.errors import CallLogError
-from pipeline.intake.ingest import dedupe, find_audio_files, hash_caller, read_call_log, scan_source
+from pipeline.intake.ingest import dedupe, find_audio_files, read_call_log, scan_source
+from pipeline.salt import hash_caller
 
 from tests.helpers import DATA, SAMPLES
 

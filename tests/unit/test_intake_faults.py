@@ -13,8 +13,9 @@ import pytest
 
 from pipeline.intake import calllog_asterisk as ast
 from pipeline.intake import sources
-from pipeline.intake.ingest import hash_caller, scan_source
+from pipeline.intake.ingest import scan_source
 from pipeline.logsafe import mask_numbers, safe
+from pipeline.salt import hash_caller
 from tests.support import stores, tally
 
 SALT = "test-salt"

@@ -29,14 +29,28 @@ def _count(db_path, sql: str, params=()) -> int:
         con.close()
 
 
-def test_call_page_shows_timeline_figures_reasons_in_vietnamese(client_as, call_ids):
+def test_call_page_shows_timeline_figures_reasons_in_vietnamese(client_as, call_ids, web_db):
+    from pipeline.i18n import MESSAGES
+
     qa_client = client_as("qa")
-    # A call in the review queue (low confidence) shows why.
+    # A call in the review queue (low confidence) shows why: each stored reason, in Vietnamese,
+    # in the paragraph of its kind.
     queue = qa_client.get("/api/calls?queue=1").json()["calls"]
     cid = queue[0]["call_id"]
     html = qa_client.get(f"/calls/{cid}").text
     assert 'class="timeline"' in html and "lane-operator" in html and "lane-citizen" in html
-    assert "Lý do cần xem lại" in html or "Lý do khẩn cấp" in html
+    con = duckdb.connect(str(web_db), read_only=True)
+    review, urgency = con.execute("SELECT review_reasons, urgency_reasons FROM calls WHERE call_id = ?", [cid]).fetchone()
+    con.close()
+    assert review or urgency, "a queued call has a reason"
+    for reasons, para, heading in ((review, "review-reasons", "why_review"), (urgency, "urgency-reasons", "why_urgent")):
+        shown = re.search(rf'<p class="reasons[^"]*" id="{para}">(.*?)</p>', html)
+        if not reasons:
+            assert shown is None, f"{para} shown for a call without one"
+            continue
+        assert shown and MESSAGES[heading]["vi"] in shown.group(1)
+        for r in reasons.split(","):
+            assert MESSAGES.get(f"reason_{r}", {}).get("vi", r) in shown.group(1), (r, shown.group(1))
     assert 'class="talkbar"' in html and "Tổng đài viên 48%" in html  # 2.0 s of 4.2 s talk
     assert "<details class=\"acoustic\">" in html
     assert re.search(r'<span class="at">0:0\d</span>', html)  # m:ss, not 0:00.0

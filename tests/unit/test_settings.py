@@ -1,5 +1,5 @@
 """One Settings (issue 12 #4): every knob from HOTLINE_* variables, sections, secrets never serialised,
-flows that take the object, side effects only in apply_environment(), the README table in step."""
+flows that take the object, side effects only in apply_environment(), the settings page (docs/settings.md) in step."""
 
 from __future__ import annotations
 
@@ -114,11 +114,12 @@ def test_web_options_are_built_from_settings(clean_env):
 def test_transcription_section_mirrors_transcribe_options():
     from dataclasses import fields
 
-    from pipeline.stages.transcribe import TranscribeOptions
+    from pipeline.stages.transcribe import TranscribeOptions, options_for
 
     assert set(TranscriptionSettings.model_fields) == {f.name for f in fields(TranscribeOptions)}
-    assert TranscriptionSettings().options() == TranscribeOptions()  # defaults unchanged: figures unchanged
-    assert TranscriptionSettings(beam_size=1, vad_filter=False).options() == TranscribeOptions(beam_size=1, vad_filter=False)
+    assert options_for(Settings()) == TranscribeOptions()  # defaults unchanged: figures unchanged
+    chosen = Settings(transcription=TranscriptionSettings(beam_size=1, vad_filter=False))
+    assert options_for(chosen) == TranscribeOptions(beam_size=1, vad_filter=False)
 
 
 def test_the_flow_decodes_with_the_settings_options_and_caches_by_them(monkeypatch, tmp_path):
@@ -246,6 +247,7 @@ def test_the_web_app_factory_applies_the_environment_when_it_builds_settings(cle
 
 
 def test_flows_build_their_settings_through_one_function(clean_env, monkeypatch, tmp_path):
+    import flows.environment as environment
     import flows.process_calls as pc
     from flows.backfill import backfill
     from flows.pull import pull_and_process
@@ -253,11 +255,11 @@ def test_flows_build_their_settings_through_one_function(clean_env, monkeypatch,
     from flows.weekly_report import weekly_report
 
     calls = []
-    monkeypatch.setattr(pc, "apply_environment", lambda s=None: calls.append(s))
+    monkeypatch.setattr(environment, "apply_environment", lambda s=None: calls.append(s))
     given = load_settings(home=tmp_path)
-    assert pc.flow_settings(given) is given and calls == [given]
+    assert environment.flow_settings(given) is given and calls == [given]
     clean_env.setenv("HOTLINE_HOME", str(tmp_path / "env"))
-    assert pc.flow_settings(None).home == tmp_path / "env"
+    assert environment.flow_settings(None).home == tmp_path / "env"
     for fn in (pc.process_calls.fn, pull_and_process.fn, weekly_report.fn, watch_folder, backfill.fn):
         assert "flow_settings(settings)" in inspect.getsource(fn), fn.__name__
 
@@ -297,12 +299,12 @@ def test_watch_polls_at_its_interval_and_waits_one_interval_for_another_run(monk
     assert build_parser().parse_args(["watch", str(tmp_path)]).interval is None  # None: settings.watch_interval_s
 
 
-# ---- the README's settings table -------------------------------------------------------------------
+# ---- the settings page (docs/settings.md) ------------------------------------------------------
 
 def _readme_rows() -> dict[str, str]:
-    """``HOTLINE_*`` variable → its default cell, from every table of README.md with a ``variable`` column."""
+    """``HOTLINE_*`` variable → its default cell, from every table of docs/settings.md with a ``variable`` column."""
     rows = {}
-    for line in (REPO / "README.md").read_text(encoding="utf-8").splitlines():
+    for line in (REPO / "docs" / "settings.md").read_text(encoding="utf-8").splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) < 3 or not cells[0].startswith("`HOTLINE_"):
             continue
@@ -312,7 +314,7 @@ def _readme_rows() -> dict[str, str]:
 
 
 def _default_text(value) -> str | None:
-    """How the README writes a default, or None when it describes it in words (paths, empty, generated)."""
+    """How docs/settings.md writes a default, or None when it describes it in words (paths, empty, generated)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -358,23 +360,23 @@ def test_every_setting_has_a_one_line_comment():
         assert missing == [], f"{model.__name__}: fields without a one-line unit comment"
 
 
-def test_readme_settings_table_matches_settings():
+def test_settings_page_matches_settings():
     rows = _readme_rows()
     names = env_names()
     missing = sorted(set(names) - set(rows))
-    assert missing == [], "settings missing from the README's table; rows to start from:\n" + "\n".join(
+    assert missing == [], "settings missing from docs/settings.md; rows to start from:\n" + "\n".join(
         _suggested_row(env) for env in missing)
-    assert sorted(set(rows) - set(names)) == [], "README rows for variables Settings does not read"
+    assert sorted(set(rows) - set(names)) == [], "docs/settings.md rows for variables Settings does not read"
     sections = {None: Settings(), "web": Settings().web, "transcription": Settings().transcription}
     wrong = {}
     for env, (section, field) in names.items():
         model = type(sections[section])
-        if model.model_fields[field].exclude:  # secrets: the README says "generated" / "empty"
+        if model.model_fields[field].exclude:  # secrets: the page says "generated" / "empty"
             continue
         expected = _default_text(getattr(sections[section], field))
         if expected is not None and rows[env] != expected:
             wrong[env] = (rows[env], expected)
-    assert wrong == {}, "README default ≠ Settings default (README, Settings)"
+    assert wrong == {}, "docs/settings.md default ≠ Settings default (docs, Settings)"
 
 
 def test_a_served_flow_pickled_by_value_still_validates_its_settings(tmp_path):

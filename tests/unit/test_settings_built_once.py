@@ -115,18 +115,18 @@ def _tone(path: Path) -> Path:
 def test_process_recording_and_stages_decode_with_the_settings_options(tmp_path, monkeypatch):
     import pipeline.stages.process as process
     from pipeline.config import load_settings
-    from pipeline.stages.transcribe import TranscribeOptions
+    from pipeline.stages.transcribe import TranscribeOptions, options_for
 
     settings = load_settings(environ={"HOTLINE_ASR_BEAM_SIZE": "2", "HOTLINE_ASR_VAD_FILTER": "false"}, home=tmp_path)
-    assert settings.transcription.options() != TranscribeOptions()
+    assert options_for(settings) != TranscribeOptions()
     models = process.Models(settings, asr=object())
-    assert process.Stages(models, settings).options == settings.transcription.options()
+    assert process.Stages(models, settings).options == options_for(settings)
     given = TranscribeOptions(beam_size=1)
     assert process.Stages(models, settings, given).options is given  # an explicit choice still wins
     seen = []
     monkeypatch.setattr(process, "run_call", lambda rec, stages: seen.append(stages.options))
     process.process_recording(object(), models, settings)
-    assert seen == [settings.transcription.options()] and seen[0].beam_size == 2 and seen[0].vad_filter is False
+    assert seen == [options_for(settings)] and seen[0].beam_size == 2 and seen[0].vad_filter is False
 
 
 def test_hotline_eval_asr_decodes_with_the_settings_options(tmp_path, monkeypatch, capsys):

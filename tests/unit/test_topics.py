@@ -50,7 +50,11 @@ def test_training_on_a_subset_gives_thresholds_and_cv_metrics(small_model):
     assert set(small_model.thresholds) == set(TOPICS)
     assert all(0.0 < c < 1.0 for c in small_model.thresholds.values())
     cv = small_model.meta["cv_metrics"]
-    assert 0.0 <= cv["macro_f1"] <= 1.0 and set(cv["per_topic"]) == set(TOPICS)
+    assert set(cv["per_topic"]) == set(TOPICS)
+    assert cv["macro_f1"] == pytest.approx(np.mean([m["f1"] for m in cv["per_topic"].values()]), abs=1e-4)  # stored to 4 places
+    # 12 rows a topic learn something: chance is about 1/len(TOPICS) = 0.1; measured 0.50 (seed 1),
+    # 0.42-0.54 over seeds 1-3
+    assert cv["macro_f1"] >= 0.3
     assert small_model.meta["training_rows"] == 12 * len(TOPICS)
 
 
@@ -233,12 +237,12 @@ def test_train_from_db_changes_the_labels_and_bumps_the_version(tmp_path, monkey
 def test_a_complaint_wrapped_in_call_small_talk_keeps_its_topic():
     """A real call's citizen side is mostly name, number, address and thanks; the
     complaint said once must still decide the topic (words not in filler.tsv)."""
-    from pipeline.analysis.topics import classify_call, load_model
+    from pipeline.analysis.topics import classify_call
     from pipeline.records import Segment
 
     lines = ["Alo, có phải tổng đài không chị?", "Dạ, tôi muốn báo là xe rác cả tuần nay không tới lấy, rác thối hết rồi.",
              "Số tôi là không chín không năm một hai ba bốn năm sáu.", "Nhà tôi số 45 đường Lê Duẩn.",
              "Dạ vâng, chị ghi giúp tôi với, cảm ơn chị nhé."]
     segments = [Segment(i * 5.0, i * 5.0 + 4, t, role="citizen") for i, t in enumerate(lines)]
-    assigned = [s.topic for s in classify_call(segments, load_model()) if s.assigned]
+    assigned = [s.topic for s in classify_call(segments, load_topic_model()) if s.assigned]
     assert assigned == ["environment"]

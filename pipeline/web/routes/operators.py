@@ -14,7 +14,10 @@ from urllib.parse import urlencode
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from models.diarization import load_diarizer
 from pipeline.errors import HotlineError
+from pipeline.i18n import translator
+from pipeline.stages.operators import delete_voiceprint, load_voiceprints, save_voiceprint, voiceprint_from_calls
 from pipeline.warehouse import voiceprints
 from pipeline.web import auth, data
 from pipeline.web.context import WebContext
@@ -29,8 +32,6 @@ def register(app: FastAPI, web: WebContext) -> None:
     def diarizer():
         d = getattr(app.state, "operator_diarizer", None)
         if d is None:
-            from models.diarization import load_diarizer
-
             s = web.settings
             d = app.state.operator_diarizer = load_diarizer(min_speakers=s.min_speakers, max_speakers=s.max_speakers,
                                                             threads=s.cpu_threads)
@@ -38,8 +39,6 @@ def register(app: FastAPI, web: WebContext) -> None:
 
     def page(request: Request, session: auth.Session, *, status: int = 200, error: str | None = None,
              form: dict | None = None):
-        from pipeline.stages.operators import load_voiceprints
-
         ext = (request.query_params.get("ext") or (form or {}).get("extension") or "").strip()[:32]
         with web.database() as con:
             prints = load_voiceprints(con)
@@ -59,9 +58,6 @@ def register(app: FastAPI, web: WebContext) -> None:
     @app.post("/operators/enrol", response_class=HTMLResponse)
     def enrol(request: Request, extension: str = Form(""), name: str = Form(""), consent: str = Form(""),
               call_id: list[str] = Form([]), csrf_token: str = Form(""), session: auth.Session = admin):
-        from pipeline.i18n import translator
-        from pipeline.stages.operators import save_voiceprint, voiceprint_from_calls
-
         web.check_csrf(session, csrf_token)
         t = translator(web.lang_of(request))
         form = {"extension": extension.strip()[:32], "name": name.strip()[:200], "consent": consent.strip()[:2000],
@@ -87,8 +83,6 @@ def register(app: FastAPI, web: WebContext) -> None:
 
     @app.post("/operators/{extension}/remove")
     def remove(request: Request, extension: str, csrf_token: str = Form(""), session: auth.Session = admin):
-        from pipeline.stages.operators import delete_voiceprint
-
         web.check_csrf(session, csrf_token)
         with web.database() as con:
             found = delete_voiceprint(con, extension)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI, Form, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from pipeline.i18n import translator
 from pipeline.report import reports
@@ -148,8 +149,6 @@ def register(app: FastAPI, web: WebContext) -> None:
                     return qa.save_evaluation(con, call_id, answers, session.user.name)
                 except data.BadCorrection as exc:
                     bad(exc)
-
-        from starlette.concurrency import run_in_threadpool
 
         n = await run_in_threadpool(save)
         return await run_in_threadpool(answer, request, session, call_id, "saved" if n else "unchanged", written=n)

@@ -5,52 +5,11 @@ Needs /usr/bin/chromium (CI installs it); Playwright's own browser download is n
 
 from __future__ import annotations
 
-import shutil
-import time
 import urllib.error
 import urllib.request
 
-import pytest
-
-from tests.support.web_fixtures import FAST_AUTH, PASSWORDS, serve_app
-
-pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture
-def server(web_db):
-    from pipeline.web.app import WebOptions, create_app
-
-    with serve_app(create_app(web_db, options=WebOptions(auth=FAST_AUTH))) as url:
-        yield url
-
-
-@pytest.fixture
-def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required", "--mute-audio"])
-        yield b
-        b.close()
-
-
-def _wait_until(page, expression: str, timeout_s: float = 15.0):
-    """Poll a JS expression with page.evaluate (DevTools evaluation is not subject to the app's CSP,
-    unlike wait_for_function, whose string predicate the CSP's script-src 'self' refuses)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = page.evaluate(expression)
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
-        time.sleep(0.1)
-
+from tests.support.browser import wait_until
+from tests.support.web_fixtures import PASSWORDS
 
 def _status(url: str) -> int:
     # No cookies, no redirects followed: what an outsider gets.
@@ -89,11 +48,11 @@ def test_qa_searches_listens_and_corrects(server, browser, call_ids):
     # Open the best hit; click the third segment and watch the player move there.
     page.locator("tr.call-row a").first.click()
     page.wait_for_selector("#transcript .seg")
-    _wait_until(page, "document.getElementById('player').readyState >= 1")
+    wait_until(page, "document.getElementById('player').readyState >= 1")
     seg = page.locator("#transcript .seg").nth(2)
     start = float(seg.get_attribute("data-start"))
     seg.click()
-    _wait_until(page, f"document.getElementById('player').currentTime >= {start - 0.05}")
+    wait_until(page, f"document.getElementById('player').currentTime >= {start - 0.05}")
     minutes, seconds = page.locator("#position").inner_text().split(":")  # m:ss
     assert 60 * int(minutes) + int(seconds) >= int(start - 0.1)
     page.wait_for_selector("#transcript .seg.current", timeout=15000)

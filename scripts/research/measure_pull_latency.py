@@ -8,8 +8,8 @@ deploy`` deployment on a real ``prefect server`` (one flow-run process per
 scheduled run). Latency = ``calls.processed_at`` − the moment the file was
 complete on the server.
 
-    PYTHONPATH=$PWD .venv/bin/python scripts/measure_pull_latency.py --mode watch --interval 10
-    PYTHONPATH=$PWD .venv/bin/python scripts/measure_pull_latency.py --mode deploy --interval 30
+    PYTHONPATH=$PWD .venv/bin/python scripts/research/measure_pull_latency.py --mode watch --interval 10
+    PYTHONPATH=$PWD .venv/bin/python scripts/research/measure_pull_latency.py --mode deploy --interval 30
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests import prefect_server, sshd  # noqa: E402
+from tests.support import prefect_server, sshd  # noqa: E402
 from tests.helpers import SAMPLES  # noqa: E402
 
 CALLS = ["2026/11/03/rec_20261103_082512_ext101.wav", "2026/11/24/rec_20261124_091033_ext102.wav",

@@ -5,7 +5,7 @@ docs/names.md). To rerun the measurement, install it outside the venv and put it
 path after the project:
 
     pip install --target /tmp/ut underthesea==9.5.0
-    PYTHONPATH=$PWD:/tmp/ut .venv/bin/python scripts/eval_names_ner.py tests/data/pii_names.tsv
+    PYTHONPATH=$PWD:/tmp/ut .venv/bin/python scripts/research/eval_names_ner.py tests/data/pii_names.tsv
 
 Prints one line per finder: precision, recall, and how many place negatives (cases with
 no gold span) got a name.

@@ -6,12 +6,7 @@ from __future__ import annotations
 import re
 
 import duckdb
-import pytest
-
 from tests.support.web_fixtures import PASSWORDS
-from tests.integration.test_browser import browser, server  # noqa: F401  (fixtures)
-
-pytestmark = pytest.mark.browser
 
 
 def _log_in(page, base):
@@ -34,7 +29,7 @@ def _count(web_db, sql, params) -> int:
         con.close()
 
 
-def test_drill_down_from_cell_hotspot_and_kpi(server, browser, web_db):  # noqa: F811
+def test_drill_down_from_cell_hotspot_and_kpi(server, browser, web_db):
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     _log_in(page, server)
     page.goto(f"{server}/dashboard?from=2026-10-12&to=2026-11-22")
@@ -68,7 +63,7 @@ def test_drill_down_from_cell_hotspot_and_kpi(server, browser, web_db):  # noqa:
     page.close()
 
 
-def test_dashboard_fits_a_phone(server, browser):  # noqa: F811
+def test_dashboard_fits_a_phone(server, browser):
     page = browser.new_page(viewport={"width": 390, "height": 844})
     _log_in(page, server)
     page.goto(f"{server}/dashboard?from=2026-10-12&to=2026-11-22")

@@ -1,6 +1,6 @@
 """Side by side, in one run: db.connect on a current warehouse with the view-file check vs without it,
 a per-request connection, and one full re-creation of the views (issue 12 #5). Run:
-    PYTHONPATH=$PWD .venv/bin/python scripts/measure_view_check.py
+    PYTHONPATH=$PWD .venv/bin/python scripts/research/measure_view_check.py
 """
 import tempfile, time
 from pathlib import Path

@@ -12,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.helpers import REPO
-from tests.sshd import free_port
+from tests.support.sshd import free_port
 
 
 def _env(home: Path) -> dict:

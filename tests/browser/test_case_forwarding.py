@@ -7,11 +7,7 @@ import shutil
 import pytest
 
 from tests.support.web_fixtures import PASSWORDS
-from tests.integration.test_browser import browser, server  # noqa: F401  (fixtures)
 from tests.unit.test_cases_web import UNIT_USERS, prepare_cases
-
-pytestmark = pytest.mark.browser
-
 
 @pytest.fixture
 def web_db(_template_db, tmp_path):
@@ -30,7 +26,7 @@ def _log_in(page, server, name, password):
     page.wait_for_url("**/cases**")
 
 
-def test_qa_forwards_and_unit_resolves(server, browser):  # noqa: F811
+def test_qa_forwards_and_unit_resolves(server, browser):
     qa = browser.new_context().new_page()
     _log_in(qa, server, "lan", PASSWORDS["lan"][1])
     qa.select_option("#case-filters select[name=unit]", "UBND phường Tân Tiến")

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from pipeline.logsafe import mask_numbers
-from tests import sshd
+from tests.support import sshd
 from tests.integration.test_sftp import AUDIO, KEY, _open, _settings, _tree, pbx, server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.skipif(not sshd.available(), reason="needs openssh-server (sshd) and ssh-keygen")

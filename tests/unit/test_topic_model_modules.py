@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
 
 from tests.helpers import REPO
 
@@ -13,8 +12,9 @@ from tests.helpers import REPO
 def test_the_pipeline_classifies_without_loading_the_training_module():
     code = (
         "import sys\n"
-        "from pipeline.analysis.topics import classify_text, load_model, assigned_topics\n"
-        "scores = classify_text('mất điện cả xóm từ sáng đến giờ', load_model())\n"
+        "from models.topic_model import load_topic_model\n"
+        "from pipeline.analysis.topics import classify_text, assigned_topics\n"
+        "scores = classify_text('mất điện cả xóm từ sáng đến giờ', load_topic_model())\n"
         "print(','.join(assigned_topics(scores)))\n"
         "print('models.topic_training' in sys.modules)\n"
     )
@@ -32,12 +32,3 @@ def test_the_shipped_artifact_calls_the_inference_module_text_forms():
     model = topic_model.load_topic_model()
     preprocessors = {t.preprocessor for _, t in model.pipeline.named_steps["features"].transformer_list}
     assert preprocessors == {topic_model.accented_form, topic_model.folded_form}
-
-
-def test_names_from_before_the_split_still_resolve_to_the_training_module():
-    from models import topic_model, topic_training
-
-    for name in ("train_topic_model", "read_topic_tsv", "multilabel_scores", "make_asr_like", "CORPUS_PATH"):
-        assert getattr(topic_model, name) is getattr(topic_training, name)
-    with pytest.raises(AttributeError):
-        topic_model.no_such_name  # noqa: B018

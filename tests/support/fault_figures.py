@@ -1,6 +1,6 @@
 """Sum the fault tally the suite wrote (tests/support/tally.py) into the figures line.
 
-``python scripts/fault_figures.py var/faults/tally.jsonl`` prints one line, last:
+``python -m tests.support.fault_figures var/faults/tally.jsonl`` prints one line, last:
 ``inputs_tried=N faults_survived=N rows_lost=N rows_duplicated=N clear_text_numbers=N [store=N …]``,
 the bracket holding the clear numbers found by store (warehouse, logs, Prefect database, result cache,
 watermarks, staging, quarantine, exports). Exits 1 when the tally is missing or empty, when any input

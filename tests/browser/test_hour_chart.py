@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from tests.integration.test_browser import browser, server  # noqa: F401  (fixtures)
-from tests.integration.test_dashboard_browser import _listed, _log_in
-
-pytestmark = pytest.mark.browser
+from tests.browser.test_dashboard_drilldown import _listed, _log_in
 
 
-def test_click_and_keyboard_on_an_hour_bar(server, browser):  # noqa: F811
+def test_click_and_keyboard_on_an_hour_bar(server, browser):
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     _log_in(page, server)
     page.goto(f"{server}/dashboard?from=2026-10-12&to=2026-11-22")

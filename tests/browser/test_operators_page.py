@@ -7,11 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.web_fixtures import FAST_AUTH, PASSWORDS, serve_app
-from tests.integration.test_browser import browser  # noqa: F401  (fixture)
-from tests.integration.test_browser_qa import SHOTS, SIZES, _no_sideways_scroll
+from tests.support.browser import SHOTS, SIZES, no_sideways_scroll
 from tests.unit.test_operators_web import TwoVoices
-
-pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
@@ -25,7 +22,7 @@ def server(web_db):
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_admin_enrols_and_removes_an_operator(server, browser, size):  # noqa: F811
+def test_admin_enrols_and_removes_an_operator(server, browser, size):
     w, h = SIZES[size]
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": w, "height": h})
@@ -43,7 +40,7 @@ def test_admin_enrols_and_removes_an_operator(server, browser, size):  # noqa: F
     boxes = page.locator("#op-calls input[type=checkbox]")
     assert boxes.count() >= 2
     assert all(c.strip() == "102" for c in page.locator("#op-calls tbody td:nth-child(3)").all_inner_texts())
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     page.screenshot(path=str(SHOTS / f"operators-enrol-{size}.png"), full_page=True)
     boxes.nth(0).check()
     boxes.nth(1).check()
@@ -54,7 +51,7 @@ def test_admin_enrols_and_removes_an_operator(server, browser, size):  # noqa: F
     row = page.locator("#op-prints tr[data-ext='102']")
     assert "Trần Văn Minh" in row.inner_text() and "Phiếu đồng ý số 7" in row.inner_text()
     assert page.locator("audio").count() == 0  # no audio on this page
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     page.screenshot(path=str(SHOTS / f"operators-list-{size}.png"), full_page=True)
     row.locator("button[type=submit]").click()
     page.wait_for_selector("#op-prints-none")

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests import sshd
+from tests.support import sshd
 from tests.integration.test_sftp import KEY, _open, _settings, server  # noqa: F401  (fixture)
 from tests.support import stores, tally
 

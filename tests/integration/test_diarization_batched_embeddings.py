@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.integration
 
 SR = 16000
 SAMPLE = Path(__file__).resolve().parents[2] / "samples/2026/11/03/rec_20261103_082512_ext101.wav"

@@ -8,36 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.integration import test_browser as _tb
-from tests.support.web_fixtures import PASSWORDS
-
-_wait_until = _tb._wait_until
-server, browser = _tb.server, _tb.browser  # the same fixtures: uvicorn on a free port, Debian chromium
-
-pytestmark = pytest.mark.browser
-
-SIZES = {"laptop": (1366, 768), "phone": (390, 844)}
-SHOTS = Path(os.environ.get("HOTLINE_SCREENSHOTS", Path(__file__).resolve().parents[2] / "var" / "screenshots"))
-
-
-def _log_in(page, server, name):
-    page.goto(f"{server}/login")
-    page.fill("input[name=username]", name)
-    page.fill("input[name=password]", PASSWORDS[name][1])
-    page.click("button[type=submit]")
-    page.wait_for_load_state()
-
-
-def _no_sideways_scroll(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    inner = page.evaluate("window.innerWidth")
-    assert width <= inner, f"{page.url}: {width} px wide in a {inner} px window"
+from tests.support.browser import SHOTS, SIZES, log_in, no_sideways_scroll, wait_until
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -48,15 +24,15 @@ def test_every_page_fits_and_is_photographed(server, browser, call_ids, size):
     errors = []
     page.on("response", lambda r: errors.append(r.url) if r.status == 404 and "favicon" in r.url else None)
     page.goto(f"{server}/login")
-    _no_sideways_scroll(page)
+    no_sideways_scroll(page)
     page.screenshot(path=str(SHOTS / f"login-{size}.png"), full_page=True)
-    _log_in(page, server, "an")  # admin: sees every page
+    log_in(page, server, "an")  # admin: sees every page
     pages = {"queue": "/calls?queue=1", "calls": "/calls", "search": "/calls?q=den+duong",
              "call": f"/calls/{call_ids[0]}?q=den+duong", "dashboard": "/dashboard", "error": "/calls/nope"}
     for name, path in pages.items():
         page.goto(server + path)
         page.wait_for_load_state()
-        _no_sideways_scroll(page)
+        no_sideways_scroll(page)
         if name == "call":
             # The player is usable: not collapsed to a dot.
             box = page.locator("#player").bounding_box()
@@ -73,15 +49,15 @@ def test_every_page_fits_and_is_photographed(server, browser, call_ids, size):
 
 def test_word_highlight_follows_playback_and_in_place_correction_keeps_position(server, browser, call_ids):
     page = browser.new_page(viewport={"width": 1366, "height": 768})
-    _log_in(page, server, "lan")
+    log_in(page, server, "lan")
     assert page.url.endswith("/calls?queue=1")  # QA lands on the queue
     page.goto(f"{server}/calls/{call_ids[0]}")
-    _wait_until(page, "document.getElementById('player').readyState >= 1")
+    wait_until(page, "document.getElementById('player').readyState >= 1")
     page.evaluate("window.__same_page = 1")
     page.evaluate("document.getElementById('player').play()")
-    first = _wait_until(page, "(document.querySelector('#transcript .w.now') || {}).dataset?.s")
-    _wait_until(page, f"parseFloat((document.querySelector('#transcript .w.now') || {{dataset: {{s: 0}}}}).dataset.s) > {float(first) + 0.5}")
-    _wait_until(page, "document.querySelector('#timeline .ph').style.left !== ''")
+    first = wait_until(page, "(document.querySelector('#transcript .w.now') || {}).dataset?.s")
+    wait_until(page, f"parseFloat((document.querySelector('#transcript .w.now') || {{dataset: {{s: 0}}}}).dataset.s) > {float(first) + 0.5}")
+    wait_until(page, "document.querySelector('#timeline .ph').style.left !== ''")
     page.evaluate("document.getElementById('player').pause()")
     at = page.evaluate("document.getElementById('player').currentTime")
     assert at > 0.5
@@ -90,7 +66,7 @@ def test_word_highlight_follows_playback_and_in_place_correction_keeps_position(
     page.select_option("#add-topic select[name=topic]", "other")
     page.click("#add-topic button[type=submit]")
     page.wait_for_selector("#topics li[data-topic=other]")
-    _wait_until(page, "!document.getElementById('toast').hidden")
+    wait_until(page, "!document.getElementById('toast').hidden")
     assert page.evaluate("window.__same_page") == 1
     assert page.evaluate("document.getElementById('player').currentTime") == pytest.approx(at, abs=1e-6)
     assert "lan" in page.locator("#history").inner_text()
@@ -98,12 +74,12 @@ def test_word_highlight_follows_playback_and_in_place_correction_keeps_position(
     # Keyboard: ← 5 s back, ↓ / ↑ next / previous sentence.
     page.locator("h1").click()
     page.keyboard.press("ArrowLeft")
-    _wait_until(page, "document.getElementById('player').currentTime < 0.01")
+    wait_until(page, "document.getElementById('player').currentTime < 0.01")
     second = float(page.locator("#transcript .seg").nth(1).get_attribute("data-start"))
     page.keyboard.press("ArrowDown")  # next sentence
-    _wait_until(page, f"Math.abs(document.getElementById('player').currentTime - {second}) < 0.05")
+    wait_until(page, f"Math.abs(document.getElementById('player').currentTime - {second}) < 0.05")
     page.keyboard.press("ArrowUp")  # back to the one before
-    _wait_until(page, "document.getElementById('player').currentTime < 0.05")
+    wait_until(page, "document.getElementById('player').currentTime < 0.05")
     page.locator("h1").click()
 
     # Correct a sentence's text in place.
@@ -111,7 +87,7 @@ def test_word_highlight_follows_playback_and_in_place_correction_keeps_position(
     seg.locator(".edit").click()
     seg.locator("textarea").fill("Cây đổ chắn đường Hùng Vương")
     seg.locator(".editor button").first.click()
-    _wait_until(page, "document.querySelectorAll('#transcript .seg')[1].querySelector('.text').textContent.includes('Hùng Vương')")
+    wait_until(page, "document.querySelectorAll('#transcript .seg')[1].querySelector('.text').textContent.includes('Hùng Vương')")
     assert page.evaluate("window.__same_page") == 1
     page.reload()
     assert "Hùng Vương" in page.locator("#transcript .seg").nth(1).inner_text()
@@ -123,7 +99,7 @@ def test_word_highlight_follows_playback_and_in_place_correction_keeps_position(
 
 def test_search_highlights_and_count_equals_export(server, browser):
     page = browser.new_page(viewport={"width": 390, "height": 844})
-    _log_in(page, server, "an")
+    log_in(page, server, "an")
     page.goto(f"{server}/calls")
     page.fill("input[name=q]", "đèn đường")
     page.click("#filters button[type=submit]")
@@ -152,15 +128,15 @@ def test_stereo_call_plays_one_side(server, browser, web_db, call_ids):
     page = browser.new_page()
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
-    _log_in(page, server, "lan")
+    log_in(page, server, "lan")
     page.goto(f"{server}/calls/{call_ids[5]}")
-    _wait_until(page, "document.getElementById('player').readyState >= 1")
+    wait_until(page, "document.getElementById('player').readyState >= 1")
     page.select_option("#side", "0")
     assert page.evaluate("document.getElementById('player').dataset.side") == "0:1,0"  # left on, right muted
     page.evaluate("document.getElementById('player').play()")
-    _wait_until(page, "document.getElementById('player').currentTime > 0.5")
+    wait_until(page, "document.getElementById('player').currentTime > 0.5")
     page.select_option("#side", "1")
     assert page.evaluate("document.getElementById('player').dataset.side") == "1:0,1"
-    _wait_until(page, "document.getElementById('player').currentTime > 1.0")
+    wait_until(page, "document.getElementById('player').currentTime > 1.0")
     assert not errors, errors
     page.close()

@@ -1,5 +1,5 @@
 """How long the purge takes to find the staged copies of N old calls (masked names), against one
-ingest.locate per call (which walks the staging folder each time). Run: PYTHONPATH=. .venv/bin/python scripts/bench_staged_purge.py"""
+ingest.locate per call (which walks the staging folder each time). Run: PYTHONPATH=. .venv/bin/python scripts/research/bench_staged_purge.py"""
 import hashlib, tempfile, time
 from pathlib import Path
 from pipeline.intake.ingest import locate

@@ -6,7 +6,7 @@ then writes a long call into the folder slowly, as a PBX does, and polls the
 database read-only until the call is loaded with topics. Prints both times and
 how many rows the long call got (1: the half-written file was not picked up).
 
-    .venv/bin/python scripts/time_to_tag.py [--minutes 3] [--interval 10] [--samples samples]
+    .venv/bin/python scripts/research/time_to_tag.py [--minutes 3] [--interval 10] [--samples samples]
 """
 
 from __future__ import annotations
