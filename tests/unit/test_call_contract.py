@@ -4,6 +4,7 @@ records only below the orchestrator, the load time in the call's own transaction
 from __future__ import annotations
 
 import ast
+from contextlib import contextmanager
 from dataclasses import FrozenInstanceError
 from pathlib import Path
 
@@ -60,20 +61,20 @@ class _FakeStages(Stages):
 REC = Recording(path=Path("/src/a.wav"), relpath="a.wav", sha256="ef" * 32, size_bytes=1)
 
 
-def test_run_call_runs_the_stages_in_order_and_times_each_through_the_hook(tmp_path):
+def test_run_call_runs_the_stages_in_order_and_times_each_through_the_timer(tmp_path):
     stages = _FakeStages(load_settings(home=tmp_path))
     seen = []
 
-    class Hook:
+    class Timer:
         seconds = {}
 
-        def __call__(self, stage, fn, *args):
+        @contextmanager
+        def __call__(self, stage):
             seen.append(stage)
-            out = fn(*args)
+            yield
             self.seconds[stage] = 1.0
-            return out
 
-    result = run_call(REC, stages, Hook())
+    result = run_call(REC, stages, Timer())
     assert stages.called == seen == ["decode", "transcribe", "speakers", "analyse"]
     assert result.timings == dict.fromkeys(seen, 1.0)
     assert (result.asr_model, result.duration_s, result.source_sample_rate) == ("fake", 6.0, 8000)
