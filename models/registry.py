@@ -13,10 +13,11 @@ commands and dates); they are the product's record, not recomputed at run time.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.asr import BASE_SHA256, load_asr
+from models.asr import BASE_SHA256, folder_fingerprint, load_asr
 from models.viet_asr import load_viet_asr, model_fingerprint
 
 DEFAULT = "viet-asr"
@@ -122,10 +123,22 @@ def load_recognizer(spec: str = DEFAULT, *, cache_dir: Path, device: str = "auto
 
 
 def fingerprint_of(name: str, cache_dir: Path | None = None) -> str:
-    """The weights' fingerprint without loading the model where possible."""
+    """The weights' fingerprint without loading the model: the registry's models and a local
+    CTranslate2 folder (its config and the ends of its model.bin hashed, remembered per file
+    version). ``"?"`` for a model hub id, whose snapshot is known only once fetched."""
     if is_viet_asr(name):
         native_8k, route = VIET_ASR_SPECS[name.strip()]
         return model_fingerprint() + ("/8k" if native_8k else "/16k") + ("/onnx" if route == "onnx" else "")
     if name == "base":
         return "sha256:" + BASE_SHA256[:16]
-    return "?"
+    folder = Path(name).expanduser()
+    try:
+        model_bin = (folder / "model.bin").stat()
+        return _folder_fingerprint(str(folder.resolve()), model_bin.st_size, model_bin.st_mtime_ns)
+    except OSError:  # not a (complete) folder: loading it says what is wrong
+        return "?"
+
+
+@functools.lru_cache(maxsize=16)
+def _folder_fingerprint(folder: str, size: int, mtime_ns: int) -> str:
+    return folder_fingerprint(Path(folder))
