@@ -125,18 +125,24 @@ def test_transcription_section_mirrors_transcribe_options():
 def test_the_flow_decodes_with_the_settings_options_and_caches_by_them(monkeypatch, tmp_path):
     from types import SimpleNamespace
 
-    import flows.process_calls as pc
+    import flows.tasks as tasks
 
-    monkeypatch.setattr(pc, "get_models", lambda s: SimpleNamespace(asr=SimpleNamespace(fingerprint="fp")))
+    monkeypatch.setattr(tasks, "get_models", lambda s: SimpleNamespace())
     seen = {}
-    monkeypatch.setattr(pc, "transcribe_stage", lambda audio, models, options: seen.setdefault("options", options))
+    monkeypatch.setattr(tasks, "transcribe_stage", lambda audio, models, options: seen.setdefault("options", options))
     base = load_settings(home=tmp_path)
     greedy = base.with_(transcription=base.transcription.with_(beam_size=1))
-    pc.transcribe_task.fn(None, None, greedy)
+    tasks.transcribe_task.fn(None, None, greedy)
     assert seen["options"].beam_size == 1
+
+    def no_model(settings):
+        raise AssertionError("the cache key loaded a model")
+
+    monkeypatch.setattr(tasks, "get_models", no_model)  # the fingerprint comes from models.registry.fingerprint_of
     rec = SimpleNamespace(sha256="abc")
     context = SimpleNamespace(task=SimpleNamespace(name="transcribe"))
-    keys = {pc.stage_cache_key(context, {"rec": rec, "settings": s}) for s in (base, greedy, load_settings(home=tmp_path))}
+    keys = {tasks.stage_cache_key(context, {"rec": rec, "settings": s})
+            for s in (base, greedy, load_settings(home=tmp_path))}
     assert len(keys) == 2  # another beam is another cache entry; equal settings share one
 
 
