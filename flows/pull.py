@@ -1,10 +1,11 @@
 """Pull new recordings from a source (local folder or SFTP), then process them: the scheduled job.
 
 ``pull-and-process`` is what ``hotline deploy`` serves on a schedule and what
-``hotline run sftp://…`` / ``hotline watch sftp://…`` run. Each run lists the
-source once, pulls the files that are complete (unchanged since the previous
-run's listing), and runs ``process-calls`` on the staging folder restricted to the
-recordings pulled and not yet processed. Nothing on the source is changed.
+``hotline run sftp://…`` runs (``hotline watch`` polls with the same pull and run:
+:mod:`pipeline.runs.watch`). Each run lists the source once, pulls the files that are
+complete (unchanged since the previous run's listing), and runs ``process-calls`` on the
+staging folder restricted to the recordings pulled and not yet processed
+(:func:`pipeline.runs.watch.run_pending`). Nothing on the source is changed.
 """
 
 # No `from __future__ import annotations`: a flow's parameter types must be objects, not names.
@@ -17,14 +18,14 @@ from dataclasses import dataclass
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.environment import flow_settings, with_secrets
+from flows.process_calls import process_calls
+from pipeline.config import Settings
 from pipeline.intake import sources
 from pipeline.logsafe import safe
+from pipeline.runs.book import RunSummary, max_bytes
+from pipeline.runs.watch import run_pending
 from pipeline.salt import caller_salt
-
-from pipeline.config import Settings
-
-from flows.environment import flow_settings, with_secrets
-from flows.process_calls import RunSummary, process_calls
 
 
 @dataclass
@@ -46,7 +47,7 @@ def pull_task(source: str, settings: Settings, settle_s: float, confirm_s: float
     src = sources.open_source(source, settings)
     try:
         return sources.pull(src, sources.staging_dir(source, settings), key=caller_salt(settings), settle_s=settle_s,
-                            confirm_s=confirm_s, max_bytes=int(settings.max_recording_mb * 2**20) or None)
+                            confirm_s=confirm_s, max_bytes=max_bytes(settings))
     finally:
         src.close()
 
@@ -66,28 +67,21 @@ def pull_and_process(source: str, settings: Settings | None = None, calls_csv: s
     settings = with_secrets(flow_settings(settings))
     t0 = time.perf_counter()
     pulled = pull_task(source, settings, settle_s, confirm_s)
-    out = PullSummary(source=safe(sources.parse_sftp_url(source).describe()
-                                          if source.startswith("sftp://") else source),
-                      root=str(pulled.root), new_audio=len(pulled.new_audio), waiting=len(pulled.waiting),
-                      rejected=len(pulled.rejected), refused=len(pulled.refused), bytes_pulled=pulled.bytes_pulled,
-                      pull_s=time.perf_counter() - t0)
+    where = sources.parse_sftp_url(source).describe() if source.startswith("sftp://") else source  # no password
+    out = PullSummary(source=safe(where), root=str(pulled.root), new_audio=len(pulled.new_audio),
+                      waiting=len(pulled.waiting), rejected=len(pulled.rejected), refused=len(pulled.refused),
+                      bytes_pulled=pulled.bytes_pulled, pull_s=time.perf_counter() - t0)
     logger.info("pulled %d new recording(s), %d call log(s), %.1f MB from %s; %d still being written",
                 len(pulled.new_audio), len(pulled.call_logs), pulled.bytes_pulled / 1e6, out.source,
                 len(pulled.waiting))
-    if not pulled.pending:
-        if pulled.held:
-            logger.info("%d recording(s) wait for the call log, still being written", pulled.held)
-        return out
-    call_log = calls_csv
-    try:
-        if calls_csv and calls_csv.startswith("sftp://"):  # e.g. /var/log/asterisk/cdr-csv/Master.csv on the PBX
-            call_log = str(sources.pull_call_log(calls_csv, settings))
-        # pending: keyed ids, not file names (flow parameters are stored by Prefect; names hold caller numbers)
-        out.run = process_calls(str(pulled.root), settings, call_log, wait_s, 0.0, list(pulled.pending))
-    finally:  # the call logs copied for this run are the PBX's, full of numbers: not kept
-        sources.drop_call_logs(sources.staging_dir(source, settings), *sources.call_log_copies(calls_csv, settings))
-    if out.run.failed == 0:  # else all stay pending: the next run retries the failed ones (done ones skip by hash)
-        sources.mark_processed(sources.staging_dir(source, settings), list(pulled.pending), key=caller_salt(settings))
-    logger.info("processed=%d quarantined=%d failed=%d in %.1f s", out.run.processed, out.run.quarantined,
-                out.run.failed, out.run.wall_s)
+    if not pulled.pending and pulled.held:
+        logger.info("%d recording(s) wait for the call log, still being written", pulled.held)
+    # pending: keyed ids, not file names (flow parameters are stored by Prefect; names hold caller numbers)
+    out.run = run_pending(pulled, sources.staging_dir(source, settings), key=caller_salt(settings),
+                          run=lambda root, keys, call_log: process_calls(str(root), settings, call_log, wait_s, 0.0,
+                                                                         keys),
+                          calls_csv=calls_csv, settings=settings)
+    if out.run is not None:
+        logger.info("processed=%d quarantined=%d failed=%d in %.1f s", out.run.processed, out.run.quarantined,
+                    out.run.failed, out.run.wall_s)
     return out

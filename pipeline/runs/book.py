@@ -109,6 +109,14 @@ def check_run_inputs(settings: Settings, *, source_dir: Path | None = None, call
             pass
 
 
+def max_bytes(settings: Settings | None) -> int | None:
+    """The recording size cap (``HOTLINE_MAX_RECORDING_MB``): what a pull refuses, what quarantine does not copy.
+    None: no cap."""
+    if settings is None:
+        return None
+    return int(settings.max_recording_mb * 2**20) or None
+
+
 def store_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *, keep_raw_text: bool = True) -> float:
     """Load one call (:func:`pipeline.warehouse.load.load_call`, one transaction) and open or update its case.
 
@@ -338,7 +346,7 @@ class RunBook:
         self.log.warning("%s quarantined: %s (copy in %s)", tag, safe(outcome.quarantine_error), safe(copy))
 
     def _quarantine(self, con: duckdb.DuckDBPyConnection, rec: Recording, error: str) -> Path:
-        copy = quarantine(rec, error, self.settings.quarantine_dir, int(self.settings.max_recording_mb * 2**20) or None)
+        copy = quarantine(rec, error, self.settings.quarantine_dir, max_bytes(self.settings))
         load.record_failure(con, rec, self._run.run_id, status="quarantined", error=error, quarantine_path=str(copy))
         return copy
 

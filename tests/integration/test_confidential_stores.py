@@ -37,7 +37,7 @@ def test_flow_parameters_and_the_watermark_hold_no_file_name(tmp_path, prefect_h
     """Issue 25 #4: FreePBX names (caller numbers) went into ``flow_run.parameters`` (``only=…``) and the
     pull watermark's keys, both outliving every purge. Now keyed ids go there, resolved by the flow."""
     from flows.pull import pull_and_process
-    from flows.watch import watch_folder
+    from flows.watch import watch_source
 
     pbx = tmp_path / "pbx"
     first = [_recording(pbx, f"2026/11/30/in-101-{NUMBERS[0]}-20261130-081502-1764490502.31.wav"),
@@ -47,7 +47,7 @@ def test_flow_parameters_and_the_watermark_hold_no_file_name(tmp_path, prefect_h
     with caplog.at_level(logging.INFO):
         pulled = pull_and_process(str(pbx), settings, confirm_s=0.2)
         later = _recording(pbx, f"2026/11/30/q-600-{NUMBERS[2]}-20261130-101500-1764497700.33.wav")
-        watched = watch_folder(pbx, settings, interval_s=0.2, settle_s=0, max_polls=3)
+        watched = watch_source(pbx, settings, interval_s=0.2, settle_s=0, max_polls=3)
     found = stores.scan(NUMBERS, home=home, logs=caplog.text)
     import duckdb
 
@@ -109,7 +109,7 @@ def test_an_sftp_pull_export_and_purge_leave_no_number_in_any_store(tmp_path, se
     as tests/support/killrun.py does), real export and purge; then every store is walked."""
     import duckdb
 
-    import flows.process_calls as pc
+    import flows.tasks as tasks
     from flows.pull import pull_and_process
     from pipeline.cli import main
     from pipeline.records import Segment, Transcript, TranscriptInfo
@@ -132,7 +132,7 @@ def test_an_sftp_pull_export_and_purge_leave_no_number_in_any_store(tmp_path, se
         return tuple(Transcript((Segment(0.1, min(3.0, audio.duration_s), text, avg_logprob=-0.2, channel=ch),), info)
                      for ch in range(audio.channels))
 
-    monkeypatch.setattr(pc, "transcribe_stage", fake_transcribe)
+    monkeypatch.setattr(tasks, "transcribe_stage", fake_transcribe)
     with caplog.at_level(logging.INFO):
         summary = pull_and_process(server.url(pbx), settings, confirm_s=0.3)
         assert main(["export", "calls", "--out", str(tmp_path / "exports"), "--db", str(db_path)]) == 0

@@ -67,7 +67,7 @@ def test_a_batch_of_hostile_inputs_runs_to_the_end_and_records_each_problem(tmp_
 
 def test_watch_survives_a_failed_batch_and_tries_again(tmp_path, monkeypatch, caplog):
     import flows.watch as watch
-    from flows.process_calls import RunSummary
+    from pipeline.runs.book import RunSummary
 
     src = tmp_path / "src"
     src.mkdir()
@@ -82,7 +82,7 @@ def test_watch_survives_a_failed_batch_and_tries_again(tmp_path, monkeypatch, ca
 
     monkeypatch.setattr(watch, "run_process_calls", flaky)
     with caplog.at_level(logging.ERROR):
-        processed = watch.watch_folder(src, load_settings(home=tmp_path / "home"), interval_s=0.05, settle_s=0,
+        processed = watch.watch_source(src, load_settings(home=tmp_path / "home"), interval_s=0.05, settle_s=0,
                                        max_polls=4)
     tally.record("batch", "watch after a failed batch", survived=int(processed == 1))
     from pipeline.intake.ingest import name_key
