@@ -15,10 +15,9 @@ from functools import partial
 from prefect import flow, get_run_logger
 
 from flows.environment import flow_settings
-from flows.tasks import call_task
+from flows.tasks import asr_fingerprint, call_task
 from pipeline.config import Settings
 from pipeline.runs.book import RunBook, RunSummary
-from pipeline.stages.process import get_models
 from pipeline.warehouse import load
 
 
@@ -35,9 +34,9 @@ def backfill(date_from: date, date_to: date, settings: Settings | None = None, w
     """
     settings = flow_settings(settings)
     with RunBook(settings, get_run_logger(), wait_s=wait_s) as book:
-        asr = get_models(settings).asr  # its fingerprint is what the calls are compared with
-        rows = book.read(lambda con: load.calls_to_reprocess(con, date_from, date_to, asr.fingerprint))
+        fingerprint = asr_fingerprint(settings)  # what the calls are compared with; no model loaded to name it
+        rows = book.read(lambda con: load.calls_to_reprocess(con, date_from, date_to, fingerprint))
         book.log.info("%d calls from %s to %s were transcribed by another model than %s", len(rows), date_from,
-                      date_to, asr.fingerprint)
-        book.reprocess(rows, partial(call_task, settings=settings), asr_fingerprint=asr.fingerprint)
+                      date_to, fingerprint)
+        book.reprocess(rows, partial(call_task, settings=settings), asr_fingerprint=fingerprint)
     return book.summary

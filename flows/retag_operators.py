@@ -16,10 +16,9 @@ from functools import partial
 from prefect import flow, get_run_logger
 
 from flows.environment import flow_settings
-from flows.tasks import call_task
+from flows.tasks import asr_fingerprint, call_task
 from pipeline.config import Settings
 from pipeline.runs.book import RunBook, RunSummary
-from pipeline.stages.process import get_models
 from pipeline.warehouse import voiceprints
 
 
@@ -30,9 +29,8 @@ def retag_operators(date_from: date, date_to: date, settings: Settings | None = 
     the latest enrolment; ``everything``: all mono calls of the range), through the run book as a backfill."""
     settings = flow_settings(settings)
     with RunBook(settings, get_run_logger(), wait_s=wait_s) as book:
-        asr = get_models(settings).asr
         rows = book.read(lambda con: voiceprints.calls_to_retag(con, date_from, date_to, everything=everything))
         book.log.info("%d mono calls from %s to %s to re-tag with the current voiceprints", len(rows), date_from,
                       date_to)
-        book.reprocess(rows, partial(call_task, settings=settings), asr_fingerprint=asr.fingerprint)
+        book.reprocess(rows, partial(call_task, settings=settings), asr_fingerprint=asr_fingerprint(settings))
     return book.summary

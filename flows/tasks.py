@@ -34,8 +34,7 @@ CACHE_EXPIRATION = timedelta(days=7)
 def stage_cache_key(context, parameters) -> str:
     """Recording hash + the recogniser's fingerprint + the settings and options a stage's output depends on.
 
-    The fingerprint comes from :func:`models.registry.fingerprint_of`, without loading the
-    model; only a model hub id, whose snapshot is known once fetched, asks the loaded model.
+    The fingerprint is :func:`asr_fingerprint`'s: no model is loaded to name it.
     """
     rec: Recording = parameters["rec"]
     settings: Settings = parameters["settings"]
@@ -46,10 +45,15 @@ def stage_cache_key(context, parameters) -> str:
     if context.task.name == "speakers" and settings.known_operators and getattr(audio, "channels", 1) == 1:
         depends += (voiceprints_fingerprint(get_models(settings).voiceprints),)  # (re-)enrolment re-tags mono calls
     digest = hashlib.sha256(repr(depends).encode()).hexdigest()[:12]
+    return f"{context.task.name}-{rec.sha256}-{asr_fingerprint(settings)}-{digest}"
+
+
+def asr_fingerprint(settings: Settings) -> str:
+    """The recogniser's fingerprint (:func:`models.registry.fingerprint_of`, no model loaded), or, for a
+    model hub id, whose snapshot is known once fetched, the loaded model's: what the stage cache and a
+    backfill compare calls with."""
     fingerprint = fingerprint_of(settings.asr_model, settings.model_cache)
-    if fingerprint == "?":
-        fingerprint = get_models(settings).asr.fingerprint
-    return f"{context.task.name}-{rec.sha256}-{fingerprint}-{digest}"
+    return get_models(settings).asr.fingerprint if fingerprint == "?" else fingerprint
 
 
 def cached_if_kept(stage_task, settings: Settings):

@@ -126,8 +126,9 @@ def fingerprint_of(name: str, cache_dir: Path | None = None) -> str:
     """The weights' fingerprint without loading the model: the registry's models and a local
     CTranslate2 folder (its config and the ends of its model.bin hashed, remembered per file
     version). ``"?"`` for a model hub id, whose snapshot is known only once fetched."""
+    name = (name or DEFAULT).strip()
     if is_viet_asr(name):
-        native_8k, route = VIET_ASR_SPECS[name.strip()]
+        native_8k, route = VIET_ASR_SPECS[name]
         return model_fingerprint() + ("/8k" if native_8k else "/16k") + ("/onnx" if route == "onnx" else "")
     if name == "base":
         return "sha256:" + BASE_SHA256[:16]
