@@ -11,8 +11,8 @@ from flows.environment import prepare_prefect
 from pipeline.commands import source_settings
 from pipeline.config import Settings, entry_settings
 from pipeline.errors import HotlineError
-from pipeline.intake.ingest import name_key
 from pipeline.intake import sources
+from pipeline.intake.ingest import name_key
 from pipeline.intake.sources import is_remote
 from pipeline.logsafe import safe
 from pipeline.runs.book import check_run_inputs

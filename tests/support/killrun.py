@@ -47,9 +47,9 @@ def main(argv=None) -> int:
 
     import flows.process_calls as pc
     import flows.tasks as tasks
-    from pipeline.runs import book
     from pipeline.config import load_settings
     from pipeline.records import Segment, Transcript, TranscriptInfo
+    from pipeline.runs import book
     from pipeline.stages import process
     from pipeline.warehouse import load
 
