@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.analysis.pii import caller_initials, read_pii_cases, redact_call, redact_turns
+from pipeline.analysis.pii import caller_initials, redact_call, redact_turns
 from pipeline.config import load_settings
+from pipeline.eval.redaction import read_pii_cases
 from pipeline.stages.analyse import analyse_call, mean_confidence
 from pipeline.stages.process import Models, Stages, process_recording, run_call
 from pipeline.records import (CallAnalysis, CallResult, DecodedAudio, Metric, Place, Recording, RedactedSegment, Route,
