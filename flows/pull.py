@@ -76,10 +76,12 @@ def pull_and_process(source: str, settings: Settings | None = None, calls_csv: s
                 len(pulled.waiting))
     if not pulled.pending and pulled.held:
         logger.info("%d recording(s) wait for the call log, still being written", pulled.held)
-    # pending: keyed ids, not file names (flow parameters are stored by Prefect; names hold caller numbers)
-    out.run = run_pending(pulled, sources.staging_dir(source, settings), key=caller_salt(settings),
-                          run=lambda root, keys, call_log: process_calls(str(root), settings, call_log, wait_s, 0.0,
-                                                                         keys),
+
+    def run(root, keys: list[str], call_log: str | None) -> RunSummary:
+        # keys: keyed ids, not file names (flow parameters are stored by Prefect; names hold caller numbers)
+        return process_calls(str(root), settings, call_log, wait_s, 0.0, keys)
+
+    out.run = run_pending(pulled, sources.staging_dir(source, settings), key=caller_salt(settings), run=run,
                           calls_csv=calls_csv, settings=settings)
     if out.run is not None:
         logger.info("processed=%d quarantined=%d failed=%d in %.1f s", out.run.processed, out.run.quarantined,
