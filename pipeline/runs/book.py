@@ -1,7 +1,7 @@
 """The run book: what a run writes in the warehouse around the stages' work.
 
 The warehouse stores; the run book decides what is stored when: a loaded call opens
-or updates its case (:func:`store_call`).
+or updates its case and is tagged by the category rules (:func:`store_call`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.casework import cases
+from pipeline.casework import cases, categories
 from pipeline.config import Settings, ensure_dir
 from pipeline.errors import DatabaseBusy, HotlineError
 from pipeline.records import CallResult
@@ -28,7 +28,16 @@ def store_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, 
     """
     load_s = load.load_call(con, result, run_id, keep_raw_text=keep_raw_text)
     sync_case(con, result.recording.call_id)
+    tag_call(con, result.recording.call_id)
     return load_s
+
+
+def tag_call(con: duckdb.DuckDBPyConnection, call_id: str) -> None:
+    """Apply the category rules to the call (hits, alerts of urgent rules); a failure is logged and leaves the call."""
+    try:
+        categories.apply_rules(con, [call_id])
+    except Exception as exc:  # the call is committed; `hotline rules apply` catches up
+        log.warning("call %s: rules not applied (%s); run `hotline rules apply`", call_id, type(exc).__name__)
 
 
 def sync_case(con: duckdb.DuckDBPyConnection, call_id: str) -> None:

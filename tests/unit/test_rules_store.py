@@ -10,9 +10,11 @@ import pytest
 from pipeline.analysis.rules import DEFAULTS, Rule, RuleError
 from pipeline.casework import categories
 from pipeline.cli import main
+from pipeline.runs.book import store_call
 from pipeline.warehouse import db
 from pipeline.warehouse import rules as store
 from tests.support.fixture_db import build_fixture_db
+from tests.unit.test_warehouse import _result
 
 FIRE = "Nhà bên cạnh đang bị cháy, khói bốc lên nhiều lắm."
 
@@ -22,10 +24,11 @@ def _template(tmp_path_factory):
     folder = tmp_path_factory.mktemp("rules")
     ids = build_fixture_db(folder / "t.duckdb", folder / "rec")
     con = db.connect(folder / "t.duckdb")
-    # One call (the newest) where the citizen reports a fire, 6.5 s in.
-    con.execute("UPDATE segments SET text = ? WHERE call_id = ? AND role = 'citizen'", [FIRE, ids[-1]])
+    # One call about rubbish in phường Tân Tiến where the citizen also reports a fire, 1.2 s in.
+    fire = con.execute("SELECT min(call_id) FROM call_topics WHERE topic = 'environment' AND assigned").fetchone()[0]
+    con.execute("UPDATE segments SET text = ? WHERE call_id = ? AND role = 'citizen'", [FIRE, fire])
     con.close()
-    return folder / "t.duckdb", ids
+    return folder / "t.duckdb", fire
 
 
 @pytest.fixture
@@ -63,11 +66,11 @@ def test_each_save_is_a_new_version_with_who_and_when(warehouse):
 
 
 def test_trying_a_rule_counts_matches_among_the_last_calls_and_stores_nothing(warehouse):
-    path, ids = warehouse
+    path, fire = warehouse
     con = db.connect(path)
     trial = categories.try_rule(con, categories.find_rule(con, "khan-cap-tu-khoa"), last=500)
     assert (trial.n_calls, trial.n_matched) == (36, 1)
-    assert trial.examples == ((ids[-1], 1.2),)             # the citizen's turn starts 1.2 s in
+    assert trial.examples == ((fire, 1.2),)             # the citizen's turn starts 1.2 s in
     phone = categories.try_rule(con, categories.find_rule(con, "doc-so-ca-nhan"), last=10)
     assert phone.n_calls == 10 and 0 < phone.n_matched < 10
     assert store.n_hits(con) == 0 and store.latest_versions(con) == []
@@ -75,7 +78,7 @@ def test_trying_a_rule_counts_matches_among_the_last_calls_and_stores_nothing(wa
 
 
 def test_back_apply_is_idempotent_and_raises_one_alert_per_urgent_hit(warehouse):
-    path, ids = warehouse
+    path, fire = warehouse
     con = db.connect(path)
     first = categories.apply_rules(con, now=datetime(2026, 12, 3, 8))
     assert first.n_calls == 36 and first.n_new_alerts == 1
@@ -85,10 +88,10 @@ def test_back_apply_is_idempotent_and_raises_one_alert_per_urgent_hit(warehouse)
     assert (again.n_hits, again.n_new_alerts) == (first.n_hits, 0)
     assert store.n_hits(con) == n                          # replaced, not duplicated
     [alert] = store.alerts(con)
-    assert alert["call_id"] == ids[-1] and alert["rule_name"] == "khan-cap-tu-khoa" and alert["rule_version"] == 1
-    assert alert["moment_s"] == 1.2 and alert["topic"] == "administrative_procedures" and alert["ward"] == "Thành Công"
+    assert alert["call_id"] == fire and alert["rule_name"] == "khan-cap-tu-khoa" and alert["rule_version"] == 1
+    assert alert["moment_s"] == 1.2 and alert["topic"] == "environment" and alert["ward"] == "Tân Tiến"
     assert alert["created_at"] == datetime(2026, 12, 3, 8)  # kept from the first apply
-    hits = store.hits_of_call(con, ids[-1])
+    hits = store.hits_of_call(con, fire)
     assert ("khan-cap-tu-khoa", 1.2) in [(h["rule_name"], h["moment_s"]) for h in hits]
     # the shipped defaults were stored as version 1 by the first apply, and only once
     assert {(r["name"], r["version"], r["saved_by"]) for r in store.latest_versions(con)} == {
@@ -112,16 +115,28 @@ def test_a_new_version_gets_its_own_hits_and_the_old_ones_stay(warehouse):
 
 
 def test_rules_commands(warehouse, capsys):
-    path, ids = warehouse
+    path, fire = warehouse
     assert main(["rules", "list", "--db", str(path)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == sorted(r.name for r in DEFAULTS)
     assert main(["rules", "test", "khan-cap-tu-khoa", "--db", str(path), "--last", "500"]) == 0
     out = capsys.readouterr().out
-    assert "would have matched 1 of the last 36 calls" in out and ids[-1] in out
+    assert "would have matched 1 of the last 36 calls" in out and fire in out
     assert main(["rules", "apply", "--db", str(path)]) == 0
     assert "1 new alert(s)" in capsys.readouterr().out
     assert main(["rules", "apply", "--db", str(path)]) == 0
     assert "0 new alert(s)" in capsys.readouterr().out
     assert main(["rules", "test", "khong-co", "--db", str(path)]) == 2
     assert "no rule named" in capsys.readouterr().err
+
+
+def test_the_run_book_tags_each_call_as_it_is_stored(tmp_path):
+    con = db.connect(tmp_path / "w.duckdb")
+    store_call(con, _result(text="nha ben canh dang bi chay"), "run1")
+    call_id = _result().recording.call_id
+    assert [(h["rule_name"], h["moment_s"]) for h in store.hits_of_call(con, call_id)
+            if h["rule_name"] == "khan-cap-tu-khoa"] == [("khan-cap-tu-khoa", 0.5)]
+    assert [a["rule_name"] for a in store.alerts(con)] == ["khan-cap-tu-khoa"]
+    store_call(con, _result(text="nha ben canh dang bi chay"), "run2")   # reloaded: nothing doubles
+    assert len(store.alerts(con)) == 1
+    con.close()
