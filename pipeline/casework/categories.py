@@ -58,6 +58,15 @@ def find_rule(con: duckdb.DuckDBPyConnection, name: str) -> Rule:
     raise RuleError(f"no rule named {name!r}: `hotline rules list` shows them")
 
 
+def draft_rule(name: str, condition_text: str, *, title: str | None = None, urgent: bool = False) -> Rule:
+    """A rule from its JSON condition as typed (not stored); :class:`RuleError` names what is wrong."""
+    try:
+        condition = json.loads(condition_text)
+    except ValueError as exc:
+        raise RuleError(f"the condition is not JSON: {exc}") from None
+    return check_rule(Rule(name=name, title=title or name, condition=condition, urgent=urgent))
+
+
 def save_rule(con: duckdb.DuckDBPyConnection, rule: Rule, user: str, *, now: datetime | None = None) -> Rule:
     """Store ``rule`` as its next version, saved by ``user``; returns it with its version."""
     check_rule(rule)

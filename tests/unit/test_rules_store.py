@@ -140,3 +140,20 @@ def test_the_run_book_tags_each_call_as_it_is_stored(tmp_path):
     store_call(con, _result(text="nha ben canh dang bi chay"), "run2")   # reloaded: nothing doubles
     assert len(store.alerts(con)) == 1
     con.close()
+
+
+def test_a_rule_typed_on_the_command_line_is_tried_then_saved(warehouse, capsys):
+    path, fire = warehouse
+    condition = '{"all": [{"said": {"by": "citizen", "phrases": ["khoi"]}}, {"topic": ["environment"]}]}'
+    assert main(["rules", "test", "khoi-rac", "--condition", condition, "--db", str(path)]) == 0
+    assert f"would have matched 1 of the last 36 calls; e.g. {fire} (1 s)" in capsys.readouterr().out
+    assert main(["rules", "list", "--db", str(path)]) == 0
+    assert "khoi-rac" not in capsys.readouterr().out                # tried, not saved
+    assert main(["rules", "save", "khoi-rac", "--title", "Khói ở khu rác", "--condition", condition, "--urgent",
+                 "--by", "minh", "--db", str(path)]) == 0
+    assert "version 1 saved by minh" in capsys.readouterr().out
+    assert main(["rules", "list", "--db", str(path)]) == 0
+    assert "khoi-rac  v1 urgent Khói ở khu rác" in capsys.readouterr().out
+    assert main(["rules", "save", "khoi-rac", "--title", "x", "--condition", "{not json", "--by", "minh",
+                 "--db", str(path)]) == 2
+    assert "not JSON" in capsys.readouterr().err
