@@ -11,9 +11,10 @@ stages, as Prefect tasks, and hand each call's outcome to the book. The book
   runs left 'running' by a killed process 'interrupted'; then one open starts a ``runs`` row
   (with the inputs the scan skipped), one per call records it, and one finishes the run and
   refreshes the search index;
-- records a call: loads it and opens or updates its case (:func:`store_call`: the warehouse
-  stores, the run book decides that a loaded call syncs its case), or records its failure,
-  or quarantines it; counts it, logs one line, clears its attempt and notes the next call's;
+- records a call: loads it, opens or updates its case and tags it by the category rules
+  (:func:`store_call`: the warehouse stores, the run book decides what a loaded call sets off),
+  or records its failure, or quarantines it; counts it, logs one line, clears its attempt and
+  notes the next call's;
 - quarantines a call that was being worked on when two runs were killed, rather than let it
   kill every later run.
 """
@@ -30,7 +31,7 @@ from typing import TypeVar
 
 import duckdb
 
-from pipeline.casework import cases
+from pipeline.casework import cases, categories
 from pipeline.config import Settings, ensure_dir
 from pipeline.errors import DatabaseBusy, HotlineError
 from pipeline.intake import ingest
@@ -125,7 +126,16 @@ def store_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, 
     """
     load_s = load.load_call(con, result, run_id, keep_raw_text=keep_raw_text)
     sync_case(con, result.recording.call_id)
+    tag_call(con, result.recording.call_id)
     return load_s
+
+
+def tag_call(con: duckdb.DuckDBPyConnection, call_id: str) -> None:
+    """Apply the category rules to the call (hits, alerts of urgent rules); a failure is logged and leaves the call."""
+    try:
+        categories.apply_rules(con, [call_id])
+    except Exception as exc:  # the call is committed; `hotline rules apply` catches up
+        log.warning("call %s: rules not applied (%s); run `hotline rules apply`", call_id, type(exc).__name__)
 
 
 def sync_case(con: duckdb.DuckDBPyConnection, call_id: str) -> None:
