@@ -41,7 +41,10 @@ EVAL = Path(os.environ.get("HOTLINE_EVAL_DIR") or next(
 # (docs/testing.md); a frame led by more than LEAD_NATS cannot change its best token.
 LEAD_NATS = 1.0
 MASS_MOVED = 0.05  # mean total-variation distance per frame allowed (measured ≤ 0.005 batched, ≤ 0.02 across CPUs)
-WER_GAP = 0.04  # |WER(ours) − WER(SDK)| on real clips (measured 0.00–0.02; near-ties move it by a word either way)
+# On the 11 real clips (119 words) the two decoders disagree on 1-2 % of the words (near-ties) and
+# their WERs differ by one word (0.008 wideband, 0.009 phone line); each disagreement moves the gap
+# by at most one word, so WER_GAP allows three times that many all falling the same way.
+WER_GAP = 0.05
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +90,8 @@ def test_real_clips_read_as_accurately_as_with_the_sdk(rec, line):
     ours = [o.text for o in rec._ctc_model().decode(pieces, batch=rec.batch)]  # as in production
     refs = [r.reference for r in rows]
     wer_sdk, wer_ours = _wer(sdk, refs), _wer(ours, refs)
-    # docs/asr.md: 0.259 wideband, 0.283 phone line on all 41 clips
-    assert wer_ours <= 0.4, (wer_ours, list(zip(refs, ours)))
+    # these clips: 0.235 wideband, 0.336 phone line (docs/asr.md, all 41: 0.259, 0.283)
+    assert wer_ours <= 0.45, (wer_ours, list(zip(refs, ours)))
     assert abs(wer_ours - wer_sdk) <= WER_GAP, (wer_ours, wer_sdk, list(zip(sdk, ours)))
 
 
