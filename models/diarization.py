@@ -52,14 +52,15 @@ class DiarizationOptions:
     difference there. With min = max = 2 speakers the threshold only matters when the
     dendrogram must be cut to two clusters.
 
-    Re-measured on real two-voice calls (scripts/make_real_diarization_set.py, first 5
-    calls at 16 kHz; scripts/sweep_diarization.py, variants side by side in one run):
+    Re-measured on real two-voice calls (``hotline eval diarization-set real``, first 5
+    calls at 16 kHz; variants side by side in one run, as ``hotline eval diarization-panel`` does):
     step 0.35 took 0.55× the time of step 0.2 (0.5: 0.40×) with DER 0.092 vs 0.091 and
     collar DER 0.019 vs 0.020 (0.5: 0.099 / 0.027, missed speech up); filling pauses
     under 0.3 s (the reference bridges them too) took collar DER to 0.017. Embedding
-    only the middle 3 s of a speaker's speech in each 10 s chunk (chunks overlap, so
-    every second is still embedded in some chunk) took 0.65x the time with the same DER
-    on 4 calls. See docs/diarization.md.
+    only the middle 3 s of a speaker's speech in each 10 s chunk took 0.65x the time with
+    the same DER on 4 of our own calls, but merged the two voices of pyannote's own sample
+    (DER 0.469, all speech embedded: 0.075; issue 28), so all speech is embedded again
+    (``max_embedding_s`` 0). See docs/diarization.md.
 
     Telephone-band calls (8 kHz mu-law resampled to 16 kHz; the real-voice set's 8 kHz
     copies, all 9 calls, variants side by side): CAM++ fbank bins above 3.4 kHz flattened
@@ -88,7 +89,7 @@ class DiarizationOptions:
     clustering_method: str = "centroid"  # scipy linkage method
     min_cluster_size: int = 12  # clusters with fewer chunk-embeddings are reassigned
     min_embedding_s: float = 0.25  # s of speech below which a chunk gets no embedding
-    max_embedding_s: float = 3.0  # s; embed at most this much of a speaker's speech per chunk (its middle); 0 = all
+    max_embedding_s: float = 0.0  # s; embed at most this much of a speaker's speech per chunk (its middle); 0 = all (3.0 broke pyannote's sample: issue 28)
     embedding_batch: int = 4  # CAM++ items (chunk x local speaker) of equal frame count per forward (+ models/fast_embedding.py; same embeddings to ~1e-5; 8: as fast, +80 MB); 1 = one by one, as before
     narrowband: str = "flat"  # telephone-band chunks (nothing above ~3.6 kHz): "none" | "flat" (out-of-band fbank bins set to their mean) | "dither"
     speech_bias: float = 0.6  # nats taken off the segmentation's "nobody speaks" log-probability on telephone-band calls (>0: more speech)
