@@ -25,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from models import resegment
-from models.fast_embedding import speed_up_campplus
+from models.fast_embedding import OnnxCampplus, export_campplus, speed_up_campplus
 from pipeline.config import apply_environment
 from pipeline.errors import ModelUnavailable
 from pipeline.records import SAMPLE_RATE, SpeakerTurn  # SAMPLE_RATE: Hz the models expect
@@ -90,6 +90,7 @@ class DiarizationOptions:
     min_cluster_size: int = 12  # clusters with fewer chunk-embeddings are reassigned
     min_embedding_s: float = 0.25  # s of speech below which a chunk gets no embedding
     max_embedding_s: float = 0.0  # s; embed at most this much of a speaker's speech per chunk (its middle); 0 = all (3.0 broke pyannote's sample: issue 28)
+    embedding_backend: str = "torch"  # "torch" | "onnx": CAM++ run by onnxruntime in fp32 (models/fast_embedding.py; same embeddings to ~1e-5)
     embedding_batch: int = 4  # CAM++ items (chunk x local speaker) of equal frame count per forward (+ models/fast_embedding.py; same embeddings to ~1e-5; 8: as fast, +80 MB); 1 = one by one, as before
     narrowband: str = "flat"  # telephone-band chunks (nothing above ~3.6 kHz): "none" | "flat" (out-of-band fbank bins set to their mean) | "dither"
     speech_bias: float = 0.6  # nats taken off the segmentation's "nobody speaks" log-probability on telephone-band calls (>0: more speech)
@@ -156,8 +157,21 @@ def _is_narrowband(feats) -> bool:
     return float(feats[:, lo:hi].mean() - feats[:, 60:].mean()) > _NARROWBAND_GAP
 
 
+_onnx_campplus: dict[str, bytes] = {}  # weights path -> exported ONNX bytes (once per process)
+_onnx_lock = threading.Lock()
+
+
+def _campplus_onnx_bytes(path: Path, network) -> bytes:
+    with _onnx_lock:
+        key = str(Path(path).resolve())
+        if key not in _onnx_campplus:
+            _onnx_campplus[key] = export_campplus(network)
+        return _onnx_campplus[key]
+
+
 def build_campplus_embedding(weights: str | Path | None = None, *, min_embedding_s: float = 0.25,
-                             max_embedding_s: float = 0.0, narrowband: str = "none", batch: int = 1):
+                             max_embedding_s: float = 0.0, narrowband: str = "none", batch: int = 1,
+                             backend: str = "torch"):
     """CAM++ speaker embedding (192-d) as a pyannote ``Model`` instance.
 
     ``forward(waveforms (batch, 1, samples) at 16 kHz, weights (batch, frames) | None)``
@@ -179,10 +193,17 @@ def build_campplus_embedding(weights: str | Path | None = None, *, min_embedding
     convolutions before them and the 2-D front end runs channels-last
     (:mod:`models.fast_embedding`); 1: one by one, as before.
 
-    Raises ModelUnavailable when pyannote or the weights are missing.
+    ``backend``: ``"torch"``, or ``"onnx"``: the same network exported once per process
+    and run by onnxruntime in fp32 (:class:`models.fast_embedding.OnnxCampplus`: same
+    embeddings to ~1e-5, about 0.35x the time per item).
+
+    Raises ModelUnavailable when pyannote, the weights (or for "onnx" onnxruntime/onnx)
+    are missing.
     """
     if narrowband not in ("none", "flat", "dither"):
         raise ValueError(f'narrowband must be "none", "flat" or "dither", not {narrowband!r}')
+    if backend not in ("torch", "onnx"):
+        raise ValueError(f'backend must be "torch" or "onnx", not {backend!r}')
     Model = _import_pyannote()
     import torch
     import torchaudio.compliance.kaldi as kaldi
@@ -201,12 +222,18 @@ def build_campplus_embedding(weights: str | Path | None = None, *, min_embedding
             self.min_frames = max(8, int(min_embedding_s * 100))  # fbank frames are 10 ms
             self.max_frames = int(max_embedding_s * 100) if max_embedding_s > 0 else 0
             self.batch = max(1, int(batch))
-            if self.batch > 1:  # the fast path also folds BatchNorms, channels-last front end
+            self._onnx = None  # models.fast_embedding.OnnxCampplus for backend "onnx"
+            if backend == "onnx":
+                self._onnx = OnnxCampplus(_campplus_onnx_bytes(path, self.campplus), threads=torch.get_num_threads())
+            elif self.batch > 1:  # the fast path also folds BatchNorms, channels-last front end
                 speed_up_campplus(self.campplus)
 
         @property
         def dimension(self) -> int:
             return 192
+
+        def _embed(self, feats: torch.Tensor) -> torch.Tensor:
+            return self._onnx(feats) if self._onnx is not None else self.campplus(feats)
 
         def _fbank(self, waveform: torch.Tensor) -> tuple[torch.Tensor, bool]:
             # Kaldi fbank as CAM++ was trained on (3D-Speaker): 25 ms / 10 ms, 80 mel
@@ -253,13 +280,13 @@ def build_campplus_embedding(weights: str | Path | None = None, *, min_embedding
                     feats = feats.clone()
                     feats[:, _PHONE_BAND_BINS[1]:] = 0.0
                 if self.batch == 1:
-                    out[i] = self.campplus(feats[None])[0]
+                    out[i] = self._embed(feats[None])[0]
                 else:
                     pending.setdefault(feats.shape[0], []).append((i, feats))
             for items in pending.values():
                 for k in range(0, len(items), self.batch):
                     group = items[k : k + self.batch]
-                    rows = self.campplus(torch.stack([f for _, f in group]))
+                    rows = self._embed(torch.stack([f for _, f in group]))
                     for (i, _), row in zip(group, rows):
                         out[i] = row
             return out
@@ -444,6 +471,7 @@ class PyannoteDiarizer:
             return build_campplus_embedding(
                 min_embedding_s=self.options.min_embedding_s, max_embedding_s=self.options.max_embedding_s,
                 narrowband=self.options.narrowband, batch=self.options.embedding_batch,
+                backend=self.options.embedding_backend,
             )
         raise TypeError(f'embedding must be "campplus" or a pyannote Model, not {type(embedding).__name__}')
 
