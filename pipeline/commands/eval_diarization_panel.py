@@ -6,12 +6,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from pipeline.eval import diarization_panel as panel
+
 
 def _panel(args) -> int:
-    from pipeline.config import apply_environment
-    from pipeline.eval import diarization_panel as panel
-
-    apply_environment()
     sets = panel.panel_sets(diar_eval=args.diar_eval, diar_real=args.diar_real, extra=args.set,
                             sample=not args.no_sample, limit=args.limit)
     if args.only:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pipeline.eval import diarization_sets as sets
+
 
 def _build(args) -> int:
-    from pipeline.eval import diarization_sets as sets
-
     if args.kind == "mixes":
         sets.build_mixes(args.source, args.out, calls=args.calls or 8, seed=args.seed or 1022,
                          log=lambda line: print(line, flush=True))

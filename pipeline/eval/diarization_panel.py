@@ -35,7 +35,13 @@ from pathlib import Path
 
 import numpy as np
 
+from models.diarization import DiarizationOptions, PyannoteDiarizer
 from pipeline.errors import HotlineError
+from pipeline.eval.diarization import _annotation, _role_ok, enrol_from_manifest, read_diarization_manifest
+from pipeline.eval.diarization_sets import pyannote_sample
+from pipeline.eval.rttm import read_rttm, to_rttm
+from pipeline.stages import operators as ops
+from pipeline.stages.audio import decode_audio
 
 COLLAR_S = 0.25  # s each side of a reference boundary (as pipeline.eval.diarization)
 ONE_FILE_TOLERANCE = 0.01  # DER change that counts on a one-file set (no files to resample)
@@ -94,8 +100,6 @@ class VariantSummary:
 def parse_variant(text: str):
     """``name:key=value,key=value`` -> (name, DiarizationOptions); keys are its fields.
     Raises HotlineError for an unknown key or a bad value."""
-    from models.diarization import DiarizationOptions
-
     name, _, spec = text.partition(":")
     if not name:
         raise HotlineError(f"variant {text!r}: give it a name, e.g. allemb:max_embedding_s=0")
@@ -153,9 +157,6 @@ def panel_sets(*, diar_eval: Path | None = None, diar_real: Path | None = None, 
                sample: bool = True, limit: int = 0) -> list[PanelSet]:
     """The sets named by the command line (see the module doc); ``extra``: ``NAME=MANIFEST``.
     Raises HotlineError (a ManifestError naming the row) for a missing or bad manifest."""
-    from pipeline.eval.diarization import read_diarization_manifest
-    from pipeline.eval.diarization_sets import pyannote_sample
-
     named: list[tuple[str, Path, str]] = []
     if diar_eval is not None:
         named += [("mixes16", Path(diar_eval) / "manifest.tsv", "asr-dev voices (VIVOS vs one FOSD clip), 16 kHz"),
@@ -191,8 +192,6 @@ def _score(reference_turns, turns, duration: float, name: str) -> tuple[np.ndarr
     from pyannote.core import Timeline
     from pyannote.metrics.diarization import DiarizationErrorRate
 
-    from pipeline.eval.diarization import _annotation
-
     uem = Timeline([Span(0.0, duration)])
     ref, hyp = _annotation(reference_turns, name), _annotation(turns, name)
     out = []
@@ -207,14 +206,7 @@ def run_panel(sets: Sequence[PanelSet], variants: Sequence[tuple[str, object]], 
     """Diarize every file of every set with every variant (interleaved file by file) and
     score it; roles as in the module doc. ``make_diarizer(options)`` builds a diarizer
     (default :class:`models.diarization.PyannoteDiarizer`); it needs ``diarize_voices``."""
-    from pipeline.eval.diarization import _role_ok, enrol_from_manifest
-    from pipeline.eval.rttm import read_rttm, to_rttm
-    from pipeline.stages import operators as ops
-    from pipeline.stages.audio import decode_audio
-
     if make_diarizer is None:
-        from models.diarization import PyannoteDiarizer
-
         def make_diarizer(options):
             return PyannoteDiarizer(options=options)
 

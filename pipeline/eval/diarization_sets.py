@@ -27,16 +27,19 @@ never commit it. The same arguments and seed build the same calls.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import random
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from models.diarization import build_campplus_embedding
 from pipeline.errors import HotlineError
 from pipeline.eval.rttm import to_rttm
 from pipeline.records import SpeakerTurn
@@ -258,11 +261,7 @@ OPERATOR_EXTS = ("101", "102", "103")
 def clip_embeddings(pool: Path, cache: Path, log: Callable[[str], None] = print) -> tuple[list[str], list[np.ndarray], np.ndarray]:
     """(file names, 16 kHz clips, L2-normalised CAM++ embeddings (n, 192)); the
     embeddings are kept in ``cache`` (npz) for the next run."""
-    import time
-
     import torch
-
-    from models.diarization import build_campplus_embedding
 
     with open(pool / "manifest.tsv", newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f, delimiter="\t"))
@@ -538,8 +537,6 @@ def pyannote_sample() -> tuple[Path, Path]:
     """(sample.wav, sample.rttm) that pyannote.audio ships inside its package: 30 s, two
     English speakers, a peer recording no one here made or tuned on. Raises HotlineError
     when pyannote.audio (or its sample) is not installed."""
-    import importlib.util
-
     spec = importlib.util.find_spec("pyannote.audio")
     if spec is None or not spec.submodule_search_locations:
         raise HotlineError("pyannote.audio is not installed: run scripts/install_audio_stack.sh .venv/bin/python")
