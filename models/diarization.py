@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import logging
 import threading
 import warnings
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ _CAMPPLUS_REL = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn
 _INSTALL_HINT = "run scripts/install_audio_stack.sh .venv/bin/python"
 
 
+log = logging.getLogger(__name__)
+
+
 @dataclass(frozen=True)
 class DiarizationOptions:
     """Pipeline hyper-parameters.
@@ -60,7 +64,8 @@ class DiarizationOptions:
     only the middle 3 s of a speaker's speech in each 10 s chunk took 0.65x the time with
     the same DER on 4 of our own calls, but merged the two voices of pyannote's own sample
     (DER 0.469, all speech embedded: 0.075; issue 28), so all speech is embedded again
-    (``max_embedding_s`` 0). See docs/diarization.md.
+    (``max_embedding_s`` 0), and CAM++ runs by onnxruntime to pay for it
+    (``embedding_backend``; torch when onnxruntime or onnx is missing). See docs/diarization.md.
 
     Telephone-band calls (8 kHz mu-law resampled to 16 kHz; the real-voice set's 8 kHz
     copies, all 9 calls, variants side by side): CAM++ fbank bins above 3.4 kHz flattened
@@ -90,7 +95,7 @@ class DiarizationOptions:
     min_cluster_size: int = 12  # clusters with fewer chunk-embeddings are reassigned
     min_embedding_s: float = 0.25  # s of speech below which a chunk gets no embedding
     max_embedding_s: float = 0.0  # s; embed at most this much of a speaker's speech per chunk (its middle); 0 = all (3.0 broke pyannote's sample: issue 28)
-    embedding_backend: str = "torch"  # "torch" | "onnx": CAM++ run by onnxruntime in fp32 (models/fast_embedding.py; same embeddings to ~1e-5)
+    embedding_backend: str = "onnx"  # "onnx": CAM++ exported once per process, run by onnxruntime in fp32 (models/fast_embedding.py; same turns as "torch" on every panel file tried, embeddings to ~1e-5, ~0.5-0.75x the diarize time with all speech embedded); "torch"
     embedding_batch: int = 4  # CAM++ items (chunk x local speaker) of equal frame count per forward (+ models/fast_embedding.py; same embeddings to ~1e-5; 8: as fast, +80 MB); 1 = one by one, as before
     narrowband: str = "flat"  # telephone-band chunks (nothing above ~3.6 kHz): "none" | "flat" (out-of-band fbank bins set to their mean) | "dither"
     speech_bias: float = 0.6  # nats taken off the segmentation's "nobody speaks" log-probability on telephone-band calls (>0: more speech)
@@ -224,8 +229,11 @@ def build_campplus_embedding(weights: str | Path | None = None, *, min_embedding
             self.batch = max(1, int(batch))
             self._onnx = None  # models.fast_embedding.OnnxCampplus for backend "onnx"
             if backend == "onnx":
-                self._onnx = OnnxCampplus(_campplus_onnx_bytes(path, self.campplus), threads=torch.get_num_threads())
-            elif self.batch > 1:  # the fast path also folds BatchNorms, channels-last front end
+                try:
+                    self._onnx = OnnxCampplus(_campplus_onnx_bytes(path, self.campplus), threads=torch.get_num_threads())
+                except ModelUnavailable as exc:  # same embeddings by torch, only slower
+                    log.warning("CAM++ by onnxruntime unavailable (%s): running it by torch", exc)
+            if self._onnx is None and self.batch > 1:  # the fast path also folds BatchNorms, channels-last front end
                 speed_up_campplus(self.campplus)
 
         @property
