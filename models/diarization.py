@@ -95,7 +95,7 @@ class DiarizationOptions:
     min_cluster_size: int = 12  # clusters with fewer chunk-embeddings are reassigned
     min_embedding_s: float = 0.25  # s of speech below which a chunk gets no embedding
     max_embedding_s: float = 0.0  # s; embed at most this much of a speaker's speech per chunk (its middle); 0 = all (3.0 broke pyannote's sample: issue 28)
-    embedding_backend: str = "onnx"  # "onnx": CAM++ exported once per process, run by onnxruntime in fp32 (models/fast_embedding.py; same turns as "torch" on every panel file tried, embeddings to ~1e-5, ~0.5-0.75x the diarize time with all speech embedded); "torch"
+    embedding_backend: str = "onnx"  # "onnx": CAM++ exported once per process, run by onnxruntime in fp32 (models/fast_embedding.py; same turns as "torch" on every panel file tried, embeddings to ~1e-5, 0.5-0.85x the diarize time with all speech embedded, 0.88x the old 3 s cap by torch); "torch"
     embedding_batch: int = 4  # CAM++ items (chunk x local speaker) of equal frame count per forward (+ models/fast_embedding.py; same embeddings to ~1e-5; 8: as fast, +80 MB); 1 = one by one, as before
     narrowband: str = "flat"  # telephone-band chunks (nothing above ~3.6 kHz): "none" | "flat" (out-of-band fbank bins set to their mean) | "dither"
     speech_bias: float = 0.6  # nats taken off the segmentation's "nobody speaks" log-probability on telephone-band calls (>0: more speech)
