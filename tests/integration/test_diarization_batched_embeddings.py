@@ -92,3 +92,22 @@ def test_fast_diarizer_gives_the_same_turns(wave):
     assert voices_new.keys() == voices_old.keys()
     for label, row in voices_old.items():
         assert np.allclose(voices_new[label], row, atol=1e-5)
+
+
+def test_onnx_embedding_gives_the_same_turns(wave):
+    """CAM++ run by onnxruntime (fp32) instead of torch: same turns, centroids equal to
+    float error (a tolerance that leaves room for other CPUs' fp32 kernels)."""
+    from models.diarization import DiarizationOptions, PyannoteDiarizer
+
+    try:
+        by_torch = PyannoteDiarizer(options=DiarizationOptions(embedding_backend="torch"))
+        by_onnx = PyannoteDiarizer(options=DiarizationOptions(embedding_backend="onnx"))
+    except Exception as exc:
+        pytest.skip(f"diarizer not available: {exc}")
+    turns_torch, voices_torch = by_torch.diarize_voices(wave)
+    turns_onnx, voices_onnx = by_onnx.diarize_voices(wave)
+    assert len({t.speaker for t in turns_torch}) == 2
+    assert turns_onnx == turns_torch
+    assert voices_onnx.keys() == voices_torch.keys()
+    for label, row in voices_torch.items():
+        assert np.allclose(voices_onnx[label], row, atol=1e-3)
