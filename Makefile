@@ -39,11 +39,14 @@ clean:
 	rm -rf var .pytest_cache
 
 # Fault and bad-input suite (issue 13): hostile files and call-log rows, SIGKILL at each
-# stage, fuzzed names and rows. The tests count what they tried; the last line printed is
-# inputs_tried=N faults_survived=N rows_lost=0 rows_duplicated=0 clear_text_numbers=0.
+# stage, fuzzed names and rows, a hostile SFTP server, purge leftovers (issue 25). The tests count
+# what they tried, and tests/support/stores.py counts the test callers' numbers in every store;
+# the last line printed is inputs_tried=N faults_survived=N rows_lost=0 rows_duplicated=0
+# clear_text_numbers=0 [warehouse=0 logs=0 prefect_db=0 result_cache=0 watermarks=0 staging=0 …].
 FAULT_TESTS ?= tests/unit/test_hostile_input.py tests/integration/test_hostile_batch.py tests/integration/test_kill_points.py \
 	tests/integration/test_server_reaper.py tests/unit/test_call_log.py tests/integration/test_bad_input_and_busy_db.py \
-	tests/unit/test_hostile_web_input.py
+	tests/unit/test_hostile_web_input.py tests/unit/test_intake_faults.py tests/unit/test_purge_leftovers.py \
+	tests/integration/test_sftp_hostile.py tests/integration/test_confidential_stores.py
 .PHONY: faults
 faults: setup
 	@mkdir -p var/faults && rm -f var/faults/tally.jsonl

@@ -1,10 +1,11 @@
 """Pull new recordings from a source (local folder or SFTP), then process them: the scheduled job.
 
 ``pull-and-process`` is what ``hotline deploy`` serves on a schedule and what
-``hotline run sftp://…`` / ``hotline watch sftp://…`` run. Each run lists the
-source once, pulls the files that are complete (unchanged since the previous
-run's listing), and runs ``process-calls`` on the staging folder restricted to the
-recordings pulled and not yet processed. Nothing on the source is changed.
+``hotline run sftp://…`` runs (``hotline watch`` polls with the same pull and run:
+:mod:`pipeline.runs.watch`). Each run lists the source once, pulls the files that are
+complete (unchanged since the previous run's listing), and runs ``process-calls`` on the
+staging folder restricted to the recordings pulled and not yet processed
+(:func:`pipeline.runs.watch.run_pending`). Nothing on the source is changed.
 """
 
 # No `from __future__ import annotations`: a flow's parameter types must be objects, not names.
@@ -17,14 +18,14 @@ from dataclasses import dataclass
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.environment import flow_settings, with_secrets
+from flows.process_calls import process_calls
+from pipeline.config import Settings
 from pipeline.intake import sources
 from pipeline.logsafe import safe
+from pipeline.runs.book import RunSummary, max_bytes
+from pipeline.runs.watch import run_pending
 from pipeline.salt import caller_salt
-
-from pipeline.config import Settings
-
-from flows.environment import flow_settings, with_secrets
-from flows.process_calls import RunSummary, process_calls
 
 
 @dataclass
@@ -34,17 +35,19 @@ class PullSummary:
     new_audio: int = 0
     waiting: int = 0
     rejected: int = 0
+    refused: int = 0  # files refused this time (a bad name, over the size cap): in the log, masked
     bytes_pulled: int = 0
     pull_s: float = 0.0
     run: RunSummary | None = None  # None when there was nothing to process
 
 
-@task(name="pull", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE)
+# Never persisted: the result lists file names as the source listed them (caller numbers).
+@task(name="pull", retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE, persist_result=False)
 def pull_task(source: str, settings: Settings, settle_s: float, confirm_s: float) -> sources.PullResult:
     src = sources.open_source(source, settings)
     try:
         return sources.pull(src, sources.staging_dir(source, settings), key=caller_salt(settings), settle_s=settle_s,
-                            confirm_s=confirm_s)
+                            confirm_s=confirm_s, max_bytes=max_bytes(settings))
     finally:
         src.close()
 
@@ -64,22 +67,23 @@ def pull_and_process(source: str, settings: Settings | None = None, calls_csv: s
     settings = with_secrets(flow_settings(settings))
     t0 = time.perf_counter()
     pulled = pull_task(source, settings, settle_s, confirm_s)
-    out = PullSummary(source=safe(sources.parse_sftp_url(source).describe()
-                                          if source.startswith("sftp://") else source),
-                      root=str(pulled.root), new_audio=len(pulled.new_audio), waiting=len(pulled.waiting),
-                      rejected=len(pulled.rejected), bytes_pulled=pulled.bytes_pulled,
-                      pull_s=time.perf_counter() - t0)
+    where = sources.parse_sftp_url(source).describe() if source.startswith("sftp://") else source  # no password
+    out = PullSummary(source=safe(where), root=str(pulled.root), new_audio=len(pulled.new_audio),
+                      waiting=len(pulled.waiting), rejected=len(pulled.rejected), refused=len(pulled.refused),
+                      bytes_pulled=pulled.bytes_pulled, pull_s=time.perf_counter() - t0)
     logger.info("pulled %d new recording(s), %d call log(s), %.1f MB from %s; %d still being written",
                 len(pulled.new_audio), len(pulled.call_logs), pulled.bytes_pulled / 1e6, out.source,
                 len(pulled.waiting))
-    if not pulled.pending:
-        return out
-    if calls_csv and calls_csv.startswith("sftp://"):  # e.g. /var/log/asterisk/cdr-csv/Master.csv on the PBX
-        calls_csv = str(sources.pull_call_log(calls_csv, settings))
-    # pending: keyed ids, not file names (flow parameters are stored by Prefect; names hold caller numbers)
-    out.run = process_calls(str(pulled.root), settings, calls_csv, wait_s, 0.0, list(pulled.pending))
-    if out.run.failed == 0:  # else all stay pending: the next run retries the failed ones (done ones skip by hash)
-        sources.mark_processed(sources.staging_dir(source, settings), list(pulled.pending), key=caller_salt(settings))
-    logger.info("processed=%d quarantined=%d failed=%d in %.1f s", out.run.processed, out.run.quarantined,
-                out.run.failed, out.run.wall_s)
+    if not pulled.pending and pulled.held:
+        logger.info("%d recording(s) wait for the call log, still being written", pulled.held)
+
+    def run(root, keys: list[str], call_log: str | None) -> RunSummary:
+        # keys: keyed ids, not file names (flow parameters are stored by Prefect; names hold caller numbers)
+        return process_calls(str(root), settings, call_log, wait_s, 0.0, keys)
+
+    out.run = run_pending(pulled, sources.staging_dir(source, settings), key=caller_salt(settings), run=run,
+                          calls_csv=calls_csv, settings=settings)
+    if out.run is not None:
+        logger.info("processed=%d quarantined=%d failed=%d in %.1f s", out.run.processed, out.run.quarantined,
+                    out.run.failed, out.run.wall_s)
     return out

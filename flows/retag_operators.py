@@ -11,28 +11,26 @@ keeps QA's topics and the reviewed mark, as in a backfill.
 # No `from __future__ import annotations`: a flow's parameter types must be objects (flows/process_calls.py).
 
 from datetime import date
+from functools import partial
 
-from prefect import flow
+from prefect import flow, get_run_logger
 
-from pipeline.config import Settings
-from pipeline.warehouse import voiceprints
-
-from flows.backfill import reprocess
 from flows.environment import flow_settings
-from flows.process_calls import RunSummary
+from flows.tasks import asr_fingerprint, call_task
+from pipeline.config import Settings
+from pipeline.runs.book import RunBook, RunSummary
+from pipeline.warehouse import voiceprints
 
 
 @flow(name="retag-operators", log_prints=False)
 def retag_operators(date_from: date, date_to: date, settings: Settings | None = None, wait_s: float = 0.0,
                     everything: bool = False) -> RunSummary:
     """Reprocess the calls ``warehouse.voiceprints.calls_to_retag`` selects (mono calls processed before
-    the latest enrolment; ``everything``: all mono calls of the range), through backfill's run book."""
+    the latest enrolment; ``everything``: all mono calls of the range), through the run book as a backfill."""
     settings = flow_settings(settings)
-
-    def select(con, asr, logger):
-        rows = voiceprints.calls_to_retag(con, date_from, date_to, everything=everything)
-        logger.info("%d mono calls from %s to %s to re-tag with the current voiceprints", len(rows), date_from,
-                    date_to)
-        return rows
-
-    return reprocess(select, settings, wait_s)
+    with RunBook(settings, get_run_logger(), wait_s=wait_s) as book:
+        rows = book.read(lambda con: voiceprints.calls_to_retag(con, date_from, date_to, everything=everything))
+        book.log.info("%d mono calls from %s to %s to re-tag with the current voiceprints", len(rows), date_from,
+                      date_to)
+        book.reprocess(rows, partial(call_task, settings=settings), asr_fingerprint=asr_fingerprint(settings))
+    return book.summary

@@ -113,7 +113,7 @@ def assemble_bundled_base(cache_dir: Path) -> Path:
     return target
 
 
-def _folder_fingerprint(folder: Path) -> str:
+def folder_fingerprint(folder: Path) -> str:
     """SHA-256 over config.json, model.bin's size and its first and last 8 MiB.
 
     Hashing all of a 3 GB large-v3 at every start would take tens of seconds.
@@ -155,7 +155,7 @@ def resolve_asr_model(spec: str, cache_dir: Path) -> ModelSource:
         if not as_path.is_dir():
             raise ModelUnavailable(f"ASR model folder {as_path} does not exist; {_INSTALL_HINT}")
         _check_folder(as_path, spec)
-        return ModelSource(spec, as_path.resolve(), _folder_fingerprint(as_path))
+        return ModelSource(spec, as_path.resolve(), folder_fingerprint(as_path))
     if spec in _INCOMPLETE_ON_PYPI:
         raise ModelUnavailable(
             f"ASR model {spec!r} is not available offline: the Whisper {spec} packages on PyPI are incomplete "

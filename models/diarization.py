@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import logging
 import threading
 import warnings
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import Any, Callable
 import numpy as np
 
 from models import resegment
-from models.fast_embedding import speed_up_campplus
+from models.fast_embedding import OnnxCampplus, export_campplus, speed_up_campplus
 from pipeline.config import apply_environment
 from pipeline.errors import ModelUnavailable
 from pipeline.records import SAMPLE_RATE, SpeakerTurn  # SAMPLE_RATE: Hz the models expect
@@ -41,6 +42,9 @@ _CAMPPLUS_REL = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn
 _INSTALL_HINT = "run scripts/install_audio_stack.sh .venv/bin/python"
 
 
+log = logging.getLogger(__name__)
+
+
 @dataclass(frozen=True)
 class DiarizationOptions:
     """Pipeline hyper-parameters.
@@ -52,14 +56,16 @@ class DiarizationOptions:
     difference there. With min = max = 2 speakers the threshold only matters when the
     dendrogram must be cut to two clusters.
 
-    Re-measured on real two-voice calls (scripts/make_real_diarization_set.py, first 5
-    calls at 16 kHz; scripts/sweep_diarization.py, variants side by side in one run):
+    Re-measured on real two-voice calls (``hotline eval diarization-set real``, first 5
+    calls at 16 kHz; variants side by side in one run, as ``hotline eval diarization-panel`` does):
     step 0.35 took 0.55× the time of step 0.2 (0.5: 0.40×) with DER 0.092 vs 0.091 and
     collar DER 0.019 vs 0.020 (0.5: 0.099 / 0.027, missed speech up); filling pauses
     under 0.3 s (the reference bridges them too) took collar DER to 0.017. Embedding
-    only the middle 3 s of a speaker's speech in each 10 s chunk (chunks overlap, so
-    every second is still embedded in some chunk) took 0.65x the time with the same DER
-    on 4 calls. See docs/diarization.md.
+    only the middle 3 s of a speaker's speech in each 10 s chunk took 0.65x the time with
+    the same DER on 4 of our own calls, but merged the two voices of pyannote's own sample
+    (DER 0.469, all speech embedded: 0.075; issue 28), so all speech is embedded again
+    (``max_embedding_s`` 0), and CAM++ runs by onnxruntime to pay for it
+    (``embedding_backend``; torch when onnxruntime or onnx is missing). See docs/diarization.md.
 
     Telephone-band calls (8 kHz mu-law resampled to 16 kHz; the real-voice set's 8 kHz
     copies, all 9 calls, variants side by side): CAM++ fbank bins above 3.4 kHz flattened
@@ -88,7 +94,8 @@ class DiarizationOptions:
     clustering_method: str = "centroid"  # scipy linkage method
     min_cluster_size: int = 12  # clusters with fewer chunk-embeddings are reassigned
     min_embedding_s: float = 0.25  # s of speech below which a chunk gets no embedding
-    max_embedding_s: float = 3.0  # s; embed at most this much of a speaker's speech per chunk (its middle); 0 = all
+    max_embedding_s: float = 0.0  # s; embed at most this much of a speaker's speech per chunk (its middle); 0 = all (3.0 broke pyannote's sample: issue 28)
+    embedding_backend: str = "onnx"  # "onnx": CAM++ exported once per process, run by onnxruntime in fp32 (models/fast_embedding.py; same turns as "torch" on every panel file tried, embeddings to ~1e-5, 0.5-0.85x the diarize time with all speech embedded, 0.88x the old 3 s cap by torch); "torch"
     embedding_batch: int = 4  # CAM++ items (chunk x local speaker) of equal frame count per forward (+ models/fast_embedding.py; same embeddings to ~1e-5; 8: as fast, +80 MB); 1 = one by one, as before
     narrowband: str = "flat"  # telephone-band chunks (nothing above ~3.6 kHz): "none" | "flat" (out-of-band fbank bins set to their mean) | "dither"
     speech_bias: float = 0.6  # nats taken off the segmentation's "nobody speaks" log-probability on telephone-band calls (>0: more speech)
@@ -155,8 +162,21 @@ def _is_narrowband(feats) -> bool:
     return float(feats[:, lo:hi].mean() - feats[:, 60:].mean()) > _NARROWBAND_GAP
 
 
+_onnx_campplus: dict[str, bytes] = {}  # weights path -> exported ONNX bytes (once per process)
+_onnx_lock = threading.Lock()
+
+
+def _campplus_onnx_bytes(path: Path, network) -> bytes:
+    with _onnx_lock:
+        key = str(Path(path).resolve())
+        if key not in _onnx_campplus:
+            _onnx_campplus[key] = export_campplus(network)
+        return _onnx_campplus[key]
+
+
 def build_campplus_embedding(weights: str | Path | None = None, *, min_embedding_s: float = 0.25,
-                             max_embedding_s: float = 0.0, narrowband: str = "none", batch: int = 1):
+                             max_embedding_s: float = 0.0, narrowband: str = "none", batch: int = 1,
+                             backend: str = "torch"):
     """CAM++ speaker embedding (192-d) as a pyannote ``Model`` instance.
 
     ``forward(waveforms (batch, 1, samples) at 16 kHz, weights (batch, frames) | None)``
@@ -178,10 +198,17 @@ def build_campplus_embedding(weights: str | Path | None = None, *, min_embedding
     convolutions before them and the 2-D front end runs channels-last
     (:mod:`models.fast_embedding`); 1: one by one, as before.
 
-    Raises ModelUnavailable when pyannote or the weights are missing.
+    ``backend``: ``"torch"``, or ``"onnx"``: the same network exported once per process
+    and run by onnxruntime in fp32 (:class:`models.fast_embedding.OnnxCampplus`: same
+    embeddings to ~1e-5, about 0.35x the time per item).
+
+    Raises ModelUnavailable when pyannote, the weights (or for "onnx" onnxruntime/onnx)
+    are missing.
     """
     if narrowband not in ("none", "flat", "dither"):
         raise ValueError(f'narrowband must be "none", "flat" or "dither", not {narrowband!r}')
+    if backend not in ("torch", "onnx"):
+        raise ValueError(f'backend must be "torch" or "onnx", not {backend!r}')
     Model = _import_pyannote()
     import torch
     import torchaudio.compliance.kaldi as kaldi
@@ -200,12 +227,21 @@ def build_campplus_embedding(weights: str | Path | None = None, *, min_embedding
             self.min_frames = max(8, int(min_embedding_s * 100))  # fbank frames are 10 ms
             self.max_frames = int(max_embedding_s * 100) if max_embedding_s > 0 else 0
             self.batch = max(1, int(batch))
-            if self.batch > 1:  # the fast path also folds BatchNorms, channels-last front end
+            self._onnx = None  # models.fast_embedding.OnnxCampplus for backend "onnx"
+            if backend == "onnx":
+                try:
+                    self._onnx = OnnxCampplus(_campplus_onnx_bytes(path, self.campplus), threads=torch.get_num_threads())
+                except ModelUnavailable as exc:  # same embeddings by torch, only slower
+                    log.warning("CAM++ by onnxruntime unavailable (%s): running it by torch", exc)
+            if self._onnx is None and self.batch > 1:  # the fast path also folds BatchNorms, channels-last front end
                 speed_up_campplus(self.campplus)
 
         @property
         def dimension(self) -> int:
             return 192
+
+        def _embed(self, feats: torch.Tensor) -> torch.Tensor:
+            return self._onnx(feats) if self._onnx is not None else self.campplus(feats)
 
         def _fbank(self, waveform: torch.Tensor) -> tuple[torch.Tensor, bool]:
             # Kaldi fbank as CAM++ was trained on (3D-Speaker): 25 ms / 10 ms, 80 mel
@@ -252,13 +288,13 @@ def build_campplus_embedding(weights: str | Path | None = None, *, min_embedding
                     feats = feats.clone()
                     feats[:, _PHONE_BAND_BINS[1]:] = 0.0
                 if self.batch == 1:
-                    out[i] = self.campplus(feats[None])[0]
+                    out[i] = self._embed(feats[None])[0]
                 else:
                     pending.setdefault(feats.shape[0], []).append((i, feats))
             for items in pending.values():
                 for k in range(0, len(items), self.batch):
                     group = items[k : k + self.batch]
-                    rows = self.campplus(torch.stack([f for _, f in group]))
+                    rows = self._embed(torch.stack([f for _, f in group]))
                     for (i, _), row in zip(group, rows):
                         out[i] = row
             return out
@@ -443,6 +479,7 @@ class PyannoteDiarizer:
             return build_campplus_embedding(
                 min_embedding_s=self.options.min_embedding_s, max_embedding_s=self.options.max_embedding_s,
                 narrowband=self.options.narrowband, batch=self.options.embedding_batch,
+                backend=self.options.embedding_backend,
             )
         raise TypeError(f'embedding must be "campplus" or a pyannote Model, not {type(embedding).__name__}')
 

@@ -18,12 +18,13 @@ recorded for it, so a run never records one model and decodes with another.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from models.ngram_lm import LMFormatError, MixedLM, load_model
+from models.ngram_lm import LMFormatError, MixedLM, file_fingerprint, load_model
 from pipeline.errors import ModelUnavailable
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts" / "lm"
@@ -65,6 +66,30 @@ def state(spec: str, site_dir: Path | None) -> tuple:
         return choice.kind, str(choice.path), choice.path.stat().st_mtime_ns if choice.path else None
     except OSError:
         return choice.kind, str(choice.path), None
+
+
+def fingerprint(choice: LMChoice) -> str | None:
+    """The model's fingerprint without loading it (what a loaded one reports): a model file's hash
+    (remembered per file version), a site description's recorded mixture fingerprint; None for none."""
+    if choice.kind == "none" or choice.path is None:
+        return None
+    try:
+        st = choice.path.stat()
+    except OSError:
+        return "?"  # missing: loading it says what is wrong
+    if choice.kind == "site":
+        return _site_fingerprint(str(choice.path), st.st_mtime_ns, st.st_size)
+    return _file_fingerprint(str(choice.path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _file_fingerprint(path: str, mtime_ns: int, size: int) -> str:
+    return file_fingerprint(path)
+
+
+@functools.lru_cache(maxsize=16)
+def _site_fingerprint(path: str, mtime_ns: int, size: int) -> str:
+    return str(read_site(Path(path)).get("fingerprint") or "?")
 
 
 _LOADED: dict[tuple, object] = {}

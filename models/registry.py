@@ -13,11 +13,12 @@ commands and dates); they are the product's record, not recomputed at run time.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.asr import BASE_SHA256, load_asr
 from models import language_model
+from models.asr import BASE_SHA256, folder_fingerprint, load_asr
 from models.viet_asr import LM_BONUS, LM_WEIGHT, load_viet_asr, model_fingerprint
 
 DEFAULT = "viet-asr"
@@ -132,11 +133,32 @@ def load_recognizer(spec: str = DEFAULT, *, cache_dir: Path, device: str = "auto
     return load_asr(spec, cache_dir=Path(cache_dir), device=device, compute_type=compute_type, cpu_threads=cpu_threads)
 
 
-def fingerprint_of(name: str, cache_dir: Path | None = None) -> str:
-    """The weights' fingerprint without loading the model where possible."""
+def fingerprint_of(name: str, cache_dir: Path | None = None, *, lm: str = "auto", lm_dir: Path | None = None,
+                   lm_weight: float | None = None, lm_bonus: float | None = None) -> str:
+    """The weights' fingerprint without loading the model: the registry's models and a local
+    CTranslate2 folder (its config and the ends of its model.bin hashed, remembered per file
+    version). ``"?"`` for a model hub id, whose snapshot is known only once fetched. viet-asr's
+    ONNX routes add the language model fused into their search (``lm``, ``lm_dir``: as
+    :func:`load_recognizer`), as the loaded recogniser's fingerprint does."""
+    name = (name or DEFAULT).strip()
     if is_viet_asr(name):
-        native_8k, route = VIET_ASR_SPECS[name.strip()]
-        return model_fingerprint() + ("/8k" if native_8k else "/16k") + ("/onnx" if route == "onnx" else "")
+        native_8k, route = VIET_ASR_SPECS[name]
+        base = model_fingerprint() + ("/8k" if native_8k else "/16k") + ("/onnx" if route == "onnx" else "")
+        lm_fp = language_model.fingerprint(language_model.resolve(lm, lm_dir)) if route == "onnx" else None
+        if lm_fp is None:
+            return base
+        w, b = LM_WEIGHT if lm_weight is None else lm_weight, LM_BONUS if lm_bonus is None else lm_bonus
+        return base + f"+lm:{lm_fp}@{float(w):g},{float(b):g}"
     if name == "base":
         return "sha256:" + BASE_SHA256[:16]
-    return "?"
+    folder = Path(name).expanduser()
+    try:
+        model_bin = (folder / "model.bin").stat()
+        return _folder_fingerprint(str(folder.resolve()), model_bin.st_size, model_bin.st_mtime_ns)
+    except OSError:  # not a (complete) folder: loading it says what is wrong
+        return "?"
+
+
+@functools.lru_cache(maxsize=16)
+def _folder_fingerprint(folder: str, size: int, mtime_ns: int) -> str:
+    return folder_fingerprint(Path(folder))

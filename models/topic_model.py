@@ -168,9 +168,11 @@ def assign_topics(
 
 
 def load_topic_model(path: Path | str | None = None) -> TopicModel:
-    """The model saved in ``path`` (default: the shipped artifact), loaded once per path.
+    """The model saved in ``path`` (default: the shipped artifact), loaded once per path: the one
+    topic loader (the pipeline's stages, ``hotline topics``, ``hotline summary``, the evaluations).
 
-    Raises :class:`~pipeline.errors.ModelUnavailable` if ``model.joblib`` or ``meta.json`` is absent.
+    Raises :class:`~pipeline.errors.ModelUnavailable`, and only that, for any folder it cannot
+    load: ``model.joblib`` or ``meta.json`` absent, unreadable, or not a topic model's.
     """
     directory = Path(path) if path is not None else ARTIFACT_DIR
     return _load_cached(str(directory.resolve()))
@@ -188,14 +190,23 @@ def _load_cached(directory: str) -> TopicModel:
             "train one with `hotline topics train --out DIR` or pass the shipped "
             "models/artifacts/topic_model"
         )
-    meta = json.loads((d / META_FILE).read_text(encoding="utf-8"))
+    try:
+        meta = json.loads((d / META_FILE).read_text(encoding="utf-8"))
+        topics = tuple(meta["topics"])
+        thresholds = {t: float(meta["thresholds"][t]) for t in topics}
+        calibration = {t: tuple(ab) for t, ab in meta.get("calibration", {}).items()}
+        relative = float(meta.get("relative_cut", 0.0))
+        pipeline = joblib.load(d / PIPELINE_FILE)
+    except Exception as exc:  # a truncated copy, a meta.json of something else, a pickle of another version
+        raise ModelUnavailable(
+            f"topic model in {d} cannot be loaded ({type(exc).__name__}: {exc}); "
+            "train it again with `hotline topics train --out DIR` or pass the shipped models/artifacts/topic_model"
+        ) from exc
+    if not hasattr(pipeline, "predict_proba"):
+        raise ModelUnavailable(f"{d / PIPELINE_FILE} is not a topic classifier; train one with `hotline topics train`")
     if meta.get("sklearn_version") != sklearn.__version__:
         log.warning(
             "topic model %s was trained with scikit-learn %s, running %s; retrain if scores look off",
             d, meta.get("sklearn_version"), sklearn.__version__,
         )
-    pipeline = joblib.load(d / PIPELINE_FILE)
-    topics = tuple(meta["topics"])
-    thresholds = {t: float(meta["thresholds"][t]) for t in topics}
-    calibration = {t: tuple(ab) for t, ab in meta.get("calibration", {}).items()}
-    return TopicModel(pipeline, topics, thresholds, meta, float(meta.get("relative_cut", 0.0)), calibration)
+    return TopicModel(pipeline, topics, thresholds, meta, relative, calibration)

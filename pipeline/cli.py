@@ -31,6 +31,8 @@ COMMAND_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ("serve", "hotline serve --db /srv/hotline/hotline.duckdb --port 8000"),
         ("report", "hotline report --from 2026-11-01 --to 2026-11-30 --out bao-cao-11.pdf"),
         ("cases", "hotline cases list --db /srv/hotline/hotline.duckdb"),
+        ("rules", "hotline rules test khan-cap-tu-khoa --last 500 --db /srv/hotline/hotline.duckdb"),
+        ("alerts", "hotline alerts test --to truc-ban@example.vn --db /srv/hotline/hotline.duckdb"),
         ("export", "hotline export calls --from 2026-11-01 --to 2026-11-30 --format xlsx --out exports/"),
     ]),
     ("Administration", [

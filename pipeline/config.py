@@ -178,6 +178,14 @@ class Settings(_Section):
     sftp_password: str = Field(default_factory=_secret_from_env("HOTLINE_SFTP_PASSWORD"), exclude=True, repr=False)  # secret; never logged nor serialised (prefer the Secret block)
     sftp_password_secret: str = ""  # name of a Prefect Secret block holding the SFTP password
     sftp_timeout_s: float = 15.0  # s to connect and authenticate
+    # 256 MiB: 2 h of 8 kHz stereo WAV, 1 h at 16 kHz, 24 min of CD-quality stereo; compressed codecs far longer.
+    max_recording_mb: float = 256.0  # MiB; a larger recording is not pulled (checked while streaming) nor quarantined (0: no limit)
+    # Alerts by e-mail (pipeline/casework/alerts.py, docs/rules.md): plain SMTP to a local relay, no credentials.
+    smtp_host: str = ""  # SMTP server that relays alert e-mails; empty: alerts are stored, not e-mailed
+    smtp_port: int = 25  # TCP port of the SMTP server
+    alert_from: str = "hotline@localhost"  # sender address of alert e-mails
+    alert_to: tuple[str, ...] = ()  # comma-separated addresses of the duty officer(s) who get urgent alerts
+    public_url: str = "http://127.0.0.1:8000"  # address of the web app, for the call link in an alert e-mail
     web: WebSettings = Field(default_factory=WebSettings)  # section: the web app
     transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)  # section: decoding options
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.logsafe import mask_numbers
+from pipeline.logsafe import safe
 
 
 class HotlineError(Exception):
@@ -21,7 +21,7 @@ class AudioDecodeError(HotlineError):
         self.problem = problem
         # The message reaches logs (Prefect logs failed tasks): PBX file names often hold
         # the caller's number, so it is masked there; ``path`` keeps the real one.
-        super().__init__(f"{mask_numbers(self.path)}: {problem}")
+        super().__init__(f"{safe(self.path)}: {problem}")
 
 
 class CallLogError(HotlineError):

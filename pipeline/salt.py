@@ -64,9 +64,33 @@ def normalise_number(raw: str) -> str:
 
 
 def hash_caller(raw: str, salt: str) -> tuple[str | None, str | None]:
-    """(salted HMAC-SHA-256 hex, last three digits) of a caller number; (None, None) if empty."""
+    """(salted HMAC-SHA-256 hex, last three digits) of a caller number; (None, None) if empty.
+
+    A :func:`caller_token` (the number as a staged file name holds it) gives the same pair.
+    """
+    token = _CALLER_TOKEN.fullmatch((raw or "").strip())
+    if token:
+        return token["mac"].translate(_FROM_LETTERS), token["last3"]
     digits = normalise_number(raw)
     if not digits:
         return None, None
     mac = hmac.new(salt.encode(), digits.encode(), hashlib.sha256).hexdigest()
     return mac, digits[-3:]
+
+
+# Hex digits written as the letters a-p: a token holds no digit run that could read as a number.
+_TO_LETTERS = str.maketrans("0123456789abcdef", "abcdefghijklmnop")
+_FROM_LETTERS = str.maketrans("abcdefghijklmnop", "0123456789abcdef")
+_CALLER_TOKEN = re.compile(r"n(?P<last3>\d{3})z(?P<mac>[a-p]{64})")
+
+
+def caller_token(raw: str, salt: str) -> str:
+    """A caller number as a staged file name holds it (issue 25): ``n<last 3 digits>z<its caller hash
+    in letters>``.
+
+    :func:`hash_caller` reads it back as the number's (hash, last 3), so a FreePBX recording
+    pulled without a call-log row still links to the caller's other calls; logs show it as
+    ``***<last 3>`` (:func:`pipeline.logsafe.mask_numbers`).
+    """
+    mac, last3 = hash_caller(raw, salt)
+    return f"n{last3}z{mac.translate(_TO_LETTERS)}"

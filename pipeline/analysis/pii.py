@@ -1,4 +1,4 @@
-"""Personal data in transcript text: find it, redact it, measure how well.
+"""Personal data in transcript text: find it and redact it (measuring how well: :mod:`pipeline.eval.redaction`).
 
 Kinds: ``phone``, ``national_id`` (CCCD 12 digits, CMND 9), ``plate`` (licence
 plates), ``email``, ``bank_account``, ``person_name`` (people's names, not the
@@ -22,17 +22,13 @@ spans are offsets into the original text.
 
 from __future__ import annotations
 
-import csv
 import functools
-import json
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from pipeline.analysis.names import find_names, initials, initials as name_initials
-from pipeline.errors import HotlineError
 from pipeline.analysis.numerals import (FOLDED_DIGITS, FOLDED_HUNDRED, FOLDED_TENS, UNAMBIGUOUS_FOLDED, NumeralItem,
                                 digit_string, spelled)
 from pipeline.textnorm import Token, fold_accents, normalize_text, tokenize
@@ -46,12 +42,6 @@ TAGS = {
     "bank_account": "[TÀI KHOẢN]",
     "person_name": "[TÊN]",
 }
-
-
-class PiiCasesError(HotlineError):
-    """The PII evaluation file is unreadable or malformed."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -91,6 +81,8 @@ _UNIT_WORDS = set(
 _UNIT_FOLDED_SAFE = {"nghin", "trieu", "dong", "vnd", "usd", "met", "km", "kg", "gio", "phut", "giay", "ngay", "thang", "tuoi", "nguoi", "m2"}
 _FILLERS = {"a", "o", "u", "ah", "uh", "um", "ha", "e"}
 _SEPARATORS = {".", "-", ",", "–", "/"}
+# Inside a written number, brackets around an area code join too: "(0262)3812345" (issue 25).
+_JOINERS = _SEPARATORS | {"(", ")"}
 _PUBLIC_NUMBERS = {"1022", "02621022", "113", "114", "115", "116", "111", "1900", "18001022"}
 
 
@@ -190,7 +182,7 @@ def _number_runs(tokens: Sequence[Token], taken: set[int]) -> list[_Run]:
         while j < n:
             k = j
             gap = 0
-            while k < n and (tokens[k].fold in _SEPARATORS or (tokens[k].fold in _FILLERS and gap < 1)) and k not in taken:
+            while k < n and (tokens[k].fold in _JOINERS or (tokens[k].fold in _FILLERS and gap < 1)) and k not in taken:
                 gap += tokens[k].fold in _FILLERS
                 k += 1
             if k >= n or k in taken:
@@ -682,100 +674,3 @@ def _redact_call(texts, roles, keep_operator_name, with_initials=False):
         ]
         out.append(Redaction(_tagged(t, parts), tuple(parts)))
     return tuple(out), counts, initials
-
-
-# ---------------------------------------------------------------------------
-# Evaluation
-
-
-@dataclass(frozen=True)
-class PiiCase:
-    text: str
-    spans: tuple[PiiSpan, ...]  # gold spans
-
-
-@dataclass(frozen=True)
-class KindScore:
-    gold: int  # gold spans of this kind
-    predicted: int  # predicted spans of this kind
-    found: int  # gold spans covered by a prediction of the same kind
-    correct: int  # predictions that cover a gold span of the same kind
-
-    @property
-    def precision(self) -> float:
-        return self.correct / self.predicted if self.predicted else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.found / self.gold if self.gold else 1.0
-
-
-COVER = 0.8  # a gold span counts as found when a same-kind prediction covers this share of it
-
-
-def read_pii_cases(path: str | Path) -> tuple[PiiCase, ...]:
-    """Read a TSV of cases: columns ``text`` and ``spans`` (JSON list of [kind, substring]).
-
-    Repeated substrings are located in order of appearance. Raises
-    :class:`PiiCasesError` naming the line for a bad row.
-    """
-    path = Path(path)
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
-    except OSError as exc:
-        raise PiiCasesError(f"{path}: cannot read ({exc.strerror})") from exc
-    if not rows or "text" not in rows[0] or "spans" not in rows[0]:
-        raise PiiCasesError(f"{path}: needs a header line with the columns text and spans, tab-separated")
-    cases = []
-    for line, row in enumerate(rows, start=2):
-        text = row["text"] or ""
-        try:
-            gold = json.loads(row["spans"] or "[]")
-        except json.JSONDecodeError as exc:
-            raise PiiCasesError(f"{path}:{line}: spans is not JSON ({exc.msg})") from None
-        spans, searched = [], {}
-        for item in gold:
-            if not (isinstance(item, list) and len(item) == 2 and item[0] in KINDS):
-                raise PiiCasesError(f"{path}:{line}: span {item!r} is not [kind, substring] with kind in {KINDS}")
-            kind, sub = item
-            s = text.find(sub, searched.get(sub, 0))
-            if s < 0:
-                raise PiiCasesError(f"{path}:{line}: {kind} substring not found in the text")
-            searched[sub] = s + len(sub)
-            spans.append(PiiSpan(kind, s, s + len(sub), sub))
-        cases.append(PiiCase(text, tuple(spans)))
-    return tuple(cases)
-
-
-def covers(pred: PiiSpan, gold: PiiSpan) -> bool:
-    """True when ``pred`` has the kind of ``gold`` and covers at least COVER of it."""
-    overlap = min(pred.end, gold.end) - max(pred.start, gold.start)
-    return pred.kind == gold.kind and overlap >= COVER * (gold.end - gold.start)
-
-
-def score_redaction(cases: Iterable[PiiCase]) -> dict[str, KindScore]:
-    """Span-level scores per kind, plus ``"all"``.
-
-    A gold span is found when a predicted span of the same kind covers ≥ 80 % of
-    it; a prediction is correct when it covers some gold span that way.
-    """
-    counts = {k: [0, 0, 0, 0] for k in KINDS}
-    for case in cases:
-        pred = find_pii(case.text)
-        for g in case.spans:
-            counts[g.kind][0] += 1
-            counts[g.kind][2] += any(covers(p, g) for p in pred)
-        for p in pred:
-            counts[p.kind][1] += 1
-            counts[p.kind][3] += any(covers(p, g) for g in case.spans)
-    scores = {k: KindScore(*v) for k, v in counts.items()}
-    scores["all"] = KindScore(*(sum(v[i] for v in counts.values()) for i in range(4)))
-    return scores
-
-
-def evaluate_redaction(path: str | Path) -> tuple[float, float, int]:
-    """Overall span-level ``(precision, recall, n)`` on a cases file; ``n`` = number of cases."""
-    cases = read_pii_cases(path)
-    total = score_redaction(cases)["all"]
-    return total.precision, total.recall, len(cases)

@@ -1,8 +1,12 @@
-"""Working days for case deadlines: weekends and Vietnamese public holidays (as data) excluded.
+"""Working days for case deadlines: weekends and Vietnamese public holidays excluded.
 
-``models/data/vn_holidays.csv`` lists holidays and make-up working days (a Saturday
-worked in exchange for a bridge day); ``models/data/case_deadlines.csv`` says how many
-working days a unit has per topic. A deadline is the Nth working day *after* the day
+The holidays are the ``holidays`` package's Vietnam calendar (``holidays.country_holidays("VN")``,
+pinned in pyproject.toml): the Labour Code's days, Tết and Giỗ Tổ from the lunar calendar,
+the weekend-to-weekday carry-overs, and the swaps the government announces for public
+servants (a weekday off in exchange for a Saturday worked: the package's ``weekend_workdays``).
+``models/data/vn_announced_days.csv`` adds what an announcement says and the pinned package
+does not yet carry, each row with its source. ``models/data/case_deadlines.csv`` says how
+many working days a unit has per topic. A deadline is the Nth working day *after* the day
 the call came in (the day of receipt is not counted): a case opened on Friday with 2
 working days is due on Tuesday, end of day.
 """
@@ -15,12 +19,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import holidays
+
 from pipeline.analysis.places import DATA_DIR
 from pipeline.errors import HotlineError
 
-HOLIDAYS_CSV = DATA_DIR / "vn_holidays.csv"
+ANNOUNCED_CSV = DATA_DIR / "vn_announced_days.csv"
 DEADLINES_CSV = DATA_DIR / "case_deadlines.csv"
 MAX_DAYS = 3660  # a deadline search never walks further than this many calendar days
+FIRST_YEAR = 2015  # the shipped calendar covers FIRST_YEAR … this year + 10 (MAX_DAYS ahead)
 
 
 class CalendarDataError(HotlineError):
@@ -41,7 +48,7 @@ def _rows(path: Path) -> list[tuple[int, dict]]:
 
 @dataclass(frozen=True)
 class WorkCalendar:
-    holidays: frozenset[date] = frozenset()  # Monday-Friday days off
+    holidays: frozenset[date] = frozenset()  # days off (those on a weekend change nothing)
     extra_working: frozenset[date] = frozenset()  # weekend days worked in exchange
 
     def is_working_day(self, day: date) -> bool:
@@ -57,7 +64,7 @@ class WorkCalendar:
                 if self.is_working_day(day):
                     return day
                 day += timedelta(days=1)
-            raise CalendarDataError("no working day within ten years: check vn_holidays.csv")
+            raise CalendarDataError("no working day within ten years: check vn_announced_days.csv")
         left = n
         for _ in range(MAX_DAYS):
             day += timedelta(days=1)
@@ -65,7 +72,7 @@ class WorkCalendar:
                 left -= 1
                 if left == 0:
                     return day
-        raise CalendarDataError("no working day within ten years: check vn_holidays.csv")
+        raise CalendarDataError("no working day within ten years: check vn_announced_days.csv")
 
     def working_days_between(self, start: date | datetime, end: date | datetime) -> int:
         """Working days in (start, end]: 0 when resolved the same day, negative never."""
@@ -78,8 +85,8 @@ class WorkCalendar:
         return n
 
 
-def load_calendar(path: str | Path = HOLIDAYS_CSV) -> WorkCalendar:
-    """Read a holiday CSV (``date,kind,name``; kind ``holiday`` or ``working``)."""
+def load_announced(path: str | Path = ANNOUNCED_CSV) -> WorkCalendar:
+    """Read announced days (``date,kind,name,source``; kind ``holiday`` or ``working``) as a calendar of their own."""
     path = Path(path)
     off, on = set(), set()
     for line, row in _rows(path):
@@ -90,8 +97,29 @@ def load_calendar(path: str | Path = HOLIDAYS_CSV) -> WorkCalendar:
         kind = row.get("kind") or "holiday"
         if kind not in ("holiday", "working"):
             raise CalendarDataError(f"{path}:{line}: kind {kind!r} must be holiday or working")
+        if not row.get("source"):
+            raise CalendarDataError(f"{path}:{line}: say where the day was announced (source)")
         (off if kind == "holiday" else on).add(day)
     return WorkCalendar(frozenset(off), frozenset(on))
+
+
+def vietnam_calendar(years: range, announced: WorkCalendar | None = None) -> WorkCalendar:
+    """The ``holidays`` package's Vietnam calendar for ``years``, with ``announced`` days on top.
+
+    An announced working day wins over the package's day off, an announced day off over
+    the package's working Saturday (an announcement is newer than the pinned package).
+    """
+    vn = holidays.country_holidays("VN", years=years)
+    announced = announced or WorkCalendar()
+    off = (frozenset(vn) | announced.holidays) - announced.extra_working
+    on = (frozenset(vn.weekend_workdays) | announced.extra_working) - announced.holidays
+    return WorkCalendar(off, on)
+
+
+def load_calendar(path: str | Path = ANNOUNCED_CSV, *, years: range | None = None) -> WorkCalendar:
+    """The Vietnam calendar (``FIRST_YEAR`` … this year + 10 unless ``years``) with the announced days of ``path``."""
+    years = years or range(FIRST_YEAR, date.today().year + 11)
+    return vietnam_calendar(years, load_announced(path))
 
 
 @functools.lru_cache(maxsize=1)

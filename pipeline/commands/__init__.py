@@ -10,11 +10,11 @@ import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 
-from pipeline.config import entry_settings
+from pipeline.config import Settings, entry_settings
 from pipeline.errors import HotlineError
 from pipeline.warehouse import db
-from pathlib import Path
 
 
 def iso_date(text: str) -> date:
@@ -44,6 +44,15 @@ def export_group(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
         parser = sub.add_parser("export", help="export data from the warehouse")
         return parser.add_subparsers(dest="export_command", required=True, metavar="FORMAT")
     return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+
+
+def source_settings(args) -> Settings:
+    """The entry point's settings with the choices of a command that reads a source (``run``, ``watch``,
+    ``deploy``): recogniser, call-log format, operator channel, warehouse. Their secrets are never
+    serialised: flow parameters are stored by Prefect."""
+    out = {key: getattr(args, key, None) for key in ("asr_model", "call_log_format", "operator_channel")}
+    db_path = Path(args.db).resolve() if getattr(args, "db", None) else None
+    return entry_settings(args).with_(**out).with_(db_path=db_path)
 
 
 @contextmanager

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.analysis.pii import KINDS, score_redaction
+from pipeline.analysis.pii import KINDS
 from pipeline.eval import redaction
 
 
 def _eval(args) -> int:
     cases = redaction.read_cases(args.cases, asr=args.asr_form, accentless=args.no_accents)
-    scores = score_redaction(cases)
+    scores = redaction.score_redaction(cases)
     print(f"{'kind':<14}{'gold':>6}{'pred':>6}{'found':>7}{'correct':>9}{'precision':>11}{'recall':>8}")
     for kind in (*KINDS, "all"):
         s = scores[kind]

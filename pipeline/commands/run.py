@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from flows import reaper
 from flows.environment import prepare_prefect
-from pipeline.commands.deploy import run_remote
+from pipeline.commands import source_settings
 from pipeline.config import Settings, entry_settings
 from pipeline.errors import HotlineError
+from pipeline.intake import sources
 from pipeline.intake.ingest import name_key
 from pipeline.intake.sources import is_remote
+from pipeline.logsafe import safe
 from pipeline.runs.book import check_run_inputs
 from pipeline.salt import caller_salt
 from pipeline.warehouse import db
@@ -48,8 +51,27 @@ def run_folder(source_dir: Path, settings: Settings, *, db_path: Path | None = N
                              settle_s=settle_s, only_keys=only_keys, workers=workers, dask_address=dask_address)
 
 
+def run_remote(args) -> int:
+    """``hotline run sftp://…``: one pull (files unchanged over ``--settle`` seconds) and one processing run."""
+    sources.check_source(args.source_dir)
+    settings = source_settings(args)
+    prepare_prefect(settings)
+    from flows.pull import pull_and_process
+
+    summary = pull_and_process(args.source_dir, settings, str(args.calls_csv) if args.calls_csv else None,
+                               confirm_s=max(0.5, args.settle), wait_s=args.wait)
+    line = (f"{time.strftime('%H:%M:%S')} pulled={summary.new_audio} waiting={summary.waiting} "
+            f"rejected={summary.rejected} refused={summary.refused} MB={summary.bytes_pulled / 1e6:.1f} pull_s={summary.pull_s:.1f}")
+    if summary.run is not None:
+        run = summary.run
+        line += (f" processed={run.processed} skipped={run.skipped} quarantined={run.quarantined} failed={run.failed}"
+                 f" audio_s={run.audio_s:.1f} wall_s={run.wall_s:.1f} db={run.db_path}")
+    print(safe(line), flush=True)
+    return 0 if summary.run is None or summary.run.failed == 0 else 2
+
+
 def _run(args) -> int:
-    if is_remote(args.source_dir):  # sftp://… : pull to staging first (pipeline/commands/deploy.py)
+    if is_remote(args.source_dir):  # sftp://… : pull to staging first (flows/pull.py)
         return run_remote(args)
     overrides = {"asr_model": args.asr_model, "operator_channel": args.operator_channel,
                  "call_log_format": args.call_log_format}

@@ -1,4 +1,8 @@
-"""``hotline watch SOURCE_DIR``: keep tagging new recordings as they land (continuous mode)."""
+"""``hotline watch SOURCE``: keep tagging new recordings as they land (continuous mode).
+
+A local folder or ``sftp://…``: one loop for both (:func:`flows.watch.watch_source`), each poll
+running ``process-calls`` on what is new and complete.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +10,36 @@ import time
 from pathlib import Path
 
 from flows.environment import prepare_prefect
-from pipeline.commands.deploy import watch_remote
-from pipeline.config import entry_settings
+from pipeline.commands import source_settings
 from pipeline.errors import HotlineError
+from pipeline.intake import sources
 from pipeline.intake.sources import is_remote
+from pipeline.logsafe import safe
 from pipeline.runs.book import check_run_inputs
+from pipeline.runs.watch import Poll
+
+
+def _print_poll(poll: Poll) -> None:
+    run, pulled = poll.run, poll.pulled
+    print(safe(f"{time.strftime('%H:%M:%S')} poll={poll.number} run={run.run_id} pulled={len(pulled.new_audio)} "
+               f"refused={len(pulled.refused)} MB={pulled.bytes_pulled / 1e6:.1f} processed={run.processed} quarantined={run.quarantined} "
+               f"failed={run.failed} audio_s={run.audio_s:.1f} wall_s={run.wall_s:.1f}"), flush=True)
 
 
 def _watch(args) -> int:
-    if args.interval is None:
-        args.interval = entry_settings(args).watch_interval_s
-    if args.interval <= 0:
-        raise HotlineError(f"--interval must be more than 0 seconds, not {args.interval}")
-    if is_remote(args.source_dir):  # sftp://… : pull to staging at each poll (pipeline/commands/deploy.py)
-        return watch_remote(args)
-    args.source_dir = Path(args.source_dir)
-    settings = entry_settings(args).with_(asr_model=args.asr_model or None,
-                                          call_log_format=args.call_log_format or None, db_path=args.db,
-                                          watch_interval_s=args.interval)
-    check_run_inputs(settings, source_dir=args.source_dir, calls_csv=args.calls_csv)
+    settings = source_settings(args).with_(watch_interval_s=args.interval)
+    if settings.watch_interval_s <= 0:
+        raise HotlineError(f"--interval must be more than 0 seconds, not {settings.watch_interval_s}")
+    source = str(args.source_dir)
+    sources.check_source(source)
+    if not is_remote(source):
+        check_run_inputs(settings, source_dir=Path(source), calls_csv=args.calls_csv)
     prepare_prefect(settings)
-    from flows.watch import watch_folder
+    from flows.watch import watch_source
 
-    def report(summary) -> None:
-        print(f"{time.strftime('%H:%M:%S')} run={summary.run_id} processed={summary.processed} "
-              f"quarantined={summary.quarantined} failed={summary.failed} audio_s={summary.audio_s:.1f} "
-              f"wall_s={summary.wall_s:.1f}", flush=True)
-
-    print(f"watching {args.source_dir} every {args.interval:g} s (Ctrl-C stops)", flush=True)
-    watch_folder(args.source_dir, settings, calls_csv=str(args.calls_csv) if args.calls_csv else None,
-                 interval_s=settings.watch_interval_s, settle_s=args.settle, max_polls=args.max_polls,
-                 workers=args.workers, dask_address=args.dask_address, on_run=report)
+    print(f"watching {safe(source)} every {settings.watch_interval_s:g} s (Ctrl-C stops)", flush=True)
+    watch_source(source, settings, calls_csv=str(args.calls_csv) if args.calls_csv else None, settle_s=args.settle,
+                 max_polls=args.max_polls, workers=args.workers, dask_address=args.dask_address, on_poll=_print_poll)
     return 0
 
 

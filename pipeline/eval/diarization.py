@@ -7,7 +7,7 @@ speech + false alarm + speaker confusion over reference speech, overlapped speec
 included), without a collar and with the NIST 0.25 s collar (±0.25 s around each
 reference boundary not scored; pyannote's ``collar`` argument is the total width,
 0.5 s). When reference speakers are named ``operator``/``citizen`` (as
-scripts/make_diarization_set.py writes them), the role decision of
+pipeline/eval/diarization_sets.py writes them), the role decision of
 :func:`pipeline.stages.speakers.assign_roles` is scored too.
 """
 
@@ -204,7 +204,7 @@ def evaluate_diarization(manifest: Path, diarizer, *, num_speakers: int | None =
 
 def enrol_from_manifest(path: Path, diarizer, voices_of: Callable | None = None) -> list:
     """Voiceprints from a TSV with columns ``ext``, ``file`` (enrolment calls per
-    extension, paths relative to it), as scripts/make_real_diarization_set.py writes.
+    extension, paths relative to it), as pipeline.eval.diarization_sets.build_real writes.
 
     ``voices_of(files, diarizer)``: the operator's voices in those recordings (default
     ``pipeline.stages.operators.enrolment_voices``, as ``hotline operators enrol`` uses).

@@ -19,10 +19,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from pipeline.intervals import intersect, merge, subtract, total
 from pipeline.records import SpeakerTurn
 
 CATEGORIES = ("overlap", "edge", "short_gap", "interior")
+FPS = 100  # frames per second of frame_errors
+COLLAR_FRAMES = 25  # 0.25 s
 
 
 @dataclass
@@ -123,3 +127,42 @@ def fill_short_gaps(turns: Sequence[SpeakerTurn], max_gap_s: float) -> tuple[Spe
         out.append(t)
         last[t.speaker] = len(out) - 1
     return tuple(sorted(out, key=lambda t: (t.start, t.end, t.speaker)))
+
+
+def _mask(turns, n: int) -> np.ndarray:
+    m = np.zeros(n, bool)
+    for t in turns:
+        m[int(t.start * FPS): int(t.end * FPS)] = True
+    return m
+
+
+def _count(turns, n: int) -> np.ndarray:
+    c = np.zeros(n, int)
+    for sp in {t.speaker for t in turns}:
+        c += _mask([t for t in turns if t.speaker == sp], n)
+    return c
+
+
+def frame_errors(ref_turns, hyp_turns, duration_s: float) -> dict[str, float]:
+    """Where a hypothesis's false alarm lies, frame by frame (10 ms): seconds of reference
+    speech (``reference``); false alarm in pauses near (≤ 0.25 s) and far from a reference
+    edge (``fa_pause_near``, ``fa_pause_far``); speakers over-counted inside speech (the
+    hypothesis has more speakers active than the reference: pyannote counts it as false
+    alarm), near and far (``overcount_near``, ``overcount_far``); seconds of overlap in
+    the reference and in the hypothesis; missed speech far from edges (``missed_far``)."""
+    n = int(duration_s * FPS) + 1
+    rc, hc = _count(ref_turns, n), _count(hyp_turns, n)
+    r, h = rc > 0, hc > 0
+    edges = np.flatnonzero(np.diff(r.astype(int)) != 0)
+    dist = np.full(n, 10**9)
+    idx = np.arange(n)
+    for e in edges:
+        dist = np.minimum(dist, np.abs(idx - e))
+    far = dist > COLLAR_FRAMES
+    over = (hc > rc) & r
+    out = {
+        "reference": r.sum(), "fa_pause_near": (h & ~r & ~far).sum(), "fa_pause_far": (h & ~r & far).sum(),
+        "overcount_near": (over & ~far).sum(), "overcount_far": (over & far).sum(),
+        "overlap_reference": (rc > 1).sum(), "overlap_hypothesis": (hc > 1).sum(), "missed_far": (r & ~h & far).sum(),
+    }
+    return {k: float(v) / FPS for k, v in out.items()}

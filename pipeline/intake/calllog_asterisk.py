@@ -16,15 +16,17 @@ as :func:`pipeline.intake.ingest.read_call_log` does; it never leaves this modul
 from __future__ import annotations
 
 import csv
+import os
 import re
+import stat
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from pipeline.errors import CallLogError
-from pipeline.files import AUDIO_EXTENSIONS
-from pipeline.logsafe import mask_numbers
+from pipeline.files import open_regular
+from pipeline.logsafe import safe
 from pipeline.records import CallLogEntry
 from pipeline.salt import hash_caller
 from pipeline.textnorm import nfc
@@ -69,6 +71,16 @@ def parse_recording_name(name: str) -> RecordingName | None:
     return RecordingName(m["kind"], to, frm, started, m["uniqueid"])
 
 
+def freepbx_parties(name: str) -> tuple[tuple[int, int], str, str] | None:
+    """((start, end) of the ``<to>-<from>`` part in ``name``, to, from) of a FreePBX recording file name
+    (no folder), or None when it is not one."""
+    m = _NAME.match(name)
+    if not m:
+        return None
+    to, _, frm = m["middle"].partition("-")
+    return (m.start("middle"), m.end("middle")), to, frm
+
+
 @dataclass(frozen=True)
 class CdrRow:
     line_no: int
@@ -94,43 +106,88 @@ def looks_like_cdr(cells: list[str]) -> bool:
         return False
 
 
-def detect_format(csv_path: Path) -> str:
-    """``asterisk`` when the first row is a cdr-csv row (no header; a start time in column 10), else ``hotline``."""
+def _read_text(csv_path: Path) -> str:
+    """The call log's text, read without following a link (CallLogError naming the file otherwise)."""
     try:
-        with open(csv_path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-            for cells in csv.reader(fh):
-                if not any(c.strip() for c in cells):
-                    continue
-                if {c.strip().lower() for c in cells} & _HOTLINE_HEADERS:
-                    return "hotline"
-                return "asterisk" if looks_like_cdr(cells) else "hotline"
+        with open_regular(Path(csv_path)) as fh:
+            return fh.read().decode("utf-8-sig", errors="replace")
     except OSError as exc:
-        raise CallLogError(f"{csv_path}: cannot read call log ({exc})") from exc
+        raise CallLogError(f"{safe(csv_path)}: cannot read call log ({safe(exc.strerror or exc)})") from exc
+
+
+_NULS = re.compile("\x00+")
+
+
+def _rows(text: str):
+    """(line number, cells, or the csv module's error for a damaged row) of each row.
+
+    Asterisk writes one row per line and only appends, so each line is read on its own: a
+    damaged line (a cell over the csv module's 128 KiB field limit, a stray quote) costs that
+    line only. A run of NUL bytes (what a PBX crash leaves where the end of the file was
+    being written) ends a row: the rows Asterisk appended after a restart are read, the
+    cut-off row before them is reported by the checks it fails. Lines holding NULs are
+    reported too (cells ``None``).
+    """
+    for line_no, line in enumerate(text.split("\n"), start=1):
+        pieces = _NULS.split(line.rstrip("\r"))
+        if len(pieces) > 1:
+            yield line_no, None
+        for piece in pieces:
+            if not piece.strip():
+                continue
+            try:
+                cells = next(csv.reader([piece]))
+            except csv.Error as exc:  # e.g. "field larger than field limit (131072)"
+                yield line_no, exc
+                continue
+            yield line_no, cells
+
+
+def detect_format(csv_path: Path) -> str:
+    """``asterisk`` when the first readable row is a cdr-csv row (no header; a start time in column 10),
+    else ``hotline``."""
+    for _, cells in _rows(_read_text(csv_path)):
+        if not isinstance(cells, list) or not any(c.strip() for c in cells):
+            continue
+        if {c.strip().lower() for c in cells} & _HOTLINE_HEADERS:
+            return "hotline"
+        return "asterisk" if looks_like_cdr(cells) else "hotline"
     return "hotline"
 
 
 def read_master_csv(csv_path: Path) -> tuple[dict[str, list[CdrRow]], list[str]]:
-    """Rows of a ``Master.csv`` by uniqueid, and the problems (line number and reason, no numbers)."""
-    try:
-        text = Path(csv_path).read_text(encoding="utf-8-sig", errors="replace")
-    except OSError as exc:
-        raise CallLogError(f"{csv_path}: cannot read call log ({exc})") from exc
+    """Rows of a ``Master.csv`` by uniqueid, and the problems (line number and reason, no numbers).
+
+    Asterisk only appends to the file: a damaged row (a crash's NUL bytes, a cell over the csv
+    field limit, a stray quote) is skipped and reported, like a bad ``calls.csv`` row, and the
+    rows after it are read (:func:`_rows`). The file is read without following a link.
+    """
+    csv_path = Path(csv_path)
+    text = _read_text(csv_path)
+    name = safe(csv_path.name)
     rows: dict[str, list[CdrRow]] = defaultdict(list)
     problems: list[str] = []
-    for line_no, cells in enumerate(csv.reader(text.splitlines()), start=1):
+    for line_no, cells in _rows(text):
+        if cells is None:
+            problems.append(f"{name} line {line_no}: NUL bytes (what a PBX crash leaves); the rows around them "
+                            f"are read on their own")
+            continue
+        if isinstance(cells, csv.Error):
+            problems.append(f"{name} line {line_no}: unreadable row ({safe(cells)}); skipped")
+            continue
         if not any(c.strip() for c in cells):
             continue
         if len(cells) < _REQUIRED:
-            problems.append(f"{csv_path.name} line {line_no}: {len(cells)} columns, cdr-csv has at least {_REQUIRED}")
+            problems.append(f"{name} line {line_no}: {len(cells)} columns, cdr-csv has at least {_REQUIRED}")
             continue
         row = CdrRow(line_no, {name: c.strip() for name, c in zip(COLUMNS, cells)})
         try:
             _parse_start(row["start"])
         except ValueError:
-            problems.append(f"{csv_path.name} line {line_no}: unreadable start time")
+            problems.append(f"{name} line {line_no}: unreadable start time")
             continue
         if not row["uniqueid"]:
-            problems.append(f"{csv_path.name} line {line_no}: no uniqueid (turn on loguniqueid in cdr.conf)")
+            problems.append(f"{name} line {line_no}: no uniqueid (turn on loguniqueid in cdr.conf)")
             continue
         rows[row["uniqueid"]].append(row)
     return dict(rows), problems
@@ -195,14 +252,14 @@ def pair(csv_path: Path | None, relpaths: list[str], *, salt: str) -> Pairing:
         if name is None and csv_path is None:  # no call log: nothing to pair, nothing to report
             continue
         if name is None:
-            problems.append(f"{mask_numbers(rel)}: not a FreePBX recording name; processed with no call-log row")
+            problems.append(f"{safe(rel)}: not a FreePBX recording name; processed with no call-log row")
             unpaired_recordings.append(rel)
             continue
         group = rows.get(name.uniqueid)
         if not group and csv_path is not None:
             # The name holds the caller's number: the problem names the call by kind, time and uniqueid.
             problems.append(f"recording {name.kind} {name.started_at:%Y-%m-%d %H:%M:%S}: no Master.csv row for "
-                            f"uniqueid {name.uniqueid}; direction, extension and caller taken from the file name")
+                            f"uniqueid {safe(name.uniqueid)}; direction, extension and caller taken from the file name")
             unpaired_recordings.append(rel)
         elif group:
             used.add(name.uniqueid)
@@ -213,44 +270,54 @@ def pair(csv_path: Path | None, relpaths: list[str], *, salt: str) -> Pairing:
             continue
         if any(r["disposition"].upper() == "ANSWERED" for r in group):
             unpaired_answered.append(uid)
-            problems.append(f"{Path(csv_path).name} line {group[0].line_no}: answered call {uid} has no recording")
+            problems.append(f"{safe(Path(csv_path).name)} line {group[0].line_no}: answered call {safe(uid)} "
+                            f"has no recording")
         else:
             unanswered += 1
     return Pairing(entries, problems, unpaired_recordings, unpaired_answered, unanswered)
 
 
-def _audio_relpaths(source_dir: Path) -> list[str]:
-    out = []
-    for path in Path(source_dir).rglob("*"):
-        rel = path.relative_to(source_dir)
-        if any(p.startswith(".") for p in rel.parts):
+CALL_LOG_NAMES = ("calls.csv", "Master.csv", "cdr-csv/Master.csv")
+
+
+def find_call_log(source_dir: Path, problems: list[str] | None = None) -> Path | None:
+    """The call log a source folder carries: ``calls.csv``, else ``Master.csv`` (also under ``cdr-csv/``).
+
+    Only a regular file counts: a symbolic link (the folder is untrusted; it may point anywhere) is
+    not followed, and is reported in ``problems``.
+    """
+    for rel in CALL_LOG_NAMES:
+        path = Path(source_dir) / rel
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
             continue
-        if path.suffix.lower() in AUDIO_EXTENSIONS and path.is_file():
-            out.append(rel.as_posix())
-    return out
-
-
-def find_call_log(source_dir: Path) -> Path | None:
-    """The call log a source folder carries: ``calls.csv``, else ``Master.csv`` (also under ``cdr-csv/``)."""
-    for rel in ("calls.csv", "Master.csv", "cdr-csv/Master.csv"):
-        if (Path(source_dir) / rel).is_file():
-            return Path(source_dir) / rel
+        if stat.S_ISLNK(mode) or (path.parent != Path(source_dir) and Path(path.parent).is_symlink()):
+            if problems is not None:
+                problems.append(f"{rel}: symbolic link, not followed (only a regular file in the source folder is "
+                                f"read; give the real file with --calls-csv); recordings processed without it")
+            continue
+        if stat.S_ISREG(mode):
+            return path
     return None
 
 
-def choose(source_dir: Path, calls_csv: Path | None, fmt: str) -> tuple[Path | None, str]:
-    """(call log to read, its format) for a source folder; ``fmt`` is auto | hotline | asterisk."""
+def choose(source_dir: Path, calls_csv: Path | None, fmt: str,
+           problems: list[str] | None = None) -> tuple[Path | None, str]:
+    """(call log to read, its format) for a source folder; ``fmt`` is auto | hotline | asterisk.
+    A linked call log in the folder is not used (reported in ``problems``, :func:`find_call_log`)."""
     if fmt not in FORMATS:
         raise CallLogError(f"unknown call-log format {fmt!r} (one of {', '.join(FORMATS)})")
     if calls_csv is None:
-        calls_csv = find_call_log(source_dir)
+        calls_csv = find_call_log(source_dir, problems)
     if fmt == "auto":
         # No call log at all: FreePBX names still give direction, extension, caller and time.
         fmt = detect_format(Path(calls_csv)) if calls_csv else "asterisk"
     return (Path(calls_csv) if calls_csv else None), fmt
 
 
-def read_for_source(csv_path: Path | None, source_dir: Path, *, salt: str) -> tuple[dict, list[str]]:
-    """(entries by relative path, problems) for ingest, like :func:`pipeline.intake.ingest.read_call_log`."""
-    pairing = pair(csv_path, _audio_relpaths(Path(source_dir)), salt=salt)
+def read_for_source(csv_path: Path | None, relpaths: list[str], *, salt: str) -> tuple[dict, list[str]]:
+    """(entries by relative path, problems) for ingest, like :func:`pipeline.intake.ingest.read_call_log`.
+    ``relpaths``: the recordings of the source folder, as ingest lists them (no link followed)."""
+    pairing = pair(csv_path, relpaths, salt=salt)
     return pairing.entries, pairing.problems

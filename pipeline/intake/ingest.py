@@ -23,9 +23,9 @@ from pathlib import Path, PurePosixPath
 from pipeline.errors import CallLogError
 from pipeline.files import AUDIO_EXTENSIONS, open_regular
 from pipeline.intake import calllog_asterisk
-from pipeline.logsafe import mask_numbers, safe
+from pipeline.logsafe import masked_forms, replace_numbers, safe
 from pipeline.records import CallLogEntry, Recording
-from pipeline.salt import hash_caller
+from pipeline.salt import caller_token, hash_caller
 from pipeline.textnorm import nfc
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,30 @@ def name_key(relpath: str, key: str) -> str:
     """
     mac = hmac.new(key.encode(), b"recording-name\0" + nfc(relpath).encode(), hashlib.sha256)
     return "k" + mac.hexdigest()[:24]
+
+
+def stage_name(relpath: str, salt: str) -> str:
+    """The relative path a pulled recording is staged under: each caller number in it (any phone
+    number, :func:`pipeline.logsafe.is_phone_run`) replaced by its :func:`pipeline.salt.caller_token`.
+
+    A FreePBX name keeps its form (``in-101-<token>-20261130-081502-1764490502.11.wav``: kind,
+    extension, date, time and uniqueid are what pairing reads), so only its two parties are
+    replaced; any other name has its phone-number runs replaced. A name without one is unchanged.
+    """
+
+    def token(run: str) -> str:
+        return caller_token(run, salt)
+
+    path = PurePosixPath(relpath)
+    folders = [replace_numbers(part, token) for part in path.parts[:-1]]
+    parties = calllog_asterisk.freepbx_parties(path.name)
+    if parties is not None:
+        (start, end), to, frm = parties
+        phone = lambda party: token(party) if len(re.sub(r"\D", "", party)) >= 7 else party  # noqa: E731
+        name = f"{path.name[:start]}{phone(to)}-{phone(frm)}{path.name[end:]}"
+    else:
+        name = replace_numbers(path.name, token)
+    return PurePosixPath(*folders, name).as_posix()
 
 
 def parse_time(raw: str) -> datetime | None:
@@ -313,16 +337,27 @@ def scan_source(source_dir: Path, *, calls_csv: Path | None = None, salt: str, s
     source_dir = Path(source_dir).resolve()
     if not source_dir.is_dir():
         raise CallLogError(f"{safe(source_dir)}: source folder does not exist")
-    if calls_csv is None and (source_dir / "calls.csv").is_file():
-        calls_csv = source_dir / "calls.csv"
+    found_problems: list[str] = []  # a call log in the folder that is a link: not followed, said so
+    if calls_csv is None:
+        found = calllog_asterisk.find_call_log(source_dir, found_problems)
+        calls_csv = found if call_log_format != "hotline" or (found and found.name == "calls.csv") else None
     if call_log_format != "hotline":  # Asterisk cdr-csv + FreePBX names (issue 18): a separate module
         calls_csv, call_log_format = calllog_asterisk.choose(source_dir, calls_csv, call_log_format)
     if call_log_format == "asterisk":
-        entries, problems = calllog_asterisk.read_for_source(calls_csv, source_dir, salt=salt)
+        entries, problems = calllog_asterisk.read_for_source(calls_csv, sorted(snapshot(source_dir)), salt=salt)
         encoding = None
     else:
         entries, problems, encoding = (read_call_log(Path(calls_csv), salt=salt, with_encoding=True) if calls_csv
                                        else ({}, [], None))
+    problems = found_problems + list(problems)
+    staged: dict[str, CallLogEntry] | None = None
+
+    def staged_entry(rel: str) -> CallLogEntry | None:
+        """The row of a recording pulled over SFTP: staged under :func:`stage_name`, its row names it as listed."""
+        nonlocal staged
+        if staged is None:
+            staged = {nfc(stage_name(name, salt)): entry for name, entry in entries.items()}
+        return staged.get(rel)
     file_problems: list[tuple[str, str]] = []
     recordings = []
     for path in find_audio_files(source_dir, settle_s=settle_s, only=only, only_keys=only_keys, key=salt,
@@ -335,16 +370,17 @@ def scan_source(source_dir: Path, *, calls_csv: Path | None = None, salt: str, s
         except OSError as exc:  # mode 000, swapped for a link, I/O error: this file only
             file_problems.append((rel, f"cannot read ({exc.strerror or type(exc).__name__})"))
             continue
-        recordings.append(Recording(path=path, relpath=rel, sha256=digest, size_bytes=size, log=entries.get(nfc(rel))))
+        recordings.append(Recording(path=path, relpath=rel, sha256=digest, size_bytes=size,
+                                    log=entries.get(nfc(rel)) or staged_entry(nfc(rel))))
     found = {nfc(r.relpath) for r in recordings} | {nfc(rel) for rel, _ in file_problems}
-    unmatched = [rel for rel in entries if rel not in found]
+    unmatched = [rel for rel in entries if rel not in found and nfc(stage_name(rel, salt)) not in found]
     if only is None and only_keys is None and calls_csv:
         problems.extend(f"{safe(Path(calls_csv).name)}: {safe(rel)} names no recording found in the folder"
                         for rel in unmatched)
     if encoding and encoding != "utf-8":
         log.info("call log read as %s", encoding)
     for p in problems:
-        log.warning("call log: %s", p)
+        log.warning("call log: %s", safe(p))
     for rel, why in file_problems:
         log.warning("skipped %s: %s", safe(rel), why)
     return ScanResult(tuple(recordings), tuple(problems), len(unmatched), tuple(file_problems), encoding)
@@ -397,7 +433,7 @@ def locate(source_dir: Path, stored_path: str, sha256: str | None = None) -> Pat
         candidates.append(direct)
     if "***" in rel:
         candidates.extend(p for p, r, _ in _walk(source_dir)
-                          if nfc(mask_numbers(r)) == nfc(rel) and source_dir / r != direct)
+                          if nfc(rel) in {nfc(m) for m in masked_forms(r)} and source_dir / r != direct)
     for path in candidates:
         try:
             if not stat.S_ISREG(path.lstat().st_mode):

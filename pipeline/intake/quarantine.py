@@ -10,10 +10,9 @@ the folder and its files are readable by their owner only.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
-from pipeline.files import open_regular
+from pipeline.files import FileTooLarge, copy_capped, open_regular
 from pipeline.logsafe import safe
 from pipeline.records import Recording
 
@@ -30,13 +29,13 @@ def _write_private(path: Path, text: str) -> None:
     os.chmod(path, 0o600)
 
 
-def quarantine(recording: Recording, error: str, folder: Path) -> Path:
+def quarantine(recording: Recording, error: str, folder: Path, max_bytes: int | None = None) -> Path:
     """Copy the recording to ``folder/<call_id>/`` with ``error.txt`` beside it. Returns the copy's path.
 
     The copy is named ``recording<ext>`` (never the PBX's file name); ``error.txt``
     holds the masked relative path and the masked error. When the recording cannot
-    be copied (gone, unreadable, not a regular file) only ``error.txt`` is written,
-    saying why.
+    be copied (gone, unreadable, not a regular file, more than ``max_bytes``: the
+    recording size cap) only ``error.txt`` is written, saying why.
     """
     folder = Path(folder)
     _private_dir(folder)
@@ -46,11 +45,12 @@ def quarantine(recording: Recording, error: str, folder: Path) -> Path:
     note = ""
     try:
         with open_regular(recording.path) as src:
-            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0), 0o600)
-            with os.fdopen(fd, "wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
+            copy_capped(src, target, max_bytes)
         os.chmod(target, 0o600)
     except OSError as exc:
         note = f"not copied: {safe(exc.strerror or exc)}\n"
+    except FileTooLarge as exc:  # a copy of a huge file would only fill the disk a second time
+        target.unlink(missing_ok=True)
+        note = f"not copied: {exc}\n"
     _write_private(target_dir / "error.txt", f"{safe(recording.relpath)}\n{safe(error)}\n{note}")
     return target

@@ -27,7 +27,6 @@ import json
 import logging
 import os
 import re
-import shutil
 import stat as statmod
 import time
 import uuid
@@ -37,8 +36,9 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from pipeline.errors import HotlineError
-from pipeline.files import AUDIO_EXTENSIONS
-from pipeline.intake.ingest import name_key
+from pipeline.files import AUDIO_EXTENSIONS, FileTooLarge, copy_capped, open_regular
+from pipeline.intake.ingest import name_key, stage_name
+from pipeline.logsafe import safe
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,9 @@ class Source(Protocol):
     def stat(self, relpath: str) -> RemoteFile | None:
         """The file's size and mtime now, or None when it is gone."""
 
-    def fetch(self, relpath: str, dest: Path) -> None:
-        """Copy the file to ``dest`` (a new local file); the source is not changed."""
+    def fetch(self, relpath: str, dest: Path, max_bytes: int | None = None) -> None:
+        """Copy the file to ``dest`` (a new local file); the source is not changed. Raises
+        :class:`FileTooLarge` as soon as more than ``max_bytes`` came (None: no cap)."""
 
     def local_root(self) -> Path | None:
         """The folder itself when the pipeline can read it in place (no copy needed)."""
@@ -122,8 +123,9 @@ class LocalSource:
             return None
         return RemoteFile(st.st_size, int(st.st_mtime))
 
-    def fetch(self, relpath: str, dest: Path) -> None:
-        shutil.copyfile(self.root / relpath, dest)
+    def fetch(self, relpath: str, dest: Path, max_bytes: int | None = None) -> None:
+        with open_regular(self.root / relpath) as src:
+            copy_capped(src, dest, max_bytes)
 
     def local_root(self) -> Path | None:
         return self.root
@@ -221,22 +223,38 @@ class SftpSource:
         return str(PurePosixPath(self.location.path) / relpath)
 
     def list_files(self) -> dict[str, RemoteFile]:
+        """As :meth:`Source.list_files`. The server is not trusted: an entry whose name is not one file
+        name (a ``/``, a NUL) or a folder deeper than :data:`MAX_DEPTH` is not listed but put in
+        ``self.refused`` ((path, why), for :func:`pull` to report), and a link is never followed."""
         out: dict[str, RemoteFile] = {}
-        stack = [""]
+        self.refused: list[tuple[str, str]] = []
+        stack = [("", 0)]
         while stack:
-            rel_dir = stack.pop()
+            rel_dir, depth = stack.pop()
             try:
                 entries = self._sftp.listdir_attr(self._remote(rel_dir) if rel_dir else self.location.path)
             except OSError as exc:
-                raise SourceError(f"{self.describe()}: cannot list {rel_dir or '/'} ({exc})") from exc
+                if not rel_dir:
+                    raise SourceError(f"{self.describe()}: cannot list {self.location.path} ({exc})") from exc
+                self.refused.append((rel_dir, f"folder cannot be listed ({exc})"))  # the rest goes on
+                continue
             for attr in entries:
-                if attr.filename.startswith("."):
+                name = attr.filename
+                rel = f"{rel_dir}/{name}" if rel_dir else name
+                why = _bad_name(name)
+                if why and name not in (".", ".."):
+                    if wanted(PurePosixPath(name).name) or statmod.S_ISDIR(attr.st_mode or 0):
+                        self.refused.append((rel, why))
                     continue
-                rel = f"{rel_dir}/{attr.filename}" if rel_dir else attr.filename
+                if name.startswith("."):  # hidden: a PBX's temporary file (and "." and "..")
+                    continue
                 if statmod.S_ISDIR(attr.st_mode or 0):
-                    stack.append(rel)
+                    if depth + 1 >= MAX_DEPTH:
+                        self.refused.append((rel, f"folder deeper than {MAX_DEPTH} levels; not walked"))
+                    else:
+                        stack.append((rel, depth + 1))
                 elif statmod.S_ISREG(attr.st_mode or 0) and wanted(rel):
-                    out[rel] = RemoteFile(int(attr.st_size), int(attr.st_mtime))
+                    out[rel] = RemoteFile(int(attr.st_size or 0), int(attr.st_mtime or 0))
         return out
 
     def stat(self, relpath: str) -> RemoteFile | None:
@@ -246,8 +264,14 @@ class SftpSource:
             return None
         return RemoteFile(int(attr.st_size), int(attr.st_mtime))
 
-    def fetch(self, relpath: str, dest: Path) -> None:
-        self._sftp.get(self._remote(relpath), str(dest))
+    def fetch(self, relpath: str, dest: Path, max_bytes: int | None = None) -> None:
+        # Streamed and counted (not sftp.get): a server may list a small file and send gigabytes.
+        with self._sftp.open(self._remote(relpath), "rb") as src:
+            size = int(src.stat().st_size or 0)
+            # Read ahead what the server says the file holds (at most one byte past the cap), 2 MiB in flight;
+            # past that, reads go one by one until the cap stops them.
+            src.prefetch(min(size, max_bytes + 1) if max_bytes else size, max_concurrent_requests=64)
+            copy_capped(src, dest, max_bytes, chunk=1 << 16)
 
     def local_root(self) -> Path | None:
         return None
@@ -295,15 +319,35 @@ def staging_dir(source: str | Path, settings) -> Path:
 @dataclass
 class PullResult:
     root: Path  # the folder to scan: the staging folder, or the local source itself
-    new_audio: list[str] = field(default_factory=list)  # recordings pulled (or ready in place) this time
-    # Recordings pulled but not yet marked processed, as name_key ids of their paths under ``root``:
-    # what a flow run is given (its parameters are stored by Prefect), never file names.
+    new_audio: list[str] = field(default_factory=list)  # recordings pulled (or ready in place) this time, as listed
+    # Recordings to process now, as name_key ids of their paths under ``root`` (what a flow run is given:
+    # Prefect stores its parameters, and names hold caller numbers). Empty while a call log is being written.
     pending: list[str] = field(default_factory=list)
-    call_logs: list[str] = field(default_factory=list)  # call-log files refreshed this time
+    call_logs: list[str] = field(default_factory=list)  # call logs copied for this run (deleted after it)
     waiting: list[str] = field(default_factory=list)  # seen but not yet complete (changing or too new)
     listed: int = 0
     bytes_pulled: int = 0
     rejected: list[str] = field(default_factory=list)  # downloads discarded: size changed during the copy
+    refused: list[str] = field(default_factory=list)  # newly refused (bad name, over the size cap): "name: why", masked
+    held: int = 0  # recordings kept pending because a call log was still being written
+
+
+# How deep a source's folders are walked (FreePBX: YYYY/MM/DD): a server listing folders without end
+# cannot keep a pull going.
+MAX_DEPTH = 16
+# Call logs (Asterisk's Master.csv only grows) get a larger cap than recordings.
+MAX_CALL_LOG_BYTES = 2 << 30
+
+
+def _bad_name(name: str) -> str | None:
+    """Why an entry's name, as a server listed it, cannot be one file inside the source folder (None: fine)."""
+    if "/" in name or "\x00" in name:
+        return "name holds a path separator or a NUL byte"
+    if name in ("", ".", ".."):
+        return "not a file name"
+    if len(name.encode("utf-8", "surrogateescape")) > 255:
+        return "name longer than 255 bytes"
+    return None
 
 
 STATE_VERSION = 2  # 2: keyed ids, not relative paths (a version-1 watermark is rewritten on load)
@@ -313,21 +357,21 @@ def _load_state(path: Path, key: str) -> dict:
     try:
         state = json.loads(path.read_text())
     except FileNotFoundError:
-        return {"version": STATE_VERSION, "seen": {}, "pulled": {}, "pending": []}
+        return {"version": STATE_VERSION, "seen": {}, "pulled": {}, "pending": [], "refused": {}}
     except (OSError, ValueError) as exc:
         raise SourceError(f"{path}: unreadable pull watermark ({exc}); delete it to pull everything again") from exc
     if not isinstance(state, dict) or not isinstance(state.get("seen", {}), dict):
         raise SourceError(f"{path}: unreadable pull watermark (not a watermark); delete it to pull everything again")
-    state.setdefault("seen", {})
-    state.setdefault("pulled", {})
-    state.setdefault("pending", [])
+    for part, empty in (("seen", {}), ("pulled", {}), ("pending", []), ("refused", {})):
+        state.setdefault(part, empty)
     if state.get("version") != STATE_VERSION:  # earlier versions kept file names (caller numbers) in clear
         state = {"version": STATE_VERSION,
                  "seen": {name_key(rel, key): v for rel, v in state["seen"].items()},
                  "pulled": {name_key(rel, key): v for rel, v in state["pulled"].items()},
-                 "pending": sorted(name_key(rel, key) for rel in state["pending"])}
+                 "pending": sorted(name_key(rel, key) for rel in state["pending"]), "refused": {}}
         _save_state(path, state)
     return state
+
 
 
 def _save_state(path: Path, state: dict) -> None:
@@ -336,15 +380,16 @@ def _save_state(path: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
-def _safe_rel(relpath: str) -> str:
+def _unsafe_rel(relpath: str) -> str | None:
+    """Why a listed relative path is not a path inside the source folder (None: it is)."""
     path = PurePosixPath(relpath)
-    if path.is_absolute() or ".." in path.parts:
-        raise SourceError(f"source listed a path outside its folder: {relpath!r}")
-    return path.as_posix()
+    if path.is_absolute() or ".." in path.parts or "\x00" in relpath:
+        return "path outside the source folder"
+    return None
 
 
 def pull(source: Source, staging: Path, *, key: str, settle_s: float = 0.0, confirm_s: float = 0.0,
-         now: float | None = None) -> PullResult:
+         max_bytes: int | None = None, now: float | None = None) -> PullResult:
     """Bring the source's new, complete files to ``staging`` and move the watermark on.
 
     A file is complete when its size and mtime match the previous pull's listing
@@ -352,6 +397,14 @@ def pull(source: Source, staging: Path, *, key: str, settle_s: float = 0.0, conf
     pull (so a one-off or scheduled run need not wait for the next run), and its
     mtime is at least ``settle_s`` old. ``key`` (the caller salt) keys the names in the
     watermark and in ``pending`` (:func:`pipeline.intake.ingest.name_key`).
+
+    Nothing a server lists can stop the pull: a name that is not a file inside the folder,
+    or a recording over ``max_bytes`` (listed so, or found so while streaming; None: no cap),
+    is refused, said once in the log and ``refused``, and not tried again until it changes.
+    A recording is staged under :func:`pipeline.intake.ingest.stage_name` (no caller number in
+    the name). Call logs are copied only for a run that has recordings to process, and
+    :func:`drop_call_logs` deletes them after it: the call log is the PBX's, full of numbers,
+    and is not kept. While a call log is still being written, the recordings wait (``held``).
 
     Returns what is new. Files that are still changing are left for a later pull;
     a download whose size does not match the source's is discarded, never renamed
@@ -363,6 +416,7 @@ def pull(source: Source, staging: Path, *, key: str, settle_s: float = 0.0, conf
     state = _load_state(state_path, key)
     seen = {k: tuple(v) for k, v in state["seen"].items()}
     pulled = {k: tuple(v) for k, v in state["pulled"].items()}
+    refused = {k: tuple(v) for k, v in state["refused"].items()}
     if confirm_s > 0:
         first = source.list_files()
         time.sleep(confirm_s)
@@ -375,46 +429,123 @@ def pull(source: Source, staging: Path, *, key: str, settle_s: float = 0.0, conf
     in_place = source.local_root()
     result = PullResult(root=in_place or staging, listed=len(listing))
     partial = staging / ".partial"
+
+    def refuse(rel: str, rid: str, sig: tuple, why: str) -> None:
+        if refused.get(rid) != sig:  # said once, until the file changes
+            result.refused.append(f"{safe(rel)}: {why}")
+            log.warning("pull: %s refused: %s; the other files go on", safe(rel), why)
+        refused[rid] = sig
+
+    for rel, why in getattr(source, "refused", []):  # what the listing itself could not take (SftpSource)
+        refuse(rel, name_key(rel, key), (0, 0), why)
+
+    def fetch(rel: str, info: RemoteFile, cap: int | None) -> Path | None:
+        """The file copied to a hidden partial file, checked; None when it changed or was refused."""
+        partial.mkdir(exist_ok=True)
+        tmp = partial / f"{uuid.uuid4().hex}{PurePosixPath(rel).suffix}"
+        try:
+            source.fetch(rel, tmp, max_bytes=cap)
+            after = source.stat(rel)
+            got = tmp.stat().st_size
+            if after is None or (after.size, after.mtime) != (info.size, info.mtime) or got != info.size:
+                result.rejected.append(rel)
+                log.warning("pull: %s changed during the download (%d of %d bytes); tried again next pull",
+                            safe(rel), got, info.size)
+                tmp.unlink(missing_ok=True)
+                return None
+            os.utime(tmp, (info.mtime, info.mtime))
+            return tmp
+        except FileTooLarge as exc:
+            tmp.unlink(missing_ok=True)
+            refuse(rel, ids[rel], (info.size, info.mtime), str(exc))
+            return None
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    logs_ready: list[str] = []
+    logs_changing = False
     for rel in sorted(listing):
-        rel = _safe_rel(rel)
         info, rid = listing[rel], ids[rel]
         sig = (info.size, info.mtime)
-        if pulled.get(rid) == sig:
+        why = _unsafe_rel(rel)
+        if why:
+            refuse(rel, rid, sig, why)
+            continue
+        if not is_audio(rel):  # a call log: copied below, for this run only
+            if seen.get(rid) == sig and now - info.mtime >= settle_s:
+                logs_ready.append(rel)
+            else:
+                logs_changing = True
+                result.waiting.append(rel)
+            continue
+        if pulled.get(rid) == sig or refused.get(rid) == sig:
             continue
         if seen.get(rid) != sig or now - info.mtime < settle_s:
             result.waiting.append(rel)
             continue
+        staged = rel
         if in_place is None:
-            partial.mkdir(exist_ok=True)
-            tmp = partial / f"{uuid.uuid4().hex}{PurePosixPath(rel).suffix}"
+            if max_bytes and info.size > max_bytes:
+                refuse(rel, rid, sig, f"{info.size / 2**20:.0f} MiB, over the {max_bytes / 2**20:g} MiB cap "
+                                      f"(HOTLINE_MAX_RECORDING_MB)")
+                continue
+            tmp = fetch(rel, info, max_bytes)
+            if tmp is None:
+                continue
+            staged = stage_name(rel, key)
+            dest = staging / staged
             try:
-                source.fetch(rel, tmp)
-                after = source.stat(rel)
-                got = tmp.stat().st_size
-                if after is None or (after.size, after.mtime) != sig or got != info.size:
-                    result.rejected.append(rel)
-                    log.warning("pull: %s changed during the download (%d of %d bytes); tried again next pull",
-                                rel, got, info.size)
-                    tmp.unlink(missing_ok=True)
-                    continue
-                dest = staging / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                os.utime(tmp, (info.mtime, info.mtime))
                 os.replace(tmp, dest)
-            except BaseException:
+            except OSError as exc:  # a name this file system cannot hold
                 tmp.unlink(missing_ok=True)
-                raise
+                refuse(rel, rid, sig, f"cannot be stored here ({exc.strerror or type(exc).__name__})")
+                continue
             result.bytes_pulled += info.size
         pulled[rid] = sig
-        if is_audio(rel):
-            result.new_audio.append(rel)
-        else:
+        refused.pop(rid, None)
+        result.new_audio.append(rel)
+        state["pending"] = sorted(set(state["pending"]) | {name_key(staged, key)})
+    pending = sorted(state["pending"])
+    if pending and logs_changing:  # the rows of these calls may be what is being written: next pull
+        result.held = len(pending)
+    elif pending and in_place is None:
+        for rel in logs_ready:
+            info = listing[rel]
+            tmp = fetch(rel, info, MAX_CALL_LOG_BYTES)
+            if tmp is None:
+                result.held = len(pending)
+                break
+            dest = staging / stage_name(rel, key)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, dest)
+            result.bytes_pulled += info.size
             result.call_logs.append(rel)
-    pending = sorted(set(state["pending"]) | {ids[rel] for rel in result.new_audio})
-    result.pending = pending
+    elif pending:
+        result.call_logs = logs_ready
+    result.pending = [] if result.held else pending
     _save_state(state_path, {"version": STATE_VERSION, "seen": {ids[k]: [v.size, v.mtime] for k, v in listing.items()},
-                             "pulled": {k: list(v) for k, v in pulled.items()}, "pending": pending})
+                             "pulled": {k: list(v) for k, v in pulled.items()}, "pending": pending,
+                             "refused": {k: list(v) for k, v in refused.items()}})
     return result
+
+
+def drop_call_logs(*folders: Path) -> int:
+    """Delete the call logs copied into staging ``folders`` for a run (:func:`pull`, :func:`pull_call_log`):
+    the PBX keeps its own; ours would hold every caller's number past every purge. Returns how many went."""
+    n = 0
+    for folder in folders:
+        for path in Path(folder).rglob("*"):
+            if path.suffix.lower() in CALL_LOG_EXTENSIONS and (path.is_file() or path.is_symlink()):
+                path.unlink(missing_ok=True)
+                n += 1
+    return n
+
+
+def call_log_copies(calls_csv: str | Path | None, settings) -> list[Path]:
+    """The staging folder :func:`pull_call_log` copies an ``sftp://`` call log to (none for a local file)."""
+    return [staging_dir(str(calls_csv), settings)] if calls_csv and str(calls_csv).startswith("sftp://") else []
 
 
 def mark_processed(staging: Path, keys: list[str], *, key: str) -> None:
@@ -431,7 +562,8 @@ def pull_call_log(url: str, settings) -> Path:
 
     Asterisk keeps ``Master.csv`` in ``/var/log/asterisk/cdr-csv/``, away from the
     recordings. Returns the local copy (same checks as :func:`pull`: hidden partial
-    file, size verified, renamed into place).
+    file, size verified, renamed into place), for one run: :func:`drop_call_logs` deletes it
+    after the run (:func:`call_log_copies` names its folder).
     """
     loc = parse_sftp_url(url)
     folder, name = str(PurePosixPath(loc.path).parent), PurePosixPath(loc.path).name
@@ -449,7 +581,7 @@ def pull_call_log(url: str, settings) -> Path:
             return dest
         tmp = dest_dir / f".{uuid.uuid4().hex}.partial"
         try:
-            src.fetch(name, tmp)
+            src.fetch(name, tmp, max_bytes=MAX_CALL_LOG_BYTES)
             if tmp.stat().st_size < info.size:
                 raise SourceError(f"{loc.describe()}: download came up short; tried again next run")
             os.utime(tmp, (info.mtime, info.mtime))

@@ -21,8 +21,9 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 
+from pipeline.clock import m_ss
 from pipeline.i18n import translator
-from pipeline.report.formats import m_ss, topic_labels
+from pipeline.report.formats import topic_labels
 from pipeline.warehouse import calls
 
 
@@ -130,7 +131,7 @@ def formatted_rows(rows: list[dict], *, lang: str = "vi", for_excel: bool = Fals
                            ) if started else "",
             "operator_ext": r.get("operator_ext") or "",
             "caller_initials": r.get("caller_initials") or "",
-            "duration": (round(r["duration_s"]) / 86400 if for_excel else m_ss(r["duration_s"]))
+            "duration": (int(r["duration_s"]) / 86400 if for_excel else m_ss(r["duration_s"]))
             if r.get("duration_s") is not None else "",
             "topics": "; ".join(labels.get(k, k) for k in (r.get("topics") or "").split(",") if k),
             "places": (r.get("places") or "").replace(", ", "; "),

@@ -17,11 +17,12 @@ from urllib.parse import urlencode
 
 import duckdb
 
+from pipeline.clock import m_ss
 from pipeline.config import Settings
 from pipeline.errors import HotlineError
 from pipeline.i18n import translator
 from pipeline.report import case_reports, charts
-from pipeline.report.formats import m_ss, topic_labels
+from pipeline.report.formats import topic_labels
 from pipeline.warehouse import report_queries as queries
 from pipeline.warehouse.report_queries import (  # noqa: F401 (web, notebooks and tests read them as reports.*)
     as_date as _as_date,

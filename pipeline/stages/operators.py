@@ -105,6 +105,33 @@ def operator_voice_of_calls(calls: Sequence[Sequence[SpeakerVoice]]) -> list[Spe
     return chosen
 
 
+def match_by_peer_calls(
+    voices: Sequence[SpeakerVoice],
+    peer_calls: Sequence[Sequence[SpeakerVoice]],
+    extension: str,
+    *,
+    threshold: float = MATCH_THRESHOLD,
+    margin: float = MATCH_MARGIN,
+) -> OperatorMatch | None:
+    """The operator of a mono call found without enrolment, from the call log: the other
+    calls logged to the same ``extension`` (``peer_calls``: their diarized voices, at least
+    two calls) share one voice, the operator's (each has a different citizen); that voice,
+    found as in enrolment (:func:`operator_voice_of_calls`) and averaged like a voiceprint,
+    is matched to this call's voices as an enrolled one would be (:func:`match_operator`).
+    Nothing is stored. None with fewer than two peer calls or no clear match (the call
+    then keeps the phrase/first-speaker rule); a wrong extension in the log gives no match,
+    since the peers' voice is another operator's."""
+    peers = [c for c in (_usable(c) for c in peer_calls) if c]
+    if len(peers) < 2 or not _usable(voices):
+        return None
+    shared = operator_voice_of_calls(peers)
+    weights = np.array([max(v.speech_s, 0.1) for v in shared])
+    centre = _unit((np.array([_unit(v.embedding) for v in shared]) * weights[:, None]).sum(axis=0))
+    print_ = Voiceprint(extension=extension, embedding=centre.astype(np.float32), n_calls=len(shared),
+                        speech_s=float(sum(v.speech_s for v in shared)), consent_note="call log (not stored)")
+    return match_operator(voices, [print_], threshold=threshold, margin=margin)
+
+
 def build_voiceprint(
     extension: str,
     voices: Sequence[SpeakerVoice],

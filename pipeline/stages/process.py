@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from models import language_model
@@ -19,12 +21,12 @@ from models.diarization import load_diarizer
 from models.registry import load_recognizer
 from models.topic_model import load_topic_model
 from pipeline.config import Settings
+# CallResult and SpeakerResult stay importable from here: cached speaker results pickled before they moved
+# to records name pipeline.stages.process.SpeakerResult (Prefect's stage cache keeps them a week).
 from pipeline.records import CallAnalysis, CallResult, DecodedAudio, Recording, SpeakerResult, Transcript, TranscriptInfo
 from pipeline.stages import operators, speakers
 from pipeline.stages.analyse import analyse_call
 from pipeline.stages.audio import decode_audio
-# CallResult and SpeakerResult stay importable from here: cached speaker results pickled before they moved
-# to records name pipeline.stages.process.SpeakerResult (Prefect's stage cache keeps them a week).
 from pipeline.stages.operators import read_voiceprints
 from pipeline.stages.transcribe import TranscribeOptions, options_for, transcribe_call
 
@@ -60,8 +62,8 @@ class Models:
             if self._asr is None or lm_now != self._asr_lm:
                 self._asr_lm = lm_now
                 self._asr = load_recognizer(s.asr_model, cache_dir=s.model_cache, device=s.asr_device,
-                                     compute_type=s.asr_compute_type, cpu_threads=s.cpu_threads, lm=s.asr_lm, lm_dir=s.site_lm_dir,
-                                     lm_weight=s.asr_lm_weight, lm_bonus=s.asr_lm_bonus)
+                                            compute_type=s.asr_compute_type, cpu_threads=s.cpu_threads, lm=s.asr_lm,
+                                            lm_dir=s.site_lm_dir, lm_weight=s.asr_lm_weight, lm_bonus=s.asr_lm_bonus)
             return self._asr
 
     @property
@@ -161,16 +163,16 @@ def call_date(recording: Recording):
 
 
 class StageTimer:
-    """``timed(stage, fn, *args)`` calls ``fn(*args)`` and records its wall seconds in ``seconds[stage]``."""
+    """``with timer("decode"): …`` adds the block's wall seconds to ``seconds["decode"]`` when it succeeds."""
 
     def __init__(self):
         self.seconds: dict[str, float] = {}
 
-    def __call__(self, stage: str, fn, *args):
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
         t0 = time.perf_counter()
-        out = fn(*args)
+        yield
         self.seconds[stage] = time.perf_counter() - t0
-        return out
 
 
 class Stages:
@@ -204,20 +206,23 @@ def operator_ext(recording: Recording) -> str | None:
     return recording.log.operator_ext if recording.log else None
 
 
-def run_call(recording: Recording, stages: Stages, timed: StageTimer | None = None) -> CallResult:
+def run_call(recording: Recording, stages: Stages, timer: StageTimer | None = None) -> CallResult:
     """The per-call sequence: decode → transcribe → speakers → analyse, each stage timed.
 
-    ``timed`` (a :class:`StageTimer` or anything called as ``timed(stage, fn, *args)``)
-    measures each stage; the seconds go into the result's ``timings``. Raises what the
-    stages raise (:class:`~pipeline.errors.AudioDecodeError` for a bad recording).
+    ``timer`` measures each stage; its seconds go into the result's ``timings``. Raises what
+    the stages raise (:class:`~pipeline.errors.AudioDecodeError` for a bad recording).
     """
-    timed = timed or StageTimer()
-    audio = timed("decode", stages.decode, recording)
-    transcripts = timed("transcribe", stages.transcribe, recording, audio)
-    spk = timed("speakers", stages.speakers, recording, audio, transcripts)
+    timer = timer or StageTimer()
+    with timer("decode"):
+        audio = stages.decode(recording)
+    with timer("transcribe"):
+        transcripts = stages.transcribe(recording, audio)
+    with timer("speakers"):
+        spk = stages.speakers(recording, audio, transcripts)
     info = merge_info(transcripts)
-    analysis = timed("analyse", stages.analyse, recording, audio, spk, info)
-    return build_result(recording, audio, info, spk, analysis, stages.models, getattr(timed, "seconds", {}))
+    with timer("analyse"):
+        analysis = stages.analyse(recording, audio, spk, info)
+    return build_result(recording, audio, info, spk, analysis, stages.models, timer.seconds)
 
 
 def process_recording(recording: Recording, models: Models, settings: Settings,

@@ -17,6 +17,7 @@ import hashlib
 import os
 import re
 import time
+import uuid
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -242,6 +243,39 @@ def run_lock(path: Path | str, *, wait_s: float = 0.0) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def compact(path: Path | str, *, wait_s: float = BRIEF_WAIT_S) -> tuple[int, int]:
+    """Rewrite the warehouse into a new file and put it in place of the old one; returns (bytes before, after).
+
+    DuckDB leaves the data of deleted or updated rows in the blocks it frees until they are
+    reused: after the retention purge, the raw text it removed is still readable in the file.
+    The copy (``COPY FROM DATABASE``) holds only the live rows. The old file stays open, and so
+    locked against every other process, until the new one is in its place: a process that
+    waited opens the new file, and no write can land in the old one. Hold :func:`run_lock`
+    around it (a run must not load meanwhile). Raises :class:`DatabaseBusy` after ``wait_s``.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.compact")
+    before = path.stat().st_size
+    con = connect(path, wait_s=wait_s, migrate_schema=False)
+    try:
+        con.execute("CHECKPOINT")
+        name = con.execute("SELECT current_database()").fetchone()[0]
+        con.execute("ATTACH '" + str(tmp).replace("'", "''") + "' AS hotline_compact")
+        try:
+            con.execute(f'COPY FROM DATABASE "{name}" TO hotline_compact')
+        finally:
+            con.execute("DETACH hotline_compact")
+        os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+    return before, path.stat().st_size
 
 
 @contextmanager

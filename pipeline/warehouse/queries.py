@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import duckdb
 
+from pipeline.logsafe import safe
+
 
 def call_summaries(con: duckdb.DuckDBPyConnection, call_ids: list[str] | None = None) -> list[dict]:
     """One dict per call: id, file, status, duration, speakers, assigned topics, first words."""
@@ -32,11 +34,16 @@ def call_summaries(con: duckdb.DuckDBPyConnection, call_ids: list[str] | None = 
 
 
 def format_table(rows: list[dict], *, text_chars: int = 60) -> str:
-    """A plain-text table of :func:`call_summaries` rows for the terminal."""
+    """A plain-text table of :func:`call_summaries` rows for the terminal.
+
+    Every cell goes through :func:`pipeline.logsafe.safe`: a file name or a transcript holding a
+    line break cannot add a row, and no caller number is printed in clear.
+    """
     header = ("call", "file", "status", "dur s", "spk", "topics", "transcript")
     body = [
-        (r["call_id"][:8], r["source_path"], r["status"], f"{(r['duration_s'] or 0):.1f}", str(r["n_speakers"]),
-         r["topics"] or "-", (r["text"][:text_chars] + "…") if len(r["text"]) > text_chars else r["text"])
+        tuple(safe(c) for c in (
+            r["call_id"][:8], r["source_path"] or "", r["status"], f"{(r['duration_s'] or 0):.1f}", str(r["n_speakers"]),
+            r["topics"] or "-", (r["text"][:text_chars] + "…") if len(r["text"]) > text_chars else r["text"]))
         for r in rows
     ]
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(header)]

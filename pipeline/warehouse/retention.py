@@ -48,8 +48,40 @@ def purge_rows(con: duckdb.DuckDBPyConnection, cutoff: datetime, now: datetime) 
     n_rows += con.execute("UPDATE cases SET caller_hash = NULL, summary = NULL WHERE (caller_hash IS NOT NULL OR "
                           "summary IS NOT NULL) AND case_id IN (SELECT case_id FROM case_calls WHERE call_id IN "
                           "(SELECT call_id FROM _purge))").fetchone()[0]
+    n_rows += purge_case_text(con, cutoff)
+    # The stored name and error keep "***678", the caller's last three digits: they go, the rest of the
+    # path (date folders, extension) stays, and web.data finds a PBX folder's file again by its hash.
+    n_rows += con.execute(f"UPDATE calls SET source_path = {_NO_LAST_DIGITS.format('source_path')}, "
+                          f"error = {_NO_LAST_DIGITS.format('error')} WHERE {old} AND "
+                          "(regexp_matches(source_path, '\\*\\*\\*[0-9]') OR regexp_matches(error, '\\*\\*\\*[0-9]'))",
+                          [cutoff]).fetchone()[0]
+    n_rows += con.execute(f"UPDATE run_problems SET ref = {_NO_LAST_DIGITS.format('ref')}, "
+                          f"reason = {_NO_LAST_DIGITS.format('reason')} WHERE run_id IN (SELECT run_id FROM runs "
+                          "WHERE started_at < ?) AND (regexp_matches(ref, '\\*\\*\\*[0-9]') OR "
+                          "regexp_matches(reason, '\\*\\*\\*[0-9]'))", [cutoff]).fetchone()[0]
     con.execute("DROP TABLE _purge")
     return n_calls, n_rows, quarantined
+
+
+# "***678" (a masked number: pipeline.logsafe) → "***".
+_NO_LAST_DIGITS = "regexp_replace({}, '\\*\\*\\*[0-9]{{3}}', '***', 'g')"
+
+
+def purge_case_text(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> int:
+    """Blank the free text of cases whose every call started before ``cutoff``: the unit's ``result``,
+    the street said (``place_detail``) and every note of the case's history (staff and units write
+    names, phone and ID-card numbers there). Status, dates, unit, topic and ward stay for reports.
+    A case with a call still inside the retention period keeps its text. Returns rows changed."""
+    con.execute("CREATE OR REPLACE TEMP TABLE _purge_cases AS SELECT cc.case_id FROM case_calls cc "
+                "JOIN calls c USING (call_id) GROUP BY cc.case_id "
+                "HAVING max(coalesce(c.started_at, c.processed_at)) < ?", [cutoff])
+    n = con.execute("UPDATE cases SET result = NULL, place_detail = NULL, summary = NULL, caller_hash = NULL "
+                    "WHERE (result IS NOT NULL OR place_detail IS NOT NULL OR summary IS NOT NULL "
+                    "OR caller_hash IS NOT NULL) AND case_id IN (SELECT case_id FROM _purge_cases)").fetchone()[0]
+    n += con.execute("UPDATE case_events SET note = NULL WHERE note IS NOT NULL "
+                     "AND case_id IN (SELECT case_id FROM _purge_cases)").fetchone()[0]
+    con.execute("DROP TABLE _purge_cases")
+    return n
 
 
 def record_purge(con: duckdb.DuckDBPyConnection, purge_id: str, now: datetime, older_than_days: int, cutoff: datetime,
@@ -72,6 +104,13 @@ def recordings_before(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> list[
                        "JOIN runs r USING (run_id) WHERE coalesce(c.started_at, c.processed_at) < ? "
                        "AND r.source_dir IS NOT NULL AND c.source_path IS NOT NULL ORDER BY c.call_id",
                        [cutoff]).fetchall()
+
+
+def hashes_before(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> list[str]:
+    """Recording SHA-256s of every call older than ``cutoff`` (their cached stage results go)."""
+    return [r[0] for r in con.execute("SELECT DISTINCT recording_sha256 FROM calls WHERE "
+                                      "coalesce(started_at, processed_at) < ? AND recording_sha256 IS NOT NULL",
+                                      [cutoff]).fetchall()]
 
 
 def purged_at(con: duckdb.DuckDBPyConnection, call_id: str) -> datetime | None:

@@ -18,7 +18,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
-from pipeline.logsafe import mask_numbers
+from pipeline.logsafe import masked_forms
 from pipeline.textnorm import nfc
 
 # Self-contained (no import of pipeline.intake.ingest): pipeline.warehouse.purge, in the storage layer, calls it.
@@ -91,7 +91,8 @@ def staged_copies(rows: Iterable[tuple[str, str, str, str | None]], root: Path) 
                 if index is None:
                     index = {}
                     for path, r in _files(folder):
-                        index.setdefault(nfc(mask_numbers(r)), []).append(path)
+                        for masked in masked_forms(r):  # as masked now, and as stored by earlier versions
+                            index.setdefault(nfc(masked), []).append(path)
                 candidates = index.get(nfc(rel), [])
             for path in candidates:
                 try:

@@ -36,13 +36,6 @@ def fmt_num(value, digits: int = 1, lang: str = "vi") -> str:
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".") if lang == "vi" else text
 
 
-def mss(seconds) -> str:
-    """``75.4`` → ``1:15``; hours as ``1:02:03``."""
-    s = int(max(0.0, float(seconds or 0.0)))
-    h, rest = divmod(s, 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60}:{rest % 60:02d}"
-
-
 @functools.lru_cache(maxsize=1)
 def own_centre_agencies() -> frozenset[str]:
     """Agencies the routing table gives every call (the hotline's own centre): not worth showing."""

@@ -17,7 +17,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipeline.analysis.pii import PiiSpan, covers, find_pii, read_pii_cases
+from pipeline.analysis.pii import PiiSpan, find_pii
+from pipeline.eval.redaction import covers, read_pii_cases
 
 
 def _ner_spans(text: str, ner) -> list[PiiSpan]:

@@ -151,27 +151,13 @@ def test_a_second_run_gets_a_clear_busy_error_or_waits(tmp_path, prefect_harness
     assert runs == [("done", 3)], "the refused run left no trace; the waiting ones completed"
 
 
-def test_watch_waits_for_a_file_to_stop_changing(tmp_path):
-    from flows.watch import ready_files
-
-    old = 1_000_000_000 * 10**9  # mtime in ns, long ago
-    first = {"a.wav": (100, old), "b.wav": (50, old)}
-    second = {"a.wav": (100, old), "b.wav": (80, old + 10**9), "c.wav": (10, old)}
-    assert ready_files(first, None, {}, settle_s=0) == []
-    assert ready_files(second, first, {}, settle_s=0) == ["a.wav"]
-    assert ready_files(second, second, {"a.wav": (100, old)}, settle_s=0) == ["b.wav", "c.wav"]
-    fresh = {"d.wav": (10, int(2e18))}  # modified "now" relative to the clock passed below
-    assert ready_files(fresh, fresh, {}, settle_s=5, now=2e9 + 1) == []
-    assert ready_files(fresh, fresh, {}, settle_s=5, now=2e9 + 6) == ["d.wav"]
-
-
 def test_watch_processes_a_file_once_it_is_complete(tmp_path, prefect_harness):
-    from flows.watch import watch_folder
+    from flows.watch import watch_source
 
     src = tmp_path / "src"
     src.mkdir()
     shutil.copy(DATA / "bad" / "random.flac", src / "broken call.flac")
     runs = []
-    watch_folder(src, load_settings(home=tmp_path, db_path=tmp_path / "w.duckdb"), interval_s=0.2,
-                 settle_s=0, max_polls=3, on_run=runs.append)
+    watch_source(src, load_settings(home=tmp_path, db_path=tmp_path / "w.duckdb"), interval_s=0.2,
+                 settle_s=0, max_polls=3, on_poll=lambda poll: runs.append(poll.run))
     assert [r.quarantined for r in runs] == [1], "one run, at the second poll; nothing new at the third"

@@ -15,8 +15,8 @@ from datetime import datetime
 
 import pytest
 
-from tests.support import prefect_server, sshd
-from tests.integration.test_freepbx_flow import PAIRED, build_freepbx_folder
+from tests.integration.test_freepbx_flow import NUMBERS, PAIRED, build_freepbx_folder
+from tests.support import prefect_server, sshd, stores
 
 REAL = os.environ.get("HOTLINE_TEST_DEPLOY_REAL") == "1"
 
@@ -71,10 +71,15 @@ def test_scheduled_deployment_pulls_over_sftp_and_tags_the_call(tmp_path, model_
         done = prefect_server.wait_for_flow_run(server, run["id"], timeout_s=300)
         assert done["state_type"] == "COMPLETED", (tmp_path / "deploy.log").read_text()[-3000:]
         rows = _calls(db_path)
-        from pipeline.logsafe import mask_numbers
-
-        assert [r[:4] for r in rows] == [(mask_numbers(PAIRED[0]), "1764491112.41", "inbound",
+        # Staged, then stored, without the caller's number (issues 13, 25).
+        assert [r[:4] for r in rows] == [("2026/11/30/in-101-***456-***241.wav", "1764491112.41", "inbound",
                                           "done" if REAL else "quarantined")]
+        # The deployment's Prefect server (flow-run parameters, logs, states), its results, the home, the log.
+        prefect_home = tmp_path / "prefect"
+        found = stores.scan(NUMBERS, home=tmp_path / "hotline", logs=(tmp_path / "deploy.log").read_text(),
+                            prefect=False, extra={"prefect_db": sorted(prefect_home.glob("prefect.db*")),
+                                                  "result_cache": [p for p in [prefect_home / "storage"] if p.is_dir()]})
+        assert found.total == 0, stores.describe(found)
         if REAL:
             assert rows[0][5] >= 1  # tagged with a topic
             print(f"landing -> tagged: {(rows[0][4] - landed).total_seconds():.1f} s (triggered run)")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from pipeline.config import load_settings
 from tests.helpers import DATA
-from tests.support import tally
+from tests.support import stores, tally
 
 NUMBER = "0912000111"
 
@@ -47,27 +47,27 @@ def test_a_batch_of_hostile_inputs_runs_to_the_end_and_records_each_problem(tmp_
     calls = con.execute("SELECT source_path, status FROM calls ORDER BY 1").fetchall()
     rows_as_calls = con.execute("SELECT count(*) FROM calls WHERE pbx_call_id IS NOT NULL").fetchone()[0]
     problems = con.execute("SELECT kind, ref, reason FROM run_problems WHERE run_id = ?", [summary.run_id]).fetchall()
-    clear = tally.count_numbers_in_db([NUMBER], con)
     con.close()
-    clear += tally.count_numbers_in_tree([NUMBER], home / "quarantine") + tally.count_numbers([NUMBER], caplog.text)
+    found = stores.scan([NUMBER], home=home, logs=caplog.text)  # every store, Prefect's database included
+    clear = found.total
     leaked = int(any(b"s3cret" in p.read_bytes() for p in (home / "quarantine").rglob("*") if p.is_file()))
     kinds = sorted(k for k, _, _ in problems)
     # 4 files and 4 call-log rows: each file is a call or a recorded problem, and so is each row
     accounted = len(calls) + kinds.count("file") + rows_as_calls + kinds.count("call_log")
     tally.record("batch", "hostile batch: links, unreadable, corrupt, huge cell, repeat row, missing file", tried=8,
                  survived=8 if accounted >= 8 and not leaked else 0, rows_lost=max(0, 8 - accounted),
-                 clear_text_numbers=clear + leaked)
+                 clear_text_numbers=clear + leaked, stores=found.by_store())
     assert calls == [("***111_corrupt.flac", "quarantined"), ("***111_empty.wav", "quarantined")]
     assert accounted == 8 and rows_as_calls == 1
     assert kinds.count("file") == 2, problems  # the link and the unreadable file
     assert kinds.count("call_log") == 3, problems  # the huge cell, the repeated row, the missing file
-    assert clear == 0 and not leaked
+    assert clear == 0 and not leaked, stores.describe(found)
     assert summary.problems and len(summary.problems) == len(problems)
 
 
 def test_watch_survives_a_failed_batch_and_tries_again(tmp_path, monkeypatch, caplog):
     import flows.watch as watch
-    from flows.process_calls import RunSummary
+    from pipeline.runs.book import RunSummary
 
     src = tmp_path / "src"
     src.mkdir()
@@ -82,7 +82,7 @@ def test_watch_survives_a_failed_batch_and_tries_again(tmp_path, monkeypatch, ca
 
     monkeypatch.setattr(watch, "run_process_calls", flaky)
     with caplog.at_level(logging.ERROR):
-        processed = watch.watch_folder(src, load_settings(home=tmp_path / "home"), interval_s=0.05, settle_s=0,
+        processed = watch.watch_source(src, load_settings(home=tmp_path / "home"), interval_s=0.05, settle_s=0,
                                        max_polls=4)
     tally.record("batch", "watch after a failed batch", survived=int(processed == 1))
     from pipeline.intake.ingest import name_key

@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from tests.helpers import DATA, REPO
-from tests.support import tally
+from tests.support import stores, tally
 
 # Five `process-calls` subprocesses (Prefect client + topic model each): ~2 min on the
 # shared 2-core machine, so outside the fast suite; `make faults` runs it.
@@ -80,14 +80,16 @@ def test_after_the_kills_every_row_is_one_call_and_nothing_is_stuck(killed_five_
     running = con.execute("SELECT count(*) FROM runs WHERE status = 'running'").fetchone()[0]
     attempts = con.execute("SELECT count(*) FROM call_attempts").fetchone()[0]
     current = index_is_current(con)
-    clear = tally.count_numbers_in_db(NUMBERS, con) + tally.count_numbers_in_tree(NUMBERS, tmp / "quarantine")
-    clear += sum(tally.count_numbers(NUMBERS, out) for _, _, out in outs)
     con.close()
+    # Every store the five runs wrote: warehouse, quarantine, their Prefect database and result cache, logs.
+    found = stores.scan(NUMBERS, home=tmp, logs=[out for _, _, out in outs], exclude=[src],
+                        extra={"result_cache": [tmp / "prefect"]})
+    clear = found.total
     survived = sum(1 for stage, rc, out in outs[:-1] if rc == -9) if not (lost or dup or running) else 0
     tally.record("kill_point", "SIGKILL in decode, transcription, load, search refresh", tried=4, survived=survived,
-                 rows_lost=lost, rows_duplicated=dup, clear_text_numbers=clear)
+                 rows_lost=lost, rows_duplicated=dup, clear_text_numbers=clear, stores=found.by_store())
     assert lost == 0 and dup == 0, calls
     assert per_id == {"PBX-1": ["done"], "PBX-2": ["quarantined"], "PBX-3": ["done"], "PBX-4": ["done"]}, calls
     assert "interrupted twice" in dict((p, e) for p, _, e in calls)["PBX-2"]
     assert running == 0 and attempts == 0 and current
-    assert clear == 0
+    assert clear == 0, stores.describe(found)

@@ -79,18 +79,23 @@ def test_pulls_complete_files_once_and_never_changes_the_source(server, pbx, tmp
         again = sources.pull(src, staging, key=KEY, confirm_s=0.3)
     finally:
         src.close()
+    from pipeline.intake.ingest import stage_name
+
     assert sorted(first.new_audio) == sorted(AUDIO) and first.call_logs == ["Master.csv"]
-    assert first.bytes_pulled == sum(map(len, AUDIO.values())) + (pbx / "Master.csv").stat().st_size
-    for rel, data in AUDIO.items():
-        assert (staging / rel).read_bytes() == data
-        assert int((staging / rel).stat().st_mtime) == int((pbx / rel).stat().st_mtime)
+    master = (pbx / "Master.csv").stat().st_size
+    assert first.bytes_pulled == sum(map(len, AUDIO.values())) + master
+    for rel, data in AUDIO.items():  # staged under a name without the caller's number (issue 25)
+        assert (staging / stage_name(rel, KEY)).read_bytes() == data and not (staging / rel).exists()
+        assert int((staging / stage_name(rel, KEY)).stat().st_mtime) == int((pbx / rel).stat().st_mtime)
     assert not (staging / ".in-progress.wav").exists()
     assert not list((staging / ".partial").iterdir())
-    # The watermark: a second run pulls nothing, and the pending list survives until processed.
-    assert (again.new_audio, again.call_logs, again.bytes_pulled) == ([], [], 0)
+    # The watermark: a second run pulls no recording, and the pending list survives until processed
+    # (the call log comes again for the run that processes them; it is not kept between runs).
+    assert (again.new_audio, again.call_logs, again.bytes_pulled) == ([], ["Master.csv"], master)
+    assert sources.drop_call_logs(staging) == 1 and not (staging / "Master.csv").exists()
     from pipeline.intake.ingest import name_key
 
-    assert sorted(again.pending) == sorted(name_key(rel, KEY) for rel in AUDIO)  # keyed ids, never names
+    assert sorted(again.pending) == sorted(name_key(stage_name(rel, KEY), KEY) for rel in AUDIO)  # ids, not names
     watermark = (staging / sources.STATE_FILE).read_text()
     assert "0905123456" not in watermark and "0912345678" not in watermark and "in-101" not in watermark
     sources.mark_processed(staging, list(again.pending), key=KEY)
@@ -135,8 +140,10 @@ def test_a_file_being_written_is_not_pulled_until_complete(server, pbx, tmp_path
         done = sources.pull(src, staging, key=KEY, confirm_s=0.3)
     finally:
         src.close()
+    from pipeline.intake.ingest import stage_name
+
     assert done.new_audio == [rel]
-    assert (staging / rel).read_bytes() == whole
+    assert (staging / stage_name(rel, KEY)).read_bytes() == whole
 
 
 def test_a_download_that_comes_up_short_is_discarded(server, pbx, tmp_path):
@@ -148,15 +155,16 @@ def test_a_download_that_comes_up_short_is_discarded(server, pbx, tmp_path):
     src = _open(url, settings)
     real_fetch = src.fetch
 
-    def short_fetch(rel, dest):  # a connection that drops after half the file
-        real_fetch(rel, dest)
+    def short_fetch(rel, dest, max_bytes=None):  # a connection that drops after half the file
+        real_fetch(rel, dest, max_bytes)
         data = dest.read_bytes()
         dest.write_bytes(data[: len(data) // 2])
 
     src.fetch = short_fetch
     try:
         got = sources.pull(src, staging, key=KEY, confirm_s=0.2)
-        assert got.new_audio == [] and sorted(got.rejected) == sorted([*AUDIO, "Master.csv"])
+        # (the call log is only copied for a run that has recordings to process)
+        assert got.new_audio == [] and sorted(got.rejected) == sorted(AUDIO) and got.call_logs == []
         assert not [p for p in staging.rglob("*.wav")]
         src.fetch = real_fetch
         assert sorted(sources.pull(src, staging, key=KEY).new_audio) == sorted(AUDIO)  # retried next pull
@@ -226,9 +234,9 @@ def test_watch_over_sftp_pulls_then_processes_each_file_once(server, tmp_path, m
     assert out.count("quarantined=1") == 1 and "0905123456" not in out
     con = duckdb.connect(str(db), read_only=True)
     rows = con.execute("SELECT source_path, status, pbx_call_id, direction FROM calls").fetchall()
-    from pipeline.logsafe import mask_numbers
-
-    assert rows == [(mask_numbers(rel), "quarantined", "1764490502.21", "inbound")]  # the number masked (issue 13)
+    # Staged, then stored, without the number (issues 13, 25): the extension, the caller's last digits,
+    # the uniqueid's last digits.
+    assert rows == [("2026/11/30/in-101-***456-***221.wav", "quarantined", "1764490502.21", "inbound")]
 
 
 def test_the_password_can_come_from_a_prefect_secret_block(prefect_harness, settings):

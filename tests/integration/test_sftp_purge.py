@@ -30,7 +30,12 @@ def test_purge_removes_pulled_copies_and_the_pull_does_not_bring_them_back(serve
     finally:
         src.close()
     assert sorted(pulled.new_audio) == sorted(AUDIO)
-    old_rel, new_rel = sorted(AUDIO)
+    sources.mark_processed(staging, pulled.pending, key=KEY)  # as the flow does after the run
+    sources.drop_call_logs(staging)
+    from pipeline.intake.ingest import stage_name
+
+    data = {stage_name(rel, KEY): AUDIO[rel] for rel in AUDIO}  # staged without the caller number (issue 25)
+    old_rel, new_rel = (stage_name(rel, KEY) for rel in sorted(AUDIO))
 
     # The two calls as the pipeline loads them: the run's folder is the staging folder, names masked.
     con = db.connect(settings.database)
@@ -40,11 +45,11 @@ def test_purge_removes_pulled_copies_and_the_pull_does_not_bring_them_back(serve
     for call_id, rel, started in (("c-old", old_rel, now - timedelta(days=400)), ("c-new", new_rel, now)):
         con.execute("INSERT INTO calls (call_id, recording_sha256, status, started_at, source_path, run_id, transcript) "
                     "VALUES (?, ?, 'done', ?, ?, 'r1', 'x')",
-                    [call_id, hashlib.sha256(AUDIO[rel]).hexdigest(), started, mask_numbers(rel)])
+                    [call_id, hashlib.sha256(data[rel]).hexdigest(), started, mask_numbers(rel)])
     report = purge(con, 365, now=now)
     con.close()
     assert (report.n_calls, report.n_staged) == (1, 1)
-    assert not (staging / old_rel).exists() and (staging / new_rel).read_bytes() == AUDIO[new_rel]
+    assert not (staging / old_rel).exists() and (staging / new_rel).read_bytes() == data[new_rel]
 
     src = _open(url, settings)
     try:

@@ -46,8 +46,10 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
 
     import flows.process_calls as pc
+    import flows.tasks as tasks
     from pipeline.config import load_settings
     from pipeline.records import Segment, Transcript, TranscriptInfo
+    from pipeline.runs import book
     from pipeline.stages import process
     from pipeline.warehouse import load
 
@@ -59,15 +61,15 @@ def main(argv=None) -> int:
         return tuple(Transcript((Segment(0.1, min(1.0, audio.duration_s), "tôi muốn hỏi về sổ đỏ đất đai",
                                          avg_logprob=-0.2, channel=ch),), info) for ch in range(audio.channels))
 
-    pc.transcribe_stage = fake_transcribe
+    tasks.transcribe_stage = fake_transcribe
     if args.kill_at == "decode":
-        pc.decode_stage = _killer("decode", args.nth, pc.decode_stage)
+        tasks.decode_stage = _killer("decode", args.nth, tasks.decode_stage)
     elif args.kill_at == "transcribe":
-        pc.transcribe_stage = _killer("transcribe", args.nth, pc.transcribe_stage)
+        tasks.transcribe_stage = _killer("transcribe", args.nth, tasks.transcribe_stage)
     elif args.kill_at == "load":
         load._insert = _killer("load", args.nth, load._insert)
     elif args.kill_at == "search":
-        pc.refresh_search_index = _killer("search", args.nth, pc.refresh_search_index)
+        book.refresh_search_index = _killer("search", args.nth, book.refresh_search_index)
     summary = pc.process_calls(args.src, settings)
     print(f"killrun: processed={summary.processed} quarantined={summary.quarantined} failed={summary.failed} "
           f"skipped={summary.skipped} problems={len(summary.problems)}", flush=True)

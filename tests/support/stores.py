@@ -9,7 +9,7 @@ After a test has run the real flows on number-bearing file names and call logs,
 - ``prefect_db``: Prefect's SQLite databases (this session's test server, and any under
   ``PREFECT_HOME``): every table and column (flow-run parameters, task and flow run
   names, states, logs, events), and the files' bytes (deleted rows, the WAL);
-- ``result_cache``: Prefect's persisted results (pickles of raw transcripts);
+- ``result_cache``: Prefect's persisted results (pickles of raw transcripts, read out of their base64);
 - ``watermarks``: the pull watermarks (``.pull-state.json``);
 - ``staging``: pulled copies (names and contents), ``quarantine``: quarantined copies and
   their notes, ``exports``: report and export files (``HOTLINE_REPORT_DIR``, exports the
@@ -22,6 +22,8 @@ stripped of separators and searched for the national number without its leading 
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 import sqlite3
@@ -71,7 +73,8 @@ class StoreScan:
             self.where.append((store, place, n))
 
     def by_store(self) -> dict[str, int]:
-        return {s: self.counts.get(s, 0) for s in sorted(self.scanned | set(STORES))}
+        """Clear numbers by store, for the stores looked at (a store that was not there is not in it)."""
+        return {s: self.counts.get(s, 0) for s in sorted(self.scanned)}
 
 
 def _duckdb_rows(numbers, path: Path, out: StoreScan) -> None:
@@ -158,22 +161,37 @@ def _classify(path: Path, home: Path, exports: list[Path]) -> str:
     return "other"
 
 
+def _decoded(data: bytes) -> bytes:
+    """A Prefect result record's pickle, out of its base64 (the JSON Prefect writes), else the bytes as they are."""
+    if data[:1] != b"{" or b'"result"' not in data[:4096] and b'"result"' not in data[-4096:]:
+        return data
+    try:
+        record = json.loads(data)
+        return data + b"\n" + base64.b64decode(record.get("result") or "")
+    except (ValueError, TypeError, AttributeError):
+        return data
+
+
 def _file(numbers, path: Path, store: str, out: StoreScan, place: str | None = None) -> None:
     n = count_in_bytes(numbers, path.name)
+    data = b""
     try:
         if path.is_file() and not path.is_symlink():
-            n += count_in_bytes(numbers, path.read_bytes())
+            data = _decoded(path.read_bytes())
+            n += count_in_bytes(numbers, data)
     except OSError:
         pass
     out.add(store, place or str(path), n)
 
 
 def scan(numbers, *, home: Path | None = None, logs: str | list[str] = "", exports: list[Path] = (),
-         prefect: bool = True, extra: dict[str, list[Path]] | None = None) -> StoreScan:
+         prefect: bool = True, extra: dict[str, list[Path]] | None = None, exclude: list[Path] = ()) -> StoreScan:
     """Clear ``numbers`` in every store (module docstring). ``home``: the hotline home folder (warehouse,
     staging, quarantine, reports…); ``logs``: captured log text; ``exports``: export files or folders
-    written outside home; ``extra``: more folders or files by store name."""
+    written outside home; ``extra``: more folders or files by store name; ``exclude``: folders under
+    ``home`` that are no store of ours (the PBX's own recordings folder a test made there)."""
     out = StoreScan()
+    excluded = [Path(e).resolve() for e in exclude]
     for text in ([logs] if isinstance(logs, str) else logs):
         out.add("logs", "captured", count_in_bytes(numbers, text))
     exports = [Path(e).resolve() for e in exports]
@@ -202,7 +220,7 @@ def scan(numbers, *, home: Path | None = None, logs: str | list[str] = "", expor
     if home is not None and Path(home).is_dir():
         home = Path(home).resolve()
         for f in sorted(home.rglob("*")):
-            if f.resolve() in skip or (f.is_relative_to(home / "models")):
+            if f.resolve() in skip or f.is_relative_to(home / "models") or any(f.is_relative_to(e) for e in excluded):
                 continue
             if f.suffix == ".duckdb" and f.is_file():
                 _duckdb_rows(numbers, f, out)
@@ -219,7 +237,8 @@ def scan(numbers, *, home: Path | None = None, logs: str | list[str] = "", expor
 
 def describe(result: StoreScan) -> str:
     """``warehouse=0 logs=0 …`` and where any find was."""
-    line = " ".join(f"{k}={v}" for k, v in result.by_store().items())
+    line = " ".join(f"{k}={result.counts.get(k, 0) if k in result.scanned else 'not scanned'}"
+                    for k in sorted(set(STORES) | result.scanned))
     if result.where:
         line += "; found in " + ", ".join(f"{s}:{p}={n}" for s, p, n in result.where[:20])
     return line

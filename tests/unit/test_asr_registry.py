@@ -38,6 +38,20 @@ def test_the_setting_selects_the_recogniser_family(monkeypatch):
     assert registry.fingerprint_of("viet-asr") != registry.fingerprint_of("viet-asr-16k")
 
 
+def test_a_local_folder_is_fingerprinted_as_loading_it_would_without_loading_it(tmp_path):
+    from models.asr import resolve_asr_model
+
+    folder = tmp_path / "phowhisper-ct2"
+    folder.mkdir()
+    for name, data in (("config.json", b"{}"), ("tokenizer.json", b"{}"), ("model.bin", b"w" * 1000)):
+        (folder / name).write_bytes(data)
+    first = registry.fingerprint_of(str(folder), tmp_path)
+    assert first.startswith("sha256:") and first == resolve_asr_model(str(folder), tmp_path).fingerprint
+    (folder / "model.bin").write_bytes(b"v" * 1001)  # another version of the weights: another cache key
+    assert registry.fingerprint_of(str(folder), tmp_path) not in ("?", first)
+    assert registry.fingerprint_of("vinai/PhoWhisper-medium", tmp_path) == "?"  # a hub id: known once fetched
+
+
 def test_review_threshold_follows_the_model_unless_set(monkeypatch):
     monkeypatch.delenv("HOTLINE_REVIEW_CONFIDENCE", raising=False)
     s = load_settings()

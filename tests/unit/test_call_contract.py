@@ -4,14 +4,16 @@ records only below the orchestrator, the load time in the call's own transaction
 from __future__ import annotations
 
 import ast
+from contextlib import contextmanager
 from dataclasses import FrozenInstanceError
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from pipeline.analysis.pii import caller_initials, read_pii_cases, redact_call, redact_turns
+from pipeline.analysis.pii import caller_initials, redact_call, redact_turns
 from pipeline.config import load_settings
+from pipeline.eval.redaction import read_pii_cases
 from pipeline.stages.analyse import analyse_call, mean_confidence
 from pipeline.stages.process import Models, Stages, process_recording, run_call
 from pipeline.records import (CallAnalysis, CallResult, DecodedAudio, Metric, Place, Recording, RedactedSegment, Route,
@@ -60,20 +62,20 @@ class _FakeStages(Stages):
 REC = Recording(path=Path("/src/a.wav"), relpath="a.wav", sha256="ef" * 32, size_bytes=1)
 
 
-def test_run_call_runs_the_stages_in_order_and_times_each_through_the_hook(tmp_path):
+def test_run_call_runs_the_stages_in_order_and_times_each_through_the_timer(tmp_path):
     stages = _FakeStages(load_settings(home=tmp_path))
     seen = []
 
-    class Hook:
+    class Timer:
         seconds = {}
 
-        def __call__(self, stage, fn, *args):
+        @contextmanager
+        def __call__(self, stage):
             seen.append(stage)
-            out = fn(*args)
+            yield
             self.seconds[stage] = 1.0
-            return out
 
-    result = run_call(REC, stages, Hook())
+    result = run_call(REC, stages, Timer())
     assert stages.called == seen == ["decode", "transcribe", "speakers", "analyse"]
     assert result.timings == dict.fromkeys(seen, 1.0)
     assert (result.asr_model, result.duration_s, result.source_sample_rate) == ("fake", 6.0, 8000)

@@ -96,19 +96,13 @@ def test_voiceprint_fingerprint_changes_with_enrolment():
 
 
 def test_frame_errors_split_false_alarm_by_kind():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "scripts" / "diarization_frame_errors.py"
-    spec = importlib.util.spec_from_file_location("diarization_frame_errors", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    from pipeline.eval.diarization_errors import frame_errors
     ref = [SpeakerTurn(1.0, 3.0, "op"), SpeakerTurn(5.0, 7.0, "cit")]
     hyp = [SpeakerTurn(0.9, 3.0, "A"),  # 0.1 s early: false alarm near an edge
            SpeakerTurn(1.5, 2.0, "B"),  # a phantom second voice inside speech, far from edges
            SpeakerTurn(4.0, 4.2, "A"),  # noise in the pause, far from speech
            SpeakerTurn(5.0, 6.0, "B")]  # the second half of the citizen's turn missed
-    e = mod.frame_errors(ref, hyp, 8.0)
+    e = frame_errors(ref, hyp, 8.0)
     assert e["reference"] == pytest.approx(4.0)
     assert e["fa_pause_near"] == pytest.approx(0.1)
     assert e["fa_pause_far"] == pytest.approx(0.2)

@@ -70,8 +70,8 @@ def test_enrolment_list_groups_files_by_extension(tmp_path, monkeypatch):
 
 
 def test_redaction_rewrites_keep_the_gold_spans_in_place():
-    from pipeline.analysis.pii import PiiCase, PiiSpan
-    from pipeline.eval.redaction import asr_form, no_accents, rewritten
+    from pipeline.analysis.pii import PiiSpan
+    from pipeline.eval.redaction import PiiCase, asr_form, no_accents, rewritten
 
     text = "Tôi là Lê Văn Đức, số 0912 345 678."
     start = text.index("0912")

@@ -13,7 +13,7 @@ import duckdb
 from openpyxl import load_workbook
 
 from pipeline.cli import main
-from pipeline.report.exports import export_filename, m_ss, slug
+from pipeline.report.exports import export_filename, slug
 
 
 def _csv(body: bytes) -> list[dict]:
@@ -26,7 +26,6 @@ def _filename(response) -> str:
 
 
 def test_helpers():
-    assert m_ss(187.4) == "3:07" and m_ss(5.2) == "0:05" and m_ss(3723) == "1:02:03" and m_ss(None) == ""
     assert slug("Đắk Lắk / Tân Tiến") == "dak-lak-tan-tien"
     from datetime import date
     assert export_filename(date(2026, 10, 19), date(2026, 11, 1), "csv", filters={"place": "Tân Tiến", "urgent": True}

@@ -64,3 +64,24 @@ def test_sped_up_campplus_embeds_the_same():
     with torch.inference_mode():
         a, b = model(x), fast(x)
     assert float((a - b).abs().max()) < 1e-5 * max(1.0, float(a.abs().max()))
+
+
+def test_onnx_campplus_embeds_the_same_at_every_length():
+    """CAM++ exported to ONNX and run by onnxruntime (fp32) gives torch's embeddings; the
+    tolerance leaves room for other CPUs' fp32 kernels (no int8 anywhere)."""
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    from models.fast_embedding import OnnxCampplus, export_campplus
+
+    torch, model = _campplus()
+    net = OnnxCampplus(export_campplus(model), threads=1)
+    torch.manual_seed(1)
+    for frames in (25, 99, 100, 101, 437, 998):  # the 100-frame segment pooling, ragged ends included
+        x = torch.randn(2, frames, 80)
+        with torch.inference_mode():
+            a = model(x)
+        b = net(x)
+        assert b.shape == (2, 192) and b.dtype == torch.float32
+        scale = float(a.abs().max())
+        assert scale > 0.1
+        assert float((a - b).abs().max()) < 1e-4 * max(1.0, scale), frames

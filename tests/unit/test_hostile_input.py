@@ -379,14 +379,14 @@ def test_files_created_after_loading_settings_are_owner_only(tmp_path):
 def test_raw_text_is_not_persisted_by_the_stage_cache_when_not_kept(tmp_path):
     from prefect.cache_policies import NO_CACHE
 
-    from flows.process_calls import _cached, speakers_task, transcribe_task
+    from flows.tasks import cached_if_kept, speakers_task, transcribe_task
     from pipeline.config import load_settings
 
     kept = load_settings(home=tmp_path)
     off = load_settings(home=tmp_path, keep_raw_text=False)
     for t in (transcribe_task, speakers_task):
-        assert _cached(t, kept).persist_result is True
-        assert _cached(t, off).persist_result is False and _cached(t, off).cache_policy is NO_CACHE
+        assert cached_if_kept(t, kept).persist_result is True
+        assert cached_if_kept(t, off).persist_result is False and cached_if_kept(t, off).cache_policy is NO_CACHE
     tally.record("privacy", "no raw text in the result cache", survived=1)
 
 

@@ -5,8 +5,9 @@ from pathlib import Path
 import pytest
 
 from pipeline.analysis.numerals import FOLDED_DIGITS, DIGIT_WORDS, NumeralItem, digit_string, small_value_at, value_at
-from pipeline.analysis.pii import evaluate_redaction, find_pii, redact
+from pipeline.analysis.pii import find_pii, redact
 from pipeline.analysis.places import extract_places
+from pipeline.eval.redaction import evaluate_redaction
 from pipeline.textnorm import tokenize
 
 SPELLED = Path(__file__).resolve().parent.parent / "data" / "pii_cases_spelled.tsv"

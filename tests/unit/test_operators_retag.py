@@ -20,18 +20,18 @@ def _print(ext: str, seed: int, when=datetime(2026, 11, 20, 9, 0)) -> Voiceprint
 
 
 def test_speakers_cache_key_follows_the_voiceprints_on_mono_calls_only(monkeypatch, tmp_path):
-    from flows import process_calls
+    from flows import tasks
 
     state = SimpleNamespace(voiceprints=(), asr=SimpleNamespace(fingerprint="asr1"))
-    monkeypatch.setattr(process_calls, "get_models", lambda settings: state)
+    monkeypatch.setattr(tasks, "get_models", lambda settings: state)
     settings = Settings()
     rec = Recording(path=tmp_path / "a.wav", relpath="a.wav", sha256="ab" * 32, size_bytes=1)
     mono = DecodedAudio(np.zeros((1, 160), np.float32), 16000, 16000)
     stereo = DecodedAudio(np.zeros((2, 160), np.float32), 16000, 16000)
 
     def key(task: str, audio, s=settings):
-        return process_calls.stage_cache_key(SimpleNamespace(task=SimpleNamespace(name=task)),
-                                             {"rec": rec, "settings": s, "audio": audio})
+        return tasks.stage_cache_key(SimpleNamespace(task=SimpleNamespace(name=task)),
+                                     {"rec": rec, "settings": s, "audio": audio})
 
     before = {(t, a.channels): key(t, a) for t in ("speakers", "transcribe") for a in (mono, stereo)}
     state.voiceprints = (_print("101", 1),)

@@ -7,18 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline import cli
-from pipeline.analysis.pii import (
-    TAGS,
-    PiiCase,
-    PiiCasesError,
-    PiiSpan,
-    evaluate_redaction,
-    find_pii,
-    read_pii_cases,
-    redact,
-    redact_segments,
-    score_redaction,
-)
+from pipeline.analysis.pii import TAGS, PiiSpan, find_pii, redact, redact_segments
+from pipeline.eval.redaction import PiiCase, PiiCasesError, evaluate_redaction, read_pii_cases, score_redaction
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 CASES = DATA / "pii_cases.tsv"

@@ -8,18 +8,8 @@ import pytest
 
 from pipeline import cli
 from pipeline.analysis.names import find_names, initials
-from pipeline.analysis.pii import (
-    KINDS,
-    TAGS,
-    PiiCase,
-    PiiSpan,
-    find_pii,
-    read_pii_cases,
-    redact,
-    redact_call,
-    redact_segments,
-    score_redaction,
-)
+from pipeline.analysis.pii import KINDS, TAGS, PiiSpan, find_pii, redact, redact_call, redact_segments
+from pipeline.eval.redaction import PiiCase, read_pii_cases, score_redaction
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.intake import sources
+from pipeline.intake.ingest import stage_name
 from pipeline.logsafe import mask_numbers
 from pipeline.warehouse import db
 from pipeline.warehouse.staged_copies import staging_root
@@ -56,6 +57,10 @@ def world(tmp_path, settings):
     sources.pull(_Server(server), staging, key=KEY)
     pulled = sources.pull(_Server(server), staging, key=KEY)  # the second listing confirms the files: they are copied
     assert sorted(pulled.new_audio) == sorted(names.values()) and pulled.bytes_pulled == 4 * 2004
+    # Staged without the caller number in the name (issue 25); an older version staged "old2" under its own name.
+    names = {k: stage_name(rel, KEY) for k, rel in names.items()}
+    names["old2"] = "2026/01/06/out-0905999456-2.wav"
+    os.replace(staging / stage_name(names["old2"], KEY), staging / names["old2"])
 
     local = tmp_path / "pbx-local"  # a local source folder: read in place, the PBX's own files
     (local / "2026/01").mkdir(parents=True)
@@ -71,7 +76,7 @@ def world(tmp_path, settings):
                 [OLD, str(staging.resolve()), OLD, str(local.resolve())])
     shas = {k: _sha(staging / rel) for k, rel in names.items()}
     _call(con, "c-old", "run-sftp", mask_numbers(names["old"]), shas["old"], OLD)
-    _call(con, "c-old2", "run-sftp", names["old2"], shas["old2"], OLD)  # stored unmasked (older warehouse)
+    _call(con, "c-old2", "run-sftp", names["old2"], shas["old2"], OLD)  # stored unmasked (older warehouse and pull)
     _call(con, "c-new", "run-sftp", mask_numbers(names["new"]), shas["new"], NEW)
     # The PBX reused the name: the staged file now holds another recording than the old call's.
     _call(con, "c-reused", "run-sftp", mask_numbers(names["reused"]), "0" * 64, OLD)
@@ -89,7 +94,7 @@ def test_purge_deletes_staged_copies_of_purged_calls_only(world, caplog):
     with caplog.at_level(logging.INFO, logger="pipeline.warehouse.purge"):
         report = purge(con, 365, now=NOW)  # staging root: beside the warehouse file, found from the connection
     assert report.n_calls == 5 and report.n_staged == 2 and report.n_files == 2
-    assert "2 files (2 staged recordings)" in caplog.text
+    assert "2 files (2 staged recordings, 0 cached results, 0 reports)" in caplog.text
     assert not (staging / names["old"]).exists() and not (staging / names["old2"]).exists()
     assert not (staging / "2026/01/06").exists() and (staging / "2026/01/05").is_dir()  # a folder emptied goes
     assert (staging / names["new"]).is_file()  # still within retention: the web app plays it

@@ -204,7 +204,6 @@ def test_favicon_and_error_page_keep_navigation(client_as):
 
 
 def test_helpers():
-    assert qa.mss(75.4) == "1:15" and qa.mss(3723) == "1:02:03" and qa.mss(None) == "0:00"
     assert qa.fmt_num(1234.5, 1, "vi") == "1.234,5" and qa.fmt_num(1234.5, 1, "en") == "1,234.5"
     assert qa.fmt_num(None) == "—"
     words = qa._timed_words("a bb ccc", 1.0, 4.0, [])

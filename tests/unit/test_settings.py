@@ -125,18 +125,24 @@ def test_transcription_section_mirrors_transcribe_options():
 def test_the_flow_decodes_with_the_settings_options_and_caches_by_them(monkeypatch, tmp_path):
     from types import SimpleNamespace
 
-    import flows.process_calls as pc
+    import flows.tasks as tasks
 
-    monkeypatch.setattr(pc, "get_models", lambda s: SimpleNamespace(asr=SimpleNamespace(fingerprint="fp")))
+    monkeypatch.setattr(tasks, "get_models", lambda s: SimpleNamespace())
     seen = {}
-    monkeypatch.setattr(pc, "transcribe_stage", lambda audio, models, options: seen.setdefault("options", options))
+    monkeypatch.setattr(tasks, "transcribe_stage", lambda audio, models, options: seen.setdefault("options", options))
     base = load_settings(home=tmp_path)
     greedy = base.with_(transcription=base.transcription.with_(beam_size=1))
-    pc.transcribe_task.fn(None, None, greedy)
+    tasks.transcribe_task.fn(None, None, greedy)
     assert seen["options"].beam_size == 1
+
+    def no_model(settings):
+        raise AssertionError("the cache key loaded a model")
+
+    monkeypatch.setattr(tasks, "get_models", no_model)  # the fingerprint comes from models.registry.fingerprint_of
     rec = SimpleNamespace(sha256="abc")
     context = SimpleNamespace(task=SimpleNamespace(name="transcribe"))
-    keys = {pc.stage_cache_key(context, {"rec": rec, "settings": s}) for s in (base, greedy, load_settings(home=tmp_path))}
+    keys = {tasks.stage_cache_key(context, {"rec": rec, "settings": s})
+            for s in (base, greedy, load_settings(home=tmp_path))}
     assert len(keys) == 2  # another beam is another cache entry; equal settings share one
 
 
@@ -251,7 +257,7 @@ def test_flows_build_their_settings_through_one_function(clean_env, monkeypatch,
     import flows.process_calls as pc
     from flows.backfill import backfill
     from flows.pull import pull_and_process
-    from flows.watch import watch_folder
+    from flows.watch import watch_source
     from flows.weekly_report import weekly_report
 
     calls = []
@@ -260,7 +266,7 @@ def test_flows_build_their_settings_through_one_function(clean_env, monkeypatch,
     assert environment.flow_settings(given) is given and calls == [given]
     clean_env.setenv("HOTLINE_HOME", str(tmp_path / "env"))
     assert environment.flow_settings(None).home == tmp_path / "env"
-    for fn in (pc.process_calls.fn, pull_and_process.fn, weekly_report.fn, watch_folder, backfill.fn):
+    for fn in (pc.process_calls.fn, pull_and_process.fn, weekly_report.fn, watch_source, backfill.fn):
         assert "flow_settings(settings)" in inspect.getsource(fn), fn.__name__
 
 
@@ -276,6 +282,9 @@ def test_the_notebooks_read_the_same_settings():
 
 def test_watch_polls_at_its_interval_and_waits_one_interval_for_another_run(monkeypatch, tmp_path):
     import flows.watch as watch
+    from pipeline.intake.ingest import name_key
+    from pipeline.runs.book import RunSummary
+    from pipeline.salt import caller_salt
 
     (tmp_path / "a.wav").write_bytes(b"RIFF")
     os.utime(tmp_path / "a.wav", (1, 1))
@@ -283,13 +292,14 @@ def test_watch_polls_at_its_interval_and_waits_one_interval_for_another_run(monk
 
     def fake_run(source_dir, settings, calls_csv=None, **kw):
         seen.append((settings, kw))
-        return watch.RunSummary(run_id="r", db_path=str(settings.database), processed=1)
+        return RunSummary(run_id="r", db_path=str(settings.database), processed=1)
 
     monkeypatch.setattr(watch, "run_process_calls", fake_run)
     s = load_settings(home=tmp_path / "home", watch_interval_s=0.05)
-    assert watch.watch_folder(tmp_path, s, settle_s=0, max_polls=2) == 1
+    assert watch.watch_source(tmp_path, s, settle_s=0, max_polls=2) == 1
     ((settings, kw),) = seen
-    assert settings is s and kw["wait_s"] == 0.05 and kw["only"] == ["a.wav"] and "interval_s" not in kw
+    assert settings is s and kw["wait_s"] == 0.05 and "interval_s" not in kw
+    assert kw["only_keys"] == [name_key("a.wav", caller_salt(s))]  # keyed ids, never file names
     from pipeline.cli import build_parser
 
     assert build_parser().parse_args(["watch", str(tmp_path)]).interval is None  # None: settings.watch_interval_s

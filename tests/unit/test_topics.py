@@ -17,6 +17,7 @@ from models.topic_model import ARTIFACT_DIR, TOPICS, assign_topics, load_topic_m
 from models.topic_training import TopicTrainOptions, read_topic_tsv, save_topic_model, train_topic_model
 from pipeline.analysis.topics import apply_corrections, citizen_text, classify_call, classify_text
 from pipeline.cli import main
+from pipeline.errors import ModelUnavailable
 from pipeline.eval.topic_training import read_corrected_rows
 from pipeline.records import Segment
 
@@ -130,6 +131,24 @@ def test_saved_and_loaded_model_scores_identically(small_model, tmp_path):
     assert load_topic_model(tmp_path / "m") is loaded  # cached per path
     meta = json.loads((tmp_path / "m" / "meta.json").read_text(encoding="utf-8"))
     assert {"version", "trained_at", "training_rows", "sklearn_version", "thresholds", "cv_metrics"} <= set(meta)
+
+
+def test_any_folder_the_loader_cannot_use_is_one_error_saying_how_to_fix_it(small_model, tmp_path):
+    save_topic_model(small_model, tmp_path / "m")
+    broken = {
+        "missing": lambda d: (d / "model.joblib").unlink(),
+        "truncated": lambda d: (d / "model.joblib").write_bytes((d / "model.joblib").read_bytes()[:200]),
+        "not json": lambda d: (d / "meta.json").write_text("{", encoding="utf-8"),
+        "not a topic model's meta": lambda d: (d / "meta.json").write_text('{"version": 1}', encoding="utf-8"),
+    }
+    for name, breaks in broken.items():
+        d = tmp_path / name
+        d.mkdir()
+        for f in ("model.joblib", "meta.json"):
+            (d / f).write_bytes((tmp_path / "m" / f).read_bytes())
+        breaks(d)
+        with pytest.raises(ModelUnavailable, match="hotline topics train"):
+            load_topic_model(d)
 
 
 def test_shipped_artifact_is_small_versioned_and_reads_asr_output():

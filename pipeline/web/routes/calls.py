@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
+from pipeline.clock import m_ss
 from pipeline.i18n import translator
 from pipeline.warehouse import search
 from pipeline.warehouse.qa_workspace import call_exists, in_review_queue
@@ -35,7 +36,7 @@ def register(app: FastAPI, web: WebContext) -> None:
         return web.render(request, "calls.html", session, rows=rows, total=total, f=f, choices=choices, page=page,
                       pages=max(1, -(-total // web.opts.page_size)), filter_qs=urlencode(params),
                       without_hour_qs=without_hour,
-                      mark=search.mark_matches, mss=qa.mss, call_qs=urlencode({"q": f.q}) if f.q.strip() else "")
+                      mark=search.mark_matches, mss=m_ss, call_qs=urlencode({"q": f.q}) if f.q.strip() else "")
 
     @app.get("/api/calls")
     def calls_api(request: Request, page: int = 1, session: auth.Session = Depends(web.require())):
@@ -56,7 +57,7 @@ def register(app: FastAPI, web: WebContext) -> None:
             raise HTTPException(404, translator(lang)("not_found"))
         return web.render(request, "call.html", session, call=call, raw=raw, q=q[:200], in_queue=in_queue,
                           recording_removed=removed,
-                          can_correct=session.user.role in web.opts.correct_roles, qa=qa, mss=qa.mss,
+                          can_correct=session.user.role in web.opts.correct_roles, qa=qa, mss=m_ss,
                           fmt=lambda v, d=1: qa.fmt_num(v, d, lang))
 
     @app.get("/api/calls/{call_id}")

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
+from pipeline.clock import m_ss
 from pipeline.errors import HotlineError
 from pipeline.report import exports, reports
 from pipeline.web import auth, data, qa
@@ -28,7 +29,7 @@ def register(app: FastAPI, web: WebContext) -> None:
             view["frustration"] = reports.frustration_trends(con, start, end)  # issue 16
         presets = reports.period_presets(date.today(), lang)
         return web.render(request, "dashboard.html", session, start=start, end=end, bad_period=bad_period, presets=presets,
-                          fmt_change=reports.format_change, m_ss=exports.m_ss, calls_url=reports.calls_url,
+                          fmt_change=reports.format_change, m_ss=m_ss, calls_url=reports.calls_url,
                           fmt=lambda v, d=1: qa.fmt_num(v, d, lang), **view)
 
     @app.get("/report.{fmt}")

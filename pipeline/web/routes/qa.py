@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI, Form, Header, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from pipeline.clock import m_ss
 from pipeline.i18n import translator
 from pipeline.report import reports
 from pipeline.warehouse.qa_workspace import call_exists
@@ -44,7 +45,7 @@ def register(app: FastAPI, web: WebContext) -> None:
             raise HTTPException(404, translator(lang)("not_found"))
         ctx = {"t": translator(lang), "lang": lang, "session": session, "opts": web.opts, "call": call, "raw": raw,
                "can_correct": session.user.role in web.opts.correct_roles, "topic_labels": reports.topic_labels(lang),
-               "qa": qa, "fmt": lambda v, d=1: qa.fmt_num(v, d, lang), "mss": qa.mss}
+               "qa": qa, "fmt": lambda v, d=1: qa.fmt_num(v, d, lang), "mss": m_ss}
         html = web.templates.get_template("_call_facts.html").render(ctx)
         badges = web.templates.get_template("_call_badges.html").render(ctx)
         body = {"ok": True, "message": translator(lang)(message_key), "facts_html": html, "badges_html": badges,

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """How far off is the reference speech detector (Silero VAD) of the diarization sets?
 
-    .venv/bin/python scripts/check_reference_vad.py --pool /work/shared/eval/fosd-pool
+    PYTHONPATH=$PWD .venv/bin/python scripts/research/check_reference_vad.py --pool /work/shared/eval/fosd-pool
 
 1. Known truth: espeak-ng Vietnamese sentences, whose pauses are digital silence, so
    the true speech regions are the non-zero samples (pauses < 0.3 s bridged, as the
@@ -23,10 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from make_diarization_set import BRIDGE_S, SR, speech_regions  # noqa: E402
+from pipeline.eval.diarization_sets import BRIDGE_S, SR, speech_regions  # noqa: E402
 
 from pipeline.intervals import merge, subtract, total  # noqa: E402
 from pipeline.stages.audio import decode_audio  # noqa: E402

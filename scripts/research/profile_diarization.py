@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Where the diarizer's time goes on one call: pyannote's steps, CAM++, fbank, the band test.
 
-    PYTHONPATH=$PWD .venv/bin/python scripts/profile_diarization.py CALL.wav [--option key=value ...] [--top 25]
+    PYTHONPATH=$PWD .venv/bin/python scripts/research/profile_diarization.py CALL.wav [--option key=value ...] [--top 25]
 
 The diarizer is built and warmed up on the first 15 s first, so model loading and
 first-call set-up are left out. Prints the wall time of each pipeline step (segmentation,
@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
 def main(argv=None) -> int:
@@ -31,9 +31,12 @@ def main(argv=None) -> int:
 
     from models.diarization import PyannoteDiarizer
     from pipeline.stages.audio import decode_audio
-    from scripts.sweep_diarization import parse_variant
+    from pipeline.eval.diarization_panel import parse_variant
 
     _, options = parse_variant("profile:" + ",".join(args.option))
+    from pipeline.config import apply_environment
+
+    apply_environment()  # OpenMP threads that do not spin: before torch loads
     t0 = time.perf_counter()
     wave = decode_audio(args.audio).mono()
     decode_s = time.perf_counter() - t0

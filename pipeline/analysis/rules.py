@@ -1,0 +1,284 @@
+"""Call categories by rule (phân loại theo quy tắc): conditions as data, evaluated on one stored call.
+
+A rule is a name, a Vietnamese title, whether its hits are urgent (they raise alerts) and a
+condition: a JSON object, never code. Conditions (keys in :data:`KINDS`):
+
+- ``{"said": {"by": "citizen", "phrases": ["cháy", "tai nạn"], "first_s": 15}}``: one of the
+  phrases said by the citizen / operator / anyone, optionally only in the first or last N
+  seconds (``first_s`` / ``last_s``). Phrases match as search does
+  (:mod:`pipeline.warehouse.search`): a phrase written with diacritics matches them exactly or
+  the same letters written with none (ASR output that lost them), never other marks ("cháy" is
+  not "chạy"); a phrase written without any matches every accent ("chay" finds "cháy").
+- ``{"pii": {"by": "citizen", "kinds": ["phone", "national_id"]}}``: the PII detector redacted a
+  number of those kinds in that party's speech (its ``[SĐT]``/``[CCCD]`` tags in the redacted
+  text; the call's ``pii_counts`` where segments have no tag).
+- ``{"silence_over_s": 30}``: a pause between two turns longer than that (leading and trailing
+  silence excluded, as :mod:`pipeline.analysis.metrics` measures it).
+- ``{"sentiment_end": {"labels": ["angry"], "last_s": 60}}``: a citizen turn labelled so
+  (:mod:`pipeline.analysis.sentiment`) ending in the last N seconds.
+- ``{"topic": ["environment", "traffic"]}``: one of these topics assigned to the call.
+- ``{"urgent": true}``: the urgency detector flagged the call (or, with false, did not).
+- ``{"all": [...]}``, ``{"any": [...]}``, ``{"not": {...}}``: AND / OR / NOT.
+
+:func:`evaluate` returns the moment (seconds from the start of the call) at which a condition
+holds, or ``None`` when it does not: for ``said`` the start of the first segment saying it; for
+``all`` the latest of its parts; for ``any`` the earliest; for ``not`` the end of the window the
+inner condition had (15.0 for "not greeted within the first 15 s"; the end of the call otherwise).
+No I/O here: :mod:`pipeline.casework.categories` reads calls and stores hits.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pipeline.analysis.pii import TAGS
+from pipeline.errors import HotlineError
+from pipeline.textnorm import Token, fold_accents, normalize_text, tokenize
+
+KINDS = ("said", "pii", "silence_over_s", "sentiment_end", "topic", "urgent", "all", "any", "not")
+PARTIES = ("citizen", "operator", "anyone")
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+class RuleError(HotlineError):
+    """A rule's name or condition is not one this module can evaluate; the message names the part."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Segment:
+    start_s: float  # s from the start of the call
+    end_s: float  # s
+    role: str  # citizen | operator | unknown
+    text: str  # redacted text
+    sentiment: str | None = None  # the turn's label (calm | worried | annoyed | angry | ...), None: not scored
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What a rule may look at in one stored call (never unredacted text)."""
+
+    call_id: str
+    duration_s: float  # s
+    segments: tuple[Segment, ...]  # in time order
+    topics: frozenset[str] = frozenset()  # assigned topic keys
+    urgent: bool = False
+    pii_counts: Mapping[str, int] = field(default_factory=dict)  # kind -> n in the whole call
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str  # ascii slug, the rule's key: "khan-cap-tu-khoa"
+    title: str  # Vietnamese, for people
+    condition: Mapping[str, Any]  # see the module docstring
+    urgent: bool = False  # hits raise alerts
+    enabled: bool = True
+    version: int = 0  # 0: shipped default never saved; stored versions count from 1
+    saved_by: str = "shipped"
+    saved_at: datetime | None = None
+
+    def condition_json(self) -> str:
+        return json.dumps(self.condition, ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Hit:
+    rule: str  # rule name
+    version: int  # rule version
+    moment_s: float  # s from the start of the call
+    urgent: bool
+
+
+# ---- the shipped defaults ----------------------------------------------------------------------
+
+GREETINGS = ("chào", "xin nghe", "kính chào", "tổng đài xin nghe")
+NEXT_STEPS = ("chuyển", "ghi nhận", "báo", "sẽ", "liên hệ lại", "gọi lại", "phản hồi", "kiểm tra", "xử lý",
+              "hướng dẫn", "gửi đơn", "mang")
+EMERGENCY_WORDS = ("cháy", "tai nạn", "đuối nước", "sập")
+
+DEFAULTS: tuple[Rule, ...] = (
+    Rule("chua-chao-15s", "Tổng đài viên không chào trong 15 giây đầu",
+         {"not": {"said": {"by": "operator", "phrases": list(GREETINGS), "first_s": 15}}}),
+    Rule("chua-neu-buoc-tiep", "Tổng đài viên không nêu bước tiếp theo trước khi kết thúc",
+         {"not": {"said": {"by": "operator", "phrases": list(NEXT_STEPS), "last_s": 60}}}),
+    Rule("doc-so-ca-nhan", "Công dân đọc số điện thoại hoặc số CCCD/CMND trên cuộc gọi",
+         {"pii": {"by": "citizen", "kinds": ["phone", "national_id"]}}),
+    Rule("im-lang-30s", "Im lặng quá 30 giây", {"silence_over_s": 30}),
+    Rule("buc-xuc-cuoi-cuoc", "Công dân bức xúc ở cuối cuộc gọi",
+         {"sentiment_end": {"labels": ["angry"], "last_s": 60}}),
+    Rule("khan-cap-tu-khoa", "Công dân nói \"cháy\", \"tai nạn\", \"đuối nước\", \"sập\" (khẩn cấp)",
+         {"said": {"by": "citizen", "phrases": list(EMERGENCY_WORDS)}}, urgent=True),
+)
+
+
+# ---- checking a condition ----------------------------------------------------------------------
+
+def validate(condition: Any, where: str = "condition") -> None:
+    """Raise :class:`RuleError` naming the first part of ``condition`` that is not well formed."""
+    if not isinstance(condition, Mapping) or len(condition) != 1:
+        raise RuleError(f"{where}: one of {', '.join(KINDS)} as an object with one key, got {condition!r}"[:300])
+    (kind, arg), = condition.items()
+    here = f"{where}.{kind}"
+    if kind in ("all", "any"):
+        if not isinstance(arg, list) or not arg:
+            raise RuleError(f"{here}: a non-empty list of conditions")
+        for i, part in enumerate(arg):
+            validate(part, f"{here}[{i}]")
+    elif kind == "not":
+        validate(arg, here)
+    elif kind in ("said", "pii", "sentiment_end"):
+        if not isinstance(arg, Mapping):
+            raise RuleError(f"{here}: an object")
+        allowed = {"said": {"by", "phrases", "first_s", "last_s"}, "pii": {"by", "kinds"},
+                   "sentiment_end": {"labels", "last_s"}}[kind]
+        unknown = set(arg) - allowed
+        if unknown:
+            raise RuleError(f"{here}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
+        if arg.get("by", "anyone") not in PARTIES:
+            raise RuleError(f"{here}.by: one of {', '.join(PARTIES)}")
+        listed = {"said": "phrases", "pii": "kinds", "sentiment_end": "labels"}[kind]
+        items = arg.get(listed)
+        if not isinstance(items, list) or not items or not all(isinstance(p, str) and normalize_text(p) for p in items):
+            raise RuleError(f"{here}.{listed}: a non-empty list of words")
+        if kind == "pii" and set(items) - set(TAGS):
+            raise RuleError(f"{here}.kinds: among {', '.join(TAGS)}")
+        if "first_s" in arg and "last_s" in arg:
+            raise RuleError(f"{here}: first_s or last_s, not both")
+        for key in ("first_s", "last_s"):
+            if key in arg and not (isinstance(arg[key], (int, float)) and arg[key] > 0):
+                raise RuleError(f"{here}.{key}: a number of seconds above 0")
+    elif kind == "silence_over_s":
+        if not isinstance(arg, (int, float)) or isinstance(arg, bool) or arg <= 0:
+            raise RuleError(f"{here}: a number of seconds above 0")
+    elif kind == "topic":
+        if not isinstance(arg, list) or not arg or not all(isinstance(t, str) for t in arg):
+            raise RuleError(f"{here}: a non-empty list of topic keys")
+    elif kind == "urgent":
+        if not isinstance(arg, bool):
+            raise RuleError(f"{here}: true or false")
+    else:
+        raise RuleError(f"{where}: unknown condition {kind!r}; known: {', '.join(KINDS)}")
+
+
+def check_rule(rule: Rule) -> Rule:
+    """``rule`` if its name and condition are well formed, else :class:`RuleError`."""
+    if not NAME_RE.match(rule.name):
+        raise RuleError(f"rule name {rule.name!r}: 2-63 lower-case ascii letters, digits and '-'")
+    if not rule.title.strip():
+        raise RuleError(f"rule {rule.name}: a title is needed")
+    validate(rule.condition)
+    return rule
+
+
+# ---- evaluating --------------------------------------------------------------------------------
+
+def _says(token: Token, part: str) -> bool:
+    """Search's rule for one syllable: typed with diacritics, as typed or written with none;
+    typed without, any accents."""
+    if part != fold_accents(part):
+        return token.says(part)
+    return token.fold == part
+
+
+def says_phrase(text: str, phrase: str) -> bool:
+    """Whether ``phrase`` is said in ``text`` as whole words (see the module docstring)."""
+    parts = normalize_text(phrase).split()
+    words = [t for t in tokenize(text) if t.is_word]
+    n = len(parts)
+    return any(all(_says(words[i + k], p) for k, p in enumerate(parts)) for i in range(len(words) - n + 1))
+
+
+def _party(seg: Segment, by: str) -> bool:
+    return by == "anyone" or seg.role == by
+
+
+def _in_window(seg: Segment, arg: Mapping[str, Any], duration_s: float) -> bool:
+    if "first_s" in arg:
+        return seg.start_s < arg["first_s"]
+    if "last_s" in arg:
+        return seg.end_s > duration_s - arg["last_s"]
+    return True
+
+
+def _window_end(condition: Mapping[str, Any], call: CallFacts) -> float:
+    """When the window of a condition closes: ``first_s`` for an opening window, else the call's end."""
+    (kind, arg), = condition.items()
+    if kind == "said" and "first_s" in arg:
+        return min(float(arg["first_s"]), call.duration_s)
+    return call.duration_s
+
+
+def _silences(segments: Sequence[Segment]) -> list[tuple[float, float]]:
+    """(start, length) of each pause between turns, in seconds."""
+    out, reached = [], None
+    for seg in sorted(segments, key=lambda s: s.start_s):
+        if reached is not None and seg.start_s > reached:
+            out.append((reached, seg.start_s - reached))
+        reached = seg.end_s if reached is None else max(reached, seg.end_s)
+    return out
+
+
+def evaluate(condition: Mapping[str, Any], call: CallFacts) -> float | None:
+    """The moment (s) at which ``condition`` holds in ``call``, or None when it does not."""
+    (kind, arg), = condition.items()
+    if kind == "all":
+        moments = [evaluate(c, call) for c in arg]
+        return None if any(m is None for m in moments) else max(moments)
+    if kind == "any":
+        moments = [m for m in (evaluate(c, call) for c in arg) if m is not None]
+        return min(moments) if moments else None
+    if kind == "not":
+        return _window_end(arg, call) if evaluate(arg, call) is None else None
+    if kind == "said":
+        by = arg.get("by", "anyone")
+        for seg in call.segments:
+            if _party(seg, by) and _in_window(seg, arg, call.duration_s) and any(
+                    says_phrase(seg.text, p) for p in arg["phrases"]):
+                return seg.start_s
+        return None
+    if kind == "pii":
+        by = arg.get("by", "anyone")
+        tags = [TAGS[k] for k in arg["kinds"]]
+        for seg in call.segments:
+            if _party(seg, by) and any(tag in seg.text for tag in tags):
+                return seg.start_s
+        if not any(TAGS[k] in s.text for s in call.segments for k in TAGS):
+            # Segments without tags (older loads): the call's counts, with no moment better than the start.
+            if any(call.pii_counts.get(k, 0) for k in arg["kinds"]):
+                return 0.0
+        return None
+    if kind == "silence_over_s":
+        for start, length in _silences(call.segments):
+            if length > arg:
+                return start
+        return None
+    if kind == "sentiment_end":
+        labels = set(arg["labels"])
+        last_s = arg.get("last_s", 60)
+        for seg in call.segments:
+            if seg.role == "citizen" and seg.sentiment in labels and seg.end_s > call.duration_s - last_s:
+                return seg.start_s
+        return None
+    if kind == "topic":
+        return 0.0 if call.topics & set(arg) else None
+    if kind == "urgent":
+        return 0.0 if call.urgent == arg else None
+    raise RuleError(f"unknown condition {kind!r}")
+
+
+def hits(rules: Sequence[Rule], call: CallFacts) -> list[Hit]:
+    """The enabled rules that match ``call``, each with its moment."""
+    out = []
+    for rule in rules:
+        if not rule.enabled:
+            continue
+        moment = evaluate(rule.condition, call)
+        if moment is not None:
+            out.append(Hit(rule.name, rule.version, round(moment, 2), rule.urgent))
+    return out
