@@ -35,8 +35,25 @@ def describe_models(selected: str | None = None) -> list[str]:
     return lines
 
 
+def describe_readable() -> list[str]:
+    """Lines for the case and punctuation model of the readable transcript (models.readable_text)."""
+    from models.readable_text import ARTIFACT, ARTIFACT_DIR, ReadableModelMissing, load_readable_model
+
+    try:
+        m = load_readable_model()
+    except ReadableModelMissing as exc:
+        return ["readable text (capitals, punctuation): missing", f"    {exc}"]
+    return [
+        "readable text (capitals, punctuation; digits and gazetteer names by rule)",
+        f"    file: {ARTIFACT.relative_to(ARTIFACT_DIR.parent.parent)}   size: {ARTIFACT.stat().st_size / 2**20:.1f} MiB",
+        f"    fingerprint: {m.fingerprint}",
+        f"    trained on: {m.meta.get('files', '?')} ({m.meta.get('sentences', '?')} sentences, "
+        f"{m.meta.get('steps', '?')} steps); licence and figures: {ARTIFACT_DIR.relative_to(ARTIFACT_DIR.parent.parent)}/README.md",
+    ]
+
+
 def _models(args) -> int:
-    print("\n".join(describe_models(entry_settings(args).asr_model)))
+    print("\n".join(describe_models(entry_settings(args).asr_model) + describe_readable()))
     return 0
 
 
