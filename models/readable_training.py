@@ -165,7 +165,7 @@ def train(runs: Sequence[Run], vocab: Sequence[str], opt: TrainOptions = TrainOp
             step += 1
             value = float(loss.detach())
             smooth = value if smooth is None else 0.98 * smooth + 0.02 * value
-            if progress and step % 200 == 0:
+            if progress and step % 50 == 0:
                 progress(epoch, step, total, smooth, time.perf_counter() - t0)
             if step >= total:
                 break

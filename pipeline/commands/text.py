@@ -1,5 +1,5 @@
 """The readable transcript's model: ``hotline text show TEXT``, ``hotline text train --corpus DIR``,
-``hotline eval text --corpus DIR`` (docs/asr.md, "Readable text")."""
+``hotline eval readable --corpus DIR`` (docs/asr.md, "Readable text")."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def register(sub, eval_sub) -> None:
     t.add_argument("--seed", type=int, default=0)
     t.set_defaults(func=_train)
 
-    e = eval_sub.add_parser("text", help="capitals, punctuation, gazetteer names and digits of the readable text")
+    e = eval_sub.add_parser("readable", help="capitals, punctuation, gazetteer names and digits of the readable text")
     e.add_argument("--corpus", type=Path, required=True, help="folder of the corpus files (their held-out part is read)")
     e.add_argument("--model", type=Path, default=None, help="model file (default: the shipped one)")
     e.add_argument("--files", default="", help="comma-separated corpus files (default: all four)")

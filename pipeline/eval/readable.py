@@ -1,6 +1,6 @@
 """The readable transcript's model: training data from written text, training, and its figures.
 
-``hotline text train --corpus DIR`` and ``hotline eval text --corpus DIR`` (docs/asr.md,
+``hotline text train --corpus DIR`` and ``hotline eval readable --corpus DIR`` (docs/asr.md,
 "Readable text"). The corpus folder holds gzip files of written Vietnamese, one sentence a
 line (../shared/lm-corpus); it is read in place, never copied.
 
