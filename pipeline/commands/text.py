@@ -7,7 +7,8 @@ import json
 import logging
 from pathlib import Path
 
-NUMBER_FILES = (Path("tests/data/readable/numbers_dev.tsv"), Path("tests/data/readable/numbers_test.tsv"))
+NUMBER_FILES = (Path("tests/data/readable/numbers_dev.tsv"), Path("tests/data/readable/numbers_test.tsv"),
+                Path("tests/data/readable/numbers_blind.tsv"))
 
 
 def _show(args) -> int:
