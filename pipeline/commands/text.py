@@ -61,10 +61,18 @@ def _eval(args) -> int:
         print(f"{name:<22}{f['sentences']:>7}{f['case_accuracy']:>9.3f}{f['lower_case_baseline']:>7.3f}"
               f"{f['comma_f1']:>9.3f}{f['sentence_end_f1']:>8.3f}{f['question_f1']:>6.2f}{names:>7}"
               f"{f['gazetteer_names']:>5}{f['digits']['written_same_10_plus']:>10.3f}")
+    a = report["all"]
+    names = "-" if a["gazetteer_names_right"] is None else f"{a['gazetteer_names_right']:.3f}"
+    print(f"{'all':<22}{a['sentences']:>7}{a['case_accuracy']:>9.3f}{a['lower_case_baseline']:>7.3f}"
+          f"{a['comma_f1']:>9.3f}{a['sentence_end_f1']:>8.3f}{a['question_f1']:>6.2f}{names:>7}{a['gazetteer_names']:>5}")
     for path, n in report["numbers"].items():
         print(f"numbers {path}: exact {n['exact']:.3f} of {n['cases']}")
         for spoken, got, want in n["misses"]:
             print(f"  {spoken!r}: got {got!r}, want {want!r}")
+    numbers = [n for n in report["numbers"].values()]
+    exact = sum(n["exact"] * n["cases"] for n in numbers) / max(1, sum(n["cases"] for n in numbers))
+    print(f"readable case_acc={a['case_accuracy']:.3f} names={names} comma_f1={a['comma_f1']:.3f} "
+          f"end_f1={a['sentence_end_f1']:.3f} numbers_exact={exact:.3f} sentences={a['sentences']}")
     return 0
 
 

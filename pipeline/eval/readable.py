@@ -369,10 +369,15 @@ def score_run(run: Joined, model) -> Counts:
     return c
 
 
-def evaluate_model(runs: Sequence[Joined], model) -> dict:
+def count_model(runs: Sequence[Joined], model) -> Counts:
     total = Counts()
     for run in runs:
         total.add(score_run(run, model))
+    return total
+
+
+def evaluate_model(runs: Sequence[Joined], model) -> dict:
+    total = count_model(runs, model)
     return total.figures() | {"runs": len(runs), "sentences": total.end[2] + len(runs)}
 
 
@@ -479,10 +484,15 @@ def evaluate_readable(corpus: Path, model_path: Path | None = None, *, files: Se
     model = load_readable_model(model_path)
     out: dict = {"model": model.source, "fingerprint": model.fingerprint, "trained_on": model.meta.get("files", ""),
                  "files": {}}
+    total, n_runs = Counts(), 0
     for path in corpus_files(corpus, files):
         runs = test_runs(path, max_sentences=max_sentences)
-        figures = evaluate_model(runs, model)
+        counts = count_model(runs, model)
+        total.add(counts)
+        n_runs += len(runs)
+        figures = counts.figures() | {"runs": len(runs), "sentences": counts.end[2] + len(runs)}
         figures["digits"] = score_corpus_numbers(runs, model)
         out["files"][path.name] = figures
+    out["all"] = total.figures() | {"runs": n_runs, "sentences": total.end[2] + n_runs}
     out["numbers"] = {str(p): score_numbers(Path(p), model) for p in numbers}
     return out
