@@ -26,9 +26,13 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from models.readable_text import load_readable_model
+from pipeline.analysis import pii
+from pipeline.analysis.places import default_gazetteer
 from pipeline.analysis.spoken import TAG_RE, spoken_text
 from pipeline.analysis.written_numbers import ADDRESS_BEFORE, DIGIT, write_numbers
 
@@ -75,8 +79,6 @@ class _Name:
 @functools.lru_cache(maxsize=1)
 def gazetteer_names() -> dict[str, tuple[_Name, ...]]:
     """Gazetteer names and aliases by first spoken syllable, longest first."""
-    from pipeline.analysis.places import default_gazetteer
-
     gaz = default_gazetteer()
     spellings: dict[str, bool] = {}
     for target in (*gaz.units, *gaz.streets):
@@ -274,8 +276,6 @@ def first_capital(text: str) -> str:
 def redact_numbers(text: str) -> str:
     """``text`` with the phone, ID, account, plate and e-mail numbers :func:`pipeline.analysis.pii.find_pii`
     finds in it replaced by their tags: digits the readable form wrote are checked once more."""
-    from pipeline.analysis import pii
-
     spans = pii.find_pii(text, names=False)
     return pii.redact_spans(text, spans) if spans else text
 
@@ -297,17 +297,11 @@ def redacted_correction(typed: str, redacted_normalised: str, model=None) -> str
     and all), unless that hides less than the redaction of its normalised form
     (``redacted_normalised``) did: then the readable form of the redacted normalised text.
     """
-    from collections import Counter
-
-    from pipeline.analysis import pii
-
     shown = pii.redact(typed).text
     want = Counter(TAG_RE.findall(redacted_normalised))
     have = Counter(TAG_RE.findall(shown))
     if all(have[tag] >= n for tag, n in want.items()):
         return shown
     if model is None:
-        from models.readable_text import load_readable_model
-
         model = load_readable_model()
     return redact_numbers(make_readable(redacted_normalised, model).text)

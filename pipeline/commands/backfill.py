@@ -6,9 +6,11 @@ from datetime import date
 from pathlib import Path
 
 from flows.environment import prepare_prefect
+from models.readable_text import load_readable_model
 from pipeline.config import Settings, entry_settings
 from pipeline.errors import HotlineError
 from pipeline.runs.book import check_run_inputs
+from pipeline.stages.readable_fill import fill_readable
 from pipeline.warehouse import db
 
 
@@ -41,10 +43,6 @@ def fill_readable_range(date_from: date, date_to: date, settings: Settings, *, d
     Holds the run lock, as a run does; raises HotlineError for an empty range."""
     if date_to < date_from:
         raise HotlineError(f"--to {date_to} is before --from {date_from}")
-    from models.readable_text import load_readable_model
-    from pipeline.warehouse import db
-    from pipeline.warehouse.readable_fill import fill_readable
-
     path = Path(db_path) if db_path else settings.database
     db.check_warehouse_path(path, create=False)
     model = load_readable_model()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from models.readable_text import ARTIFACT, ARTIFACT_DIR, ReadableModelMissing, load_readable_model
 from models.registry import DEFAULT, REGISTRY, fingerprint_of
 from pipeline.config import entry_settings
 
@@ -37,8 +38,6 @@ def describe_models(selected: str | None = None) -> list[str]:
 
 def describe_readable() -> list[str]:
     """Lines for the case and punctuation model of the readable transcript (models.readable_text)."""
-    from models.readable_text import ARTIFACT, ARTIFACT_DIR, ReadableModelMissing, load_readable_model
-
     try:
         m = load_readable_model()
     except ReadableModelMissing as exc:

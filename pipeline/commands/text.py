@@ -7,23 +7,21 @@ import json
 import logging
 from pathlib import Path
 
+from models.readable_text import load_readable_model
+from models.readable_training import TrainOptions
+from pipeline.analysis.readable import make_readable
+from pipeline.eval import readable
+
 NUMBER_FILES = (Path("tests/data/readable/numbers_dev.tsv"), Path("tests/data/readable/numbers_test.tsv"),
                 Path("tests/data/readable/numbers_blind.tsv"))
 
 
 def _show(args) -> int:
-    from models.readable_text import load_readable_model
-    from pipeline.analysis.readable import make_readable
-
     print(make_readable(args.text, load_readable_model(args.model)).text)
     return 0
 
 
 def _train(args) -> int:
-    from models.readable_text import load_readable_model
-    from models.readable_training import TrainOptions
-    from pipeline.eval import readable
-
     files = readable.CLEAR_FILES + (readable.OTHER_FILES if args.with_news else ())
     options = TrainOptions(epochs=args.epochs, threads=args.threads, seed=args.seed, max_steps=args.max_steps)
 
@@ -44,8 +42,6 @@ def _train(args) -> int:
 
 
 def _eval(args) -> int:
-    from pipeline.eval import readable
-
     files = tuple(args.files.split(",")) if args.files else readable.CLEAR_FILES + readable.OTHER_FILES
     numbers = [p for p in (args.numbers or NUMBER_FILES) if Path(p).is_file()]
     report = readable.evaluate_readable(args.corpus, args.model, files=files, max_sentences=args.sentences,

@@ -17,6 +17,7 @@ trains. Test lines are never read for training or tuning.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import logging
 import re
@@ -27,6 +28,10 @@ from pathlib import Path
 
 import numpy as np
 
+from models.readable_text import NUM, UNK, load_readable_model, shape
+from models.readable_training import Run, TrainOptions, save_model, train
+from pipeline.analysis.readable import gazetteer_names, make_readable, written_tokens
+from pipeline.analysis.spoken import say_numbers
 from pipeline.errors import HotlineError
 from pipeline.textnorm import nfc, normalize_text
 
@@ -75,8 +80,6 @@ def case_class(form: str) -> int:
 def sentence_of(line: str) -> Sentence | None:
     """The example of a written line, or None for a line that is a heading, all capitals, too
     short or too long, or has no full stop or question mark at its end."""
-    from pipeline.analysis.spoken import say_numbers
-
     line = nfc(line.strip())
     letters = [c for c in line if c.isalpha()]
     if not letters or sum(c.isupper() for c in letters) > 0.4 * len(letters):
@@ -193,9 +196,6 @@ def prepare_training(paths: Sequence[Path], *, vocab_size: int = 32000, min_coun
     """Training runs of ``paths`` (their train part), the vocabulary and the mixed-case lexicon.
 
     ``limits`` caps the sentences read from the files it names; ``limit_per_file`` from every file."""
-    from models.readable_text import NUM, UNK, shape
-    from models.readable_training import Run
-
     rng = np.random.default_rng(seed)
     joined: list[Joined] = []
     per_file = {}
@@ -243,8 +243,6 @@ def train_readable(corpus: Path, out: Path, *, files: Sequence[str] = CLEAR_FILE
 
     The punctuation bias stays zero here; :func:`tune_bias` sets it from the development part.
     """
-    from models.readable_training import TrainOptions, save_model, train
-
     options = options or TrainOptions()
     paths = corpus_files(corpus, files)
     prep = prepare_training(paths, seed=options.seed, limit_per_file=limit_per_file, limits=limits)
@@ -318,8 +316,6 @@ class Counts:
 
 def score_run(run: Joined, model) -> Counts:
     """Case, punctuation and gazetteer-name counts of the readable text of one run against what was written."""
-    from pipeline.analysis.readable import gazetteer_names, written_tokens
-
     words = list(run.syllables)
     tokens = written_tokens(words, {}, model)
     pred_form = [""] * len(words)
@@ -383,8 +379,6 @@ def evaluate_model(runs: Sequence[Joined], model) -> dict:
 
 def read_number_cases(path: Path) -> list[tuple[str, str, str]]:
     """(spoken, written, kind) rows of a number test file (tests/data/readable/numbers_*.tsv)."""
-    import csv
-
     try:
         with open(path, encoding="utf-8", newline="") as f:
             rows = list(csv.DictReader(f, delimiter="\t"))
@@ -400,8 +394,6 @@ _TRAILING = re.compile(r"[,.?!]+(?=\s|$)")
 
 def score_numbers(path: Path, model) -> dict:
     """Share of cases whose readable text, lower-cased and without the punctuation after words, is ``written``."""
-    from pipeline.analysis.readable import make_readable
-
     cases = read_number_cases(path)
     right, misses, by_kind = 0, [], {}
     for spoken, want, kind in cases:
@@ -423,8 +415,6 @@ _DIGITS = re.compile(r"\d+(?:[.,/]\d+)*%?")
 def score_corpus_numbers(runs: Sequence[Joined], model) -> dict:
     """Numbers written in digits in held-out text that the readable text of the same sentences
     said in words writes the same way: all of them, and those of 10 and more."""
-    from pipeline.analysis.readable import make_readable
-
     seen = hit = seen10 = hit10 = 0
     for run in runs:
         written = run.text
@@ -479,8 +469,6 @@ def evaluate_readable(corpus: Path, model_path: Path | None = None, *, files: Se
                       max_sentences: int = 3000, numbers: Sequence[Path] = ()) -> dict:
     """Every figure of the readable text on the test part of ``files``: per file and all together, plus
     the number test files and the digits of held-out text."""
-    from models.readable_text import load_readable_model
-
     model = load_readable_model(model_path)
     out: dict = {"model": model.source, "fingerprint": model.fingerprint, "trained_on": model.meta.get("files", ""),
                  "files": {}}

@@ -13,6 +13,7 @@ from models.registry import review_confidence_for
 from pipeline.analysis.metrics import measure_conversation
 from pipeline.analysis.pii import redact_turns
 from pipeline.analysis.places import extract_places
+from pipeline.analysis.readable import readable_turn
 from pipeline.analysis.routing import route_call
 from pipeline.analysis.sentiment import score_call
 from pipeline.analysis.summary import summarize
@@ -62,8 +63,6 @@ def redacted_segment(seg: Segment, redacted: str, readable_model=None) -> Redact
     """The stored form of one segment: its redacted text and, with a model, its readable forms."""
     if readable_model is None:
         return RedactedSegment(seg, redacted)
-    from pipeline.analysis.readable import readable_turn
-
     shown, raw, align = readable_turn(seg.text, redacted, readable_model, len(seg.words))
     return RedactedSegment(seg, redacted, readable=shown, readable_raw=raw, readable_align=align)
 

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from models.diarization import load_diarizer
+from models.readable_text import load_readable_model
 from models.registry import load_recognizer
 from models.topic_model import load_topic_model
 from pipeline.config import Settings
@@ -72,8 +73,6 @@ class Models:
         """The case and punctuation model of the readable transcript (models.readable_text)."""
         with self._lock:
             if self._readable is None:
-                from models.readable_text import load_readable_model
-
                 self._readable = load_readable_model()
             return self._readable
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import duckdb
 
+from pipeline.warehouse.qa_workspace import rebuild_transcript
+
 
 def reapply(con: duckdb.DuckDBPyConnection, call_id: str) -> int:
     """Re-apply what still fits; returns the number of corrections applied. Runs in the caller's transaction."""
@@ -57,7 +59,5 @@ def reapply(con: duckdb.DuckDBPyConnection, call_id: str) -> int:
             applied += 1
             changed = True
     if changed:
-        from pipeline.warehouse.qa_workspace import rebuild_transcript
-
         rebuild_transcript(con, call_id)
     return applied

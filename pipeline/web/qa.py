@@ -15,7 +15,9 @@ from datetime import datetime
 import duckdb
 
 from pipeline.analysis import pii
+from pipeline.analysis.readable import redacted_correction
 from pipeline.analysis.routing import default_routing_table
+from pipeline.analysis.spoken import spoken_text
 from pipeline.textnorm import fold_accents
 from pipeline.warehouse import qa_workspace as ws
 from pipeline.warehouse import search
@@ -200,9 +202,6 @@ def correct_segment_text(con: duckdb.DuckDBPyConnection, call_id: str, seq: int,
     call keeps raw text. The audit row holds the redacted normalised text before and after
     and the redacted readable text saved, so the pipeline's original stays readable.
     """
-    from pipeline.analysis.readable import redacted_correction
-    from pipeline.analysis.spoken import spoken_text
-
     _need_call(con, call_id)
     text = " ".join((text or "").split())
     if not text or len(text) > 5000:

@@ -21,7 +21,7 @@ from pipeline.records import RedactedSegment, Segment, Word
 from pipeline.report import exports
 from pipeline.stages.analyse import redacted_segment
 from pipeline.warehouse import db, load
-from pipeline.warehouse.readable_fill import fill_readable
+from pipeline.stages.readable_fill import fill_readable
 from pipeline.web import qa
 from tests.unit.test_warehouse import _result
 

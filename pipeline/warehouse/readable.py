@@ -1,11 +1,7 @@
-"""Readable text for calls loaded before it existed (migration 014), from their stored text.
+"""The readable text in the warehouse (migration 014): which calls lack the current model's,
+their stored texts, and writing it back (one transaction per call).
 
-``hotline backfill --readable --from … --to …`` runs :func:`fill_readable`: no audio and no
-recogniser, only the case and punctuation model over each segment's stored normalised text
-(``segments_raw.text`` where kept, and the redacted ``segments.text``), one transaction per
-call. Calls whose readable text the current model already made are skipped; a segment QA
-corrected after migration 014 keeps the readable text QA saved. Calls whose personal data was
-purged get the readable form of their redacted text only.
+:func:`pipeline.stages.readable_fill.fill_readable` (``hotline backfill --readable``) uses these.
 """
 
 from __future__ import annotations
@@ -55,26 +51,3 @@ def write_readable(con: duckdb.DuckDBPyConnection, call_id: str, rows: list[tupl
                         [raw, raw_align, call_id, seq])
         rebuild_transcript(con, call_id)
         con.execute("UPDATE calls SET readable_model = ? WHERE call_id = ?", [fingerprint, call_id])
-
-
-def fill_readable(con: duckdb.DuckDBPyConnection, model, date_from, date_to) -> Filled:
-    """Readable text for the range's calls that lack the current ``model``'s (models.readable_text)."""
-    from pipeline.analysis.readable import make_readable, readable_turn, redact_numbers
-
-    ids, done = calls_to_fill(con, date_from, date_to, model.fingerprint)
-    n_segments = 0
-    for call_id in ids:
-        rows = []
-        for seq, text, raw, n_words, edited in segment_texts(con, call_id):
-            if edited:
-                continue
-            if raw is None:  # raw text not kept or purged: only the redacted form
-                shown = make_readable(text or "", model)
-                rows.append((seq, redact_numbers(shown.text) or None, None, None, None))
-                continue
-            shown, raw_readable, align = readable_turn(raw, text or "", model, n_words)
-            rows.append((seq, shown or None, (align or None) if shown == raw_readable else None,
-                         raw_readable or None, align or None))
-        write_readable(con, call_id, rows, model.fingerprint)
-        n_segments += len(rows)
-    return Filled(len(ids), n_segments, done)
