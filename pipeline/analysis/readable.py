@@ -46,6 +46,8 @@ QUESTION_ENDS = {"không", "chưa", "à", "hả", "hử", "nhỉ", "chứ", "sao
 QUESTION_PHRASES = ("bao nhiêu", "bao giờ", "thế nào", "ra sao", "làm sao", "được không", "phải không", "có không",
                     "hay không", "đúng không", "vậy sao")
 QUESTION_TAIL = {"ạ", "vậy", "thế", "nhỉ", "nhé", "anh", "chị", "em", "cô", "chú", "bác", "ông", "bà", "ha", "hả"}
+# Words that open a question whatever its last word is ("chị cho em hỏi bao giờ thì phường xuống").
+ASKING = ("cho em hỏi", "cho tôi hỏi", "cho cháu hỏi", "cho chị hỏi", "cho anh hỏi", "cho hỏi", "xin hỏi")
 # "không" ends a question only after a "có"/"được"/"phải" earlier in the sentence ("có ai xuống không").
 _KHONG_NEEDS = {"có", "được", "phải", "đã", "còn", "muốn", "cần", "biết", "thấy", "nhận", "xong"}
 
@@ -147,6 +149,9 @@ def _is_question(words: Sequence[str], start: int, end: int) -> bool:
     tail = " ".join(words[max(start, k - 2) : k])
     if any(tail.endswith(p) for p in QUESTION_PHRASES):
         return True
+    sentence = f" {' '.join(words[start:k])} "
+    if any(f" {a} " in sentence for a in ASKING):
+        return True
     last = words[k - 1]
     if last == "không":
         return any(w in _KHONG_NEEDS for w in words[start : k - 1])
@@ -225,6 +230,10 @@ def written_tokens(words: list[str], tag_at: dict[int, str], model) -> list[Writ
     tokens = [(_Token(tag_at[t.start], t.start, t.end, False, tag=True) if t.start in tag_at else t)
               for t in _tokens(words, tags, names, pieces)]
     puncts = list(tags.puncts)
+    for i, name in names.items():  # no comma between a place word and its name, nor inside a name
+        for k in range(i - 1 if _place_word_before(words, i) else i, i + len(name.syllables) - 1):
+            if k >= 0 and puncts[k] == 1:
+                puncts[k] = 0
     last = tokens[-1].end - 1
     if puncts[last] in (0, 1):  # the turn ends a sentence
         puncts[last] = 2

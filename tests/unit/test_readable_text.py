@@ -52,9 +52,22 @@ STUB = StubTagger()
     ("hai triệu rưỡi đồng lúc chín giờ rưỡi", "2,5 triệu đồng lúc 9 giờ 30."),
     ("thành công rồi", "Thành công rồi."),  # a ward's name, but no place word and no capital from the model
     ("ở buôn ma thuột", "Ở Buôn Ma Thuột."),
+    ("chị cho em hỏi bao giờ thì phường cử người xuống", "Chị cho em hỏi bao giờ thì phường cử người xuống?"),
 ])
 def test_assembly_rules(said, shown):
     assert make_readable(said, STUB).text == shown
+
+
+class CommaTagger(StubTagger):
+    """A comma after every syllable: the rules must keep them off place words and out of names."""
+
+    def tag(self, words):
+        return ReadableTags((0,) * len(words), (1,) * len(words), ("",) * len(words))
+
+
+def test_no_comma_between_a_place_word_and_its_name_nor_inside_the_name():
+    text = make_readable("phường tân lợi", CommaTagger()).text
+    assert text == "Phường Tân Lợi."
 
 
 def test_alignment_counts_the_recognised_syllables_of_each_written_token():
