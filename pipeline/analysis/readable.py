@@ -150,8 +150,10 @@ def _is_question(words: Sequence[str], start: int, end: int) -> bool:
     if any(tail.endswith(p) for p in QUESTION_PHRASES):
         return True
     sentence = f" {' '.join(words[start:k])} "
-    if any(f" {a} " in sentence for a in ASKING):
+    if any(f" {a} " in sentence for a in ASKING + ("tại sao", "vì sao")):
         return True
+    if " bao giờ " in sentence and not any(f" {n} bao giờ " in sentence for n in ("chưa", "không", "chẳng")):
+        return True  # "bao giờ thì có người xuống" asks; "chưa bao giờ" (never) does not
     last = words[k - 1]
     if last == "không":
         return any(w in _KHONG_NEEDS for w in words[start : k - 1])

@@ -53,6 +53,8 @@ STUB = StubTagger()
     ("thành công rồi", "Thành công rồi."),  # a ward's name, but no place word and no capital from the model
     ("ở buôn ma thuột", "Ở Buôn Ma Thuột."),
     ("chị cho em hỏi bao giờ thì phường cử người xuống", "Chị cho em hỏi bao giờ thì phường cử người xuống?"),
+    ("bao giờ thì có người xuống", "Bao giờ thì có người xuống?"),
+    ("em chưa bao giờ thấy ai xuống", "Em chưa bao giờ thấy ai xuống."),
 ])
 def test_assembly_rules(said, shown):
     assert make_readable(said, STUB).text == shown
