@@ -44,10 +44,10 @@ def describe_readable() -> list[str]:
         return ["readable text (capitals, punctuation): missing", f"    {exc}"]
     return [
         "readable text (capitals, punctuation; digits and gazetteer names by rule)",
-        f"    file: {ARTIFACT.relative_to(ARTIFACT_DIR.parent.parent)}   size: {ARTIFACT.stat().st_size / 2**20:.1f} MiB",
+        f"    file: {ARTIFACT.relative_to(ARTIFACT_DIR.parents[2])}   size: {ARTIFACT.stat().st_size / 2**20:.1f} MiB",
         f"    fingerprint: {m.fingerprint}",
         f"    trained on: {m.meta.get('files', '?')} ({m.meta.get('sentences', '?')} sentences, "
-        f"{m.meta.get('steps', '?')} steps); licence and figures: {ARTIFACT_DIR.relative_to(ARTIFACT_DIR.parent.parent)}/README.md",
+        f"{m.meta.get('steps', '?')} steps); licence and figures: {ARTIFACT_DIR.relative_to(ARTIFACT_DIR.parents[2])}/README.md",
     ]
 
 
