@@ -52,6 +52,7 @@ COMMAND_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
         ("classify", "hotline classify \"rác thải ứ đọng ở hẻm 45\""),
         ("summary", "hotline summary \"rác thải ứ đọng ở hẻm 45 Quang Trung\""),
         ("sentiment", "hotline sentiment train"),
+        ("text", "hotline text show \"dạ em ở số bốn mươi lăm đường quang trung\""),
     ]),
 ]
 

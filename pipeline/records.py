@@ -188,6 +188,10 @@ class RedactedSegment:
 
     segment: Segment  # as transcribed, with speaker and role; its ``text`` is raw (may hold personal data)
     text: str  # ``segment.text`` with personal data replaced by tags ("[SĐT]", "[TÊN]"…)
+    # The readable forms (pipeline.analysis.readable): capitals, punctuation, digits; "" when not made.
+    readable: str = ""  # of ``text``, with the readable form's own numbers redacted too: what most roles see
+    readable_raw: str = ""  # of ``segment.text`` (may hold personal data)
+    readable_align: str = ""  # recogniser words per token of ``readable_raw`` ("1 1 3 1"); "" when they do not line up
 
 
 @dataclass(frozen=True)
@@ -239,3 +243,4 @@ class CallResult:
     asr_word_times: str = "model"  # "model" | "approximate" (models.recognizer.Capabilities)
     asr_confidence: str = "model"  # "model" | "approximate"
     asr_lm: str | None = None  # fingerprint of the language model fused into the decoder; None without one
+    readable_model: str = ""  # fingerprint of the case and punctuation model (models.readable_text); "" when none ran

@@ -196,3 +196,63 @@ def value_at(words: Sequence[Token], i: int) -> tuple[int, int] | None:
         rest = hundreds_at(words, i + n + 1)
         n, value = (n + 1 + rest[0], value * 1000 + rest[1]) if rest else (n + 1, value * 1000)
     return n, value
+
+
+# ---------------------------------------------------------------------------
+# Saying a number: the words a speaker (and the recogniser) gives for digits
+
+
+UNIT_WORDS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
+SCALES = ((10**9, "tỷ"), (10**6, "triệu"), (10**3, "nghìn"))
+
+
+def _say_below_100(n: int, *, after_hundred: bool = False) -> list[str]:
+    """1..99 ("mười lăm", "hai mươi mốt", "ba mươi tư"); 1..9 after a hundred takes "linh"."""
+    tens, unit = divmod(n, 10)
+    if tens == 0:
+        return (["linh"] if after_hundred else []) + [UNIT_WORDS[unit]]
+    head = ["mười"] if tens == 1 else [UNIT_WORDS[tens], "mươi"]
+    if unit == 0:
+        return head
+    if unit == 5:
+        return head + ["lăm"]
+    if unit == 1 and tens > 1:
+        return head + ["mốt"]
+    if unit == 4 and tens > 1:
+        return head + ["tư"]
+    return head + [UNIT_WORDS[unit]]
+
+
+def _say_below_1000(n: int, *, full: bool) -> list[str]:
+    """0..999; ``full`` says the hundreds even when they are zero ("không trăm linh năm" inside 1005)."""
+    hundreds, rest = divmod(n, 100)
+    if hundreds == 0 and not full:
+        return _say_below_100(rest) if rest else []
+    words = [UNIT_WORDS[hundreds], "trăm"]
+    return words + (_say_below_100(rest, after_hundred=True) if rest else [])
+
+
+def say_number(value: int) -> str:
+    """The words for a whole number ≥ 0 as it is read as a value.
+
+    45 → "bốn mươi lăm", 105 → "một trăm linh năm", 2024 → "hai nghìn không trăm hai mươi tư",
+    2500000 → "hai triệu năm trăm nghìn". The inverse of :func:`value_at` for 1..9999.
+    """
+    if value < 0:
+        raise ValueError(f"say_number takes a whole number ≥ 0, not {value}")
+    if value == 0:
+        return "không"
+    words: list[str] = []
+    rest = value
+    for size, name in SCALES:
+        if rest >= size:
+            head, rest = divmod(rest, size)
+            words += (say_number(head).split() if head >= 1000 else _say_below_1000(head, full=False)) + [name]
+    if rest:
+        words += _say_below_1000(rest, full=bool(words))
+    return " ".join(words)
+
+
+def say_digits(digits: str) -> str:
+    """Digits read one by one, as phone numbers and codes are: "0905" → "không chín không năm"."""
+    return " ".join(UNIT_WORDS[int(d)] for d in digits if d.isdigit())

@@ -573,6 +573,11 @@ def redact(text: str) -> Redaction:
     return Redaction(_tagged(text, spans), spans)
 
 
+def redact_spans(text: str, spans: Sequence[PiiSpan]) -> str:
+    """``text`` with each of ``spans`` (sorted, not overlapping, found in ``text``) replaced by its tag."""
+    return _tagged(text, spans)
+
+
 def _tagged(text: str, spans: Sequence[PiiSpan]) -> str:
     """``text`` with each of ``spans`` (sorted, not overlapping) replaced by its tag."""
     out, pos = [], 0

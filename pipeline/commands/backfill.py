@@ -6,9 +6,11 @@ from datetime import date
 from pathlib import Path
 
 from flows.environment import prepare_prefect
+from models.readable_text import load_readable_model
 from pipeline.config import Settings, entry_settings
 from pipeline.errors import HotlineError
 from pipeline.runs.book import check_run_inputs
+from pipeline.stages.readable_fill import fill_readable
 from pipeline.warehouse import db
 
 
@@ -34,7 +36,30 @@ def backfill_range(date_from: date, date_to: date, settings: Settings, *, db_pat
     return backfill(date_from, date_to, settings, wait_s)
 
 
+def fill_readable_range(date_from: date, date_to: date, settings: Settings, *, db_path: Path | None = None,
+                        wait_s: float = 0.0):
+    """Readable text for the range's calls from their stored text (no audio): ``Filled`` counts.
+
+    Holds the run lock, as a run does; raises HotlineError for an empty range."""
+    if date_to < date_from:
+        raise HotlineError(f"--to {date_to} is before --from {date_from}")
+    path = Path(db_path) if db_path else settings.database
+    db.check_warehouse_path(path, create=False)
+    model = load_readable_model()
+    with db.run_lock(path, wait_s=wait_s):
+        con = db.connect(path, wait_s=wait_s, create=False)
+        try:
+            return fill_readable(con, model, date_from, date_to)
+        finally:
+            con.close()
+
+
 def _backfill(args) -> int:
+    if args.readable:
+        done = fill_readable_range(_date(args.date_from), _date(args.date_to), entry_settings(args), db_path=args.db,
+                                   wait_s=args.wait)
+        print(f"backfill readable calls={done.calls} segments={done.segments} already_done={done.skipped}")
+        return 0
     overrides = {"asr_model": args.asr_model} if args.asr_model else {}
     summary = backfill_range(_date(args.date_from), _date(args.date_to), entry_settings(args), db_path=args.db,
                              overrides=overrides,
@@ -52,4 +77,7 @@ def register(sub, eval_sub) -> None:
     p.add_argument("--asr-model", default=None, help="viet-asr (default) | base | local CTranslate2 folder | hub id (`hotline models`)")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: $HOTLINE_HOME/hotline.duckdb)")
     p.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
+    p.add_argument("--readable", action="store_true",
+                   help="only write the readable text (capitals, punctuation, digits) of the range's calls from their "
+                        "stored text, without audio (calls loaded before it existed, or by another model)")
     p.set_defaults(func=_backfill)

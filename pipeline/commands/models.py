@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models.language_model import describe
+from models.readable_text import ARTIFACT, ARTIFACT_DIR, ReadableModelMissing, load_readable_model
 from models.registry import DEFAULT, REGISTRY, fingerprint_of
 from pipeline.config import entry_settings
 
@@ -36,9 +37,24 @@ def describe_models(selected: str | None = None) -> list[str]:
     return lines
 
 
+def describe_readable() -> list[str]:
+    """Lines for the case and punctuation model of the readable transcript (models.readable_text)."""
+    try:
+        m = load_readable_model()
+    except ReadableModelMissing as exc:
+        return ["readable text (capitals, punctuation): missing", f"    {exc}"]
+    return [
+        "readable text (capitals, punctuation; digits and gazetteer names by rule)",
+        f"    file: {ARTIFACT.relative_to(ARTIFACT_DIR.parents[2])}   size: {ARTIFACT.stat().st_size / 2**20:.1f} MiB",
+        f"    fingerprint: {m.fingerprint}",
+        f"    trained on: {m.meta.get('files', '?')} ({m.meta.get('sentences', '?')} sentences, "
+        f"{m.meta.get('steps', '?')} steps); licence and figures: {ARTIFACT_DIR.relative_to(ARTIFACT_DIR.parents[2])}/README.md",
+    ]
+
+
 def _models(args) -> int:
     settings = entry_settings(args)
-    print("\n".join(describe_models(settings.asr_model)))
+    print("\n".join(describe_models(settings.asr_model) + describe_readable()))
     print("\n".join(["", "language model fused into viet-asr's beam search (`hotline lm build` makes a site's own):",
                       *describe(settings.asr_lm, settings.site_lm_dir)]))
     return 0

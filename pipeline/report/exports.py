@@ -143,7 +143,7 @@ def formatted_rows(rows: list[dict], *, lang: str = "vi", for_excel: bool = Fals
             "reviewed": yes if r.get("reviewed") else no,
             "confidence": round(r["confidence"], 2) if r.get("confidence") is not None else "",
             "summary": r.get("summary") or "",
-            "transcript": r.get("transcript") or "",
+            "transcript": r.get("transcript_readable") or r.get("transcript") or "",
         }
         body.append([_cell_text(values[c.key]) for c in columns])
     return header, body
@@ -271,7 +271,8 @@ TRANSCRIPT_FORMATS = {"vtt": "text/vtt; charset=utf-8", "srt": "application/x-su
 
 def transcript(con: duckdb.DuckDBPyConnection, call_id: str, *, raw: bool = False) -> dict | None:
     """One call's segments for export: call_id, pbx_call_id, started_at, redacted, segments
-    (start, end, speaker, role, text); redacted text unless ``raw`` (and raw text was kept)."""
+    (start, end, speaker, role, text: the readable text where made, plain: the normalised text);
+    redacted text unless ``raw`` (and raw text was kept)."""
     row = calls.transcript_call(con, call_id)
     if row is None:
         return None
@@ -299,7 +300,8 @@ def _vtt_escape(text: str) -> str:
 
 
 def render_transcript(tr: dict, fmt: str, *, lang: str = "vi") -> str:
-    """``vtt`` (WebVTT with ``<v Role>`` voice tags), ``srt``, ``json`` (WhisperX-like ``segments``) or ``txt``."""
+    """``vtt`` (WebVTT with ``<v Role>`` voice tags), ``srt``, ``json`` (WhisperX-like ``segments``, each with its
+    ``normalised`` text beside the readable ``text``) or ``txt``."""
     t = translator(lang)
     segs = [s for s in tr["segments"] if (s.get("text") or "").strip()]
     if fmt == "vtt":
@@ -317,7 +319,8 @@ def render_transcript(tr: dict, fmt: str, *, lang: str = "vi") -> str:
                "started_at": tr["started_at"].isoformat() if tr["started_at"] else None, "redacted": tr["redacted"],
                "language": "vi",
                "segments": [{"start": round(s["start"], 3), "end": round(s["end"], 3), "speaker": s["speaker"],
-                             "role": s["role"], "text": s["text"].strip()} for s in segs]}
+                             "role": s["role"], "text": s["text"].strip(),
+                             "normalised": (s.get("plain") or "").strip()} for s in segs]}
         return json.dumps(doc, ensure_ascii=False, indent=1) + "\n"
     if fmt == "txt":
         return "".join(f"[{m_ss(s['start'])}] {_speaker_name(s, t)}: {s['text'].strip()}\n" for s in segs)

@@ -373,7 +373,7 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
                   for s_ in spots]
     t = translator(lang)
     urgent_rows = [[u["started_at"].strftime("%d/%m %H:%M") if u["started_at"] else "", u["pbx_call_id"] or u["call_id"][:8],
-                    u["places"], "; ".join(labels.get(k, k) for k in u["topics"].split(",") if k),
+                    u["places"], "; ".join(labels.get(k, k) for k in u["topics"].split(",") if k), u["said"],
                     "; ".join(t(f"reason_{r.strip()}", r.strip()) for r in (u["urgency_reasons"] or "").split(",") if r.strip()),
                     u["routed"] if vi else u["routed_en"], T("Có", "Yes") if u["reviewed"] else T("Chưa", "Not yet")]
                    for u in urgent]
@@ -407,7 +407,7 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
                 if place_rows else none_p(T("Không cuộc gọi nào nêu phường/xã.", "No call named a ward/commune."))),
         section(T("Cuộc gọi khẩn cấp", "Urgent calls"),
                 _table([T("Thời gian", "Time"), T("Mã PBX", "PBX id"), T("Phường/xã", "Ward/commune"), T("Chủ đề", "Topics"),
-                        T("Lý do", "Reasons"), T("Chuyển đến", "Routed to"), T("QA đã duyệt", "Reviewed")],
+                        T("Người gọi nói (đã che thông tin cá nhân)", "Caller said (redacted)"), T("Lý do", "Reasons"), T("Chuyển đến", "Routed to"), T("QA đã duyệt", "Reviewed")],
                        urgent_rows, num_from=99) if urgent_rows else none_p(T("Không có cuộc gọi khẩn cấp.", "No urgent calls."))),
         section(T("Kiểm tra chất lượng (QA)", "Quality review (QA)"),
                 _table([T("Chỉ tiêu", "Figure"), T("Số cuộc", "Calls")], [

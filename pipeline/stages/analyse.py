@@ -13,6 +13,7 @@ from models.registry import review_confidence_for
 from pipeline.analysis.metrics import measure_conversation
 from pipeline.analysis.pii import redact_turns
 from pipeline.analysis.places import extract_places
+from pipeline.analysis.readable import readable_turn
 from pipeline.analysis.routing import route_call
 from pipeline.analysis.sentiment import score_call
 from pipeline.analysis.summary import summarize
@@ -58,9 +59,19 @@ def review_reasons(segments: Sequence[Segment], info: TranscriptInfo, topics, *,
     return tuple(reasons)
 
 
+def redacted_segment(seg: Segment, redacted: str, readable_model=None) -> RedactedSegment:
+    """The stored form of one segment: its redacted text and, with a model, its readable forms."""
+    if readable_model is None:
+        return RedactedSegment(seg, redacted)
+    shown, raw, align = readable_turn(seg.text, redacted, readable_model, len(seg.words))
+    return RedactedSegment(seg, redacted, readable=shown, readable_raw=raw, readable_align=align)
+
+
 def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: TranscriptInfo, *, topic_model,
-                 settings: Settings, role_confidence: float = 1.0, call_date: date | None = None) -> CallAnalysis:
-    """Topics, places, routing, urgency, redacted text, PII counts, metrics, review decision.
+                 settings: Settings, role_confidence: float = 1.0, call_date: date | None = None,
+                 readable_model=None) -> CallAnalysis:
+    """Topics, places, routing, urgency, redacted text, PII counts, metrics, review decision, and the
+    readable text of each segment when ``readable_model`` (models.readable_text) is given.
 
     ``call_date`` (from the call log) decides which administrative map a place name
     is read on: before 1 July 2025 the old wards and communes, after it the new ones.
@@ -93,7 +104,7 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
         urgent=bool(urgency.urgent),
         urgency_reasons=tuple(urgency.reasons),
         metrics=tuple(Metric(scope, name, value) for (scope, name), value in metrics.items() if value is not None),
-        segments=tuple(RedactedSegment(seg, r.text) for seg, r in zip(segments, redaction.redactions)),
+        segments=tuple(redacted_segment(seg, r.text, readable_model) for seg, r in zip(segments, redaction.redactions)),
         pii_counts=dict(redaction.counts),
         caller_initials=redaction.caller_initials,
         confidence=confidence,

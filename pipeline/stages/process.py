@@ -18,6 +18,7 @@ from dataclasses import replace
 
 from models import language_model
 from models.diarization import load_diarizer
+from models.readable_text import load_readable_model
 from models.registry import load_recognizer
 from models.topic_model import load_topic_model
 from pipeline.config import Settings
@@ -36,11 +37,12 @@ log = logging.getLogger(__name__)
 class Models:
     """The models a run uses, each loaded on first use and then shared (one per process)."""
 
-    def __init__(self, settings: Settings, *, asr=None, diarizer=None, topic_model=None, voiceprints=None):
+    def __init__(self, settings: Settings, *, asr=None, diarizer=None, topic_model=None, voiceprints=None, readable=None):
         self.settings = settings
         self._asr, self._diarizer, self._topic_model = asr, diarizer, topic_model
         self._voiceprints = voiceprints
         self._asr_lm = None if asr is None else "given"  # the LM state the recogniser was loaded with
+        self._readable = readable
         self._lock = threading.Lock()
 
     @property
@@ -73,6 +75,14 @@ class Models:
                 s = self.settings
                 self._diarizer = load_diarizer(min_speakers=s.min_speakers, max_speakers=s.max_speakers, threads=s.cpu_threads)
             return self._diarizer
+
+    @property
+    def readable(self):
+        """The case and punctuation model of the readable transcript (models.readable_text)."""
+        with self._lock:
+            if self._readable is None:
+                self._readable = load_readable_model()
+            return self._readable
 
     @property
     def topic_model(self):
@@ -149,7 +159,7 @@ def analyse_stage(audio: DecodedAudio, spk: SpeakerResult, info: TranscriptInfo,
                   settings: Settings, call_date=None) -> CallAnalysis:
     """Topics, places, routing, urgency, redaction, metrics and the review decision."""
     analysis = analyse_call(audio, spk.segments, info, topic_model=models.topic_model, settings=settings,
-                            role_confidence=spk.role_confidence, call_date=call_date)
+                            role_confidence=spk.role_confidence, call_date=call_date, readable_model=models.readable)
     if spk.flags:
         reasons = analysis.review_reasons + tuple(f for f in spk.flags if f not in analysis.review_reasons)
         analysis = replace(analysis, needs_review=True, review_reasons=reasons)
@@ -249,4 +259,5 @@ def build_result(recording: Recording, audio: DecodedAudio, info: TranscriptInfo
         asr_word_times=getattr(getattr(models.asr, "capabilities", None), "word_times", "model"),
         asr_confidence=getattr(getattr(models.asr, "capabilities", None), "confidence", "model"),
         asr_lm=getattr(models.asr, "lm_fingerprint", None),
+        readable_model=models.readable.fingerprint if any(s.readable_raw for s in analysis.segments) else "",
     )

@@ -79,7 +79,7 @@ def call_rows(con: duckdb.DuckDBPyConnection, *, start: date | None = None, end:
         ), final AS (
             SELECT c.call_id, c.started_at, c.operator_ext, c.duration_s, c.confidence, c.needs_review, c.urgent,
                    c.reviewed, c.review_reasons, c.urgency_reasons, coalesce(t.topics, '') AS topics,
-                   coalesce(p.places, '') AS places, c.transcript, ci.caller_initials, ci.summary
+                   coalesce(p.places, '') AS places, c.transcript, c.transcript_readable, ci.caller_initials, ci.summary
             FROM stg_calls c LEFT JOIN topics t USING (call_id) LEFT JOIN places p USING (call_id)
                  LEFT JOIN (SELECT call_id, caller_initials, summary FROM calls) ci USING (call_id)
             WHERE {' AND '.join(where)}
@@ -115,12 +115,24 @@ def staged_call(con: duckdb.DuckDBPyConnection, call_id: str) -> dict | None:
     return rows[0] if rows else None
 
 
+# What a person reads (readable text where made, migration 014) and the normalised text it stands for,
+# unredacted (segments_raw, where kept) or redacted; fixed fragments only.
+_SHOWN = {True: ("CASE WHEN r.call_id IS NOT NULL THEN coalesce(r.readable, r.text) ELSE coalesce(s.readable, s.text) END",
+                 "CASE WHEN r.call_id IS NOT NULL THEN r.readable_align ELSE s.readable_align END",
+                 "coalesce(r.text, s.text)"),
+          False: ("coalesce(s.readable, s.text)", "s.readable_align", "s.text")}
+
+
 def call_segments(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool) -> list[dict]:
-    """The call's sentences in order; text unredacted (``segments_raw``, where kept) only when ``raw_text``."""
-    text_col = "coalesce(r.text, s.text)" if raw_text else "s.text"
-    return [dict(zip(("seq", "start_s", "end_s", "role", "speaker", "text", "confidence"), r)) for r in con.execute(
-        f"SELECT s.seq, s.start_s, s.end_s, s.role, s.speaker, {text_col}, s.confidence FROM segments s "  # fixed choice
-        "LEFT JOIN segments_raw r USING (call_id, seq) WHERE s.call_id = ? ORDER BY s.seq", [call_id]).fetchall()]
+    """The call's sentences in order: ``text`` the readable text (the normalised text where none was made),
+    ``align`` its recogniser words per token (or None), ``plain`` the normalised text; unredacted
+    (``segments_raw``, where kept) only when ``raw_text``."""
+    shown, align, plain = _SHOWN[bool(raw_text)]
+    return [dict(zip(("seq", "start_s", "end_s", "role", "speaker", "text", "confidence", "align", "plain"), r))
+            for r in con.execute(
+        f"SELECT s.seq, s.start_s, s.end_s, s.role, s.speaker, {shown}, s.confidence, {align}, {plain} "  # fixed choice
+        "FROM segments s LEFT JOIN segments_raw r USING (call_id, seq) WHERE s.call_id = ? ORDER BY s.seq",
+        [call_id]).fetchall()]
 
 
 def call_topics(con: duckdb.DuckDBPyConnection, call_id: str) -> list[dict]:
@@ -212,10 +224,11 @@ def transcript_call(con: duckdb.DuckDBPyConnection, call_id: str) -> tuple | Non
 
 
 def transcript_segments(con: duckdb.DuckDBPyConnection, call_id: str, *, raw: bool) -> list[dict]:
-    """The call's segments for a transcript export (start, end, speaker, role, text); unredacted only when ``raw``."""
-    text = "coalesce(r.text, s.text)" if raw else "s.text"  # fixed choice
-    return [dict(zip(("start", "end", "speaker", "role", "text"), r)) for r in con.execute(
-        f"SELECT s.start_s, s.end_s, s.speaker, coalesce(s.role, 'unknown'), {text} FROM segments s "
+    """The call's segments for a transcript export (start, end, speaker, role, text: the readable text where
+    made, ``plain``: the normalised text); unredacted only when ``raw``."""
+    shown, _, plain = _SHOWN[bool(raw)]
+    return [dict(zip(("start", "end", "speaker", "role", "text", "plain"), r)) for r in con.execute(
+        f"SELECT s.start_s, s.end_s, s.speaker, coalesce(s.role, 'unknown'), {shown}, {plain} FROM segments s "
         "LEFT JOIN segments_raw r USING (call_id, seq) WHERE s.call_id = ? ORDER BY s.seq", [call_id]).fetchall()]
 
 

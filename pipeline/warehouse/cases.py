@@ -144,10 +144,11 @@ def case_row(con: duckdb.DuckDBPyConnection, case_id: str) -> dict | None:
 
 
 def case_calls(con: duckdb.DuckDBPyConnection, case_id: str) -> list[dict]:
-    """The case's calls, oldest first, with the caller references and who linked each."""
+    """The case's calls, oldest first, with the caller references and who linked each; ``transcript`` is what
+    people read (the readable text where made, migration 014)."""
     keys = ("call_id", "started_at", "transcript", "urgent", "caller_last3", "caller_initials", "pbx_call_id", "linked_by")
     return [dict(zip(keys, r)) for r in con.execute(
-        """SELECT c.call_id, c.started_at, c.transcript, c.urgent, c.caller_last3, c.caller_initials, c.pbx_call_id,
+        """SELECT c.call_id, c.started_at, coalesce(c.transcript_readable, c.transcript), c.urgent, c.caller_last3, c.caller_initials, c.pbx_call_id,
                   l.linked_by FROM case_calls l JOIN calls c USING (call_id) WHERE l.case_id = ? ORDER BY c.started_at""",
         [case_id]).fetchall()]
 

@@ -23,7 +23,8 @@ DERIVED_TABLES = ("segments", "segments_raw", "words", "call_places", "call_rout
                   "turn_sentiment")
 
 _SEGMENT_COLUMNS = ["call_id", "seq", "start_s", "end_s", "speaker", "role", "channel", "text", "avg_logprob",
-                    "no_speech_prob", "confidence", "flags"]
+                    "no_speech_prob", "confidence", "flags", "readable", "readable_align"]
+_RAW_COLUMNS = ["call_id", "seq", "text", "readable", "readable_align"]
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict], columns: list[str] | None = None) -> None:
@@ -145,9 +146,13 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
             "call_id": call_id, "seq": seq, "start_s": seg.start, "end_s": seg.end, "speaker": seg.speaker,
             "role": seg.role or "unknown", "channel": seg.channel, "text": redacted.text, "avg_logprob": seg.avg_logprob,
             "no_speech_prob": seg.no_speech_prob, "confidence": seg.confidence, "flags": ",".join(seg.flags) or None,
+            "readable": redacted.readable or None,
+            # the recogniser's words line up with the shown text only where redaction left it as the raw form
+            "readable_align": (redacted.readable_align or None) if redacted.readable == redacted.readable_raw else None,
         })
         if keep_raw_text:
-            raw_rows.append({"call_id": call_id, "seq": seq, "text": seg.text})
+            raw_rows.append({"call_id": call_id, "seq": seq, "text": seg.text, "readable": redacted.readable_raw or None,
+                             "readable_align": redacted.readable_align or None})
         word_rows.extend({"call_id": call_id, "seq": seq, "word_seq": i, "start_s": w.start, "end_s": w.end,
                           "probability": w.probability} for i, w in enumerate(seg.words))
     sentiment = analysis.sentiment or {}
@@ -160,6 +165,8 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
         "status": "done",
         "error": None,
         "transcript": " ".join(s.text for s in analysis.segments if s.text),
+        "transcript_readable": " ".join(s.readable for s in analysis.segments if s.readable) or None,
+        "readable_model": result.readable_model or None,
         "caller_initials": analysis.caller_initials,
         "confidence": analysis.confidence,
         "needs_review": analysis.needs_review,
@@ -189,7 +196,7 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
         con.execute("DELETE FROM stage_timings WHERE run_id = ? AND call_id = ?", [run_id, call_id])
         _replace_call_row(con, call_row)
         _insert(con, "segments", seg_rows, _SEGMENT_COLUMNS)
-        _insert(con, "segments_raw", raw_rows)
+        _insert(con, "segments_raw", raw_rows, _RAW_COLUMNS)
         _insert(con, "words", word_rows)
         _insert(con, "call_topics", [{"call_id": call_id, "topic": t.topic, "score": t.score, "source": "model",
                                       "assigned": t.assigned} for t in analysis.topics])
@@ -202,6 +209,9 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
         _insert(con, "pii_counts", [{"call_id": call_id, "kind": k, "n": n} for k, n in analysis.pii_counts.items()])
         _insert(con, "stage_timings", [{"run_id": run_id, "call_id": call_id, "stage": stage, "seconds": s}
                                        for stage, s in result.timings.items() if stage != "load"])
+        if result.readable_model:  # the run's case and punctuation model, as its calls record it
+            con.execute("UPDATE runs SET readable_model = ? WHERE run_id = ? AND readable_model IS DISTINCT FROM ?",
+                        [result.readable_model, run_id, result.readable_model])
         qa_edits.reapply(con, call_id)  # QA's text, place and urgent corrections outlive a reprocessing
         load_s = time.perf_counter() - t0
         record_stage_time(con, run_id, call_id, "load", load_s)

@@ -15,20 +15,22 @@ from __future__ import annotations
 
 import duckdb
 
+from pipeline.warehouse.qa_workspace import rebuild_transcript
+
 
 def reapply(con: duckdb.DuckDBPyConnection, call_id: str) -> int:
     """Re-apply what still fits; returns the number of corrections applied. Runs in the caller's transaction."""
-    edits = con.execute("SELECT kind, target, old_value, new_value FROM call_edits WHERE call_id = ? "
+    edits = con.execute("SELECT kind, target, old_value, new_value, new_readable FROM call_edits WHERE call_id = ? "
                         "ORDER BY edited_at", [call_id]).fetchall()
     if not edits:
         return 0
     applied = 0
-    urgent = [new for kind, _, _, new in edits if kind == "urgent"]
+    urgent = [new for kind, _, _, new, _ in edits if kind == "urgent"]
     if urgent:
         con.execute("UPDATE calls SET urgent = ? WHERE call_id = ?", [urgent[-1] == "true", call_id])
         applied += 1
     places: dict[str, tuple[str, str | None]] = {}
-    for kind, target, _, new in edits:
+    for kind, target, _, new, _ in edits:
         if kind in ("place_add", "place_remove") and target:
             places[target] = (kind, new)
     for name, (kind, place_kind) in places.items():
@@ -41,19 +43,21 @@ def reapply(con: duckdb.DuckDBPyConnection, call_id: str) -> int:
             con.execute("INSERT INTO call_places (call_id, seq, kind, text, name) VALUES (?, ?, ?, ?, ?)",
                         [call_id, seq, place_kind, name, name])
         applied += 1
-    texts: dict[int, list[tuple[str, str]]] = {}
-    for kind, target, old, new in edits:
+    texts: dict[int, list[tuple[str, str, str | None]]] = {}
+    for kind, target, old, new, readable in edits:
         if kind == "transcript" and target is not None and new:
-            texts.setdefault(int(target), []).append((old, new))
+            texts.setdefault(int(target), []).append((old, new, readable))
     changed = False
     for seq, chain in texts.items():
         row = con.execute("SELECT text FROM segments WHERE call_id = ? AND seq = ?", [call_id, seq]).fetchone()
         if row is not None and row[0] == chain[0][0]:  # the pipeline's text that QA first corrected
-            con.execute("UPDATE segments SET text = ? WHERE call_id = ? AND seq = ?", [chain[-1][1], call_id, seq])
-            con.execute("UPDATE segments_raw SET text = ? WHERE call_id = ? AND seq = ?", [chain[-1][1], call_id, seq])
+            # an edit from before the readable text (migration 014) has none: the normalised text stands in
+            readable = chain[-1][2] or chain[-1][1]
+            for table in ("segments", "segments_raw"):
+                con.execute(f"UPDATE {table} SET text = ?, readable = ?, readable_align = NULL "  # table names are ours
+                            "WHERE call_id = ? AND seq = ?", [chain[-1][1], readable, call_id, seq])
             applied += 1
             changed = True
     if changed:
-        con.execute("""UPDATE calls SET transcript = (SELECT string_agg(text, ' ' ORDER BY seq) FROM segments
-                       WHERE call_id = $id AND text IS NOT NULL AND text <> '') WHERE call_id = $id""", {"id": call_id})
+        rebuild_transcript(con, call_id)
     return applied

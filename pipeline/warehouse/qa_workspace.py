@@ -55,30 +55,43 @@ def call_exists(con: duckdb.DuckDBPyConnection, call_id: str) -> bool:
     return con.execute("SELECT 1 FROM calls WHERE call_id = ?", [call_id]).fetchone() is not None
 
 
-def _audit(con, call_id: str, kind: str, target, old, new, user_name: str) -> None:
-    con.execute("INSERT INTO call_edits VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [call_id, kind, None if target is None else str(target), old, new, user_name, datetime.now()])
+def _audit(con, call_id: str, kind: str, target, old, new, user_name: str, new_readable: str | None = None) -> None:
+    con.execute("INSERT INTO call_edits (call_id, kind, target, old_value, new_value, user_name, edited_at, new_readable) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [call_id, kind, None if target is None else str(target), old, new, user_name, datetime.now(), new_readable])
 
 
-def _rebuild_transcript(con, call_id: str) -> None:
-    # The call's full text (search, exports, topic training) follows its segments.
-    con.execute("""UPDATE calls SET transcript = (SELECT string_agg(text, ' ' ORDER BY seq) FROM segments
-                   WHERE call_id = $id AND text IS NOT NULL AND text <> '') WHERE call_id = $id""", {"id": call_id})
+def rebuild_transcript(con, call_id: str) -> None:
+    """The call's full texts (search, exports, topic training; lists and case snippets) follow its segments."""
+    con.execute("""UPDATE calls SET
+                     transcript = (SELECT string_agg(text, ' ' ORDER BY seq) FROM segments
+                                   WHERE call_id = $id AND text IS NOT NULL AND text <> ''),
+                     transcript_readable = (SELECT string_agg(readable, ' ' ORDER BY seq) FROM segments
+                                            WHERE call_id = $id AND readable IS NOT NULL AND readable <> '')
+                   WHERE call_id = $id""", {"id": call_id})
 
 
-def segment_text(con: duckdb.DuckDBPyConnection, call_id: str, seq: int) -> tuple[str | None] | None:
-    """(redacted text,) of one segment, or None when there is no such segment."""
-    return con.execute("SELECT text FROM segments WHERE call_id = ? AND seq = ?", [call_id, seq]).fetchone()
+
+def segment_text(con: duckdb.DuckDBPyConnection, call_id: str, seq: int) -> tuple[str | None, str | None] | None:
+    """(redacted text, redacted readable text) of one segment, or None when there is no such segment."""
+    return con.execute("SELECT text, readable FROM segments WHERE call_id = ? AND seq = ?", [call_id, seq]).fetchone()
 
 
 def write_segment_text(con: duckdb.DuckDBPyConnection, call_id: str, seq: int, redacted: str, typed: str,
-                       old: str | None, user_name: str) -> None:
-    """The redacted text in ``segments``, the typed text in ``segments_raw``, the call's transcript, the audit row."""
+                       old: str | None, user_name: str, *, readable: str | None = None,
+                       readable_raw: str | None = None) -> None:
+    """The redacted texts in ``segments``, the typed ones in ``segments_raw``, the call's transcripts, the audit row.
+
+    ``typed`` is the normalised form of what QA typed, ``readable_raw`` what QA typed, ``readable``
+    its redacted form. An edit's words no longer line up with the recogniser's (no alignment).
+    """
     with transaction(con):
-        con.execute("UPDATE segments SET text = ? WHERE call_id = ? AND seq = ?", [redacted, call_id, seq])
-        con.execute("UPDATE segments_raw SET text = ? WHERE call_id = ? AND seq = ?", [typed, call_id, seq])
-        _rebuild_transcript(con, call_id)
-        _audit(con, call_id, "transcript", seq, old, redacted, user_name)
+        con.execute("UPDATE segments SET text = ?, readable = ?, readable_align = NULL WHERE call_id = ? AND seq = ?",
+                    [redacted, readable, call_id, seq])
+        con.execute("UPDATE segments_raw SET text = ?, readable = ?, readable_align = NULL WHERE call_id = ? AND seq = ?",
+                    [typed, readable_raw, call_id, seq])
+        rebuild_transcript(con, call_id)
+        _audit(con, call_id, "transcript", seq, old, redacted, user_name, new_readable=readable)
 
 
 def is_urgent(con: duckdb.DuckDBPyConnection, call_id: str) -> bool:

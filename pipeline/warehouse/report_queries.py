@@ -114,22 +114,30 @@ def period_totals(con: duckdb.DuckDBPyConnection, start, end) -> dict:
             "seconds": float(seconds), "hours": round(seconds / 3600, 2)}
 
 
+SAID_CHARS = 200  # of what the caller said, shown per urgent call
+
+
 def urgent_calls(con: duckdb.DuckDBPyConnection, start, end, *, limit: int = 50) -> list[dict]:
-    """Urgent calls of the period, oldest first: time, PBX id, places, topics, reasons, routing, reviewed."""
+    """Urgent calls of the period, oldest first: time, PBX id, places, topics, what the caller said (the
+    readable text where made, redacted, first SAID_CHARS characters), reasons, routing, reviewed."""
     return _rows(con, """
         WITH topics AS (SELECT call_id, string_agg(topic, ',' ORDER BY topic) AS topics FROM stg_call_topics GROUP BY ALL),
         places AS (SELECT call_id, string_agg(DISTINCT place_name, ', ') AS places FROM stg_call_places
                    WHERE is_admin_unit GROUP BY ALL),
         routes AS (SELECT call_id, string_agg(coalesce(agency_vi, agency), '; ' ORDER BY seq) AS routed,
                           string_agg(agency, '; ' ORDER BY seq) AS routed_en FROM call_routes GROUP BY ALL),
+        said AS (SELECT call_id, string_agg(coalesce(readable, text), ' ' ORDER BY seq) AS said FROM segments
+                 WHERE role = 'citizen' AND coalesce(readable, text) <> '' GROUP BY ALL),
         final AS (
             SELECT s.call_id, s.started_at, c.pbx_call_id, s.operator_ext, s.urgency_reasons, s.reviewed,
                    coalesce(t.topics, '') AS topics, coalesce(p.places, '') AS places,
-                   coalesce(r.routed, '') AS routed, coalesce(r.routed_en, '') AS routed_en
+                   coalesce(r.routed, '') AS routed, coalesce(r.routed_en, '') AS routed_en,
+                   CASE WHEN length(w.said) > $n THEN left(w.said, $n) || '…' ELSE coalesce(w.said, '') END AS said
             FROM stg_calls s JOIN calls c USING (call_id) LEFT JOIN topics t USING (call_id)
-            LEFT JOIN places p USING (call_id) LEFT JOIN routes r USING (call_id)
-            WHERE s.urgent AND s.call_date BETWEEN ? AND ?)
-        SELECT * FROM final ORDER BY started_at, call_id LIMIT ?""", [as_date(start), as_date(end), limit])
+            LEFT JOIN places p USING (call_id) LEFT JOIN routes r USING (call_id) LEFT JOIN said w USING (call_id)
+            WHERE s.urgent AND s.call_date BETWEEN $start AND $end)
+        SELECT * FROM final ORDER BY started_at, call_id LIMIT $limit""",
+                 {"start": as_date(start), "end": as_date(end), "limit": limit, "n": SAID_CHARS})
 
 
 def frustration_trends(con: duckdb.DuckDBPyConnection, start, end) -> list[dict]:

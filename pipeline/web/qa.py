@@ -15,7 +15,9 @@ from datetime import datetime
 import duckdb
 
 from pipeline.analysis import pii
+from pipeline.analysis.readable import redacted_correction
 from pipeline.analysis.routing import default_routing_table
+from pipeline.analysis.spoken import spoken_text
 from pipeline.textnorm import fold_accents
 from pipeline.warehouse import qa_workspace as ws
 from pipeline.warehouse import search
@@ -43,13 +45,26 @@ def own_centre_agencies() -> frozenset[str]:
                      if r.topic == "*" and not r.keywords and not r.place_kinds and not r.no_place)
 
 
-def _timed_words(text: str | None, start: float, end: float, words: list[tuple]) -> list[dict]:
-    """The segment's written words with times: the recogniser's own when they line up one to one
-    with the text, else spread over the segment by length (redaction or an edit changed the text)."""
+def _timed_words(text: str | None, start: float, end: float, words: list[tuple], align: str | None = None) -> list[dict]:
+    """The segment's written words with times: the recogniser's own when they line up with the text
+    (one to one, or through ``align``: recogniser words per written token of the readable text,
+    "1 1 3 1"; a token's probability is its least sure word's), else spread over the segment by
+    length (redaction or an edit changed the text)."""
     tokens = (text or "").split()
     if not tokens:
         return []
-    if len(words) == len(tokens) and all(w[0] is not None and w[1] is not None for w in words):
+    timed = bool(words) and all(w[0] is not None and w[1] is not None for w in words)
+    counts = [int(n) for n in align.split()] if align else []
+    if timed and counts and len(counts) == len(tokens) and sum(counts) == len(words):
+        out, at = [], 0
+        for tok, n in zip(tokens, counts):
+            span = words[at : at + n]
+            probs = [w[2] for w in span if w[2] is not None]
+            out.append({"w": tok, "s": round(span[0][0], 2), "e": round(span[-1][1], 2), "p": min(probs) if probs else None,
+                        "span": (at, at + n)})
+            at += n
+        return out
+    if timed and len(words) == len(tokens):
         return [{"w": tok, "s": round(w[0], 2), "e": round(w[1], 2), "p": w[2]} for tok, w in zip(tokens, words)]
     total = sum(len(t) + 1 for t in tokens)
     out, at = [], start
@@ -58,6 +73,20 @@ def _timed_words(text: str | None, start: float, end: float, words: list[tuple])
         out.append({"w": tok, "s": round(at, 2), "e": round(at + step, 2), "p": None})
         at += step
     return out
+
+
+def _mark_hits(seg: dict, q: str) -> None:
+    """``hit`` on the written words that match the search ``q``: matched on the normalised syllables they
+    stand for where the readable text lines up with them ("45" is a hit for "bốn mươi lăm"), else on the words."""
+    plain = (seg.get("plain") or "").split()
+    spans = [w.get("span") for w in seg["words"]]
+    if plain and all(spans) and spans[-1][1] == len(plain):
+        flags = search.match_flags(plain, q)
+        for w, (a, b) in zip(seg["words"], spans):
+            w["hit"] = any(flags[a:b])
+        return
+    for w, hit in zip(seg["words"], search.match_flags([w["w"] for w in seg["words"]], q)):
+        w["hit"] = hit
 
 
 def _intersect(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -128,11 +157,10 @@ def page_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool,
     for seq, s, e, p in ws.word_times(con, call_id):
         words.setdefault(seq, []).append((s, e, p))
     for seg in call["segments"]:
-        seg["words"] = _timed_words(seg["text"], seg["start_s"], seg["end_s"], words.get(seg["seq"], []))
+        seg["words"] = _timed_words(seg["text"], seg["start_s"], seg["end_s"], words.get(seg["seq"], []), seg.get("align"))
         seg["low_confidence"] = seg["confidence"] is not None and seg["confidence"] < 0.5
         if q.strip():
-            for w, hit in zip(seg["words"], search.match_flags([w["w"] for w in seg["words"]], q)):
-                w["hit"] = hit
+            _mark_hits(seg, q)
     edited = ws.edited_segments(con, call_id)
     for seg in call["segments"]:
         seg["edited"] = seg["seq"] in edited
@@ -164,11 +192,15 @@ def _need_call(con: duckdb.DuckDBPyConnection, call_id: str) -> None:
 
 def correct_segment_text(con: duckdb.DuckDBPyConnection, call_id: str, seq: int, text: str, user_name: str,
                          ) -> str | None:
-    """Replace one segment's text as QA typed it; returns the redacted text now shown, or None if unchanged.
+    """Replace one segment's text as QA typed it (the readable text: capitals, punctuation, digits);
+    returns the readable text now shown to roles that see redacted text, or None if unchanged.
 
-    Personal data in the edit is redacted for ``segments`` (what search and exports read);
-    the typed text goes to ``segments_raw`` where the call keeps raw text. The audit row
-    holds the redacted text before and after, so the pipeline's original stays readable.
+    The normalised text follows the typed one (:func:`pipeline.analysis.spoken.spoken_text`: lower
+    case, no punctuation, numbers in words), so search, topics, PII and places read the
+    correction as they read the recogniser. Personal data is redacted in both forms for
+    ``segments``; the typed text and its normalised form go to ``segments_raw`` where the
+    call keeps raw text. The audit row holds the redacted normalised text before and after
+    and the redacted readable text saved, so the pipeline's original stays readable.
     """
     _need_call(con, call_id)
     text = " ".join((text or "").split())
@@ -177,12 +209,15 @@ def correct_segment_text(con: duckdb.DuckDBPyConnection, call_id: str, seq: int,
     row = ws.segment_text(con, call_id, seq)
     if row is None:
         raise BadCorrection(f"call {call_id!r} has no segment {seq}")
-    redacted = pii.redact(text).text
-    if redacted == row[0]:
+    normalised = spoken_text(text)
+    if not normalised:
+        raise BadCorrection("the corrected text has no words")
+    redacted = pii.redact(normalised).text
+    shown = redacted_correction(text, redacted)
+    if redacted == row[0] and shown == row[1]:
         return None
-
-    ws.write_segment_text(con, call_id, seq, redacted, text, row[0], user_name)
-    return redacted
+    ws.write_segment_text(con, call_id, seq, redacted, normalised, row[0], user_name, readable=shown, readable_raw=text)
+    return shown
 
 
 def set_urgent(con: duckdb.DuckDBPyConnection, call_id: str, urgent: bool, user_name: str) -> bool:

@@ -16,9 +16,11 @@ def test_text_place_and_urgent_corrections_are_reapplied_after_a_reload(tmp_path
         assert qa.remove_place(con, cid, "Tân Tiến", "lan")
 
         load.load_call(con, _result(), "run2")  # same text from the pipeline: the edit still fits
-        assert con.execute("SELECT text FROM segments WHERE call_id = ?", [cid]).fetchone()[0] == \
-            "rác thải không ai thu gom ở hẻm 5"
-        assert "hẻm 5" in con.execute("SELECT transcript FROM calls").fetchone()[0]
+        # QA typed the readable text; the normalised text follows it (numbers said in words)
+        assert con.execute("SELECT text, readable FROM segments WHERE call_id = ?", [cid]).fetchone() == \
+            ("rác thải không ai thu gom ở hẻm năm", "rác thải không ai thu gom ở hẻm 5")
+        assert "hẻm năm" in con.execute("SELECT transcript FROM calls").fetchone()[0]
+        assert "hẻm 5" in con.execute("SELECT transcript_readable FROM calls").fetchone()[0]
         assert con.execute("SELECT urgent FROM calls").fetchone()[0] is True
         assert [r[0] for r in con.execute("SELECT coalesce(name, text) FROM call_places ORDER BY seq").fetchall()] \
             == ["Tân Lợi"]

@@ -101,14 +101,20 @@ def test_transcript_correction_audited_redacted_and_searchable(client_as, web_db
     assert body["text"].endswith("0905123456")  # QA reads raw text; the redacted copy is what search sees
     assert [w["w"] for w in body["words"]][:3] == ["Cây", "đổ", "chắn"]
     con = duckdb.connect(str(web_db), read_only=True)
-    shown = con.execute("SELECT text FROM segments WHERE call_id = ? AND seq = 1", [cid]).fetchone()[0]
-    assert "0905123456" not in shown and "[SĐT]" in shown
-    old, new = con.execute("SELECT old_value, new_value FROM call_edits WHERE call_id = ? AND kind = 'transcript'",
-                           [cid]).fetchone()
-    raw = con.execute("SELECT text FROM segments_raw WHERE call_id = ? AND seq = 1", [cid]).fetchone()[0]
+    # QA typed the readable text; the normalised text search reads follows it (lower case, numbers in words)
+    shown, shown_readable = con.execute("SELECT text, readable FROM segments WHERE call_id = ? AND seq = 1",
+                                        [cid]).fetchone()
+    assert "không chín không năm" not in shown and "[SĐT]" in shown
+    assert "0905123456" not in shown_readable and shown_readable == "Cây đổ chắn đường Hùng Vương, gọi [SĐT]"
+    old, new, new_readable = con.execute("SELECT old_value, new_value, new_readable FROM call_edits "
+                                         "WHERE call_id = ? AND kind = 'transcript'", [cid]).fetchone()
+    raw, raw_readable = con.execute("SELECT text, readable FROM segments_raw WHERE call_id = ? AND seq = 1",
+                                    [cid]).fetchone()
     transcript = con.execute("SELECT transcript FROM calls WHERE call_id = ?", [cid]).fetchone()[0]
     con.close()
-    assert old and old != new and "Hùng Vương" in new and "0905123456" in raw and "Hùng Vương" in transcript
+    assert old and old != new and new == "cây đổ chắn đường hùng vương gọi [SĐT]" and new_readable == shown_readable
+    assert raw == "cây đổ chắn đường hùng vương gọi không chín không năm một hai ba bốn năm sáu"
+    assert raw_readable == "Cây đổ chắn đường Hùng Vương, gọi 0905123456" and "hùng vương" in transcript
     hits = c.get("/api/calls", params={"q": "hung vuong"}).json()
     assert [h["call_id"] for h in hits["calls"]] == [cid]
     assert "sửa lời câu" in body["facts_html"]

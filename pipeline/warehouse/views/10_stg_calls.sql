@@ -20,6 +20,7 @@ WITH source AS (
         caller_last3,
         direction,
         transcript,
+        coalesce(transcript_readable, transcript)   AS transcript_readable,  -- what people read (migration 014)
         CAST(confidence AS DOUBLE)                  AS confidence,
         coalesce(needs_review, FALSE)               AS needs_review,
         review_reasons,
