@@ -59,7 +59,8 @@ def test_lm_build_then_backfill_decodes_every_call_with_the_site_model_and_recor
     con = duckdb.connect(str(demo.database))
     call_id = con.execute("SELECT min(call_id) FROM calls").fetchone()[0]
     for seq, text in enumerate(CORRECTED):
-        con.execute("INSERT INTO call_edits VALUES (?, 'transcript', ?, 'cũ', ?, 'qa1', ?)",
+        con.execute("INSERT INTO call_edits (call_id, kind, target, old_value, new_value, user_name, edited_at) "
+                    "VALUES (?, 'transcript', ?, 'cũ', ?, 'qa1', ?)",
                     [call_id, str(seq), text, datetime(2026, 12, 1, 9, seq)])
     con.close()
     (demo.home / "lm-text").mkdir()
