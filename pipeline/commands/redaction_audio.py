@@ -7,15 +7,16 @@ survives. Writes only under ``--out`` (default ``var/redaction-audio``). The las
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from pipeline.config import entry_settings
+from pipeline.errors import HotlineError
+from pipeline.eval import redaction_audio as ra
 
 
 def _pad(text: str) -> tuple[float, float]:
-    import argparse
-
     try:
         before, after = (float(v) for v in text.split("/"))
     except ValueError:
@@ -26,9 +27,6 @@ def _pad(text: str) -> tuple[float, float]:
 
 
 def _eval(args) -> int:
-    from pipeline.errors import HotlineError
-    from pipeline.eval import redaction_audio as ra
-
     if not args.eval_dir.is_dir():
         raise HotlineError(f"{args.eval_dir}: not a folder (give the folder holding asr-dev/ and fosd-pool/)")
     if args.out.resolve().is_relative_to(args.eval_dir.resolve()):

@@ -46,7 +46,18 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.intervals import Interval, intersect, merge, subtract, total
+from models.viet_asr import embedded_ctc
+from models.vietasr_ctc import FEATURE_S, ctc_align, frame_end, frame_start
+from pipeline.eval.manifest import read_manifest
+from pipeline.intake.ingest import hash_file
+from pipeline.intervals import Interval, intersect, merge, total
+from pipeline.records import Recording
+from pipeline.stages.audio import decode_audio
+from pipeline.stages.audio_redaction import (PAD_AFTER_S, PAD_BEFORE_S, RedactedSpan, call_spans, redacted_recording,
+                                             silence_intervals)
+from pipeline.stages.process import get_models, process_recording, transcribe_stage
+from pipeline.warehouse import calls as warehouse_calls
+from pipeline.warehouse import db, load
 
 SR = 16000  # Hz of the built calls (the telephone copies are 8 kHz)
 DIGIT_WORDS = {"không": "0", "một": "1", "hai": "2", "ba": "3", "bốn": "4", "tư": "4", "năm": "5", "sáu": "6",
@@ -121,7 +132,6 @@ def encode(words: Sequence[str], vocab: dict[int, str]) -> tuple[list[int], list
 
 def align(ctc, samples: np.ndarray, words: Sequence[str]) -> list[AlignedWord]:
     """Times of ``words`` in 16 kHz mono ``samples`` by Viterbi CTC alignment on the recogniser's posteriors."""
-    from models.vietasr_ctc import FEATURE_S, ctc_align, frame_end, frame_start
 
     x = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
     logp = ctc.posteriors([ctc.features(x, SR)])[0]
@@ -184,7 +194,6 @@ class _Row:
 
 
 def _manifest_rows(eval_dir: Path) -> list[_Row]:
-    from pipeline.eval.manifest import read_manifest
 
     rows = []
     for sub in ("asr-dev", "fosd-pool"):
@@ -231,7 +240,6 @@ def choose_clips(rows: Sequence[_Row]) -> set[str]:
 def load_clips(eval_dir: Path, cache: Path, ctc_factory: Callable, progress=None) -> list[Clip]:
     """The clips of EVAL_DIR's two sets that the calls need (:func:`choose_clips`), references aligned; the
     alignments are cached in ``cache`` (JSON, under var/)."""
-    from pipeline.stages.audio import decode_audio
 
     known = json.loads(cache.read_text(encoding="utf-8")) if cache.is_file() else {}
     ctc = None
@@ -266,7 +274,6 @@ class Audio:
 
     def __call__(self, path: Path) -> np.ndarray:
         if path not in self._cache:
-            from pipeline.stages.audio import decode_audio
 
             self._cache[path] = decode_audio(path).mono()
         return self._cache[path]
@@ -671,12 +678,6 @@ def process_calls(paths: Sequence[tuple[str, Path]], version: str, settings, mod
                   progress=None) -> list[Processed]:
     """Run the product on each call (:func:`pipeline.stages.process.process_recording`), load it into a fresh
     warehouse under ``work`` and read back the spans the ``/audio`` route silences for a manager."""
-    from pipeline.intake.ingest import hash_file
-    from pipeline.records import Recording
-    from pipeline.stages.audio_redaction import call_spans
-    from pipeline.stages.process import process_recording
-    from pipeline.warehouse import calls as warehouse_calls
-    from pipeline.warehouse import db, load
 
     work.mkdir(parents=True, exist_ok=True)
     db_path = work / "warehouse.duckdb"
@@ -709,8 +710,6 @@ def process_calls(paths: Sequence[tuple[str, Path]], version: str, settings, mod
 
 def retranscribe(path: Path, settings, models) -> list[Timed]:
     """The recogniser's words on ``path`` (every channel), as the product transcribes a call."""
-    from pipeline.stages.audio import decode_audio
-    from pipeline.stages.process import transcribe_stage
 
     transcripts = transcribe_stage(decode_audio(path), models, settings.transcription.options())
     return _words_of(seg for t in transcripts for seg in t.segments)
@@ -824,7 +823,6 @@ class VersionReport:
 
 def report(version: str, split: str, calls: Sequence[BuiltCall], procs: Sequence[Processed], afters: dict[str, list[Timed]],
            pad_before: float, pad_after: float) -> VersionReport:
-    from pipeline.stages.audio_redaction import RedactedSpan, silence_intervals
 
     items, lost_s, lost_w, words, speech_s, silenced, audio_s = [], 0.0, 0, 0, 0.0, 0.0, 0.0
     by_name = {p.call: p for p in procs}
@@ -856,9 +854,8 @@ def edge_table(items: Sequence[ItemScore]) -> list[str]:
 # --------------------------------------------------------------------------- the whole evaluation
 
 def _ctc_factory():
-    from models.vietasr_ctc import VietAsrCtc
 
-    return VietAsrCtc()
+    return embedded_ctc(threads=2)
 
 
 def _save(path: Path, obj) -> None:
@@ -879,8 +876,6 @@ def evaluate(eval_dir: Path, out: Path, settings, *, splits: Sequence[str] = ("t
              versions: Sequence[str] = ("16k", "8k"), pads: Sequence[tuple[float, float]] | None = None,
              rebuild: bool = False, progress=None) -> list[VersionReport]:
     """Build (or reuse) the calls, run the product on them, silence, transcribe again, score; every file under ``out``."""
-    from pipeline.stages.audio_redaction import PAD_AFTER_S, PAD_BEFORE_S, RedactedSpan, redacted_recording, silence_intervals
-    from pipeline.stages.process import get_models
 
     pads = list(pads or [(PAD_BEFORE_S, PAD_AFTER_S)])
     out.mkdir(parents=True, exist_ok=True)

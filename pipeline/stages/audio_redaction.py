@@ -35,7 +35,9 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.analysis.pii import TAGS
+from pipeline.files import open_regular
 from pipeline.intervals import Interval, merge
+from pipeline.stages.audio import decode_audio
 
 # Padding around each redacted span, in seconds. Chosen on the tuning calls of
 # `hotline eval redaction-audio` (docs/security.md, "What each role can hear"): the recogniser's
@@ -309,9 +311,6 @@ def redacted_recording(path: str | Path, intervals: Sequence[Interval]) -> tuple
     base the transcript's times use) and written as 16 kHz 16-bit PCM WAV, channels kept. Raises
     :class:`~pipeline.errors.AudioDecodeError` for a file that does not decode.
     """
-    from pipeline.intake.ingest import open_regular
-    from pipeline.stages.audio import decode_audio
-
     path = Path(path)
     with open_regular(path) as fh:  # no symbolic link followed
         data = fh.read()

@@ -12,12 +12,9 @@ import pytest
 
 from pipeline.stages import audio_redaction as ar
 from pipeline.warehouse import calls
-from tests.integration import test_browser as _tb
 from tests.support.redacted_audio import redacted_call_with_words
 from tests.support.web_fixtures import FAST_AUTH, PASSWORDS, serve_app
 
-pytestmark = pytest.mark.browser
-browser = _tb.browser
 SIZES = {"laptop": (1366, 768), "phone": (390, 844)}
 SHOTS = Path(os.environ.get("HOTLINE_SCREENSHOTS", Path(__file__).resolve().parents[2] / "var" / "screenshots"))
 
