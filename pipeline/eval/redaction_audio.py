@@ -56,6 +56,7 @@ from pipeline.stages.audio import decode_audio
 from pipeline.stages.audio_redaction import (PAD_AFTER_S, PAD_BEFORE_S, RedactedSpan, call_spans, redacted_recording,
                                              silence_intervals)
 from pipeline.stages.process import get_models, process_recording, transcribe_stage
+from pipeline.stages.transcribe import options_for
 from pipeline.warehouse import calls as warehouse_calls
 from pipeline.warehouse import db, load
 
@@ -711,7 +712,7 @@ def process_calls(paths: Sequence[tuple[str, Path]], version: str, settings, mod
 def retranscribe(path: Path, settings, models) -> list[Timed]:
     """The recogniser's words on ``path`` (every channel), as the product transcribes a call."""
 
-    transcripts = transcribe_stage(decode_audio(path), models, settings.transcription.options())
+    transcripts = transcribe_stage(decode_audio(path), models, options_for(settings))
     return _words_of(seg for t in transcripts for seg in t.segments)
 
 

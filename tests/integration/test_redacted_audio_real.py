@@ -48,6 +48,7 @@ def _digit_words(words, lo, hi):
 def test_the_spoken_number_is_silenced_and_the_rest_is_untouched(processed):
     from pipeline.stages.audio import decode_audio
     from pipeline.stages.process import transcribe_stage
+    from pipeline.stages.transcribe import options_for
 
     settings, models, path, result, rows = processed
     spans = ar.call_spans(rows)
@@ -76,7 +77,7 @@ def test_the_spoken_number_is_silenced_and_the_rest_is_untouched(processed):
     before = [(w.text, w.start, w.end) for seg in result.analysis.segments for w in seg.segment.words]
     redacted = path.with_name("redacted.wav")
     redacted.write_bytes(body)
-    after = [(w.text, w.start, w.end) for t in transcribe_stage(decode_audio(redacted), models, settings.transcription.options())
+    after = [(w.text, w.start, w.end) for t in transcribe_stage(decode_audio(redacted), models, options_for(settings))
              for seg in t.segments for w in seg.words]
     lo, hi = min(a for a, _ in intervals), max(b for _, b in intervals)
     assert len(_digit_words(before, lo, hi)) >= 4  # the recogniser heard the number before
