@@ -346,9 +346,9 @@ def refine_times(audio: np.ndarray, words: Sequence[AlignedWord]) -> tuple[Align
 # The recogniser's CTC spikes come late: a word's aligned start is ~0.3 s after its sound starts (measured
 # on these clips: cut at the aligned times, 0 of 42 digit words were recognised alone; 0.3 s earlier, 12).
 # So a word is cut where the recogniser itself, fed the cut alone, writes that word and nothing else.
-CUT_LEADS = (0.25, 0.3, 0.35, 0.45)  # s before the aligned start a cut may begin
-CUT_ENDS = (0.3, 0.2, 0.1)  # s before the next word's aligned start a cut may end
-CUTS_PER_WORD = 6  # good cuts of a word looked for per half (rare words: as many as there are)
+CUT_LEADS = (0.3, 0.45)  # s before the aligned start a cut may begin
+CUT_ENDS = (0.2, 0.1)  # s before the next word's aligned start a cut may end
+CUTS_PER_WORD = 3  # good cuts of a word looked for per half (rare words: as many as there are)
 
 
 def cut_candidates(words: Sequence[AlignedWord], k: int, duration: float) -> list[tuple[float, float]]:
@@ -464,13 +464,14 @@ def _digit_plan(rng: random.Random, available: set[str], n: int, kind: str) -> s
     return head + "".join(rng.choice(rest) for _ in range(n - len(head)))
 
 
-def cut_table(clips: Sequence[Clip], ctc_factory: Callable, cache: Path, audio: Audio, progress=None) -> dict:
+def cut_table(clips: Sequence[Clip], ctc_factory: Callable, cache: Path, audio: Audio, progress=None,
+              splits: Sequence[str] = ("tune", "test")) -> dict:
     """clip name → {word index: (start s, end s)} of the words to splice (:func:`find_cuts`), up to CUTS_PER_WORD
     per word and half; cached in ``cache``."""
     wanted = set(DIGIT_WORDS) | set(SURNAMES) | set(MIDDLES) | set(GIVEN) | set(CUE_WORDS)
     known = json.loads(cache.read_text(encoding="utf-8")) if cache.is_file() else {}
     ctc = None
-    for split in ("tune", "test"):
+    for split in splits:
         half = [c for c in clips if c.split == split]
         found: dict[str, int] = {}
         for c in half:  # what the cache already holds counts first
@@ -889,7 +890,7 @@ def evaluate(eval_dir: Path, out: Path, settings, *, splits: Sequence[str] = ("t
         gold_file = calls_dir / "gold.json"
         if rebuild or not gold_file.is_file():
             clips = clips or load_clips(eval_dir, out / "alignments.json", _ctc_factory, progress)
-            cuts = cut_table(clips, _ctc_factory, out / "cuts.json", audio, progress)
+            cuts = cut_table(clips, _ctc_factory, out / "cuts.json", audio, progress, splits=(split,))
             calls = build_calls(clips, split, n_calls, calls_dir / "16k", cut_table=cuts, audio=audio)
             (calls_dir / "8k").mkdir(parents=True, exist_ok=True)
             for c in calls:
