@@ -874,6 +874,25 @@ def _calls_from(path: Path) -> list[BuiltCall]:
     return calls
 
 
+def _intervals(spans, duration: float, pad_before: float, pad_after: float) -> list[list[float]]:
+    return [[round(a, 4), round(b, 4)] for a, b in silence_intervals(
+        [RedactedSpan(a, b, k, 0, t) for a, b, k, t in spans], duration, pad_before=pad_before, pad_after=pad_after)]
+
+
+def refresh_spans(db_path: Path, procs: Sequence[Processed]) -> list[Processed]:
+    """``procs`` with the spans that :mod:`pipeline.stages.audio_redaction` places now, read from the warehouse
+    the calls were loaded into (so a change of the placing is measured without running the product again)."""
+    con = db.connect(db_path, read_only=True)
+    try:
+        out = []
+        for p in procs:
+            spans = call_spans(warehouse_calls.redaction_rows(con, p.call_id))
+            out.append(Processed(**{**asdict(p), "spans": [(s.start, s.end, s.kind, s.timing) for s in spans]}))
+        return out
+    finally:
+        con.close()
+
+
 def evaluate(eval_dir: Path, out: Path, settings, *, splits: Sequence[str] = ("tune", "test"), n_calls: int = 10,
              versions: Sequence[str] = ("16k", "8k"), pads: Sequence[tuple[float, float]] | None = None,
              rebuild: bool = False, progress=None) -> list[VersionReport]:
@@ -908,6 +927,8 @@ def evaluate(eval_dir: Path, out: Path, settings, *, splits: Sequence[str] = ("t
                 procs = process_calls([(c.name, calls_dir / version / f"{c.name}.wav") for c in calls], version, settings,
                                       models, work, progress)
                 _save(processed_file, [asdict(p) for p in procs])
+            stored = {p.call: _intervals(p.spans, p.duration, 0.0, 0.0) for p in procs}
+            procs = refresh_spans(work / "warehouse.duckdb", procs)  # as the /audio code silences them now
             for pad_before, pad_after in pads:
                 tag = f"pad-{pad_before:.2f}-{pad_after:.2f}"
                 red_dir = work / tag
@@ -915,19 +936,24 @@ def evaluate(eval_dir: Path, out: Path, settings, *, splits: Sequence[str] = ("t
                 afters_file = red_dir / "heard_after.json"
                 afters = json.loads(afters_file.read_text(encoding="utf-8")) if afters_file.is_file() else {}
                 for proc in procs:
-                    if proc.call in afters:
+                    intervals = _intervals(proc.spans, proc.duration, pad_before, pad_after)
+                    entry = afters.get(proc.call)
+                    if isinstance(entry, list) and stored[proc.call] == _intervals(proc.spans, proc.duration, 0.0, 0.0):
+                        afters[proc.call] = {"intervals": intervals, "words": entry}  # heard on these very intervals
                         continue
-                    intervals = silence_intervals([RedactedSpan(a, b, k, 0, t) for a, b, k, t in proc.spans], proc.duration,
-                                                  pad_before=pad_before, pad_after=pad_after)
+                    if isinstance(entry, dict) and entry["intervals"] == [list(i) for i in intervals]:
+                        continue
                     body, _ = redacted_recording(Path(proc.path), intervals)
                     red_path = red_dir / f"{proc.call}.wav"
                     red_path.write_bytes(body)
-                    afters[proc.call] = [list(w) for w in retranscribe(red_path, settings, models)]
+                    afters[proc.call] = {"intervals": intervals,
+                                         "words": [list(w) for w in retranscribe(red_path, settings, models)]}
                     _save(afters_file, afters)
                     if progress:
                         progress(f"{split} {version} {tag} re-transcribed {proc.call}")
-                rep = report(version, split, calls, procs, {k: [tuple(w) for w in v] for k, v in afters.items()},
-                             pad_before, pad_after)
+                _save(afters_file, afters)
+                afters = {k: [tuple(w) for w in v["words"]] for k, v in afters.items()}
+                rep = report(version, split, calls, procs, afters, pad_before, pad_after)
                 _save(red_dir / "items.json", [asdict(i) for i in rep.items])
                 reports.append(rep)
     return reports

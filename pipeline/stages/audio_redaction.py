@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.analysis.numerals import DIGIT_WORDS, TEN, TENS
 from pipeline.analysis.pii import TAGS
 from pipeline.files import open_regular
 from pipeline.intervals import Interval, merge
@@ -47,6 +48,14 @@ PAD_AFTER_S = 0.30  # s silenced after its last word
 # A span timed by spreading the text over its segment (no usable word times) is widened this much
 # on each side: spreading is off by up to a word or two (not measured: a fail-safe margin).
 SPREAD_MARGIN_S = 1.0  # s
+
+# A number's span is widened over the number words next to it (a digit word, or a token with a digit),
+# crossing at most this many other words between two of them: the recogniser often writes the edge of
+# a spoken number so that the detector tags only part of it ("… một ba xăng [SĐT]"), and those
+# digits are the number's, audible however the text reads (measured: docs/figures.md).
+NUMBER_KINDS = frozenset({"phone", "national_id", "bank_account", "plate"})
+NUMBER_BRIDGE = 1  # other words crossed between two number words
+_NUMBER_WORDS = frozenset(DIGIT_WORDS) | {TEN, TENS}
 
 TAG_KINDS = {tag: kind for kind, tag in TAGS.items()}
 _TAG_RE = "|".join(re.escape(t) for t in sorted(TAGS.values(), key=len, reverse=True))
@@ -125,6 +134,28 @@ def _raw_regions(raw_tokens: list[str], shown_tokens: list[str]) -> list[tuple[i
     return out
 
 
+def _is_number_word(token: str) -> bool:
+    t = token.strip(".,;:!?()\"'").lower()
+    return t in _NUMBER_WORDS or any(c.isdigit() for c in t)
+
+
+def widen_number(tokens: Sequence[str], i1: int, i2: int, bridge: int = NUMBER_BRIDGE) -> tuple[int, int]:
+    """``[i1, i2)`` grown over the number words on each side, crossing at most ``bridge`` other words
+    between two number words."""
+    def step(i: int, d: int) -> int:
+        while True:
+            for gap in range(bridge + 1):
+                j = i + d * (gap + 1)
+                if 0 <= j < len(tokens) and _is_number_word(tokens[j]):
+                    i = j
+                    break
+            else:
+                return i
+    lo = step(i1, -1) if i1 < len(tokens) else i1
+    hi = step(i2 - 1, 1) + 1 if i2 > 0 else i2
+    return lo, hi
+
+
 def _spans_with_raw(seg: SegmentText) -> list[RedactedSpan]:
     raw_tokens = seg.raw.split()
     shown_tokens = _tokens(seg.shown)
@@ -137,6 +168,8 @@ def _spans_with_raw(seg: SegmentText) -> list[RedactedSpan]:
         offsets.append((pos, pos + len(tok)))
         pos += len(tok)
     for i1, i2, kind in _raw_regions(raw_tokens, shown_tokens):
+        if kind in NUMBER_KINDS and i2 > i1:
+            i1, i2 = widen_number(raw_tokens, i1, i2)
         if i2 <= i1:  # a tag where the raw text has nothing: the gap between its neighbours
             if exact and raw_tokens:
                 a = seg.words[i1 - 1][1] if i1 > 0 else seg.start

@@ -198,3 +198,15 @@ def test_a_link_is_not_followed(tmp_path):
     link.symlink_to(real)
     with pytest.raises(OSError):
         ar.redacted_recording(link, [(0.0, 0.05)])
+
+
+def test_a_number_span_takes_in_the_number_words_the_tag_left_out():
+    # the detector tagged only the tail of the number ("… một ba xăng [SĐT]"): its head is silenced too
+    raw = "chứng minh của tôi là con không sáu chín hai bảy một ba xăng không ba ba năm không nhé"
+    shown = "chứng minh của tôi là con không sáu chín hai bảy một ba xăng [SĐT] nhé"
+    words = _words(1.0, len(raw.split()))
+    (span,) = ar.redacted_spans([_seg(shown, raw, words, end=8.0)])
+    assert (span.start, span.end) == (words[6][0], words[18][1])  # "không sáu" … "năm không"; "con", "nhé" kept
+    # a name is not widened over number words next to it
+    (name,) = ar.redacted_spans([_seg("tôi là [TÊN] hai mươi tuổi", "tôi là lan hai mươi tuổi", _words(1.0, 6))])
+    assert (name.start, name.end) == (_words(1.0, 6)[2][0], _words(1.0, 6)[2][1])
