@@ -156,32 +156,60 @@ def widen_number(tokens: Sequence[str], i1: int, i2: int, bridge: int = NUMBER_B
     return lo, hi
 
 
-def _spans_with_raw(seg: SegmentText) -> list[RedactedSpan]:
-    raw_tokens = seg.raw.split()
-    shown_tokens = _tokens(seg.shown)
-    spans = []
-    exact = _word_times_usable(seg, len(raw_tokens))
-    # char offsets of the raw tokens, for spreading
+def _offsets(text: str, tokens: Sequence[str]) -> list[tuple[int, int]]:
+    """Character offsets of each token of ``text`` (for spreading)."""
     offsets, pos = [], 0
-    for tok in raw_tokens:
-        pos = seg.raw.index(tok, pos)
+    for tok in tokens:
+        pos = text.index(tok, pos)
         offsets.append((pos, pos + len(tok)))
         pos += len(tok)
-    for i1, i2, kind in _raw_regions(raw_tokens, shown_tokens):
+    return offsets
+
+
+def _place(seg: SegmentText, raw_tokens: list[str], i1: int, i2: int, kind: str) -> RedactedSpan:
+    """The span of raw tokens ``[i1, i2)`` (``i2 <= i1``: the gap before token ``i1``) of ``seg``."""
+    exact = _word_times_usable(seg, len(raw_tokens))
+    if i2 <= i1:  # a tag where the raw text has nothing: the gap between its neighbours
+        if exact and raw_tokens:
+            a = seg.words[i1 - 1][1] if i1 > 0 else seg.start
+            b = seg.words[i1][0] if i1 < len(seg.words) else seg.end
+            return RedactedSpan(min(a, b), max(a, b), kind, seg.seq, "words", seg.channel)
+        return _whole(seg, kind)
+    if exact:
+        return RedactedSpan(seg.words[i1][0], seg.words[i2 - 1][1], kind, seg.seq, "words", seg.channel)
+    offsets = _offsets(seg.raw, raw_tokens)
+    return _spread(seg, seg.raw, offsets[i1][0], offsets[i2 - 1][1], kind)
+
+
+def _spans_with_raw(seg: SegmentText) -> tuple[list[RedactedSpan], list[tuple[str, str]]]:
+    """The spans of ``seg``, and ("head" | "tail", kind) for each number span that reaches an end of the
+    segment (the number may go on in the segment before or after)."""
+    raw_tokens = seg.raw.split()
+    spans, edges = [], []
+    for i1, i2, kind in _raw_regions(raw_tokens, _tokens(seg.shown)):
         if kind in NUMBER_KINDS and i2 > i1:
             i1, i2 = widen_number(raw_tokens, i1, i2)
-        if i2 <= i1:  # a tag where the raw text has nothing: the gap between its neighbours
-            if exact and raw_tokens:
-                a = seg.words[i1 - 1][1] if i1 > 0 else seg.start
-                b = seg.words[i1][0] if i1 < len(seg.words) else seg.end
-                spans.append(RedactedSpan(min(a, b), max(a, b), kind, seg.seq, "words", seg.channel))
-            else:
-                spans.append(_whole(seg, kind))
-        elif exact:
-            spans.append(RedactedSpan(seg.words[i1][0], seg.words[i2 - 1][1], kind, seg.seq, "words", seg.channel))
-        else:
-            spans.append(_spread(seg, seg.raw, offsets[i1][0], offsets[i2 - 1][1], kind))
-    return spans
+            if i1 == 0:
+                edges.append(("head", kind))
+            if i2 == len(raw_tokens):
+                edges.append(("tail", kind))
+        spans.append(_place(seg, raw_tokens, i1, i2, kind))
+    return spans, edges
+
+
+def _edge_number(seg: SegmentText, side: str, kind: str) -> RedactedSpan | None:
+    """The number words at the end (``side="tail"``) or the start (``"head"``) of ``seg``'s raw text: the
+    part of a number that the recogniser put in the segment next to the one holding its tag."""
+    if seg.raw is None or _tags(seg.raw):
+        return None
+    tokens = seg.raw.split()
+    if not tokens:
+        return None
+    k = len(tokens) - 1 if side == "tail" else 0
+    if not _is_number_word(tokens[k]):
+        return None
+    i1, i2 = widen_number(tokens, k, k + 1)
+    return _place(seg, tokens, i1, i2, kind)
 
 
 def _spans_without_raw(seg: SegmentText) -> list[RedactedSpan]:
@@ -200,6 +228,23 @@ def _spans_without_raw(seg: SegmentText) -> list[RedactedSpan]:
     return [RedactedSpan(first[0], last[1], kind, seg.seq, "words", seg.channel)]
 
 
+NEIGHBOUR_GAP_S = 1.0  # s between two segments of a speaker for a number to run on from one into the other
+
+
+def _neighbour(segments: Sequence[SegmentText], at: int, side: str) -> SegmentText | None:
+    """The segment of the same channel just before (``side="head"``) or after (``"tail"``) ``segments[at]``,
+    when it lies within NEIGHBOUR_GAP_S of it."""
+    seg = segments[at]
+    order = range(at - 1, -1, -1) if side == "head" else range(at + 1, len(segments))
+    for j in order:
+        other = segments[j]
+        if other.channel != seg.channel:
+            continue
+        near = (other.end >= seg.start - NEIGHBOUR_GAP_S) if side == "head" else (other.start <= seg.end + NEIGHBOUR_GAP_S)
+        return other if near else None
+    return None
+
+
 def redacted_spans(segments: Sequence[SegmentText], *, word_times: str = "model") -> tuple[RedactedSpan, ...]:
     """The stretches of the call that the shown transcript hides, in time order (not padded).
 
@@ -213,18 +258,23 @@ def redacted_spans(segments: Sequence[SegmentText], *, word_times: str = "model"
     (``"approximate"``: spread by the adapter) widens each span by SPREAD_MARGIN_S.
     """
     out: list[RedactedSpan] = []
-    for seg in segments:
+    for at, seg in enumerate(segments):
         if not _tags(seg.shown):
             continue
         has_raw = seg.raw is not None and seg.raw.strip() and not _tags(seg.raw)
-        spans = _spans_with_raw(seg) if has_raw else _spans_without_raw(seg)
+        spans, edges = _spans_with_raw(seg) if has_raw else (_spans_without_raw(seg), [])
+        for side, kind in edges:  # a number cut by a segment boundary: its part in the neighbour segment
+            nxt = _neighbour(segments, at, side)
+            extra = _edge_number(nxt, "tail" if side == "head" else "head", kind) if nxt is not None else None
+            if extra is not None:
+                spans.append(extra)
         if not spans:  # tags in the shown text but none placed against the raw text (they disagree)
             spans = [_whole(seg, _kind(_tags(seg.shown)))]
         if word_times != "model":
             spans = [RedactedSpan(s.start - SPREAD_MARGIN_S, s.end + SPREAD_MARGIN_S, s.kind, s.seq,
                                   "spread" if s.timing == "words" else s.timing, s.channel) for s in spans]
         out.extend(spans)
-    return tuple(sorted(out, key=lambda s: (s.start, s.end)))
+    return tuple(sorted(dict.fromkeys(out), key=lambda s: (s.start, s.end)))  # a neighbour's own span once
 
 
 def call_spans(rows: dict) -> tuple[RedactedSpan, ...]:

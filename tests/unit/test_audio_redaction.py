@@ -210,3 +210,16 @@ def test_a_number_span_takes_in_the_number_words_the_tag_left_out():
     # a name is not widened over number words next to it
     (name,) = ar.redacted_spans([_seg("tôi là [TÊN] hai mươi tuổi", "tôi là lan hai mươi tuổi", _words(1.0, 6))])
     assert (name.start, name.end) == (_words(1.0, 6)[2][0], _words(1.0, 6)[2][1])
+
+
+def test_a_number_cut_by_a_segment_boundary_is_silenced_in_both_segments():
+    head = _seg("gọi món gì của tôi là ông không ba một", "gọi món gì của tôi là ông không ba một",
+                _words(20.0, 10), start=15.0, end=23.0, seq=3, channel=1)
+    other_side = _seg("không ba một", "không ba một", _words(21.0, 3), start=20.0, end=23.0, seq=4, channel=0)
+    tail = _seg("[SĐT] quyến rũ", "ba bảy bảy hai không mười quyến rũ", _words(23.2, 8), start=23.1, end=26.0,
+                seq=5, channel=1)
+    spans = ar.redacted_spans([head, other_side, tail])
+    assert [(s.seq, s.start, s.end) for s in spans] == [(3, head.words[7][0], head.words[9][1]),
+                                                        (5, tail.words[0][0], tail.words[5][1])]
+    far = _seg(head.shown, head.raw, _words(10.0, 10), start=5.0, end=13.0, seq=3, channel=1)  # 10 s earlier
+    assert [s.seq for s in ar.redacted_spans([far, tail])] == [5]
