@@ -205,8 +205,10 @@ def _edge_number(seg: SegmentText, side: str, kind: str) -> RedactedSpan | None:
     tokens = seg.raw.split()
     if not tokens:
         return None
-    k = len(tokens) - 1 if side == "tail" else 0
-    if not _is_number_word(tokens[k]):
+    # the first number word from that end, past at most NUMBER_BRIDGE other words ("[CCCD]" | "anh không ba …")
+    ends = range(len(tokens) - 1, -1, -1) if side == "tail" else range(len(tokens))
+    k = next((j for n, j in enumerate(ends) if n <= NUMBER_BRIDGE and _is_number_word(tokens[j])), None)
+    if k is None:
         return None
     i1, i2 = widen_number(tokens, k, k + 1)
     return _place(seg, tokens, i1, i2, kind)

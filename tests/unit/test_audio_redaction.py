@@ -223,3 +223,15 @@ def test_a_number_cut_by_a_segment_boundary_is_silenced_in_both_segments():
                                                         (5, tail.words[0][0], tail.words[5][1])]
     far = _seg(head.shown, head.raw, _words(10.0, 10), start=5.0, end=13.0, seq=3, channel=1)  # 10 s earlier
     assert [s.seq for s in ar.redacted_spans([far, tail])] == [5]
+
+
+def test_the_neighbour_segment_may_start_with_one_other_word_before_the_number_goes_on():
+    head = _seg("chứng minh của tôi [CCCD]", "chứng minh của tôi không sáu hai bảy một ba", _words(20.0, 10),
+                start=20.0, end=23.0, seq=3, channel=1)
+    tail = _seg("anh không ba ba năm không", "anh không ba ba năm không", _words(23.2, 6), start=23.1, end=25.0,
+                seq=5, channel=1)
+    spans = ar.redacted_spans([head, tail])
+    assert [(s.seq, s.start, s.end) for s in spans] == [(3, head.words[4][0], head.words[9][1]),
+                                                        (5, tail.words[1][0], tail.words[5][1])]
+    chat = _seg("anh chị cảm ơn nhé", "anh chị cảm ơn nhé", _words(23.2, 5), start=23.1, end=25.0, seq=5, channel=1)
+    assert [s.seq for s in ar.redacted_spans([head, chat])] == [3]
