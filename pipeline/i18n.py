@@ -300,6 +300,11 @@ MESSAGES.update({
     "hour_bar": {"vi": "{range}: {n} cuộc gọi — mở danh sách", "en": "{range}: {n} calls — open the list"},
     "recording_purged": {"vi": "Bản ghi âm đã được xóa theo chính sách lưu trữ.",
                          "en": "The recording was removed by the retention policy."},
+    "audio_not_redacted": {"vi": "Cuộc gọi chưa xử lý xong: chưa che được thông tin cá nhân trong bản ghi âm, nên chưa nghe được.",
+                           "en": "The call is not processed yet: its recording cannot be played until personal data in it is silenced."},
+    "audio_redacted": {"vi": "Âm thanh đã che", "en": "Audio silenced"},
+    "audio_redacted_note": {"vi": "Các đoạn chứa thông tin cá nhân đã được thay bằng khoảng lặng ({n} đoạn, {s} giây).",
+                            "en": "Stretches holding personal data are replaced by silence ({n} stretches, {s} s)."},
 })
 
 

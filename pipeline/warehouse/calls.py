@@ -200,6 +200,22 @@ def recording_location(con: duckdb.DuckDBPyConnection, call_id: str) -> tuple[st
                        "WHERE c.call_id = ?", [call_id]).fetchone()
 
 
+def redaction_rows(con: duckdb.DuckDBPyConnection, call_id: str) -> dict | None:
+    """What the redacted audio is computed from (:mod:`pipeline.stages.audio_redaction`), or None for no such call:
+    ``status``, ``duration_s``, ``word_times`` (``calls.asr_word_times``), ``segments`` (seq, start_s, end_s,
+    channel, shown = redacted text, raw = ``segments_raw`` text or None) and ``words`` (seq, start_s, end_s)."""
+    row = con.execute("SELECT status, duration_s, asr_word_times FROM calls WHERE call_id = ?", [call_id]).fetchone()
+    if row is None:
+        return None
+    segments = [dict(zip(("seq", "start_s", "end_s", "channel", "shown", "raw"), r)) for r in con.execute(
+        "SELECT s.seq, s.start_s, s.end_s, s.channel, s.text, r.text FROM segments s "
+        "LEFT JOIN segments_raw r USING (call_id, seq) WHERE s.call_id = ? ORDER BY s.seq", [call_id]).fetchall()]
+    words = con.execute("SELECT seq, start_s, end_s FROM words WHERE call_id = ? ORDER BY seq, word_seq",
+                        [call_id]).fetchall()
+    return {"status": row[0], "duration_s": row[1], "word_times": row[2] or "model", "segments": segments,
+            "words": words}
+
+
 # Exports (pipeline.report.exports)
 
 def export_extras(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> dict[str, tuple]:

@@ -18,7 +18,9 @@ from pipeline.analysis import pii
 from pipeline.analysis.readable import redacted_correction
 from pipeline.analysis.routing import default_routing_table
 from pipeline.analysis.spoken import spoken_text
+from pipeline.stages import audio_redaction
 from pipeline.textnorm import fold_accents
+from pipeline.warehouse import calls
 from pipeline.warehouse import qa_workspace as ws
 from pipeline.warehouse import search
 from pipeline.web.data import BadCorrection, call_detail
@@ -168,6 +170,7 @@ def page_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool,
     d = call["timeline"]["duration"]
     call["timeline"]["hits"] = [{"s": w["s"], "left": round(100 * w["s"] / d, 3)}
                                 for seg in call["segments"] for w in seg["words"] if w.get("hit")]
+    call["timeline"]["redacted"] = [] if raw_text else redacted_marks(con, call_id, d)
     call["figures"] = key_figures(call["metrics"], call.get("duration_s") or 0.0)
     # Topics as they are now, plus model topics QA removed (shown struck through as overridden).
     call["removed_topics"] = ws.removed_topics(con, call_id)
@@ -178,6 +181,16 @@ def page_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool,
     call["eval_suggested"] = suggest_evaluation(call)
     call["history"] = history(con, call_id)
     return call
+
+
+def redacted_marks(con: duckdb.DuckDBPyConnection, call_id: str, duration: float) -> list[dict]:
+    """The stretches silenced in the audio a role without raw text hears (``/audio``), as timeline fractions."""
+    rows = calls.redaction_rows(con, call_id)
+    if not rows or rows["status"] != "done":
+        return []
+    d = max(duration, 0.001)
+    return [{"s": round(a, 2), "e": round(b, 2), "left": round(100 * a / d, 3), "width": round(max(0.3, 100 * (b - a) / d), 3)}
+            for a, b in audio_redaction.silence_intervals(audio_redaction.call_spans(rows), rows["duration_s"])]
 
 
 def history(con: duckdb.DuckDBPyConnection, call_id: str) -> list[dict]:

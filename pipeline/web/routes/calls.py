@@ -9,8 +9,10 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from pipeline.clock import m_ss
 from pipeline.i18n import translator
-from pipeline.warehouse import search
+from pipeline.stages import audio_redaction
+from pipeline.warehouse import calls, search
 from pipeline.warehouse.qa_workspace import call_exists, in_review_queue
+from pipeline.web import audio as redacted_audio
 from pipeline.web import auth, data, qa
 from pipeline.web.context import WebContext, jsonable
 
@@ -18,6 +20,8 @@ _AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac"
 
 
 def register(app: FastAPI, web: WebContext) -> None:
+    _redacted = redacted_audio.RedactedAudioCache()
+
     @app.get("/")
     def home(session: auth.Session = Depends(web.require())):
         # QA staff land on their queue; managers on the dashboard.
@@ -91,13 +95,27 @@ def register(app: FastAPI, web: WebContext) -> None:
 
     @app.get("/audio/{call_id}")
     def audio(request: Request, call_id: str, session: auth.Session = Depends(web.require())):
+        raw = session.user.role in web.opts.raw_text_roles
+        lang = web.lang_of(request)
         with web.database() as con:
             path = data.audio_path(con, call_id)
             removed = path is None and data.recording_removed(con, call_id)
+            rows = None if raw or path is None else calls.redaction_rows(con, call_id)
         if removed:  # 410 Gone: deleted on purpose by the retention purge, not missing
-            raise HTTPException(410, translator(web.lang_of(request))("recording_purged"))
+            raise HTTPException(410, translator(lang)("recording_purged"))
         if path is None:
             raise HTTPException(404, "no audio for this call")
+        if not raw:
+            # A role that may not read raw text hears what it may read: the redacted stretches silenced.
+            # A call without a transcript (failed, still running) has nothing placed yet: not played.
+            if rows is None or rows["status"] != "done":
+                raise HTTPException(409, translator(lang)("audio_not_redacted"))
+            intervals = audio_redaction.silence_intervals(audio_redaction.call_spans(rows), rows["duration_s"])
+            if intervals:
+                body, media_type = _redacted.get_or_make(
+                    redacted_audio.cache_key(call_id, path, intervals),
+                    lambda: audio_redaction.redacted_recording(path, intervals))
+                return redacted_audio.respond(request, body, media_type)
         # FileResponse answers Range requests (206 + Content-Range), which seeking in <audio> needs.
         return FileResponse(path, media_type=_AUDIO_TYPES.get(path.suffix.lower(), "application/octet-stream"),
                             headers={"Cache-Control": "private, no-store"})
