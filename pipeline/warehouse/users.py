@@ -39,6 +39,11 @@ def login_row(con: duckdb.DuckDBPyConnection, name: str) -> tuple[str, str, bool
     return con.execute("SELECT password_hash, role, disabled FROM users WHERE user_name = ?", [name]).fetchone()
 
 
+def account_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every account's name (enabled or not)."""
+    return {r[0] for r in con.execute("SELECT user_name FROM users").fetchall()}
+
+
 def record_attempt(con: duckdb.DuckDBPyConnection, name: str, ok: bool, keep_days: int) -> None:
     """One log-in attempt; attempts older than ``keep_days`` days are pruned."""
     con.execute("INSERT INTO login_attempts VALUES (?, now(), ?)", [name, ok])

@@ -36,8 +36,11 @@ class AuthOptions:
     scrypt_r: int = 8
     scrypt_p: int = 1
     session_hours: float = 12.0  # a working day; log in again after
-    max_failures: int = 5  # failed log-ins for one user name within the window lock it
+    max_failures: int = 5  # failed log-ins for one user name from one client within the window lock it there
     lockout_minutes: float = 15.0  # the window, and how long the lock lasts
+    max_client_failures: int = 20  # failed log-ins from one client, any names, within the window: client refused
+    max_account_failures: int = 20  # failed log-ins for one name from all clients: only trusted browsers may try it
+    failure_delay_s: float = 1.0  # s; a failed or refused log-in is answered after this (no thread, no CPU held)
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,11 @@ def normalise_name(name: str) -> str | None:
 def stored_login(con: duckdb.DuckDBPyConnection, name: str) -> tuple[str, str, bool] | None:
     """(password hash, role, disabled) of an account, or None. Cheap: no scrypt."""
     return users.login_row(con, name)
+
+
+def account_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every account's name: the web app's log-in skips the database and the hash for other names."""
+    return users.account_names(con)
 
 
 def check_login(name: str, password: str, stored: tuple[str, str, bool] | None) -> User | None:
