@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
+from pipeline import access
 from pipeline.analysis.places import KIND_WORDS
 from pipeline.analysis.routing import route_call
 from pipeline.casework import workdays
@@ -399,28 +400,60 @@ def can_see(actor: Actor, case: dict) -> bool:
     return actor.role == UNIT_ROLE and actor.unit is not None and case.get("unit") == actor.unit
 
 
-UNIT_HIDDEN = ("caller_hash",)  # never shown to unit users
+def redacted(text: str | None) -> str | None:
+    """Free text staff or units wrote (a note, a result), redacted as transcripts are ([SĐT], [TÊN]…)."""
+    if not text:
+        return text
+    from pipeline.analysis.pii import redact
+
+    return redact(text).text
 
 
-def get_case(con: duckdb.DuckDBPyConnection, case_id: str, actor: Actor) -> dict | None:
-    """A case with its calls, events and proposals, or None when it does not exist *or* the actor may not see it."""
+# Events that hand a case to a unit: a forward, or a person choosing the unit.
+def _hands_over(event: dict) -> bool:
+    return (event["action"] == "status" and event["to_status"] == "forwarded") or event["action"] == "unit"
+
+
+def unit_part(events: list[dict]) -> list[dict]:
+    """The part of a case's history that is the unit's: from the last time the case was handed to
+    it (forwarded, or its unit chosen) on; only the opening when it was never handed over."""
+    start = max((i for i, e in enumerate(events) if _hands_over(e)), default=None)
+    if start is None:
+        return [e for e in events if e["action"] == "opened"][:1]
+    return events[start:]
+
+
+def get_case(con: duckdb.DuckDBPyConnection, case_id: str, actor: Actor, *, raw_text: bool = False) -> dict | None:
+    """A case with its calls, events and proposals, or None when it does not exist *or* the actor may not see it.
+
+    What each role sees is :mod:`pipeline.access`: the caller reference (last three digits, initials,
+    PBX call id, caller hash) only for roles that may see it; notes and the result unredacted only
+    with ``raw_text`` (the web app passes it for ``HOTLINE_RAW_TEXT_ROLES``); a unit gets only its
+    own part of the history (:func:`unit_part`) and no merge proposals.
+    """
     case = _case_row(con, case_id)
     if case is None or not can_see(actor, case):
         return None
-    unit_view = actor.role == UNIT_ROLE
+    view = access.of(actor.role)
+    raw_text = raw_text and view.raw_text_allowed
     today = datetime.now().date()
     case["is_overdue"] = case["status"] in OPEN and case["due_date"] is not None and case["due_date"] < today
     cal = workdays.default_calendar()
     case["working_days_taken"] = (cal.working_days_between(case["opened_at"], case["resolved_at"])
                                   if case["resolved_at"] else None)
-    case["calls"] = rows.case_calls(con, case_id)
-    if unit_view:
-        for c in case["calls"]:
-            c["caller_last3"] = c["caller_initials"] = c["pbx_call_id"] = None
-        for k in UNIT_HIDDEN:
-            case[k] = None
-    case["events"] = rows.case_events(con, case_id)
-    case["proposals"] = [] if unit_view else proposals(con, case_id)
+    case["calls"] = [access.without_caller_reference(c, actor.role) for c in rows.case_calls(con, case_id)]
+    access.without_caller_reference(case, actor.role)
+    events = rows.case_events(con, case_id)
+    if view.case_history != "all":
+        events = unit_part(events)
+        if not any(e["action"] == "status" and e["to_status"] == "resolved" for e in events):
+            case["result"] = None  # another unit's result, from before the case was handed to this one
+    if not raw_text:
+        for e in events:
+            e["note"] = redacted(e["note"])
+        case["result"] = redacted(case["result"])
+    case["events"] = events
+    case["proposals"] = proposals(con, case_id) if view.cases == "all" else []
     case["allowed"] = [to for (frm, to), roles in TRANSITIONS.items() if frm == case["status"] and actor.role in roles]
     return case
 
@@ -448,19 +481,20 @@ def units(con: duckdb.DuckDBPyConnection) -> list[str]:
     return rows.unit_names(con)
 
 
-def callbacks(con: duckdb.DuckDBPyConnection, actor: Actor) -> list[dict]:
-    """Resolved cases whose citizen has not been told: with the caller reference for staff only.
+def callbacks(con: duckdb.DuckDBPyConnection, actor: Actor, *, raw_text: bool = False) -> list[dict]:
+    """Resolved cases whose citizen has not been told: with the caller reference for the roles
+    :mod:`pipeline.access` gives it (QA, admins).
 
     The reference is what finds the caller in the switchboard's log (PBX call id, last 3
     digits, initials); the number itself is never stored in clear. Managers see the list
-    without it; unit users get nothing.
+    without it; unit users get nothing. The unit's result is redacted unless ``raw_text``.
     """
     if actor.role not in READ_ALL:
         return []
-    found = rows.callback_rows(con)
-    if actor.role not in STAFF:
+    found = [access.without_caller_reference(r, actor.role) for r in rows.callback_rows(con)]
+    if not raw_text:
         for r in found:
-            r["pbx_call_id"] = r["caller_last3"] = r["caller_initials"] = None
+            r["result"] = redacted(r["result"])
     return found
 
 

@@ -37,6 +37,13 @@ def add_warehouse_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wait", type=float, default=0.0, help="seconds to wait for another writer to finish")
 
 
+def add_role_option(parser: argparse.ArgumentParser) -> None:
+    """``--role``: write the export as this role sees it in the web app (pipeline.access; default manager)."""
+    parser.add_argument("--role", choices=("manager", "qa", "admin"), default="manager",
+                        help="whose view to export (docs/security.md, 'What each role can see'): manager (default) "
+                             "gets redacted text and no caller reference; qa/admin as HOTLINE_RAW_TEXT_ROLES allows")
+
+
 def export_group(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
     """The subcommands of ``hotline export`` (created by whichever command module registers first)."""
     parser = sub.choices.get("export")

@@ -9,8 +9,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from pipeline import access
 from pipeline.casework import cases
-from pipeline.commands import add_warehouse_options, iso_date, open_warehouse
+from pipeline.commands import add_role_option, add_warehouse_options, iso_date, open_warehouse
+from pipeline.config import entry_settings
 from pipeline.report import case_reports
 from pipeline.warehouse.case_counts import n_incidents
 
@@ -49,9 +51,10 @@ def _report(args) -> int:
 
 
 def _export(args) -> int:
+    raw = access.raw_text(args.role, entry_settings(args).web.raw_text_roles)
     with open_warehouse(args) as con:
         rows = case_reports.weekly(con, args.week, args.unit)
-    args.out.write_text(case_reports.weekly_csv(rows), encoding="utf-8")
+    args.out.write_text(case_reports.weekly_csv(rows, raw_text=raw), encoding="utf-8")
     print(f"{len(rows)} case(s) written to {args.out}")
     return 0
 
@@ -82,5 +85,6 @@ def register(sub, eval_sub) -> None:
     e.add_argument("--week", type=iso_date, default=None, help="any day of the week (default: every week)")
     e.add_argument("--unit", default=None, help="only this handling unit")
     e.add_argument("--out", type=Path, required=True, help="CSV file to write")
+    add_role_option(e)
     add_warehouse_options(e)
     e.set_defaults(func=_export)

@@ -12,7 +12,8 @@ import argparse
 from datetime import date
 from pathlib import Path
 
-from pipeline.commands import add_warehouse_options, export_group, open_warehouse
+from pipeline import access
+from pipeline.commands import add_role_option, add_warehouse_options, export_group, open_warehouse
 from pipeline.errors import HotlineError
 from pipeline.report import exports
 from pipeline.web import data
@@ -53,20 +54,23 @@ def _export_calls(args) -> int:
     used = {"topic": f.topic, "place": f.place, "operator": f.operator, "urgent": f.urgent,
             "hour": None if f.hour is None else f"{f.hour:02d}"}  # as the web export names it
     path = _target(args.out, exports.export_filename(f.start, f.end, args.format, lang=args.lang, filters=used))
+    reference = access.of(args.role).caller_reference  # as that role's web export has it
     if args.format == "csv":
-        path.write_bytes(exports.calls_csv(rows, lang=args.lang))
+        path.write_bytes(exports.calls_csv(rows, lang=args.lang, caller_reference=reference))
     else:
         text = ", ".join(f"{k}={v}" for k, v in used.items() if v)
-        path.write_bytes(exports.calls_xlsx(rows, lang=args.lang, start=f.start, end=f.end, filters_text=text))
+        path.write_bytes(exports.calls_xlsx(rows, lang=args.lang, start=f.start, end=f.end, filters_text=text,
+                                            caller_reference=reference))
     print(f"{total} calls written to {path}")
     return 0
 
 
 def _export_transcripts(args) -> int:
     _period(args)
+    reference = access.of(args.role).caller_reference
     with open_warehouse(args, read_only=True) as con:
         rows, _ = data.list_calls(con, _filters(args), limit=10_000_000)
-        docs = [exports.transcript(con, r["call_id"], raw=args.raw) for r in rows]
+        docs = [exports.transcript(con, r["call_id"], raw=args.raw, caller_reference=reference) for r in rows]
     args.out.mkdir(parents=True, exist_ok=True)
     for doc in docs:
         (args.out / exports.transcript_filename(doc, args.format)).write_text(
@@ -94,6 +98,7 @@ def register(sub, eval_sub) -> None:
         q.add_argument("--hour", type=_hour, default=None, metavar="0-23",
                        help="only calls started in this hour of the day (local time), as the dashboard's hour bars")
         q.add_argument("--lang", choices=("vi", "en"), default="vi", help="headers and labels")
+        add_role_option(q)
         add_warehouse_options(q)
         if name == "transcripts":
             q.add_argument("--raw", action="store_true",

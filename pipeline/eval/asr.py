@@ -12,7 +12,6 @@ manifest's folder) and ``reference``; ``duration_s`` and other columns are ignor
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -162,13 +161,11 @@ def write_rows(results: Sequence[ClipResult], path: str | Path) -> None:
     """Per-clip results as TSV (reference and hypothesis normalised)."""
     columns = ("file", "audio_s", "wall_s", "wer", "word_errors", "ref_words", "char_errors", "ref_chars",
                "confidence", "flags", "reference", "hypothesis")
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        out = csv.writer(fh, delimiter="\t", lineterminator="\n")
-        out.writerow(columns)
-        for r in results:
-            out.writerow([r.file, f"{r.audio_s:.2f}", f"{r.wall_s:.3f}", f"{r.wer:.3f}", r.word_errors, r.ref_words,
-                          r.char_errors, r.ref_chars, f"{r.confidence:.3f}", ",".join(r.flags), r.reference,
-                          r.hypothesis])
+    from pipeline.report.sheets import write_tsv  # the one table writer: no cell runs as a formula
+
+    write_tsv(path, columns, ([r.file, f"{r.audio_s:.2f}", f"{r.wall_s:.3f}", f"{r.wer:.3f}", r.word_errors,
+                               r.ref_words, r.char_errors, r.ref_chars, f"{r.confidence:.3f}", ",".join(r.flags),
+                               r.reference, r.hypothesis] for r in results))
 
 
 def rank_correlation(x: Sequence[float], y: Sequence[float]) -> float:

@@ -6,12 +6,12 @@ they joined) and *calls* (every call linked to a case). Both are shown side by s
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date, timedelta
 
 import duckdb
 
+from pipeline.casework.cases import redacted
+from pipeline.report import sheets
 from pipeline.warehouse import report_queries as queries
 
 WEEKLY_COLUMNS = ("case_id", "kind", "status", "topic", "place", "urgent", "opened_at", "due_date", "is_overdue",
@@ -36,12 +36,13 @@ def weekly(con: duckdb.DuckDBPyConnection, week: date | None = None, unit: str |
     return queries.cases_weekly(con, WEEKLY_COLUMNS, week, unit)
 
 
-def weekly_csv(rows: list[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=["unit", "week", *WEEKLY_COLUMNS], extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(rows)
-    return "\ufeff" + out.getvalue()  # BOM: Excel opens UTF-8 Vietnamese correctly
+def weekly_csv(rows: list[dict], *, raw_text: bool = False) -> str:
+    """The weekly list as CSV (through :mod:`pipeline.report.sheets`: no cell is a formula), with a BOM
+    so that Excel opens UTF-8 Vietnamese correctly. The units' results are redacted unless ``raw_text``
+    (a role of ``HOTLINE_RAW_TEXT_ROLES``: :mod:`pipeline.access`)."""
+    columns = ["unit", "week", *WEEKLY_COLUMNS]
+    body = [[(r.get(c) if c != "result" or raw_text else redacted(r.get(c))) for c in columns] for r in rows]
+    return sheets.csv_text(columns, body)
 
 
 def markdown_section(con: duckdb.DuckDBPyConnection) -> str:

@@ -2,16 +2,16 @@
 and transcripts (WebVTT, SRT, JSON, plain text).
 
 Headers and values are Vietnamese by default (``lang="en"`` switches): yes/no as Có/Không,
-durations as m:ss, confidence rounded, topics, urgency and review reasons as labels, the PBX
-call id and the routing unit. File names carry the period and the filters.
+durations as m:ss, confidence rounded, topics, urgency and review reasons as labels, the
+routing unit, and the PBX call id and caller's initials for the roles :mod:`pipeline.access`
+gives the caller reference (``caller_reference=True``). File names carry the period and the
+filters. Every CSV and XLSX cell is written by :mod:`pipeline.report.sheets` (no formulas).
 Transcripts are redacted unless the caller passes ``raw=True`` (the web app does so only for
 the roles in ``raw_text_roles``).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 import unicodedata
@@ -23,6 +23,7 @@ import duckdb
 
 from pipeline.clock import m_ss
 from pipeline.i18n import translator
+from pipeline.report import sheets
 from pipeline.report.formats import topic_labels
 from pipeline.warehouse import calls
 
@@ -84,18 +85,6 @@ def _reasons(value: str | None, t) -> str:
     return "; ".join(t(f"reason_{r.strip()}", r.strip()) for r in (value or "").split(",") if r.strip())
 
 
-def _cell_text(value):
-    # A cell starting with = + - @ is a formula to Excel (CSV injection); quote it as text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        value = "'" + value
-    if isinstance(value, str):
-        # XML 1.0 cannot hold most control characters: openpyxl raises IllegalCharacterError (a 500).
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-        value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
-    return value
-
-
 def enrich(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> list[dict]:
     """Add ``pbx_call_id``, ``routing`` (agency keys and Vietnamese names) and, when the warehouse has
     one, ``summary`` to :func:`pipeline.web.data.list_calls` rows."""
@@ -110,16 +99,28 @@ def enrich(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> list[dict]:
     return out
 
 
-def formatted_rows(rows: list[dict], *, lang: str = "vi", for_excel: bool = False) -> tuple[list[str], list[list]]:
+CALLER_REFERENCE_COLUMNS = ("pbx_call_id", "caller_initials")  # pipeline.access: only for roles given the reference
+
+
+def columns_for(rows: list[dict], *, caller_reference: bool = False) -> list[Column]:
+    """The export's columns: the summary when any row has one; the caller reference only when asked for."""
+    return [c for c in COLUMNS if (c.key != "summary" or any(r.get("summary") for r in rows))
+            and (caller_reference or c.key not in CALLER_REFERENCE_COLUMNS)]
+
+
+def formatted_rows(rows: list[dict], *, lang: str = "vi", for_excel: bool = False,
+                   caller_reference: bool = False) -> tuple[list[str], list[list]]:
     """Header and value rows for the export: labels, Có/Không, m:ss, rounded confidence.
 
     With ``for_excel``, times stay datetimes and durations become day fractions, so Excel
-    sorts and sums them (the sheet formats them as dd/mm/yyyy hh:mm and [m]:ss).
+    sorts and sums them (the sheet formats them as dd/mm/yyyy hh:mm and [m]:ss). The PBX call
+    id and the caller's initials are columns only with ``caller_reference`` (a role that
+    :mod:`pipeline.access` gives them). Cells are guarded when written (:mod:`pipeline.report.sheets`).
     """
     t = translator(lang)
     labels = topic_labels(lang)
     yes, no = ("Có", "Không") if lang == "vi" else ("Yes", "No")
-    columns = [c for c in COLUMNS if c.key != "summary" or any(r.get("summary") for r in rows)]
+    columns = columns_for(rows, caller_reference=caller_reference)
     header = [c.vi if lang == "vi" else c.en for c in columns]
     body = []
     for r in rows:
@@ -145,18 +146,14 @@ def formatted_rows(rows: list[dict], *, lang: str = "vi", for_excel: bool = Fals
             "summary": r.get("summary") or "",
             "transcript": r.get("transcript_readable") or r.get("transcript") or "",
         }
-        body.append([_cell_text(values[c.key]) for c in columns])
+        body.append([values[c.key] for c in columns])
     return header, body
 
 
-def calls_csv(rows: list[dict], *, lang: str = "vi") -> bytes:
+def calls_csv(rows: list[dict], *, lang: str = "vi", caller_reference: bool = False) -> bytes:
     """UTF-8 CSV with a BOM (so Excel shows Vietnamese correctly), one call a line (redacted text)."""
-    header, body = formatted_rows(rows, lang=lang)
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(header)
-    writer.writerows(body)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+    header, body = formatted_rows(rows, lang=lang, caller_reference=caller_reference)
+    return sheets.csv_bytes(header, body)
 
 
 def _week_of(value: datetime) -> date:
@@ -202,27 +199,27 @@ def summary_tables(rows: list[dict], *, lang: str = "vi") -> dict[str, tuple[lis
 
 
 def calls_xlsx(rows: list[dict], *, lang: str = "vi", start: date | None = None, end: date | None = None,
-               filters_text: str = "") -> bytes:
+               filters_text: str = "", caller_reference: bool = False) -> bytes:
     """An Excel workbook: the calls (column widths, frozen header, autofilter, dates and m:ss as numbers)
-    and a summary sheet (period, filters, topic × week and topic × ward counts)."""
-    from openpyxl import Workbook
+    and a summary sheet (period, filters, topic × week and topic × ward counts). Every cell goes
+    through :mod:`pipeline.report.sheets`."""
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
     vi = lang == "vi"
-    header, body = formatted_rows(rows, lang=lang, for_excel=True)
-    keys = [c.key for c in COLUMNS if c.vi in header or c.en in header]
+    header, body = formatted_rows(rows, lang=lang, for_excel=True, caller_reference=caller_reference)
+    keys = [c.key for c in columns_for(rows, caller_reference=caller_reference)]
     widths = {c.key: c.width for c in COLUMNS}
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DCE6F1")
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Cuộc gọi" if vi else "Calls"
-    ws.append(header)
+    book = sheets.Workbook("Cuộc gọi" if vi else "Calls")
+    calls_sheet = book.first
+    ws = calls_sheet.ws
+    calls_sheet.append(header)
     for cell in ws[1]:
         cell.font, cell.fill = bold, fill
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for values in body:
-        ws.append(values)
+        calls_sheet.append(values)
     for i, key in enumerate(keys, start=1):
         letter = get_column_letter(i)
         ws.column_dimensions[letter].width = widths[key]
@@ -235,32 +232,31 @@ def calls_xlsx(rows: list[dict], *, lang: str = "vi", start: date | None = None,
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
 
-    sheet = wb.create_sheet("Tổng hợp" if vi else "Summary")
-    period = (f"{start:%d/%m/%Y}" if start else "…") + (" – " if vi else " – ") + (f"{end:%d/%m/%Y}" if end else "…")
-    sheet.append(["Kỳ báo cáo" if vi else "Period", period])
-    sheet.append(["Bộ lọc" if vi else "Filters", filters_text or ("không" if vi else "none")])
-    sheet.append(["Số cuộc gọi" if vi else "Calls", len(rows)])
+    summary = book.add_sheet("Tổng hợp" if vi else "Summary")
+    sheet = summary.ws
+    period = (f"{start:%d/%m/%Y}" if start else "…") + " – " + (f"{end:%d/%m/%Y}" if end else "…")
+    summary.append(["Kỳ báo cáo" if vi else "Period", period])
+    summary.append(["Bộ lọc" if vi else "Filters", filters_text or ("không" if vi else "none")])
+    summary.append(["Số cuộc gọi" if vi else "Calls", len(rows)])
     for row in sheet.iter_rows(min_row=1, max_row=3, max_col=1):
         row[0].font = bold
     tables = summary_tables(rows, lang=lang)
     for title, name in ((("Chủ đề theo tuần" if vi else "Topics by week"), "week"),
                         (("Chủ đề theo phường/xã" if vi else "Topics by ward/commune"), "place")):
         head, table = tables[name]
-        sheet.append([])
-        sheet.append([title])
+        summary.append([])
+        summary.append([title])
         sheet.cell(sheet.max_row, 1).font = Font(bold=True, size=12)
-        sheet.append(head)
+        summary.append(head)
         for cell in sheet[sheet.max_row]:
             cell.font, cell.fill = bold, fill
         for r in table:
-            sheet.append(r)
+            summary.append(r)
         sheet.cell(sheet.max_row, 1).font = bold
     sheet.column_dimensions["A"].width = 36
     for i in range(2, sheet.max_column + 1):
         sheet.column_dimensions[get_column_letter(i)].width = 14
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return book.to_bytes()
 
 
 # --- transcripts -----------------------------------------------------------------------------------
@@ -269,15 +265,18 @@ TRANSCRIPT_FORMATS = {"vtt": "text/vtt; charset=utf-8", "srt": "application/x-su
                       "json": "application/json", "txt": "text/plain; charset=utf-8"}
 
 
-def transcript(con: duckdb.DuckDBPyConnection, call_id: str, *, raw: bool = False) -> dict | None:
+def transcript(con: duckdb.DuckDBPyConnection, call_id: str, *, raw: bool = False,
+               caller_reference: bool = False) -> dict | None:
     """One call's segments for export: call_id, pbx_call_id, started_at, redacted, segments
     (start, end, speaker, role, text: the readable text where made, plain: the normalised text);
-    redacted text unless ``raw`` (and raw text was kept)."""
+    redacted text unless ``raw`` (and raw text was kept); the PBX call id only with
+    ``caller_reference`` (:mod:`pipeline.access`)."""
     row = calls.transcript_call(con, call_id)
     if row is None:
         return None
     segments = calls.transcript_segments(con, call_id, raw=raw)
-    return {"call_id": row[0], "pbx_call_id": row[1], "started_at": row[2], "operator_ext": row[3],
+    return {"call_id": row[0], "pbx_call_id": row[1] if caller_reference else None, "started_at": row[2],
+            "operator_ext": row[3],
             "redacted": not raw, "segments": segments}
 
 

@@ -40,6 +40,31 @@ from pipeline.warehouse.report_queries import (  # noqa: F401 (web, notebooks an
     urgent_calls,
 )
 
+# The days a period may cover, and its longest span: a date such as 9999-12-31 overflowed the
+# previous-period arithmetic (a 500), and a span of centuries would draw a table of thousands of weeks.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2199, 12, 31)
+MAX_PERIOD_DAYS = 3660  # ten years
+
+
+class BadPeriod(HotlineError):
+    """A period that starts after it ends, lies outside FIRST_DAY..LAST_DAY, or is longer than ten years."""
+
+    exit_code = 2
+
+
+def check_period(start, end) -> tuple[date, date]:
+    """``(start, end)`` as dates, or :class:`BadPeriod` saying what is wrong with them."""
+    start, end = _as_date(start), _as_date(end)
+    if start > end:
+        raise BadPeriod(f"the period starts ({start}) after it ends ({end})")
+    if start < FIRST_DAY or end > LAST_DAY:
+        raise BadPeriod(f"a period lies within {FIRST_DAY} … {LAST_DAY}; got {start} … {end}")
+    if (end - start).days + 1 > MAX_PERIOD_DAYS:
+        raise BadPeriod(f"a period is at most {MAX_PERIOD_DAYS} days (ten years); {start} … {end} is "
+                        f"{(end - start).days + 1}")
+    return start, end
+
+
 WEEKDAYS = {"vi": ("T2", "T3", "T4", "T5", "T6", "T7", "CN"), "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 
 
@@ -216,8 +241,8 @@ def dashboard_charts(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = 
 
 def dashboard(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -> dict:
     """Everything the dashboard shows for a period: comparison, KPI cards (with drill-down links),
-    panels, review queue, operators."""
-    start, end = _as_date(start), _as_date(end)
+    panels, review queue, operators. Raises :class:`BadPeriod` for a period :func:`check_period` refuses."""
+    start, end = check_period(start, end)
     vi = lang == "vi"
     cmp = period_comparison(con, start, end)
     now, before = cmp["now"], cmp["before"]
@@ -326,17 +351,18 @@ def _css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi", agency: str | None = None) -> str:
+def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi", agency: str | None = None,
+                  caller_reference: bool = False) -> str:
     """A self-contained HTML period report for [start, end], printable on A4 (page numbers, an agency and
     period header on every page): narrative summary, key figures against the previous period, topics with
     shares, top places, urgent calls, QA corrections and backlog, call volume, operators. No external assets.
 
     ``agency``: the header's agency (the caller's ``settings.agency_name``; default: the setting's default).
-    Raises :class:`pipeline.errors.HotlineError` when ``start`` is after ``end``.
+    Urgent calls are named by their PBX call id only with ``caller_reference`` (a role :mod:`pipeline.access`
+    gives it), else by the start of the call id. Raises :class:`BadPeriod` when ``start`` is after ``end``
+    (or the period is out of bounds: :func:`check_period`).
     """
-    start, end = _as_date(start), _as_date(end)
-    if start > end:
-        raise HotlineError(f"the period starts ({start}) after it ends ({end})")
+    start, end = check_period(start, end)
     vi = lang == "vi"
     agency = agency or Settings.model_fields["agency_name"].default
     labels = topic_labels(lang)
@@ -372,7 +398,8 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
                    s_["n_calls"], share(s_["n_calls"], now["n_calls"]), s_["n_urgent"], s_["previous"], s_["change"]]
                   for s_ in spots]
     t = translator(lang)
-    urgent_rows = [[u["started_at"].strftime("%d/%m %H:%M") if u["started_at"] else "", u["pbx_call_id"] or u["call_id"][:8],
+    urgent_rows = [[u["started_at"].strftime("%d/%m %H:%M") if u["started_at"] else "",
+                    (u["pbx_call_id"] if caller_reference else None) or u["call_id"][:8],
                     u["places"], "; ".join(labels.get(k, k) for k in u["topics"].split(",") if k), u["said"],
                     "; ".join(t(f"reason_{r.strip()}", r.strip()) for r in (u["urgency_reasons"] or "").split(",") if r.strip()),
                     u["routed"] if vi else u["routed_en"], T("Có", "Yes") if u["reviewed"] else T("Chưa", "Not yet")]
@@ -406,7 +433,8 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
                         T("Khẩn cấp", "Urgent"), T("Kỳ trước", "Previous"), T("Thay đổi", "Change")], place_rows)
                 if place_rows else none_p(T("Không cuộc gọi nào nêu phường/xã.", "No call named a ward/commune."))),
         section(T("Cuộc gọi khẩn cấp", "Urgent calls"),
-                _table([T("Thời gian", "Time"), T("Mã PBX", "PBX id"), T("Phường/xã", "Ward/commune"), T("Chủ đề", "Topics"),
+                _table([T("Thời gian", "Time"), T("Mã PBX", "PBX id") if caller_reference else T("Mã cuộc gọi", "Call id"),
+                        T("Phường/xã", "Ward/commune"), T("Chủ đề", "Topics"),
                         T("Người gọi nói (đã che thông tin cá nhân)", "Caller said (redacted)"), T("Lý do", "Reasons"), T("Chuyển đến", "Routed to"), T("QA đã duyệt", "Reviewed")],
                        urgent_rows, num_from=99) if urgent_rows else none_p(T("Không có cuộc gọi khẩn cấp.", "No urgent calls."))),
         section(T("Kiểm tra chất lượng (QA)", "Quality review (QA)"),

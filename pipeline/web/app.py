@@ -1,6 +1,7 @@
 """``hotline serve``: QA review and manager dashboards over the warehouse (FastAPI + Jinja2, no CDN).
 
-Every route but the log-in page needs a session; role rules are in :class:`WebOptions`.
+Every route but the log-in page needs a session; role rules are in :mod:`pipeline.access` and
+:class:`WebOptions`; the security layer (headers, session gate, unit fence) is :mod:`pipeline.web.security`.
 DuckDB allows one writing process, and the pipeline holds the file during a run, so
 the app never keeps a connection: each request opens the file briefly and closes it,
 and a busy file becomes a 503 that says so.
@@ -16,13 +17,17 @@ import pkgutil
 from pathlib import Path
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from pipeline.config import Settings, apply_environment, load_settings
+from pipeline.i18n import translator
+from pipeline.report import reports
 from pipeline.warehouse import db
 from pipeline.web import routes
+from pipeline.web.security import SecureApp, SessionGate
 from pipeline.web.context import (  # noqa: F401  (re-exported: tests and commands import them from here)
     NotLoggedIn, WebContext, WebOptions)
 
@@ -48,24 +53,13 @@ def create_app(db_path: Path | str, settings: Settings | None = None, options: W
     con = db.connect(db_path, wait_s=opts.busy_wait_s)  # applies new migrations to an older warehouse
     con.close()
 
-    app = FastAPI(title="hotline-analytics", docs_url=None, redoc_url=None, openapi_url=None)
+    app = SecureApp(title="hotline-analytics", docs_url=None, redoc_url=None, openapi_url=None)
     web = WebContext(db_path, settings, opts)
-    app.state.settings, app.state.options, app.state.db_path, app.state.web = settings, opts, db_path, web
-
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        # Inline styles are ours (the CSS is inlined so the log-in page needs no other file); scripts only from us.
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-            "media-src 'self'; frame-ancestors 'none'; form-action 'self'")
-        response.headers.setdefault("Cache-Control", "no-store")
-        if opts.secure_cookies:  # served over HTTPS (behind a TLS proxy): browsers must never fall back to HTTP
-            response.headers["Strict-Transport-Security"] = f"max-age={opts.hsts_seconds}"
-        return response
+    app.state.settings, app.state.options, app.state.db_path, app.state.web = settings, web.opts, db_path, web
+    # Security headers on every reply, 500s included; behind HTTPS also Strict-Transport-Security.
+    app.hsts_seconds = opts.hsts_seconds if opts.secure_cookies else None
+    # The session, once per request, and the unit fence: before every route, whichever module declares it.
+    app.add_middleware(SessionGate, web=web)
 
     if opts.allowed_hosts:  # a forged Host header (cache poisoning, DNS rebinding) gets 400
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(opts.allowed_hosts))
@@ -78,18 +72,25 @@ def create_app(db_path: Path | str, settings: Settings | None = None, options: W
         target = path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
 
-    @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException):
-        if request.url.path.startswith(("/api/", "/audio/", "/static/")):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
-        session = None
-        if exc.status_code != 503:  # keep the navigation on error pages (a busy database has no session to read)
-            try:
-                session = web.session_of(request)
-            except HTTPException:
-                session = None
-        return web.render(request, "error.html", session, status=exc.status_code, message=exc.detail,
-                          code=exc.status_code)
+    @app.exception_handler(StarletteHTTPException)  # ours and the router's (no such route: 404, 405)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail
+        if exc.status_code in (404, 405) and detail in ("Not Found", "Method Not Allowed"):
+            detail = translator(web.lang_of(request))("not_found")
+        # keep the navigation on error pages (the session the gate read, if any)
+        return web.error_response(request, exc.status_code, detail, web.session_of(request))
+
+    @app.exception_handler(reports.BadPeriod)
+    async def bad_period(request: Request, exc: reports.BadPeriod):
+        return web.error_response(request, 400, str(exc), web.session_of(request))
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception):
+        # Starlette logs the exception; the reply says nothing of it (no trace, no data).
+        try:
+            return web.error_response(request, 500, translator(web.lang_of(request))("server_error"), None)
+        except Exception:  # the error page itself failed
+            return PlainTextResponse("Internal Server Error", status_code=500)
 
     for info in sorted(pkgutil.iter_modules(routes.__path__), key=lambda m: m.name):
         importlib.import_module(f"{routes.__name__}.{info.name}").register(app, web)

@@ -13,15 +13,16 @@ from datetime import date
 from pathlib import Path
 
 from fastapi import HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from pipeline import access
 from pipeline.config import Settings
 from pipeline.errors import DatabaseBusy
 from pipeline.i18n import LANGS, translator
 from pipeline.report import reports
 from pipeline.warehouse import db
-from pipeline.web import auth, data
+from pipeline.web import auth, data, throttle
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "hotline_session"
@@ -70,10 +71,14 @@ def safe_next(target: str | None) -> str:
 
 
 def parse_date(value: str | None) -> date | None:
+    """A ``YYYY-MM-DD`` of the query string; None when absent, not a date, or outside the years a
+    hotline's calls can have (:data:`pipeline.report.reports.FIRST_DAY` … ``LAST_DAY``): a date
+    such as 9999-12-31 would overflow the period arithmetic."""
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value and len(value) <= 10 else None
     except ValueError:
         return None
+    return day if day is not None and reports.FIRST_DAY <= day <= reports.LAST_DAY else None
 
 
 def parse_hour(value: str | None, lang: str = "vi") -> int | None:
@@ -82,7 +87,8 @@ def parse_hour(value: str | None, lang: str = "vi") -> int | None:
     if value is None or value.strip() == "":
         return None
     text = value.strip()
-    if not text.isascii() or not text.isdigit() or not 0 <= int(text) <= 23:
+    # At most two digits before int(): 5,000 digits exceed Python's int-from-text limit (a ValueError, a 500).
+    if not text.isascii() or not text.isdigit() or len(text) > 2 or not 0 <= int(text) <= 23:
         raise HTTPException(400, translator(lang)("bad_hour", value=value[:20]))
     return int(text)
 
@@ -102,7 +108,19 @@ class WebContext:
     """The helpers route modules use; one per app."""
 
     def __init__(self, db_path: Path, settings: Settings, opts: WebOptions):
+        # The role settings choose among the roles pipeline.access allows (a unit is never given more).
+        opts = replace(opts, **{name: tuple(r for r in getattr(opts, name) if getattr(access.of(r), allowed))
+                                for name, allowed in (("raw_text_roles", "raw_text_allowed"),
+                                                      ("dashboard_roles", "dashboard_allowed"),
+                                                      ("export_roles", "export_allowed"),
+                                                      ("correct_roles", "correct_allowed"))})
         self.db_path, self.settings, self.opts = db_path, settings, opts
+        a = opts.auth
+        self.logins = throttle.LoginGuard(window_s=a.lockout_minutes * 60, max_failures=a.max_failures,
+                                          max_client_failures=a.max_client_failures,
+                                          max_account_failures=a.max_account_failures)
+        self.hash_gate = throttle.HashGate()
+        self.account_names = throttle.AccountNames()
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.css = (HERE / "static" / "app.css").read_text(encoding="utf-8")
         # Requests run in threads. Opening one DuckDB file from two threads at once races in
@@ -127,22 +145,52 @@ class WebContext:
         lang = request.cookies.get(LANG_COOKIE, "vi")
         return lang if lang in LANGS else "vi"
 
-    def session_of(self, request: Request) -> auth.Session | None:
+    def lookup_session(self, token: str | None) -> auth.Session | None:
+        """The live session of a cookie token; a busy database is a 503 (HTTPException)."""
+        if not token:
+            return None
         with self.database() as con:
-            return auth.lookup_session(con, request.cookies.get(SESSION_COOKIE))
+            return auth.lookup_session(con, token)
+
+    def session_of(self, request: Request) -> auth.Session | None:
+        """The request's session as :class:`pipeline.web.security.SessionGate` read it (None: no gate
+        saw this request, or nobody is logged in)."""
+        return getattr(request.state, "session", None)
 
     def require(self, *roles: str):
-        """A FastAPI dependency: the session, if its user has one of ``roles`` (any role if none)."""
+        """A FastAPI dependency: the session, if its user has one of ``roles`` (any role if none).
+
+        Fails closed: a request the session gate did not see is refused (500), and a unit's
+        member is refused any route outside :data:`pipeline.access.UNIT_ROUTES` here too."""
 
         def dependency(request: Request) -> auth.Session:
-            session = self.session_of(request)
+            if not hasattr(request.state, "session"):
+                raise RuntimeError("the session gate did not run for this request (pipeline.web.security)")
+            session = request.state.session
             if session is None:
                 raise NotLoggedIn()
-            if roles and session.user.role not in roles:
+            route = request.scope.get("route")
+            forbidden = (roles and session.user.role not in roles) or (
+                session.user.role == access.UNIT and not access.unit_may_open(getattr(route, "path", None)))
+            if forbidden:
                 raise HTTPException(403, translator(self.lang_of(request))("forbidden"))
             return session
 
         return dependency
+
+    def view(self, session: auth.Session | None) -> access.Access:
+        """The :mod:`pipeline.access` row of the session's role."""
+        return access.of(session.user.role if session else None)
+
+    def raw_text(self, session: auth.Session | None) -> bool:
+        """Whether the session's user is given unredacted transcripts and notes."""
+        return session is not None and access.raw_text(session.user.role, self.opts.raw_text_roles)
+
+    def error_response(self, request: Request, code: int, message, session: auth.Session | None) -> Response:
+        """An error reply: JSON for the API, the audio and static files; the error page otherwise."""
+        if request.url.path.startswith(("/api/", "/audio/", "/static/")):
+            return JSONResponse({"detail": message}, status_code=code)
+        return self.render(request, "error.html", session, status=code, message=message, code=code)
 
     def check_csrf(self, session: auth.Session, token: str | None) -> None:
         if not auth.tokens_equal(token, session.csrf_token):

@@ -151,12 +151,13 @@ def recording_removed(con: duckdb.DuckDBPyConnection, call_id: str) -> bool:
     return purged_at(con, call_id) is not None and audio_path(con, call_id) is None
 
 
-def export_csv(rows: list[dict], *, lang: str = "vi") -> bytes:
+def export_csv(rows: list[dict], *, lang: str = "vi", caller_reference: bool = False) -> bytes:
     """CSV of :func:`list_calls` rows (enriched by :func:`pipeline.report.exports.enrich`): see :mod:`pipeline.report.exports`."""
-    return exports.calls_csv(rows, lang=lang)
+    return exports.calls_csv(rows, lang=lang, caller_reference=caller_reference)
 
 
 def export_xlsx(rows: list[dict], *, lang: str = "vi", start: date | None = None, end: date | None = None,
-                filters_text: str = "") -> bytes:
+                filters_text: str = "", caller_reference: bool = False) -> bytes:
     """Formatted Excel workbook (calls + summary sheet) of :func:`list_calls` rows: see :mod:`pipeline.report.exports`."""
-    return exports.calls_xlsx(rows, lang=lang, start=start, end=end, filters_text=filters_text)
+    return exports.calls_xlsx(rows, lang=lang, start=start, end=end, filters_text=filters_text,
+                              caller_reference=caller_reference)

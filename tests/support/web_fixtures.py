@@ -15,8 +15,8 @@ from pipeline.warehouse import db
 from pipeline.web.auth import AuthOptions, add_user
 from tests.support.fixture_db import build_fixture_db
 
-# Cheap scrypt for tests (n=2**10); the default (2**14) is what production uses.
-FAST_AUTH = AuthOptions(scrypt_n=2**10)
+# Cheap scrypt for tests (n=2**10), and failed log-ins answered at once; the defaults (2**14, 1 s) are production's.
+FAST_AUTH = AuthOptions(scrypt_n=2**10, failure_delay_s=0.0)
 PASSWORDS = {"lan": ("qa", "mat-khau-qa-1"), "minh": ("manager", "mat-khau-ql-1"), "an": ("admin", "mat-khau-qt-1")}
 ROLE_USER = {role: name for name, (role, _) in PASSWORDS.items()}
 
@@ -39,6 +39,45 @@ def web_db(_template_db, tmp_path):
     path = tmp_path / "hotline.duckdb"
     shutil.copyfile(template, path)
     return path
+
+
+# Handling units' members (role unit) and their units, for the cases tests.
+UNIT_USERS = {"tantien": ("UBND phường Tân Tiến", "mat-khau-dv-1"), "tanlap": ("UBND phường Tân Lập", "mat-khau-dv-2")}
+
+
+def prepare_cases(path) -> None:
+    """Open the fixture's cases and give each the unit of its ward (as routing.csv would), plus two unit users."""
+    from pipeline.casework import cases
+
+    con = db.connect(path)
+    try:
+        cases.build_cases(con)
+        con.execute("UPDATE cases SET unit = 'UBND ' || place WHERE NOT urgent AND place IS NOT NULL")
+        for name, (unit, password) in UNIT_USERS.items():
+            add_user(con, name, "unit", password, FAST_AUTH)
+            cases.set_user_unit(con, name, unit)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def _cases_template_db(_template_db, tmp_path_factory):
+    path = tmp_path_factory.mktemp("cases") / "cases.duckdb"
+    shutil.copyfile(_template_db[0], path)
+    prepare_cases(path)
+    return path
+
+
+@pytest.fixture
+def cases_db(_cases_template_db, tmp_path):
+    """A fresh copy of the fixture warehouse with cases, each given its ward's unit, and the unit users."""
+    path = tmp_path / "hotline.duckdb"
+    shutil.copyfile(_cases_template_db, path)
+    return path
+
+
+def password_of(name: str) -> str:
+    return UNIT_USERS[name][1] if name in UNIT_USERS else PASSWORDS[name][1]
 
 
 @pytest.fixture

@@ -2,44 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from pipeline.casework import cases
-from pipeline.warehouse import db
-from pipeline.web.auth import add_user
-from tests.support.web_fixtures import FAST_AUTH, PASSWORDS, csrf_of, log_in
-
-UNIT_USERS = {"tantien": ("UBND phường Tân Tiến", "mat-khau-dv-1"), "tanlap": ("UBND phường Tân Lập", "mat-khau-dv-2")}
-
-
-def prepare_cases(path) -> None:
-    """Open the fixture's cases and give each the unit of its ward (as routing.csv would), plus two unit users."""
-    con = db.connect(path)
-    try:
-        cases.build_cases(con)
-        con.execute("UPDATE cases SET unit = 'UBND ' || place WHERE NOT urgent AND place IS NOT NULL")
-        for name, (unit, password) in UNIT_USERS.items():
-            add_user(con, name, "unit", password, FAST_AUTH)
-            cases.set_user_unit(con, name, unit)
-    finally:
-        con.close()
-
-
-@pytest.fixture(scope="module")
-def _cases_template(_template_db, tmp_path_factory):
-    path = tmp_path_factory.mktemp("cases") / "cases.duckdb"
-    shutil.copyfile(_template_db[0], path)
-    prepare_cases(path)
-    return path
+from tests.support.web_fixtures import FAST_AUTH, csrf_of, log_in, password_of
 
 
 @pytest.fixture
-def web_db(_cases_template, tmp_path):
-    path = tmp_path / "hotline.duckdb"
-    shutil.copyfile(_cases_template, path)
-    return path
+def web_db(cases_db):
+    return cases_db
 
 
 @pytest.fixture
@@ -55,8 +25,7 @@ def client(app):
 
     def make(name: str):
         c = TestClient(app)
-        password = UNIT_USERS[name][1] if name in UNIT_USERS else PASSWORDS[name][1]
-        assert log_in(c, name, password).status_code == 303
+        assert log_in(c, name, password_of(name)).status_code == 303
         return c
 
     return make
@@ -211,5 +180,5 @@ def test_qa_merges_two_cases_by_hand(client):
     assert merged["status"] == "merged" and merged["merged_into"] == b
     assert len(into["calls"]) == 2 and any(e["action"] == "merged" and e["user_name"] == "lan" for e in into["events"])
     assert qa.post(f"/cases/{b}/merge", data={"into": "PA-nope", "csrf_token": token}).status_code == 400
-    unit = client("tantien")
-    assert unit.post(f"/cases/{b}/merge", data={"into": a, "csrf_token": csrf_of(unit.get("/cases").text)}).status_code == 404
+    unit = client("tantien")  # a unit never merges (403 for any case id, so a foreign case's existence does not show)
+    assert unit.post(f"/cases/{b}/merge", data={"into": a, "csrf_token": csrf_of(unit.get("/cases").text)}).status_code == 403

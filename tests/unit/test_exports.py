@@ -44,7 +44,11 @@ def test_csv_export_vietnamese(client_as, web_db):
         """).fetchall()
     con.close()
     assert expected and len(rows) == len(expected)
-    assert {r["Mã cuộc gọi"]: r["Mã cuộc gọi tổng đài (PBX)"] for r in rows} == dict(expected)
+    assert {r["Mã cuộc gọi"] for r in rows} == {cid for cid, _ in expected}
+    # A manager's export carries no caller reference (pipeline.access); an admin's has the PBX call id.
+    assert "Mã cuộc gọi tổng đài (PBX)" not in rows[0] and "Người gọi (viết tắt)" not in rows[0]
+    admin_rows = _csv(client_as("admin").get("/export.csv?from=2026-10-19&to=2026-11-01&topic=security_order").content)
+    assert {r["Mã cuộc gọi"]: r["Mã cuộc gọi tổng đài (PBX)"] for r in admin_rows} == dict(expected)
     first = rows[0]
     assert first["Khẩn cấp"] == "Có" and first["Đã duyệt"] == "Không" and first["Lý do khẩn cấp"] == "Bạo lực"
     assert first["Chủ đề"] == "An ninh trật tự" and first["Đơn vị xử lý"] == "Công an phường"
@@ -135,4 +139,9 @@ def test_cli_export_transcripts(web_db, tmp_path):
     files = sorted(out.glob("*.vtt"))
     assert files and all(f.read_text(encoding="utf-8").startswith("WEBVTT") for f in files)
     assert not any("0905123456" in f.read_text(encoding="utf-8") for f in files)
-    assert all(re.fullmatch(r"2026-10-1\d_\d{4}_17621\d{5}\.1\.vtt", f.name) for f in files)
+    # As a manager sees them (the default --role): named by the call id, not the PBX call id.
+    assert all(re.fullmatch(r"2026-10-1\d_\d{4}_[0-9a-f]{16}\.vtt", f.name) for f in files)
+    admin = tmp_path / "tr-admin"
+    assert main(["export", "transcripts", "--from", "2026-10-12", "--to", "2026-10-18", "--format", "vtt",
+                 "--out", str(admin), "--db", str(web_db), "--role", "admin"]) == 0
+    assert all(re.fullmatch(r"2026-10-1\d_\d{4}_17621\d{5}\.1\.vtt", f.name) for f in admin.glob("*.vtt"))

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
+from pipeline import access
 from pipeline.clock import m_ss
 from pipeline.i18n import translator
 from pipeline.stages import audio_redaction
@@ -16,6 +17,7 @@ from pipeline.web import audio as redacted_audio
 from pipeline.web import auth, data, qa
 from pipeline.web.context import WebContext, jsonable
 
+MAX_PAGE = 1_000_000  # a page number past this is the last page anyway (a huge one overflowed the OFFSET)
 _AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".flac": "audio/flac", ".ogg": "audio/ogg"}
 
 
@@ -31,7 +33,7 @@ def register(app: FastAPI, web: WebContext) -> None:
     @app.get("/calls", response_class=HTMLResponse)
     def calls_page(request: Request, page: int = 1, session: auth.Session = Depends(web.require())):
         f = web.filters_from(request)
-        page = max(page, 1)
+        page = min(max(page, 1), MAX_PAGE)
         with web.database() as con:
             rows, total = data.list_calls(con, f, limit=web.opts.page_size, offset=(page - 1) * web.opts.page_size)
             choices = data.filter_options(con)
@@ -44,14 +46,17 @@ def register(app: FastAPI, web: WebContext) -> None:
 
     @app.get("/api/calls")
     def calls_api(request: Request, page: int = 1, session: auth.Session = Depends(web.require())):
+        page = min(max(page, 1), MAX_PAGE)
         with web.database() as con:
             rows, total = data.list_calls(con, web.filters_from(request), limit=web.opts.page_size,
-                                          offset=(max(page, 1) - 1) * web.opts.page_size)
-        return {"total": total, "page": page, "calls": [jsonable(r) for r in rows]}
+                                          offset=(page - 1) * web.opts.page_size)
+        role = session.user.role
+        return {"total": total, "page": page,
+                "calls": [jsonable(access.without_caller_reference(r, role)) for r in rows]}
 
     @app.get("/calls/{call_id}", response_class=HTMLResponse)
     def call_page(request: Request, call_id: str, q: str = "", session: auth.Session = Depends(web.require())):
-        raw = session.user.role in web.opts.raw_text_roles
+        raw = web.raw_text(session)
         lang = web.lang_of(request)
         with web.database() as con:
             call = qa.page_detail(con, call_id, raw_text=raw, q=q[:200])
@@ -59,6 +64,7 @@ def register(app: FastAPI, web: WebContext) -> None:
             removed = call is not None and data.recording_removed(con, call_id)
         if call is None:
             raise HTTPException(404, translator(lang)("not_found"))
+        access.without_caller_reference(call, session.user.role)
         return web.render(request, "call.html", session, call=call, raw=raw, q=q[:200], in_queue=in_queue,
                           recording_removed=removed,
                           can_correct=session.user.role in web.opts.correct_roles, qa=qa, mss=m_ss,
@@ -67,10 +73,10 @@ def register(app: FastAPI, web: WebContext) -> None:
     @app.get("/api/calls/{call_id}")
     def call_api(call_id: str, session: auth.Session = Depends(web.require())):
         with web.database() as con:
-            call = data.call_detail(con, call_id, raw_text=session.user.role in web.opts.raw_text_roles)
+            call = data.call_detail(con, call_id, raw_text=web.raw_text(session))
         if call is None:
             raise HTTPException(404, "no such call")
-        return jsonable(call)
+        return jsonable(access.without_caller_reference(call, session.user.role))
 
     @app.post("/calls/{call_id}/topics")
     def correct_topic(call_id: str, topic: str = Form(...), action: str = Form(...), csrf_token: str = Form(""),

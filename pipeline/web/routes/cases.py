@@ -1,6 +1,7 @@
 """Cases (phiếu phản ánh): list, one case, its lifecycle actions, merge proposals, callbacks, report.
 
-Role ``unit`` users are fenced in here: every other page, API and the audio answer them
+Role ``unit`` users may use these routes only (:data:`pipeline.access.UNIT_ROUTES`; the fence
+is :class:`pipeline.web.security.SessionGate`): every other page, API and the audio answer them
 403 (``/`` and ``/calls`` send them to ``/cases``), and a case of another unit is a 404,
 by page and by API alike, so its existence does not show either.
 """
@@ -10,34 +11,17 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pipeline.casework import cases
 from pipeline.i18n import translator
 from pipeline.report import case_reports
 from pipeline.warehouse.cases import case_id_of_call
 from pipeline.web import auth, qa
-from pipeline.web.context import SESSION_COOKIE, WebContext, jsonable, parse_date
-
-UNIT_ALLOWED = ("/cases", "/api/cases", "/login", "/logout", "/lang/", "/static/")
+from pipeline.web.context import WebContext, jsonable, parse_date
 
 
 def register(app: FastAPI, web: WebContext) -> None:
-    @app.middleware("http")
-    async def unit_fence(request: Request, call_next):
-        path = request.url.path
-        if not path.startswith(UNIT_ALLOWED) and request.cookies.get(SESSION_COOKIE):
-            try:
-                session = await run_in_threadpool(web.session_of, request)
-            except HTTPException:  # database busy: the route itself answers (503) and looks the session up again
-                session = None
-            if session is not None and session.user.role == cases.UNIT_ROLE:
-                if request.method == "GET" and path in ("/", "/calls", "/dashboard"):
-                    return RedirectResponse("/cases", status_code=303)
-                return JSONResponse({"detail": translator(web.lang_of(request))("forbidden")}, status_code=403)
-        return await call_next(request)
-
     def actor(session: auth.Session) -> cases.Actor:
         with web.database() as con:
             return cases.actor_for(con, session.user.name, session.user.role)
@@ -79,7 +63,7 @@ def register(app: FastAPI, web: WebContext) -> None:
     def callbacks_page(request: Request, session: auth.Session = Depends(web.require(*cases.READ_ALL))):
         a = actor(session)
         with web.database() as con:
-            rows = cases.callbacks(con, a)
+            rows = cases.callbacks(con, a, raw_text=web.raw_text(session))
         return web.render(request, "cases.html", session, view="callbacks", callbacks=rows, me=a)
 
     @app.get("/cases/report", response_class=HTMLResponse)
@@ -98,7 +82,8 @@ def register(app: FastAPI, web: WebContext) -> None:
         week = parse_date(request.query_params.get("week"))
         with web.database() as con:
             rows = case_reports.weekly(con, week, request.query_params.get("unit") or None)
-        return Response(case_reports.weekly_csv(rows), media_type="text/csv; charset=utf-8",
+        body = case_reports.weekly_csv(rows, raw_text=web.raw_text(session))
+        return Response(body, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": 'attachment; filename="cases_weekly.csv"'})
 
     @app.get("/cases/of-call/{call_id}")
@@ -115,7 +100,7 @@ def register(app: FastAPI, web: WebContext) -> None:
     def case_page(request: Request, case_id: str, session: auth.Session = Depends(web.require())):
         a = actor(session)
         with web.database() as con:
-            case = cases.get_case(con, case_id, a)
+            case = cases.get_case(con, case_id, a, raw_text=web.raw_text(session))
             unit_names = cases.units(con) if a.role in cases.STAFF else []
         if case is None:
             raise not_found(request)
@@ -125,7 +110,7 @@ def register(app: FastAPI, web: WebContext) -> None:
     @app.get("/api/cases/{case_id}")
     def case_api(request: Request, case_id: str, session: auth.Session = Depends(web.require())):
         with web.database() as con:
-            case = cases.get_case(con, case_id, actor(session))
+            case = cases.get_case(con, case_id, actor(session), raw_text=web.raw_text(session))
         if case is None:
             raise HTTPException(404, "no such case")
         return jsonable(case)

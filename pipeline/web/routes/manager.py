@@ -41,7 +41,8 @@ def register(app: FastAPI, web: WebContext) -> None:
             raise HTTPException(400, f"from {start} is after to {end}")
         lang = web.lang_of(request)
         with web.database() as con:
-            html = reports.render_report(con, start, end, lang=lang, agency=web.settings.agency_name)
+            html = reports.render_report(con, start, end, lang=lang, agency=web.settings.agency_name,
+                                         caller_reference=web.view(session).caller_reference)
         name = exports.export_filename(start, end, fmt, lang=lang, what="report")
         if fmt == "html":
             return Response(html, media_type="text/html; charset=utf-8", headers=attachment(name))
@@ -74,7 +75,8 @@ def register(app: FastAPI, web: WebContext) -> None:
         rows, f = export_rows(request)
         lang = web.lang_of(request)
         name = exports.export_filename(f.start, f.end, "csv", lang=lang, filters=used_filters(f))
-        return Response(data.export_csv(rows, lang=lang), media_type="text/csv; charset=utf-8",
+        body = data.export_csv(rows, lang=lang, caller_reference=web.view(session).caller_reference)
+        return Response(body, media_type="text/csv; charset=utf-8",
                         headers=attachment(name))
 
     @app.get("/export.xlsx")
@@ -84,6 +86,8 @@ def register(app: FastAPI, web: WebContext) -> None:
         used = used_filters(f)
         name = exports.export_filename(f.start, f.end, "xlsx", lang=lang, filters=used)
         text = ", ".join(f"{k}={v}" for k, v in used.items() if v)
-        return Response(data.export_xlsx(rows, lang=lang, start=f.start, end=f.end, filters_text=text),
+        body = data.export_xlsx(rows, lang=lang, start=f.start, end=f.end, filters_text=text,
+                                caller_reference=web.view(session).caller_reference)
+        return Response(body,
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers=attachment(name))

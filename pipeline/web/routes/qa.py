@@ -38,7 +38,7 @@ def register(app: FastAPI, web: WebContext) -> None:
     def answer(request: Request, session: auth.Session, call_id: str, message_key: str, **extra) -> JSONResponse:
         """The side panel re-rendered after a change, and a message for the confirmation line."""
         lang = web.lang_of(request)
-        raw = session.user.role in web.opts.raw_text_roles
+        raw = web.raw_text(session)
         with web.database() as con:
             call = qa.page_detail(con, call_id, raw_text=raw)
         if call is None:
@@ -89,7 +89,7 @@ def register(app: FastAPI, web: WebContext) -> None:
                 shown = qa.correct_segment_text(con, call_id, seq, text, session.user.name)
             except data.BadCorrection as exc:
                 bad(exc)
-            raw = session.user.role in web.opts.raw_text_roles
+            raw = web.raw_text(session)
             call = qa.page_detail(con, call_id, raw_text=raw)
         seg = next(s for s in call["segments"] if s["seq"] == seq)
         return answer(request, session, call_id, "saved" if shown is not None else "unchanged",
@@ -115,7 +115,7 @@ def register(app: FastAPI, web: WebContext) -> None:
                 qa.swap_roles(con, call_id, session.user.name)
             except data.BadCorrection as exc:
                 bad(exc)
-            call = qa.page_detail(con, call_id, raw_text=session.user.role in web.opts.raw_text_roles)
+            call = qa.page_detail(con, call_id, raw_text=web.raw_text(session))
         return answer(request, session, call_id, "roles_swapped",
                       roles={str(s["seq"]): s["role"] for s in call["segments"]})
 

@@ -17,10 +17,10 @@ def register(app: FastAPI, web: WebContext) -> None:
                             session: auth.Session = Depends(web.require())):
         if fmt not in exports.TRANSCRIPT_FORMATS:
             raise HTTPException(404, translator(web.lang_of(request))("not_found"))
-        if raw and session.user.role not in web.opts.raw_text_roles:
+        if raw and not web.raw_text(session):
             raise HTTPException(403, translator(web.lang_of(request))("forbidden"))
         with web.database() as con:
-            doc = exports.transcript(con, call_id, raw=bool(raw))
+            doc = exports.transcript(con, call_id, raw=bool(raw), caller_reference=web.view(session).caller_reference)
         if doc is None:
             raise HTTPException(404, translator(web.lang_of(request))("not_found"))
         body = exports.render_transcript(doc, fmt, lang=web.lang_of(request))
