@@ -97,7 +97,7 @@ class WebSettings(_Section):
     page_size: int = 50  # calls per list page
     busy_wait_s: float = 5.0  # s; wait this long for the database (a run loading a call) before answering 503
     session_hours: float = 12.0  # h; a log-in lasts this long (a working day)
-    max_failures: int = 5  # failed log-ins for one account within the lockout window lock it
+    max_failures: int = 5  # failed log-ins for one account from one client (address or browser) within the lockout window lock that client out of it
     lockout_minutes: float = 15.0  # min; the failed log-in window, and how long the lock lasts
 
 

@@ -578,6 +578,11 @@ def redact_spans(text: str, spans: Sequence[PiiSpan]) -> str:
     return _tagged(text, spans)
 
 
+def redacted(text: str | None) -> str | None:
+    """Free text staff or units wrote (a case note, a result), redacted as transcripts are; None stays None."""
+    return redact(text).text if text else text
+
+
 def _tagged(text: str, spans: Sequence[PiiSpan]) -> str:
     """``text`` with each of ``spans`` (sorted, not overlapping) replaced by its tag."""
     out, pos = [], 0

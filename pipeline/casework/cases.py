@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 import duckdb
 
 from pipeline import access
+from pipeline.analysis.pii import redacted
 from pipeline.analysis.places import KIND_WORDS
 from pipeline.analysis.routing import route_call
 from pipeline.casework import workdays
@@ -398,15 +399,6 @@ def can_see(actor: Actor, case: dict) -> bool:
     if actor.role in READ_ALL:
         return True
     return actor.role == UNIT_ROLE and actor.unit is not None and case.get("unit") == actor.unit
-
-
-def redacted(text: str | None) -> str | None:
-    """Free text staff or units wrote (a note, a result), redacted as transcripts are ([SĐT], [TÊN]…)."""
-    if not text:
-        return text
-    from pipeline.analysis.pii import redact
-
-    return redact(text).text
 
 
 # Events that hand a case to a unit: a forward, or a person choosing the unit.

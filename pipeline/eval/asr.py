@@ -22,6 +22,7 @@ import numpy as np
 from models import registry
 from pipeline.eval.manifest import ManifestError, read_manifest  # noqa: F401  (ManifestError: callers catch it here)
 from pipeline.records import DecodedAudio, Transcript
+from pipeline.report.sheets import write_tsv  # the one table writer: no cell runs as a formula
 from pipeline.stages.audio import decode_audio, simulate_telephone
 from pipeline.stages import transcribe
 from pipeline.textnorm import normalize_text
@@ -161,8 +162,6 @@ def write_rows(results: Sequence[ClipResult], path: str | Path) -> None:
     """Per-clip results as TSV (reference and hypothesis normalised)."""
     columns = ("file", "audio_s", "wall_s", "wer", "word_errors", "ref_words", "char_errors", "ref_chars",
                "confidence", "flags", "reference", "hypothesis")
-    from pipeline.report.sheets import write_tsv  # the one table writer: no cell runs as a formula
-
     write_tsv(path, columns, ([r.file, f"{r.audio_s:.2f}", f"{r.wall_s:.3f}", f"{r.wer:.3f}", r.word_errors,
                                r.ref_words, r.char_errors, r.ref_chars, f"{r.confidence:.3f}", ",".join(r.flags),
                                r.reference, r.hypothesis] for r in results))

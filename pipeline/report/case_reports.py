@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import duckdb
 
-from pipeline.casework.cases import redacted
+from pipeline.analysis.pii import redacted
 from pipeline.report import sheets
 from pipeline.warehouse import report_queries as queries
 

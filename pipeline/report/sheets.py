@@ -74,11 +74,17 @@ def csv_bytes(header: Sequence[str], rows: Iterable[Sequence], *, bom: bool = Tr
 
 
 def write_tsv(path: str | Path, header: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """A tab-separated file (no BOM, ``\\n`` line ends) for tools and spreadsheets alike, every cell guarded."""
+    """A tab-separated file (no BOM, ``\\n`` line ends) for tools and spreadsheets alike, every cell guarded.
+    A CR inside a cell becomes a line feed: with ``\\n`` line ends the writer would not quote it, and a
+    reader would start a new row there."""
+
+    def unix(v):
+        return v.replace("\r\n", "\n").replace("\r", "\n") if isinstance(v, str) else ("" if v is None else v)
+
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
-        writer.writerow([cell(h) for h in header])
-        writer.writerows([("" if v is None else v) for v in row] for row in guarded_rows(rows))
+        writer.writerow([unix(cell(h)) for h in header])
+        writer.writerows([unix(v) for v in row] for row in guarded_rows(rows))
 
 
 class Sheet:
