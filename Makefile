@@ -46,7 +46,9 @@ clean:
 FAULT_TESTS ?= tests/unit/test_hostile_input.py tests/integration/test_hostile_batch.py tests/integration/test_kill_points.py \
 	tests/integration/test_server_reaper.py tests/unit/test_call_log.py tests/integration/test_bad_input_and_busy_db.py \
 	tests/unit/test_hostile_web_input.py tests/unit/test_intake_faults.py tests/unit/test_purge_leftovers.py \
-	tests/integration/test_sftp_hostile.py tests/integration/test_confidential_stores.py
+	tests/integration/test_sftp_hostile.py tests/integration/test_confidential_stores.py \
+	tests/unit/test_unit_fence.py tests/unit/test_export_writer.py tests/unit/test_login_throttle.py \
+	tests/unit/test_no_500.py tests/unit/test_role_access.py
 .PHONY: faults
 faults: setup
 	@mkdir -p var/faults && rm -f var/faults/tally.jsonl
