@@ -43,6 +43,7 @@ from models.diarization import build_campplus_embedding
 from pipeline.errors import HotlineError
 from pipeline.eval.rttm import to_rttm
 from pipeline.records import SpeakerTurn
+from pipeline.report.sheets import write_tsv
 from pipeline.stages.audio import decode_audio
 
 SR = 16000  # Hz of the mixes
@@ -337,10 +338,7 @@ def _need_tools(*tools: str) -> None:
 
 
 def _write_manifest(path: Path, header: list[str], rows: list[tuple]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f, delimiter="\t", lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+    write_tsv(path, header, rows)  # the one table writer (pipeline/report/sheets.py)
 
 
 def build_mixes(eval_dir: Path, out: Path, *, calls: int = 8, seed: int = 1022, log: Callable[[str], None] = print) -> int:
