@@ -70,7 +70,9 @@ def _figures(con, start, end) -> dict:
 def test_report_compares_with_previous_period(web_db):
     con = duckdb.connect(str(web_db))
     now, before = _figures(con, "2026-11-02", "2026-11-15"), _figures(con, "2026-10-19", "2026-11-01")
-    html = reports.render_report(con, "2026-11-02", "2026-11-15", agency="UBND tỉnh Đắk Lắk — Tổng đài 1022")
+    html = reports.render_report(con, "2026-11-02", "2026-11-15", agency="UBND tỉnh Đắk Lắk — Tổng đài 1022",
+                                 caller_reference=True)  # as QA and admins get it (pipeline.access)
+    for_manager = reports.render_report(con, "2026-11-02", "2026-11-15")
     summary = reports.narrative(con, "2026-11-02", "2026-11-15")
     con.close()
     assert '<meta name="viewport"' in html and "size:A4" in html and "counter(page)" in html
@@ -85,6 +87,7 @@ def test_report_compares_with_previous_period(web_db):
     assert re.search(rf"<td>Cuộc gọi</td><td class=\"num\">{now['n']}</td><td class=\"num\">{before['n']}</td>", html)
     assert re.search(rf"<td>Khẩn cấp</td><td class=\"num\">{now['urgent']}</td><td class=\"num\">{before['urgent']}</td>", html)
     assert html.count("1762100") >= now["urgent"]  # urgent calls listed with their PBX id
+    assert "1762100" not in for_manager  # a manager's report names them by call id (no caller reference)
     assert "Kiểm tra chất lượng (QA)" in html and "Tổng hàng chờ QA hiện nay (mọi kỳ)" in html
 
 
