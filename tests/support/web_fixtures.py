@@ -119,6 +119,19 @@ def client_as(app):
     return make
 
 
+@pytest.fixture
+def client_named(app):
+    """``client_named(name)``: a TestClient logged in as that fixture user (``password_of(name)``)."""
+    from fastapi.testclient import TestClient
+
+    def make(name: str):
+        client = TestClient(app)
+        assert log_in(client, name, password_of(name)).status_code == 303
+        return client
+
+    return make
+
+
 @contextlib.contextmanager
 def serve_app(app):
     """``app`` served by a real uvicorn on a free local port in a thread; yields its base URL."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.web_fixtures import FAST_AUTH, csrf_of, log_in, password_of
+from tests.support.web_fixtures import csrf_of
 
 
 @pytest.fixture
@@ -13,22 +13,8 @@ def web_db(cases_db):
 
 
 @pytest.fixture
-def app(web_db):
-    from pipeline.web.app import WebOptions, create_app
-
-    return create_app(web_db, options=WebOptions(auth=FAST_AUTH, busy_wait_s=0.5))
-
-
-@pytest.fixture
-def client(app):
-    from fastapi.testclient import TestClient
-
-    def make(name: str):
-        c = TestClient(app)
-        assert log_in(c, name, password_of(name)).status_code == 303
-        return c
-
-    return make
+def client(client_named):
+    return client_named
 
 
 def _case_of_unit(client, unit: str) -> dict:

@@ -19,7 +19,7 @@ import pytest
 
 from pipeline import access
 from tests.support import tally
-from tests.support.web_fixtures import FAST_AUTH, csrf_of, log_in, password_of
+from tests.support.web_fixtures import FAST_AUTH, csrf_of
 
 ROLE_OF = {"lan": "qa", "an": "admin", "minh": "manager", "tantien": "unit"}
 NOTE = "Gọi lại cho bà Trần Thị Mai số 0905 123 456"
@@ -27,22 +27,13 @@ OTHER_UNITS_NOTE = "Không phải địa bàn Tân Lập, ông Nguyễn Văn Hù
 
 
 @pytest.fixture
-def app(cases_db):
-    from pipeline.web.app import WebOptions, create_app
-
-    return create_app(cases_db, options=WebOptions(auth=FAST_AUTH, busy_wait_s=0.5))
+def web_db(cases_db):
+    return cases_db
 
 
 @pytest.fixture
-def client(app):
-    from fastapi.testclient import TestClient
-
-    def make(name: str):
-        c = TestClient(app)
-        assert log_in(c, name, password_of(name)).status_code == 303
-        return c
-
-    return make
+def client(client_named):
+    return client_named
 
 
 def _case_of_unit(qa, unit: str) -> dict:
