@@ -299,17 +299,9 @@ def silence_intervals(spans: Iterable[RedactedSpan], duration_s: float | None = 
 def sample_ranges(intervals: Iterable[Interval], rate: int, n_frames: int) -> list[tuple[int, int]]:
     """``[first, last)`` frame indices at ``rate`` Hz covering each interval (outward rounding), clipped to the
     recording, merged."""
-    out: list[list[int]] = []
-    for a, b in sorted(intervals):
-        lo = max(0, min(n_frames, math.floor(a * rate)))
-        hi = max(0, min(n_frames, math.ceil(b * rate)))
-        if hi <= lo:
-            continue
-        if out and lo <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], hi)
-        else:
-            out.append([lo, hi])
-    return [(lo, hi) for lo, hi in out]
+    frames = ((max(0, min(n_frames, math.floor(a * rate))), max(0, min(n_frames, math.ceil(b * rate))))
+              for a, b in intervals)
+    return [(int(lo), int(hi)) for lo, hi in merge(frames)]
 
 
 def silence_samples(samples: np.ndarray, rate: int, intervals: Iterable[Interval]) -> np.ndarray:
