@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from tests.support.web_fixtures import PASSWORDS
-from tests.unit.test_cases_web import UNIT_USERS, prepare_cases
+from tests.support.web_fixtures import UNIT_USERS, prepare_cases
 
 @pytest.fixture
 def web_db(_template_db, tmp_path):
