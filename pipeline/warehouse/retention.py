@@ -29,10 +29,12 @@ def purge_rows(con: duckdb.DuckDBPyConnection, cutoff: datetime, now: datetime) 
     n_rows = 0
     for table in PERSONAL_TABLES:
         n_rows += con.execute(f"DELETE FROM {table} WHERE call_id IN (SELECT call_id FROM _purge)").fetchone()[0]
-    n_rows += con.execute("UPDATE segments SET text = NULL WHERE text IS NOT NULL "
+    # The readable text (migration 014) is the same words with capitals, punctuation and digits.
+    n_rows += con.execute("UPDATE segments SET text = NULL, readable = NULL, readable_align = NULL "
+                          "WHERE (text IS NOT NULL OR readable IS NOT NULL) "
                           "AND call_id IN (SELECT call_id FROM _purge)").fetchone()[0]
     # QA's corrections (migration 011) keep text and place names; the evaluation comments are free text.
-    n_rows += con.execute("UPDATE call_edits SET old_value = NULL, new_value = NULL, "
+    n_rows += con.execute("UPDATE call_edits SET old_value = NULL, new_value = NULL, new_readable = NULL, "
                           "target = CASE WHEN kind LIKE 'place_%' THEN NULL ELSE target END "
                           "WHERE kind IN ('transcript', 'place_add', 'place_remove') "
                           "AND call_id IN (SELECT call_id FROM _purge)").fetchone()[0]
@@ -40,7 +42,7 @@ def purge_rows(con: duckdb.DuckDBPyConnection, cutoff: datetime, now: datetime) 
                           "AND call_id IN (SELECT call_id FROM _purge)").fetchone()[0]
     quarantined = [Path(r[0]) for r in con.execute(
         "SELECT quarantine_path FROM _purge WHERE quarantine_path IS NOT NULL").fetchall()]
-    n_rows += con.execute("UPDATE calls SET transcript = NULL, caller_hash = NULL, caller_last3 = NULL, caller_initials = NULL, "
+    n_rows += con.execute("UPDATE calls SET transcript = NULL, transcript_readable = NULL, caller_hash = NULL, caller_last3 = NULL, caller_initials = NULL, "
                           "summary = NULL, "  # it names the address, like call_places
                           "quarantine_path = NULL, purged_at = ? WHERE call_id IN (SELECT call_id FROM _purge)",
                           [now]).fetchone()[0]

@@ -151,9 +151,9 @@ def test_the_purged_text_leaves_the_warehouse_file_too(tmp_path, monkeypatch, ca
     con = db.connect(path)
     for i in range(3):
         _call(con, f"old000000000000{i}", datetime.now() - timedelta(days=400))
-        con.execute("INSERT INTO segments_raw VALUES (?, 0, ?)", [f"old000000000000{i}", NOTE])
+        con.execute("INSERT INTO segments_raw (call_id, seq, text) VALUES (?, 0, ?)", [f"old000000000000{i}", NOTE])
     _call(con, "new0000000000001", datetime.now() - timedelta(days=1))
-    con.execute("INSERT INTO segments_raw VALUES ('new0000000000001', 0, 'xin chào, tôi hỏi về giấy phép')")
+    con.execute("INSERT INTO segments_raw (call_id, seq, text) VALUES ('new0000000000001', 0, 'xin chào, tôi hỏi về giấy phép')")
     con.close()
     mode = path.stat().st_mode
     assert main(["purge", "--older-than", "365", "--no-compact"]) == 0

@@ -24,12 +24,12 @@ def _add_call(con, call_id: str, started: datetime, tmp_path, *, quarantined: bo
         (folder / "error.txt").write_text("bad")
         copy = str(folder / "rec.wav")
     con.execute("INSERT INTO calls (call_id, recording_sha256, status, started_at, duration_s, transcript, caller_hash, "
-                "caller_last3, quarantine_path, caller_initials) VALUES (?, ?, ?, ?, 30.0, 'số của tôi là ***456', 'abc', "
-                "'456', ?, 'N.V.H.')",
+                "caller_last3, quarantine_path, caller_initials, transcript_readable) VALUES (?, ?, ?, ?, 30.0, "
+                "'số của tôi là ***456', 'abc', '456', ?, 'N.V.H.', 'Số của tôi là [SĐT].')",
                 [call_id, call_id * 4, "quarantined" if quarantined else "done", started, copy])
-    con.execute("INSERT INTO segments (call_id, seq, start_s, end_s, role, text) VALUES (?, 0, 0, 2, 'citizen', 'nhà tôi ở 12 Lê Duẩn')",
-                [call_id])
-    con.execute("INSERT INTO segments_raw VALUES (?, 0, 'nhà tôi ở 12 Lê Duẩn 0905123456')", [call_id])
+    con.execute("INSERT INTO segments (call_id, seq, start_s, end_s, role, text, readable) "
+                "VALUES (?, 0, 0, 2, 'citizen', 'nhà tôi ở 12 Lê Duẩn', 'Nhà tôi ở 12 Lê Duẩn.')", [call_id])
+    con.execute("INSERT INTO segments_raw (call_id, seq, text) VALUES (?, 0, 'nhà tôi ở 12 Lê Duẩn 0905123456')", [call_id])
     con.execute("INSERT INTO words VALUES (?, 0, 0, 0.0, 0.5, 0.9)", [call_id])
     con.execute("INSERT INTO call_places (call_id, seq, kind, text, name) VALUES (?, 0, 'street', 'Lê Duẩn', 'Lê Duẩn')", [call_id])
     con.execute("INSERT INTO pii_counts VALUES (?, 'phone', 1)", [call_id])
@@ -61,10 +61,10 @@ def test_old_calls_lose_personal_data_and_keep_aggregates(warehouse, tmp_path):
         assert all(_count(warehouse, t, call_id) == 0 for t in PERSONAL)
         assert all(_count(warehouse, t, call_id) == 1 for t in KEPT)
         row = warehouse.execute("SELECT transcript, caller_hash, caller_last3, quarantine_path, purged_at, duration_s, "
-                                "caller_initials FROM calls WHERE call_id = ?", [call_id]).fetchone()
-        assert row[:4] == (None, None, None, None) and row[4] == NOW and row[5] == 30.0 and row[6] is None
-        seg = warehouse.execute("SELECT text, role, end_s FROM segments WHERE call_id = ?", [call_id]).fetchone()
-        assert seg == (None, "citizen", 2.0)
+                                "caller_initials, transcript_readable FROM calls WHERE call_id = ?", [call_id]).fetchone()
+        assert row[:4] == (None, None, None, None) and row[4] == NOW and row[5] == 30.0 and row[6:] == (None, None)
+        seg = warehouse.execute("SELECT text, readable, role, end_s FROM segments WHERE call_id = ?", [call_id]).fetchone()
+        assert seg == (None, None, "citizen", 2.0)
     assert not (tmp_path / "quarantine" / "oldquarantined01").exists()
     assert all(_count(warehouse, t, "new0000000000001") == 1 for t in PERSONAL + KEPT)
     assert warehouse.execute("SELECT transcript FROM calls WHERE call_id = 'new0000000000001'").fetchone()[0]
