@@ -87,11 +87,11 @@ def register(sub, eval_sub) -> None:
     t.add_argument("--with-news", action="store_true",
                    help="add the news files (licence unclear: for measuring what they add, not for shipping)")
     t.add_argument("--news-limit", type=int, default=60000, help="training sentences per news file (0: all)")
-    t.add_argument("--epochs", type=int, default=1)
+    t.add_argument("--epochs", type=int, default=1, help="passes over the training sentences")
     t.add_argument("--max-steps", type=int, default=0, help="stop after this many optimiser steps (0: the epochs)")
     t.add_argument("--limit", type=int, default=None, help="training sentences per file (default: all)")
-    t.add_argument("--threads", type=int, default=1)
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--threads", type=int, default=1, help="CPU threads for training")
+    t.add_argument("--seed", type=int, default=0, help="random seed (same seed, same model)")
     t.set_defaults(func=_train)
 
     e = eval_sub.add_parser("readable", help="capitals, punctuation, gazetteer names and digits of the readable text")

@@ -45,7 +45,7 @@ from models.ngram_lm import (MixedLM, estimate, from_tables, load_model, mixture
 from pipeline.analysis import places as place_names
 from pipeline.errors import HotlineError
 from pipeline.fsperm import private_dir, write_private
-from pipeline.warehouse import db
+from pipeline.warehouse import db, qa_edits
 
 HELD_OUT_EVERY = 10  # every 10th corrected sentence is held out to estimate the mixture weight
 MIN_HELD_OUT = 20  # fewer held-out sentences: the default weight below
@@ -81,17 +81,6 @@ class BuildReport:
     held_out: int  # corrected sentences held out
     perplexity_shipped: float | None  # on the held-out sentences
     perplexity_site: float | None  # the mixture, estimated without them
-
-
-def corrected_sentences(con) -> list[str]:
-    """The latest QA text of each corrected sentence (redacted form), oldest call first."""
-    rows = con.execute(
-        """SELECT new_value FROM (
-               SELECT call_id, target, new_value,
-                      row_number() OVER (PARTITION BY call_id, target ORDER BY edited_at DESC) AS k
-               FROM call_edits WHERE kind = 'transcript' AND new_value IS NOT NULL AND new_value <> '')
-           WHERE k = 1 ORDER BY call_id, try_cast(target AS INTEGER)""").fetchall()
-    return [r[0] for r in rows]
 
 
 def place_lines(gazetteer_csv: Path | None = None, streets_csv: Path | None = None) -> list[str]:
@@ -180,7 +169,7 @@ def build_for_settings(settings, *, db_path: Path | None = None, texts: list[Pat
     corrected: list[str] = []
     if transcripts:
         with db.connect(db_path or settings.database, read_only=True, create=False) as con:
-            corrected = corrected_sentences(con)
+            corrected = qa_edits.corrected_sentences(con)
     folder = settings.home / "lm-text"
     files = sorted(folder.glob("*.txt")) if folder.is_dir() else []
     site = gather(corrected=corrected, places=place_lines() if places else [], texts=read_texts([*files, *texts]))

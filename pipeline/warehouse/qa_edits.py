@@ -61,3 +61,14 @@ def reapply(con: duckdb.DuckDBPyConnection, call_id: str) -> int:
     if changed:
         rebuild_transcript(con, call_id)
     return applied
+
+
+def corrected_sentences(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The latest QA text of each corrected sentence (redacted form), oldest call first."""
+    rows = con.execute(
+        """SELECT new_value FROM (
+               SELECT call_id, target, new_value,
+                      row_number() OVER (PARTITION BY call_id, target ORDER BY edited_at DESC) AS k
+               FROM call_edits WHERE kind = 'transcript' AND new_value IS NOT NULL AND new_value <> '')
+           WHERE k = 1 ORDER BY call_id, try_cast(target AS INTEGER)""").fetchall()
+    return [r[0] for r in rows]
