@@ -1,7 +1,9 @@
 """Browser tests: uvicorn on a free port, Debian's chromium driven by playwright-core, a real recording.
 
 Needs /usr/bin/chromium (CI installs it); Playwright's own browser download is never used. Chromium
-starts once per session; each test gets its own browser contexts (cookies, storage), closed after it.
+starts once per test module and stops after it: Playwright's sync API marks an event loop as running
+in the main thread while it is open, and Prefect's sync calls (``Secret.load``, ``deployment.apply``)
+then return coroutines in every later test. Each test gets its own browser contexts, closed after it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from tests.support.web_fixtures import FAST_AUTH, serve_app
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _chromium():
     if not shutil.which(CHROMIUM):
         pytest.skip("Debian chromium is not installed (apt-get install chromium)")
@@ -30,7 +32,7 @@ def _chromium():
 
 @pytest.fixture
 def browser(_chromium):
-    """The session's chromium; every context (``new_page`` opens one) a test opens is closed after it."""
+    """The module's chromium; every context (``new_page`` opens one) a test opens is closed after it."""
     before = set(_chromium.contexts)
     yield _chromium
     for context in set(_chromium.contexts) - before:
