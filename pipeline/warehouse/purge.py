@@ -19,7 +19,7 @@ import logging
 import re
 import shutil
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -43,21 +43,31 @@ class PurgeReport:
     n_reports: int = 0  # of n_files: report files about periods before the cutoff
 
 
-def _old_files(folders: Iterable[Path], cutoff: datetime) -> list[Path]:
-    """Regular files under ``folders`` last modified before ``cutoff`` (links are not followed)."""
-    limit = cutoff.timestamp()
-    found = []
+def _regular_files(folders: Iterable[Path]) -> Iterator[Path]:
+    """Regular files under ``folders`` (links are not followed; a file removed meanwhile is skipped)."""
     for folder in folders:
         folder = Path(folder)
         if not folder.is_dir():
             continue
         for path in folder.rglob("*"):
             try:
-                if path.is_file() and not path.is_symlink() and path.stat().st_mtime < limit:
-                    found.append(path)
+                if path.is_file() and not path.is_symlink():
+                    yield path
             except FileNotFoundError:  # removed by someone else meanwhile
                 continue
-    return found
+
+
+def _modified_before(path: Path, limit: float) -> bool:
+    try:
+        return path.stat().st_mtime < limit
+    except FileNotFoundError:  # removed by someone else meanwhile
+        return False
+
+
+def _old_files(folders: Iterable[Path], cutoff: datetime) -> list[Path]:
+    """Regular files under ``folders`` last modified before ``cutoff`` (links are not followed)."""
+    limit = cutoff.timestamp()
+    return [path for path in _regular_files(folders) if _modified_before(path, limit)]
 
 
 # Prefect names a cached stage result by its cache key, "<stage>-<recording sha256>-<model>-<options>"
@@ -89,20 +99,14 @@ def _old_reports(folders: Iterable[Path], cutoff: datetime) -> list[Path]:
     (``bao-cao_<monday>_<sunday>.pdf``), else by the file's date."""
     found = []
     limit = cutoff.timestamp()
-    for folder in folders:
-        folder = Path(folder)
-        if not folder.is_dir():
+    for path in _regular_files(folders):
+        week = _REPORT_WEEK.search(path.name)
+        try:
+            ended = datetime.fromisoformat(week.group(2)) + timedelta(days=1) if week else None
+        except ValueError:  # a name with an impossible date
             continue
-        for path in folder.rglob("*"):
-            try:
-                if not path.is_file() or path.is_symlink():
-                    continue
-                week = _REPORT_WEEK.search(path.name)
-                ended = datetime.fromisoformat(week.group(2)) + timedelta(days=1) if week else None
-                if (ended < cutoff) if ended else path.stat().st_mtime < limit:
-                    found.append(path)
-            except (FileNotFoundError, ValueError):
-                continue
+        if (ended < cutoff) if ended else _modified_before(path, limit):
+            found.append(path)
     return found
 
 
