@@ -38,6 +38,9 @@ class Recording:
     sha256: str  # hex digest of the file's bytes
     size_bytes: int  # file size in bytes
     log: CallLogEntry | None = None  # matching call-log row, if any
+    # No call-log start time: the start estimated from the recording (pipeline.intake.start_time) and where from
+    estimated_start: datetime | None = None  # local time
+    start_source: str | None = None  # metadata | file_name | file_time
 
     @property
     def call_id(self) -> str:

@@ -33,6 +33,7 @@ from pipeline.analysis.places import KIND_WORDS
 from pipeline.analysis.routing import route_call
 from pipeline.casework import workdays
 from pipeline.errors import HotlineError
+from pipeline.i18n import translator
 from pipeline.textnorm import fold_accents
 from pipeline.warehouse import cases as rows
 from pipeline.warehouse.db import transaction
@@ -574,12 +575,14 @@ def set_place(con: duckdb.DuckDBPyConnection, case_id: str, place: str, actor: A
         refresh_routing(con, case_id, actor.name, note="place corrected")
 
 
-def refresh_routing(con: duckdb.DuckDBPyConnection, case_id: str, user: str, note: str = "") -> bool:
+def refresh_routing(con: duckdb.DuckDBPyConnection, case_id: str, user: str, note: str = "", *,
+                    qa_call: str | None = None, labels: dict[str, str] | None = None, lang: str = "vi") -> bool:
     """Recompute an open case's topics and unit from its calls (QA corrections included) and its place.
 
     A changed unit (unless a person chose it) moves a forwarded or in-progress case back to
-    ``new``, to be forwarded to the right unit. Every change is an event. Returns True if
-    anything changed.
+    ``new``, to be forwarded to the right unit, and leaves the unit that lost it a notice
+    (``case_unit_moves``). Every change is an event; after a QA topic correction (``qa_call``) its
+    note is a sentence in ``lang`` naming topics by their ``labels``. Returns True if anything changed.
     """
     case = _case_row(con, case_id)
     if case is None or case["status"] not in OPEN:
@@ -603,24 +606,43 @@ def refresh_routing(con: duckdb.DuckDBPyConnection, case_id: str, user: str, not
     back = changed_unit and case["status"] in ("forwarded", "in_progress")
     if back:
         sets["status"] = "new"
-    why = []
-    if changed_topics:
-        why.append(f"topics {case['topics'] or '—'} → {','.join(topics) or '—'}")
-    if changed_unit:
-        why.append(f"unit {case['unit'] or '—'} → {unit or '—'}" + (" (forward again)" if back else ""))
-    if note:
-        why.append(note)
+    if qa_call is not None:
+        t = translator(lang)
+        named = lambda keys: ", ".join((labels or {}).get(k, k) for k in keys) or "—"  # noqa: E731
+        why_text = t("qa_reroute_note", old=named((case["topics"] or "").split(",") if case["topics"] else []),
+                     new=named(topics), unit_old=case["unit"] or "—", unit_new=unit or "—",
+                     back=t("qa_reroute_back") if back else "", call=qa_call)
+    else:
+        why = []
+        if changed_topics:
+            why.append(f"topics {case['topics'] or '—'} → {','.join(topics) or '—'}")
+        if changed_unit:
+            why.append(f"unit {case['unit'] or '—'} → {unit or '—'}" + (" (forward again)" if back else ""))
+        if note:
+            why.append(note)
+        why_text = "; ".join(why)
+    now = datetime.now()
     with transaction(con):
         rows.update_case(con, case_id, sets)
-        _event(con, case_id, user, "rerouted", case["status"], sets.get("status", case["status"]), "; ".join(why))
+        _event(con, case_id, user, "rerouted", case["status"], sets.get("status", case["status"]), why_text, at=now)
+        if changed_unit and case["unit"]:
+            rows.insert_unit_move(con, case_id, case["unit"], unit, user, now, qa_call)
     return True
 
 
-def on_topic_corrected(con: duckdb.DuckDBPyConnection, call_id: str, user: str) -> None:
-    """Called after QA adds or removes a call's topic: re-route the call's open case."""
+def on_topic_corrected(con: duckdb.DuckDBPyConnection, call_id: str, user: str, *,
+                       labels: dict[str, str] | None = None, lang: str = "vi") -> None:
+    """Called after QA adds or removes a call's topic: re-route the call's open case (the event's note in ``lang``)."""
     case_id = rows.case_id_of_call(con, call_id)
     if case_id:
-        refresh_routing(con, case_id, user, note=f"QA topic correction on call {call_id}")
+        refresh_routing(con, case_id, user, qa_call=call_id, labels=labels, lang=lang)
+
+
+def moved_away_notices(con: duckdb.DuckDBPyConnection, actor: Actor, days: int = 30) -> list[dict]:
+    """For a unit's member: the cases re-routed away from their unit in the last ``days`` days (id and when)."""
+    if actor.role != UNIT_ROLE or not actor.unit:
+        return []
+    return rows.unit_moves_away(con, actor.unit, datetime.now() - timedelta(days=days))
 
 
 def decide_proposal(con: duckdb.DuckDBPyConnection, case_id: str, into_case_id: str, decision: str, actor: Actor,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from pipeline.logsafe import safe
 from pipeline.runs.book import check_run_inputs
 from pipeline.salt import caller_salt
 from pipeline.warehouse import db
+from pipeline.warehouse.calls import without_call_log
 from pipeline.warehouse.queries import call_summaries, format_table
 
 
@@ -84,6 +86,7 @@ def _run(args) -> int:
     con = db.connect(summary.db_path, read_only=True, wait_s=db.BRIEF_WAIT_S)  # the web app may be reading it
     try:
         rows = call_summaries(con)
+        no_log = without_call_log(con, list(summary.call_ids))
     finally:
         con.close()
     print(format_table(rows))  # each cell log-safe (masked, line breaks escaped)
@@ -91,7 +94,24 @@ def _run(args) -> int:
     print(f"\nprocessed={summary.processed} skipped={summary.skipped} quarantined={summary.quarantined} "
           f"failed={summary.failed} audio_s={summary.audio_s:.1f} wall_s={summary.wall_s:.1f} rtf={rtf:.3f} "
           f"db={summary.db_path}")
+    warn_no_call_log(no_log)
     return 0 if summary.failed == 0 else 2
+
+
+def warn_no_call_log(no_log: list[tuple[str, str | None]]) -> None:
+    """The loud end-of-run warning about calls loaded without a call-log row (issue 29): how many, that they
+    have no caller or operator, and where their estimated start times came from."""
+    if not no_log:
+        return
+    by: dict[str, int] = {}
+    for _, source in no_log:
+        by[source or "none"] = by.get(source or "none", 0) + 1
+    bar = "!" * 72
+    print(f"\n{bar}\nWARNING: {len(no_log)} call(s) had no call-log row: no caller, no operator, no PBX id.\n"
+          f"Start times were ESTIMATED from the recording ({', '.join(f'{k}={v}' for k, v in sorted(by.items()))}; "
+          f"pages show them as 'ước tính').\nGive the PBX call log (--calls-csv, --call-log-format) and run again "
+          f"to fill them in. Calls: {' '.join(c for c, _ in no_log[:20])}{' …' if len(no_log) > 20 else ''}\n{bar}",
+          file=sys.stderr, flush=True)
 
 
 def register(sub, eval_sub) -> None:

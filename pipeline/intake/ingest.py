@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from pipeline.errors import CallLogError
 from pipeline.files import AUDIO_EXTENSIONS, open_regular
-from pipeline.intake import calllog_asterisk
+from pipeline.intake import calllog_asterisk, start_time
 from pipeline.logsafe import masked_forms, replace_numbers, safe
 from pipeline.records import CallLogEntry, Recording
 from pipeline.salt import caller_token, hash_caller
@@ -370,8 +370,10 @@ def scan_source(source_dir: Path, *, calls_csv: Path | None = None, salt: str, s
         except OSError as exc:  # mode 000, swapped for a link, I/O error: this file only
             file_problems.append((rel, f"cannot read ({exc.strerror or type(exc).__name__})"))
             continue
-        recordings.append(Recording(path=path, relpath=rel, sha256=digest, size_bytes=size,
-                                    log=entries.get(nfc(rel)) or staged_entry(nfc(rel))))
+        entry = entries.get(nfc(rel)) or staged_entry(nfc(rel))
+        guess, source = (None, None) if entry and entry.started_at else start_time.recording_start(path, rel)
+        recordings.append(Recording(path=path, relpath=rel, sha256=digest, size_bytes=size, log=entry,
+                                    estimated_start=guess, start_source=source))
     found = {nfc(r.relpath) for r in recordings} | {nfc(rel) for rel, _ in file_problems}
     unmatched = [rel for rel in entries if rel not in found and nfc(stage_name(rel, salt)) not in found]
     if only is None and only_keys is None and calls_csv:

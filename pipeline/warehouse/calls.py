@@ -276,3 +276,48 @@ def similar_candidates(con: duckdb.DuckDBPyConnection, call_id: str, started, *,
         """,
         {"s": started, "id": call_id, "w": window_days, "n": limit},
     ).fetchall()
+
+
+def start_sources(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> dict[str, str]:
+    """Per call id: where its start time came from (migration 017), for those whose time is an estimate."""
+    if not call_ids:
+        return {}
+    return dict(con.execute(
+        "SELECT call_id, started_at_source FROM calls WHERE call_id IN (SELECT unnest(?)) "
+        "AND started_at_source IS NOT NULL AND started_at_source <> 'call_log'", [list(call_ids)]).fetchall())
+
+
+def without_call_log(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> list[tuple[str, str | None]]:
+    """(call_id, start source) of the loaded calls among ``call_ids`` that had no call-log row: no caller,
+    no operator, no PBX id, and a start time estimated from the recording (or none)."""
+    if not call_ids:
+        return []
+    return [tuple(r) for r in con.execute(
+        "SELECT call_id, started_at_source FROM calls WHERE call_id IN (SELECT unnest(?)) AND status = 'done' "
+        "AND pbx_call_id IS NULL AND caller_hash IS NULL AND coalesce(started_at_source, '') <> 'call_log' "
+        "ORDER BY call_id", [list(call_ids)]).fetchall()]
+
+
+def understanding_inputs(con: duckdb.DuckDBPyConnection, call_id: str) -> dict:
+    """What a call's routing and summary are made from, as stored: assigned topics now (QA corrections applied,
+    best first), place rows, the citizen's and the operator's redacted text, the urgent flag."""
+    topics = [r[0] for r in con.execute(
+        "SELECT topic FROM stg_call_topics WHERE call_id = ? ORDER BY model_score DESC NULLS LAST, topic", [call_id]).fetchall()]
+    places = [dict(zip(("kind", "text", "name", "unit_code", "resolved_from"), r)) for r in con.execute(
+        "SELECT kind, text, name, unit_code, resolved_from FROM call_places WHERE call_id = ? ORDER BY seq", [call_id]).fetchall()]
+    said = {role: text for role, text in con.execute(
+        "SELECT role, string_agg(text, ' ' ORDER BY seq) FROM segments WHERE call_id = ? AND text IS NOT NULL "
+        "GROUP BY role", [call_id]).fetchall()}
+    urgent = con.execute("SELECT coalesce(urgent, FALSE) FROM calls WHERE call_id = ?", [call_id]).fetchone()
+    return {"topics": topics, "places": places, "citizen": said.get("citizen", ""), "operator": said.get("operator", ""),
+            "urgent": bool(urgent and urgent[0])}
+
+
+def write_routes_and_summary(con: duckdb.DuckDBPyConnection, call_id: str, routes: list[dict], summary: str) -> None:
+    """Replace the call's routing rows and summary (after a QA topic correction), in one transaction."""
+    with transaction(con):
+        con.execute("DELETE FROM call_routes WHERE call_id = ?", [call_id])
+        if routes:
+            con.executemany("INSERT INTO call_routes (call_id, seq, agency, agency_vi, reason) VALUES (?, ?, ?, ?, ?)",
+                            [[call_id, i, r["agency"], r["agency_vi"], r["reason"]] for i, r in enumerate(routes)])
+        con.execute("UPDATE calls SET summary = ? WHERE call_id = ?", [summary, call_id])

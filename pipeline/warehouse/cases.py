@@ -278,3 +278,17 @@ def mark_split(con: duckdb.DuckDBPyConnection, case_id: str, into_case_id: str, 
     """A proposal to merge ``case_id`` into ``into_case_id`` (if any) is decided ``split``."""
     con.execute("UPDATE case_merge_proposals SET decision = 'split', decided_by = ?, decided_at = ? "
                 "WHERE case_id = ? AND into_case_id = ?", [user, now, case_id, into_case_id])
+
+
+def insert_unit_move(con: duckdb.DuckDBPyConnection, case_id: str, from_unit: str, to_unit: str | None, user: str,
+                     at: datetime, call_id: str | None = None) -> None:
+    """A case re-routed away from ``from_unit`` (migration 017): the notice that unit's case list shows."""
+    con.execute("INSERT INTO case_unit_moves VALUES (?, ?, ?, ?, ?, ?)", [case_id, from_unit, to_unit, user, at, call_id])
+
+
+def unit_moves_away(con: duckdb.DuckDBPyConnection, unit: str, since: datetime) -> list[dict]:
+    """(case_id, moved_at) of the cases taken from ``unit`` since ``since`` that it does not hold again, newest first."""
+    return [dict(zip(("case_id", "moved_at"), r)) for r in con.execute(
+        """SELECT m.case_id, max(m.moved_at) FROM case_unit_moves m JOIN cases c USING (case_id)
+           WHERE m.from_unit = ? AND m.moved_at >= ? AND c.unit IS DISTINCT FROM m.from_unit
+           GROUP BY m.case_id ORDER BY 2 DESC""", [unit, since]).fetchall()]

@@ -93,7 +93,8 @@ def calls_to_reprocess(con: duckdb.DuckDBPyConnection, date_from, date_to, asr_f
 
 def call_log_entry(con: duckdb.DuckDBPyConnection, call_id: str) -> CallLogEntry | None:
     """The call-log columns stored for a call, as the entry ingest made (None if it had none)."""
-    row = con.execute("SELECT pbx_call_id, source_path, started_at, caller_hash, caller_last3, operator_ext, direction "
+    row = con.execute("SELECT pbx_call_id, source_path, CASE WHEN coalesce(started_at_source, 'call_log') = 'call_log' "
+                      "THEN started_at END, caller_hash, caller_last3, operator_ext, direction "
                       "FROM calls WHERE call_id = ?", [call_id]).fetchone()
     if row is None or all(v is None for i, v in enumerate(row) if i != 1):
         return None
@@ -114,7 +115,8 @@ def _recording_columns(rec: Recording) -> dict:
         "recording_sha256": rec.sha256,
         "source_path": mask_numbers(rec.relpath),  # no caller number in clear: PBX file names often hold it
         "pbx_call_id": log.pbx_call_id if log else None,
-        "started_at": log.started_at if log else None,
+        "started_at": log.started_at if log and log.started_at else rec.estimated_start,
+        "started_at_source": "call_log" if log and log.started_at else (rec.start_source if rec.estimated_start else None),
         "caller_hash": log.caller_hash if log else None,
         "caller_last3": log.caller_last3 if log else None,
         "operator_ext": log.operator_ext if log else None,
@@ -123,9 +125,12 @@ def _recording_columns(rec: Recording) -> dict:
 
 
 def _replace_call_row(con: duckdb.DuckDBPyConnection, row: dict) -> None:
-    kept = con.execute("SELECT reviewed, reviewed_by, reviewed_at FROM calls WHERE call_id = ?", [row["call_id"]]).fetchone()
+    kept = con.execute("SELECT reviewed, reviewed_by, reviewed_at, started_at, started_at_source FROM calls WHERE call_id = ?",
+                       [row["call_id"]]).fetchone()
     if kept:
         row.update(reviewed=kept[0], reviewed_by=kept[1], reviewed_at=kept[2])
+        if row.get("started_at") is None and kept[3] is not None:  # a reprocess without the recording's estimate
+            row.update(started_at=kept[3], started_at_source=kept[4])
     con.execute("DELETE FROM calls WHERE call_id = ?", [row["call_id"]])
     _insert(con, "calls", [row])
 

@@ -76,7 +76,8 @@ def create_app(db_path: Path | str, settings: Settings | None = None, options: W
     async def http_error(request: Request, exc: StarletteHTTPException):
         detail = exc.detail
         if exc.status_code in (404, 405) and detail in ("Not Found", "Method Not Allowed"):
-            detail = translator(web.lang_of(request))("not_found")
+            # no such route: a page in the user's language (JSON under /api), never Starlette's English
+            detail = translator(web.lang_of(request))("page_not_found" if exc.status_code == 404 else "not_found")
         # keep the navigation on error pages (the session the gate read, if any)
         return web.error_response(request, exc.status_code, detail, web.session_of(request))
 

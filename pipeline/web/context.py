@@ -81,6 +81,18 @@ def parse_date(value: str | None) -> date | None:
     return day if day is not None and reports.FIRST_DAY <= day <= reports.LAST_DAY else None
 
 
+def checked_date(value: str | None, field: str, lang: str = "vi") -> date | None:
+    """:func:`parse_date`, but a value that is given and is not a usable date is a 400 naming the field
+    (``?from=2026-13-01`` is not silently ignored: the page would show another period than asked)."""
+    if value is None or value.strip() == "":
+        return None
+    day = parse_date(value.strip())
+    if day is None:
+        t = translator(lang)
+        raise HTTPException(400, t("bad_date", field=t(field), value=value[:20]))
+    return day
+
+
 def parse_hour(value: str | None, lang: str = "vi") -> int | None:
     """``hour`` of the query string: None when absent or empty; 0..23; anything else is a 400 (not ignored, so
     a wrong link never shows a whole day's calls as if they were one hour's)."""
@@ -211,8 +223,9 @@ class WebContext:
     def filters_from(self, request: Request) -> data.CallFilters:
         """The call-list filters of a request's query string."""
         q = request.query_params
+        lang = self.lang_of(request)
         return data.CallFilters(
-            start=parse_date(q.get("from")), end=parse_date(q.get("to")), topic=q.get("topic") or None,
+            start=checked_date(q.get("from"), "from", lang), end=checked_date(q.get("to"), "to", lang), topic=q.get("topic") or None,
             place=q.get("place") or None, operator=q.get("operator") or None,
             needs_review=q.get("needs_review") in ("1", "on", "true"), urgent=q.get("urgent") in ("1", "on", "true"),
             q=(q.get("q") or "")[:200], queue=q.get("queue") in ("1", "on", "true"),
@@ -223,4 +236,5 @@ class WebContext:
         q = request.query_params
         with self.database() as con:
             lo, hi = reports.data_period(con)  # today twice when no call is loaded
-        return parse_date(q.get("from")) or lo, parse_date(q.get("to")) or hi
+        lang = self.lang_of(request)
+        return checked_date(q.get("from"), "from", lang) or lo, checked_date(q.get("to"), "to", lang) or hi

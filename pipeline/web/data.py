@@ -12,15 +12,20 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.analysis.routing import route_call
+from pipeline.analysis.summary import summarize
 from pipeline.casework.cases import on_topic_corrected
 from pipeline.config import REPO_ROOT
 from pipeline.errors import HotlineError
 from pipeline.intake.ingest import locate
+from pipeline.records import Place
 from pipeline.report import exports
 from pipeline.report.reports import topic_labels
 from pipeline.warehouse import calls
 from pipeline.warehouse import search
 from pipeline.warehouse.calls import call_mood, call_summary, turn_sentiment
+from pipeline.warehouse.cases import case_id_of_call, case_row
+from pipeline.warehouse.db import transaction
 from pipeline.warehouse.retention import purged_at
 from pipeline.warehouse.similar import similar_calls
 
@@ -73,7 +78,11 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
         rows.sort(key=lambda r: -scores[r["call_id"]])
         for r in rows:
             r["score"], r["snippet"] = scores[r["call_id"]], snippets.get(r["call_id"], "")
-    return rows[offset: offset + limit], len(rows)
+    page = rows[offset: offset + limit]
+    estimated = calls.start_sources(con, [r["call_id"] for r in page])
+    for r in page:
+        r["start_source"] = estimated.get(r["call_id"])  # None: the call log's time (or none at all)
+    return page, len(rows)
 
 
 def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool) -> dict | None:
@@ -81,6 +90,7 @@ def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool)
     call = calls.staged_call(con, call_id)
     if call is None:
         return None
+    call["start_source"] = calls.start_sources(con, [call_id]).get(call_id)  # an estimated start time: where from
     call["summary"] = call_summary(con, call_id)
     call["mood"] = call_mood(con, call_id)
     call["similar"] = similar_calls(con, call_id)
@@ -112,9 +122,58 @@ def correct_topic(con: duckdb.DuckDBPyConnection, call_id: str, topic: str, acti
         raise BadCorrection(f"no call {call_id!r}")
     if calls.has_topic(con, call_id, topic) == (action == "add"):
         return False
-    calls.write_topic_correction(con, call_id, topic, action == "add", user_name, datetime.now())
-    on_topic_corrected(con, call_id, user_name)
+    with transaction(con):
+        calls.write_topic_correction(con, call_id, topic, action == "add", user_name, datetime.now())
+        rederive_routing_and_summary(con, call_id)
+        on_topic_corrected(con, call_id, user_name, labels=topic_labels("vi"), lang="vi")
     return True
+
+
+def rederive_routing_and_summary(con: duckdb.DuckDBPyConnection, call_id: str) -> None:
+    """The call's routing and one-line summary made again from its topics as QA left them (the same
+    functions the pipeline used: :func:`pipeline.analysis.routing.route_call`, :func:`pipeline.analysis.summary.summarize`)."""
+    got = calls.understanding_inputs(con, call_id)
+    places = [Place(start=0, end=0, **p) for p in got["places"]]
+    routes = route_call(got["topics"], places, text=got["citizen"])
+    summary = summarize(got["topics"], got["citizen"], got["operator"], [p.as_row() for p in places],
+                        [{"agency_vi": r.agency_vi} for r in routes], urgent=got["urgent"])
+    calls.write_routes_and_summary(con, call_id, [{"agency": r.agency, "agency_vi": r.agency_vi, "reason": r.reason}
+                                                  for r in routes], summary)
+
+
+class _DryRun(Exception):
+    """Raised inside :func:`preview_topic_correction`'s transaction to roll it back."""
+
+
+def preview_topic_correction(con: duckdb.DuckDBPyConnection, call_id: str, topic: str, action: str,
+                             user_name: str) -> dict | None:
+    """What a topic correction would do to the call's case, without doing it: the correction and the
+    re-routing run in one transaction that is rolled back. ``{case_id, unit_before, unit_after,
+    status_before, status_after, moves}``; None when the call has no open case or nothing would change."""
+    case_id = case_id_of_call(con, call_id)
+    before = case_row(con, case_id) if case_id else None
+    if before is None:
+        return None
+    after: dict | None = None
+    try:
+        with transaction(con):
+            if correct_topic(con, call_id, topic, action, user_name):
+                after = case_row(con, case_id)
+            raise _DryRun
+    except _DryRun:
+        pass
+    if after is None:
+        return None
+    return {"case_id": case_id, "unit_before": before["unit"], "unit_after": after["unit"],
+            "status_before": before["status"], "status_after": after["status"],
+            "moves": before["unit"] != after["unit"]}
+
+
+def call_case(con: duckdb.DuckDBPyConnection, call_id: str) -> dict | None:
+    """The case the call belongs to: ``{case_id, unit, status}`` (what the call page shows beside its routing)."""
+    case_id = case_id_of_call(con, call_id)
+    row = case_row(con, case_id) if case_id else None
+    return {"case_id": case_id, "unit": row["unit"], "status": row["status"]} if row else None
 
 
 def mark_reviewed(con: duckdb.DuckDBPyConnection, call_id: str, user_name: str, *, reviewed: bool = True) -> None:

@@ -126,6 +126,15 @@ def timeline(segments: list[dict], duration: float) -> dict:
             "silences": silences, "overlaps": overlaps}
 
 
+def mood_trend(segments: list[dict], duration: float) -> list[dict]:
+    """The citizen's turns with a sentiment, in time order, for the strip above the transcript: ``left`` (% of
+    the call), ``h`` (% height: the turn's frustration, 0..1, at least 8 so a calm turn still shows)."""
+    d = max(duration, 0.001)
+    return [{"s": seg["start_s"], "seq": seg["seq"], "label": seg["mood"]["label"], "score": seg["mood"]["score"],
+             "left": round(100 * seg["start_s"] / d, 3), "h": round(max(8.0, 100 * (seg["mood"]["score"] or 0.0)), 1)}
+            for seg in segments if seg.get("mood") and seg["role"] != "operator"]
+
+
 def key_figures(metrics: list[dict], duration: float) -> dict:
     """The handful a reviewer reads, from ``stg_call_metrics`` rows (None when not measured)."""
     m = {(r["scope"], r["metric"]): r["value"] for r in metrics}
@@ -171,6 +180,7 @@ def page_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool,
     call["timeline"]["hits"] = [{"s": w["s"], "left": round(100 * w["s"] / d, 3)}
                                 for seg in call["segments"] for w in seg["words"] if w.get("hit")]
     call["timeline"]["redacted"] = [] if raw_text else redacted_marks(con, call_id, d)
+    call["mood_trend"] = mood_trend(call["segments"], d)
     call["figures"] = key_figures(call["metrics"], call.get("duration_s") or 0.0)
     # Topics as they are now, plus model topics QA removed (shown struck through as overridden).
     call["removed_topics"] = ws.removed_topics(con, call_id)

@@ -62,6 +62,8 @@ def register(app: FastAPI, web: WebContext) -> None:
             call = qa.page_detail(con, call_id, raw_text=raw, q=q[:200])
             in_queue = in_review_queue(con, call_id)
             removed = call is not None and data.recording_removed(con, call_id)
+            if call is not None:
+                call["case"] = data.call_case(con, call_id)
         if call is None:
             raise HTTPException(404, translator(lang)("not_found"))
         access.without_caller_reference(call, session.user.role)

@@ -42,8 +42,9 @@ def register(app: FastAPI, web: WebContext) -> None:
                                     overdue=f["overdue"], kind=f["kind"])
             unit_names = cases.units(con) if a.role != cases.UNIT_ROLE else []
             waiting = len(cases.proposals(con, waiting_only=True)) if a.role in cases.STAFF else 0
+            moved_away = cases.moved_away_notices(con, a)  # a unit's member: cases re-routed away from the unit
         return web.render(request, "cases.html", session, view="list", rows=rows, f=f, units=unit_names, me=a,
-                          waiting=waiting, filter_qs=urlencode({k: v for k, v in request.query_params.items()}))
+                          waiting=waiting, moved_away=moved_away, filter_qs=urlencode({k: v for k, v in request.query_params.items()}))
 
     @app.get("/api/cases")
     def cases_api(request: Request, session: auth.Session = Depends(web.require())):

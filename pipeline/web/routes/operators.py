@@ -15,6 +15,7 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from models.diarization import load_diarizer
+from pipeline.clock import m_ss
 from pipeline.errors import HotlineError
 from pipeline.i18n import translator
 from pipeline.stages.operators import delete_voiceprint, load_voiceprints, save_voiceprint, voiceprint_from_calls
@@ -49,7 +50,7 @@ def register(app: FastAPI, web: WebContext) -> None:
         return web.render(request, "operators.html", session, status=status, prints=prints, calls=calls, ext=ext,
                           error=error, form=form or {}, done=done,
                           removed=removed[:32] if removed and removed not in by_ext else None,
-                          max_calls=MAX_ENROL_CALLS)
+                          max_calls=MAX_ENROL_CALLS, mss=m_ss)
 
     @app.get("/operators", response_class=HTMLResponse)
     def operators_page(request: Request, session: auth.Session = admin):

@@ -41,6 +41,8 @@ def register(app: FastAPI, web: WebContext) -> None:
         raw = web.raw_text(session)
         with web.database() as con:
             call = qa.page_detail(con, call_id, raw_text=raw)
+            if call is not None:
+                call["case"] = data.call_case(con, call_id)
         if call is None:
             raise HTTPException(404, translator(lang)("not_found"))
         ctx = {"t": translator(lang), "lang": lang, "session": session, "opts": web.opts, "call": call, "raw": raw,
@@ -48,8 +50,9 @@ def register(app: FastAPI, web: WebContext) -> None:
                "qa": qa, "fmt": lambda v, d=1: qa.fmt_num(v, d, lang), "mss": m_ss}
         html = web.templates.get_template("_call_facts.html").render(ctx)
         badges = web.templates.get_template("_call_badges.html").render(ctx)
-        body = {"ok": True, "message": translator(lang)(message_key), "facts_html": html, "badges_html": badges,
-                "urgent": bool(call["urgent"]), "reviewed": bool(call["reviewed"])} | extra
+        message = extra.pop("message", None) or translator(lang)(message_key)
+        body = {"ok": True, "message": message, "facts_html": html, "badges_html": badges,
+                "urgent": bool(call["urgent"]), "reviewed": bool(call["reviewed"]), "summary": call["summary"]} | extra
         return JSONResponse(jsonable(body))
 
     def bad(exc: Exception):
@@ -62,10 +65,36 @@ def register(app: FastAPI, web: WebContext) -> None:
         token_ok(session, csrf_token, x_csrf_token)
         with web.database() as con:
             try:
+                before = data.call_case(con, call_id)
                 changed = data.correct_topic(con, call_id, topic, action, session.user.name)
             except data.BadCorrection as exc:
                 bad(exc)
-        return answer(request, session, call_id, "saved" if changed else "unchanged", changed=changed)
+            after = data.call_case(con, call_id)
+        t = translator(web.lang_of(request))
+        moved = changed and before and after and before["unit"] != after["unit"]
+        message = t("reroute_done", case=after["case_id"], new=after["unit"] or t("unit_none")) if moved else None
+        return answer(request, session, call_id, "saved" if changed else "unchanged", changed=changed, message=message)
+
+    @app.post("/api/calls/{call_id}/topics/preview")
+    def api_topic_preview(request: Request, call_id: str, topic: str = Form(...), action: str = Form(...),
+                          csrf_token: str = Form(""), x_csrf_token: str | None = Header(None),
+                          session: auth.Session = Depends(correct)):
+        """What the correction would do to the call's case, saving nothing: ``moves`` and, when it does, a
+        sentence to confirm ("Phiếu PA-… sẽ chuyển từ X sang Y")."""
+        token_ok(session, csrf_token, x_csrf_token)
+        with web.database() as con:
+            try:
+                p = data.preview_topic_correction(con, call_id, topic, action, session.user.name)
+            except data.BadCorrection as exc:
+                bad(exc)
+        if p is None or not p["moves"]:
+            return {"moves": False}
+        t = translator(web.lang_of(request))
+        message = t("reroute_preview", case=p["case_id"], old=p["unit_before"] or t("unit_none"),
+                    new=p["unit_after"] or t("unit_none"))
+        if p["status_after"] != p["status_before"]:
+            message += " " + t("reroute_preview_back")
+        return jsonable(p | {"message": message, "confirm": t("reroute_confirm")})
 
     @app.post("/api/calls/{call_id}/reviewed")
     def api_reviewed(request: Request, call_id: str, reviewed: str = Form("1"), next: str = Form("0"),

@@ -191,6 +191,10 @@
     if (facts && j.facts_html !== undefined) facts.innerHTML = j.facts_html;
     var badges = document.getElementById("head-badges");
     if (badges && j.badges_html !== undefined) badges.innerHTML = j.badges_html;
+    var summary = document.querySelector("#summary .text");
+    if (summary && j.summary) { summary.textContent = j.summary; summary.parentNode.hidden = false; }
+    var reasons = document.getElementById("review-reasons");
+    if (reasons && j.reviewed !== undefined) reasons.hidden = !!j.reviewed;
     say(j.message || "OK");
   }
   document.addEventListener("submit", function (e) {
@@ -198,7 +202,18 @@
     if (!form.hasAttribute("data-api") || !csrf) return;
     e.preventDefault();
     if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) return;
-    post(form.getAttribute("action"), new FormData(form)).then(function (j) {
+    var action = form.getAttribute("action");
+    // A topic change may move the call's case to another unit: say so and ask first (issue 29).
+    var asked = /\/topics$/.test(action)
+      ? post(action + "/preview", new FormData(form)).then(function (p) {
+          return !p.moves || window.confirm(p.message + "\n" + p.confirm);
+        })
+      : Promise.resolve(true);
+    asked.then(function (ok) {
+      if (!ok) return null;
+      return post(action, new FormData(form));
+    }).then(function (j) {
+      if (!j) return;
       if (j.roles) {
         segments.forEach(function (s) {
           var role = j.roles[s.dataset.seq];
