@@ -152,3 +152,27 @@ def serve_app(app):
     finally:
         srv.should_exit = True
         thread.join(10)
+
+
+CITIZEN_MOODS = (("calm", 0.1), ("worried", 0.45), ("annoyed", 0.7), ("angry", 0.92))
+
+
+def add_turn_moods(path, call_id: str) -> int:
+    """Give every sentence of ``call_id`` a sentiment (``turn_sentiment``), as the pipeline's sentiment stage
+    would: the citizen's cycle calm → angry, the operator's courteous. Returns the citizen turns given one."""
+    con = db.connect(path)
+    try:
+        rows = con.execute("SELECT seq, role FROM segments WHERE call_id = ? ORDER BY seq", [call_id]).fetchall()
+        con.execute("DELETE FROM turn_sentiment WHERE call_id = ?", [call_id])
+        n = 0
+        for seq, role in rows:
+            if role == "operator":
+                label, score = "courteous", 0.9
+            else:
+                label, score = CITIZEN_MOODS[n % len(CITIZEN_MOODS)]
+                n += 1
+            con.execute("INSERT INTO turn_sentiment BY NAME SELECT ? AS call_id, ? AS seq, ? AS role, ? AS label, ? AS score",
+                        [call_id, seq, role or "unknown", label, score])
+        return n
+    finally:
+        con.close()

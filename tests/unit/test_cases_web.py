@@ -123,7 +123,7 @@ def test_qa_topic_correction_reroutes_the_open_case(client, web_db):
     assert case["topic"] == "security_order"
     assert case["unit"] == "Công an xã Hòa Thắng"  # from routing.csv: security_order + place → police of the unit
     rerouted = [e for e in case["events"] if e["action"] == "rerouted"]
-    assert rerouted and rerouted[-1]["user_name"] == "lan" and "QA topic correction" in rerouted[-1]["note"]
+    assert rerouted and rerouted[-1]["user_name"] == "lan" and "do QA sửa chủ đề cuộc gọi" in rerouted[-1]["note"]
 
 
 def test_cli_unit_users_and_case_commands(web_db, monkeypatch, capsys, tmp_path):
