@@ -364,6 +364,7 @@ MESSAGES |= {
     "mood_trend_hint": {"vi": "mỗi vạch là một lượt nói của người dân theo thời gian; vạch càng cao càng bức xúc",
                         "en": "one bar per citizen turn, in time order; the taller, the more upset"},
     "estimated": {"vi": "ước tính", "en": "estimated"},
+    "queue_rank": {"vi": "Thứ tự", "en": "Rank"},
     "start_source_metadata": {"vi": "Không có dòng nhật ký cuộc gọi: giờ bắt đầu ước tính từ thẻ ngày trong tệp ghi âm",
                               "en": "No call-log row: start time estimated from the recording's date tag"},
     "start_source_file_name": {"vi": "Không có dòng nhật ký cuộc gọi: giờ bắt đầu ước tính từ tên tệp ghi âm (FreePBX/Asterisk)",

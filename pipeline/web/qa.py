@@ -128,10 +128,10 @@ def timeline(segments: list[dict], duration: float) -> dict:
 
 def mood_trend(segments: list[dict], duration: float) -> list[dict]:
     """The citizen's turns with a sentiment, in time order, for the strip above the transcript: ``left`` (% of
-    the call), ``h`` (% height: the turn's frustration, 0..1, at least 8 so a calm turn still shows)."""
+    the call), ``h`` (% height: the turn's frustration, 0..1, at least 12 so a calm turn still shows)."""
     d = max(duration, 0.001)
     return [{"s": seg["start_s"], "seq": seg["seq"], "label": seg["mood"]["label"], "score": seg["mood"]["score"],
-             "left": round(100 * seg["start_s"] / d, 3), "h": round(max(8.0, 100 * (seg["mood"]["score"] or 0.0)), 1)}
+             "left": round(100 * seg["start_s"] / d, 3), "h": round(max(12.0, 100 * (seg["mood"]["score"] or 0.0)), 1)}
             for seg in segments if seg.get("mood") and seg["role"] != "operator"]
 
 

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from tests.support.browser import SHOTS, SIZES, log_in, no_sideways_scroll, wait_until
-from tests.support.web_fixtures import FAST_AUTH, add_turn_moods
+from tests.support.web_fixtures import CITIZEN_MOODS, FAST_AUTH, add_turn_moods
 
 HOA_THANG = "UBND xã Hòa Thắng"  # the unit of the fixture's land case (cases_db)
 UNIT_PASSWORD = "mat-khau-dv-3"
@@ -43,15 +43,18 @@ def _land_call(web_db) -> str:
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_sentiment_is_a_chip_and_a_trend_and_an_estimated_time_says_so(server, browser, web_db, call_ids, size):
-    n = add_turn_moods(web_db, call_ids[0])
+def test_sentiment_is_a_chip_and_a_trend_and_an_estimated_time_says_so(server, browser, web_db, size):
     con = duckdb.connect(str(web_db))
-    con.execute("UPDATE calls SET started_at_source = 'file_time' WHERE call_id = ?", [call_ids[0]])
+    call_id = con.execute("SELECT call_id FROM segments WHERE role IS DISTINCT FROM 'operator' GROUP BY call_id "
+                          "ORDER BY count(*) DESC, call_id LIMIT 1").fetchone()[0]  # the most citizen turns
+    con.execute("UPDATE calls SET started_at_source = 'file_time' WHERE call_id = ?", [call_id])
     con.close()
+    n = add_turn_moods(web_db, call_id)
+    assert n >= 1
     w, h = SIZES[size]
     page = browser.new_page(viewport={"width": w, "height": h})
     log_in(page, server, "lan")
-    page.goto(f"{server}/calls/{call_ids[0]}")
+    page.goto(f"{server}/calls/{call_id}")
     no_sideways_scroll(page)
     chip = page.locator("#transcript .seg .mood").first
     assert chip.get_attribute("aria-label").startswith("Cảm xúc câu này (máy đánh giá): ")
@@ -65,8 +68,11 @@ def test_sentiment_is_a_chip_and_a_trend_and_an_estimated_time_says_so(server, b
     transcript_text = page.locator("#transcript").inner_text()
     assert "bình tĩnh" not in transcript_text and "giận dữ" not in transcript_text
     assert page.locator("#mood-trend .mbar").count() == n
-    heights = page.evaluate("[...document.querySelectorAll('#mood-trend .mbar')].map(b => b.getBoundingClientRect().height)")
-    assert max(heights) > 2 * min(heights)  # angry turns stand taller than calm ones
+    # Each bar stands as tall as the turn's frustration (0..1 of the strip, at least 0.12): calm 0.10, worried 0.45, …
+    shares = page.evaluate("[...document.querySelectorAll('#mood-trend .mbar')].map(b => b.getBoundingClientRect().height"
+                           " / b.parentElement.clientHeight)")
+    expected = [max(0.12, score) for _, score in (CITIZEN_MOODS * n)[:n]]
+    assert shares == pytest.approx(expected, abs=0.05)
     assert page.locator("#start-estimated").inner_text() == "ước tính"
     _shot(page, "call-moods", size)
     page.goto(f"{server}/calls")
