@@ -357,6 +357,35 @@ MESSAGES.update({
 })
 
 
+# ---- issue 29 (ux-search): case status form, unit explanations, scorecard, users, QA claims ----
+MESSAGES.update({
+    "case_choose_action": {"vi": "— Chọn thao tác —", "en": "— Choose an action —"},
+    "case_reopen_to_in_progress": {"vi": "Mở lại phiếu (xử lý tiếp)", "en": "Reopen (handle again)"},
+    "case_reopen_to_new": {"vi": "Mở lại phiếu (thành phản ánh mới)", "en": "Reopen (as a new complaint)"},
+    "case_confirm_reopen": {"vi": "Tôi xác nhận mở lại phiếu đã kết thúc này",
+                            "en": "I confirm reopening this finished case"},
+    "case_err_choose": {"vi": "Hãy chọn một thao tác trước khi bấm Cập nhật.", "en": "Choose an action first."},
+    "case_err_confirm_reopen": {"vi": "Mở lại phiếu cần xác nhận: hãy đánh dấu ô xác nhận rồi bấm Cập nhật.",
+                                "en": "Reopening needs confirmation: tick the confirmation box, then Apply."},
+    "case_ok_status": {"vi": "Đã cập nhật: phiếu chuyển từ «{frm}» sang «{to}».",
+                       "en": "Saved: the case went from “{frm}” to “{to}”."},
+    "case_ok_unit": {"vi": "Đã đổi đơn vị xử lý.", "en": "Handling unit changed."},
+    "case_ok_place": {"vi": "Đã đổi địa bàn.", "en": "Place changed."},
+    "case_ok_saved": {"vi": "Đã lưu.", "en": "Saved."},
+    "case_unit_wait_new": {"vi": "Phiếu «Mới»: tổng đài chưa chuyển phiếu này cho đơn vị nên đơn vị chưa cần làm gì. "
+                                 "Khi tổng đài chuyển (trạng thái «Đã chuyển đơn vị»), đơn vị bấm «Nhận xử lý» tại "
+                                 "đây. Nếu phiếu không thuộc đơn vị, hãy báo tổng đài 1022.",
+                           "en": "“New”: the hotline has not forwarded this case to your unit yet, so nothing is "
+                                 "needed from you. Once forwarded, choose “Start handling” here. If it is not your "
+                                 "unit's, tell the 1022 hotline."},
+    "case_unit_wait_resolved": {"vi": "Đơn vị đã báo xử lý xong; tổng đài sẽ báo lại người dân và đóng phiếu.",
+                                "en": "Your unit reported it resolved; the hotline tells the citizen and closes it."},
+    "case_unit_wait_done": {"vi": "Phiếu đã kết thúc; đơn vị không cần làm gì thêm.",
+                            "en": "The case is finished; nothing more is needed from your unit."},
+    "case_new_hint": {"vi": "chưa chuyển cho đơn vị", "en": "not forwarded to a unit yet"},
+})
+
+
 def translator(lang: str):
     """``t(key, default=None, **values)`` for templates; unknown keys show as themselves
     (or ``default``) so a gap is visible."""
