@@ -383,6 +383,27 @@ MESSAGES.update({
     "case_unit_wait_done": {"vi": "Phiếu đã kết thúc; đơn vị không cần làm gì thêm.",
                             "en": "The case is finished; nothing more is needed from your unit."},
     "case_new_hint": {"vi": "chưa chuyển cho đơn vị", "en": "not forwarded to a unit yet"},
+    "mgr_corrections_by_date": {"vi": "theo ngày sửa, {frm} – {to}", "en": "by the day made, {frm} – {to}"},
+    "sc_title": {"vi": "Bảng điểm đánh giá cuộc gọi", "en": "Call evaluation scorecard"},
+    "sc_none": {"vi": "Chưa có cuộc gọi nào của kỳ được QA đánh giá.", "en": "No call of the period was evaluated."},
+    "sc_operator": {"vi": "Tổng đài viên (máy lẻ)", "en": "Operator (extension)"},
+    "sc_overall": {"vi": "Chung", "en": "Overall"},
+    "sc_all_operators": {"vi": "Mọi tổng đài viên", "en": "All operators"},
+    "sc_note": {"vi": "Mỗi ô: tỉ lệ «đạt» trên số cuộc được chấm đạt/không đạt (không tính «không áp dụng»), "
+                      "theo câu trả lời mới nhất của QA cho cuộc gọi trong kỳ.",
+                "en": "Each cell: the share met of the calls answered met / not met (N/A left out), from QA's "
+                      "latest answer for each call of the period."},
+    "sc_intro": {"vi": "Bấm vào một ô để xem các cuộc gọi đã chấm; tổng đài viên yếu nhất ở trên cùng.",
+                 "en": "Click a cell to see the calls behind it; the weakest operator comes first."},
+    "sc_calls": {"vi": "Cuộc gọi đã chấm", "en": "Evaluated calls"},
+    "sc_answer_met": {"vi": "Đạt", "en": "Met"},
+    "sc_answer_not_met": {"vi": "Không đạt", "en": "Not met"},
+    "sc_answer_na": {"vi": "Không áp dụng", "en": "N/A"},
+    "sc_criterion": {"vi": "Tiêu chí", "en": "Criterion"},
+    "sc_answer": {"vi": "Kết quả", "en": "Answer"},
+    "sc_evaluator": {"vi": "Người chấm", "en": "Evaluated by"},
+    "sc_all_calls": {"vi": "Mọi cuộc đã chấm", "en": "All evaluated calls"},
+    "sc_only_not_met": {"vi": "chỉ «không đạt»", "en": "not met only"},
 })
 
 
