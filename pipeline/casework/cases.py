@@ -32,9 +32,11 @@ from pipeline.analysis.pii import redacted
 from pipeline.analysis.places import KIND_WORDS
 from pipeline.analysis.routing import route_call
 from pipeline.casework import workdays
+from pipeline.casework.units import renamed
 from pipeline.errors import HotlineError
 from pipeline.textnorm import fold_accents
 from pipeline.warehouse import cases as rows
+from pipeline.warehouse import users as unit_rows
 from pipeline.warehouse.db import transaction
 
 STATUSES = ("new", "forwarded", "in_progress", "resolved", "informed", "closed", "answered", "merged")
@@ -128,7 +130,8 @@ def call_facts(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str] | None = 
     places: dict[str, list[tuple[str, str]]] = {}
     for cid, kind, name in rows.call_places(con, ids):
         places.setdefault(cid, []).append((kind, name))
-    routes = rows.first_routes(con, ids)
+    renames = unit_rows.unit_renames(con)  # issue 29: an admin renamed or merged units
+    routes = {cid: renamed(renames, unit) for cid, unit in rows.first_routes(con, ids).items()}
     citizen: dict[str, str] = {}
     for cid, text in rows.citizen_sentences(con, ids):
         if len(citizen.get(cid, "")) < SUMMARY_CHARS:
@@ -145,7 +148,7 @@ def call_facts(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str] | None = 
         out.append({"call_id": cid, "started_at": started, "urgent": bool(urgent), "caller_hash": caller,
                     "topics": [t for t in topics.get(cid, []) if t != "other"] or topics.get(cid, []),
                     "place": _place_label(*admin) if admin else None, "place_detail": detail,
-                    "unit": routes.get(cid), "summary": summary[:SUMMARY_CHARS], "said": said,
+                    "unit": routes.get(cid), "renames": renames, "summary": summary[:SUMMARY_CHARS], "said": said,
                     "transcript": transcript or ""})
     return out
 
@@ -312,7 +315,8 @@ def _new_case_rows(facts: dict, user: str, now: datetime) -> tuple[dict, dict, l
     opened = facts["started_at"] or now
     inquiry = is_inquiry(facts)
     topic = facts["topics"][0] if facts["topics"] else None
-    unit = facts["unit"] or _route_unit(facts["topics"], facts["place"], facts["transcript"])
+    unit = facts["unit"] or renamed(facts.get("renames") or {},
+                                    _route_unit(facts["topics"], facts["place"], facts["transcript"]))
     case = dict(zip(_CASE_COLUMNS, (
         cid, "inquiry" if inquiry else "complaint", "answered" if inquiry else "new", topic, ",".join(facts["topics"]),
         facts["place"], facts["place_detail"], facts["summary"], unit, facts["urgent"],
@@ -597,7 +601,8 @@ def refresh_routing(con: duckdb.DuckDBPyConnection, case_id: str, user: str, not
     topics: list[str] = []
     for f in facts:
         topics += [t for t in f["topics"] if t not in topics]
-    routed = _route_unit(topics, case["place"], " ".join(f["transcript"] for f in facts))
+    routed = renamed(unit_rows.unit_renames(con),
+                     _route_unit(topics, case["place"], " ".join(f["transcript"] for f in facts)))
     unit = case["unit"] if case["unit_locked"] else (routed or case["unit"])
     topic = topics[0] if topics else None
     changed_topics = ",".join(topics) != (case["topics"] or "")
