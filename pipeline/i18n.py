@@ -460,7 +460,17 @@ MESSAGES.update({
                        "en": "Account {name} exists: change it or reset its password instead."},
     "acc_err_self": {"vi": "Không thể tự khóa hoặc tự đổi vai trò của chính mình.",
                      "en": "You cannot disable your own account or change your own role."},
-    "acc_err_no_user": {"vi": "Không có tài khoản này.", "en": "No such account."},
+    "acc_err_no_user": {"vi": "Không có tài khoản này.", "en": "No such account."},    "claim_by_other": {"vi": "Cuộc gọi này đang được {user} xem (từ {time}). Hãy chọn cuộc khác trong hàng chờ để "
+                             "không làm trùng; nếu vẫn sửa, hãy báo {user}.",
+                       "en": "{user} is reviewing this call (since {time}). Pick another call from the queue so "
+                             "as not to duplicate work; if you still change it, tell {user}."},
+    "claim_badge": {"vi": "đang được {user} xem", "en": "{user} is reviewing"},
+    "queue_order": {"vi": "Thứ tự hàng chờ: cuộc khẩn cấp trước; rồi người gọi bức xúc gọi lại cùng việc; rồi cuộc có "
+                          "độ tin cậy nhận dạng thấp nhất; cùng mức thì cuộc cũ hơn trước. Mở một cuộc là nhận xem cuộc "
+                          "đó: QA khác thấy «đang được … xem»; việc nhận tự hết sau {minutes} phút không mở lại.",
+                    "en": "Queue order: urgent calls first; then frustrated repeat callers; then the lowest "
+                          "recognition confidence; at equal rank, older calls first. Opening a call claims it: other "
+                          "QA staff see who is reviewing it; a claim expires after {minutes} minutes unless renewed."},
 })
 
 
