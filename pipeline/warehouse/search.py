@@ -128,7 +128,7 @@ def _snippets(con: duckdb.DuckDBPyConnection, call_ids: list[str], groups: list[
     missing = [cid for cid in call_ids if cid not in out]
     if missing:
         for cid, summary, units in search_index.call_extras(con, missing):
-            out[cid] = " — ".join(x for x in (summary, units) if x)
+            out[cid] = " — ".join(x for x in (summary, f"→ {units}" if units else None) if x)
     return out
 
 
