@@ -3,7 +3,7 @@ and an admin renaming or merging a unit.
 
 A unit's name is what routing gives (``agency_vi`` of ``models/data/routing.csv``; a ``{unit}`` row stands
 for each ward, commune and town of the gazetteer in force today), followed through the renames an admin
-made (``unit_renames``, migration 018). A unit account tied to a misspelt name would see "Không có phiếu
+made (``unit_renames``, migration 018), or a unit cases are already routed to. A unit account tied to a misspelt name would see "Không có phiếu
 nào" forever, so :func:`check_unit` refuses any other name and lists the valid ones.
 """
 
@@ -53,9 +53,12 @@ def renamed(renames: dict[str, str], unit: str | None) -> str | None:
 
 
 def known_units(con: duckdb.DuckDBPyConnection, table: RoutingTable | None = None) -> list[str]:
-    """The valid unit names now: routing's, followed through renames, plus the renames' new names; sorted."""
+    """The valid unit names now: routing's, followed through renames, the renames' new names, and the units
+    cases are routed to (an older routing table's, or one a person chose); sorted. A unit account's own
+    unit does not count: a misspelt one must not vouch for itself."""
     renames = rows.unit_renames(con)
-    return sorted({renamed(renames, u) for u in routing_units(table)} | set(renames.values()))
+    return sorted({renamed(renames, u) for u in routing_units(table)} | set(renames.values())
+                  | rows.case_unit_names(con))
 
 
 def _key(name: str) -> str:

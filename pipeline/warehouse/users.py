@@ -175,3 +175,8 @@ def drop_claim(con: duckdb.DuckDBPyConnection, call_id: str, name: str) -> None:
 def live_claims(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, str]:
     """call_id → user name of the claims made after ``since``."""
     return dict(con.execute("SELECT call_id, user_name FROM call_claims WHERE claimed_at > ?", [since]).fetchall())
+
+
+def case_unit_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every unit some case is routed to (by routing or by a person)."""
+    return {r[0] for r in con.execute("SELECT DISTINCT unit FROM cases WHERE unit IS NOT NULL").fetchall()}
