@@ -110,12 +110,51 @@ class Token:
         A token written with accents must carry the same ones ("chạy" is not
         "cháy"); a token written without any matches on the folded form.
         """
-        return self.norm == syllable or (self.bare and self.fold == _fold_syllable(syllable))
+        return syllable_says(self.norm, self.fold, syllable, accent_free=False)
 
 
 @functools.lru_cache(maxsize=4096)
 def _fold_syllable(syllable: str) -> str:
     return fold_accents(syllable)
+
+
+# ---------------------------------------------------------------------------
+# The one rule for matching a typed phrase (a search query, a category rule's phrase)
+# against written words, shared by search (pipeline.warehouse.search) and the call-category
+# rules (pipeline.analysis.rules), so "phrases match as search does" holds by construction.
+
+
+def is_accent_free(text: str) -> bool:
+    """Typed without a single diacritic (``den duong``; ``đ`` counts as one)."""
+    norm = normalize_text(text)
+    return norm == fold_accents(norm)
+
+
+def syllable_says(norm: str, fold: str, part: str, *, accent_free: bool) -> bool:
+    """Whether a written word (its :func:`normalize_text` ``norm`` and :func:`fold_accents` ``fold``)
+    is the typed syllable ``part`` (normalised).
+
+    ``accent_free``: the whole query was typed without marks, so any accents match ("tai" finds
+    "tại", "tài"). Otherwise every syllable means exactly what was typed: the same marks, or a word
+    written with none at all and the same letters (ASR output that lost them). So in "công an" the
+    unmarked "an" is "an", never "ăn", and in "tai nạn" "tai" is never "tại".
+    """
+    if accent_free:
+        return fold == _fold_syllable(part)
+    return norm == part or (norm == fold and fold == _fold_syllable(part))
+
+
+def phrase_starts(norms: Sequence[str], folds: Sequence[str], parts: Sequence[str], *,
+                  accent_free: bool) -> list[int]:
+    """Indexes ``i`` where the words ``norms[i:]``/``folds[i:]`` say the syllables ``parts`` in a row
+    (:func:`syllable_says`)."""
+    n = len(parts)
+    if not n:
+        return []
+    first = _fold_syllable(parts[0])
+    return [i for i in range(len(norms) - n + 1)
+            if folds[i] == first and all(syllable_says(norms[i + k], folds[i + k], p, accent_free=accent_free)
+                                         for k, p in enumerate(parts))]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -5,10 +5,11 @@ condition: a JSON object, never code. Conditions (keys in :data:`KINDS`):
 
 - ``{"said": {"by": "citizen", "phrases": ["cháy", "tai nạn"], "first_s": 15}}``: one of the
   phrases said by the citizen / operator / anyone, optionally only in the first or last N
-  seconds (``first_s`` / ``last_s``). Phrases match as search does
-  (:mod:`pipeline.warehouse.search`): a phrase written with diacritics matches them exactly or
-  the same letters written with none (ASR output that lost them), never other marks ("cháy" is
-  not "chạy"); a phrase written without any matches every accent ("chay" finds "cháy").
+  seconds (``first_s`` / ``last_s``). Phrases match as search does, with the same function
+  (:func:`pipeline.textnorm.syllable_says`): in a phrase written with diacritics every syllable
+  means what was typed, or the same letters written with none (ASR output that lost them), never
+  other marks ("cháy" is not "chạy"; the unmarked "tai" of "tai nạn" is not "tại"); a phrase
+  written without any mark matches every accent ("chay" finds "cháy").
 - ``{"pii": {"by": "citizen", "kinds": ["phone", "national_id"]}}``: the PII detector redacted a
   number of those kinds in that party's speech (its ``[SĐT]``/``[CCCD]`` tags in the redacted
   text; the call's ``pii_counts`` where segments have no tag).
@@ -38,7 +39,7 @@ from typing import Any
 
 from pipeline.analysis.pii import TAGS
 from pipeline.errors import HotlineError
-from pipeline.textnorm import Token, fold_accents, normalize_text, tokenize
+from pipeline.textnorm import is_accent_free, normalize_text, phrase_starts, tokenize
 
 KINDS = ("said", "pii", "silence_over_s", "sentiment_end", "topic", "urgent", "all", "any", "not")
 PARTIES = ("citizen", "operator", "anyone")
@@ -178,20 +179,13 @@ def check_rule(rule: Rule) -> Rule:
 
 # ---- evaluating --------------------------------------------------------------------------------
 
-def _says(token: Token, part: str) -> bool:
-    """Search's rule for one syllable: typed with diacritics, as typed or written with none;
-    typed without, any accents."""
-    if part != fold_accents(part):
-        return token.says(part)
-    return token.fold == part
-
-
 def says_phrase(text: str, phrase: str) -> bool:
-    """Whether ``phrase`` is said in ``text`` as whole words (see the module docstring)."""
+    """Whether ``phrase`` is said in ``text`` as whole words, by search's own rule
+    (:func:`pipeline.textnorm.syllable_says`; the phrase is the query)."""
     parts = normalize_text(phrase).split()
     words = [t for t in tokenize(text) if t.is_word]
-    n = len(parts)
-    return any(all(_says(words[i + k], p) for k, p in enumerate(parts)) for i in range(len(words) - n + 1))
+    return bool(phrase_starts([w.norm for w in words], [w.fold for w in words], parts,
+                              accent_free=is_accent_free(phrase)))
 
 
 def _party(seg: Segment, by: str) -> bool:

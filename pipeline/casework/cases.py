@@ -32,10 +32,12 @@ from pipeline.analysis.pii import redacted
 from pipeline.analysis.places import KIND_WORDS
 from pipeline.analysis.routing import route_call
 from pipeline.casework import workdays
+from pipeline.casework.units import renamed
 from pipeline.errors import HotlineError
 from pipeline.i18n import translator
 from pipeline.textnorm import fold_accents
 from pipeline.warehouse import cases as rows
+from pipeline.warehouse import users as unit_rows
 from pipeline.warehouse.db import transaction
 
 STATUSES = ("new", "forwarded", "in_progress", "resolved", "informed", "closed", "answered", "merged")
@@ -129,21 +131,26 @@ def call_facts(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str] | None = 
     places: dict[str, list[tuple[str, str]]] = {}
     for cid, kind, name in rows.call_places(con, ids):
         places.setdefault(cid, []).append((kind, name))
-    routes = rows.first_routes(con, ids)
+    renames = unit_rows.unit_renames(con)  # issue 29: an admin renamed or merged units
+    routes = {cid: renamed(renames, unit) for cid, unit in rows.first_routes(con, ids).items()}
     citizen: dict[str, str] = {}
     for cid, text in rows.citizen_sentences(con, ids):
         if len(citizen.get(cid, "")) < SUMMARY_CHARS:
             citizen[cid] = (citizen.get(cid, "") + " " + text).strip()
     out = []
-    for cid, started, urgent, caller, transcript in calls:
+    for cid, started, urgent, caller, transcript, call_summary in calls:
         ps = places.get(cid, [])
         admin = next(((k, n) for k, n in ps if k in ("ward", "commune", "town")), None)
         detail = next((n for k, n in ps if k in DETAIL_KINDS), None)
-        summary = citizen.get(cid) or transcript or ""
+        said = (citizen.get(cid) or transcript or "")[:SUMMARY_CHARS]
+        # What the unit reads as "Nội dung": the call's one-line summary (issue 29), not a transcript
+        # fragment; what the citizen said only when the call has none. Grouping compares ``said``.
+        summary = call_summary or said
         out.append({"call_id": cid, "started_at": started, "urgent": bool(urgent), "caller_hash": caller,
                     "topics": [t for t in topics.get(cid, []) if t != "other"] or topics.get(cid, []),
                     "place": _place_label(*admin) if admin else None, "place_detail": detail,
-                    "unit": routes.get(cid), "summary": summary[:SUMMARY_CHARS], "transcript": transcript or ""})
+                    "unit": routes.get(cid), "renames": renames, "summary": summary[:SUMMARY_CHARS], "said": said,
+                    "transcript": transcript or ""})
     return out
 
 
@@ -204,7 +211,8 @@ def same_incident(earlier: dict, later: dict, window_days: float = WINDOW_DAYS) 
         return None  # two different streets (of one ward): two incidents
     same_street = bool(d1) and d1 in details0
     places = (earlier.get("place"), later.get("place"), earlier.get("place_detail"), later.get("place_detail"))
-    w0, w1 = content_words(earlier.get("summary"), places), content_words(later.get("summary"), places)
+    w0 = content_words(earlier.get("said") or earlier.get("summary"), places)
+    w1 = content_words(later.get("said") or later.get("summary"), places)
     says_same = bool(w0 & w1)  # one shared word for the problem ("rác", "đèn", "nước")
     # A repeat caller: same topic and the same problem word (or too little text to tell); the street may match
     # while the problem differs (water today, electricity tomorrow).
@@ -253,7 +261,7 @@ class _Incidents:
         for r in complaints:
             self.add({"case_id": r[0], "opened_at": r[1], "caller_hash": r[2],
                       "topics": (r[3] or "").split(",") if r[3] else [], "place": r[4], "place_detail": r[5],
-                      "summary": r[6]}, detail_known=True)
+                      "summary": r[6], "said": r[7]}, detail_known=True)
 
     def find(self, x: str) -> str:
         while self.parent.get(x, x) != x:
@@ -308,7 +316,8 @@ def _new_case_rows(facts: dict, user: str, now: datetime) -> tuple[dict, dict, l
     opened = facts["started_at"] or now
     inquiry = is_inquiry(facts)
     topic = facts["topics"][0] if facts["topics"] else None
-    unit = facts["unit"] or _route_unit(facts["topics"], facts["place"], facts["transcript"])
+    unit = facts["unit"] or renamed(facts.get("renames") or {},
+                                    _route_unit(facts["topics"], facts["place"], facts["transcript"]))
     case = dict(zip(_CASE_COLUMNS, (
         cid, "inquiry" if inquiry else "complaint", "answered" if inquiry else "new", topic, ",".join(facts["topics"]),
         facts["place"], facts["place_detail"], facts["summary"], unit, facts["urgent"],
@@ -448,6 +457,7 @@ def get_case(con: duckdb.DuckDBPyConnection, case_id: str, actor: Actor, *, raw_
     case["events"] = events
     case["proposals"] = proposals(con, case_id) if view.cases == "all" else []
     case["allowed"] = [to for (frm, to), roles in TRANSITIONS.items() if frm == case["status"] and actor.role in roles]
+    case["reopens"] = [to for to in case["allowed"] if (case["status"], to) in REOPENS]  # need a confirmation
     return case
 
 
@@ -594,7 +604,8 @@ def refresh_routing(con: duckdb.DuckDBPyConnection, case_id: str, user: str, not
     topics: list[str] = []
     for f in facts:
         topics += [t for t in f["topics"] if t not in topics]
-    routed = _route_unit(topics, case["place"], " ".join(f["transcript"] for f in facts))
+    routed = renamed(unit_rows.unit_renames(con),
+                     _route_unit(topics, case["place"], " ".join(f["transcript"] for f in facts)))
     unit = case["unit"] if case["unit_locked"] else (routed or case["unit"])
     topic = topics[0] if topics else None
     changed_topics = ",".join(topics) != (case["topics"] or "")

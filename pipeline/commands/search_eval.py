@@ -19,6 +19,11 @@ def _eval_search(args) -> int:
         print(f"{run.name}: queries={m['queries']} calls={run.calls} "
               f"micro P={m['micro_precision']:.3f} R={m['micro_recall']:.3f} "
               f"macro P={m['macro_precision']:.3f} R={m['macro_recall']:.3f}")
+        if run.unmarked:
+            u = run.unmarked
+            print(f"{run.name} unmarked syllables: queries={u['queries']} "
+                  f"micro P={u['micro_precision']:.3f} R={u['micro_recall']:.3f} "
+                  f"macro P={u['macro_precision']:.3f} R={u['macro_recall']:.3f}")
     return 0
 
 

@@ -7,12 +7,14 @@ import socket
 import sys
 from pathlib import Path
 
+from pipeline.casework import units
 from pipeline.casework.cases import set_user_unit
 from pipeline.commands import add_warehouse_options, open_warehouse
 from pipeline.config import entry_settings
 from pipeline.errors import HotlineError
 from pipeline.warehouse import db
-from pipeline.web.auth import add_user, list_users, password_problem, remove_user, set_disabled
+from pipeline.web.accounts import list_accounts
+from pipeline.web.auth import add_user, password_problem, remove_user, set_disabled
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -67,12 +69,19 @@ def _users_add(args) -> int:
     db.check_warehouse_path(settings.database, create=False)  # before asking for a password
     if args.role == "unit" and not (args.unit or "").strip():
         raise HotlineError("--role unit needs --unit NAME (the unit's name as routing gives it, e.g. 'UBND phường Tân Lập')")
+    unit = None
+    if args.role == "unit":  # checked before asking for a password: a typo would show "no cases" forever
+        con = db.connect(settings.database, wait_s=args.wait, create=False)
+        try:
+            unit = units.check_unit(con, args.unit)
+        finally:
+            con.close()
     password = read_password(args)
     con = db.connect(settings.database, wait_s=args.wait, create=False)
     try:
         user = add_user(con, args.name, args.role, password)
-        if user.role == "unit":  # a handling unit's member sees only that unit's cases
-            set_user_unit(con, user.name, args.unit or "")
+        if unit:  # a handling unit's member sees only that unit's cases
+            set_user_unit(con, user.name, unit)
     finally:
         con.close()
     print(f"user {user.name} ({user.role}) saved in {settings.database}")
@@ -85,15 +94,27 @@ def _with_users(args, action):
 
 
 def _users_list(args) -> int:
-    users = _with_users(args, list_users)
+    users = _with_users(args, list_accounts)
     if not users:
         print("no accounts yet: hotline users add NAME --role qa|manager|admin")
         return 0
-    print(f"{'name':<20} {'role':<8} {'state':<9} {'created':<17} last log-in")
+    print(f"{'name':<20} {'role':<8} {'state':<9} {'created':<17} {'last log-in':<17} unit")
     for u in users:
-        last = f"{u['last_login']:%Y-%m-%d %H:%M}" if u["last_login"] else "never"
-        print(f"{u['name']:<20} {u['role']:<8} {'disabled' if u['disabled'] else 'active':<9} "
-              f"{u['created_at']:%Y-%m-%d %H:%M} {last}")
+        last = f"{u.last_login:%Y-%m-%d %H:%M}" if u.last_login else "never"
+        print(f"{u.name:<20} {u.role:<8} {'disabled' if u.disabled else 'active':<9} "
+              f"{u.created_at:%Y-%m-%d %H:%M} {last:<17} {u.unit or ('(none!)' if u.role == 'unit' else '')}")
+    return 0
+
+
+def _users_units(args) -> int:
+    for name in _with_users(args, units.known_units):
+        print(name)
+    return 0
+
+
+def _users_rename_unit(args) -> int:
+    moved = _with_users(args, lambda con: units.rename_unit(con, args.old, args.new, "cli"))
+    print(f"unit {args.old!r} is now {args.new!r}: {len(moved)} case(s) and its accounts moved")
     return 0
 
 
@@ -129,7 +150,7 @@ def register(sub, eval_sub) -> None:
                      help="qa: review and correct calls; manager: dashboards and exports; admin: everything; "
                           "unit: a handling unit's member (its cases only, needs --unit)")
     add.add_argument("--unit", default=None, help="for --role unit: the unit's name as routing gives it "
-                     "(e.g. 'UBND phường Tân Lập')")
+                     "(e.g. 'UBND phường Tân Lập'); checked against `hotline users units`")
     add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
     add_warehouse_options(add)
     add.set_defaults(func=_users_add)
@@ -143,6 +164,17 @@ def register(sub, eval_sub) -> None:
     dis.add_argument("--enable", action="store_true", help="enable the account again instead")
     add_warehouse_options(dis)
     dis.set_defaults(func=_users_disable)
+
+    un = users_sub.add_parser("units", help="list the unit names --unit accepts (routing table, after renames)")
+    add_warehouse_options(un)
+    un.set_defaults(func=_users_units)
+
+    ren = users_sub.add_parser("rename-unit", help="rename a handling unit, or merge it into another: its cases "
+                                                   "and accounts move, later routing to it gives the new name")
+    ren.add_argument("old", help="the unit's name now")
+    ren.add_argument("new", help="its new name, or the unit to merge it into")
+    add_warehouse_options(ren)
+    ren.set_defaults(func=_users_rename_unit)
 
     rm = users_sub.add_parser("remove", help="delete an account (audit rows that name it stay)")
     rm.add_argument("name", help="user name")

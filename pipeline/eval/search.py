@@ -4,7 +4,10 @@ The set (``tests/data/search_set.json``) holds citizen stories with intents, wri
 ways, plus distractors, and queries each naming the intent whose calls should match. A
 synthetic warehouse is built from it (:func:`build_search_db`): calls mix a story, street
 names and the operator's lines, and a share of calls lose their diacritics as ASR output
-sometimes does. Then every query runs through :func:`pipeline.warehouse.search.search_calls`.
+sometimes does; a story's optional ``unit`` becomes its calls' routed unit. Then every query
+runs through :func:`pipeline.warehouse.search.search_calls`. Besides the figures over all
+queries, :func:`summary_unmarked` gives the precision of the queries typed with diacritics that
+hold an unmarked syllable ("công an": its "an" must not find "ăn").
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.config import REPO_ROOT
-from pipeline.textnorm import fold_accents
+from pipeline.textnorm import fold_accents, is_accent_free, normalize_text
 from pipeline.warehouse import db, search
 from pipeline.warehouse.eval_data import insert_rows
 
@@ -52,7 +55,7 @@ def build_search_db(con: duckdb.DuckDBPyConnection, spec: dict, *, n_calls: int 
     """Fill a migrated warehouse with ``n_calls`` calls from ``spec``; returns {call_id: intents}."""
     rng = random.Random(seed)
     stories = spec["stories"]
-    calls, segs, labels = [], [], {}
+    calls, segs, routes, labels = [], [], [], {}
     for i in range(n_calls):
         story = stories[rng.randrange(len(stories))]
         text = rng.choice(story["texts"]).format(n=rng.randrange(2, 300), street=rng.choice(spec["streets"]))
@@ -65,11 +68,14 @@ def build_search_db(con: duckdb.DuckDBPyConnection, spec: dict, *, n_calls: int 
         for seq, (role, t) in enumerate(lines):
             segs.append({"call_id": cid, "seq": seq, "start_s": 2.0 * seq, "end_s": 2.0 * seq + 1.8, "role": role,
                          "text": t, "confidence": 0.8})
+        if story.get("unit"):
+            routes.append({"call_id": cid, "seq": 0, "agency": "unit", "agency_vi": story["unit"], "reason": "eval"})
         calls.append({"call_id": cid, "recording_sha256": cid * 3, "status": "done",
                       "started_at": datetime(2026, 11, 1) + timedelta(minutes=17 * i), "duration_s": 6.0,
                       "transcript": " ".join(t for _, t in lines), "operator_ext": "101"})
-    for table, rows in (("calls", calls), ("segments", segs)):
-        insert_rows(con, table, rows)
+    for table, rows in (("calls", calls), ("segments", segs), ("call_routes", routes)):
+        if rows:
+            insert_rows(con, table, rows)
     search.refresh_search_index(con)
     return labels
 
@@ -94,6 +100,18 @@ def summary(scores: list[QueryScore]) -> dict[str, float]:
             "macro_recall": sum(s.recall for s in scores) / len(scores), "queries": len(scores)}
 
 
+def has_unmarked_syllable(q: str) -> bool:
+    """A query typed with diacritics that holds a syllable typed without ("công an", "tai nạn")."""
+    words = [w for w in q.replace('"', " ").split() if w not in ("OR", "HOẶC", "|")]
+    return not is_accent_free(q) and any(is_accent_free(w) for w in words if normalize_text(w))
+
+
+def summary_unmarked(scores: list[QueryScore]) -> dict[str, float] | None:
+    """:func:`summary` of the queries with an unmarked syllable (:func:`has_unmarked_syllable`); None without any."""
+    picked = [s for s in scores if has_unmarked_syllable(s.q)]
+    return summary(picked) if picked else None
+
+
 def old_style(q: str) -> str:
     """The search before issue 14, approximated: every word accent-folded and OR-ed."""
     return " OR ".join(fold_accents(q).split())
@@ -108,6 +126,7 @@ class SearchEval:
     name: str  # "default" or "old-or-folded" (REWRITES)
     scores: list[QueryScore]  # per query
     summary: dict[str, float]  # :func:`summary` of them
+    unmarked: dict[str, float] | None  # :func:`summary_unmarked`: the queries with an unmarked syllable
     calls: int  # calls in the synthetic warehouse
 
 
@@ -122,7 +141,7 @@ def evaluate_search_set(path: Path = DEFAULT_SET, *, n_calls: int = 400, seed: i
             labels = build_search_db(con, spec, n_calls=n_calls, seed=seed)
             for name, rewrite in REWRITES:
                 scores = evaluate(con, spec, labels, rewrite=rewrite)
-                out.append(SearchEval(name, scores, summary(scores), len(labels)))
+                out.append(SearchEval(name, scores, summary(scores), summary_unmarked(scores), len(labels)))
         finally:
             con.close()
     return out

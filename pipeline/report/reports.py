@@ -21,7 +21,7 @@ from pipeline.clock import m_ss
 from pipeline.config import Settings
 from pipeline.errors import HotlineError
 from pipeline.i18n import translator
-from pipeline.report import case_reports, charts
+from pipeline.report import case_reports, charts, scorecard
 from pipeline.report.formats import topic_labels
 from pipeline.warehouse import report_queries as queries
 from pipeline.warehouse.report_queries import (  # noqa: F401 (web, notebooks and tests read them as reports.*)
@@ -478,6 +478,7 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
                         T("Bị gắn cờ xem lại", "Flagged for review")], op_rows),
                 none_p(T("Độ tin cậy nhận dạng đo chất lượng bản chép tự động, không phải đánh giá điện thoại viên.",
                          "Recognition confidence measures the automatic transcript, not the operator."))),
+        scorecard.report_section(con, start, end, lang=lang),  # issue 29: QA evaluations per operator
         "</body></html>",
     ]
     return "".join(parts)

@@ -33,12 +33,14 @@ def set_user_unit(con: duckdb.DuckDBPyConnection, user_name: str, unit: str) -> 
 # ---------------------------------------------------------------- facts of calls
 
 def done_calls(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str] | None = None) -> list[tuple]:
-    """(call_id, started or processed at, urgent, caller_hash, transcript) of loaded calls, oldest first."""
+    """(call_id, started or processed at, urgent, caller_hash, transcript, one-line summary) of loaded calls,
+    oldest first."""
     where, params = "", []
     if call_ids is not None:
         where, params = "AND call_id IN (SELECT unnest(?))", [list(call_ids)]
     return con.execute(
-        f"""SELECT call_id, coalesce(started_at, processed_at), coalesce(urgent, FALSE), caller_hash, transcript
+        f"""SELECT call_id, coalesce(started_at, processed_at), coalesce(urgent, FALSE), caller_hash, transcript,
+                   summary
             FROM calls WHERE status = 'done' {where} ORDER BY coalesce(started_at, processed_at), call_id""",
         params).fetchall()
 
@@ -78,11 +80,25 @@ def insert_event(con: duckdb.DuckDBPyConnection, case_id: str, at: datetime, use
                 [case_id, at, user, action, from_status, to_status, note])
 
 
-def open_complaints_since(con: duckdb.DuckDBPyConnection, since: datetime) -> list[tuple]:
-    """(case_id, opened_at, caller_hash, topics, place, place_detail, summary) of complaints still open to grouping."""
+def open_complaints_since(con: duckdb.DuckDBPyConnection, since: datetime, said_chars: int = 240) -> list[tuple]:
+    """(case_id, opened_at, caller_hash, topics, place, place_detail, summary, said) of complaints still open
+    to grouping; ``said``: the first ``said_chars`` characters of what the citizen said in the case's first call
+    (redacted), which grouping compares (the summary is the call's one-line summary)."""
     return con.execute(
-        """SELECT case_id, opened_at, caller_hash, topics, place, place_detail, summary FROM cases
-           WHERE kind = 'complaint' AND status NOT IN ('merged', 'closed') AND opened_at >= ?""", [since]).fetchall()
+        """WITH open_cases AS (
+               SELECT case_id, opened_at, caller_hash, topics, place, place_detail, summary FROM cases
+               WHERE kind = 'complaint' AND status NOT IN ('merged', 'closed') AND opened_at >= $since
+           ), first_call AS (
+               SELECT cc.case_id, arg_min(cc.call_id, coalesce(c.started_at, c.processed_at)) AS call_id
+               FROM case_calls cc JOIN calls c USING (call_id) WHERE cc.case_id IN (SELECT case_id FROM open_cases)
+               GROUP BY cc.case_id
+           ), said AS (
+               SELECT f.case_id, left(string_agg(s.text, ' ' ORDER BY s.seq), $n) AS said
+               FROM first_call f JOIN segments s USING (call_id) WHERE s.role = 'citizen' AND s.text IS NOT NULL
+               GROUP BY f.case_id
+           )
+           SELECT o.*, s.said FROM open_cases o LEFT JOIN said s USING (case_id)""",
+        {"since": since, "n": said_chars}).fetchall()
 
 
 def incident_links_since(con: duckdb.DuckDBPyConnection, since: datetime) -> list[tuple[str, str]]:

@@ -81,7 +81,7 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict]
     """Append ``rows`` (dicts keyed by column name) to ``table`` of a migrated warehouse."""
     import pandas as pd
 
-    if table not in ("calls", "segments"):
+    if table not in ("calls", "segments", "call_routes"):
         raise ValueError(f"insert_rows: not a table evaluations fill: {table!r}")
     con.register("_rows", pd.DataFrame(list(rows)))
     try:

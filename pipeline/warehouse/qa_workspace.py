@@ -172,3 +172,37 @@ def first_in_queue(con: duckdb.DuckDBPyConnection, after: str | None = None) -> 
 
 def in_review_queue(con: duckdb.DuckDBPyConnection, call_id: str) -> bool:
     return con.execute("SELECT 1 FROM mart_review_queue WHERE call_id = ?", [call_id]).fetchone() is not None
+
+
+# ---- the evaluation scorecard (issue 29): per operator and criterion over a period ------------------
+
+# The evaluation form's criteria, in the form's order (pipeline.web.qa shows them; reports read them).
+EVAL_ITEMS = ("greeting", "address_captured", "next_step", "handling_unit", "courtesy")
+
+_LATEST_EVALUATIONS = """
+    SELECT e.call_id, e.item, e.answer, e.user_name, e.evaluated_at, c.operator_ext, c.started_at
+    FROM call_evaluations e JOIN stg_calls c USING (call_id)
+    WHERE c.call_date BETWEEN $start AND $end
+    QUALIFY row_number() OVER (PARTITION BY e.call_id, e.item ORDER BY e.evaluated_at DESC) = 1"""
+
+
+def evaluation_by_operator(con: duckdb.DuckDBPyConnection, start, end) -> list[tuple]:
+    """(operator_ext, item, evaluated, met, not met, N/A) over the latest answers for calls of [start, end]."""
+    return con.execute(
+        f"""WITH latest AS ({_LATEST_EVALUATIONS})
+            SELECT operator_ext, item, count(*), count(*) FILTER (answer = 'met'),
+                   count(*) FILTER (answer = 'not_met'), count(*) FILTER (answer = 'na')
+            FROM latest GROUP BY ALL ORDER BY operator_ext, item""", {"start": start, "end": end}).fetchall()
+
+
+def evaluated_calls(con: duckdb.DuckDBPyConnection, start, end, *, operator: str | None = None,
+                    item: str | None = None, answer: str | None = None, limit: int = 500) -> list[tuple]:
+    """(call_id, started_at, operator_ext, item, answer, user_name, evaluated_at) of the latest answers for calls
+    of [start, end], optionally of one operator, criterion and answer; newest calls first."""
+    return con.execute(
+        f"""WITH latest AS ({_LATEST_EVALUATIONS})
+            SELECT call_id, started_at, operator_ext, item, answer, user_name, evaluated_at FROM latest
+            WHERE ($operator IS NULL OR operator_ext = $operator) AND ($item IS NULL OR item = $item)
+              AND ($answer IS NULL OR answer = $answer)
+            ORDER BY started_at DESC, call_id, item LIMIT $limit""",
+        {"start": start, "end": end, "operator": operator, "item": item, "answer": answer, "limit": limit}).fetchall()

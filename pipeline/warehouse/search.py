@@ -2,18 +2,22 @@
 
 Query syntax (:func:`parse_query`): every word is required (``đèn đường`` finds calls
 with both words); ``"đèn đường"`` is a phrase; ``OR`` (or ``|``) separates alternatives.
-A word typed with diacritics matches them exactly, or the same letters written
-with none (ASR output that lost them), never other marks (``rác thải`` does not match
-``thái``); a word typed without matches any accents (``den duong``). Calls holding the
-query's exact spelling rank first, then by BM25.
+In a query typed with diacritics every syllable means what was typed: the same marks, or
+the same letters written with none (ASR output that lost them), never other marks (``rác
+thải`` does not match ``thái``; the unmarked ``an`` of ``công an`` does not match ``ăn``,
+the ``tai`` of ``tai nạn`` not ``tại``). Only a query typed entirely without marks
+matches any accents (``den duong``). The rule is :func:`pipeline.textnorm.syllable_says`,
+which the call-category rules use too. Calls holding the query's exact spelling rank
+first, then by BM25.
 
-Each call's redacted transcript is indexed twice in ``search_docs``: normalised
-(``normalize_text``: NFC, lower case, one tone-mark placement) and accent-folded
-(``fold_accents``: ``Đắk Lắk`` → ``dak lak``). Matching is a whole-word test on those
-columns; DuckDB's fts extension (``stemmer='none', strip_accents=0``, our own
-tokenisation: its defaults mangle Vietnamese) supplies the BM25 score.
-Only redacted text is indexed, so search never reveals what redaction hid. The SQL is
-in :mod:`pipeline.warehouse.search_index`.
+Each call's search document, its redacted transcript followed by its summary, the units
+routing chose and its case's summary and unit (:data:`search_index.DOCS_SQL`), is indexed
+twice in ``search_docs``: normalised (``normalize_text``: NFC, lower case, one tone-mark
+placement) and accent-folded (``fold_accents``: ``Đắk Lắk`` → ``dak lak``). Matching is a
+whole-word test on those columns; DuckDB's fts extension (``stemmer='none',
+strip_accents=0``, our own tokenisation: its defaults mangle Vietnamese) supplies the BM25
+score. Only redacted text is indexed, so search never reveals what redaction hid. The SQL
+is in :mod:`pipeline.warehouse.search_index`.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from dataclasses import dataclass
 import duckdb
 from markupsafe import Markup, escape
 
-from pipeline.textnorm import fold_accents, normalize_text
+from pipeline.textnorm import fold_accents, is_accent_free, normalize_text, phrase_starts
 from pipeline.warehouse import search_index
 from pipeline.warehouse.search_index import index_is_current, load_fts  # noqa: F401 (part of this module's API)
 
@@ -67,13 +71,13 @@ def ensure_search_index(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def search_calls(con: duckdb.DuckDBPyConnection, query: str, *, limit: int | None = 200) -> list[SearchHit]:
-    """Calls whose redacted transcript matches ``query`` (see :func:`parse_query`), best first.
+    """Calls whose search document matches ``query`` (see :func:`parse_query`), best first.
 
     Every word (or quoted phrase) of a group must occur; groups joined by ``OR`` are
-    alternatives. A word typed with diacritics matches them exactly, or the same letters
-    written with no diacritics at all (ASR output that lost them), never other marks
-    (``thải`` does not match ``thái``); a word typed without matches any accents
-    (``tat`` → ``tắt``, ``tất``).
+    alternatives. In a query typed with diacritics each syllable matches as typed, or the same
+    letters written with no diacritics at all (ASR output that lost them), never other marks
+    (``thải`` does not match ``thái``, ``an`` does not match ``ăn``); a query typed entirely
+    without marks matches any accents (``tat`` → ``tắt``, ``tất``).
     Among the matches, calls holding the query's exact spelling rank first, then BM25.
     The index must exist (:func:`ensure_search_index`). An empty query returns no hits.
     """
@@ -81,6 +85,8 @@ def search_calls(con: duckdb.DuckDBPyConnection, query: str, *, limit: int | Non
     if not groups:
         return []
     rows = search_index.ranked_matches(con, groups)
+    if any(t.exact and " " in t.norm for grp in groups for t in grp):
+        rows = _verify(con, rows, groups)
     if limit is not None:
         rows = rows[:limit]
     snippets = _snippets(con, [r[0] for r in rows], groups)
@@ -89,20 +95,41 @@ def search_calls(con: duckdb.DuckDBPyConnection, query: str, *, limit: int | Non
             for cid, n_exact, bm25 in rows]
 
 
+def term_in(norms: list[str], folds: list[str], term: Term) -> bool:
+    """Whether the written words (normalised and folded, aligned) say ``term`` (:func:`syllable_says`)."""
+    return bool(phrase_starts(norms, folds, term.norm.split(), accent_free=not term.exact))
+
+
+def _verify(con: duckdb.DuckDBPyConnection, rows: list[tuple], groups: list[list[Term]]) -> list[tuple]:
+    """The rows whose document really matches ``groups``, syllable by syllable (the SQL pre-filters phrases)."""
+    docs = {cid: (norm.split(), fold.split()) for cid, norm, fold in search_index.doc_texts(con, [r[0] for r in rows])}
+    keep = []
+    for row in rows:
+        norms, folds = docs.get(row[0], ([], []))
+        if any(all(term_in(norms, folds, t) for t in grp) for grp in groups):
+            keep.append(row)
+    return keep
+
+
 def _snippets(con: duckdb.DuckDBPyConnection, call_ids: list[str], groups: list[list[Term]]) -> dict[str, str]:
-    """For each call, the redacted segment matching the most query words."""
+    """For each call, the redacted segment matching the most query words; else its summary and
+    routed units when the match is there."""
     if not call_ids:
         return {}
     rows = search_index.segment_texts(con, call_ids)
     terms = [t for grp in groups for t in grp]
     best: dict[str, tuple[int, str]] = {}
     for cid, _seq, text in rows:
-        norm, fold = f" {normalize_text(text or '')} ", f" {fold_accents(text or '')} "
-        hits = sum(1 for t in terms if (f" {t.norm} " in norm or f" {t.fold} " in norm if t.exact
-                                        else f" {t.fold} " in fold))
+        norms, folds = normalize_text(text or "").split(), fold_accents(text or "").split()
+        hits = sum(1 for t in terms if term_in(norms, folds, t))
         if hits and hits > best.get(cid, (0, ""))[0]:
             best[cid] = (hits, text)
-    return {cid: text for cid, (_, text) in best.items()}
+    out = {cid: text for cid, (_, text) in best.items()}
+    missing = [cid for cid in call_ids if cid not in out]
+    if missing:
+        for cid, summary, units in search_index.call_extras(con, missing):
+            out[cid] = " — ".join(x for x in (summary, f"→ {units}" if units else None) if x)
+    return out
 
 
 @dataclass(frozen=True)
@@ -111,11 +138,7 @@ class Term:
 
     norm: str  # normalize_text: "đèn đường"
     fold: str  # fold_accents: "den duong"
-
-    @property
-    def exact(self) -> bool:
-        """Typed with diacritics, so they must match."""
-        return self.norm != self.fold
+    exact: bool = True  # the query was typed with diacritics, so each syllable means what was typed
 
 
 _QUERY_RE = re.compile(r'"([^"]*)"|(\S+)')
@@ -125,18 +148,19 @@ OR_WORDS = {"OR", "HOẶC", "|"}
 def parse_query(query: str) -> list[list[Term]]:
     """``đèn đường`` → one group of two words (both required); ``"đèn đường"`` → one phrase;
     ``rác OR "bốc mùi"`` (or ``|``, ``HOẶC``) → two alternative groups. Punctuation inside a
-    word is dropped as in the index; empty groups vanish."""
-    groups: list[list[Term]] = [[]]
+    word is dropped as in the index; empty groups vanish. Every term is ``exact`` unless the
+    whole query (its OR words aside) is typed without a diacritic."""
+    groups: list[list[str]] = [[]]
     for m in _QUERY_RE.finditer((query or "").replace("|", " | ")):
         phrase, word = m.group(1), m.group(2)
         if word is not None and word in OR_WORDS:
             groups.append([])
             continue
         text = phrase if phrase is not None else word
-        norm = normalize_text(text)
-        if norm:
-            groups[-1].append(Term(norm=norm, fold=fold_accents(text)))
-    return [g for g in groups if g]
+        if normalize_text(text):
+            groups[-1].append(text)
+    exact = not is_accent_free(" ".join(t for grp in groups for t in grp))
+    return [[Term(norm=normalize_text(t), fold=fold_accents(t), exact=exact) for t in grp] for grp in groups if grp]
 
 
 def highlight_terms(query: str) -> list[dict[str, object]]:
@@ -151,18 +175,14 @@ _WORD_RE = re.compile(r"\S+")
 def match_flags(words: list[str], query: str) -> list[bool]:
     """For each written word, whether it is part of a match of one of ``query``'s words or phrases."""
     terms = [t for grp in parse_query(query) for t in grp]
-    norms = [normalize_text(w) for w in words]
-    folds = [fold_accents(w) for w in words]
+    norms = [normalize_text(w).replace(" ", "") for w in words]
+    folds = [fold_accents(w).replace(" ", "") for w in words]
     marked = [False] * len(words)
     for t in terms:
-        # Typed with diacritics: as typed, or written with none; typed without: any accents.
-        wanted = [t.norm.split(), t.fold.split()] if t.exact else [t.fold.split()]
-        forms = norms if t.exact else folds
-        for parts in wanted:
-            for i in range(len(words) - len(parts) + 1):
-                if forms[i: i + len(parts)] == parts:
-                    for j in range(i, i + len(parts)):
-                        marked[j] = True
+        parts = t.norm.split()
+        for i in phrase_starts(norms, folds, parts, accent_free=not t.exact):
+            for j in range(i, i + len(parts)):
+                marked[j] = True
     return marked
 
 

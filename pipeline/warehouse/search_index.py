@@ -33,12 +33,31 @@ BM25_SQL = """
     GROUP BY docs.name"""
 
 
+# What a call's search document holds: its redacted transcript, then its one-line summary, the
+# units routing chose and its case's summary and unit (so "Điện lực" finds the calls routed to
+# the power company). All of it redacted or built from redacted text; the unit's free-text result
+# is not (it is stored unredacted), so it stays out.
+DOCS_SQL = """
+    WITH routes AS (
+        SELECT call_id, string_agg(DISTINCT agency_vi, ' ; ') AS units FROM call_routes
+        WHERE agency_vi IS NOT NULL GROUP BY call_id
+    ), case_text AS (
+        SELECT cc.call_id, concat_ws(' ; ', k.summary, k.unit) AS text
+        FROM case_calls cc JOIN cases k USING (case_id)
+    ), final AS (
+        SELECT c.call_id, concat_ws(' ; ', c.transcript, c.summary, r.units, k.text) AS text
+        FROM calls c LEFT JOIN routes r USING (call_id) LEFT JOIN case_text k USING (call_id)
+        WHERE c.status = 'done' AND c.transcript IS NOT NULL
+    )
+    SELECT call_id, text FROM final"""
+
+
 def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """Of the indexed transcripts: any change (a reload, a retention purge that blanks one) changes it,
-    so the next search rebuilds the index and no purged word stays in the fts tables."""
+    """Of the indexed documents: any change (a reload, a retention purge that blanks one, a case
+    re-routed) changes it, so the next search rebuilds the index and no purged word stays in the
+    fts tables."""
     n, digest = con.execute(
-        "SELECT count(*), bit_xor(hash(call_id || '\x1f' || transcript)) FROM calls "
-        "WHERE status = 'done' AND transcript IS NOT NULL"
+        f"SELECT count(*), bit_xor(hash(call_id || '\x1f' || text)) FROM ({DOCS_SQL})"
     ).fetchone()
     return f"{n}:{digest}"
 
@@ -62,8 +81,8 @@ def index_is_current(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 def done_transcripts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    """(call_id, redacted transcript) of every processed call that has one."""
-    return con.execute("SELECT call_id, transcript FROM calls WHERE status = 'done' AND transcript IS NOT NULL").fetchall()
+    """(call_id, search document) of every processed call with a transcript (:data:`DOCS_SQL`)."""
+    return con.execute(DOCS_SQL).fetchall()
 
 
 def replace_index(con: duckdb.DuckDBPyConnection, docs) -> None:
@@ -86,8 +105,9 @@ def ranked_matches(con: duckdb.DuckDBPyConnection, groups) -> list[tuple[str, in
     """(call_id, n_exact, bm25) of the documents matching ``groups``, best first.
 
     ``groups``: alternatives, each a list of required terms with ``norm``, ``fold`` and
-    ``exact`` (:class:`pipeline.warehouse.search.Term`). A term typed with diacritics matches as
-    typed or written with none; one typed without matches any accents. ``n_exact``
+    ``exact`` (:class:`pipeline.warehouse.search.Term`). In a query typed with diacritics a word
+    matches as typed or written with none; in one typed without, any accents; a phrase of a query
+    with diacritics is only pre-filtered here (the caller checks each syllable). ``n_exact``
     counts the query's words found as typed; then BM25 over both fields.
     """
     params: dict[str, object] = {}
@@ -97,11 +117,17 @@ def ranked_matches(con: duckdb.DuckDBPyConnection, groups) -> list[tuple[str, in
         for i, term in enumerate(group):
             name = f"t{g}_{i}"
             params[name] = f" {term.norm if term.exact else term.fold} "
-            if term.exact:
+            if term.exact and " " not in term.norm:
                 # As typed, or written with no diacritics at all (ASR output that lost them):
-                # never with other marks ("thải" does not match "thái").
+                # never with other marks ("thải" does not match "thái"; "an" does not match "ăn").
                 params[name + "f"] = f" {term.fold} "
                 ands.append(f"(contains(' ' || text_norm || ' ', ${name}) OR contains(' ' || text_norm || ' ', ${name}f))")
+            elif term.exact:
+                # A phrase typed with marks: its syllables each as typed or bare, which SQL cannot say
+                # simply; the folded phrase finds every candidate and the caller checks them
+                # (pipeline.warehouse.search._verify).
+                params[name] = f" {term.fold} "
+                ands.append(f"contains(' ' || text_fold || ' ', ${name})")
             else:
                 ands.append(f"contains(' ' || text_fold || ' ', ${name})")
         ors.append("(" + " AND ".join(ands) + ")")
@@ -134,3 +160,17 @@ def segment_texts(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> list[t
         "SELECT call_id, seq, text FROM segments WHERE call_id IN (SELECT unnest(?)) ORDER BY call_id, seq",
         [call_ids],
     ).fetchall()
+
+
+def doc_texts(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> list[tuple[str, str, str]]:
+    """(call_id, text_norm, text_fold) of the indexed documents of ``call_ids``."""
+    return con.execute("SELECT call_id, text_norm, text_fold FROM search_docs WHERE call_id IN (SELECT unnest(?))",
+                       [call_ids]).fetchall()
+
+
+def call_extras(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> list[tuple[str, str | None, str | None]]:
+    """(call_id, summary, units routing chose) of ``call_ids``, for a snippet when the transcript has no hit."""
+    return con.execute(
+        """SELECT c.call_id, c.summary, (SELECT string_agg(DISTINCT r.agency_vi, ' ; ') FROM call_routes r
+                                          WHERE r.call_id = c.call_id) FROM calls c
+           WHERE c.call_id IN (SELECT unnest(?))""", [call_ids]).fetchall()

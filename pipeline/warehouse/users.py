@@ -102,3 +102,81 @@ def delete_user(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Delete an account and its sessions."""
     con.execute("DELETE FROM sessions WHERE user_name = ?", [name])
     con.execute("DELETE FROM users WHERE user_name = ?", [name])
+
+
+# ---- issue 29: accounts managed by an admin (audited), units renamed or merged ----------------------
+
+def set_role(con: duckdb.DuckDBPyConnection, name: str, role: str) -> None:
+    """Change an account's role; its sessions end (the next log-in carries the new role)."""
+    con.execute("UPDATE users SET role = ? WHERE user_name = ?", [role, name])
+    con.execute("DELETE FROM sessions WHERE user_name = ?", [name])
+
+
+def set_password_hash(con: duckdb.DuckDBPyConnection, name: str, password_hash: str) -> None:
+    """Replace an account's password; its sessions end."""
+    con.execute("UPDATE users SET password_hash = ? WHERE user_name = ?", [password_hash, name])
+    con.execute("DELETE FROM sessions WHERE user_name = ?", [name])
+
+
+def insert_user_event(con: duckdb.DuckDBPyConnection, at: datetime, actor: str, name: str, action: str,
+                      note: str | None = None) -> None:
+    con.execute("INSERT INTO user_events VALUES (?, ?, ?, ?, ?)", [at, actor, name, action, note])
+
+
+def user_events(con: duckdb.DuckDBPyConnection, limit: int = 50) -> list[dict]:
+    """The latest account changes, newest first."""
+    rows = con.execute("SELECT acted_at, actor, user_name, action, note FROM user_events "
+                       "ORDER BY acted_at DESC LIMIT ?", [limit]).fetchall()
+    return [dict(zip(("acted_at", "actor", "user_name", "action", "note"), r)) for r in rows]
+
+
+def user_units(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """user name → unit, of the accounts tied to a unit."""
+    return dict(con.execute("SELECT user_name, unit FROM user_units").fetchall())
+
+
+def unit_renames(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """old name → name in use, of every unit renamed or merged."""
+    return dict(con.execute("SELECT old_name, new_name FROM unit_renames").fetchall())
+
+
+def rename_unit_rows(con: duckdb.DuckDBPyConnection, old: str, new: str, actor: str, at: datetime) -> list[str]:
+    """Record ``old`` → ``new`` (earlier renames to ``old`` follow it) and move cases and unit accounts;
+    returns the ids of the cases moved. The caller holds the transaction and writes the case events."""
+    moved = [r[0] for r in con.execute("SELECT case_id FROM cases WHERE unit = ? ORDER BY case_id", [old]).fetchall()]
+    con.execute("UPDATE cases SET unit = ? WHERE unit = ?", [new, old])
+    con.execute("UPDATE user_units SET unit = ? WHERE unit = ?", [new, old])
+    con.execute("UPDATE unit_renames SET new_name = ? WHERE new_name = ?", [new, old])
+    con.execute("DELETE FROM unit_renames WHERE old_name = ?", [new])  # renamed back: no loop
+    con.execute("INSERT OR REPLACE INTO unit_renames VALUES (?, ?, ?, ?)", [old, new, actor, at])
+    return moved
+
+
+def unit_names_in_use(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every unit named by a case or a unit account, sorted."""
+    return [r[0] for r in con.execute(
+        "SELECT DISTINCT unit FROM (SELECT unit FROM cases UNION SELECT unit FROM user_units) "
+        "WHERE unit IS NOT NULL ORDER BY 1").fetchall()]
+
+
+def claim_row(con: duckdb.DuckDBPyConnection, call_id: str) -> tuple[str, datetime] | None:
+    """(user name, claimed at) of the call's claim, or None."""
+    return con.execute("SELECT user_name, claimed_at FROM call_claims WHERE call_id = ?", [call_id]).fetchone()
+
+
+def put_claim(con: duckdb.DuckDBPyConnection, call_id: str, name: str, at: datetime) -> None:
+    con.execute("INSERT OR REPLACE INTO call_claims VALUES (?, ?, ?)", [call_id, name, at])
+
+
+def drop_claim(con: duckdb.DuckDBPyConnection, call_id: str, name: str) -> None:
+    con.execute("DELETE FROM call_claims WHERE call_id = ? AND user_name = ?", [call_id, name])
+
+
+def live_claims(con: duckdb.DuckDBPyConnection, since: datetime) -> dict[str, str]:
+    """call_id → user name of the claims made after ``since``."""
+    return dict(con.execute("SELECT call_id, user_name FROM call_claims WHERE claimed_at > ?", [since]).fetchall())
+
+
+def case_unit_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Every unit some case is routed to (by routing or by a person)."""
+    return {r[0] for r in con.execute("SELECT DISTINCT unit FROM cases WHERE unit IS NOT NULL").fetchall()}

@@ -27,7 +27,7 @@ from pipeline.web.data import BadCorrection, call_detail
 
 LOW_WORD_PROBABILITY = 0.5  # words the recogniser was less sure of than this are marked on the page
 SILENCE_MARK_S = 2.0  # gaps between turns at least this long are drawn on the timeline
-EVAL_ITEMS = ("greeting", "address_captured", "next_step", "handling_unit", "courtesy")
+EVAL_ITEMS = ws.EVAL_ITEMS  # the form's criteria, in order
 EVAL_ANSWERS = ("met", "not_met", "na")
 PLACE_KINDS = ("ward", "commune", "town", "hamlet", "street", "alley", "house_number", "landmark")
 

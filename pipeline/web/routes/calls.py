@@ -14,7 +14,7 @@ from pipeline.stages import audio_redaction
 from pipeline.warehouse import calls, search
 from pipeline.warehouse.qa_workspace import call_exists, in_review_queue
 from pipeline.web import audio as redacted_audio
-from pipeline.web import auth, data, qa
+from pipeline.web import auth, claims, data, qa
 from pipeline.web.context import WebContext, jsonable
 
 MAX_PAGE = 1_000_000  # a page number past this is the last page anyway (a huge one overflowed the OFFSET)
@@ -37,12 +37,15 @@ def register(app: FastAPI, web: WebContext) -> None:
         with web.database() as con:
             rows, total = data.list_calls(con, f, limit=web.opts.page_size, offset=(page - 1) * web.opts.page_size)
             choices = data.filter_options(con)
+            held = claims.live_claims(con)  # issue 29: "đang được … xem"
         params = {k: v for k, v in request.query_params.items() if k != "page"}
         without_hour = urlencode({k: v for k, v in params.items() if k != "hour"})  # the hour chip's remove link
         return web.render(request, "calls.html", session, rows=rows, total=total, f=f, choices=choices, page=page,
                       pages=max(1, -(-total // web.opts.page_size)), filter_qs=urlencode(params),
                       without_hour_qs=without_hour,
-                      mark=search.mark_matches, mss=m_ss, call_qs=urlencode({"q": f.q}) if f.q.strip() else "")
+                      mark=search.mark_matches, mss=m_ss, call_qs=urlencode({"q": f.q}) if f.q.strip() else "",
+                      claims={k: v for k, v in held.items() if v != session.user.name},
+                      claim_minutes=claims.CLAIM_MINUTES)
 
     @app.get("/api/calls")
     def calls_api(request: Request, page: int = 1, session: auth.Session = Depends(web.require())):
@@ -64,11 +67,14 @@ def register(app: FastAPI, web: WebContext) -> None:
             removed = call is not None and data.recording_removed(con, call_id)
             if call is not None:
                 call["case"] = data.call_case(con, call_id)
+            # A reviewer opening the call claims it; another's live claim is shown instead (issue 29).
+            claimed_by = claims.claim(con, call_id, session.user.name) \
+                if call is not None and session.user.role in web.opts.correct_roles else None
         if call is None:
             raise HTTPException(404, translator(lang)("not_found"))
         access.without_caller_reference(call, session.user.role)
         return web.render(request, "call.html", session, call=call, raw=raw, q=q[:200], in_queue=in_queue,
-                          recording_removed=removed,
+                          recording_removed=removed, claimed_by=claimed_by,
                           can_correct=session.user.role in web.opts.correct_roles, qa=qa, mss=m_ss,
                           fmt=lambda v, d=1: qa.fmt_num(v, d, lang))
 

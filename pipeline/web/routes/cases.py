@@ -21,6 +21,10 @@ from pipeline.web import auth, qa
 from pipeline.web.context import WebContext, jsonable, parse_date
 
 
+class _NeedsConfirmation(Exception):
+    """A reopen posted without its confirmation box ticked."""
+
+
 def register(app: FastAPI, web: WebContext) -> None:
     def actor(session: auth.Session) -> cases.Actor:
         with web.database() as con:
@@ -105,8 +109,16 @@ def register(app: FastAPI, web: WebContext) -> None:
             unit_names = cases.units(con) if a.role in cases.STAFF else []
         if case is None:
             raise not_found(request)
+        t = translator(web.lang_of(request))
+        q = request.query_params
+        ok = None
+        if q.get("ok") == "status" and q.get("from") in cases.STATUSES and q.get("to") in cases.STATUSES:
+            ok = t("case_ok_status", frm=t("case_status_" + q["from"]), to=t("case_status_" + q["to"]))
+        elif q.get("ok") in ("unit", "place", "saved"):
+            ok = t("case_ok_" + q["ok"])
+        error = t(q["error"]) if q.get("error") in ("case_err_choose", "case_err_confirm_reopen") else None
         return web.render(request, "case.html", session, case=case, me=a, units=unit_names,
-                          staff=a.role in cases.STAFF, error=request.query_params.get("error"))
+                          staff=a.role in cases.STAFF, error=error, ok=ok)
 
     @app.get("/api/cases/{case_id}")
     def case_api(request: Request, case_id: str, session: auth.Session = Depends(web.require())):
@@ -116,42 +128,61 @@ def register(app: FastAPI, web: WebContext) -> None:
             raise HTTPException(404, "no such case")
         return jsonable(case)
 
-    def act(request: Request, session: auth.Session, case_id: str, csrf_token: str, fn):
+    def act(request: Request, session: auth.Session, case_id: str, csrf_token: str, fn, ok: str = "saved"):
+        """Run ``fn(con, actor, case)`` on a case the user may see; back to its page with a success message
+        (``ok``: a query string, or a function of the case before the change returning one)."""
         web.check_csrf(session, csrf_token)
         a = actor(session)
         with web.database() as con:
-            if cases.get_case(con, case_id, a) is None:
+            case = cases.get_case(con, case_id, a)
+            if case is None:
                 raise not_found(request)
             try:
-                fn(con, a)
+                fn(con, a, case)
             except cases.NotAllowed as exc:
                 raise HTTPException(403, str(exc)) from None
             except cases.CaseError as exc:
                 raise HTTPException(400, str(exc)) from None
-        return RedirectResponse(f"/cases/{case_id}", status_code=303)
+        query = ok(case) if callable(ok) else urlencode({"ok": ok})
+        return RedirectResponse(f"/cases/{case_id}?{query}", status_code=303)
 
     @app.post("/cases/{case_id}/status")
-    def change_status(request: Request, case_id: str, to: str = Form(...), note: str = Form(""), result: str = Form(""),
-                      csrf_token: str = Form(""), session: auth.Session = Depends(web.require())):
-        return act(request, session, case_id, csrf_token,
-                   lambda con, a: cases.transition(con, case_id, to, a, note=note[:2000], result=result[:4000]))
+    def change_status(request: Request, case_id: str, to: str = Form(""), note: str = Form(""), result: str = Form(""),
+                      confirm_reopen: str = Form(""), csrf_token: str = Form(""),
+                      session: auth.Session = Depends(web.require())):
+        if not to:  # the form's placeholder: nothing chosen, nothing done (issue 29)
+            web.check_csrf(session, csrf_token)
+            return RedirectResponse(f"/cases/{case_id}?error=case_err_choose", status_code=303)
+
+        def go(con, a, case):
+            # Reopening a finished case takes a ticked confirmation, never one stray click (issue 29).
+            if (case["status"], to) in cases.REOPENS and not confirm_reopen:
+                raise _NeedsConfirmation
+            cases.transition(con, case_id, to, a, note=note[:2000], result=result[:4000])
+
+        try:
+            return act(request, session, case_id, csrf_token, go,
+                       ok=lambda case: urlencode({"ok": "status", "from": case["status"], "to": to}))
+        except _NeedsConfirmation:
+            return RedirectResponse(f"/cases/{case_id}?error=case_err_confirm_reopen", status_code=303)
 
     @app.post("/cases/{case_id}/unit")
     def change_unit(request: Request, case_id: str, unit: str = Form(...), note: str = Form(""),
                     csrf_token: str = Form(""), session: auth.Session = Depends(web.require())):
-        return act(request, session, case_id, csrf_token, lambda con, a: cases.set_unit(con, case_id, unit[:300], a, note))
+        return act(request, session, case_id, csrf_token,
+                   lambda con, a, _: cases.set_unit(con, case_id, unit[:300], a, note), ok="unit")
 
     @app.post("/cases/{case_id}/place")
     def change_place(request: Request, case_id: str, place: str = Form(...), note: str = Form(""),
                      csrf_token: str = Form(""), session: auth.Session = Depends(web.require())):
         return act(request, session, case_id, csrf_token,
-                   lambda con, a: cases.set_place(con, case_id, place[:300], a, note))
+                   lambda con, a, _: cases.set_place(con, case_id, place[:300], a, note), ok="place")
 
     @app.post("/cases/{case_id}/proposal")
     def decide(request: Request, case_id: str, into: str = Form(...), decision: str = Form(...),
                csrf_token: str = Form(""), session: auth.Session = Depends(web.require())):
         return act(request, session, case_id, csrf_token,
-                   lambda con, a: cases.decide_proposal(con, case_id, into, decision, a))
+                   lambda con, a, _: cases.decide_proposal(con, case_id, into, decision, a))
 
     @app.post("/cases/{case_id}/merge")
     def merge_by_hand(request: Request, case_id: str, into: str = Form(...), csrf_token: str = Form(""),
@@ -159,9 +190,9 @@ def register(app: FastAPI, web: WebContext) -> None:
         into = into.strip()
         if into and not into.startswith("PA-"):
             into = "PA-" + into
-        return act(request, session, case_id, csrf_token, lambda con, a: cases.merge(con, case_id, into, a))
+        return act(request, session, case_id, csrf_token, lambda con, a, _: cases.merge(con, case_id, into, a))
 
     @app.post("/cases/{case_id}/split")
     def split(request: Request, case_id: str, call_id: str = Form(...), csrf_token: str = Form(""),
               session: auth.Session = Depends(web.require())):
-        return act(request, session, case_id, csrf_token, lambda con, a: cases.split_call(con, case_id, call_id, a))
+        return act(request, session, case_id, csrf_token, lambda con, a, _: cases.split_call(con, case_id, call_id, a))

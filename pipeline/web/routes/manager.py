@@ -27,6 +27,12 @@ def register(app: FastAPI, web: WebContext) -> None:
         with web.database() as con:
             view = reports.dashboard(con, start, end, lang=lang)
             view["frustration"] = reports.frustration_trends(con, start, end)  # issue 16
+            # QA's topic corrections count by the day they were made (issue 29). The default period ends on the
+            # last call's day, so corrections made since then never showed: without an explicit "to" they count
+            # up to today.
+            corrections_end = end if request.query_params.get("to") else max(end, date.today())
+            view["corrections"] = reports.correction_summary(con, start, corrections_end)
+            view["corrections_window"] = (start, corrections_end)
         presets = reports.period_presets(date.today(), lang)
         return web.render(request, "dashboard.html", session, start=start, end=end, bad_period=bad_period, presets=presets,
                           fmt_change=reports.format_change, m_ss=m_ss, calls_url=reports.calls_url,
