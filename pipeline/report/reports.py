@@ -21,7 +21,7 @@ from pipeline.clock import m_ss
 from pipeline.config import Settings
 from pipeline.errors import HotlineError
 from pipeline.i18n import translator
-from pipeline.report import case_reports, charts
+from pipeline.report import case_reports, charts, documents, formats
 from pipeline.report.formats import topic_labels
 from pipeline.warehouse import report_queries as queries
 from pipeline.warehouse.report_queries import (  # noqa: F401 (web, notebooks and tests read them as reports.*)
@@ -83,13 +83,13 @@ def pct_change(now: float, before: float) -> float | None:
 
 
 def format_change(now: float, before: float, lang: str = "vi") -> str:
-    """"+25 %", "−10 %", "±0 %", or "mới"/"new" when the previous period had none ("" when both are 0)."""
+    """"+25%", "−10%", "±0%", or "mới"/"new" when the previous period had none ("" when both are 0)."""
     pct = pct_change(now, before)
     if pct is None:
-        return ("mới" if lang == "vi" else "new") if now else ""
+        return translator(lang)("rp_new") if now else ""
     if pct == 0:
-        return "±0 %"
-    return f"+{pct:g} %" if pct > 0 else f"−{-pct:g} %"
+        return "±0%"
+    return f"+{pct:g}%" if pct > 0 else f"−{-pct:g}%"
 
 
 def format_duration(seconds: float, lang: str = "vi") -> str:
@@ -279,8 +279,8 @@ def _table(headers: list[str], rows: list[list], *, num_from: int = 1, cls: str 
 
 
 def share(part: float, whole: float) -> str:
-    """"42 %" of the whole (""  when the whole is 0)."""
-    return f"{round(100 * part / whole):g} %" if whole else ""
+    """"42%" of the whole (""  when the whole is 0): :func:`pipeline.report.formats.percent`."""
+    return formats.percent(part / whole, lang="vi") if whole else ""
 
 
 def narrative(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -> str:
@@ -297,11 +297,11 @@ def narrative(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -
         return "Trong kỳ không có cuộc gọi nào được xử lý." if vi else "No calls were processed in this period."
     pct = pct_change(n, before["n_calls"])
     if vi:
-        trend = (f", {'tăng' if pct > 0 else 'giảm'} {abs(pct):g} % so với kỳ trước ({before['n_calls']} cuộc)" if pct
+        trend = (f", {'tăng' if pct > 0 else 'giảm'} {abs(pct):g}% so với kỳ trước ({before['n_calls']} cuộc)" if pct
                  else (" , bằng kỳ trước" if pct == 0 else " (kỳ trước không có số liệu để so sánh)")).replace(" ,", ",")
         parts = [f"Trong kỳ có {n} cuộc gọi{trend}."]
     else:
-        trend = (f", {'up' if pct > 0 else 'down'} {abs(pct):g} % on the previous period ({before['n_calls']} calls)" if pct
+        trend = (f", {'up' if pct > 0 else 'down'} {abs(pct):g}% on the previous period ({before['n_calls']} calls)" if pct
                  else (", the same as the previous period" if pct == 0 else " (no previous period to compare with)"))
         parts = [f"The period had {n} calls{trend}."]
     top = sorted(table["rows"], key=lambda r: -r["total"])[:2]
@@ -483,11 +483,36 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     return "".join(parts)
 
 
-def write_report(con: duckdb.DuckDBPyConnection, start, end, out: Path, *, lang: str = "vi",
-                 agency: str | None = None) -> Path:
-    """Write :func:`render_report` to ``out`` (.html); for a ``.pdf`` path, print it with headless chromium."""
+REPORT_SUFFIXES = (".html", ".htm", ".pdf", ".docx")
+
+
+class UnsupportedReportFormat(HotlineError):
+    """A report path whose suffix names a format the report is not written in (.xlsx, .csv, …)."""
+
+    exit_code = 2
+
+
+def check_report_path(out: Path, lang: str = "vi") -> Path:
+    """``out`` when its suffix is one of :data:`REPORT_SUFFIXES`, else :class:`UnsupportedReportFormat`
+    (issue 29: ``--out x.xlsx`` wrote HTML under that name)."""
     out = Path(out)
+    if out.suffix.lower() not in REPORT_SUFFIXES:
+        raise UnsupportedReportFormat(translator(lang)("doc_refused_format", ext=out.suffix or out.name))
+    return out
+
+
+def write_report(con: duckdb.DuckDBPyConnection, start, end, out: Path, *, lang: str = "vi",
+                 agency: str | None = None, issuer: documents.Issuer | None = None) -> Path:
+    """Write the period report to ``out``: ``.html`` (:func:`render_report`), ``.pdf`` (that HTML printed with
+    headless chromium) or ``.docx`` (:func:`period_document`, the official document form, signed by ``issuer``).
+    Any other suffix raises :class:`UnsupportedReportFormat` before anything is written."""
+    out = check_report_path(out, lang)
     out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".docx":
+        issuer = issuer or documents.Issuer.defaults()
+        doc = period_document(con, start, end, agency=issuer.name, lang=lang)
+        out.write_bytes(documents.to_docx(doc, issuer, lang=lang))
+        return out
     html = render_report(con, start, end, lang=lang, agency=agency)
     if out.suffix.lower() != ".pdf":
         out.write_text(html, encoding="utf-8")
@@ -507,3 +532,60 @@ def html_to_pdf(html: str, out: Path, *, chromium: str | None = None) -> None:
         subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp}/profile",
                         "--no-pdf-header-footer", f"--print-to-pdf={Path(out).resolve()}", page.as_uri()],
                        check=True, capture_output=True, timeout=120)
+
+
+def period_document(con: duckdb.DuckDBPyConnection, start, end, *, agency: str | None = None, lang: str = "vi",
+                    day: date | None = None) -> documents.Document:
+    """The period report as an official document (:mod:`pipeline.report.documents`): summary, key figures,
+    topics, places, urgent calls (no caller reference: the document leaves the hotline), cases by unit."""
+    start, end = check_period(start, end)
+    t = translator(lang)
+    agency = agency or Settings.model_fields["agency_name"].default
+    labels = topic_labels(lang)
+    cmp = period_comparison(con, start, end)
+    now, before = cmp["now"], cmp["before"]
+    table = topic_week_table(con, start, end, lang=lang)
+    spots = hotspot_table(con, start, end, lang=lang, limit=10)
+    urgent = urgent_calls(con, start, end)
+    case_t, case_units = case_reports.totals(con), case_reports.by_unit(con)
+    d = formats.day
+    doc = documents.Document(kind=t("doc_kind_report"), kind_code="BC", day=day or date.today(),
+                             summary=t("doc_period_summary", agency=agency, start=d(start), end=d(end)))
+    blocks = doc.blocks
+    blocks.append(("p", t("doc_intro", agency=agency, start=d(start), end=d(end), prev_start=d(cmp["prev_start"]),
+                          prev_end=d(cmp["prev_end"]))))
+    blocks += [("h", t("doc_h_summary")), ("p", narrative(con, start, end, lang=lang))]
+
+    def kpi(key, label, fmt=str):
+        return [t(label), fmt(now[key]), fmt(before[key]), format_change(now[key], before[key], lang)]
+
+    blocks += [("h", t("doc_h_figures")), documents.Table(
+        [t("rp_figure"), t("rp_this_period"), t("rp_previous"), t("rp_change")],
+        [kpi("n_calls", "rp_calls"), kpi("n_urgent", "rp_urgent"), kpi("n_needs_review", "rp_flagged"),
+         kpi("n_reviewed", "rp_reviewed"), kpi("seconds", "rp_audio", lambda s: format_duration(s, lang))])]
+    mentions = sum(r["total"] for r in table["rows"])
+    topic_rows = [[r["label"], r["total"], share(r["total"], mentions), r["previous"], r["change"]]
+                  for r in sorted(table["rows"], key=lambda r: (-r["total"], r["label"]))]
+    blocks.append(("h", t("doc_h_topics")))
+    blocks.append(documents.Table([t("rp_topic"), t("rp_calls"), t("rp_share"), t("rp_previous"), t("rp_change")],
+                                  topic_rows) if topic_rows else ("p", t("doc_no_rows")))
+    place_rows = [[s_["label"] + (f" ({t('rp_formerly')}: {', '.join(s_['old_names'])})" if s_["old_names"] else ""),
+                   s_["n_calls"], share(s_["n_calls"], now["n_calls"]), s_["n_urgent"], s_["previous"], s_["change"]]
+                  for s_ in spots]
+    blocks.append(("h", t("doc_h_places")))
+    blocks.append(documents.Table([t("rp_ward"), t("rp_calls"), t("rp_share_calls"), t("rp_urgent"), t("rp_previous"),
+                                   t("rp_change")], place_rows) if place_rows else ("p", t("doc_no_places")))
+    urgent_rows = [[formats.day_time(u["started_at"]), u["places"] or "—",
+                    "; ".join(labels.get(k, k) for k in u["topics"].split(",") if k),
+                    (u["routed"] if lang == "vi" else u["routed_en"]) or "—",
+                    t("rp_yes") if u["reviewed"] else t("rp_not_yet")] for u in urgent]
+    blocks.append(("h", t("doc_h_urgent")))
+    blocks.append(documents.Table([t("rp_time"), t("rp_ward"), t("rp_topic"), t("rp_routed"), t("rp_reviewed_short")],
+                                  urgent_rows, num_from=99) if urgent_rows else ("p", t("doc_no_urgent")))
+    blocks.append(("h", t("doc_h_cases")))
+    blocks.append(case_reports.totals_table(case_t, lang=lang))
+    blocks.append(case_reports.units_table(case_units, lang=lang) if case_units else ("p", t("doc_no_cases")))
+    if case_t["n_overdue"]:
+        blocks += [("h", t("doc_h_proposals")), ("p", t("doc_proposals"))]
+    blocks.append(("p", t("doc_closing", agency=agency)))
+    return doc
