@@ -13,7 +13,9 @@ from pipeline import access
 from pipeline.casework import cases
 from pipeline.commands import add_role_option, add_warehouse_options, iso_date, open_warehouse
 from pipeline.config import entry_settings
+from pipeline.errors import HotlineError
 from pipeline.report import case_reports
+from pipeline.report.documents import Issuer, docx_to_pdf, to_docx
 from pipeline.warehouse.case_counts import n_incidents
 
 
@@ -40,6 +42,20 @@ def _list(args) -> int:
 
 
 def _report(args) -> int:
+    suffix = args.out.suffix.lower() if args.out else ""
+    if suffix in (".docx", ".pdf"):  # the official document (Nghị định 30/2020/NĐ-CP) for the handling units
+        settings = entry_settings(args)
+        raw = access.raw_text(args.role, settings.web.raw_text_roles)
+        with open_warehouse(args) as con:
+            doc = case_reports.case_document(con, agency=settings.agency_name, unit=args.unit, week=args.week,
+                                             raw_text=raw)
+        issuer = Issuer.from_settings(settings, extra_recipients=[args.unit] if args.unit else ())
+        body = to_docx(doc, issuer)
+        args.out.write_bytes(docx_to_pdf(body) if suffix == ".pdf" else body)
+        print(f"case report written to {args.out}")
+        return 0
+    if args.out and suffix not in ("", ".md", ".txt"):
+        raise HotlineError(f"{args.out}: write the case report as .md, .docx or .pdf")
     with open_warehouse(args) as con:
         text = case_reports.markdown_section(con)
     if args.out:
@@ -76,8 +92,13 @@ def register(sub, eval_sub) -> None:
     add_warehouse_options(ls)
     ls.set_defaults(func=_list)
 
-    r = actions.add_parser("report", help="the cases section of a report (Markdown): by unit, overdue, median time")
-    r.add_argument("--out", type=Path, default=None, help="write here instead of stdout")
+    r = actions.add_parser("report", help="the cases report: Markdown section, or an official document (.docx/.pdf)")
+    r.add_argument("--out", type=Path, default=None,
+                   help="write here instead of stdout: .md (Markdown), .docx (official document, Nghị định "
+                        "30/2020/NĐ-CP, agency and signer from settings) or .pdf (that document through LibreOffice)")
+    r.add_argument("--unit", default=None, help="official document: only this handling unit's cases (and it receives it)")
+    r.add_argument("--week", type=iso_date, default=None, help="official document: only cases opened in the week of this day")
+    add_role_option(r)
     add_warehouse_options(r)
     r.set_defaults(func=_report)
 

@@ -35,6 +35,7 @@ HEAD_PT = 12  # Quốc hiệu and the bodies' names (the decree: 12–13; 13 pt 
 TABLE_PT = 12  # table cells (the decree leaves tables free; 12 keeps a 6-column table on an A4 page)
 MARGINS_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}  # decree: 20–25, 20–25, 30–35, 15–20
 PAGE_MM = (210, 297)  # A4 portrait
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 @dataclass(frozen=True)
@@ -290,3 +291,34 @@ def to_docx(document: Document, issuer: Issuer, *, lang: str = "vi") -> bytes:
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
+
+
+def soffice() -> str | None:
+    """LibreOffice's ``soffice`` (Debian's libreoffice-writer-nogui), or None when it is not installed."""
+    import shutil
+
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def docx_to_pdf(docx: bytes, *, timeout_s: float = 120) -> bytes:
+    """The PDF of a .docx, converted by ``soffice --headless --convert-to pdf`` in a private profile (offline).
+    Raises :class:`pipeline.errors.HotlineError` naming the package when LibreOffice is missing or fails."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from pipeline.errors import HotlineError
+
+    exe = soffice()
+    if not exe:
+        raise HotlineError("PDF of an official document needs LibreOffice: apt-get install libreoffice-writer-nogui, "
+                           "or write .docx instead")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "document.docx"
+        src.write_bytes(docx)
+        done = subprocess.run([exe, "--headless", f"-env:UserInstallation=file://{tmp}/profile", "--convert-to", "pdf",
+                               "--outdir", tmp, str(src)], capture_output=True, timeout=timeout_s)
+        out = Path(tmp) / "document.pdf"
+        if done.returncode or not out.exists():
+            raise HotlineError(f"LibreOffice could not convert the document (exit {done.returncode})")
+        return out.read_bytes()
