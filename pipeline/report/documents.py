@@ -23,10 +23,16 @@ Agency, symbol, place, signer and recipients come from :class:`pipeline.config.S
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Sequence
 
+from pipeline.config import Settings
+from pipeline.errors import HotlineError
 from pipeline.i18n import translator
 
 FONT = "Times New Roman"
@@ -54,8 +60,6 @@ class Issuer:
     @classmethod
     def defaults(cls) -> "Issuer":
         """The issuer the settings' defaults describe (for callers without settings: tests, notebooks)."""
-        from pipeline.config import Settings
-
         return cls.from_settings(type("D", (), {k: f.default for k, f in Settings.model_fields.items()})())
 
     @classmethod
@@ -295,20 +299,12 @@ def to_docx(document: Document, issuer: Issuer, *, lang: str = "vi") -> bytes:
 
 def soffice() -> str | None:
     """LibreOffice's ``soffice`` (Debian's libreoffice-writer-nogui), or None when it is not installed."""
-    import shutil
-
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
 def docx_to_pdf(docx: bytes, *, timeout_s: float = 120) -> bytes:
     """The PDF of a .docx, converted by ``soffice --headless --convert-to pdf`` in a private profile (offline).
     Raises :class:`pipeline.errors.HotlineError` naming the package when LibreOffice is missing or fails."""
-    import subprocess
-    import tempfile
-    from pathlib import Path
-
-    from pipeline.errors import HotlineError
-
     exe = soffice()
     if not exe:
         raise HotlineError("PDF of an official document needs LibreOffice: apt-get install libreoffice-writer-nogui, "

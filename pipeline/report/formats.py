@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from pipeline.config import REPO_ROOT
 from pipeline.errors import HotlineError
+from pipeline.i18n import translator
 
 
 class UnknownTopic(HotlineError):
@@ -63,8 +64,6 @@ def topic_key(text: str, lang: str = "vi") -> str:
     ("Môi trường, vệ sinh"), matched without regard to case or surrounding spaces. Raises
     :class:`UnknownTopic` (exit 2) listing the valid labels and keys otherwise: a filter on
     an unknown topic would silently select nothing (issue 29)."""
-    from pipeline.i18n import translator
-
     wanted = " ".join(text.split()).casefold()
     for lg in ("vi", "en"):
         for key, label in topic_labels(lg).items():
