@@ -14,7 +14,9 @@ from pipeline.casework import cases
 from pipeline.commands import add_role_option, add_warehouse_options, iso_date, open_warehouse
 from pipeline.config import entry_settings
 from pipeline.errors import HotlineError
-from pipeline.report import case_reports
+from pipeline.i18n import translator
+from pipeline.report import case_reports, formats
+from pipeline.report.formats import topic_labels
 from pipeline.report.documents import Issuer, docx_to_pdf, to_docx
 from pipeline.warehouse.case_counts import n_incidents
 
@@ -33,10 +35,13 @@ def _list(args) -> int:
         rows = cases.list_cases(con, cases.Actor("cli", "manager"), status=None if args.status == "all" else args.status,
                                 unit=args.unit,
                                 overdue=args.overdue)
+    t, labels = translator("vi"), topic_labels("vi")  # as the pages name them: labels, not program keys
     for r in rows:
-        due = f"{r['due_date']:%Y-%m-%d}" if r["due_date"] else "-"
-        print(f"{r['case_id']}  {r['status']:<11} {'!' if r['urgent'] else ' '}{'OVERDUE' if r['is_overdue'] else '':<8} "
-              f"due {due}  {r['n_calls']} call(s)  {r['unit'] or '?'}  {r['topic'] or '-'}  {r['place'] or '-'}")
+        due = formats.day(r["due_date"]) or "-"
+        status = t(f"case_status_{r['status']}", default=r["status"])
+        print(f"{r['case_id']}  {status:<18} {'!' if r['urgent'] else ' '}"
+              f"{t('case_overdue') if r['is_overdue'] else '':<8} {t('case_due')} {due}  {r['n_calls']} {t('rp_calls').lower()}  "
+              f"{r['unit'] or t('rp_unit_none')}  {labels.get(r['topic'], r['topic'] or '-')}  {r['place'] or '-'}")
     print(f"{len(rows)} case(s)", file=sys.stderr)
     return 0
 

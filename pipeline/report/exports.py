@@ -136,7 +136,7 @@ def formatted_rows(rows: list[dict], *, lang: str = "vi", for_excel: bool = Fals
             if r.get("duration_s") is not None else "",
             "topics": "; ".join(labels.get(k, k) for k in (r.get("topics") or "").split(",") if k),
             "places": (r.get("places") or "").replace(", ", "; "),
-            "routing": r.get("routing_vi" if lang == "vi" else "routing_en") or "",
+            "routing": (r.get("routing_vi") if lang == "vi" else r.get("routing_en")) or "",
             "urgent": yes if r.get("urgent") else no,
             "urgency_reasons": _reasons(r.get("urgency_reasons"), t),
             "needs_review": yes if r.get("needs_review") else no,

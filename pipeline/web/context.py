@@ -20,7 +20,7 @@ from pipeline import access
 from pipeline.config import Settings
 from pipeline.errors import DatabaseBusy
 from pipeline.i18n import LANGS, translator
-from pipeline.report import reports
+from pipeline.report import formats, reports
 from pipeline.warehouse import db
 from pipeline.web import auth, data, throttle
 
@@ -208,6 +208,8 @@ class WebContext:
         return self.templates.TemplateResponse(request, name, {
             "t": translator(lang), "lang": lang, "css": self.css, "session": session, "opts": self.opts,
             "topic_labels": reports.topic_labels(lang), "path": request.url.path,
+            "route_reason": lambda r: formats.route_reason(r, lang), "case_note": lambda n: formats.case_note(n, lang),
+            "actor": lambda u: formats.actor(u, lang),  # program text stored in the warehouse, in words (issue 29)
             "query": request.url.query, **ctx}, status_code=status)
 
     def set_cookie(self, response: Response, name: str, value: str, max_age: int | None = None) -> None:
