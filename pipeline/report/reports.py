@@ -389,7 +389,7 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
                    s_["n_calls"], share(s_["n_calls"], now["n_calls"]), s_["n_urgent"], s_["previous"], s_["change"]]
                   for s_ in spots]
     t = translator(lang)
-    urgent_rows = [[u["started_at"].strftime("%d/%m %H:%M") if u["started_at"] else "",
+    urgent_rows = [[formats.day_time(u["started_at"]),
                     (u["pbx_call_id"] if caller_reference else None) or u["call_id"][:8],
                     u["places"], "; ".join(labels.get(k, k) for k in u["topics"].split(",") if k), u["said"],
                     "; ".join(t(f"reason_{r.strip()}", r.strip()) for r in (u["urgency_reasons"] or "").split(",") if r.strip()),
@@ -400,7 +400,7 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     call_summaries = summaries(con, start, end)
     case_t, case_units = case_reports.totals(con), case_reports.by_unit(con)
     op_rows = [[o["operator_ext"], o["n_calls"], m_ss(o["mean_duration_s"]),
-                share(o["operator_talk_share"] or 0, 1), "" if o["mean_confidence"] is None else f"{o['mean_confidence']:.2f}",
+                share(o["operator_talk_share"] or 0, 1), "" if o["mean_confidence"] is None else formats.decimal(o["mean_confidence"], 2, lang),
                 o["n_needs_review"]] for o in ops]
     none_p = lambda text: f'<p class="note">{escape(text)}</p>'  # noqa: E731
     parts = [
@@ -446,8 +446,8 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
                     [t("case_open"), case_t["n_open"]], [t("case_overdue"), case_t["n_overdue"]],
                     [t("rp_callbacks"), case_t["n_callbacks"]],
                     [t("rp_median_hours"),
-                     "—" if case_t["median_hours_to_resolve"] is None else f"{case_t['median_hours_to_resolve']:.1f}"],
-                    [t("rp_reopened"), f"{100 * (case_t['reopened_share'] or 0):.0f} %"]],
+                     formats.decimal(case_t["median_hours_to_resolve"], 1, lang)],
+                    [t("rp_reopened"), formats.percent(case_t["reopened_share"] or 0, lang=lang)]],
                        cls="kpi-table"),
                 _table([t("rp_unit"), t("case_incidents"), t("rp_calls"),
                         t("case_open"), t("case_overdue")],
@@ -457,11 +457,11 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
                 _table([t("case_week"), t("rp_topic"), t("rp_calls"), t("frustrated"),
                         t("rp_share")],
                        [[f"{r['week']:%d/%m}", labels.get(r["topic"], r["topic"]), r["n_calls"], r["n_frustrated"],
-                         f"{100 * r['share_frustrated']:.0f} %"] for r in frustrated], num_from=2) if frustrated
+                         formats.percent(r["share_frustrated"], lang=lang)] for r in frustrated], num_from=2) if frustrated
                 else none_p(t("doc_no_rows"))),
         section(t("rp_call_summaries"),
                 _table([t("rp_time"), t("summary")],
-                       [[f"{r['started_at']:%d/%m %H:%M}" if r["started_at"] else "", r["summary"]] for r in call_summaries],
+                       [[formats.day_time(r["started_at"]), r["summary"]] for r in call_summaries],
                        num_from=99) if call_summaries else none_p(t("doc_no_rows"))),
         section(t("rp_operators"),
                 _table([t("op_extension"), t("rp_calls"), t("mgr_mean_duration"),

@@ -181,3 +181,17 @@ def test_date_fields_take_dd_mm_yyyy(client_as):
     page = client_as("manager").get("/dashboard?from=19/10/2026&to=01/11/2026").text
     assert 'name="from" value="19/10/2026"' in page and 'placeholder="dd/mm/yyyy"' in page
     assert 'type="date"' not in page
+
+
+def test_html_report_writes_numbers_and_dates_as_the_screen_does(web_db):
+    from pipeline.report import reports
+    from pipeline.warehouse import db
+
+    con = db.connect(web_db)
+    try:
+        html = reports.render_report(con, "2026-10-01", "2026-12-31")
+    finally:
+        con.close()
+    assert re.search(r'<td class="num">0,\d\d</td>', html)  # mean recognition confidence, decimal comma
+    assert not re.search(r'<td class="num">\d+\.\d+</td>', html) and not re.search(r"\d %", html)
+    assert re.search(r"<td>\d\d/\d\d/2026 \d\d:\d\d</td>", html)
