@@ -17,7 +17,7 @@ def _report(args) -> int:
     settings = entry_settings(args)
     with open_warehouse(args) as con:  # read-write: applies 002/003 to an older warehouse
         out = write_report(con, args.start, args.end, args.out, lang=args.lang, agency=settings.agency_name,
-                           issuer=Issuer.from_settings(settings))
+                           issuer=Issuer.from_settings(settings), official=args.official)
     print(f"report for {args.start} to {args.end} written to {out}")
     return 0
 
@@ -29,6 +29,9 @@ def register(sub, eval_sub) -> None:
     p.add_argument("--out", type=Path, required=True,
                    help="report.html, report.pdf (printed with chromium) or report.docx (official document, "
                         "Nghị định 30/2020/NĐ-CP; agency and signer from settings); other suffixes are refused")
+    p.add_argument("--official", action="store_true",
+                   help="with --out x.pdf: the official document (as .docx) converted to PDF by LibreOffice, "
+                        "instead of the HTML report printed by chromium")
     p.add_argument("--lang", choices=("vi", "en"), default="vi", help="language of the report (default vi)")
     add_warehouse_options(p)
     p.set_defaults(func=_report)

@@ -492,16 +492,19 @@ def check_report_path(out: Path, lang: str = "vi") -> Path:
 
 
 def write_report(con: duckdb.DuckDBPyConnection, start, end, out: Path, *, lang: str = "vi",
-                 agency: str | None = None, issuer: documents.Issuer | None = None) -> Path:
+                 agency: str | None = None, issuer: documents.Issuer | None = None, official: bool = False) -> Path:
     """Write the period report to ``out``: ``.html`` (:func:`render_report`), ``.pdf`` (that HTML printed with
-    headless chromium) or ``.docx`` (:func:`period_document`, the official document form, signed by ``issuer``).
-    Any other suffix raises :class:`UnsupportedReportFormat` before anything is written."""
+    headless chromium; with ``official``, the official document converted by LibreOffice) or ``.docx``
+    (:func:`period_document`, the official document form, signed by ``issuer``). Any other suffix raises
+    :class:`UnsupportedReportFormat` before anything is written."""
     out = check_report_path(out, lang)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".docx":
+    suffix = out.suffix.lower()
+    if suffix == ".docx" or (official and suffix == ".pdf"):
         issuer = issuer or documents.Issuer.defaults()
         doc = period_document(con, start, end, agency=issuer.name, lang=lang)
-        out.write_bytes(documents.to_docx(doc, issuer, lang=lang))
+        body = documents.to_docx(doc, issuer, lang=lang)
+        out.write_bytes(documents.docx_to_pdf(body) if suffix == ".pdf" else body)
         return out
     html = render_report(con, start, end, lang=lang, agency=agency)
     if out.suffix.lower() != ".pdf":

@@ -45,3 +45,10 @@ def test_case_report_pdf_through_the_cli(web_db, tmp_path):
     assert main(["cases", "report", "--out", str(out), "--db", str(web_db)]) == 0
     text = _pdf_text(out)
     assert "Kết quả xử lý phản ánh, kiến nghị" in text and "Nơi nhận:" in text
+
+
+def test_official_period_report_as_pdf(web_db, tmp_path):
+    out = tmp_path / "bao-cao.pdf"
+    assert main(["report", "--from", "2026-10-19", "--to", "2026-11-01", "--out", str(out), "--official",
+                 "--db", str(web_db)]) == 0
+    assert "Độc lập - Tự do - Hạnh phúc" in _pdf_text(out)

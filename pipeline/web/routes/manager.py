@@ -41,11 +41,18 @@ def register(app: FastAPI, web: WebContext) -> None:
             raise HTTPException(400, f"from {start} is after to {end}")
         lang = web.lang_of(request)
         name = exports.export_filename(start, end, fmt, lang=lang, what="report")
-        if fmt == "docx":  # the official document (Nghị định 30/2020/NĐ-CP), agency and signer from settings
+        official = request.query_params.get("form") == "official"  # /report.pdf?form=official
+        if fmt == "docx" or (fmt == "pdf" and official):  # the official document (Nghị định 30/2020/NĐ-CP)
             with web.database() as con:
                 doc = reports.period_document(con, start, end, agency=web.settings.agency_name, lang=lang)
             body = documents.to_docx(doc, documents.Issuer.from_settings(web.settings), lang=lang)
-            return Response(body, media_type=documents.DOCX_TYPE, headers=attachment(name))
+            if fmt == "docx":
+                return Response(body, media_type=documents.DOCX_TYPE, headers=attachment(name))
+            try:
+                body = documents.docx_to_pdf(body)
+            except HotlineError as exc:
+                raise HTTPException(503, str(exc)) from None
+            return Response(body, media_type="application/pdf", headers=attachment(name))
         with web.database() as con:
             html = reports.render_report(con, start, end, lang=lang, agency=web.settings.agency_name,
                                          caller_reference=web.view(session).caller_reference)
