@@ -152,7 +152,7 @@ def test_cli_unit_users_and_case_commands(web_db, monkeypatch, capsys, tmp_path)
     csv_path = tmp_path / "w.csv"
     assert main(["cases", "export", "--week", "2026-11-04", "--out", str(csv_path), "--db", str(web_db)]) == 0
     weeks = {line.split(",")[1] for line in csv_path.read_text(encoding="utf-8-sig").splitlines()[1:]}
-    assert weeks == {"2026-11-02"}
+    assert weeks == {"02/11/2026"}  # dd/mm/yyyy in the CSV (issue 29)
 
 
 def test_qa_merges_two_cases_by_hand(client):
