@@ -170,6 +170,14 @@ class Settings(_Section):
     # recogniser's value calibrated on asr-dev (models/registry.py, docs/asr.md).
     review_confidence: float = -1.0  # 0..1, or negative: the recogniser's calibrated value
     agency_name: str = "Tổng đài 1022 tỉnh Đắk Lắk"  # text: the agency named in the period report's header
+    # Official documents (.docx, Nghị định 30/2020/NĐ-CP: pipeline/report/documents.py, docs/documents.md).
+    agency_parent: str = "UBND tỉnh Đắk Lắk"  # text: cơ quan chủ quản above the issuing body (empty: none)
+    agency_symbol: str = "TĐ1022"  # text: chữ viết tắt of the issuing body in "Số: …/BC-TĐ1022"
+    agency_place: str = "Đắk Lắk"  # text: địa danh in "Đắk Lắk, ngày … tháng … năm …"
+    signer_authority: str = ""  # text: quyền hạn above the title ("KT. GIÁM ĐỐC", "TL. CHỦ TỊCH"); empty: signs in own name
+    signer_title: str = "Giám đốc"  # text: chức vụ of the signer (printed in upper case)
+    signer_name: str = ""  # text: họ tên of the signer; empty: left blank to write by hand
+    report_recipients: tuple[str, ...] = ("UBND tỉnh (để báo cáo)",)  # comma-separated "Nơi nhận" lines before "Lưu: VT, <symbol>"
     report_dir: Path | None = None  # folder for scheduled weekly reports; default <home>/reports
     # Pulling recordings (pipeline/intake/sources.py, docs/sources.md).
     call_log_format: str = "auto"  # auto | hotline (our calls.csv) | asterisk (cdr-csv Master.csv + FreePBX names)

@@ -16,6 +16,7 @@ from pipeline import access
 from pipeline.commands import add_role_option, add_warehouse_options, export_group, open_warehouse
 from pipeline.errors import HotlineError
 from pipeline.report import exports
+from pipeline.report.formats import topic_key
 from pipeline.web import data
 from pipeline.web.data import CallFilters
 
@@ -33,7 +34,8 @@ def _hour(text: str) -> int:
 
 
 def _filters(args):
-    return CallFilters(start=args.start, end=args.end, topic=args.topic, place=args.place, operator=args.operator,
+    topic = topic_key(args.topic, args.lang) if args.topic else None  # a label or a key; unknown: an error
+    return CallFilters(start=args.start, end=args.end, topic=topic, place=args.place, operator=args.operator,
                        urgent=args.urgent, hour=args.hour)
 
 
@@ -91,7 +93,8 @@ def register(sub, eval_sub) -> None:
         q.add_argument("--format", choices=formats, default=formats[0], help=f"file format (default {formats[0]})")
         q.add_argument("--out", type=Path, required=True,
                        help="folder (file named after the period and filters)" + (", or a file path" if name == "calls" else ""))
-        q.add_argument("--topic", default=None, help="only calls with this taxonomy key")
+        q.add_argument("--topic", default=None, help="only calls with this topic: its Vietnamese or English label "
+                       "(\"Môi trường, vệ sinh\") or its key (environment); an unknown topic is refused")
         q.add_argument("--place", default=None, help="only calls naming this ward/commune")
         q.add_argument("--operator", default=None, help="only this operator extension")
         q.add_argument("--urgent", action="store_true", help="only urgent calls")

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from pipeline.i18n import translator
+
 # Colour-blind-safe palette (Okabe & Ito), cycled per series.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000", "#999999", "#882255")
 
@@ -145,20 +147,20 @@ def heat_table(table: dict, *, title: str, lang: str = "vi", cell_link=None, wee
     period. ``cell_link(topic, week)``, ``week_link(week)`` and ``topic_link(topic)`` give drill-down
     URLs (None: plain text, as in the printed report).
     """
-    vi = lang == "vi"
+    t = translator(lang)
     weeks, rows = table["weeks"], table["rows"]
     if not rows:
-        empty = "Không có cuộc gọi nào có chủ đề trong kỳ này." if vi else "No calls with a topic in this period."
+        empty = t("rp_no_calls_with_a_topic_in_this_period")
         return f'<section class="heat"><h3 class="chart-title">{escape(title)}</h3><p class="empty">{empty}</p></section>'
     top = table["max"]
-    week_word = "Tuần từ" if vi else "Week of"
+    week_word = t("rp_week_of")
     head = "".join(
         f'<th scope="col" class="{"partial" if w["partial"] else ""}" title="{week_word} {w["start"]:%d/%m/%Y}">'
         f'{escape(w["label"])}{"*" if w["partial"] else ""}</th>' for w in weeks)
     prev = f'{table["prev_start"]:%d/%m}–{table["prev_end"]:%d/%m}'
-    head += (f'<th scope="col" class="total">{"Tổng" if vi else "Total"}</th>'
-             f'<th scope="col" class="num" title="{prev}">{"Kỳ trước" if vi else "Previous"}</th>'
-             f'<th scope="col" class="num">{"Thay đổi" if vi else "Change"}</th>')
+    head += (f'<th scope="col" class="total">{t("rp_total")}</th>'
+             f'<th scope="col" class="num" title="{prev}">{t("rp_previous")}</th>'
+             f'<th scope="col" class="num">{t("rp_change")}</th>')
     body = []
     for r in rows:
         cells = []
@@ -174,22 +176,21 @@ def heat_table(table: dict, *, title: str, lang: str = "vi", cell_link=None, wee
                    f'{_a(week_link(w) if week_link and w["total"] else None, str(w["total"]))}</td>' for w in weeks)
     total = sum(r["total"] for r in rows)
     before = sum(r["previous"] for r in rows)
-    foot = (f'<tr class="sum"><th scope="row">{"Tổng lượt chủ đề" if vi else "All topic mentions"}</th>{foot}'
+    foot = (f'<tr class="sum"><th scope="row">{t("rp_all_topic_mentions")}</th>{foot}'
             f'<td class="num total">{total}</td><td class="num">{before}</td><td class="num"></td></tr>')
     note = ""
     if any(w["partial"] for w in weeks):
-        note = ("* Tuần chưa trọn trong kỳ hoặc chưa có đủ dữ liệu: số liệu thấp hơn không có nghĩa là giảm."
-                if vi else "* Week not wholly in the period or not fully loaded yet: a lower count is not a fall.")
+        note = t("rp_week_not_wholly_in_the_period_or_not")
         note = f'<p class="note">{note}</p>'
     return (f'<section class="heat"><h3 class="chart-title">{escape(title)}</h3><div class="scroll"><table class="heat">'
-            f'<thead><tr><th scope="col">{"Chủ đề" if vi else "Topic"}</th>{head}</tr></thead>'
+            f'<thead><tr><th scope="col">{t("rp_topic")}</th>{head}</tr></thead>'
             f'<tbody>{"".join(body)}{foot}</tbody></table></div>{note}</section>')
 
 
 def bar_table(items: list[dict], *, title: str, lang: str = "vi", link=None, empty: str = "") -> str:
     """Horizontal bars as an HTML table (reads on a phone, prints, links): label, bar, count,
     urgent count, change. Items: label, n_calls, n_urgent, change, old_names (optional)."""
-    vi = lang == "vi"
+    t = translator(lang)
     if not items:
         return f'<section class="bars"><h3 class="chart-title">{escape(title)}</h3><p class="empty">{escape(empty)}</p></section>'
     top = max(i["n_calls"] for i in items) or 1
@@ -197,16 +198,16 @@ def bar_table(items: list[dict], *, title: str, lang: str = "vi", link=None, emp
     for i in items:
         old = ""
         if i.get("old_names"):
-            old = f'<small>{"tên cũ" if vi else "formerly"}: {escape(", ".join(i["old_names"]))}</small>'
+            old = f'<small>{t("rp_formerly")}: {escape(", ".join(i["old_names"]))}</small>'
         pct = 100 * i["n_calls"] / top
         rows.append(f'<tr><th scope="row">{_a(link(i) if link else None, escape(i["label"]))}{old}</th>'
                     f'<td class="bar"><span style="width:{pct:.0f}%"></span></td><td class="num">{i["n_calls"]}</td>'
                     f'<td class="num urgent">{i["n_urgent"] or ""}</td><td class="num change">{escape(i.get("change", ""))}</td></tr>')
     return (f'<section class="bars"><h3 class="chart-title">{escape(title)}</h3><div class="scroll"><table class="bars"><thead><tr>'
-            f'<th scope="col">{"Phường/xã" if vi else "Ward/commune"}</th><th scope="col"></th>'
-            f'<th scope="col" class="num">{"Cuộc gọi" if vi else "Calls"}</th>'
-            f'<th scope="col" class="num">{"Khẩn cấp" if vi else "Urgent"}</th>'
-            f'<th scope="col" class="num">{"So với kỳ trước" if vi else "vs previous"}</th></tr></thead>'
+            f'<th scope="col">{t("rp_ward")}</th><th scope="col"></th>'
+            f'<th scope="col" class="num">{t("rp_calls")}</th>'
+            f'<th scope="col" class="num">{t("rp_urgent")}</th>'
+            f'<th scope="col" class="num">{t("rp_vs_previous")}</th></tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div></section>')
 
 

@@ -23,7 +23,7 @@ import duckdb
 
 from pipeline.clock import m_ss
 from pipeline.i18n import translator
-from pipeline.report import sheets
+from pipeline.report import formats, sheets
 from pipeline.report.formats import topic_labels
 from pipeline.warehouse import calls
 
@@ -136,13 +136,14 @@ def formatted_rows(rows: list[dict], *, lang: str = "vi", for_excel: bool = Fals
             if r.get("duration_s") is not None else "",
             "topics": "; ".join(labels.get(k, k) for k in (r.get("topics") or "").split(",") if k),
             "places": (r.get("places") or "").replace(", ", "; "),
-            "routing": r.get("routing_vi" if lang == "vi" else "routing_en") or "",
+            "routing": (r.get("routing_vi") if lang == "vi" else r.get("routing_en")) or "",
             "urgent": yes if r.get("urgent") else no,
             "urgency_reasons": _reasons(r.get("urgency_reasons"), t),
             "needs_review": yes if r.get("needs_review") else no,
             "review_reasons": _reasons(r.get("review_reasons"), t),
             "reviewed": yes if r.get("reviewed") else no,
-            "confidence": round(r["confidence"], 2) if r.get("confidence") is not None else "",
+            "confidence": (round(r["confidence"], 2) if for_excel else formats.decimal(r["confidence"], 2, lang))
+            if r.get("confidence") is not None else "",  # a number in XLSX (shown 0,72 by a Vietnamese Excel)
             "summary": r.get("summary") or "",
             "transcript": r.get("transcript_readable") or r.get("transcript") or "",
         }
@@ -164,7 +165,7 @@ def _week_of(value: datetime) -> date:
 def summary_tables(rows: list[dict], *, lang: str = "vi") -> dict[str, tuple[list[str], list[list]]]:
     """Topic × week and topic × ward counts over the exported calls: {name: (header, rows)}, with totals."""
     labels = topic_labels(lang)
-    vi = lang == "vi"
+    t = translator(lang)
     by_week: Counter = Counter()
     by_place: Counter = Counter()
     weeks, places = set(), Counter()
@@ -186,9 +187,9 @@ def summary_tables(rows: list[dict], *, lang: str = "vi") -> dict[str, tuple[lis
     order = [k for k in labels if k in topics] + sorted(k for k in topics if k not in labels)
     week_list = sorted(weeks)
     place_list = [p for p, _ in sorted(places.items(), key=lambda kv: (-kv[1], kv[0]))]
-    total = "Tổng" if vi else "Total"
-    topic_h = "Chủ đề" if vi else "Topic"
-    week_h = [topic_h] + [("Tuần " if vi else "Week of ") + w.strftime("%d/%m/%Y") for w in week_list] + [total]
+    total = t("rp_total")
+    topic_h = t("rp_topic")
+    week_h = [topic_h] + [t("rp_week_prefix") + w.strftime("%d/%m/%Y") for w in week_list] + [total]
     week_rows = [[labels.get(k, k)] + [by_week[k, w] for w in week_list] + [topics[k]] for k in order]
     week_rows.append([total] + [sum(by_week[k, w] for k in order) for w in week_list] + [sum(topics.values())])
     place_h = [topic_h] + place_list + [total]
@@ -206,12 +207,12 @@ def calls_xlsx(rows: list[dict], *, lang: str = "vi", start: date | None = None,
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    vi = lang == "vi"
+    t = translator(lang)
     header, body = formatted_rows(rows, lang=lang, for_excel=True, caller_reference=caller_reference)
     keys = [c.key for c in columns_for(rows, caller_reference=caller_reference)]
     widths = {c.key: c.width for c in COLUMNS}
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="DCE6F1")
-    book = sheets.Workbook("Cuộc gọi" if vi else "Calls")
+    book = sheets.Workbook(t("rp_calls"))
     calls_sheet = book.first
     ws = calls_sheet.ws
     calls_sheet.append(header)
@@ -232,17 +233,17 @@ def calls_xlsx(rows: list[dict], *, lang: str = "vi", start: date | None = None,
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
 
-    summary = book.add_sheet("Tổng hợp" if vi else "Summary")
+    summary = book.add_sheet(t("rp_summary"))
     sheet = summary.ws
     period = (f"{start:%d/%m/%Y}" if start else "…") + " – " + (f"{end:%d/%m/%Y}" if end else "…")
-    summary.append(["Kỳ báo cáo" if vi else "Period", period])
-    summary.append(["Bộ lọc" if vi else "Filters", filters_text or ("không" if vi else "none")])
-    summary.append(["Số cuộc gọi" if vi else "Calls", len(rows)])
+    summary.append([t("period"), period])
+    summary.append([t("rp_filters"), filters_text or t("rp_none")])
+    summary.append([t("rp_n_calls"), len(rows)])
     for row in sheet.iter_rows(min_row=1, max_row=3, max_col=1):
         row[0].font = bold
     tables = summary_tables(rows, lang=lang)
-    for title, name in ((("Chủ đề theo tuần" if vi else "Topics by week"), "week"),
-                        (("Chủ đề theo phường/xã" if vi else "Topics by ward/commune"), "place")):
+    for title, name in ((t("rp_topics_by_week"), "week"),
+                        (t("rp_topics_by_ward_commune"), "place")):
         head, table = tables[name]
         summary.append([])
         summary.append([title])
@@ -304,8 +305,8 @@ def render_transcript(tr: dict, fmt: str, *, lang: str = "vi") -> str:
     t = translator(lang)
     segs = [s for s in tr["segments"] if (s.get("text") or "").strip()]
     if fmt == "vtt":
-        note = ("NOTE đã che thông tin cá nhân" if lang == "vi" else "NOTE personal data redacted") if tr["redacted"] \
-            else ("NOTE văn bản gốc, chưa che" if lang == "vi" else "NOTE unredacted text")
+        note = t("rp_note_personal_data_redacted") if tr["redacted"] \
+            else t("rp_note_unredacted_text")
         cues = [f"{i}\n{_stamp(s['start'], '.')} --> {_stamp(s['end'], '.')}\n"
                 f"<v {_vtt_escape(_speaker_name(s, t))}>{_vtt_escape(s['text'].strip())}</v>"
                 for i, s in enumerate(segs, start=1)]

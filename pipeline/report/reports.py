@@ -21,7 +21,7 @@ from pipeline.clock import m_ss
 from pipeline.config import Settings
 from pipeline.errors import HotlineError
 from pipeline.i18n import translator
-from pipeline.report import case_reports, charts, scorecard
+from pipeline.report import case_reports, charts, documents, formats, scorecard
 from pipeline.report.formats import topic_labels
 from pipeline.warehouse import report_queries as queries
 from pipeline.warehouse.report_queries import (  # noqa: F401 (web, notebooks and tests read them as reports.*)
@@ -83,13 +83,13 @@ def pct_change(now: float, before: float) -> float | None:
 
 
 def format_change(now: float, before: float, lang: str = "vi") -> str:
-    """"+25 %", "−10 %", "±0 %", or "mới"/"new" when the previous period had none ("" when both are 0)."""
+    """"+25%", "−10%", "±0%", or "mới"/"new" when the previous period had none ("" when both are 0)."""
     pct = pct_change(now, before)
     if pct is None:
-        return ("mới" if lang == "vi" else "new") if now else ""
+        return translator(lang)("rp_new") if now else ""
     if pct == 0:
-        return "±0 %"
-    return f"+{pct:g} %" if pct > 0 else f"−{-pct:g} %"
+        return "±0%"
+    return f"+{pct:g}%" if pct > 0 else f"−{-pct:g}%"
 
 
 def format_duration(seconds: float, lang: str = "vi") -> str:
@@ -173,14 +173,14 @@ def hotspot_table(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
 
 def period_presets(today: date, lang: str = "vi") -> list[tuple[str, date, date]]:
     """Quick periods for the dashboard: last full week, this month so far, last month, last 4 full weeks."""
-    vi = lang == "vi"
+    t = translator(lang)
     monday = today - timedelta(days=today.weekday())
     first = today.replace(day=1)
     last_month_end = first - timedelta(days=1)
-    return [("Tuần trước" if vi else "Last week", monday - timedelta(days=7), monday - timedelta(days=1)),
-            ("Tháng này" if vi else "This month", first, today),
-            ("Tháng trước" if vi else "Last month", last_month_end.replace(day=1), last_month_end),
-            ("4 tuần gần nhất" if vi else "Last 4 weeks", monday - timedelta(days=28), monday - timedelta(days=1))]
+    return [(t("rp_last_week"), monday - timedelta(days=7), monday - timedelta(days=1)),
+            (t("rp_this_month"), first, today),
+            (t("rp_last_month"), last_month_end.replace(day=1), last_month_end),
+            (t("rp_last_4_weeks"), monday - timedelta(days=28), monday - timedelta(days=1))]
 
 
 def calls_url(**params) -> str:
@@ -201,23 +201,21 @@ def dashboard_charts(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = 
     (wards/communes), ``days`` (calls per day), ``hours`` (calls by hour), ``weekdays``. With ``links``, every
     cell, bar and column links to the filtered call list."""
     start, end = _as_date(start), _as_date(end)
-    vi = lang == "vi"
+    t = translator(lang)
     table = topic_week_table(con, start, end, lang=lang)
     link = links or None
     trends = charts.heat_table(
-        table, title="Chủ đề theo tuần (số cuộc gọi)" if vi else "Topics by week (calls)", lang=lang,
+        table, title=t("rp_topics_by_week_calls"), lang=lang,
         cell_link=link and (lambda k, w: calls_url(from_=w["from"], to=w["to"], topic=k)),
         week_link=link and (lambda w: calls_url(from_=w["from"], to=w["to"])),
         topic_link=link and (lambda k: calls_url(from_=start, to=end, topic=k)))
     spots = hotspot_table(con, start, end, lang=lang)
     n_calls = period_totals(con, start, end)["n_calls"]
     if n_calls:
-        empty = ("Chưa cuộc gọi nào trong kỳ nêu được phường/xã (hoặc tên nói ra không khớp danh mục đơn vị hành chính 2025)."
-                 if vi else "No call in the period named a ward/commune (or none matched the 2025 list of units).")
+        empty = t("rp_no_call_in_the_period_named_a_ward_c")
     else:
-        empty = "Không có cuộc gọi nào trong kỳ này." if vi else "No calls in this period."
-    hotspots = charts.bar_table(spots, title="Điểm nóng theo phường/xã (đơn vị hành chính 2025)" if vi
-                                else "Hotspots by ward/commune (2025 units)", lang=lang, empty=empty,
+        empty = t("rp_no_calls_in_this_period")
+    hotspots = charts.bar_table(spots, title=t("rp_hotspots_by_ward_commune_2025_units"), lang=lang, empty=empty,
                                 link=link and (lambda i: calls_url(from_=start, to=end, place=i["place_name"])))
     days = call_volume(con, start, end, by="day")
     every = max(1, len(days) // 10)
@@ -227,15 +225,15 @@ def dashboard_charts(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = 
         "hotspots": hotspots,
         "days": charts.linked_column_chart(
             [(r["bucket"].strftime("%d/%m"), r["n_calls"], links and calls_url(from_=r["bucket"], to=r["bucket"]) or None)
-             for r in days], title="Cuộc gọi theo ngày" if vi else "Calls per day", label_every=every),
+             for r in days], title=t("rp_calls_per_day"), label_every=every),
         "hours": charts.linked_column_chart(  # each bar opens the period's calls of that hour (/calls?hour=14)
             [(str(r["bucket"]), r["n_calls"], links and calls_url(from_=start, to=end, hour=str(r["bucket"])) or None)
              for r in hours],
-            title="Cuộc gọi theo giờ trong ngày" if vi else "Calls by hour of day",
+            title=t("rp_calls_by_hour_of_day"),
             color=charts.PALETTE[2], label_every=2, link_title=_hour_bar_title(lang)),
         "weekdays": charts.linked_column_chart(  # for the notebooks
             [(WEEKDAYS[lang][r["bucket"] - 1], r["n_calls"], None) for r in call_volume(con, start, end, by="weekday")],
-            title="Cuộc gọi theo thứ" if vi else "Calls by weekday", color=charts.PALETTE[2]),
+            title=t("rp_calls_by_weekday"), color=charts.PALETTE[2]),
     }
 
 
@@ -243,7 +241,7 @@ def dashboard(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -
     """Everything the dashboard shows for a period: comparison, KPI cards (with drill-down links),
     panels, review queue, operators. Raises :class:`BadPeriod` for a period :func:`check_period` refuses."""
     start, end = check_period(start, end)
-    vi = lang == "vi"
+    t = translator(lang)
     cmp = period_comparison(con, start, end)
     now, before = cmp["now"], cmp["before"]
 
@@ -252,14 +250,14 @@ def dashboard(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -
                 "change": format_change(now[key], before[key], lang)}
 
     cards = [
-        card("n_calls", "Cuộc gọi" if vi else "Calls", calls_url(from_=start, to=end)),
-        card("n_urgent", "Khẩn cấp" if vi else "Urgent", calls_url(from_=start, to=end, urgent=True)),
-        card("n_needs_review", "Cần xem lại, chưa duyệt" if vi else "Flagged for review, not reviewed",
+        card("n_calls", t("rp_calls"), calls_url(from_=start, to=end)),
+        card("n_urgent", t("rp_urgent"), calls_url(from_=start, to=end, urgent=True)),
+        card("n_needs_review", t("rp_flagged"),
              calls_url(from_=start, to=end, needs_review=True)),
-        card("n_queue", "Trong hàng chờ QA" if vi else "In the QA queue", calls_url(from_=start, to=end, queue=True),
-             "khẩn cấp hoặc cần xem lại, chưa duyệt" if vi else "urgent or flagged, not reviewed"),
+        card("n_queue", t("rp_in_the_qa_queue"), calls_url(from_=start, to=end, queue=True),
+             t("rp_urgent_or_flagged_not_reviewed")),
     ]
-    audio = {"key": "seconds", "label": "Thời lượng ghi âm" if vi else "Audio recorded",
+    audio = {"key": "seconds", "label": t("rp_audio"),
              "value": format_duration(now["seconds"], lang), "url": calls_url(from_=start, to=end),
              "change": format_change(now["seconds"], before["seconds"], lang), "hint": ""}
     cards.append(audio)
@@ -279,46 +277,40 @@ def _table(headers: list[str], rows: list[list], *, num_from: int = 1, cls: str 
 
 
 def share(part: float, whole: float) -> str:
-    """"42 %" of the whole (""  when the whole is 0)."""
-    return f"{round(100 * part / whole):g} %" if whole else ""
+    """"42%" of the whole (""  when the whole is 0): :func:`pipeline.report.formats.percent`."""
+    return formats.percent(part / whole, lang="vi") if whole else ""
 
 
 def narrative(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -> str:
     """A short summary written from the figures: volume and change, main topics, urgent calls,
     the most named place, the QA backlog."""
     start, end = _as_date(start), _as_date(end)
-    vi = lang == "vi"
+    t = translator(lang)
     cmp = period_comparison(con, start, end)
     now, before = cmp["now"], cmp["before"]
     table = topic_week_table(con, start, end, lang=lang)
     spots = hotspot_table(con, start, end, lang=lang, limit=1)
     n = now["n_calls"]
     if n == 0:
-        return "Trong kỳ không có cuộc gọi nào được xử lý." if vi else "No calls were processed in this period."
+        return t("rp_no_calls_were_processed_in_this_peri")
     pct = pct_change(n, before["n_calls"])
-    if vi:
-        trend = (f", {'tăng' if pct > 0 else 'giảm'} {abs(pct):g} % so với kỳ trước ({before['n_calls']} cuộc)" if pct
-                 else (" , bằng kỳ trước" if pct == 0 else " (kỳ trước không có số liệu để so sánh)")).replace(" ,", ",")
-        parts = [f"Trong kỳ có {n} cuộc gọi{trend}."]
+    if pct:
+        trend = t("nr_trend_up" if pct > 0 else "nr_trend_down", pct=f"{abs(pct):g}", n=before["n_calls"])
     else:
-        trend = (f", {'up' if pct > 0 else 'down'} {abs(pct):g} % on the previous period ({before['n_calls']} calls)" if pct
-                 else (", the same as the previous period" if pct == 0 else " (no previous period to compare with)"))
-        parts = [f"The period had {n} calls{trend}."]
+        trend = t("nr_trend_same" if pct == 0 else "nr_trend_none")
+    parts = [t("nr_calls", n=n, trend=trend)]
     top = sorted(table["rows"], key=lambda r: -r["total"])[:2]
     if top:
         mentions = sum(r["total"] for r in table["rows"])
-        desc = [f"{r['label']} ({r['total']} {'cuộc' if vi else 'calls'}, {share(r['total'], mentions)})" for r in top]
-        parts.append(("Nhiều nhất là " + " và ".join(desc) + ".") if vi else ("Most calls were about " + " and ".join(desc) + "."))
+        desc = [t("nr_topic", label=r["label"], n=r["total"], share=share(r["total"], mentions)) for r in top]
+        parts.append(t("nr_top", topics=t("nr_and").join(desc)))
     if now["n_urgent"]:
-        parts.append(f"Có {now['n_urgent']} cuộc khẩn cấp ({format_change(now['n_urgent'], before['n_urgent'], lang)} so với kỳ trước)."
-                     if vi else f"{now['n_urgent']} calls were urgent ({format_change(now['n_urgent'], before['n_urgent'], lang)} on the previous period).")
+        parts.append(t("nr_urgent", n=now["n_urgent"], change=format_change(now["n_urgent"], before["n_urgent"], lang)))
     if spots:
-        parts.append(f"Địa bàn được nêu nhiều nhất: {spots[0]['label']} ({spots[0]['n_calls']} cuộc)." if vi
-                     else f"Most named place: {spots[0]['label']} ({spots[0]['n_calls']} calls).")
-    parts.append(f"Còn {now['n_queue']} cuộc của kỳ chờ QA xem lại." if vi else f"{now['n_queue']} calls of the period await QA review.")
+        parts.append(t("nr_place", label=spots[0]["label"], n=spots[0]["n_calls"]))
+    parts.append(t("nr_queue", n=now["n_queue"]))
     if cmp["partial"]:
-        parts.append(f"Kỳ chưa trọn: dữ liệu mới đến {cmp['last_data_day']:%d/%m/%Y}." if vi
-                     else f"Partial period: data up to {cmp['last_data_day']:%d/%m/%Y}.")
+        parts.append(t("nr_partial", day=formats.day(cmp["last_data_day"])))
     return " ".join(parts)
 
 
@@ -363,7 +355,7 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     (or the period is out of bounds: :func:`check_period`).
     """
     start, end = check_period(start, end)
-    vi = lang == "vi"
+    t = translator(lang)
     agency = agency or Settings.model_fields["agency_name"].default
     labels = topic_labels(lang)
     cmp = period_comparison(con, start, end)
@@ -377,118 +369,144 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     ops = operator_summary(con, start, end)
     period = f"{start:%d/%m/%Y} – {end:%d/%m/%Y}"
     prev = f"{cmp['prev_start']:%d/%m/%Y} – {cmp['prev_end']:%d/%m/%Y}"
-    title = f"Báo cáo tổng đài 1022 — kỳ {period}" if vi else f"1022 hotline report — {period}"
-    T = (lambda v, e: v if vi else e)  # noqa: E731
+    title = t("rp_title", period=period)
 
     def section(heading: str, *body: str) -> str:
         return f"<section><h2>{escape(heading)}</h2>{''.join(body)}</section>"
 
-    kpi_rows = [[T("Cuộc gọi", "Calls"), now["n_calls"], before["n_calls"], format_change(now["n_calls"], before["n_calls"], lang)],
-                [T("Khẩn cấp", "Urgent"), now["n_urgent"], before["n_urgent"], format_change(now["n_urgent"], before["n_urgent"], lang)],
-                [T("Cần xem lại, chưa duyệt", "Flagged for review, not reviewed"), now["n_needs_review"], before["n_needs_review"],
+    kpi_rows = [[t("rp_calls"), now["n_calls"], before["n_calls"], format_change(now["n_calls"], before["n_calls"], lang)],
+                [t("rp_urgent"), now["n_urgent"], before["n_urgent"], format_change(now["n_urgent"], before["n_urgent"], lang)],
+                [t("rp_flagged"), now["n_needs_review"], before["n_needs_review"],
                  format_change(now["n_needs_review"], before["n_needs_review"], lang)],
-                [T("Đã được QA duyệt", "Reviewed by QA"), now["n_reviewed"], before["n_reviewed"],
+                [t("rp_reviewed"), now["n_reviewed"], before["n_reviewed"],
                  format_change(now["n_reviewed"], before["n_reviewed"], lang)],
-                [T("Thời lượng ghi âm", "Audio recorded"), format_duration(now["seconds"], lang),
+                [t("rp_audio"), format_duration(now["seconds"], lang),
                  format_duration(before["seconds"], lang), format_change(now["seconds"], before["seconds"], lang)]]
     mentions = sum(r["total"] for r in table["rows"])
     topic_rows = [[r["label"], r["total"], share(r["total"], mentions), r["previous"], r["change"]]
                   for r in sorted(table["rows"], key=lambda r: (-r["total"], r["label"]))]
-    place_rows = [[s_["label"] + (f" ({T('tên cũ', 'formerly')}: {', '.join(s_['old_names'])})" if s_["old_names"] else ""),
+    place_rows = [[s_["label"] + (f" ({t('rp_formerly')}: {', '.join(s_['old_names'])})" if s_["old_names"] else ""),
                    s_["n_calls"], share(s_["n_calls"], now["n_calls"]), s_["n_urgent"], s_["previous"], s_["change"]]
                   for s_ in spots]
     t = translator(lang)
-    urgent_rows = [[u["started_at"].strftime("%d/%m %H:%M") if u["started_at"] else "",
+    urgent_rows = [[formats.day_time(u["started_at"]),
                     (u["pbx_call_id"] if caller_reference else None) or u["call_id"][:8],
                     u["places"], "; ".join(labels.get(k, k) for k in u["topics"].split(",") if k), u["said"],
                     "; ".join(t(f"reason_{r.strip()}", r.strip()) for r in (u["urgency_reasons"] or "").split(",") if r.strip()),
-                    u["routed"] if vi else u["routed_en"], T("Có", "Yes") if u["reviewed"] else T("Chưa", "Not yet")]
+                    u["routed"] if lang == "vi" else u["routed_en"], t("rp_yes") if u["reviewed"] else t("rp_not_yet")]
                    for u in urgent]
     correction_rows = [[labels.get(r["topic"], r["topic"]), r["added"], r["removed"], r["reviewers"]] for r in corrections]
     frustrated = frustration_trends(con, start, end)  # issue 16: share of frustrated callers by topic and week
     call_summaries = summaries(con, start, end)
     case_t, case_units = case_reports.totals(con), case_reports.by_unit(con)
     op_rows = [[o["operator_ext"], o["n_calls"], m_ss(o["mean_duration_s"]),
-                share(o["operator_talk_share"] or 0, 1), "" if o["mean_confidence"] is None else f"{o['mean_confidence']:.2f}",
+                share(o["operator_talk_share"] or 0, 1), "" if o["mean_confidence"] is None else formats.decimal(o["mean_confidence"], 2, lang),
                 o["n_needs_review"]] for o in ops]
     none_p = lambda text: f'<p class="note">{escape(text)}</p>'  # noqa: E731
     parts = [
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{escape(title)}</title>'
-        f"<style>:root{{--agency:{_css_string(agency)};--period:{_css_string(T('Kỳ ', 'Period ') + period)};"
-        f"--page-word:{_css_string(T('Trang', 'Page'))}}}{_REPORT_CSS}</style></head><body>",
+        f"<style>:root{{--agency:{_css_string(agency)};--period:{_css_string(t('rp_period') + period)};"
+        f"--page-word:{_css_string(t('rp_page'))}}}{_REPORT_CSS}</style></head><body>",
         f'<header class="report"><p class="agency"><b>{escape(agency)}</b></p><h1>{escape(title)}</h1>'
-        f"<p>{T('So sánh với kỳ trước', 'Compared with the previous period')}: {prev}. "
-        f"{T('Lập lúc', 'Generated')} {datetime.now():%d/%m/%Y %H:%M}.</p></header>",
-        section(T("Tóm tắt", "Summary"), f'<p class="summary" id="narrative">{escape(narrative(con, start, end, lang=lang))}</p>'),
-        section(T("Số liệu chính", "Key figures"),
-                _table([T("Chỉ tiêu", "Figure"), T("Kỳ này", "This period"), T("Kỳ trước", "Previous"),
-                        T("Thay đổi", "Change")], kpi_rows, cls="kpi-table")),
-        section(T("Chủ đề", "Topics"),
-                _table([T("Chủ đề", "Topic"), T("Cuộc gọi", "Calls"), T("Tỉ lệ", "Share"), T("Kỳ trước", "Previous"),
-                        T("Thay đổi", "Change")], topic_rows) if topic_rows else none_p(T("Không có.", "None.")),
-                f"<h3>{T('Chủ đề theo tuần', 'Topics by week')}</h3>", c["trends"]),
-        section(T("Địa bàn được nêu nhiều nhất (phường/xã, đơn vị 2025)", "Most named places (wards/communes, 2025 units)"),
-                _table([T("Phường/xã", "Ward/commune"), T("Cuộc gọi", "Calls"), T("Tỉ lệ cuộc gọi", "Share of calls"),
-                        T("Khẩn cấp", "Urgent"), T("Kỳ trước", "Previous"), T("Thay đổi", "Change")], place_rows)
-                if place_rows else none_p(T("Không cuộc gọi nào nêu phường/xã.", "No call named a ward/commune."))),
-        section(T("Cuộc gọi khẩn cấp", "Urgent calls"),
-                _table([T("Thời gian", "Time"), T("Mã PBX", "PBX id") if caller_reference else T("Mã cuộc gọi", "Call id"),
-                        T("Phường/xã", "Ward/commune"), T("Chủ đề", "Topics"),
-                        T("Người gọi nói (đã che thông tin cá nhân)", "Caller said (redacted)"), T("Lý do", "Reasons"), T("Chuyển đến", "Routed to"), T("QA đã duyệt", "Reviewed")],
-                       urgent_rows, num_from=99) if urgent_rows else none_p(T("Không có cuộc gọi khẩn cấp.", "No urgent calls."))),
-        section(T("Kiểm tra chất lượng (QA)", "Quality review (QA)"),
-                _table([T("Chỉ tiêu", "Figure"), T("Số cuộc", "Calls")], [
-                    [T("Cuộc của kỳ trong hàng chờ QA", "Calls of the period in the QA queue"), now["n_queue"]],
-                    [T("Cuộc của kỳ đã được duyệt", "Calls of the period reviewed"), now["n_reviewed"]],
-                    [T("Tổng hàng chờ QA hiện nay (mọi kỳ)", "QA queue now, all periods"), backlog["waiting"]],
-                    [T("… trong đó khẩn cấp", "… of which urgent"), backlog["urgent_waiting"]]], cls="kpi-table"),
-                f"<h3>{T('Chủ đề QA đã sửa trong kỳ', 'Topic corrections by QA in the period')}</h3>",
-                _table([T("Chủ đề", "Topic"), T("Thêm", "Added"), T("Bỏ", "Removed"), T("Số người sửa", "Reviewers")],
-                       correction_rows) if correction_rows else none_p(T("Không có lượt sửa nào.", "No corrections."))),
-        section(T("Lưu lượng cuộc gọi", "Call volume"), f"<figure>{c['days']}</figure>", f"<figure>{c['hours']}</figure>"),
-        section(T("Phiếu phản ánh (tình trạng hiện nay, mọi kỳ)", "Cases (state now, all periods)"),
-                _table([T("Chỉ tiêu", "Figure"), T("Số", "Count")], [
-                    [T("Vụ việc (gộp các cuộc gọi cùng sự việc)", "Incidents (calls about one problem merged)"),
+        f"<p>{t('rp_compared_with_the_previous_period')}: {prev}. "
+        f"{t('rp_generated')} {datetime.now():%d/%m/%Y %H:%M}.</p></header>",
+        section(t("summary"), f'<p class="summary" id="narrative">{escape(narrative(con, start, end, lang=lang))}</p>'),
+        section(t("rp_key_figures"),
+                _table([t("rp_figure"), t("rp_this_period"), t("rp_previous"),
+                        t("rp_change")], kpi_rows, cls="kpi-table")),
+        section(t("topics"),
+                _table([t("rp_topic"), t("rp_calls"), t("rp_share"), t("rp_previous"),
+                        t("rp_change")], topic_rows) if topic_rows else none_p(t("doc_no_rows")),
+                f"<h3>{t('rp_topics_by_week')}</h3>", c["trends"]),
+        section(t("rp_most_named_places_wards_communes_202"),
+                _table([t("rp_ward"), t("rp_calls"), t("rp_share_calls"),
+                        t("rp_urgent"), t("rp_previous"), t("rp_change")], place_rows)
+                if place_rows else none_p(t("rp_no_call_named_a_ward_commune"))),
+        section(t("rp_urgent_calls"),
+                _table([t("rp_time"), t("rp_pbx_id") if caller_reference else t("rp_call_id"),
+                        t("rp_ward"), t("topics"),
+                        t("rp_caller_said_redacted"), t("rp_reasons"), t("rp_routed"), t("rp_reviewed_short")],
+                       urgent_rows, num_from=99) if urgent_rows else none_p(t("rp_no_urgent_calls"))),
+        section(t("rp_quality_review_qa"),
+                _table([t("rp_figure"), t("rp_n_calls_short")], [
+                    [t("rp_calls_of_the_period_in_the_qa_queue"), now["n_queue"]],
+                    [t("rp_calls_of_the_period_reviewed"), now["n_reviewed"]],
+                    [t("rp_qa_queue_now_all_periods"), backlog["waiting"]],
+                    [t("rp_of_which_urgent"), backlog["urgent_waiting"]]], cls="kpi-table"),
+                f"<h3>{t('rp_topic_corrections_by_qa_in_the_perio')}</h3>",
+                _table([t("rp_topic"), t("rp_added"), t("rp_removed"), t("rp_reviewers")],
+                       correction_rows) if correction_rows else none_p(t("rp_no_corrections"))),
+        section(t("rp_call_volume"), f"<figure>{c['days']}</figure>", f"<figure>{c['hours']}</figure>"),
+        section(t("rp_cases_state_now_all_periods"),
+                _table([t("rp_figure"), t("rp_count")], [
+                    [t("rp_incidents"),
                      case_t["n_incidents"]],
-                    [T("Cuộc gọi gắn với phiếu", "Calls linked to cases"), case_t["n_calls"]],
-                    [T("Đang mở", "Open"), case_t["n_open"]], [T("Quá hạn", "Overdue"), case_t["n_overdue"]],
-                    [T("Chờ gọi lại báo kết quả", "Awaiting the citizen's callback"), case_t["n_callbacks"]],
-                    [T("Trung vị thời gian xử lý (giờ)", "Median hours to resolve"),
-                     "—" if case_t["median_hours_to_resolve"] is None else f"{case_t['median_hours_to_resolve']:.1f}"],
-                    [T("Tỉ lệ mở lại", "Reopened share"), f"{100 * (case_t['reopened_share'] or 0):.0f} %"]],
+                    [t("rp_case_calls"), case_t["n_calls"]],
+                    [t("case_open"), case_t["n_open"]], [t("case_overdue"), case_t["n_overdue"]],
+                    [t("rp_callbacks"), case_t["n_callbacks"]],
+                    [t("rp_median_hours"),
+                     formats.decimal(case_t["median_hours_to_resolve"], 1, lang)],
+                    [t("rp_reopened"), formats.percent(case_t["reopened_share"] or 0, lang=lang)]],
                        cls="kpi-table"),
-                _table([T("Đơn vị xử lý", "Handling unit"), T("Vụ việc", "Incidents"), T("Cuộc gọi", "Calls"),
-                        T("Đang mở", "Open"), T("Quá hạn", "Overdue")],
+                _table([t("rp_unit"), t("case_incidents"), t("rp_calls"),
+                        t("case_open"), t("case_overdue")],
                        [[u["unit"], u["n_cases"], u["n_calls"], u["n_open"], u["n_overdue"]] for u in case_units])
-                if case_units else none_p(T("Chưa có phiếu nào.", "No cases yet."))),
-        section(T("Tỉ lệ người gọi bức xúc", "Frustrated callers"),
-                _table([T("Tuần", "Week"), T("Chủ đề", "Topic"), T("Cuộc gọi", "Calls"), T("Bức xúc", "Frustrated"),
-                        T("Tỉ lệ", "Share")],
+                if case_units else none_p(t("doc_no_cases"))),
+        section(t("rp_frustrated_callers"),
+                _table([t("case_week"), t("rp_topic"), t("rp_calls"), t("frustrated"),
+                        t("rp_share")],
                        [[f"{r['week']:%d/%m}", labels.get(r["topic"], r["topic"]), r["n_calls"], r["n_frustrated"],
-                         f"{100 * r['share_frustrated']:.0f} %"] for r in frustrated], num_from=2) if frustrated
-                else none_p(T("Không có.", "None."))),
-        section(T("Tóm tắt cuộc gọi", "Call summaries"),
-                _table([T("Thời gian", "Time"), T("Tóm tắt", "Summary")],
-                       [[f"{r['started_at']:%d/%m %H:%M}" if r["started_at"] else "", r["summary"]] for r in call_summaries],
-                       num_from=99) if call_summaries else none_p(T("Không có.", "None."))),
-        section(T("Điện thoại viên", "Operators"),
-                _table([T("Máy lẻ", "Extension"), T("Cuộc gọi", "Calls"), T("Thời lượng TB", "Mean duration"),
-                        T("Tỉ lệ ĐTV nói", "Operator talk share"), T("Độ tin cậy nhận dạng (TB)", "Recognition confidence (mean)"),
-                        T("Bị gắn cờ xem lại", "Flagged for review")], op_rows),
-                none_p(T("Độ tin cậy nhận dạng đo chất lượng bản chép tự động, không phải đánh giá điện thoại viên.",
-                         "Recognition confidence measures the automatic transcript, not the operator."))),
+                         formats.percent(r["share_frustrated"], lang=lang)] for r in frustrated], num_from=2) if frustrated
+                else none_p(t("doc_no_rows"))),
+        section(t("rp_call_summaries"),
+                _table([t("rp_time"), t("summary")],
+                       [[formats.day_time(r["started_at"]), r["summary"]] for r in call_summaries],
+                       num_from=99) if call_summaries else none_p(t("doc_no_rows"))),
+        section(t("rp_operators"),
+                _table([t("op_extension"), t("rp_calls"), t("mgr_mean_duration"),
+                        t("rp_operator_talk_share"), t("rp_recognition_confidence_mean"),
+                        t("rp_flagged_for_review")], op_rows),
+                none_p(t("mgr_confidence_note"))),
         scorecard.report_section(con, start, end, lang=lang),  # issue 29: QA evaluations per operator
         "</body></html>",
     ]
     return "".join(parts)
 
 
-def write_report(con: duckdb.DuckDBPyConnection, start, end, out: Path, *, lang: str = "vi",
-                 agency: str | None = None) -> Path:
-    """Write :func:`render_report` to ``out`` (.html); for a ``.pdf`` path, print it with headless chromium."""
+REPORT_SUFFIXES = (".html", ".htm", ".pdf", ".docx")
+
+
+class UnsupportedReportFormat(HotlineError):
+    """A report path whose suffix names a format the report is not written in (.xlsx, .csv, …)."""
+
+    exit_code = 2
+
+
+def check_report_path(out: Path, lang: str = "vi") -> Path:
+    """``out`` when its suffix is one of :data:`REPORT_SUFFIXES`, else :class:`UnsupportedReportFormat`
+    (issue 29: ``--out x.xlsx`` wrote HTML under that name)."""
     out = Path(out)
+    if out.suffix.lower() not in REPORT_SUFFIXES:
+        raise UnsupportedReportFormat(translator(lang)("doc_refused_format", ext=out.suffix or out.name))
+    return out
+
+
+def write_report(con: duckdb.DuckDBPyConnection, start, end, out: Path, *, lang: str = "vi",
+                 agency: str | None = None, issuer: documents.Issuer | None = None, official: bool = False) -> Path:
+    """Write the period report to ``out``: ``.html`` (:func:`render_report`), ``.pdf`` (that HTML printed with
+    headless chromium; with ``official``, the official document converted by LibreOffice) or ``.docx``
+    (:func:`period_document`, the official document form, signed by ``issuer``). Any other suffix raises
+    :class:`UnsupportedReportFormat` before anything is written."""
+    out = check_report_path(out, lang)
     out.parent.mkdir(parents=True, exist_ok=True)
+    suffix = out.suffix.lower()
+    if suffix == ".docx" or (official and suffix == ".pdf"):
+        issuer = issuer or documents.Issuer.defaults()
+        doc = period_document(con, start, end, agency=issuer.name, lang=lang)
+        body = documents.to_docx(doc, issuer, lang=lang)
+        out.write_bytes(documents.docx_to_pdf(body) if suffix == ".pdf" else body)
+        return out
     html = render_report(con, start, end, lang=lang, agency=agency)
     if out.suffix.lower() != ".pdf":
         out.write_text(html, encoding="utf-8")
@@ -508,3 +526,60 @@ def html_to_pdf(html: str, out: Path, *, chromium: str | None = None) -> None:
         subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp}/profile",
                         "--no-pdf-header-footer", f"--print-to-pdf={Path(out).resolve()}", page.as_uri()],
                        check=True, capture_output=True, timeout=120)
+
+
+def period_document(con: duckdb.DuckDBPyConnection, start, end, *, agency: str | None = None, lang: str = "vi",
+                    day: date | None = None) -> documents.Document:
+    """The period report as an official document (:mod:`pipeline.report.documents`): summary, key figures,
+    topics, places, urgent calls (no caller reference: the document leaves the hotline), cases by unit."""
+    start, end = check_period(start, end)
+    t = translator(lang)
+    agency = agency or Settings.model_fields["agency_name"].default
+    labels = topic_labels(lang)
+    cmp = period_comparison(con, start, end)
+    now, before = cmp["now"], cmp["before"]
+    table = topic_week_table(con, start, end, lang=lang)
+    spots = hotspot_table(con, start, end, lang=lang, limit=10)
+    urgent = urgent_calls(con, start, end)
+    case_t, case_units = case_reports.totals(con), case_reports.by_unit(con)
+    d = formats.day
+    doc = documents.Document(kind=t("doc_kind_report"), kind_code="BC", day=day or date.today(),
+                             summary=t("doc_period_summary", agency=agency, start=d(start), end=d(end)))
+    blocks = doc.blocks
+    blocks.append(("p", t("doc_intro", agency=agency, start=d(start), end=d(end), prev_start=d(cmp["prev_start"]),
+                          prev_end=d(cmp["prev_end"]))))
+    blocks += [("h", t("doc_h_summary")), ("p", narrative(con, start, end, lang=lang))]
+
+    def kpi(key, label, fmt=str):
+        return [t(label), fmt(now[key]), fmt(before[key]), format_change(now[key], before[key], lang)]
+
+    blocks += [("h", t("doc_h_figures")), documents.Table(
+        [t("rp_figure"), t("rp_this_period"), t("rp_previous"), t("rp_change")],
+        [kpi("n_calls", "rp_calls"), kpi("n_urgent", "rp_urgent"), kpi("n_needs_review", "rp_flagged"),
+         kpi("n_reviewed", "rp_reviewed"), kpi("seconds", "rp_audio", lambda s: format_duration(s, lang))])]
+    mentions = sum(r["total"] for r in table["rows"])
+    topic_rows = [[r["label"], r["total"], share(r["total"], mentions), r["previous"], r["change"]]
+                  for r in sorted(table["rows"], key=lambda r: (-r["total"], r["label"]))]
+    blocks.append(("h", t("doc_h_topics")))
+    blocks.append(documents.Table([t("rp_topic"), t("rp_calls"), t("rp_share"), t("rp_previous"), t("rp_change")],
+                                  topic_rows) if topic_rows else ("p", t("doc_no_rows")))
+    place_rows = [[s_["label"] + (f" ({t('rp_formerly')}: {', '.join(s_['old_names'])})" if s_["old_names"] else ""),
+                   s_["n_calls"], share(s_["n_calls"], now["n_calls"]), s_["n_urgent"], s_["previous"], s_["change"]]
+                  for s_ in spots]
+    blocks.append(("h", t("doc_h_places")))
+    blocks.append(documents.Table([t("rp_ward"), t("rp_calls"), t("rp_share_calls"), t("rp_urgent"), t("rp_previous"),
+                                   t("rp_change")], place_rows) if place_rows else ("p", t("doc_no_places")))
+    urgent_rows = [[formats.day_time(u["started_at"]), u["places"] or "—",
+                    "; ".join(labels.get(k, k) for k in u["topics"].split(",") if k),
+                    (u["routed"] if lang == "vi" else u["routed_en"]) or "—",
+                    t("rp_yes") if u["reviewed"] else t("rp_not_yet")] for u in urgent]
+    blocks.append(("h", t("doc_h_urgent")))
+    blocks.append(documents.Table([t("rp_time"), t("rp_ward"), t("rp_topic"), t("rp_routed"), t("rp_reviewed_short")],
+                                  urgent_rows, num_from=99) if urgent_rows else ("p", t("doc_no_urgent")))
+    blocks.append(("h", t("doc_h_cases")))
+    blocks.append(case_reports.totals_table(case_t, lang=lang))
+    blocks.append(case_reports.units_table(case_units, lang=lang) if case_units else ("p", t("doc_no_cases")))
+    if case_t["n_overdue"]:
+        blocks += [("h", t("doc_h_proposals")), ("p", t("doc_proposals"))]
+    blocks.append(("p", t("doc_closing", agency=agency)))
+    return doc

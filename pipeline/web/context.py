@@ -20,7 +20,7 @@ from pipeline import access
 from pipeline.config import Settings
 from pipeline.errors import DatabaseBusy
 from pipeline.i18n import LANGS, translator
-from pipeline.report import reports
+from pipeline.report import formats, reports
 from pipeline.warehouse import db
 from pipeline.web import auth, data, throttle
 
@@ -71,11 +71,17 @@ def safe_next(target: str | None) -> str:
 
 
 def parse_date(value: str | None) -> date | None:
-    """A ``YYYY-MM-DD`` of the query string; None when absent, not a date, or outside the years a
-    hotline's calls can have (:data:`pipeline.report.reports.FIRST_DAY` … ``LAST_DAY``): a date
+    """A date of the query string: ``dd/mm/yyyy`` (what the date fields show and take, whatever the
+    browser's locale: issue 29) or ``YYYY-MM-DD`` (links); None when absent, not a date, or outside the
+    years a hotline's calls can have (:data:`pipeline.report.reports.FIRST_DAY` … ``LAST_DAY``): a date
     such as 9999-12-31 would overflow the period arithmetic."""
+    value = (value or "").strip()
     try:
-        day = date.fromisoformat(value) if value and len(value) <= 10 else None
+        if "/" in value and len(value) <= 10:
+            d, m, y = value.split("/")
+            day = date(int(y), int(m), int(d)) if len(y) == 4 and y.isdigit() and d.isdigit() and m.isdigit() else None
+        else:
+            day = date.fromisoformat(value) if value and len(value) <= 10 else None
     except ValueError:
         return None
     return day if day is not None and reports.FIRST_DAY <= day <= reports.LAST_DAY else None
@@ -214,6 +220,8 @@ class WebContext:
         return self.templates.TemplateResponse(request, name, {
             "t": translator(lang), "lang": lang, "css": self.css, "session": session, "opts": self.opts,
             "topic_labels": reports.topic_labels(lang), "path": request.url.path,
+            "route_reason": lambda r: formats.route_reason(r, lang), "case_note": lambda n: formats.case_note(n, lang),
+            "actor": lambda u: formats.actor(u, lang),  # program text stored in the warehouse, in words (issue 29)
             "query": request.url.query, **ctx}, status_code=status)
 
     def set_cookie(self, response: Response, name: str, value: str, max_age: int | None = None) -> None:

@@ -105,7 +105,7 @@ def test_manager_reads_but_cannot_change(client):
     report = m.get("/cases/report")
     assert report.status_code == 200 and "UBND phường Tân Tiến" in report.text
     csv = m.get("/cases/export.csv").text
-    assert csv.splitlines()[0].lstrip("\ufeff").startswith("unit,week,case_id")
+    assert csv.splitlines()[0].lstrip("\ufeff").startswith("Đơn vị xử lý,Tuần (từ thứ Hai),Mã phiếu,Loại,Trạng thái")
     assert len(csv.splitlines()) > 10
 
 
@@ -148,11 +148,11 @@ def test_cli_unit_users_and_case_commands(web_db, monkeypatch, capsys, tmp_path)
     assert capsys.readouterr().out.startswith("cases: 0 opened")  # already built: nothing new
     assert main(["cases", "report", "--db", str(web_db)]) == 0
     out = capsys.readouterr().out
-    assert "| UBND phường Tân Tiến |" in out and "Vụ việc (incidents)" in out
+    assert "| UBND phường Tân Tiến |" in out and "Vụ việc (gộp các cuộc gọi cùng sự việc)" in out
     csv_path = tmp_path / "w.csv"
     assert main(["cases", "export", "--week", "2026-11-04", "--out", str(csv_path), "--db", str(web_db)]) == 0
     weeks = {line.split(",")[1] for line in csv_path.read_text(encoding="utf-8-sig").splitlines()[1:]}
-    assert weeks == {"2026-11-02"}
+    assert weeks == {"02/11/2026"}  # dd/mm/yyyy in the CSV (issue 29)
 
 
 def test_qa_merges_two_cases_by_hand(client):

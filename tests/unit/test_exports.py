@@ -54,7 +54,7 @@ def test_csv_export_vietnamese(client_as, web_db):
     assert first["Chủ đề"] == "An ninh trật tự" and first["Đơn vị xử lý"] == "Công an phường"
     assert first["Thời lượng (phút:giây)"] == "0:05"
     assert re.fullmatch(r"\d\d/\d\d/2026 \d\d:\d\d", first["Thời gian"])
-    assert re.fullmatch(r"0\.\d{1,2}", first["Độ tin cậy nhận dạng"])
+    assert re.fullmatch(r"0,\d{1,2}", first["Độ tin cậy nhận dạng"])  # the decimal comma, as on screen (issue 29)
     assert "0905123456" not in r.text
 
 

@@ -52,7 +52,7 @@ HEAVY = frozenset({
     "torch", "torchaudio", "pyannote", "faster_whisper", "ctranslate2", "onnxruntime", "vietasr",  # models
     "sklearn", "scipy", "librosa", "joblib", "threadpoolctl",  # numerics
     "soundfile", "av",  # audio decoding
-    "pandas", "openpyxl",  # tables, spreadsheets
+    "pandas", "openpyxl", "docx",  # tables, spreadsheets, documents (python-docx loads lxml)
     "paramiko",  # SFTP
     "prefect", "prefect_dask", "uvicorn", "fastapi",  # the orchestrator, the web server and framework
 })

@@ -24,8 +24,8 @@ def test_heat_colours_always_readable():
 
 
 def test_format_change_and_duration():
-    assert reports.format_change(12, 10) == "+20 %" and reports.format_change(8, 10) == "−20 %"
-    assert reports.format_change(5, 5) == "±0 %" and reports.format_change(3, 0) == "mới"
+    assert reports.format_change(12, 10) == "+20%" and reports.format_change(8, 10) == "−20%"
+    assert reports.format_change(5, 5) == "±0%" and reports.format_change(3, 0) == "mới"
     assert reports.format_change(0, 0) == "" and reports.format_change(3, 0, "en") == "new"
     assert reports.format_duration(150) == "3 phút" and reports.format_duration(3 * 3600 + 300) == "3 giờ 05 phút"
     assert reports.previous_period(date(2026, 11, 2), date(2026, 11, 15)) == (date(2026, 10, 19), date(2026, 11, 1))

@@ -14,8 +14,9 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pipeline.casework import cases
+from pipeline.errors import HotlineError
 from pipeline.i18n import translator
-from pipeline.report import case_reports
+from pipeline.report import case_reports, documents, exports
 from pipeline.warehouse.cases import case_id_of_call
 from pipeline.web import auth, qa
 from pipeline.web.context import WebContext, jsonable, parse_date
@@ -82,14 +83,36 @@ def register(app: FastAPI, web: WebContext) -> None:
                           weekly=weekly, week=week, unit=unit, me=actor(session),
                           fmt=lambda v, d=1: qa.fmt_num(v, d, web.lang_of(request)))
 
+    @app.get("/cases/report.{fmt}")
+    def report_document(request: Request, fmt: str, session: auth.Session = Depends(web.require(*cases.READ_ALL))):
+        """The case report as an official document (.docx; .pdf through LibreOffice when installed)."""
+        if fmt not in ("docx", "pdf"):
+            raise HTTPException(404, "report.docx or report.pdf")
+        week = parse_date(request.query_params.get("week"))
+        unit = request.query_params.get("unit") or None
+        lang = web.lang_of(request)
+        with web.database() as con:
+            doc = case_reports.case_document(con, agency=web.settings.agency_name, unit=unit, week=week,
+                                             raw_text=web.raw_text(session), lang=lang)
+        issuer = documents.Issuer.from_settings(web.settings, extra_recipients=[unit] if unit else ())
+        body = documents.to_docx(doc, issuer, lang=lang)
+        name = "phieu-phan-anh" + (f"_{exports.slug(unit)}" if unit else "") + (f"_{week.isoformat()}" if week else "")
+        if fmt == "pdf":
+            try:
+                body = documents.docx_to_pdf(body)
+            except HotlineError as exc:
+                raise HTTPException(503, str(exc)) from None
+        return Response(body, media_type=documents.DOCX_TYPE if fmt == "docx" else "application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
     @app.get("/cases/export.csv")
     def export_weekly(request: Request, session: auth.Session = Depends(web.require(*cases.READ_ALL))):
         week = parse_date(request.query_params.get("week"))
         with web.database() as con:
             rows = case_reports.weekly(con, week, request.query_params.get("unit") or None)
-        body = case_reports.weekly_csv(rows, raw_text=web.raw_text(session))
+        body = case_reports.weekly_csv(rows, raw_text=web.raw_text(session), lang=web.lang_of(request))
         return Response(body, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": 'attachment; filename="cases_weekly.csv"'})
+                        headers={"Content-Disposition": 'attachment; filename="phieu-phan-anh_danh-sach-tuan.csv"'})
 
     @app.get("/cases/of-call/{call_id}")
     def case_of_call(request: Request, call_id: str, session: auth.Session = Depends(web.require())):

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from pipeline.clock import m_ss
 from pipeline.errors import HotlineError
-from pipeline.report import exports, reports
+from pipeline.report import documents, exports, reports
 from pipeline.web import auth, data, qa
 from pipeline.web.context import WebContext
 
@@ -40,16 +40,28 @@ def register(app: FastAPI, web: WebContext) -> None:
 
     @app.get("/report.{fmt}")
     def report(request: Request, fmt: str, session: auth.Session = Depends(web.require(*web.opts.dashboard_roles))):
-        if fmt not in ("pdf", "html"):
-            raise HTTPException(404, "report.pdf or report.html")
+        if fmt not in ("pdf", "html", "docx"):
+            raise HTTPException(404, "report.pdf, report.html or report.docx")
         start, end = web.period_from(request)
         if start > end:
             raise HTTPException(400, f"from {start} is after to {end}")
         lang = web.lang_of(request)
+        name = exports.export_filename(start, end, fmt, lang=lang, what="report")
+        official = request.query_params.get("form") == "official"  # /report.pdf?form=official
+        if fmt == "docx" or (fmt == "pdf" and official):  # the official document (Nghị định 30/2020/NĐ-CP)
+            with web.database() as con:
+                doc = reports.period_document(con, start, end, agency=web.settings.agency_name, lang=lang)
+            body = documents.to_docx(doc, documents.Issuer.from_settings(web.settings), lang=lang)
+            if fmt == "docx":
+                return Response(body, media_type=documents.DOCX_TYPE, headers=attachment(name))
+            try:
+                body = documents.docx_to_pdf(body)
+            except HotlineError as exc:
+                raise HTTPException(503, str(exc)) from None
+            return Response(body, media_type="application/pdf", headers=attachment(name))
         with web.database() as con:
             html = reports.render_report(con, start, end, lang=lang, agency=web.settings.agency_name,
                                          caller_reference=web.view(session).caller_reference)
-        name = exports.export_filename(start, end, fmt, lang=lang, what="report")
         if fmt == "html":
             return Response(html, media_type="text/html; charset=utf-8", headers=attachment(name))
         with tempfile.TemporaryDirectory() as tmp:
