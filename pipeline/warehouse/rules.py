@@ -58,15 +58,18 @@ def last_done_calls(con: duckdb.DuckDBPyConnection, n: int | None) -> list[str]:
 
 def call_facts(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str]) -> dict[str, dict]:
     """For each call: duration, urgency, segments (redacted text, role, the turn's sentiment label),
-    assigned topics and PII counts."""
+    assigned topics, PII counts, the places named (canonical names), talk metrics ((scope, name) -> value)
+    and the call-log fields (extension, direction)."""
     ids = list(call_ids)
     if not ids:
         return {}
     out: dict[str, dict] = {}
-    for cid, duration, urgent in con.execute(
-            "SELECT call_id, duration_s, coalesce(urgent, FALSE) FROM calls WHERE call_id IN (SELECT unnest(?))",
-            [ids]).fetchall():
-        out[cid] = {"duration_s": duration, "urgent": urgent, "segments": [], "topics": set(), "pii": {}}
+    for cid, duration, urgent, ext, direction in con.execute(
+            "SELECT call_id, duration_s, coalesce(urgent, FALSE), operator_ext, direction FROM calls "
+            "WHERE call_id IN (SELECT unnest(?))", [ids]).fetchall():
+        out[cid] = {"duration_s": duration, "urgent": urgent, "segments": [], "topics": set(), "pii": {},
+                    "places": set(), "metrics": {},
+                    "calllog": {k: v for k, v in (("extension", ext), ("direction", direction)) if v}}
     for cid, start, end, role, text, label in con.execute(
             "SELECT s.call_id, s.start_s, s.end_s, s.role, s.text, t.label FROM segments s "
             "LEFT JOIN turn_sentiment t USING (call_id, seq) WHERE s.call_id IN (SELECT unnest(?)) "
@@ -81,6 +84,16 @@ def call_facts(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str]) -> dict[
             "SELECT call_id, kind, n FROM pii_counts WHERE call_id IN (SELECT unnest(?))", [ids]).fetchall():
         if cid in out:
             out[cid]["pii"][kind] = n
+    for cid, name in con.execute(
+            "SELECT call_id, name FROM call_places WHERE name IS NOT NULL AND call_id IN (SELECT unnest(?))",
+            [ids]).fetchall():
+        if cid in out:
+            out[cid]["places"].add(name)
+    for cid, scope, name, value in con.execute(
+            "SELECT call_id, scope, name, value FROM call_metrics WHERE value IS NOT NULL "
+            "AND call_id IN (SELECT unnest(?))", [ids]).fetchall():
+        if cid in out:
+            out[cid]["metrics"][scope, name] = value
     return out
 
 
