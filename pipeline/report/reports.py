@@ -21,7 +21,7 @@ from pipeline.clock import m_ss
 from pipeline.config import Settings
 from pipeline.errors import HotlineError
 from pipeline.i18n import translator
-from pipeline.report import case_reports, charts
+from pipeline.report import case_reports, categories, charts
 from pipeline.report.formats import topic_labels
 from pipeline.warehouse import report_queries as queries
 from pipeline.warehouse.report_queries import (  # noqa: F401 (web, notebooks and tests read them as reports.*)
@@ -411,6 +411,7 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     op_rows = [[o["operator_ext"], o["n_calls"], m_ss(o["mean_duration_s"]),
                 share(o["operator_talk_share"] or 0, 1), "" if o["mean_confidence"] is None else f"{o['mean_confidence']:.2f}",
                 o["n_needs_review"]] for o in ops]
+    cat_heading, cat_header, cat_rows = categories.category_table(con, start, end, lang=lang)
     none_p = lambda text: f'<p class="note">{escape(text)}</p>'  # noqa: E731
     parts = [
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
@@ -437,6 +438,7 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
                         T("Phường/xã", "Ward/commune"), T("Chủ đề", "Topics"),
                         T("Người gọi nói (đã che thông tin cá nhân)", "Caller said (redacted)"), T("Lý do", "Reasons"), T("Chuyển đến", "Routed to"), T("QA đã duyệt", "Reviewed")],
                        urgent_rows, num_from=99) if urgent_rows else none_p(T("Không có cuộc gọi khẩn cấp.", "No urgent calls."))),
+        section(cat_heading, _table(cat_header, cat_rows) if cat_rows else none_p(t("categories_none"))),  # issue 30
         section(T("Kiểm tra chất lượng (QA)", "Quality review (QA)"),
                 _table([T("Chỉ tiêu", "Figure"), T("Số cuộc", "Calls")], [
                     [T("Cuộc của kỳ trong hàng chờ QA", "Calls of the period in the QA queue"), now["n_queue"]],

@@ -119,6 +119,39 @@ def hits_of_call(con: duckdb.DuckDBPyConnection, call_id: str) -> list[dict]:
         "WHERE h.call_id = ? ORDER BY h.moment_s, h.rule_name", [call_id]))
 
 
+def hits_in_force(con: duckdb.DuckDBPyConnection, call_id: str) -> list[dict]:
+    """The call's hits of the rules in force (``stg_rule_hits``), by moment."""
+    return _dicts(con.execute(
+        "SELECT rule_name, rule_version, moment_s, title, urgent FROM stg_rule_hits WHERE call_id = ? "
+        "ORDER BY moment_s, rule_name", [call_id]))
+
+
+def categories_of_calls(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str]) -> dict[str, list[dict]]:
+    """call id -> its hits of the rules in force (rule_name, title, moment_s), by moment."""
+    out: dict[str, list[dict]] = {}
+    for cid, name, title, moment in con.execute(
+            "SELECT call_id, rule_name, title, moment_s FROM stg_rule_hits WHERE call_id IN (SELECT unnest(?)) "
+            "ORDER BY call_id, moment_s, rule_name", [list(call_ids)]).fetchall():
+        out.setdefault(cid, []).append({"rule_name": name, "title": title, "moment_s": moment})
+    return out
+
+
+def category_counts(con: duckdb.DuckDBPyConnection, start, end) -> list[dict]:
+    """Calls per rule in force between the local dates ``start`` and ``end`` (inclusive), most first."""
+    return _dicts(con.execute(
+        "WITH counted AS (SELECT h.rule_name, count(DISTINCT h.call_id) AS n FROM stg_rule_hits h "
+        "JOIN stg_calls c USING (call_id) WHERE c.call_date BETWEEN ? AND ? GROUP BY h.rule_name), "
+        "in_force AS (SELECT name, title, urgent, enabled FROM rule_versions "
+        "QUALIFY row_number() OVER (PARTITION BY name ORDER BY version DESC) = 1) "
+        "SELECT v.name AS rule_name, v.title, v.urgent, coalesce(n, 0) AS n FROM in_force v "
+        "LEFT JOIN counted ON counted.rule_name = v.name WHERE v.enabled ORDER BY n DESC, v.name", [start, end]))
+
+
+def hits_per_rule(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Calls each rule in force matched, all time."""
+    return dict(con.execute("SELECT rule_name, count(*) FROM stg_rule_hits GROUP BY rule_name").fetchall())
+
+
 def n_hits(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT count(*) FROM rule_hits").fetchone()[0]
 
