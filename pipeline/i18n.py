@@ -399,6 +399,7 @@ MESSAGES.update({
     "rf_join_any": {"vi": "Thỏa MỘT TRONG các điều kiện (HOẶC)", "en": "ANY condition (OR)"},
     "rf_row": {"vi": "Điều kiện {n}", "en": "Condition {n}"},
     "rf_not": {"vi": "KHÔNG (đảo ngược)", "en": "NOT (negate)"},
+    "rf_kind": {"vi": "Loại điều kiện", "en": "Kind"},
     "rf_pick": {"vi": "— chọn loại điều kiện —", "en": "— pick a kind —"},
     "rf_kind_said": {"vi": "Nói cụm từ", "en": "Says a phrase"},
     "rf_kind_pii": {"vi": "Đọc số cá nhân (SĐT, CCCD…)", "en": "Reads a personal number"},

@@ -172,8 +172,9 @@ def page_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool,
     call["timeline"]["hits"] = [{"s": w["s"], "left": round(100 * w["s"] / d, 3)}
                                 for seg in call["segments"] for w in seg["words"] if w.get("hit")]
     call["timeline"]["redacted"] = [] if raw_text else redacted_marks(con, call_id, d)
-    # Categories by rule (issue 30): the rules in force the call matched, each at its moment.
-    call["categories"] = [{**h, "left": round(100 * min(h["moment_s"], d) / d, 3) if d else 0.0}
+    # Categories by rule (issue 30): the rules in force the call matched, each at its moment (a mark at the
+    # call's end is drawn just inside the track).
+    call["categories"] = [{**h, "left": round(min(100 * h["moment_s"] / d, 99.0), 3) if d else 0.0}
                           for h in rule_store.hits_in_force(con, call_id)]
     call["figures"] = key_figures(call["metrics"], call.get("duration_s") or 0.0)
     # Topics as they are now, plus model topics QA removed (shown struck through as overridden).
