@@ -80,6 +80,9 @@ def test_a_manager_previews_saves_and_back_applies_a_rule_and_sees_its_hits_ever
     assert [(h["version"], h["saved_by"], h["urgent"]) for h in history] == [(1, "minh", False), (2, "minh", True)]
     edit = client.get("/rules?name=rac-o-tan-tien&saved=2")
     assert "phiên bản 2" in edit.text and 'id="rf-history"' in edit.text and "bốc mùi" in edit.text
+    assert "Sửa quy tắc «rac-o-tan-tien»" in edit.text and 'value="rac-o-tan-tien" maxlength="63"' in edit.text
+    shipped = client.get("/rules?name=khan-cap-tu-khoa").text  # a default never saved opens for editing too
+    assert "Sửa quy tắc «khan-cap-tu-khoa»" in shipped and 'name="meant_0" value="1" checked' in shipped
 
     applied = client.post("/rules/apply", data={"csrf_token": csrf_of(edit.text)}, follow_redirects=False)
     assert applied.status_code == 303

@@ -37,8 +37,9 @@ def register(app: FastAPI, web: WebContext) -> None:
             rules = categories.rules_in_force(con)
             counts = rule_store.hits_per_rule(con)
             history = rule_store.rule_history(con, form.name) if form.name else []
+        editing = bool(form.name) and any(r.name == form.name for r in rules)  # an existing rule, not a new one
         return web.render(request, "rules.html", session, status=status, rules=rules, counts=counts, form=form,
-                          history=history, error=error, trial=trial, notice=notice, kinds=rule_form.FORM_KINDS,
+                          history=history, editing=editing, error=error, trial=trial, notice=notice, kinds=rule_form.FORM_KINDS,
                           pii_kinds=rule_form.PII_KINDS, sentiments=rule_form.SENTIMENTS, metrics=METRICS,
                           calllog_fields=CALLLOG_FIELDS, preview_calls=PREVIEW_CALLS, mss=m_ss)
 
