@@ -15,6 +15,8 @@ checks every route and export against it, role by role.
   other reader gets the text through the same redaction as transcripts.
 - ``case_history``: the whole history of a case, or only the ``own_part`` of it: from the
   last time the case was forwarded (or handed) to the unit.
+- ``rules``: may write call categories (the rule editor, ``/rules``: preview, save a version,
+  back-apply). Admins and managers; QA and units never (the unit fence refuses the routes too).
 - ``dashboard_allowed`` / ``export_allowed`` / ``correct_allowed``: the most the settings
   ``HOTLINE_DASHBOARD_ROLES``, ``HOTLINE_EXPORT_ROLES``, ``HOTLINE_CORRECT_ROLES`` may grant.
 
@@ -38,16 +40,17 @@ class Access:
     dashboard_allowed: bool
     export_allowed: bool
     correct_allowed: bool
+    rules: bool = False
 
 
 ROLES: dict[str, Access] = {
-    #                calls  cases       caller_ref raw_text  history     dashboard export correct
-    "qa": Access(True, "all", True, True, "all", True, True, True),
-    "admin": Access(True, "all", True, True, "all", True, True, True),
-    "manager": Access(True, "all", False, True, "all", True, True, True),
-    UNIT: Access(False, "own_unit", False, False, "own_part", False, False, False),
+    #                calls  cases       caller_ref raw_text  history     dashboard export correct rules
+    "qa": Access(True, "all", True, True, "all", True, True, True, False),
+    "admin": Access(True, "all", True, True, "all", True, True, True, True),
+    "manager": Access(True, "all", False, True, "all", True, True, True, True),
+    UNIT: Access(False, "own_unit", False, False, "own_part", False, False, False, False),
 }
-NOTHING = Access(False, "none", False, False, "none", False, False, False)
+NOTHING = Access(False, "none", False, False, "none", False, False, False, False)
 
 # What a unit may open: these route templates (path, as the app declares it) and nothing else.
 # A route added to the app is closed to units until it is listed here.
@@ -66,6 +69,11 @@ CALLER_REFERENCE_FIELDS = ("caller_last3", "caller_initials", "pbx_call_id", "ca
 def of(role: str | None) -> Access:
     """The role's row; :data:`NOTHING` for an unknown role."""
     return ROLES.get(role or "", NOTHING)
+
+
+def rule_roles() -> tuple[str, ...]:
+    """The roles that may use the rule editor (the ``rules`` column)."""
+    return tuple(role for role, row in ROLES.items() if row.rules)
 
 
 def unit_may_open(route_path: str | None) -> bool:

@@ -10,6 +10,9 @@ condition: a JSON object, never code. Conditions (keys in :data:`KINDS`):
   means what was typed, or the same letters written with none (ASR output that lost them), never
   other marks ("cháy" is not "chạy"; the unmarked "tai" of "tai nạn" is not "tại"); a phrase
   written without any mark matches every accent ("chay" finds "cháy").
+  With ``"meant": true`` a mention counts only when it is meant as the urgency detector reads it
+  (:func:`pipeline.analysis.urgency.meant_at`): not negated, a risk or the past ("không có cháy",
+  "dễ gây tai nạn") and not another sense ("cháy hàng" is sold out).
 - ``{"pii": {"by": "citizen", "kinds": ["phone", "national_id"]}}``: the PII detector redacted a
   number of those kinds in that party's speech (its ``[SĐT]``/``[CCCD]`` tags in the redacted
   text; the call's ``pii_counts`` where segments have no tag).
@@ -19,10 +22,21 @@ condition: a JSON object, never code. Conditions (keys in :data:`KINDS`):
   (:mod:`pipeline.analysis.sentiment`) ending in the last N seconds.
 - ``{"topic": ["environment", "traffic"]}``: one of these topics assigned to the call.
 - ``{"urgent": true}``: the urgency detector flagged the call (or, with false, did not).
+- ``{"place": ["Bến Nghé"]}``: a ward, commune or other place the call names
+  (:mod:`pipeline.analysis.places`, its canonical name) contains one of these as whole words,
+  diacritics as for ``said``.
+- ``{"overlap": {"by": "operator", "min_s": 1}}``: a turn of that party starts while the other
+  party is talking and both talk together at least ``min_s`` seconds (an interruption).
+- ``{"metric": {"name": "interruptions", "by": "operator", "over": 2}}``: one of the call's talk
+  metrics (:data:`METRICS`: :mod:`pipeline.analysis.metrics`, plus ``talk_share``, a party's
+  share 0..1 of the talk time) above ``over`` or below ``under``; ``by`` anyone is the whole call.
+- ``{"calllog": {"field": "extension", "values": ["101"]}}``: a call-log field (:data:`CALLLOG_FIELDS`)
+  has one of these values (case ignored); a call whose log lacks the field never matches.
 - ``{"all": [...]}``, ``{"any": [...]}``, ``{"not": {...}}``: AND / OR / NOT.
 
 :func:`evaluate` returns the moment (seconds from the start of the call) at which a condition
-holds, or ``None`` when it does not: for ``said`` the start of the first segment saying it; for
+holds, or ``None`` when it does not: for ``said``, ``pii``, ``overlap`` the start of the first
+segment doing it; ``place``, ``metric``, ``calllog``, ``topic``, ``urgent`` 0; for
 ``all`` the latest of its parts; for ``any`` the earliest; for ``not`` the end of the window the
 inner condition had (15.0 for "not greeted within the first 15 s"; the end of the call otherwise).
 No I/O here: :mod:`pipeline.casework.categories` reads calls and stores hits.
@@ -38,10 +52,17 @@ from datetime import datetime
 from typing import Any
 
 from pipeline.analysis.pii import TAGS
+from pipeline.analysis.urgency import meant_at
 from pipeline.errors import HotlineError
 from pipeline.textnorm import is_accent_free, normalize_text, phrase_starts, tokenize
 
-KINDS = ("said", "pii", "silence_over_s", "sentiment_end", "topic", "urgent", "all", "any", "not")
+KINDS = ("said", "pii", "silence_over_s", "sentiment_end", "topic", "urgent", "place", "overlap", "metric", "calllog",
+         "all", "any", "not")
+LEAF_KINDS = KINDS[:-3]
+# talk metrics a rule may test: pipeline.analysis.metrics's timing names, plus talk_share (a party's share of talk)
+METRICS = ("talk_time_s", "talk_share", "non_talk_share", "longest_silence_s", "overlap_s", "interruptions",
+           "talk_speed_spm")
+CALLLOG_FIELDS = ("extension", "direction", "line")
 PARTIES = ("citizen", "operator", "anyone")
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -71,6 +92,9 @@ class CallFacts:
     topics: frozenset[str] = frozenset()  # assigned topic keys
     urgent: bool = False
     pii_counts: Mapping[str, int] = field(default_factory=dict)  # kind -> n in the whole call
+    places: frozenset[str] = frozenset()  # canonical names of the places named (wards, communes, streets...)
+    metrics: Mapping[tuple[str, str], float] = field(default_factory=dict)  # (scope, name) -> value
+    calllog: Mapping[str, str] = field(default_factory=dict)  # CALLLOG_FIELDS present in the call log
 
 
 @dataclass(frozen=True)
@@ -114,7 +138,7 @@ DEFAULTS: tuple[Rule, ...] = (
     Rule("buc-xuc-cuoi-cuoc", "Công dân bức xúc ở cuối cuộc gọi",
          {"sentiment_end": {"labels": ["angry"], "last_s": 60}}),
     Rule("khan-cap-tu-khoa", "Công dân nói \"cháy\", \"tai nạn\", \"đuối nước\", \"sập\" (khẩn cấp)",
-         {"said": {"by": "citizen", "phrases": list(EMERGENCY_WORDS)}}, urgent=True),
+         {"said": {"by": "citizen", "phrases": list(EMERGENCY_WORDS), "meant": True}}, urgent=True),
 )
 
 
@@ -136,7 +160,7 @@ def validate(condition: Any, where: str = "condition") -> None:
     elif kind in ("said", "pii", "sentiment_end"):
         if not isinstance(arg, Mapping):
             raise RuleError(f"{here}: an object")
-        allowed = {"said": {"by", "phrases", "first_s", "last_s"}, "pii": {"by", "kinds"},
+        allowed = {"said": {"by", "phrases", "first_s", "last_s", "meant"}, "pii": {"by", "kinds"},
                    "sentiment_end": {"labels", "last_s"}}[kind]
         unknown = set(arg) - allowed
         if unknown:
@@ -152,8 +176,15 @@ def validate(condition: Any, where: str = "condition") -> None:
         if "first_s" in arg and "last_s" in arg:
             raise RuleError(f"{here}: first_s or last_s, not both")
         for key in ("first_s", "last_s"):
-            if key in arg and not (isinstance(arg[key], (int, float)) and arg[key] > 0):
+            if key in arg and not (_number(arg[key]) and arg[key] > 0):
                 raise RuleError(f"{here}.{key}: a number of seconds above 0")
+        if "meant" in arg and not isinstance(arg["meant"], bool):
+            raise RuleError(f"{here}.meant: true or false")
+    elif kind == "place":
+        if not isinstance(arg, list) or not arg or not all(isinstance(p, str) and normalize_text(p) for p in arg):
+            raise RuleError(f"{here}: a non-empty list of place names")
+    elif kind in ("overlap", "metric", "calllog"):
+        _validate_object(kind, arg, here)
     elif kind == "silence_over_s":
         if not isinstance(arg, (int, float)) or isinstance(arg, bool) or arg <= 0:
             raise RuleError(f"{here}: a number of seconds above 0")
@@ -165,6 +196,37 @@ def validate(condition: Any, where: str = "condition") -> None:
             raise RuleError(f"{here}: true or false")
     else:
         raise RuleError(f"{where}: unknown condition {kind!r}; known: {', '.join(KINDS)}")
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value
+
+
+def _validate_object(kind: str, arg: Any, here: str) -> None:
+    allowed = {"overlap": {"by", "min_s"}, "metric": {"name", "by", "over", "under"},
+               "calllog": {"field", "values"}}[kind]
+    if not isinstance(arg, Mapping):
+        raise RuleError(f"{here}: an object")
+    unknown = set(arg) - allowed
+    if unknown:
+        raise RuleError(f"{here}: unknown key(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}")
+    if arg.get("by", "anyone") not in PARTIES:
+        raise RuleError(f"{here}.by: one of {', '.join(PARTIES)}")
+    if kind == "overlap":
+        if "min_s" in arg and not (_number(arg["min_s"]) and arg["min_s"] >= 0):
+            raise RuleError(f"{here}.min_s: a number of seconds, 0 or more")
+    elif kind == "metric":
+        if arg.get("name") not in METRICS:
+            raise RuleError(f"{here}.name: one of {', '.join(METRICS)}")
+        bounds = [k for k in ("over", "under") if k in arg]
+        if len(bounds) != 1 or not _number(arg[bounds[0]]):
+            raise RuleError(f"{here}: a number as over or under (one of them)")
+    else:
+        if arg.get("field") not in CALLLOG_FIELDS:
+            raise RuleError(f"{here}.field: one of {', '.join(CALLLOG_FIELDS)}")
+        values = arg.get("values")
+        if not isinstance(values, list) or not values or not all(isinstance(v, str) and v.strip() for v in values):
+            raise RuleError(f"{here}.values: a non-empty list of values")
 
 
 def check_rule(rule: Rule) -> Rule:
@@ -179,13 +241,15 @@ def check_rule(rule: Rule) -> Rule:
 
 # ---- evaluating --------------------------------------------------------------------------------
 
-def says_phrase(text: str, phrase: str) -> bool:
+def says_phrase(text: str, phrase: str, *, meant: bool = False) -> bool:
     """Whether ``phrase`` is said in ``text`` as whole words, by search's own rule
-    (:func:`pipeline.textnorm.syllable_says`; the phrase is the query)."""
+    (:func:`pipeline.textnorm.syllable_says`; the phrase is the query); with ``meant``, only a
+    mention the urgency detector would count (not negated, not another sense)."""
     parts = normalize_text(phrase).split()
     words = [t for t in tokenize(text) if t.is_word]
-    return bool(phrase_starts([w.norm for w in words], [w.fold for w in words], parts,
-                              accent_free=is_accent_free(phrase)))
+    starts = phrase_starts([w.norm for w in words], [w.fold for w in words], parts,
+                           accent_free=is_accent_free(phrase))
+    return any(not meant or meant_at(words, i, len(parts)) for i in starts)
 
 
 def _party(seg: Segment, by: str) -> bool:
@@ -218,6 +282,28 @@ def _silences(segments: Sequence[Segment]) -> list[tuple[float, float]]:
     return out
 
 
+def _interruption(segments: Sequence[Segment], by: str, min_s: float) -> float | None:
+    """Start of the first turn of ``by`` that begins while another party talks, overlapping it ``min_s`` or more."""
+    turns = sorted((s for s in segments if s.role in ("citizen", "operator")), key=lambda s: s.start_s)
+    for seg in turns:
+        if not _party(seg, by):
+            continue
+        for other in turns:
+            if other.role != seg.role and other.start_s < seg.start_s < other.end_s and \
+                    min(seg.end_s, other.end_s) - seg.start_s >= min_s:
+                return seg.start_s
+    return None
+
+
+def metric_value(call: CallFacts, name: str, by: str) -> float | None:
+    """A talk metric of ``call`` for ``by`` (anyone: the whole call); None when it was not measured."""
+    scope = "call" if by == "anyone" else by
+    if name == "talk_share":
+        total, own = call.metrics.get(("call", "talk_time_s")), call.metrics.get((scope, "talk_time_s"))
+        return own / total if total and own is not None else None
+    return call.metrics.get((scope, name))
+
+
 def evaluate(condition: Mapping[str, Any], call: CallFacts) -> float | None:
     """The moment (s) at which ``condition`` holds in ``call``, or None when it does not."""
     (kind, arg), = condition.items()
@@ -233,7 +319,7 @@ def evaluate(condition: Mapping[str, Any], call: CallFacts) -> float | None:
         by = arg.get("by", "anyone")
         for seg in call.segments:
             if _party(seg, by) and _in_window(seg, arg, call.duration_s) and any(
-                    says_phrase(seg.text, p) for p in arg["phrases"]):
+                    says_phrase(seg.text, p, meant=arg.get("meant", False)) for p in arg["phrases"]):
                 return seg.start_s
         return None
     if kind == "pii":
@@ -263,6 +349,18 @@ def evaluate(condition: Mapping[str, Any], call: CallFacts) -> float | None:
         return 0.0 if call.topics & set(arg) else None
     if kind == "urgent":
         return 0.0 if call.urgent == arg else None
+    if kind == "place":
+        return 0.0 if any(says_phrase(name, p) for name in call.places for p in arg) else None
+    if kind == "overlap":
+        return _interruption(call.segments, arg.get("by", "anyone"), float(arg.get("min_s", 1.0)))
+    if kind == "metric":
+        value = metric_value(call, arg["name"], arg.get("by", "anyone"))
+        if value is None:
+            return None
+        return 0.0 if (value > arg["over"] if "over" in arg else value < arg["under"]) else None
+    if kind == "calllog":
+        value = (call.calllog.get(arg["field"]) or "").strip().casefold()
+        return 0.0 if value and value in {v.strip().casefold() for v in arg["values"]} else None
     raise RuleError(f"unknown condition {kind!r}")
 
 

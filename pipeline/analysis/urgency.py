@@ -106,6 +106,15 @@ def _excluded(words: list[Token], i: int, n: int, reason: str) -> bool:
     return False
 
 
+def meant_at(words: list[Token], i: int, n: int) -> bool:
+    """Whether an emergency word at ``words[i:i+n]`` is meant as one: not negated, a risk or the
+    past ("không có cháy"), and not part of a phrase that means something else ("cháy hàng").
+
+    The call-category rules (:mod:`pipeline.analysis.rules`, ``"meant": true``) share this with
+    :func:`detect_urgency`, so the urgent rule and the detector drop the same mentions."""
+    return not _hedged(words, i) and not any(_excluded(words, i, n, reason) for reason in _NOT)
+
+
 def detect_urgency(text: str) -> Urgency:
     """Whether ``text`` reports an emergency, and which kinds (see :data:`REASONS`)."""
     words = [t for t in tokenize(text) if t.is_word]

@@ -96,7 +96,7 @@ def _facts(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str]) -> list[Call
                          for s, e, role, text, label in row["segments"])
         duration = row["duration_s"] or max((s.end_s for s in segments), default=0.0)
         out.append(CallFacts(cid, float(duration), segments, frozenset(row["topics"]), bool(row["urgent"]),
-                             dict(row["pii"])))
+                             dict(row["pii"]), frozenset(row["places"]), dict(row["metrics"]), dict(row["calllog"])))
     return out
 
 

@@ -48,6 +48,7 @@ COLUMNS = (
     Column("routing", "Đơn vị xử lý", "Routing unit", 20),
     Column("urgent", "Khẩn cấp", "Urgent", 9),
     Column("urgency_reasons", "Lý do khẩn cấp", "Urgency reasons", 18),
+    Column("categories", "Phân loại theo quy tắc", "Categories by rule", 28),  # issue 30: "title (m:ss)", by moment
     Column("needs_review", "Cần xem lại", "Needs review", 10),
     Column("review_reasons", "Lý do cần xem lại", "Review reasons", 26),
     Column("reviewed", "Đã duyệt", "Reviewed", 9),
@@ -139,6 +140,7 @@ def formatted_rows(rows: list[dict], *, lang: str = "vi", for_excel: bool = Fals
             "routing": (r.get("routing_vi") if lang == "vi" else r.get("routing_en")) or "",
             "urgent": yes if r.get("urgent") else no,
             "urgency_reasons": _reasons(r.get("urgency_reasons"), t),
+            "categories": "; ".join(f"{h['title']} ({m_ss(h['moment_s'])})" for h in r.get("categories") or ()),
             "needs_review": yes if r.get("needs_review") else no,
             "review_reasons": _reasons(r.get("review_reasons"), t),
             "reviewed": yes if r.get("reviewed") else no,

@@ -21,7 +21,7 @@ from pipeline.clock import m_ss
 from pipeline.config import Settings
 from pipeline.errors import HotlineError
 from pipeline.i18n import translator
-from pipeline.report import case_reports, charts, documents, formats, scorecard
+from pipeline.report import case_reports, categories, charts, documents, formats, scorecard
 from pipeline.report.formats import topic_labels
 from pipeline.warehouse import report_queries as queries
 from pipeline.warehouse.report_queries import (  # noqa: F401 (web, notebooks and tests read them as reports.*)
@@ -402,6 +402,7 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     op_rows = [[o["operator_ext"], o["n_calls"], m_ss(o["mean_duration_s"]),
                 share(o["operator_talk_share"] or 0, 1), "" if o["mean_confidence"] is None else formats.decimal(o["mean_confidence"], 2, lang),
                 o["n_needs_review"]] for o in ops]
+    cat_heading, cat_header, cat_rows = categories.category_table(con, start, end, lang=lang)
     none_p = lambda text: f'<p class="note">{escape(text)}</p>'  # noqa: E731
     parts = [
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
@@ -428,6 +429,7 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
                         t("rp_ward"), t("topics"),
                         t("rp_caller_said_redacted"), t("rp_reasons"), t("rp_routed"), t("rp_reviewed_short")],
                        urgent_rows, num_from=99) if urgent_rows else none_p(t("rp_no_urgent_calls"))),
+        section(cat_heading, _table(cat_header, cat_rows) if cat_rows else none_p(t("categories_none"))),  # issue 30
         section(t("rp_quality_review_qa"),
                 _table([t("rp_figure"), t("rp_n_calls_short")], [
                     [t("rp_calls_of_the_period_in_the_qa_queue"), now["n_queue"]],

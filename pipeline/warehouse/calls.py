@@ -33,11 +33,13 @@ def operator_exts(con: duckdb.DuckDBPyConnection) -> list[str]:
 def call_rows(con: duckdb.DuckDBPyConnection, *, start: date | None = None, end: date | None = None,
               topic: str | None = None, place: str | None = None, operator: str | None = None,
               needs_review: bool = False, urgent: bool = False, queue: bool = False,
-              call_ids: list[str] | None = None, hour: int | None = None) -> list[dict]:
+              call_ids: list[str] | None = None, hour: int | None = None,
+              category: str | None = None) -> list[dict]:
     """Every call that matches (all conditions together), newest first; the review queue in its priority order.
 
     ``call_ids`` (a search's hits) keeps only those calls; ``hour`` (0..23) only calls started in that hour of
-    the day (``stg_calls.call_hour``, as the dashboard's calls-by-hour chart counts them).
+    the day (``stg_calls.call_hour``, as the dashboard's calls-by-hour chart counts them); ``category`` only
+    calls a rule in force matched (``stg_rule_hits``, by rule name).
     """
     where, params = ["TRUE"], {}
     if start:
@@ -58,6 +60,9 @@ def call_rows(con: duckdb.DuckDBPyConnection, *, start: date | None = None, end:
     if hour is not None:
         where.append("c.call_hour = $hour")
         params["hour"] = int(hour)
+    if category:
+        where.append("c.call_id IN (SELECT call_id FROM stg_rule_hits WHERE rule_name = $category)")
+        params["category"] = category
     if needs_review:
         where.append("c.needs_review AND NOT c.reviewed")
     if urgent:

@@ -58,15 +58,18 @@ def last_done_calls(con: duckdb.DuckDBPyConnection, n: int | None) -> list[str]:
 
 def call_facts(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str]) -> dict[str, dict]:
     """For each call: duration, urgency, segments (redacted text, role, the turn's sentiment label),
-    assigned topics and PII counts."""
+    assigned topics, PII counts, the places named (canonical names), talk metrics ((scope, name) -> value)
+    and the call-log fields (extension, direction)."""
     ids = list(call_ids)
     if not ids:
         return {}
     out: dict[str, dict] = {}
-    for cid, duration, urgent in con.execute(
-            "SELECT call_id, duration_s, coalesce(urgent, FALSE) FROM calls WHERE call_id IN (SELECT unnest(?))",
-            [ids]).fetchall():
-        out[cid] = {"duration_s": duration, "urgent": urgent, "segments": [], "topics": set(), "pii": {}}
+    for cid, duration, urgent, ext, direction in con.execute(
+            "SELECT call_id, duration_s, coalesce(urgent, FALSE), operator_ext, direction FROM calls "
+            "WHERE call_id IN (SELECT unnest(?))", [ids]).fetchall():
+        out[cid] = {"duration_s": duration, "urgent": urgent, "segments": [], "topics": set(), "pii": {},
+                    "places": set(), "metrics": {},
+                    "calllog": {k: v for k, v in (("extension", ext), ("direction", direction)) if v}}
     for cid, start, end, role, text, label in con.execute(
             "SELECT s.call_id, s.start_s, s.end_s, s.role, s.text, t.label FROM segments s "
             "LEFT JOIN turn_sentiment t USING (call_id, seq) WHERE s.call_id IN (SELECT unnest(?)) "
@@ -81,6 +84,16 @@ def call_facts(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str]) -> dict[
             "SELECT call_id, kind, n FROM pii_counts WHERE call_id IN (SELECT unnest(?))", [ids]).fetchall():
         if cid in out:
             out[cid]["pii"][kind] = n
+    for cid, name in con.execute(
+            "SELECT call_id, name FROM call_places WHERE name IS NOT NULL AND call_id IN (SELECT unnest(?))",
+            [ids]).fetchall():
+        if cid in out:
+            out[cid]["places"].add(name)
+    for cid, scope, name, value in con.execute(
+            "SELECT call_id, scope, name, value FROM call_metrics WHERE value IS NOT NULL "
+            "AND call_id IN (SELECT unnest(?))", [ids]).fetchall():
+        if cid in out:
+            out[cid]["metrics"][scope, name] = value
     return out
 
 
@@ -104,6 +117,39 @@ def hits_of_call(con: duckdb.DuckDBPyConnection, call_id: str) -> list[dict]:
         "SELECT h.rule_name, h.rule_version, h.moment_s, v.title, v.urgent FROM rule_hits h "
         "JOIN rule_versions v ON v.name = h.rule_name AND v.version = h.rule_version "
         "WHERE h.call_id = ? ORDER BY h.moment_s, h.rule_name", [call_id]))
+
+
+def hits_in_force(con: duckdb.DuckDBPyConnection, call_id: str) -> list[dict]:
+    """The call's hits of the rules in force (``stg_rule_hits``), by moment."""
+    return _dicts(con.execute(
+        "SELECT rule_name, rule_version, moment_s, title, urgent FROM stg_rule_hits WHERE call_id = ? "
+        "ORDER BY moment_s, rule_name", [call_id]))
+
+
+def categories_of_calls(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str]) -> dict[str, list[dict]]:
+    """call id -> its hits of the rules in force (rule_name, title, moment_s), by moment."""
+    out: dict[str, list[dict]] = {}
+    for cid, name, title, moment in con.execute(
+            "SELECT call_id, rule_name, title, moment_s FROM stg_rule_hits WHERE call_id IN (SELECT unnest(?)) "
+            "ORDER BY call_id, moment_s, rule_name", [list(call_ids)]).fetchall():
+        out.setdefault(cid, []).append({"rule_name": name, "title": title, "moment_s": moment})
+    return out
+
+
+def category_counts(con: duckdb.DuckDBPyConnection, start, end) -> list[dict]:
+    """Calls per rule in force between the local dates ``start`` and ``end`` (inclusive), most first."""
+    return _dicts(con.execute(
+        "WITH counted AS (SELECT h.rule_name, count(DISTINCT h.call_id) AS n FROM stg_rule_hits h "
+        "JOIN stg_calls c USING (call_id) WHERE c.call_date BETWEEN ? AND ? GROUP BY h.rule_name), "
+        "in_force AS (SELECT name, title, urgent, enabled FROM rule_versions "
+        "QUALIFY row_number() OVER (PARTITION BY name ORDER BY version DESC) = 1) "
+        "SELECT v.name AS rule_name, v.title, v.urgent, coalesce(n, 0) AS n FROM in_force v "
+        "LEFT JOIN counted ON counted.rule_name = v.name WHERE v.enabled ORDER BY n DESC, v.name", [start, end]))
+
+
+def hits_per_rule(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Calls each rule in force matched, all time."""
+    return dict(con.execute("SELECT rule_name, count(*) FROM stg_rule_hits GROUP BY rule_name").fetchall())
 
 
 def n_hits(con: duckdb.DuckDBPyConnection) -> int:

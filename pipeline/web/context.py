@@ -219,7 +219,7 @@ class WebContext:
         lang = self.lang_of(request)
         return self.templates.TemplateResponse(request, name, {
             "t": translator(lang), "lang": lang, "css": self.css, "session": session, "opts": self.opts,
-            "topic_labels": reports.topic_labels(lang), "path": request.url.path,
+            "topic_labels": reports.topic_labels(lang), "path": request.url.path, "rule_roles": access.rule_roles(),
             "route_reason": lambda r: formats.route_reason(r, lang), "case_note": lambda n: formats.case_note(n, lang),
             "actor": lambda u: formats.actor(u, lang),  # program text stored in the warehouse, in words (issue 29)
             "query": request.url.query, **ctx}, status_code=status)
@@ -237,7 +237,7 @@ class WebContext:
             place=q.get("place") or None, operator=q.get("operator") or None,
             needs_review=q.get("needs_review") in ("1", "on", "true"), urgent=q.get("urgent") in ("1", "on", "true"),
             q=(q.get("q") or "")[:200], queue=q.get("queue") in ("1", "on", "true"),
-            hour=parse_hour(q.get("hour"), self.lang_of(request)))
+            hour=parse_hour(q.get("hour"), self.lang_of(request)), category=(q.get("category") or "")[:63] or None)
 
     def period_from(self, request: Request) -> tuple[date, date]:
         """``from``/``to`` of the query string, defaulting to the span of the loaded calls."""

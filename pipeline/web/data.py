@@ -6,6 +6,7 @@ server; their SQL is in :mod:`pipeline.warehouse.calls`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ import duckdb
 from pipeline.analysis.routing import route_call
 from pipeline.analysis.summary import summarize
 from pipeline.casework.cases import on_topic_corrected
+from pipeline.casework.categories import rules_in_force
 from pipeline.config import REPO_ROOT
 from pipeline.errors import HotlineError
 from pipeline.intake.ingest import locate
@@ -22,6 +24,7 @@ from pipeline.records import Place
 from pipeline.report import exports
 from pipeline.report.reports import topic_labels
 from pipeline.warehouse import calls
+from pipeline.warehouse import rules as rule_store
 from pipeline.warehouse import search
 from pipeline.warehouse.calls import call_mood, call_summary, turn_sentiment
 from pipeline.warehouse.cases import case_id_of_call, case_row
@@ -46,12 +49,25 @@ class CallFilters:
     q: str = ""  # full-text query, with or without diacritics
     queue: bool = False  # only the review queue (mart_review_queue), in its priority order
     hour: int | None = None  # only calls started in this hour of the day (0..23, local time)
+    category: str | None = None  # only calls a rule in force matched (rule name, pipeline.analysis.rules)
+
+
+# A search term naming a category: "loai:khan-cap-tu-khoa" (also "loại:"), see docs/rules.md.
+CATEGORY_TERM = re.compile(r"(?<!\S)lo(?:ai|ại):([a-z0-9][a-z0-9-]{1,62})(?!\S)", re.IGNORECASE)
+
+
+def category_terms(q: str) -> tuple[str, list[str]]:
+    """``q`` without its ``loai:NAME`` terms, and the rule names they gave (lower case)."""
+    names = [m.group(1).lower() for m in CATEGORY_TERM.finditer(q)]
+    return CATEGORY_TERM.sub(" ", q).strip(), names
 
 
 def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
-    """Choices for the filter form: topics (taxonomy order), places and operators present."""
+    """Choices for the filter form: topics (taxonomy order), places and operators present, categories
+    (rule name, title) in force."""
     return {"topics": list(topic_labels("vi")), "places": calls.admin_place_names(con),
-            "operators": calls.operator_exts(con)}
+            "operators": calls.operator_exts(con),
+            "categories": [(r.name, r.title) for r in rules_in_force(con) if r.enabled]}
 
 
 def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 50, offset: int = 0,
@@ -65,15 +81,19 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
     scores: dict[str, float] = {}
     snippets: dict[str, str] = {}
     ids = None
-    if f.q.strip():
+    text, named = category_terms(f.q)
+    if text:
         search.ensure_search_index(con)
-        hits = search.search_calls(con, f.q, limit=None)
+        hits = search.search_calls(con, text, limit=None)
         scores = {h.call_id: h.score for h in hits}
         snippets = {h.call_id: h.snippet for h in hits}
         ids = list(scores)
     rows = calls.call_rows(con, start=f.start, end=f.end, topic=f.topic, place=f.place, operator=f.operator,
                            needs_review=f.needs_review, urgent=f.urgent, queue=f.queue, call_ids=ids,
-                           hour=f.hour)
+                           hour=f.hour, category=f.category)
+    for name in named:  # each "loai:" term narrows the list, as each word of a search does
+        keep = {r["call_id"] for r in calls.call_rows(con, category=name)}
+        rows = [r for r in rows if r["call_id"] in keep]
     if scores:
         rows.sort(key=lambda r: -scores[r["call_id"]])
         for r in rows:
@@ -82,6 +102,9 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
     estimated = calls.start_sources(con, [r["call_id"] for r in page])
     for r in page:
         r["start_source"] = estimated.get(r["call_id"])  # None: the call log's time (or none at all)
+    found = rule_store.categories_of_calls(con, [r["call_id"] for r in page])
+    for r in page:
+        r["categories"] = found.get(r["call_id"], [])
     return page, len(rows)
 
 

@@ -22,6 +22,7 @@ from pipeline.stages import audio_redaction
 from pipeline.textnorm import fold_accents
 from pipeline.warehouse import calls
 from pipeline.warehouse import qa_workspace as ws
+from pipeline.warehouse import rules as rule_store
 from pipeline.warehouse import search
 from pipeline.web.data import BadCorrection, call_detail
 
@@ -181,6 +182,10 @@ def page_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool,
                                 for seg in call["segments"] for w in seg["words"] if w.get("hit")]
     call["timeline"]["redacted"] = [] if raw_text else redacted_marks(con, call_id, d)
     call["mood_trend"] = mood_trend(call["segments"], d)
+    # Categories by rule (issue 30): the rules in force the call matched, each at its moment (a mark at the
+    # call's end is drawn just inside the track).
+    call["categories"] = [{**h, "left": round(min(100 * h["moment_s"] / d, 99.0), 3) if d else 0.0}
+                          for h in rule_store.hits_in_force(con, call_id)]
     call["figures"] = key_figures(call["metrics"], call.get("duration_s") or 0.0)
     # Topics as they are now, plus model topics QA removed (shown struck through as overridden).
     call["removed_topics"] = ws.removed_topics(con, call_id)

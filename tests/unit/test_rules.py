@@ -13,6 +13,7 @@ import json
 import pytest
 
 from pipeline.analysis.pii import redact
+from pipeline.analysis.urgency import detect_urgency
 from pipeline.analysis.rules import (DEFAULTS, CallFacts, Rule, RuleError, Segment, check_rule, evaluate, hits,
                                      says_phrase, validate)
 from tests.helpers import DATA, SAMPLES
@@ -113,6 +114,52 @@ def test_emergency_words_said_by_the_citizen_are_urgent():
     assert hit.urgent and hit.moment_s == 7.5
 
 
+@pytest.mark.parametrize("text,fires", [
+    ("nhà tôi đang bị cháy", True),
+    ("không có cháy đâu anh, chỉ có khói bếp", False),       # negated
+    ("cửa hàng bị cháy hàng rồi", False),                   # sold out
+    ("đoạn đường này dễ gây tai nạn lắm", False),           # only a risk
+    ("năm ngoái khu này bị sập một lần", False),            # the past
+    ("khong co chay, chay hang thoi", False),               # the same without diacritics
+    ("không có gì đâu, nhưng nhà bên cạnh cháy to lắm", True),  # a negation far away does not count
+])
+def test_the_urgent_default_drops_the_mentions_the_urgency_detector_drops(text, fires):
+    c = call((3, 9, "citizen", text))
+    assert (matched("khan-cap-tu-khoa", c) is not None) is fires
+    # the same reading as the detector's, for the rule's own words
+    assert detect_urgency(text).urgent is fires
+    # without "meant" the words themselves match (what the slice before did)
+    plain = {"said": {"by": "citizen", "phrases": ["cháy", "tai nạn", "sập"]}}
+    assert evaluate(plain, c) == 3
+
+
+def test_place_interruption_talk_metrics_and_call_log_fields():
+    c = call((0, 10, "citizen", "rác ở phường Bến Nghé"), (8, 12, "operator", "dạ dạ"),
+             (20, 30, "citizen", "anh nghe không"), (29.8, 31, "operator", "vâng"), duration=40,
+             places=frozenset({"Phường Bến Nghé", "Đường Lê Lợi"}),
+             metrics={("call", "talk_time_s"): 30.0, ("operator", "talk_time_s"): 6.0,
+                      ("operator", "interruptions"): 1.0, ("call", "overlap_s"): 2.2},
+             calllog={"extension": "101", "direction": "inbound"})
+    assert evaluate({"place": ["Bến Nghé"]}, c) == 0.0
+    assert evaluate({"place": ["ben nghe"]}, c) == 0.0        # without diacritics
+    assert evaluate({"place": ["Bến Thành"]}, c) is None
+    assert evaluate({"place": ["Nghé Bến"]}, c) is None        # words in order
+    # the operator cut in at 8 s for 2 s; at 29.8 s only 0.2 s
+    assert evaluate({"overlap": {"by": "operator", "min_s": 1}}, c) == 8
+    assert evaluate({"overlap": {"by": "operator", "min_s": 3}}, c) is None
+    assert evaluate({"overlap": {"by": "citizen"}}, c) is None
+    assert evaluate({"metric": {"name": "talk_share", "by": "operator", "under": 0.25}}, c) == 0.0   # 6/30
+    assert evaluate({"metric": {"name": "talk_share", "by": "operator", "under": 0.1}}, c) is None
+    assert evaluate({"metric": {"name": "interruptions", "by": "operator", "over": 0}}, c) == 0.0
+    assert evaluate({"metric": {"name": "overlap_s", "over": 5}}, c) is None
+    assert evaluate({"metric": {"name": "talk_speed_spm", "over": 1}}, c) is None  # not measured
+    assert evaluate({"calllog": {"field": "extension", "values": ["101", "102"]}}, c) == 0.0
+    assert evaluate({"calllog": {"field": "direction", "values": ["INBOUND"]}}, c) == 0.0
+    assert evaluate({"calllog": {"field": "line", "values": ["1022"]}}, c) is None   # not in this call's log
+    both = {"all": [{"place": ["Bến Nghé"]}, {"not": {"calllog": {"field": "extension", "values": ["101"]}}}]}
+    assert evaluate(both, c) is None
+
+
 def test_and_or_not_and_topic_and_urgency():
     c = call((2, 6, "citizen", "rác bốc mùi"), (8, 12, "operator", "dạ em chuyển"), topics=frozenset({"environment"}),
              urgent=False)
@@ -145,6 +192,14 @@ def test_disabled_rules_do_not_hit():
     ({"not": {"sound": 1}}, "unknown condition"),
     ({"said": {"phrases": ["a"]}, "topic": ["x"]}, "one key"),
     ("import os", "one key"),
+    ({"place": []}, "place"),
+    ({"overlap": {"by": "operator", "min_s": -1}}, "min_s"),
+    ({"metric": {"name": "shouting", "over": 1}}, "metric.name"),
+    ({"metric": {"name": "interruptions", "over": 1, "under": 3}}, "over or under"),
+    ({"metric": {"name": "interruptions", "over": True}}, "over or under"),
+    ({"calllog": {"field": "caller_number", "values": ["1"]}}, "calllog.field"),
+    ({"calllog": {"field": "line", "values": [""]}}, "values"),
+    ({"said": {"phrases": ["a"], "meant": "yes"}}, "meant"),
 ])
 def test_malformed_conditions_are_refused_with_the_part_named(condition, message):
     with pytest.raises(RuleError, match=message):

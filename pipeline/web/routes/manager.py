@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from pipeline.clock import m_ss
 from pipeline.errors import HotlineError
 from pipeline.report import documents, exports, reports
+from pipeline.warehouse import rules as rule_store
 from pipeline.web import auth, data, qa
 from pipeline.web.context import WebContext
 
@@ -33,6 +34,7 @@ def register(app: FastAPI, web: WebContext) -> None:
             corrections_end = end if request.query_params.get("to") else max(end, date.today())
             view["corrections"] = reports.correction_summary(con, start, corrections_end)
             view["corrections_window"] = (start, corrections_end)
+            view["categories"] = rule_store.category_counts(con, start, end)  # issue 30: calls per category
         presets = reports.period_presets(date.today(), lang)
         return web.render(request, "dashboard.html", session, start=start, end=end, bad_period=bad_period, presets=presets,
                           fmt_change=reports.format_change, m_ss=m_ss, calls_url=reports.calls_url,
@@ -82,7 +84,7 @@ def register(app: FastAPI, web: WebContext) -> None:
 
     def used_filters(f: data.CallFilters) -> dict:
         return {"topic": f.topic, "place": f.place, "operator": f.operator, "q": f.q.strip() or None,
-                "urgent": f.urgent, "needs_review": f.needs_review, "queue": f.queue,
+                "urgent": f.urgent, "needs_review": f.needs_review, "queue": f.queue, "category": f.category,
                 "hour": None if f.hour is None else f"{f.hour:02d}"}  # a string: hour 0 is a filter too
 
     def attachment(name: str) -> dict:

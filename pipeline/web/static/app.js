@@ -109,6 +109,10 @@
       if (r.width > 0 && d) seek(d * Math.max(0, Math.min(1, (e.clientX - r.left) / r.width)));
     });
   }
+  // Categories by rule (issue 30): their moments seek, in the list and on the timeline.
+  [].slice.call(document.querySelectorAll("#categories .cat-at, #timeline .cat")).forEach(function (el) {
+    el.addEventListener("click", function (e) { e.stopPropagation(); seek(parseFloat(el.dataset.s)); });
+  });
   var nextHit = document.getElementById("next-hit");
   if (nextHit) {
     var hits = [].slice.call(document.querySelectorAll("#timeline .hit")).map(function (h) { return parseFloat(h.dataset.s); });
@@ -261,4 +265,24 @@
     });
   }
   update();
+})();
+
+// Rule editor (issue 30): each condition row shows only the fields its kind uses (without script, all show).
+(function () {
+  "use strict";
+  var rows = [].slice.call(document.querySelectorAll("#rf-form .rf-row"));
+  rows.forEach(function (row) {
+    var kind = row.querySelector(".rf-kind");
+    function show() {
+      var k = kind.value;
+      row.dataset.kind = k;
+      [].slice.call(row.querySelectorAll("[data-kinds]")).forEach(function (el) {
+        var on = k !== "" && el.dataset.kinds.split(" ").indexOf(k) >= 0;
+        el.hidden = !on;
+        if (el.tagName === "OPTGROUP") el.disabled = !on;
+      });
+    }
+    kind.addEventListener("change", show);
+    show();
+  });
 })();

@@ -1,0 +1,104 @@
+"""The rule editor (issue 30 #1): call categories written by admins and managers without code.
+
+``GET /rules`` lists the rules in force and shows the editor (``?name=`` opens a rule, with its
+versions); ``POST /rules`` previews the rule on the last calls, adds a condition row, or saves a
+new version (who and when are stored: :func:`pipeline.casework.categories.save_rule`);
+``POST /rules/apply`` back-applies every rule in force to the stored calls. Who may use them is
+:data:`pipeline.access.ROLES`' ``rules`` column (units never: the gate's unit fence, too).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from urllib.parse import urlencode
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from pipeline import access
+from pipeline.analysis.rules import CALLLOG_FIELDS, METRICS, NAME_RE, Rule, RuleError
+from pipeline.casework import categories
+from pipeline.clock import m_ss
+from pipeline.i18n import translator
+from pipeline.warehouse import rules as rule_store
+from pipeline.web import auth, rule_form
+from pipeline.web.context import WebContext
+
+PREVIEW_CALLS = 500  # calls a preview looks at: "khớp X trên Y cuộc gần nhất"
+PREVIEW_EXAMPLES = 8
+
+
+def register(app: FastAPI, web: WebContext) -> None:
+    editors = Depends(web.require(*access.rule_roles()))
+
+    def page(request: Request, session: auth.Session, form: rule_form.RuleForm, *, status: int = 200,
+             error: str | None = None, trial=None, notice: str | None = None):
+        with web.database() as con:
+            rules = categories.rules_in_force(con)
+            counts = rule_store.hits_per_rule(con)
+            history = rule_store.rule_history(con, form.name) if form.name else []
+        editing = bool(form.name) and any(r.name == form.name for r in rules)  # an existing rule, not a new one
+        return web.render(request, "rules.html", session, status=status, rules=rules, counts=counts, form=form,
+                          history=history, editing=editing, error=error, trial=trial, notice=notice, kinds=rule_form.FORM_KINDS,
+                          pii_kinds=rule_form.PII_KINDS, sentiments=rule_form.SENTIMENTS, metrics=METRICS,
+                          calllog_fields=CALLLOG_FIELDS, preview_calls=PREVIEW_CALLS, mss=m_ss)
+
+    @app.get("/rules", response_class=HTMLResponse)
+    def rules_page(request: Request, session: auth.Session = editors):
+        q = request.query_params
+        name = (q.get("name") or "")[:63]
+        t = translator(web.lang_of(request))
+        form = rule_form.blank_form()
+        if name:
+            with web.database() as con:
+                try:
+                    form = rule_form.form_of(categories.find_rule(con, name))
+                except RuleError:
+                    raise HTTPException(404, t("not_found")) from None
+        notice = None
+        if (q.get("saved") or "").isdigit() and name:
+            notice = t("rf_saved", name=name, version=int(q["saved"]))
+        elif (q.get("applied") or "").isdigit():
+            notice = t("rf_applied", n=int(q["applied"]), hits=int(q.get("hits") or 0)
+                       if (q.get("hits") or "0").isdigit() else 0)
+        return page(request, session, form, notice=notice)
+
+    @app.post("/rules", response_class=HTMLResponse)
+    async def rules_post(request: Request, session: auth.Session = editors):
+        fields = await request.form()
+        web.check_csrf(session, fields.get("csrf_token"))
+        form = rule_form.form_from_fields(fields, fields.getlist)
+        t = translator(web.lang_of(request))
+        action = fields.get("action")
+        if action == "add":
+            if len(form.rows) < rule_form.MAX_ROWS:
+                form.rows.append(rule_form.Row())
+            return page(request, session, form)
+        if not form.name:
+            form.name = rule_form.slug(form.title)
+        try:
+            if not form.title:
+                raise rule_form.FormError("rf_err_title")
+            if not NAME_RE.match(form.name):
+                raise rule_form.FormError("rf_err_name", name=form.name)
+            rule = Rule(name=form.name, title=form.title, condition=rule_form.condition_of(form), urgent=form.urgent,
+                        enabled=form.enabled)
+        except rule_form.FormError as exc:
+            return page(request, session, form, status=400, error=t(exc.key, **exc.values))
+        if action == "save":
+            with web.database() as con:
+                saved = categories.save_rule(con, rule, session.user.name)
+            return RedirectResponse("/rules?" + urlencode({"name": saved.name, "saved": saved.version}),
+                                    status_code=303)
+        with web.database() as con:
+            trial = categories.try_rule(con, replace(rule, enabled=True), last=PREVIEW_CALLS,
+                                        n_examples=PREVIEW_EXAMPLES)
+        return page(request, session, form, trial=trial)
+
+    @app.post("/rules/apply")
+    async def rules_apply(request: Request, session: auth.Session = editors):
+        fields = await request.form()
+        web.check_csrf(session, fields.get("csrf_token"))
+        with web.database() as con:
+            done = categories.apply_rules(con)
+        return RedirectResponse("/rules?" + urlencode({"applied": done.n_calls, "hits": done.n_hits}), status_code=303)
