@@ -364,6 +364,8 @@ def save_topic_model(model: TopicModel, directory: Path, *, extra_meta: dict | N
     directory.mkdir(parents=True, exist_ok=True)
     joblib.dump(model.pipeline, directory / PIPELINE_FILE, compress=3)
     meta = dict(model.meta, **(extra_meta or {}))
+    meta["fingerprint"] = _inference.artifact_fingerprint(directory / PIPELINE_FILE, model.thresholds,
+                                                          model.relative_cut, model.calibration)
     meta.setdefault("topics", list(model.topics))
     meta["thresholds"] = dict(model.thresholds)
     meta["relative_cut"] = model.relative_cut
