@@ -52,7 +52,7 @@ class TopicTrainOptions:
 
     asr_variants: int = 2  # ASR-like copies generated per training row
     asr_style: str = "mixed"  # "vietasr" (models.asr_noise), "whisper" (make_asr_like) or "mixed" (alternate)
-    pair_examples: float = 0.3  # two-issue examples (two rows of different topics joined), per training row
+    pair_examples: float = 0.6  # two-issue examples (two rows of different topics joined), per training row
     filler_variants: int = 2  # copies of each topical row with call small talk around it
     cv_folds: int = 5  # folds used to choose thresholds and report metrics
     c: float = 20.0  # inverse L2 regularisation of each logistic regression

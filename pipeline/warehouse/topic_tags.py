@@ -57,3 +57,25 @@ def tagged_by(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Calls per topic-model fingerprint ('' for calls with none recorded)."""
     return {fp or "": n for fp, n in con.execute(
         "SELECT topic_model, count(*) FROM calls GROUP BY ALL ORDER BY 2 DESC").fetchall()}
+
+
+def discovery_calls(con: duckdb.DuckDBPyConnection, start, end) -> list[tuple[str, object, str, list[tuple[str, float, bool]]]]:
+    """Calls started on ``start``..``end`` (dates, inclusive) with what the citizen said (redacted
+    text; turns of unknown role when no turn is the citizen's) and the model's topic scores:
+    ``(call_id, started_at, citizen_text, [(topic, score, assigned)])``, oldest first."""
+    rows = con.execute(
+        """WITH said AS (
+               SELECT call_id,
+                      string_agg(CASE WHEN role = 'citizen' THEN text END, ' ' ORDER BY seq) AS citizen,
+                      string_agg(CASE WHEN role IS NULL OR role = 'unknown' THEN text END, ' ' ORDER BY seq) AS unknown
+               FROM segments GROUP BY call_id),
+           tags AS (
+               SELECT call_id, list((topic, coalesce(score, 0.0), assigned)) AS scores
+               FROM call_topics WHERE source = 'model' GROUP BY call_id)
+           SELECT c.call_id, c.started_at, coalesce(s.citizen, s.unknown, ''), coalesce(t.scores, [])
+           FROM calls c LEFT JOIN said s USING (call_id) LEFT JOIN tags t USING (call_id)
+           WHERE c.status = 'done' AND CAST(coalesce(c.started_at, c.processed_at) AS DATE) BETWEEN ? AND ?
+           ORDER BY coalesce(c.started_at, c.processed_at), c.call_id""", [start, end]).fetchall()
+    return [(cid, at, text, [(tp, float(sc), bool(a)) for tp, sc, a in (tuple(x.values()) if isinstance(x, dict) else x
+                                                                          for x in scores)])
+            for cid, at, text, scores in rows]
