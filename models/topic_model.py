@@ -21,6 +21,7 @@ Only :mod:`pipeline.textnorm` and :mod:`pipeline.records` are imported from
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import re
@@ -240,8 +241,6 @@ def procedure_pairs(assigned: np.ndarray, texts: Sequence[str], topics: Sequence
 def artifact_fingerprint(pipeline_file: Path, thresholds: dict, relative: float, calibration: dict) -> str:
     """12 hex digits of the sha256 of the pickled pipeline and the decision parameters: two
     artifacts with the same fingerprint tag every call alike."""
-    import hashlib
-
     h = hashlib.sha256(Path(pipeline_file).read_bytes())
     h.update(json.dumps([thresholds, relative, {t: list(ab) for t, ab in calibration.items()}], sort_keys=True).encode())
     return h.hexdigest()[:12]

@@ -38,7 +38,7 @@ _WORD_RE = re.compile(r"[a-z0-9]+")
 @dataclass(frozen=True)
 class DiscoveryOptions:
     min_size: int = 4  # calls a group needs to be shown
-    max_distance: float = 0.7  # cosine distance at which average-linkage merging stops
+    max_distance: float = 0.8  # cosine distance at which average-linkage merging stops
     low_confidence: float = 0.5  # a call whose best real topic scores below this joins the pool
     key_words: int = 6  # key words shown per cluster
     examples: int = 3  # example calls shown per cluster

@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from models import topic_training as training
 from models.topic_model import ARTIFACT_DIR, TOPICS, load_topic_model
-from pipeline.analysis.topics import apply_corrections, citizen_text
+from pipeline.analysis.topics import apply_corrections, assigned_topics, citizen_text, classify_call
 from pipeline.errors import HotlineError, ModelUnavailable
-from pipeline.warehouse import db
+from pipeline.eval.topics import score_topics
+from pipeline.warehouse import db, topic_tags
 from pipeline.warehouse.eval_data import corrected_calls
 
 log = logging.getLogger(__name__)
@@ -91,8 +93,6 @@ def split_corrections(rows, share: float = QA_HOLDOUT_SHARE) -> tuple[list, list
     """(train, held_out) of QA rows. A row's side is fixed by a hash of its text, so a
     correction stays in the same slice from one retraining to the next (a held-out row is
     never trained on later)."""
-    import hashlib
-
     train, held = [], []
     for text, labels in rows:
         bucket = int(hashlib.sha256(text.encode("utf-8")).hexdigest()[:8], 16) % 1000
@@ -103,8 +103,6 @@ def split_corrections(rows, share: float = QA_HOLDOUT_SHARE) -> tuple[list, list
 def present_macro_f1(rows, model) -> float:
     """Macro-F1 over the topics that occur in ``rows``' labels (a slice of 30 corrections does
     not hold every topic; an absent topic would count as F1 0 for every model)."""
-    from pipeline.eval.topics import score_topics
-
     report = score_topics(rows, model)
     present = [m.f1 for m in report.per_topic if m.support > 0]
     return float(sum(present) / len(present)) if present else 0.0
@@ -194,9 +192,6 @@ class Retagged:
 def retag_calls(db_path: Path, model_dir: Path | None = None) -> Retagged:
     """Re-tag every call of the warehouse that another model tagged (``calls.topic_model``) with
     the model in ``model_dir`` (default: shipped), from its stored segments; QA's corrections stay."""
-    from pipeline.analysis.topics import assigned_topics, classify_call
-    from pipeline.warehouse import topic_tags
-
     model = load_topic_model(model_dir)
     if not Path(db_path).is_file():
         raise HotlineError(f"{db_path}: no such database; pass the warehouse file to --db")
