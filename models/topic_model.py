@@ -21,6 +21,7 @@ Only :mod:`pipeline.textnorm` and :mod:`pipeline.records` are imported from
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import logging
 import re
@@ -93,17 +94,27 @@ class TopicModel:
         raw = np.asarray(self.pipeline.predict_proba(list(texts)), dtype=float)
         return calibrate(raw, [self.calibration.get(t, (1.0, 0.0)) for t in self.topics])
 
+    @property
+    def fingerprint(self) -> str:
+        """Short id of this exact model (weights, thresholds, calibration): what the warehouse
+        records for each call it tagged (``calls.topic_model``)."""
+        return str(self.meta.get("fingerprint") or "")
+
     def assign(self, proba: np.ndarray, texts: Sequence[str]) -> np.ndarray:
-        """Boolean assignments for ``proba`` rows: thresholds, then the ``other`` fallback.
+        """Boolean assignments for ``proba`` rows: thresholds, then the guideline's
+        procedure rule (:func:`procedure_pairs`), then the ``other`` fallback.
 
         ``other`` is assigned exactly when no other topic is, so every call has at least
         one topic and a call about something concrete is not also "other". An empty
         text gets only ``other``.
         """
-        return assign_topics(
+        assigned = assign_topics(
             proba, [self.thresholds[t] for t in self.topics], self.topics, empty_mask(texts),
             relative=self.relative_cut,
         )
+        if self.meta.get("procedure_rule", True):
+            assigned = procedure_pairs(assigned, texts, self.topics)
+        return assigned
 
     def predict_many(self, texts: Sequence[str]) -> list[list[TopicScore]]:
         """:meth:`predict` for many texts at once (one vectorisation pass)."""
@@ -164,7 +175,75 @@ def assign_topics(
     return assigned
 
 
+# --- the guideline's two-issue rule (docs/topics-guideline.md, section 2A) ---------------
+
+PROCEDURE_TOPIC = "administrative_procedures"
+# Words that make a call a question or complaint about an official procedure (accent-folded).
+_PROCEDURE_CUES = (
+    "thu tuc", "ho so", "giay to", "lam o dau", "nop o dau", "o dau", "bao lau", "le phi", "tre hen",
+    "cap lai", "cap doi", "lam lai", "dinh chinh", "sang ten", "dang ky", "can nhung gi", "can gi",
+    "giay xac nhan", "xin giay", "mot cua", "dich vu cong", "tra ve", "giay hen", "gap ai", "lam sao",
+    "lam the nao", "co phai xin", "xin phep", "nop tien", "chua co ket qua", "chua duoc giai quyet",
+)
+# Per domain, the objects of a procedure that belongs to it (accent-folded).
+_PROCEDURE_OBJECTS = {
+    "land": ("so do", "so hong", "giay chung nhan quyen su dung", "quyen su dung dat", "tach thua", "hop thua",
+             "chuyen muc dich", "len tho cu", "xoa the chap", "tien su dung dat", "bien dong dat", "cap so",
+             "lam so", "thua dat"),
+    "social_services": ("bao hiem xa hoi", "bao hiem y te", "bhxh", "bhyt", "bao hiem that nghiep", "luong huu",
+                        "tro cap", "thai san", "ho ngheo", "nguoi co cong", "mien hoc phi", "khuyet tat"),
+    "traffic": ("dang ky xe", "bien so", "giay phep lai xe", "bang lai", "sang ten xe", "nop phat", "dang kiem"),
+    "construction": ("giay phep xay dung", "cap phep xay dung", "xin phep xay", "phep xay dung", "hoan cong"),
+    "utilities": ("hop dong mua ban dien", "hop dong dien", "hop dong nuoc", "dong ho nuoc", "cong to dien",
+                  "lap dat dong ho", "dau noi"),
+}
+_PUNCT_RE = re.compile(r"[^\w ]+")
+
+
+def _said(folded: str, phrases: Sequence[str]) -> bool:
+    return any(f" {p} " in folded for p in phrases)
+
+
+def procedure_pairs(assigned: np.ndarray, texts: Sequence[str], topics: Sequence[str]) -> np.ndarray:
+    """The two-issue rule for procedures: a procedure attached to a domain carries both topics.
+
+    Where a domain (land, social services, vehicles under traffic, construction permits,
+    utility contracts) is assigned and the text asks about a procedure for one of that
+    domain's objects ("thủ tục sang tên sổ đỏ"), ``administrative_procedures`` is added;
+    where ``administrative_procedures`` is assigned and the text names a domain's
+    procedure object ("đổi giấy phép lái xe"), the domain is added. Returns a new matrix;
+    ``other`` is reset where a topic was added.
+    """
+    assigned = np.array(assigned, dtype=bool, copy=True)
+    topics = list(topics)
+    if PROCEDURE_TOPIC not in topics:
+        return assigned
+    proc = topics.index(PROCEDURE_TOPIC)
+    other = topics.index(FALLBACK_TOPIC) if FALLBACK_TOPIC in topics else None
+    for i, text in enumerate(texts):
+        if other is not None and assigned[i, other]:
+            continue  # nothing concrete was heard: no rule adds a topic to "other"
+        folded = " " + " ".join(_PUNCT_RE.sub(" ", fold_accents(text)).split()) + " "
+        for domain, objects in _PROCEDURE_OBJECTS.items():
+            if domain not in topics or not _said(folded, objects):
+                continue
+            d = topics.index(domain)
+            if assigned[i, d] and _said(folded, _PROCEDURE_CUES):
+                assigned[i, proc] = True
+            elif assigned[i, proc]:
+                assigned[i, d] = True
+    return assigned
+
+
 # --- artifact ----------------------------------------------------------------------------
+
+
+def artifact_fingerprint(pipeline_file: Path, thresholds: dict, relative: float, calibration: dict) -> str:
+    """12 hex digits of the sha256 of the pickled pipeline and the decision parameters: two
+    artifacts with the same fingerprint tag every call alike."""
+    h = hashlib.sha256(Path(pipeline_file).read_bytes())
+    h.update(json.dumps([thresholds, relative, {t: list(ab) for t, ab in calibration.items()}], sort_keys=True).encode())
+    return h.hexdigest()[:12]
 
 
 def load_topic_model(path: Path | str | None = None) -> TopicModel:
@@ -202,6 +281,7 @@ def _load_cached(directory: str) -> TopicModel:
             f"topic model in {d} cannot be loaded ({type(exc).__name__}: {exc}); "
             "train it again with `hotline topics train --out DIR` or pass the shipped models/artifacts/topic_model"
         ) from exc
+    meta.setdefault("fingerprint", artifact_fingerprint(d / PIPELINE_FILE, thresholds, relative, calibration))
     if not hasattr(pipeline, "predict_proba"):
         raise ModelUnavailable(f"{d / PIPELINE_FILE} is not a topic classifier; train one with `hotline topics train`")
     if meta.get("sklearn_version") != sklearn.__version__:

@@ -52,7 +52,7 @@ class TopicTrainOptions:
 
     asr_variants: int = 2  # ASR-like copies generated per training row
     asr_style: str = "mixed"  # "vietasr" (models.asr_noise), "whisper" (make_asr_like) or "mixed" (alternate)
-    pair_examples: float = 0.3  # two-issue examples (two rows of different topics joined), per training row
+    pair_examples: float = 0.6  # two-issue examples (two rows of different topics joined), per training row
     filler_variants: int = 2  # copies of each topical row with call small talk around it
     cv_folds: int = 5  # folds used to choose thresholds and report metrics
     c: float = 20.0  # inverse L2 regularisation of each logistic regression
@@ -364,6 +364,8 @@ def save_topic_model(model: TopicModel, directory: Path, *, extra_meta: dict | N
     directory.mkdir(parents=True, exist_ok=True)
     joblib.dump(model.pipeline, directory / PIPELINE_FILE, compress=3)
     meta = dict(model.meta, **(extra_meta or {}))
+    meta["fingerprint"] = _inference.artifact_fingerprint(directory / PIPELINE_FILE, model.thresholds,
+                                                          model.relative_cut, model.calibration)
     meta.setdefault("topics", list(model.topics))
     meta["thresholds"] = dict(model.thresholds)
     meta["relative_cut"] = model.relative_cut

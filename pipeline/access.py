@@ -62,6 +62,10 @@ UNIT_ROUTES = frozenset({
 # Where a unit is sent instead of a 403: the pages a bookmark or the log-in form lead to.
 UNIT_REDIRECTS = {"/": "/cases", "/calls": "/cases", "/dashboard": "/cases"}
 
+# Who may open the clusters of calls the topic model could not place (/topics/discover, issue 31) and turn
+# one into a category rule: it reads the text of many calls at once. Never a unit (not in UNIT_ROUTES).
+TOPIC_DISCOVERY_ROLES = ("admin", "manager")
+
 # Fields of a row that are the caller reference (``caller_reference`` above).
 CALLER_REFERENCE_FIELDS = ("caller_last3", "caller_initials", "pbx_call_id", "caller_hash", "source_path")
 

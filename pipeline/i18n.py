@@ -833,3 +833,32 @@ MESSAGES.update({
     "categories_by_count": {"vi": "Cuộc gọi theo phân loại", "en": "Calls by category"},
     "search_category_hint": {"vi": "loai:ma-quy-tac để tìm theo phân loại", "en": "loai:rule-name finds a category"},
 })
+
+
+# New topics found in the calls (issue 31): pipeline/web/routes/topic_discovery.py
+MESSAGES.update({
+    "td_nav": {"vi": "Chủ đề mới", "en": "New topics"},
+    "td_title": {"vi": "Chủ đề mới trong các cuộc gọi", "en": "New topics in the calls"},
+    "td_intro": {"vi": "Các cuộc gọi mô hình xếp vào «Khác» hoặc chưa chắc chắn, gom theo nội dung người dân nói. "
+                       "Một cụm lặp lại nhiều lần có thể là vấn đề mới: tạo quy tắc phân loại hoặc đặt tên chủ đề.",
+                 "en": "Calls the model tagged \"Other\" or was unsure of, grouped by what the citizen said. A group "
+                       "that keeps coming back may be a new issue: make it a category rule or a named topic."},
+    "td_counts": {"vi": "{n} cuộc gọi trong kỳ, {pool} cuộc chưa xếp được chủ đề, {k} cụm.",
+                  "en": "{n} calls in the period, {pool} not placed in a topic, {k} groups."},
+    "td_cluster": {"vi": "Cụm {n}: {size} cuộc gọi", "en": "Group {n}: {size} calls"},
+    "td_keywords": {"vi": "Từ khóa", "en": "Key words"},
+    "td_examples": {"vi": "Cuộc gọi mẫu", "en": "Example calls"},
+    "td_make_rule": {"vi": "Tạo quy tắc phân loại từ cụm này", "en": "Make a category rule from this group"},
+    "td_rule_name": {"vi": "Mã quy tắc", "en": "Rule name"},
+    "td_rule_title": {"vi": "Tên loại", "en": "Category title"},
+    "td_condition": {"vi": "Điều kiện (JSON)", "en": "Condition (JSON)"},
+    "td_save_rule": {"vi": "Lưu quy tắc", "en": "Save the rule"},
+    "td_cli": {"vi": "Hoặc bằng dòng lệnh:", "en": "Or from the command line:"},
+    "td_new_topic": {"vi": "Đặt thành chủ đề có tên: thêm khóa vào models/taxonomy.json, ghi các cuộc gọi mẫu (đã gán "
+                           "chủ đề mới) vào kho huấn luyện, rồi chạy «hotline topics retrain».",
+                     "en": "To make it a named topic: add its key to models/taxonomy.json, label the example calls "
+                           "with it in the training corpus, then run `hotline topics retrain`."},
+    "td_none": {"vi": "Không có cụm nào lặp lại trong kỳ này.", "en": "No recurring group in this period."},
+    "td_saved": {"vi": "Đã lưu quy tắc {name}. Chạy «hotline rules apply» để áp dụng cho các cuộc gọi cũ.",
+                 "en": "Rule {name} saved. Run `hotline rules apply` to apply it to past calls."},
+})

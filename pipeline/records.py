@@ -215,6 +215,7 @@ class CallAnalysis:
     review_reasons: tuple[str, ...] = ()
     summary: str = ""  # one-line Vietnamese summary (pipeline.analysis.summary)
     sentiment: dict = field(default_factory=dict)  # pipeline.analysis.sentiment.CallSentiment.as_dict(); {} when not scored
+    topic_model: str = ""  # fingerprint of the topic model that tagged the call (models.topic_model.TopicModel.fingerprint)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Topic commands: ``hotline classify TEXT``, ``hotline eval topics FILE.tsv`` and
-``hotline topics train [--from-db DB] [--out DIR]``."""
+``hotline topics train [--from-db DB] [--out DIR]``, ``hotline topics retrain --db DB`` (gated
+by macro-F1) and ``hotline topics retag --db DB``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 from models.topic_model import load_topic_model
 from pipeline.analysis.topics import assigned_topics, classify_text
 from pipeline.errors import HotlineError
-from pipeline.eval.topic_training import retrain_topic_model
+from pipeline.eval.topic_training import FIXED_TEST_FILES, retag_calls, retrain_from_qa, retrain_topic_model
 from pipeline.eval.topics import evaluate_topics
 
 
@@ -42,6 +43,23 @@ def _train(args) -> int:
     return 0
 
 
+def _retrain(args) -> int:
+    tests = tuple(args.test) if args.test else FIXED_TEST_FILES
+    try:
+        done = retrain_from_qa(args.db, args.out, test_files=tests, holdout_share=args.holdout_share,
+                               max_drop=args.max_drop, seed=args.seed)
+    except (OSError, ValueError) as exc:
+        raise HotlineError(str(exc)) from exc
+    print("\n".join(done.lines()))
+    return 0
+
+
+def _retag(args) -> int:
+    done = retag_calls(args.db, args.model)
+    print(f"retag model={done.fingerprint} calls={done.calls} changed={done.changed}")
+    return 0
+
+
 def register(sub, eval_sub) -> None:
     p = sub.add_parser("classify", help="topics of a text, as JSON")
     p.add_argument("text", help="what the citizen said (any case, diacritics optional)")
@@ -62,3 +80,18 @@ def register(sub, eval_sub) -> None:
                    help="artifact folder to write (default: models/artifacts/topic_model)")
     t.add_argument("--seed", type=int, default=0, help="seed of the augmentation and folds")
     t.set_defaults(func=_train)
+    t = topics_sub.add_parser("retrain", help="train on the corpus + QA corrections; replace the model only if "
+                              "macro-F1 holds on the fixed test files and held-out corrections")
+    t.add_argument("--db", type=Path, required=True, metavar="DB", help="DuckDB warehouse holding QA's topic corrections")
+    t.add_argument("--out", type=Path, default=None, metavar="DIR",
+                   help="model folder in service, replaced on success (default: models/artifacts/topic_model)")
+    t.add_argument("--test", type=Path, action="append", metavar="FILE.tsv",
+                   help="fixed test file (repeatable; default: the topics_v2/two_issue holdouts, written and viet-asr-like)")
+    t.add_argument("--holdout-share", type=float, default=0.2, help="share of corrected calls kept out to score on")
+    t.add_argument("--max-drop", type=float, default=0.0, help="macro-F1 drop tolerated on any set (default 0)")
+    t.add_argument("--seed", type=int, default=0, help="seed of the augmentation and folds")
+    t.set_defaults(func=_retrain)
+    t = topics_sub.add_parser("retag", help="re-tag the calls another topic model tagged, from their stored text")
+    t.add_argument("--db", type=Path, required=True, metavar="DB", help="DuckDB warehouse to re-tag")
+    t.add_argument("--model", type=Path, default=None, help="topic model folder (default: shipped artifact)")
+    t.set_defaults(func=_retag)

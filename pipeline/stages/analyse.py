@@ -112,4 +112,5 @@ def analyse_call(audio: DecodedAudio, segments: Sequence[Segment], info: Transcr
         review_reasons=reasons,
         summary=summary,
         sentiment=mood.as_dict(),
+        topic_model=str(getattr(topic_model, "fingerprint", "") or ""),
     )

@@ -191,6 +191,7 @@ def load_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *
         "asr_word_times": result.asr_word_times,
         "asr_confidence": result.asr_confidence,
         "asr_lm": getattr(result, "asr_lm", None),  # results cached before issue 27 lack it
+        "topic_model": getattr(analysis, "topic_model", "") or None,  # results cached before issue 31 lack it
         "processed_at": datetime.now(),
     }
     with transaction(con):
