@@ -171,6 +171,9 @@ class Settings(_Section):
     review_confidence: float = -1.0  # 0..1, or negative: the recogniser's calibrated value
     agency_name: str = "Tổng đài 1022 tỉnh Đắk Lắk"  # text: the agency named in the period report's header
     report_dir: Path | None = None  # folder for scheduled weekly reports; default <home>/reports
+    # Lines (đường dây nóng, pipeline/lines.py): several hotlines in one installation.
+    lines_file: Path | None = None  # JSON list of lines (key, name, agency, number, dids, sources, hours, report_header, qa_team); empty: the shipped Đắk Lắk lines
+    default_line: str = "tinh-1022"  # line key of a call whose dialled number and source name no line
     # Pulling recordings (pipeline/intake/sources.py, docs/sources.md).
     call_log_format: str = "auto"  # auto | hotline (our calls.csv) | asterisk (cdr-csv Master.csv + FreePBX names)
     sftp_known_hosts: str = "~/.ssh/known_hosts"  # host keys an SFTP server must match (checking is always on)

@@ -30,16 +30,29 @@ def operator_exts(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in con.execute("SELECT DISTINCT operator_ext FROM stg_calls ORDER BY 1").fetchall()]
 
 
+def line_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The lines of the calls, sorted."""
+    return [r[0] for r in con.execute("SELECT DISTINCT line FROM stg_calls WHERE line IS NOT NULL ORDER BY 1").fetchall()]
+
+
 def call_rows(con: duckdb.DuckDBPyConnection, *, start: date | None = None, end: date | None = None,
               topic: str | None = None, place: str | None = None, operator: str | None = None,
               needs_review: bool = False, urgent: bool = False, queue: bool = False,
-              call_ids: list[str] | None = None, hour: int | None = None) -> list[dict]:
+              call_ids: list[str] | None = None, hour: int | None = None, line: str | None = None,
+              lines: tuple[str, ...] | list[str] | None = None) -> list[dict]:
     """Every call that matches (all conditions together), newest first; the review queue in its priority order.
 
     ``call_ids`` (a search's hits) keeps only those calls; ``hour`` (0..23) only calls started in that hour of
-    the day (``stg_calls.call_hour``, as the dashboard's calls-by-hour chart counts them).
+    the day (``stg_calls.call_hour``, as the dashboard's calls-by-hour chart counts them). ``line``: one line;
+    ``lines``: the reader's line scope (None: every line; empty: no call).
     """
     where, params = ["TRUE"], {}
+    if line:
+        where.append("c.line = $line")
+        params["line"] = line
+    if lines is not None:
+        where.append("c.line IN (SELECT unnest($lines::VARCHAR[]))")
+        params["lines"] = list(lines)
     if start:
         where.append("c.call_date >= $start")
         params["start"] = start
@@ -77,7 +90,7 @@ def call_rows(con: duckdb.DuckDBPyConnection, *, start: date | None = None, end:
             SELECT call_id, string_agg(DISTINCT place_name, ', ') AS places FROM stg_call_places WHERE is_admin_unit
             GROUP BY call_id
         ), final AS (
-            SELECT c.call_id, c.started_at, c.operator_ext, c.duration_s, c.confidence, c.needs_review, c.urgent,
+            SELECT c.call_id, c.started_at, c.line, c.operator_ext, c.duration_s, c.confidence, c.needs_review, c.urgent,
                    c.reviewed, c.review_reasons, c.urgency_reasons, coalesce(t.topics, '') AS topics,
                    coalesce(p.places, '') AS places, c.transcript, c.transcript_readable, ci.caller_initials, ci.summary
             FROM stg_calls c LEFT JOIN topics t USING (call_id) LEFT JOIN places p USING (call_id)

@@ -41,12 +41,14 @@ class CallFilters:
     q: str = ""  # full-text query, with or without diacritics
     queue: bool = False  # only the review queue (mart_review_queue), in its priority order
     hour: int | None = None  # only calls started in this hour of the day (0..23, local time)
+    line: str | None = None  # only calls on this line (pipeline.lines key); None: every line the user sees
+    lines: tuple[str, ...] | None = None  # the user's line scope (user_lines): None every line, () none
 
 
 def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """Choices for the filter form: topics (taxonomy order), places and operators present."""
     return {"topics": list(topic_labels("vi")), "places": calls.admin_place_names(con),
-            "operators": calls.operator_exts(con)}
+            "operators": calls.operator_exts(con), "lines": calls.line_keys(con)}
 
 
 def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 50, offset: int = 0,
@@ -68,7 +70,7 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
         ids = list(scores)
     rows = calls.call_rows(con, start=f.start, end=f.end, topic=f.topic, place=f.place, operator=f.operator,
                            needs_review=f.needs_review, urgent=f.urgent, queue=f.queue, call_ids=ids,
-                           hour=f.hour)
+                           hour=f.hour, line=f.line, lines=f.lines)
     if scores:
         rows.sort(key=lambda r: -scores[r["call_id"]])
         for r in rows:
