@@ -18,7 +18,7 @@ from pipeline.config import REPO_ROOT
 from pipeline.errors import HotlineError
 from pipeline.lines import DEFAULT_LINES
 from pipeline.warehouse import db
-from pipeline.warehouse.demo_data import build_demo_calls
+from pipeline.warehouse.demo_data import build_demo_calls, checkpoint
 
 # Share of the calls per shipped line (an assumption: the province's line is the busier one).
 LINE_SHARES = {"tinh-1022": 0.55, "bmt": 0.35, "phu-yen": 0.10}
@@ -59,7 +59,7 @@ def _demo_data(args) -> int:
             build_demo_calls(con, n, end=end, lines=lines, seed=args.seed, **pools)
             done += n
             print(f"{done} calls, {time.perf_counter() - t0:.1f} s", flush=True)
-        con.execute("CHECKPOINT")
+        checkpoint(con)
         wall = time.perf_counter() - t0
     finally:
         con.close()

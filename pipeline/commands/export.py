@@ -34,6 +34,7 @@ def _hour(text: str) -> int:
 
 def _filters(args):
     return CallFilters(start=args.start, end=args.end, topic=args.topic, place=args.place, operator=args.operator,
+                       line=getattr(args, "line", None),
                        urgent=args.urgent, hour=args.hour)
 
 
@@ -94,6 +95,7 @@ def register(sub, eval_sub) -> None:
         q.add_argument("--topic", default=None, help="only calls with this taxonomy key")
         q.add_argument("--place", default=None, help="only calls naming this ward/commune")
         q.add_argument("--operator", default=None, help="only this operator extension")
+        q.add_argument("--line", default=None, help="only calls on this line (a key of `hotline lines list`)")
         q.add_argument("--urgent", action="store_true", help="only urgent calls")
         q.add_argument("--hour", type=_hour, default=None, metavar="0-23",
                        help="only calls started in this hour of the day (local time), as the dashboard's hour bars")

@@ -170,3 +170,8 @@ def build_demo_calls(con: duckdb.DuckDBPyConnection, n: int, *, texts: list[tupl
         for t in ("demo_texts", "demo_wards", "demo_ops", "demo_lines", "demo_base", "demo_line", "demo_segments"):
             con.execute(f"DROP TABLE {t}")  # fixed names
     return {"calls": n}
+
+
+def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Write the WAL into the file, so that its size on disk is the warehouse's."""
+    con.execute("CHECKPOINT")

@@ -68,13 +68,15 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
         scores = {h.call_id: h.score for h in hits}
         snippets = {h.call_id: h.snippet for h in hits}
         ids = list(scores)
-    rows = calls.call_rows(con, start=f.start, end=f.end, topic=f.topic, place=f.place, operator=f.operator,
-                           needs_review=f.needs_review, urgent=f.urgent, queue=f.queue, call_ids=ids,
-                           hour=f.hour, line=f.line, lines=f.lines)
-    if scores:
-        rows.sort(key=lambda r: -scores[r["call_id"]])
-        for r in rows:
-            r["score"], r["snippet"] = scores[r["call_id"]], snippets.get(r["call_id"], "")
+    conditions = dict(start=f.start, end=f.end, topic=f.topic, place=f.place, operator=f.operator,
+                      needs_review=f.needs_review, urgent=f.urgent, queue=f.queue, call_ids=ids, hour=f.hour,
+                      line=f.line, lines=f.lines)
+    if not scores:  # one page in SQL, and its count (issue 32: the whole list was read for every page)
+        return calls.call_rows(con, limit=limit, offset=offset, **conditions), calls.call_count(con, **conditions)
+    rows = calls.call_rows(con, **conditions)
+    rows.sort(key=lambda r: -scores[r["call_id"]])
+    for r in rows:
+        r["score"], r["snippet"] = scores[r["call_id"]], snippets.get(r["call_id"], "")
     return rows[offset: offset + limit], len(rows)
 
 

@@ -146,6 +146,8 @@ def test_a_line_scoped_user_sees_only_its_line_on_every_route_kind(scoped, as_us
     assert tp.get("/api/calls?line=tinh-1022").json()["total"] == 0  # a filter never widens the scope
     page = tp.get("/calls")
     assert page.status_code == 200 and mine in page.text and other not in page.text
+    assert "<option>tinh-1022</option>" not in page.text  # the line filter offers the user's lines only
+    assert "<option>tinh-1022</option>" in tinh.get("/calls").text
     # one call: page, API, audio, corrections
     assert tp.get(f"/calls/{mine}").status_code == 200
     for url in (f"/calls/{other}", f"/api/calls/{other}", f"/audio/{other}", f"/cases/of-call/{other}",
