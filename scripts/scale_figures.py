@@ -72,6 +72,8 @@ def main() -> int:
     ap.add_argument("--out", type=Path, required=True, help="folder for the warehouse and the report")
     ap.add_argument("--repeat", type=int, default=10, help="timings per query / page (default 10)")
     ap.add_argument("--no-purge", action="store_true", help="skip the purge (it copies the warehouse)")
+    ap.add_argument("--pages", default="", help="comma-separated page names to time (default: every page)")
+    ap.add_argument("--no-cases", action="store_true", help="skip the cases build")
     ap.add_argument("--no-search", action="store_true",
                     help="skip the search index and every search (they dominate on a loaded machine)")
     args = ap.parse_args()
@@ -127,7 +129,7 @@ def main() -> int:
         "api_calls": "/api/calls",
     }
     for name, url in pages.items():
-        if args.no_search and "q=" in url:
+        if (args.no_search and "q=" in url) or (args.pages and name not in args.pages.split(",")):
             continue
         times = []
         for _ in range(args.repeat):
@@ -146,13 +148,14 @@ def main() -> int:
         write_report(con, start, end, args.out / f"report-{label}.html")
         fig[f"report_{label}_s"] = f"{time.perf_counter() - t0:.1f}"
     # Cases: the last 30 days' calls lose their cases, then the build opens them again (a month's catch-up).
-    n = con.execute("SELECT count(*) FROM case_calls WHERE linked_at >= TIMESTAMP '2026-11-01'").fetchone()[0]
-    con.execute("DELETE FROM cases WHERE case_id IN (SELECT case_id FROM case_calls WHERE linked_at >= "
-                "TIMESTAMP '2026-11-01')")
-    con.execute("DELETE FROM case_calls WHERE linked_at >= TIMESTAMP '2026-11-01'")
-    t0 = time.perf_counter()
-    build_cases(con)
-    fig["cases_build_month_s"] = f"{time.perf_counter() - t0:.1f} ({n} calls)"
+    n = 0 if args.no_cases else con.execute("SELECT count(*) FROM case_calls WHERE linked_at >= TIMESTAMP '2026-11-01'").fetchone()[0]
+    if not args.no_cases:
+        con.execute("DELETE FROM cases WHERE case_id IN (SELECT case_id FROM case_calls WHERE linked_at >= "
+                    "TIMESTAMP '2026-11-01')")
+        con.execute("DELETE FROM case_calls WHERE linked_at >= TIMESTAMP '2026-11-01'")
+        t0 = time.perf_counter()
+        build_cases(con)
+        fig["cases_build_month_s"] = f"{time.perf_counter() - t0:.1f} ({n} calls)"
     con.close()
     fig["process_max_rss_mib"] = f"{_rss_mb():.0f}"
     if not args.no_purge:
