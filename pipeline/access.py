@@ -65,6 +65,30 @@ UNIT_REDIRECTS = {"/": "/cases", "/calls": "/cases", "/dashboard": "/cases"}
 # Who may open the clusters of calls the topic model could not place (/topics/discover, issue 31) and turn
 # one into a category rule: it reads the text of many calls at once. Never a unit (not in UNIT_ROUTES).
 TOPIC_DISCOVERY_ROLES = ("admin", "manager")
+# What a user scoped to lines (``user_lines``, issue 32: the city's QA sees only the city's calls) may
+# open: routes whose lists are filtered by the scope in the data layer, and routes of one call or case,
+# which the gate (pipeline.web.security) opens only when its line is in the scope. Everything else
+# (the dashboard and report read marts over every line; QA work lists; merges that name a second
+# case) is closed to a scoped user until it is listed here.
+LINE_ROUTES = frozenset({
+    "/login", "/logout", "/lang/{lang}", "/static/{name}", "/favicon.ico", "/favicon.svg", "/",
+    "/calls", "/api/calls", "/calls/{call_id}", "/api/calls/{call_id}", "/audio/{call_id}",
+    "/calls/{call_id}/topics", "/calls/{call_id}/reviewed", "/export.csv", "/export.xlsx",
+    "/cases", "/api/cases", "/cases/{case_id}", "/api/cases/{case_id}", "/cases/of-call/{call_id}",
+    "/cases/{case_id}/status", "/cases/{case_id}/unit", "/cases/{case_id}/place",
+})
+
+
+def line_may_open(route_path: str | None) -> bool:
+    """Whether a user scoped to lines may use the route declared as ``route_path``."""
+    return route_path in LINE_ROUTES
+
+
+def line_in_scope(line: str | None, scope: tuple[str, ...] | None) -> bool:
+    """Whether a call on ``line`` is visible under ``scope`` (None: every line). A call with no line yet
+    is visible only to users with every line (fail closed)."""
+    return scope is None or (line is not None and line in scope)
+
 
 # Fields of a row that are the caller reference (``caller_reference`` above).
 CALLER_REFERENCE_FIELDS = ("caller_last3", "caller_initials", "pbx_call_id", "caller_hash", "source_path")

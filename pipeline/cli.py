@@ -37,6 +37,7 @@ COMMAND_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
     ]),
     ("Administration", [
         ("users", "hotline users add lan --role qa"),
+        ("lines", "hotline lines scope lan bmt --db /srv/hotline/hotline.duckdb"),
         ("operators", "hotline operators enrol 101 --from-calls a.wav b.wav --consent \"mẫu 7, ký 30/11/2026\""),
         ("models", "hotline models"),
         ("lm", "hotline lm build --db /srv/hotline/hotline.duckdb"),
@@ -49,6 +50,7 @@ COMMAND_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Evaluation and tuning", [
         ("eval", "hotline eval asr ../shared/eval/asr-dev/manifest.tsv --telephone"),
         ("bench", "hotline bench samples"),
+        ("demo-data", "hotline demo-data --calls 100000 --db /tmp/demo.duckdb"),
         ("classify", "hotline classify \"rác thải ứ đọng ở hẻm 45\""),
         ("summary", "hotline summary \"rác thải ứ đọng ở hẻm 45 Quang Trung\""),
         ("sentiment", "hotline sentiment train"),

@@ -179,6 +179,9 @@ class Settings(_Section):
     signer_name: str = ""  # text: họ tên of the signer; empty: left blank to write by hand
     report_recipients: tuple[str, ...] = ("UBND tỉnh (để báo cáo)",)  # comma-separated "Nơi nhận" lines before "Lưu: VT, <symbol>"
     report_dir: Path | None = None  # folder for scheduled weekly reports; default <home>/reports
+    # Lines (đường dây nóng, pipeline/lines.py): several hotlines in one installation.
+    lines_file: Path | None = None  # JSON list of lines (key, name, agency, number, dids, sources, hours, report_header, qa_team); empty: the shipped Đắk Lắk lines
+    default_line: str = "tinh-1022"  # line key of a call whose dialled number and source name no line
     # Pulling recordings (pipeline/intake/sources.py, docs/sources.md).
     call_log_format: str = "auto"  # auto | hotline (our calls.csv) | asterisk (cdr-csv Master.csv + FreePBX names)
     sftp_known_hosts: str = "~/.ssh/known_hosts"  # host keys an SFTP server must match (checking is always on)

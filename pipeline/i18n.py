@@ -32,6 +32,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "place": {"vi": "Địa bàn", "en": "Place"},
     "places": {"vi": "Địa điểm", "en": "Places"},
     "operator": {"vi": "Tổng đài viên", "en": "Operator"},
+    "line": {"vi": "Đường dây nóng", "en": "Hotline"},
     "all": {"vi": "Tất cả", "en": "All"},
     "needs_review": {"vi": "Cần xem lại", "en": "Needs review"},
     "urgent": {"vi": "Khẩn cấp", "en": "Urgent"},

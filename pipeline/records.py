@@ -27,6 +27,7 @@ class CallLogEntry:
     caller_last3: str | None  # last three digits, for QA to tell callers apart
     operator_ext: str | None  # operator's extension
     direction: str | None  # inbound | outbound
+    dialled: str | None = None  # the hotline number the citizen dialled (DID), inbound only; never the caller's
 
 
 @dataclass(frozen=True)

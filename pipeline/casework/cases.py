@@ -84,6 +84,7 @@ class Actor:
     name: str
     role: str  # qa | manager | admin | unit | pipeline
     unit: str | None = None  # for role unit
+    lines: tuple[str, ...] | None = None  # the user's line scope (user_lines, issue 32); None: every line
 
 
 def case_id_for(call_id: str) -> str:
@@ -475,7 +476,7 @@ def list_cases(con: duckdb.DuckDBPyConnection, actor: Actor, *, status: str | No
         return []
     if unit:
         units_in.append(unit)
-    return rows.case_list(con, units=units_in,
+    return rows.case_list(con, units=units_in, lines=actor.lines,
                           status=status if status in ("open", "done") or status in STATUSES else None,
                           overdue=overdue, kind=kind if kind in ("complaint", "inquiry") else None, limit=limit)
 

@@ -36,6 +36,7 @@ def _hour(text: str) -> int:
 def _filters(args):
     topic = topic_key(args.topic, args.lang) if args.topic else None  # a label or a key; unknown: an error
     return CallFilters(start=args.start, end=args.end, topic=topic, place=args.place, operator=args.operator,
+                       line=getattr(args, "line", None),
                        urgent=args.urgent, hour=args.hour)
 
 
@@ -97,6 +98,7 @@ def register(sub, eval_sub) -> None:
                        "(\"Môi trường, vệ sinh\") or its key (environment); an unknown topic is refused")
         q.add_argument("--place", default=None, help="only calls naming this ward/commune")
         q.add_argument("--operator", default=None, help="only this operator extension")
+        q.add_argument("--line", default=None, help="only calls on this line (a key of `hotline lines list`)")
         q.add_argument("--urgent", action="store_true", help="only urgent calls")
         q.add_argument("--hour", type=_hour, default=None, metavar="0-23",
                        help="only calls started in this hour of the day (local time), as the dashboard's hour bars")

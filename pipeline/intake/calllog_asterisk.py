@@ -217,6 +217,7 @@ def entry_for(relpath: str, name: RecordingName, row: CdrRow | None, *, salt: st
     """The :class:`CallLogEntry` of one recording: direction, operator extension and caller (hashed)."""
     direction = name.direction
     r = row or CdrRow(0, {})
+    dialled = None
     if direction == "outbound":
         operator = _channel_ext(r["channel"]) or _short(r["src"]) or _short(name.frm)
         citizen = r["dst"] or name.to
@@ -226,10 +227,14 @@ def entry_for(relpath: str, name: RecordingName, row: CdrRow | None, *, salt: st
     else:
         operator = _channel_ext(r["dstchannel"]) or _short(r["dst"]) or _short(name.to)
         citizen = r["src"] or name.frm
+        # The DID the call came in on: the line (pipeline.lines). Asterisk's dst holds it when the
+        # inbound route answered on it, FreePBX's "in-<DID>-…" name always; an extension is not one.
+        dialled = next((n for n in (r["dst"], name.to) if n and n.isdigit() and not _short(n)), None)
     started = (_parse_start(r["start"]) if r["start"] else None) or name.started_at
     caller_hash, last3 = hash_caller(citizen, salt)
     return CallLogEntry(pbx_call_id=name.uniqueid, file_name=relpath, started_at=started, caller_hash=caller_hash,
-                        caller_last3=last3, operator_ext=operator, direction=direction)
+                        caller_last3=last3, operator_ext=operator, direction=direction,
+                         dialled=dialled)
 
 
 @dataclass(frozen=True)

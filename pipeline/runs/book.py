@@ -36,9 +36,11 @@ from pipeline.config import Settings, ensure_dir
 from pipeline.errors import DatabaseBusy, HotlineError
 from pipeline.intake import ingest
 from pipeline.intake.quarantine import quarantine
+from pipeline.lines import LineBook, line_book
 from pipeline.logsafe import safe
 from pipeline.records import CallResult, Recording
 from pipeline.warehouse import db, load
+from pipeline.warehouse.lines import assign_lines
 from pipeline.warehouse.search import index_is_current, refresh_search_index
 
 log = logging.getLogger(__name__)
@@ -119,13 +121,15 @@ def max_bytes(settings: Settings | None) -> int | None:
     return int(settings.max_recording_mb * 2**20) or None
 
 
-def store_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *, keep_raw_text: bool = True) -> float:
+def store_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, *, keep_raw_text: bool = True,
+               lines: LineBook | None = None) -> float:
     """Load one call (:func:`pipeline.warehouse.load.load_call`, one transaction) and open or update its case.
 
     Returns the load's wall seconds. A case that cannot be built leaves the call loaded
     (``hotline cases build`` catches up).
     """
     load_s = load.load_call(con, result, run_id, keep_raw_text=keep_raw_text)
+    assign_lines(con, lines or LineBook(), [result.recording.call_id])  # its number, its source, or the default
     sync_case(con, result.recording.call_id)
     tag_call(con, result.recording.call_id)
     return load_s
@@ -171,6 +175,7 @@ class RunBook:
     def __init__(self, settings: Settings, logger: logging.Logger | logging.LoggerAdapter | None = None, *,
                  wait_s: float = 0.0, create: bool = False):
         self.settings = settings
+        self.lines = line_book(settings)  # a bad lines file stops the run here, before any call
         self.log = logger or log
         self.wait_s = wait_s
         self.create = create
@@ -235,6 +240,7 @@ class RunBook:
         self._finish_run(con)
         run = _Run(load.new_run_id(), found=found)
         load.start_run(con, run.run_id, source_dir, asr_model=self.settings.asr_model, asr_fingerprint=asr_fingerprint)
+        assign_lines(con, self.lines)  # calls loaded before migration 022 (or a failed assignment) get theirs
         self._run = run
         self._run_ids.append(run.run_id)
 
@@ -328,7 +334,8 @@ class RunBook:
             result = outcome.result
             try:
                 load_s = _with_retries(lambda: store_call(con, result, run.run_id,
-                                                          keep_raw_text=self.settings.keep_raw_text))
+                                                          keep_raw_text=self.settings.keep_raw_text,
+                                                          lines=self.lines))
             except Exception as exc:  # tried three times; the call is tried again next run
                 outcome = exc
             else:

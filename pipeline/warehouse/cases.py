@@ -191,12 +191,19 @@ def proposals(con: duckdb.DuckDBPyConnection, case_id: str | None = None, *, wai
 
 
 def case_list(con: duckdb.DuckDBPyConnection, *, units: Sequence[str] = (), status: str | None = None,
-              overdue: bool = False, kind: str | None = None, limit: int = 500) -> list[dict]:
+              overdue: bool = False, kind: str | None = None, limit: int = 500,
+              lines: Sequence[str] | None = None) -> list[dict]:
     """Incidents (``stg_cases``) in every one of ``units``, open first, then urgent, then by due date.
 
-    ``status``: ``open``, ``done`` or one status (the caller checks it is one).
+    ``status``: ``open``, ``done`` or one status (the caller checks it is one). ``lines``: only cases
+    whose calls are all on these lines (None: every case).
     """
     where, params = ["status <> 'merged'"], []
+    if lines is not None:
+        where.append("case_id NOT IN (SELECT k.case_id FROM case_calls k JOIN calls c USING (call_id) "
+                     "WHERE c.line IS NULL OR c.line NOT IN (SELECT unnest(?::VARCHAR[])))")
+        where.append("case_id IN (SELECT case_id FROM case_calls)")
+        params.append(list(lines))
     for unit in units:
         where.append("unit = ?")
         params.append(unit)

@@ -94,12 +94,12 @@ def calls_to_reprocess(con: duckdb.DuckDBPyConnection, date_from, date_to, asr_f
 def call_log_entry(con: duckdb.DuckDBPyConnection, call_id: str) -> CallLogEntry | None:
     """The call-log columns stored for a call, as the entry ingest made (None if it had none)."""
     row = con.execute("SELECT pbx_call_id, source_path, CASE WHEN coalesce(started_at_source, 'call_log') = 'call_log' "
-                      "THEN started_at END, caller_hash, caller_last3, operator_ext, direction "
+                      "THEN started_at END, caller_hash, caller_last3, operator_ext, direction, dialled "
                       "FROM calls WHERE call_id = ?", [call_id]).fetchone()
-    if row is None or all(v is None for i, v in enumerate(row) if i != 1):
+    if row is None or all(v is None for i, v in enumerate(row[:7]) if i != 1):
         return None
     return CallLogEntry(pbx_call_id=row[0], file_name=row[1], started_at=row[2], caller_hash=row[3],
-                        caller_last3=row[4], operator_ext=row[5], direction=row[6])
+                        caller_last3=row[4], operator_ext=row[5], direction=row[6], dialled=row[7])
 
 
 def processed_hashes(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -121,6 +121,7 @@ def _recording_columns(rec: Recording) -> dict:
         "caller_last3": log.caller_last3 if log else None,
         "operator_ext": log.operator_ext if log else None,
         "direction": log.direction if log else None,
+        "dialled": log.dialled if log else None,  # the line's number (pipeline.lines)
     }
 
 

@@ -27,6 +27,9 @@ BM25_SQL = """
     FROM (SELECT d.termid, d.df FROM fts_main_search_docs.dict d WHERE d.term IN (SELECT unnest({terms}))) qt
     JOIN (SELECT t.docid, t.termid, count(*) AS tf FROM fts_main_search_docs.terms t
           WHERE t.fieldid = (SELECT fieldid FROM fts_main_search_docs.fields WHERE field = {field})
+            -- only the query's terms are counted: grouping every token of the index took 13 s at 10 000
+            -- calls (issue 32); the scores are the same
+            AND t.termid IN (SELECT d.termid FROM fts_main_search_docs.dict d WHERE d.term IN (SELECT unnest({terms})))
           GROUP BY t.docid, t.termid) tf USING (termid)
     JOIN fts_main_search_docs.docs docs ON docs.docid = tf.docid
     CROSS JOIN fts_main_search_docs.stats st

@@ -57,11 +57,14 @@ def insert_session(con: duckdb.DuckDBPyConnection, token_sha256: str, name: str,
     con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?, ?)", [token_sha256, name, csrf_token, now, expires_at])
 
 
-def live_session(con: duckdb.DuckDBPyConnection, token_sha256: str) -> tuple[str, str, str] | None:
-    """(user name, role, csrf token) of an unexpired session of an enabled account, or None."""
+def live_session(con: duckdb.DuckDBPyConnection, token_sha256: str) -> tuple[str, str, str, list | None] | None:
+    """(user name, role, csrf token, line scope) of an unexpired session of an enabled account, or None.
+    The line scope (``user_lines``, migration 022) is None when the user sees every line."""
     return con.execute(
         """
-        SELECT u.user_name, u.role, s.csrf_token FROM sessions s JOIN users u USING (user_name)
+        SELECT u.user_name, u.role, s.csrf_token,
+               (SELECT list(l.line ORDER BY l.line) FROM user_lines l WHERE l.user_name = u.user_name)
+        FROM sessions s JOIN users u USING (user_name)
         WHERE s.token_sha256 = ? AND s.expires_at > now() AND NOT u.disabled
         """,
         [token_sha256],
@@ -99,8 +102,9 @@ def set_disabled(con: duckdb.DuckDBPyConnection, name: str, disabled: bool) -> N
 
 
 def delete_user(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Delete an account and its sessions."""
+    """Delete an account, its sessions and its line scope (a new account of that name starts unscoped)."""
     con.execute("DELETE FROM sessions WHERE user_name = ?", [name])
+    con.execute("DELETE FROM user_lines WHERE user_name = ?", [name])
     con.execute("DELETE FROM users WHERE user_name = ?", [name])
 
 

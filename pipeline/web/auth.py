@@ -47,6 +47,7 @@ class AuthOptions:
 class User:
     name: str
     role: str  # qa | manager | admin
+    lines: tuple[str, ...] | None = None  # line keys the user sees (user_lines, issue 32); None: every line
 
 
 @dataclass(frozen=True)
@@ -188,7 +189,7 @@ def lookup_session(con: duckdb.DuckDBPyConnection, token: str | None) -> Session
     if not token:
         return None
     row = users.live_session(con, _token_hash(token))
-    return Session(User(row[0], row[1]), row[2]) if row else None
+    return Session(User(row[0], row[1], tuple(row[3]) if row[3] else None), row[2]) if row else None
 
 
 def end_session(con: duckdb.DuckDBPyConnection, token: str | None) -> None:

@@ -22,6 +22,7 @@ from pipeline.errors import DatabaseBusy
 from pipeline.i18n import LANGS, translator
 from pipeline.report import formats, reports
 from pipeline.warehouse import db
+from pipeline.warehouse import lines as warehouse_lines
 from pipeline.web import auth, data, throttle
 
 HERE = Path(__file__).resolve().parent
@@ -170,6 +171,20 @@ class WebContext:
         with self.database() as con:
             return auth.lookup_session(con, token)
 
+    def in_line_scope(self, session: auth.Session, call_id: str | None, case_id: str | None) -> bool:
+        """Whether the call and the case (each if given) exist and are on the session user's lines only."""
+        scope = session.user.lines
+        with self.database() as con:
+            if call_id is not None:
+                exists, line = warehouse_lines.call_line(con, call_id)
+                if not exists or not access.line_in_scope(line, scope):
+                    return False
+            if case_id is not None:
+                exists, found = warehouse_lines.case_lines(con, case_id)
+                if not exists or not found or not all(access.line_in_scope(x, scope) for x in found):
+                    return False
+        return True
+
     def session_of(self, request: Request) -> auth.Session | None:
         """The request's session as :class:`pipeline.web.security.SessionGate` read it (None: no gate
         saw this request, or nobody is logged in)."""
@@ -232,7 +247,9 @@ class WebContext:
         """The call-list filters of a request's query string."""
         q = request.query_params
         lang = self.lang_of(request)
+        session = getattr(request.state, "session", None)
         return data.CallFilters(
+            line=q.get("line") or None, lines=session.user.lines if session is not None else (),
             start=checked_date(q.get("from"), "from", lang), end=checked_date(q.get("to"), "to", lang), topic=q.get("topic") or None,
             place=q.get("place") or None, operator=q.get("operator") or None,
             needs_review=q.get("needs_review") in ("1", "on", "true"), urgent=q.get("urgent") in ("1", "on", "true"),

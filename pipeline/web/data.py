@@ -60,13 +60,15 @@ def category_terms(q: str) -> tuple[str, list[str]]:
     """``q`` without its ``loai:NAME`` terms, and the rule names they gave (lower case)."""
     names = [m.group(1).lower() for m in CATEGORY_TERM.finditer(q)]
     return CATEGORY_TERM.sub(" ", q).strip(), names
+    line: str | None = None  # only calls on this line (pipeline.lines key); None: every line the user sees
+    lines: tuple[str, ...] | None = None  # the user's line scope (user_lines): None every line, () none
 
 
 def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     """Choices for the filter form: topics (taxonomy order), places and operators present, categories
     (rule name, title) in force."""
     return {"topics": list(topic_labels("vi")), "places": calls.admin_place_names(con),
-            "operators": calls.operator_exts(con),
+            "operators": calls.operator_exts(con), "lines": calls.line_keys(con),
             "categories": [(r.name, r.title) for r in rules_in_force(con) if r.enabled]}
 
 
@@ -88,24 +90,28 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
         scores = {h.call_id: h.score for h in hits}
         snippets = {h.call_id: h.snippet for h in hits}
         ids = list(scores)
-    rows = calls.call_rows(con, start=f.start, end=f.end, topic=f.topic, place=f.place, operator=f.operator,
-                           needs_review=f.needs_review, urgent=f.urgent, queue=f.queue, call_ids=ids,
-                           hour=f.hour, category=f.category)
-    for name in named:  # each "loai:" term narrows the list, as each word of a search does
-        keep = {r["call_id"] for r in calls.call_rows(con, category=name)}
-        rows = [r for r in rows if r["call_id"] in keep]
-    if scores:
-        rows.sort(key=lambda r: -scores[r["call_id"]])
-        for r in rows:
-            r["score"], r["snippet"] = scores[r["call_id"]], snippets.get(r["call_id"], "")
-    page = rows[offset: offset + limit]
+    conditions = dict(start=f.start, end=f.end, topic=f.topic, place=f.place, operator=f.operator,
+                      needs_review=f.needs_review, urgent=f.urgent, queue=f.queue, call_ids=ids, hour=f.hour,
+                      category=f.category, line=f.line, lines=f.lines)
+    if not scores and not named:  # one page in SQL, and its count (issue 32: the whole list was read for every page)
+        page, total = calls.call_rows(con, limit=limit, offset=offset, **conditions), calls.call_count(con, **conditions)
+    else:
+        rows = calls.call_rows(con, **conditions)
+        for name in named:  # each "loai:" term narrows the list, as each word of a search does
+            keep = {r["call_id"] for r in calls.call_rows(con, category=name)}
+            rows = [r for r in rows if r["call_id"] in keep]
+        if scores:
+            rows.sort(key=lambda r: -scores[r["call_id"]])
+            for r in rows:
+                r["score"], r["snippet"] = scores[r["call_id"]], snippets.get(r["call_id"], "")
+        page, total = rows[offset: offset + limit], len(rows)
     estimated = calls.start_sources(con, [r["call_id"] for r in page])
     for r in page:
         r["start_source"] = estimated.get(r["call_id"])  # None: the call log's time (or none at all)
     found = rule_store.categories_of_calls(con, [r["call_id"] for r in page])
     for r in page:
         r["categories"] = found.get(r["call_id"], [])
-    return page, len(rows)
+    return page, total
 
 
 def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool) -> dict | None:

@@ -79,14 +79,19 @@ class SecureApp(FastAPI):
 
 def route_of(app, scope: Scope) -> str | None:
     """The path template of the route ``scope`` goes to (a method mismatch counts: it is that route's 405)."""
+    return route_match(app, scope)[0]
+
+
+def route_match(app, scope: Scope) -> tuple[str | None, dict]:
+    """(path template, path parameters) of the route ``scope`` goes to, as :func:`route_of`."""
     partial = None
     for route in app.router.routes:
-        match, _ = route.matches(scope)
+        match, child = route.matches(scope)
         if match == Match.FULL:
-            return getattr(route, "path", None)
+            return getattr(route, "path", None), child.get("path_params", {})
         if match == Match.PARTIAL and partial is None:
-            partial = getattr(route, "path", None)
-    return partial
+            partial = (getattr(route, "path", None), child.get("path_params", {}))
+    return partial or (None, {})
 
 
 class SessionGate:
@@ -100,7 +105,7 @@ class SessionGate:
             await self.app(scope, receive, send)
             return
         request = Request(scope)
-        route = route_of(scope["app"], scope)
+        route, params = route_match(scope["app"], scope)
         state = scope.setdefault("state", {})
         session = None
         if route not in PUBLIC_ROUTES:
@@ -122,4 +127,20 @@ class SessionGate:
                                                    session)
             await response(scope, receive, send)
             return
+        if session is not None and session.user.lines is not None:
+            # A user scoped to lines: only routes that honour the scope, and one call or case only on those lines.
+            code = 403 if not access.line_may_open(route) else None
+            if code is None and ("call_id" in params or "case_id" in params):
+                try:
+                    ok = await run_in_threadpool(self.web.in_line_scope, session, params.get("call_id"),
+                                                 params.get("case_id"))
+                except HTTPException as exc:  # database busy: fail closed
+                    ok, code = False, exc.status_code
+                code = code or (None if ok else 404)  # 404: the scope does not tell which calls exist
+            if code is not None:
+                t = translator(self.web.lang_of(request))
+                response = self.web.error_response(request, code, t("forbidden") if code == 403 else t("not_found"),
+                                                   session)
+                await response(scope, receive, send)
+                return
         await self.app(scope, receive, send)

@@ -9,6 +9,7 @@ WITH source AS (
         call_id,
         source_path,
         run_id,
+        line,                                                           -- pipeline.lines key (migration 022)
         started_at,
         CAST(started_at AS DATE)                    AS call_date,
         CAST(date_trunc('week', started_at) AS DATE)  AS call_week,     -- Monday

@@ -8,6 +8,7 @@ by page and by API alike, so its existence does not show either.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
@@ -29,7 +30,7 @@ class _NeedsConfirmation(Exception):
 def register(app: FastAPI, web: WebContext) -> None:
     def actor(session: auth.Session) -> cases.Actor:
         with web.database() as con:
-            return cases.actor_for(con, session.user.name, session.user.role)
+            return replace(cases.actor_for(con, session.user.name, session.user.role), lines=session.user.lines)
 
     def filters(request: Request) -> dict:
         q = request.query_params
