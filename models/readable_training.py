@@ -1,9 +1,14 @@
-"""Training the case and punctuation model of :mod:`models.readable_text` (torch, CPU).
+"""Training the case and punctuation model of :mod:`models.readable_text`.
 
 Input: runs of syllable ids with a case class and a following-punctuation class per
 syllable (made from written text by :mod:`pipeline.eval.readable`). Output: the array file
-:func:`models.readable_text.load_readable_model` reads, its embedding quantised to int8
-(one scale per row) and the rest float16, so the shipped file stays small.
+:func:`models.readable_text.load_readable_model` reads.
+
+Two kinds: the shipped **linear** model (:func:`train_linear`: logistic regression by SGD,
+scikit-learn, over the hashed n-gram features of :func:`models.readable_text.hashed_features`;
+weights int8 with one scale per class), and the earlier dilated CNN (:func:`train`, torch,
+CPU; embedding int8, the rest float16), which a 2-core shared machine could train for less
+than one epoch and which measured worse (docs/asr.md, "Readable text").
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from models.readable_text import CASES, N_SHAPES, PUNCTS
+from models.readable_text import CASES, N_SHAPES, PUNCTS, hashed_features
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +202,55 @@ def _export(net, vocab: Sequence[str], opt: TrainOptions) -> dict[str, np.ndarra
         arrays[f"norm{k}_g"] = norm.weight.detach().numpy().astype(np.float16)
         arrays[f"norm{k}_b"] = norm.bias.detach().numpy().astype(np.float16)
     return arrays
+
+
+@dataclass(frozen=True)
+class LinearOptions:
+    """The linear model's settings; the defaults are what the shipped model was trained with."""
+
+    bits: int = 20  # 2**bits hashed features
+    alpha: float = 5e-7  # L2 regularisation of SGDClassifier
+    epochs: int = 4  # passes of SGD over the training syllables
+    seed: int = 0
+
+
+def _quantise(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """int8 weights and one float32 scale per column."""
+    scale = np.maximum(np.abs(w).max(axis=0), 1e-8) / 127.0
+    return np.round(w / scale).astype(np.int8), scale.astype(np.float32)
+
+
+def train_linear(runs: Sequence[Run], vocab_size: int, opt: LinearOptions = LinearOptions(), *,
+                 progress=None) -> Trained:
+    """Logistic regression (one against the rest per class) of case and of punctuation on the hashed
+    features of ``runs`` (taken in a random order of ``opt.seed``); the arrays :func:`save_model` writes."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import SGDClassifier
+
+    t0 = time.perf_counter()
+    order = np.random.default_rng(opt.seed).permutation(len(runs))
+    feats = np.concatenate([hashed_features(runs[k].ids.astype(np.int64), runs[k].shapes.astype(np.int64),
+                                            vocab_size, opt.bits) for k in order])
+    labels = {"case": np.concatenate([runs[k].cases for k in order]).astype(np.int64),
+              "punct": np.concatenate([runs[k].puncts for k in order]).astype(np.int64)}
+    width = feats.shape[1]
+    x = sp.csr_matrix((np.ones(feats.size), feats.ravel(), np.arange(0, feats.size + 1, width)),
+                      shape=(len(feats), 1 << opt.bits))
+    del feats
+    arrays = {"lin_bits": np.array(opt.bits, dtype=np.int16)}
+    for task, n_classes in (("case", len(CASES)), ("punct", len(PUNCTS))):
+        clf = SGDClassifier(loss="log_loss", alpha=opt.alpha, max_iter=opt.epochs, tol=None, random_state=opt.seed)
+        clf.fit(x, labels[task])
+        w = np.zeros((1 << opt.bits, n_classes), dtype=np.float64)
+        b = np.full(n_classes, -30.0)  # a class never seen in training is never chosen
+        classes = clf.classes_.astype(np.int64)
+        w[:, classes] = clf.coef_.T if len(classes) > 2 else np.stack([-clf.coef_[0], clf.coef_[0]], axis=1) / 2
+        b[classes] = clf.intercept_ if len(classes) > 2 else np.array([-clf.intercept_[0], clf.intercept_[0]]) / 2
+        arrays[f"lin_{task}_q"], arrays[f"lin_{task}_scale"] = _quantise(w)
+        arrays[f"lin_{task}_b"] = b.astype(np.float32)
+        if progress:
+            progress(task, time.perf_counter() - t0)
+    return Trained(arrays=arrays, steps=opt.epochs, seconds=time.perf_counter() - t0)
 
 
 def save_model(arrays: dict[str, np.ndarray], path: Path, *, mixed: dict[str, str], meta: dict[str, str],

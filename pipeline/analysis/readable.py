@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from models.readable_text import load_readable_model
+from models.readable_text import ReadableTags, load_readable_model
 from pipeline.analysis import pii
 from pipeline.analysis.places import default_gazetteer
 from pipeline.analysis.spoken import TAG_RE, spoken_text
@@ -48,6 +48,11 @@ QUESTION_PHRASES = ("bao nhiêu", "bao giờ", "thế nào", "ra sao", "làm sao
 QUESTION_TAIL = {"ạ", "vậy", "thế", "nhỉ", "nhé", "anh", "chị", "em", "cô", "chú", "bác", "ông", "bà", "ha", "hả"}
 # Words that open a question whatever its last word is ("chị cho em hỏi bao giờ thì phường xuống").
 ASKING = ("cho em hỏi", "cho tôi hỏi", "cho cháu hỏi", "cho chị hỏi", "cho anh hỏi", "cho hỏi", "xin hỏi")
+# Words of a phone call never written with a capital inside a sentence: particles, and the
+# pronouns of address unless a name follows ("Bà Rịa") or, for "anh", a word that makes it England.
+PARTICLES = {"ạ", "à", "ơi", "nhé", "nhỉ", "dạ", "vâng", "ừ", "hả", "alo", "nha", "nhá", "ờ", "ừm"}
+ADDRESS_WORDS = {"anh", "chị", "em", "ông", "bà", "cô", "chú", "bác", "cháu", "con", "mình", "tôi", "cậu", "dì"}
+_ENGLAND_BEFORE = {"nước", "tiếng", "người", "quốc", "vương", "hoàng", "đế", "thủ", "với", "và", "ở", "tại", "sang"}
 # "không" ends a question only after a "có"/"được"/"phải" earlier in the sentence ("có ai xuống không").
 _KHONG_NEEDS = {"có", "được", "phải", "đã", "còn", "muốn", "cần", "biết", "thấy", "nhận", "xong"}
 
@@ -196,6 +201,25 @@ def _tokens(words: list[str], tags, names: dict[int, _Name], pieces) -> list[_To
     return out
 
 
+def _spoken_cases(words: Sequence[str], tags: ReadableTags, names: dict[int, _Name]) -> ReadableTags:
+    """The model's cases with what written text taught it wrongly for speech set right: a place
+    word before a gazetteer name is lower case ("đường Quang Trung"), so are the particles and,
+    unless a capital follows, the pronouns of address (a sentence start gets its capital later)."""
+    cases = list(tags.cases)
+    for i in names:
+        for k in range(max(0, i - 3), i):
+            if " ".join(words[k:i]) in PLACE_WORDS:
+                cases[k:i] = [0] * (i - k)
+                break
+    for i, w in enumerate(words):
+        if w in PARTICLES:
+            cases[i] = 0
+        elif w in ADDRESS_WORDS and cases[i] != 0 and (i + 1 == len(words) or cases[i + 1] == 0):
+            if not (w == "anh" and i >= 1 and words[i - 1] in _ENGLAND_BEFORE):
+                cases[i] = 0
+    return ReadableTags(tuple(cases), tags.puncts, tags.mixed)
+
+
 @dataclass(frozen=True)
 class WrittenToken:
     """One token of the readable text and the input syllables it stands for."""
@@ -229,6 +253,7 @@ def written_tokens(words: list[str], tag_at: dict[int, str], model) -> list[Writ
     tags = model.tag(words)
     pieces = write_numbers(words)
     names = _names_in(words, tags.cases, pieces)
+    tags = _spoken_cases(words, tags, names)
     tokens = [(_Token(tag_at[t.start], t.start, t.end, False, tag=True) if t.start in tag_at else t)
               for t in _tokens(words, tags, names, pieces)]
     puncts = list(tags.puncts)

@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 from models.readable_text import load_readable_model
-from models.readable_training import TrainOptions
+from models.readable_training import LinearOptions, TrainOptions
 from pipeline.analysis.readable import make_readable
 from pipeline.eval import readable
 
@@ -23,7 +23,11 @@ def _show(args) -> int:
 
 def _train(args) -> int:
     files = readable.CLEAR_FILES + (readable.OTHER_FILES if args.with_news else ())
-    options = TrainOptions(epochs=args.epochs, threads=args.threads, seed=args.seed, max_steps=args.max_steps)
+    if args.arch == "cnn":
+        options = TrainOptions(epochs=args.epochs or 1, threads=args.threads, seed=args.seed, max_steps=args.max_steps)
+    else:
+        options = LinearOptions(bits=args.bits, alpha=args.alpha, epochs=args.epochs or LinearOptions.epochs,
+                                seed=args.seed)
 
     def progress(epoch, step, total, loss, seconds):
         logging.getLogger("hotline").info("epoch %d step %d/%d loss %.4f %.0f s", epoch, step, total, loss, seconds)
@@ -87,10 +91,15 @@ def register(sub, eval_sub) -> None:
     t.add_argument("--with-news", action="store_true",
                    help="add the news files (licence unclear: for measuring what they add, not for shipping)")
     t.add_argument("--news-limit", type=int, default=60000, help="training sentences per news file (0: all)")
-    t.add_argument("--epochs", type=int, default=1, help="passes over the training sentences")
-    t.add_argument("--max-steps", type=int, default=0, help="stop after this many optimiser steps (0: the epochs)")
+    t.add_argument("--arch", choices=("linear", "cnn"), default="linear",
+                   help="linear: hashed n-gram features, logistic regression (shipped); cnn: the earlier dilated CNN")
+    t.add_argument("--epochs", type=int, default=0,
+                   help="passes over the training sentences (0: 4 for linear, 1 for cnn)")
+    t.add_argument("--bits", type=int, default=LinearOptions.bits, help="linear: 2**BITS hashed features")
+    t.add_argument("--alpha", type=float, default=LinearOptions.alpha, help="linear: L2 regularisation")
+    t.add_argument("--max-steps", type=int, default=0, help="cnn: stop after this many optimiser steps (0: the epochs)")
     t.add_argument("--limit", type=int, default=None, help="training sentences per file (default: all)")
-    t.add_argument("--threads", type=int, default=1, help="CPU threads for training")
+    t.add_argument("--threads", type=int, default=1, help="cnn: CPU threads for training")
     t.add_argument("--seed", type=int, default=0, help="random seed (same seed, same model)")
     t.set_defaults(func=_train)
 

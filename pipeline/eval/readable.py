@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from models.readable_text import NUM, UNK, load_readable_model, shape
-from models.readable_training import Run, TrainOptions, save_model, train
+from models.readable_training import LinearOptions, Run, TrainOptions, save_model, train, train_linear
 from pipeline.analysis.readable import gazetteer_names, make_readable, written_tokens
 from pipeline.analysis.spoken import say_numbers
 from pipeline.errors import HotlineError
@@ -241,13 +241,18 @@ def train_readable(corpus: Path, out: Path, *, files: Sequence[str] = CLEAR_FILE
                    progress=None) -> TrainedModel:
     """Train the case and punctuation model on the train part of ``files`` in ``corpus`` and write it to ``out``.
 
+    ``options``: :class:`LinearOptions` (the shipped kind, the default) or :class:`TrainOptions` (the CNN).
     The punctuation bias stays zero here; :func:`tune_bias` sets it from the development part.
     """
-    options = options or TrainOptions()
+    options = options or LinearOptions()
     paths = corpus_files(corpus, files)
     prep = prepare_training(paths, seed=options.seed, limit_per_file=limit_per_file, limits=limits)
     log.info("training on %d sentences, %d syllables, vocabulary %d", prep.sentences, prep.syllables, len(prep.vocab))
-    done = train(prep.runs, prep.vocab, options, progress=progress)
+    if isinstance(options, LinearOptions):
+        done = train_linear(prep.runs, len(prep.vocab), options)
+        done.arrays["vocab"] = np.array(prep.vocab)
+    else:
+        done = train(prep.runs, prep.vocab, options, progress=progress)
     meta = {"files": ",".join(files), "sentences": prep.sentences, "syllables": prep.syllables,
             "per_file": ";".join(f"{k}={v}" for k, v in prep.per_file.items()), "steps": done.steps,
             "split": f"line blocks of {BLOCK}: block % {TEST_EVERY} == {TEST_AT} test, == {DEV_AT} dev, rest train",

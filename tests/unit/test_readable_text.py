@@ -72,6 +72,26 @@ def test_no_comma_between_a_place_word_and_its_name_nor_inside_the_name():
     assert text == "Phường Tân Lợi."
 
 
+class WrittenTextTagger(StubTagger):
+    """Capitals where written text has them and speech does not: every place word, "anh" (England),
+    "ạ", and "bà" and "rịa" (the province)."""
+
+    def tag(self, words):
+        caps = {"đường", "anh", "ạ", "bà", "rịa", "quang", "trung"}
+        return ReadableTags(tuple(1 if w in caps else 0 for w in words), (0,) * len(words), ("",) * len(words))
+
+
+@pytest.mark.parametrize("said, shown", [
+    ("em ở số bốn mươi lăm đường quang trung ạ", "Em ở số 45 đường Quang Trung ạ."),
+    ("vâng anh cho em xin tên ạ", "Vâng anh cho em xin tên ạ."),
+    ("con tôi đi học tiếng anh", "Con tôi đi học tiếng Anh."),  # England after "tiếng"
+    ("tôi ở bà rịa", "Tôi ở Bà Rịa."),  # a pronoun with a capital after it: a name
+    ("anh ơi", "Anh ơi."),  # a sentence start keeps its capital
+])
+def test_speech_keeps_particles_pronouns_and_place_words_lower_case(said, shown):
+    assert make_readable(said, WrittenTextTagger()).text == shown
+
+
 def test_alignment_counts_the_recognised_syllables_of_each_written_token():
     r = make_readable("em ở số bốn mươi lăm [SĐT] ạ", STUB)
     assert r.text == "Em ở số 45 [SĐT] ạ."

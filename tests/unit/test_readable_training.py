@@ -67,3 +67,36 @@ def test_a_missing_or_foreign_file_is_a_named_error(tmp_path):
     np.savez(bad, x=np.zeros(3))
     with pytest.raises(ReadableModelMissing, match="not a case and punctuation model"):
         load_readable_model(bad)
+
+
+def test_the_linear_model_learns_the_made_up_language_and_loads_from_its_file(tmp_path):
+    from models.readable_training import LinearOptions, train_linear
+
+    runs, vocab = _runs(n_runs=200)
+    done = train_linear(runs, len(vocab), LinearOptions(bits=12, alpha=1e-4, epochs=10))
+    arrays = done.arrays | {"vocab": np.array(vocab)}
+    path = save_model(arrays, tmp_path / "lin.npz", mixed={"ten": "TeN"}, meta={"files": "synthetic"})
+    model = load_readable_model(path)
+    assert model.linear and model.bits == 12
+    test, _ = _runs(n_runs=20, seed=1)
+    right = total = 0
+    for r in test:
+        tags = model.tag([vocab[i] for i in r.ids])
+        right += int((np.array(tags.cases) == r.cases).sum() + (np.array(tags.puncts) == r.puncts).sum())
+        total += 2 * len(r.ids)
+    assert right / total > 0.97
+    # the capital follows "tôi" (a bigram feature), not "ten" itself: "ten" alone stays lower case
+    assert model.tag(["wax", "ten", "wbx"]).cases[1] == 0 and model.tag(["tôi", "ten", "wbx"]).cases[1] == 1
+
+
+def test_hashed_features_are_the_same_for_the_same_syllables_and_differ_by_context():
+    from models.readable_text import TEMPLATES, hashed_features
+
+    ids = np.array([5, 6, 7, 8], dtype=np.int64)
+    shapes = np.array([2, 2, 3, 2], dtype=np.int64)
+    f = hashed_features(ids, shapes, vocab_size=10, bits=16)
+    assert f.shape == (4, len(TEMPLATES) + 1) and f.min() >= 0 and f.max() < 2**16
+    assert (f == hashed_features(ids, shapes, vocab_size=10, bits=16)).all()
+    unigram_0 = TEMPLATES.index((0,))
+    g = hashed_features(np.array([9, 6, 7, 8]), shapes, vocab_size=10, bits=16)
+    assert g[1, unigram_0] == f[1, unigram_0] and g[1, TEMPLATES.index((-1, 0))] != f[1, TEMPLATES.index((-1, 0))]
