@@ -139,3 +139,24 @@ def test_alerts_commands(env, capsys):
     assert main(["alerts", "check", "--db", str(path)]) == 0
     out = capsys.readouterr().out
     assert "new overdue alert(s)" in out
+
+
+def test_the_run_e_mails_a_stored_calls_urgent_alert_at_once(env, monkeypatch):
+    from pipeline.runs.book import send_alerts, tag_call
+
+    inbox, path = env
+    monkeypatch.setenv("HOTLINE_ALERT_TO", "truc-ban@1022.example")
+    con = db.connect(path)
+    fire = con.execute("SELECT min(call_id) FROM call_topics WHERE topic = 'environment' AND assigned").fetchone()[0]
+    con.execute("UPDATE segments SET text = ? WHERE call_id = ? AND role = 'citizen'", [FIRE, fire])
+    tag_call(con, fire)
+    send_alerts(con, load_settings())
+    [msg] = inbox.parsed("truc-ban@1022.example")
+    assert f"https://1022.example/calls/{fire}" in msg.get_body(("plain",)).get_content()
+    trigger = json.loads(alert_store.alert_row(con, f"AL-{fire}-khan-cap-tu-khoa")["trigger"])
+    assert trigger["rule"] == "khan-cap-tu-khoa" and trigger["moment_s"] >= 0
+    send_alerts(con, load_settings())  # sent once
+    monkeypatch.setenv("HOTLINE_SMTP_HOST", "")
+    send_alerts(con, load_settings())  # no relay: nothing, no error
+    con.close()
+    assert len(inbox.messages) == 1
