@@ -51,6 +51,10 @@ class AlertSendError(HotlineError):
     exit_code = 1
 
 
+class RelayDown(AlertSendError):
+    """The SMTP server is not set or cannot be reached: every other message would fail (and wait) too."""
+
+
 @dataclass(frozen=True)
 class Sent:
     alert_id: str
@@ -74,7 +78,7 @@ def send_message(settings: Settings, to: Sequence[str], subject: str, body: str,
     if not recipients:
         raise AlertSendError("no recipient: give --to or set HOTLINE_ALERT_TO")
     if not settings.smtp_host:
-        raise AlertSendError("HOTLINE_SMTP_HOST is not set: name the SMTP relay that sends alert e-mails")
+        raise RelayDown("HOTLINE_SMTP_HOST is not set: name the SMTP relay that sends alert e-mails")
     msg = EmailMessage()
     msg["From"] = _check_address(settings.alert_from)
     msg["To"] = ", ".join(recipients)
@@ -88,7 +92,7 @@ def send_message(settings: Settings, to: Sequence[str], subject: str, body: str,
     except smtplib.SMTPRecipientsRefused:
         raise AlertSendError("the SMTP server refused every recipient") from None
     except (smtplib.SMTPException, OSError, socket.timeout) as exc:
-        raise AlertSendError(f"SMTP server {settings.smtp_host}:{settings.smtp_port} did not take the message: "
+        raise RelayDown(f"SMTP server {settings.smtp_host}:{settings.smtp_port} did not take the message: "
                              f"{type(exc).__name__}") from None
     accepted = tuple(a for a in recipients if a not in refused)
     if not accepted:
@@ -129,8 +133,9 @@ def send_pending(con: duckdb.DuckDBPyConnection, settings: Settings, *, to: Sequ
                  now: datetime | None = None) -> list[Sent]:
     """E-mail every stored alert not sent yet to ``to`` (default: ``HOTLINE_ALERT_TO``), one message each.
 
-    A failure is recorded on the alert (without addresses) and the rest still go; an alert is
-    marked sent only when the server accepted it. Returns the alerts sent."""
+    A failure is recorded on the alert (without addresses) and the rest still go, unless the server
+    is down (then the rest wait for the next send, rather than each waiting out the timeout); an
+    alert is marked sent only when the server accepted it. Returns the alerts sent."""
     recipients = tuple(to) or settings.alert_to
     sent = []
     for alert in store.unsent_alerts(con):
@@ -139,6 +144,8 @@ def send_pending(con: duckdb.DuckDBPyConnection, settings: Settings, *, to: Sequ
             accepted = send_message(settings, recipients, subject, body)
         except AlertSendError as exc:
             store.mark_failed(con, alert["alert_id"], str(exc))
+            if isinstance(exc, RelayDown):
+                break
             continue
         store.mark_sent(con, alert["alert_id"], ",".join(accepted), now or datetime.now())
         sent.append(Sent(alert["alert_id"], accepted))
@@ -436,11 +443,14 @@ def dispatch(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: datetim
              duty_to: Sequence[str] = ()) -> Dispatched:
     """E-mail what is due: urgent alerts to the duty officer (``duty_to`` or ``HOTLINE_ALERT_TO``, one each, never
     held), then each subscriber's alerts as :func:`plan_delivery` decides. Failures are recorded (without
-    addresses) and retried at the next dispatch."""
+    addresses) and retried at the next dispatch; when the server is down, the rest wait for the next dispatch."""
     at = now or datetime.now()
     duty = send_pending(con, settings, to=duty_to, now=at) if (duty_to or settings.alert_to) else []
     alone = digests = held = failed = 0
+    down = False
     for row in alert_store.subscriptions(con):
+        if down:
+            break
         sub = _subscription(row)
         if not sub.email:
             continue
@@ -463,6 +473,9 @@ def dispatch(con: duckdb.DuckDBPyConnection, settings: Settings, *, now: datetim
             except AlertSendError as exc:
                 failed += 1
                 records += [(a["alert_id"], sub.user, "failed", at, None, digest_id, str(exc)) for a in items]
+                down = isinstance(exc, RelayDown)
+                if down:
+                    break
                 continue
             state = "digest" if digest_id else "sent"
             alone, digests = alone + (digest_id is None), digests + (digest_id is not None)

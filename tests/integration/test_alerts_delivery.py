@@ -160,3 +160,20 @@ def test_the_run_e_mails_a_stored_calls_urgent_alert_at_once(env, monkeypatch):
     send_alerts(con, load_settings())  # no relay: nothing, no error
     con.close()
     assert len(inbox.messages) == 1
+
+
+def test_a_relay_that_is_down_is_tried_once_per_send_not_once_per_alert(env, monkeypatch):
+    from tests.support.smtp import free_port
+
+    _, path = env
+    monkeypatch.setenv("HOTLINE_SMTP_PORT", str(free_port()))  # nobody listens there
+    con = db.connect(path)
+    ids = [r[0] for r in con.execute("SELECT call_id FROM calls ORDER BY call_id LIMIT 3").fetchall()]
+    alert_store.insert_alerts(con, [{"alert_id": f"AL-{cid}-khan-cap-tu-khoa", "kind": "urgent", "call_id": cid,
+                                     "rule_name": "khan-cap-tu-khoa", "rule_version": 1, "reason": "Khẩn cấp",
+                                     "created_at": NOW} for cid in ids])
+    assert alerts.send_pending(con, load_settings(), to=["truc-ban@1022.example"]) == []
+    errors = [r[0] for r in con.execute("SELECT send_error FROM alerts ORDER BY created_at, alert_id").fetchall()]
+    con.close()
+    assert len(errors) == 3 and sum(e is not None for e in errors) == 1
+    assert "did not take the message" in next(e for e in errors if e)
