@@ -58,6 +58,8 @@ UNIT_ROUTES = frozenset({
     "/login", "/logout", "/lang/{lang}", "/static/{name}", "/favicon.ico", "/favicon.svg",
     "/cases", "/api/cases", "/cases/{case_id}", "/api/cases/{case_id}", "/cases/of-call/{call_id}",
     "/cases/{case_id}/status",  # a unit takes a forwarded case on, resolves it, or sends it back
+    # alerts: a unit sees only its own unit's overdue alerts (pipeline.casework.alerts.scope_of)
+    "/alerts", "/api/alerts", "/alerts/{alert_id}/ack", "/alerts/subscription",
 })
 # Where a unit is sent instead of a 403: the pages a bookmark or the log-in form lead to.
 UNIT_REDIRECTS = {"/": "/cases", "/calls": "/cases", "/dashboard": "/cases"}

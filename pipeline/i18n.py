@@ -708,6 +708,45 @@ MESSAGES.update({
 })
 
 
+# --- alerts (issue 30 #2): the bell, the list, acknowledging, subscriptions ------------------------
+MESSAGES.update({
+    "alerts": {"vi": "Cảnh báo", "en": "Alerts"},
+    "alerts_bell": {"vi": "Cảnh báo: {n} chưa đọc", "en": "Alerts: {n} unread"},
+    "alerts_none": {"vi": "Chưa có cảnh báo nào.", "en": "No alerts yet."},
+    "alerts_unit_view": {"vi": "Đơn vị chỉ nhận cảnh báo phiếu quá hạn của chính đơn vị mình.",
+                         "en": "A unit gets only its own overdue-case alerts."},
+    "alert_kind_urgent": {"vi": "Khẩn", "en": "Urgent"},
+    "alert_kind_category": {"vi": "Phân loại", "en": "Category"},
+    "alert_kind_spike": {"vi": "Tăng đột biến", "en": "Spike"},
+    "alert_kind_overdue": {"vi": "Quá hạn", "en": "Overdue"},
+    "alert_when": {"vi": "Lúc", "en": "When"},
+    "alert_kind": {"vi": "Loại", "en": "Kind"},
+    "alert_reason": {"vi": "Lý do", "en": "Reason"},
+    "alert_where": {"vi": "Chủ đề · nơi", "en": "Topic · place"},
+    "alert_trigger": {"vi": "Căn cứ", "en": "Triggered by"},
+    "alert_open_call": {"vi": "Mở cuộc gọi", "en": "Open the call"},
+    "alert_open_cases": {"vi": "Xem phiếu quá hạn", "en": "Overdue cases"},
+    "alert_ack": {"vi": "Xác nhận đã xử lý", "en": "Acknowledge"},
+    "alert_acked": {"vi": "Đã xác nhận: {who}, {when}", "en": "Acknowledged by {who}, {when}"},
+    "alert_new": {"vi": "mới", "en": "new"},
+    "alert_spike_trigger": {"vi": "{calls} cuộc trong {h} giờ; bình thường {expected} (p = {p})",
+                            "en": "{calls} calls in {h} h; usually {expected} (p = {p})"},
+    "alert_overdue_trigger": {"vi": "{n} phiếu quá hạn; sớm nhất hạn {due}", "en": "{n} overdue; oldest due {due}"},
+    "alert_rule_trigger": {"vi": "quy tắc {rule} (bản {version}), giây {moment}",
+                           "en": "rule {rule} (version {version}), at {moment} s"},
+    "alert_subs": {"vi": "Nhận cảnh báo qua thư điện tử", "en": "Alerts by e-mail"},
+    "alert_subs_hint": {"vi": "Trong giờ yên lặng, cảnh báo được giữ lại và gửi gộp một thư khi hết giờ; cảnh báo khẩn "
+                              "vẫn gửi ngay. Nhiều cảnh báo cùng lúc được gộp thành một thư.",
+                        "en": "During quiet hours alerts are held and sent as one digest afterwards; urgent alerts still "
+                              "go at once. Many alerts at once become one digest."},
+    "alert_email": {"vi": "Địa chỉ thư", "en": "E-mail address"},
+    "alert_categories": {"vi": "Quy tắc phân loại (tên, cách nhau dấu phẩy)", "en": "Category rules (names, comma-separated)"},
+    "alert_quiet": {"vi": "Giờ yên lặng", "en": "Quiet hours"},
+    "alert_save": {"vi": "Lưu", "en": "Save"},
+    "alert_saved": {"vi": "Đã lưu lựa chọn nhận cảnh báo.", "en": "Alert choices saved."},
+})
+
+
 def translator(lang: str):
     """``t(key, default=None, **values)`` for templates; unknown keys show as themselves
     (or ``default``) so a gap is visible."""

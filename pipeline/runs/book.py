@@ -31,7 +31,7 @@ from typing import TypeVar
 
 import duckdb
 
-from pipeline.casework import cases, categories
+from pipeline.casework import alerts, cases, categories
 from pipeline.config import Settings, ensure_dir
 from pipeline.errors import DatabaseBusy, HotlineError
 from pipeline.intake import ingest
@@ -136,11 +136,29 @@ def store_call(con: duckdb.DuckDBPyConnection, result: CallResult, run_id: str, 
 
 
 def tag_call(con: duckdb.DuckDBPyConnection, call_id: str) -> None:
-    """Apply the category rules to the call (hits, alerts of urgent rules); a failure is logged and leaves the call."""
+    """Apply the category rules to the call (hits, alerts of urgent rules and of subscribed categories, with what
+    triggered them); a failure is logged and leaves the call."""
     try:
         categories.apply_rules(con, [call_id])
+        alerts.raise_for_calls(con, [call_id])
     except Exception as exc:  # the call is committed; `hotline rules apply` catches up
         log.warning("call %s: rules not applied (%s); run `hotline rules apply`", call_id, type(exc).__name__)
+
+
+def send_alerts(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """E-mail what is due now (:func:`pipeline.casework.alerts.dispatch`) when an SMTP relay is set: the run sends
+    a call's urgent alert as soon as the call is stored, not at the next ``hotline alerts send``. A failure is
+    recorded on the alert (retried by the next dispatch) and never fails the run."""
+    if not settings.smtp_host:
+        return
+    try:
+        done = alerts.dispatch(con, settings)
+    except Exception as exc:  # the call is stored; `hotline alerts send` catches up
+        log.warning("alerts not sent (%s); run `hotline alerts send`", type(exc).__name__)
+        return
+    if done.duty or done.alone or done.digests or done.failed:
+        log.info("alerts e-mailed: %d to the duty officer, %d single and %d digest(s) to subscribers, %d failed",
+                 done.duty, done.alone, done.digests, done.failed)
 
 
 def sync_case(con: duckdb.DuckDBPyConnection, call_id: str) -> None:
@@ -319,6 +337,7 @@ class RunBook:
         with self._open() as con:
             try:
                 self._record(con, rec, outcome)
+                send_alerts(con, self.settings)
             finally:
                 try:
                     load.end_attempt(con, rec.sha256)

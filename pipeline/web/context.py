@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from pipeline import access
+from pipeline.casework import alerts, cases
 from pipeline.config import Settings
 from pipeline.errors import DatabaseBusy
 from pipeline.i18n import LANGS, translator
@@ -229,9 +230,24 @@ class WebContext:
         if not auth.tokens_equal(token, session.csrf_token):
             raise HTTPException(403, "CSRF token missing or wrong: reload the page and try again")
 
+    def bell_count(self, session: auth.Session | None) -> int | None:
+        """Unread alerts for the header's bell; None without a session, when the role sees no alerts, or when
+        the database is busy (the page still renders)."""
+        if session is None:
+            return None
+        try:
+            with self.database() as con:
+                actor = cases.actor_for(con, session.user.name, session.user.role)
+                scope = alerts.scope_of(actor.role, actor.unit)
+                return alerts.unread_count(con, scope, session.user.name) if scope.kinds else None
+        except Exception:  # a busy or older database: no number rather than no page
+            return None
+
     def render(self, request: Request, name: str, session: auth.Session | None, status: int = 200,
                **ctx) -> HTMLResponse:
         lang = self.lang_of(request)
+        if "bell" not in ctx:  # not on a 503: the database is what is busy
+            ctx["bell"] = self.bell_count(session) if status < 500 else None
         return self.templates.TemplateResponse(request, name, {
             "t": translator(lang), "lang": lang, "css": self.css, "session": session, "opts": self.opts,
             "topic_labels": reports.topic_labels(lang), "path": request.url.path, "rule_roles": access.rule_roles(),

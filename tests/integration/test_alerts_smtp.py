@@ -7,7 +7,6 @@ caller number or name.
 
 from __future__ import annotations
 
-import socket
 from email import message_from_bytes
 from email.policy import default as email_policy
 
@@ -19,44 +18,18 @@ from pipeline.config import load_settings
 from pipeline.warehouse import db
 from pipeline.warehouse import rules as store
 from tests.support.fixture_db import build_fixture_db
+from tests.support.smtp import free_port as _free_port
+from tests.support.smtp import smtp_server
 
 aiosmtpd = pytest.importorskip("aiosmtpd.controller")
 
 FIRE = "Tôi là Nguyễn Văn Hùng, số [SĐT], nhà bên cạnh ở hẻm 12 đang bị cháy."
 
 
-class Inbox:
-    """An aiosmtpd handler that keeps what it accepts and refuses recipients at ``refused.example``."""
-
-    def __init__(self):
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address.endswith("@refused.example"):
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 Message accepted for delivery"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def smtp():
-    inbox = Inbox()
-    controller = aiosmtpd.Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    try:
-        yield inbox, controller.port
-    finally:
-        controller.stop()
+    with smtp_server() as server:
+        yield server
 
 
 @pytest.fixture
