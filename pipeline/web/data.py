@@ -50,6 +50,8 @@ class CallFilters:
     queue: bool = False  # only the review queue (mart_review_queue), in its priority order
     hour: int | None = None  # only calls started in this hour of the day (0..23, local time)
     category: str | None = None  # only calls a rule in force matched (rule name, pipeline.analysis.rules)
+    line: str | None = None  # only calls on this line (pipeline.lines key); None: every line the user sees
+    lines: tuple[str, ...] | None = None  # the user's line scope (user_lines): None every line, () none
 
 
 # A search term naming a category: "loai:khan-cap-tu-khoa" (also "loại:"), see docs/rules.md.
@@ -60,8 +62,6 @@ def category_terms(q: str) -> tuple[str, list[str]]:
     """``q`` without its ``loai:NAME`` terms, and the rule names they gave (lower case)."""
     names = [m.group(1).lower() for m in CATEGORY_TERM.finditer(q)]
     return CATEGORY_TERM.sub(" ", q).strip(), names
-    line: str | None = None  # only calls on this line (pipeline.lines key); None: every line the user sees
-    lines: tuple[str, ...] | None = None  # the user's line scope (user_lines): None every line, () none
 
 
 def filter_options(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:

@@ -164,6 +164,10 @@ class AccountNames:
     def update(self, names: set[str]) -> None:
         self._names, self._read_at = set(names), self.clock()
 
+    def forget(self) -> None:
+        """Read the names again at the next unknown name (an account was added behind the app's back)."""
+        self._read_at = None
+
 
 def default_concurrent_hashes() -> int:
     """Half the cores (at least one): a log-in flood never takes the whole machine."""

@@ -20,6 +20,7 @@ def _second_qa(web_db, app):
         add_user(con, "hoa", "qa", "mat-khau-qa-2", FAST_AUTH)
     finally:
         con.close()
+    app.state.web.account_names.forget()  # the account was added behind the app's back
     c = TestClient(app)
     assert log_in(c, "hoa", "mat-khau-qa-2").status_code == 303
     return c
