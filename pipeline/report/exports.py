@@ -40,7 +40,7 @@ COLUMNS = (
     Column("call_id", "Mã cuộc gọi", "Call ID", 18),
     Column("pbx_call_id", "Mã cuộc gọi tổng đài (PBX)", "PBX call ID", 16),
     Column("started_at", "Thời gian", "Started at", 17),
-    Column("operator_ext", "Điện thoại viên (máy lẻ)", "Operator (ext.)", 12),
+    Column("operator_ext", "Tổng đài viên (máy lẻ)", "Operator (ext.)", 12),
     Column("caller_initials", "Người gọi (viết tắt)", "Caller (initials)", 10),
     Column("duration", "Thời lượng (phút:giây)", "Duration (m:ss)", 11),
     Column("topics", "Chủ đề", "Topics", 30),
