@@ -9,6 +9,7 @@ new version (who and when are stored: :func:`pipeline.casework.categories.save_r
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from urllib.parse import urlencode
 
@@ -56,11 +57,14 @@ def register(app: FastAPI, web: WebContext) -> None:
                 except RuleError:
                     raise HTTPException(404, t("not_found")) from None
         notice = None
-        if (q.get("saved") or "").isdigit() and name:
-            notice = t("rf_saved", name=name, version=int(q["saved"]))
-        elif (q.get("applied") or "").isdigit():
-            notice = t("rf_applied", n=int(q["applied"]), hits=int(q.get("hits") or 0)
-                       if (q.get("hits") or "0").isdigit() else 0)
+        def count(key: str) -> int | None:  # a small plain count, else None (a hostile value is ignored)
+            value = q.get(key) or ""
+            return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else None
+
+        if count("saved") is not None and name:
+            notice = t("rf_saved", name=name, version=count("saved"))
+        elif count("applied") is not None:
+            notice = t("rf_applied", n=count("applied"), hits=count("hits") or 0)
         return page(request, session, form, notice=notice)
 
     @app.post("/rules", response_class=HTMLResponse)
