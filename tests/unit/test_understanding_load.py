@@ -59,7 +59,7 @@ def test_report_shows_frustration_trend_and_summaries(tmp_path):
     load.load_call(con, angry, "run1")
     html = render_report(con, "2026-11-01", "2026-11-30")
     assert "Tỉ lệ người gọi bức xúc" in html and "Phản ánh rác thải không được thu gom." in html
-    assert "<td class=\"num\">100 %</td>" in html  # one call, frustrated
+    assert "<td class=\"num\">100%</td>" in html  # one call, frustrated
 
 
 def test_analyse_reads_places_on_the_map_of_the_call_date_and_summarises():

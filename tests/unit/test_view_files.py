@@ -83,8 +83,8 @@ def test_an_old_warehouse_comes_out_with_the_same_views(web_db, tmp_path):
     con = db.connect(old_path)  # the first read-write opening with this version
     assert con.execute("SELECT max(version) FROM schema_migrations").fetchone()[0] >= 13
     upgraded = _views(con)
-    assert set(upgraded) == set(old_views)
-    assert _shape_and_rows(con, sorted(upgraded), like=before) == before
+    assert set(upgraded) >= set(old_views)  # a later version may add views (stg_rule_hits, issue 30)
+    assert _shape_and_rows(con, sorted(old_views), like=before) == before
     assert con.execute("SELECT fingerprint FROM schema_views").fetchone()[0] == db.views_fingerprint()
     con.close()
 
