@@ -701,7 +701,6 @@ MESSAGES.update({
     "note_proposal": {"vi": "{why}: có thể cùng vụ việc với phiếu {case}", "en": "{why}: may be the incident of {case}"},
     "actor_pipeline": {"vi": "Hệ thống", "en": "System"},
     "actor_cli": {"vi": "Quản trị (dòng lệnh)", "en": "Admin (command line)"},
-    "role_unit": {"vi": "Đơn vị xử lý", "en": "Handling unit"},
     # CLI: topic filters
     "topic_unknown": {"vi": "Chủ đề «{value}» không có; chọn một trong: {valid}",
                       "en": "No topic “{value}”; choose one of: {valid}"},
