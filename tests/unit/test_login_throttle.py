@@ -107,13 +107,14 @@ def test_password_hashing_is_bounded_and_the_overflow_is_refused(app, monkeypatc
     app.state.web.hash_gate = HashGate(max_concurrent=1, max_waiting=2)
     running, peak = [0], [0]
     lock = threading.Lock()
+    release = threading.Event()  # the hashing log-in holds the gate until the overflow has been refused
     real_check = auth.check_login
 
     def slow_check(*a):
         with lock:
             running[0] += 1
             peak[0] = max(peak[0], running[0])
-        time.sleep(0.3)
+        release.wait(30)
         try:
             return real_check(*a)
         finally:
@@ -130,6 +131,12 @@ def test_password_hashing_is_bounded_and_the_overflow_is_refused(app, monkeypatc
     threads = [threading.Thread(target=one, args=(k,)) for k in range(8)]
     for t in threads:
         t.start()
+    # One hashing and two waiting hold the gate; the other five are refused while it is held, however slowly
+    # a loaded machine starts the threads.
+    deadline = time.monotonic() + 30
+    while len(codes) < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    release.set()
     for t in threads:
         t.join(60)
     tally.record("login", "concurrent hashing bounded", tried=8, survived=int(peak[0] == 1) * 8)
