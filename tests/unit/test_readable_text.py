@@ -55,6 +55,9 @@ STUB = StubTagger()
     ("chị cho em hỏi bao giờ thì phường cử người xuống", "Chị cho em hỏi bao giờ thì phường cử người xuống?"),
     ("bao giờ thì có người xuống", "Bao giờ thì có người xuống?"),
     ("em chưa bao giờ thấy ai xuống", "Em chưa bao giờ thấy ai xuống."),
+    ("trận đấu ở sân hòa xuân", "Trận đấu ở sân Hòa Xuân."),  # a name after an institution word
+    ("chở vào bệnh viện thống nhất", "Chở vào bệnh viện Thống Nhất."),
+    ("một thị trường thống nhất", "Một thị trường thống nhất."),  # "trường" is not one: a common word
 ])
 def test_assembly_rules(said, shown):
     assert make_readable(said, STUB).text == shown
