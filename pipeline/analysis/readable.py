@@ -40,6 +40,12 @@ from pipeline.analysis.written_numbers import ADDRESS_BEFORE, DIGIT, write_numbe
 PLACE_WORDS = {"phường", "xã", "huyện", "tỉnh", "quận", "đường", "phố", "hẻm", "kiệt", "thôn", "buôn", "ấp", "xóm",
                "khu", "cầu", "chợ", "sông", "hồ", "tp", "thị trấn", "thành phố", "thị xã", "tổ dân phố", "quốc lộ",
                "ngã tư", "ngã ba", "khối", "ở", "tại"}
+# Words naming a place or an institution before its proper name ("sân Hòa Xuân", "bệnh viện Thống
+# Nhất", "tập đoàn Thành Công"): a gazetteer name after them is written as the gazetteer writes it,
+# but unlike PLACE_WORDS they keep the case the model gave them ("Bệnh viện Thống Nhất" in news).
+# Not "trường" or "bản": "thị trường thống nhất", "văn bản" are common words.
+NAMING_WORDS = {"sân", "bệnh viện", "tập đoàn", "công ty", "nhà máy", "bến xe", "bến", "cụm", "làng", "khu công nghiệp",
+                "khu dân cư", "ngõ", "đại lộ", "tỉnh lộ", "khu phố"}
 # Spoken question words that end a question ("chị ở đâu", "có ai xử lý không"), and the
 # particles that may follow them ("… không ạ", "… chưa vậy").
 QUESTION_ENDS = {"không", "chưa", "à", "hả", "hử", "nhỉ", "chứ", "sao", "gì", "đâu", "nào", "ai", "mấy", "hở"}
@@ -106,9 +112,9 @@ def gazetteer_names() -> dict[str, tuple[_Name, ...]]:
     return {k: tuple(sorted(v, key=lambda x: (-len(x.syllables), x.alias))) for k, v in names.items()}
 
 
-def _place_word_before(words: Sequence[str], i: int) -> bool:
-    return (i >= 1 and words[i - 1] in PLACE_WORDS) or (i >= 2 and f"{words[i - 2]} {words[i - 1]}" in PLACE_WORDS) or \
-        (i >= 3 and f"{words[i - 3]} {words[i - 2]} {words[i - 1]}" in PLACE_WORDS)
+def _place_word_before(words: Sequence[str], i: int, kinds=PLACE_WORDS) -> bool:
+    return (i >= 1 and words[i - 1] in kinds) or (i >= 2 and f"{words[i - 2]} {words[i - 1]}" in kinds) or \
+        (i >= 3 and f"{words[i - 3]} {words[i - 2]} {words[i - 1]}" in kinds)
 
 
 def _names_in(words: Sequence[str], cases: Sequence[int], pieces) -> dict[int, _Name]:
@@ -123,7 +129,8 @@ def _names_in(words: Sequence[str], cases: Sequence[int], pieces) -> dict[int, _
         for name in names.get(words[i], ()):
             n = len(name.syllables)
             if tuple(words[i : i + n]) == name.syllables and (
-                    _place_word_before(words, i) or i in after_number or cases[i] != 0 or (n >= 3 and not name.numeric)):
+                    _place_word_before(words, i) or _place_word_before(words, i, NAMING_WORDS) or i in after_number
+                    or cases[i] != 0 or (n >= 3 and not name.numeric)):
                 hit = name
                 break
         if hit:

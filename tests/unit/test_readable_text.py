@@ -55,6 +55,9 @@ STUB = StubTagger()
     ("chị cho em hỏi bao giờ thì phường cử người xuống", "Chị cho em hỏi bao giờ thì phường cử người xuống?"),
     ("bao giờ thì có người xuống", "Bao giờ thì có người xuống?"),
     ("em chưa bao giờ thấy ai xuống", "Em chưa bao giờ thấy ai xuống."),
+    ("trận đấu ở sân hòa xuân", "Trận đấu ở sân Hòa Xuân."),  # a name after an institution word
+    ("chở vào bệnh viện thống nhất", "Chở vào bệnh viện Thống Nhất."),
+    ("một thị trường thống nhất", "Một thị trường thống nhất."),  # "trường" is not one: a common word
 ])
 def test_assembly_rules(said, shown):
     assert make_readable(said, STUB).text == shown
@@ -199,6 +202,35 @@ def test_backfill_fills_old_calls_from_their_stored_text(tmp_path):
         again = fill_readable(con, STUB, date(2026, 11, 1), date(2026, 11, 30))
         assert (again.calls, again.skipped) == (0, 1)  # the same model again: nothing to do
         assert fill_readable(con, STUB, date(2026, 12, 1), date(2026, 12, 31)).calls == 0  # outside the range
+    finally:
+        con.close()
+
+
+class NewerTagger(StubTagger):
+    """Another model: a comma after "em" as well."""
+
+    fingerprint = "stub:2"
+
+    def tag(self, words):
+        t = super().tag(words)
+        return ReadableTags(t.cases, tuple(1 if w == "em" else p for w, p in zip(words, t.puncts)), t.mixed)
+
+
+def test_backfill_refills_calls_an_older_model_made_and_keeps_qa_corrections(tmp_path):
+    con = db.connect(tmp_path / "w.duckdb")
+    try:
+        edited, plain = _readable_result(), _readable_result(sha="ab" * 32)
+        load.load_call(con, edited, "run1")
+        load.load_call(con, plain, "run1")
+        con.execute("UPDATE calls SET started_at = TIMESTAMP '2026-11-20 09:00'")
+        typed = qa.correct_segment_text(con, edited.recording.call_id, 0, "Dạ, em ở số 47 đường Quang Trung ạ.", "lan")
+        done = fill_readable(con, NewerTagger(), date(2026, 11, 1), date(2026, 11, 30))
+        assert (done.calls, done.skipped) == (2, 0)  # both were made by stub:1
+        rows = dict(con.execute("SELECT c.call_id, s.readable || ' | ' || c.readable_model FROM segments s "
+                                "JOIN calls c USING (call_id)").fetchall())
+        assert rows[plain.recording.call_id] == "Dạ em, ở số 45 đường Quang Trung ạ. | stub:2"
+        assert rows[edited.recording.call_id] == f"{typed} | stub:2"  # QA's text is not overwritten
+        assert fill_readable(con, NewerTagger(), date(2026, 11, 1), date(2026, 11, 30)).calls == 0
     finally:
         con.close()
 
