@@ -399,7 +399,7 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     frustrated = frustration_trends(con, start, end)  # issue 16: share of frustrated callers by topic and week
     call_summaries = summaries(con, start, end)
     case_t, case_units = case_reports.totals(con), case_reports.by_unit(con)
-    op_rows = [[o["operator_ext"], o["n_calls"], m_ss(o["mean_duration_s"]),
+    op_rows = [[formats.operator(o["operator_ext"], lang), o["n_calls"], m_ss(o["mean_duration_s"]),
                 share(o["operator_talk_share"] or 0, 1), "" if o["mean_confidence"] is None else formats.decimal(o["mean_confidence"], 2, lang),
                 o["n_needs_review"]] for o in ops]
     cat_heading, cat_header, cat_rows = categories.category_table(con, start, end, lang=lang)
