@@ -947,4 +947,8 @@ MESSAGES.update({
     "nb_col_mean_duration_s": {"vi": "Thời lượng trung bình (giây)", "en": "Mean duration (s)"},
     "nb_col_operator_talk_share": {"vi": "Tỉ lệ tổng đài viên nói", "en": "Operator talk share"},
     "nb_col_mean_confidence": {"vi": "Độ tin cậy trung bình", "en": "Mean confidence"},
+    "ev_topic": {"vi": "Chủ đề", "en": "Topic"},
+    "ev_precision": {"vi": "Độ chính xác", "en": "Precision"},
+    "ev_recall": {"vi": "Độ phủ", "en": "Recall"},
+    "ev_support": {"vi": "Số mẫu", "en": "Support"},
 })
