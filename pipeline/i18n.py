@@ -951,4 +951,5 @@ MESSAGES.update({
     "ev_precision": {"vi": "Độ chính xác", "en": "Precision"},
     "ev_recall": {"vi": "Độ phủ", "en": "Recall"},
     "ev_support": {"vi": "Số mẫu", "en": "Support"},
+    "time_format_hint": {"vi": "Giờ theo dạng 24 giờ giờ:phút, ví dụ 22:00", "en": "A time as 24-hour hh:mm, e.g. 22:00"},
 })

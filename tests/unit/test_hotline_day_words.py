@@ -75,3 +75,22 @@ def test_scorecard_shares_are_written_like_every_other_figure():
     from pipeline.report import scorecard
 
     assert scorecard.percent(0.5) == "50%" and scorecard.percent(None) == "—"
+
+
+def test_date_and_time_fields_read_dd_mm_yyyy_and_24_hours_whatever_the_browser(client_as):
+    from pathlib import Path
+
+    from tests.helpers import REPO
+
+    for page in Path(REPO, "pipeline/web/templates").glob("*.html"):
+        html = page.read_text("utf-8")
+        assert not re.search(r'<input[^>]*type="(date|time|datetime-local)"', html), page.name
+    manager = client_as("manager")
+    for path in ("/scorecard", "/topics/discover"):
+        html = manager.get(f"{path}?from=12/10/2026&to=21/11/2026").text
+        fields = re.findall(r'<input[^>]*name="(?:from|to)"[^>]*>', html)
+        assert len(fields) == 2 and all('placeholder="dd/mm/yyyy"' in f for f in fields), path
+        assert 'value="12/10/2026"' in fields[0] and 'value="21/11/2026"' in fields[1], path
+    alerts = client_as("qa").get("/alerts").text
+    quiet = re.findall(r'<input[^>]*name="quiet_(?:from|to)"[^>]*>', alerts)
+    assert len(quiet) == 2 and all('placeholder="hh:mm"' in f and 'type="text"' in f for f in quiet)
