@@ -94,3 +94,24 @@ def test_date_and_time_fields_read_dd_mm_yyyy_and_24_hours_whatever_the_browser(
     alerts = client_as("qa").get("/alerts").text
     quiet = re.findall(r'<input[^>]*name="quiet_(?:from|to)"[^>]*>', alerts)
     assert len(quiet) == 2 and all('placeholder="hh:mm"' in f and 'type="text"' in f for f in quiet)
+
+
+def test_the_app_warms_the_similar_calls_library_at_start_in_the_background(web_db, monkeypatch):
+    import threading
+
+    from pipeline.warehouse import similar
+    from pipeline.web.app import WebOptions, create_app
+    from tests.support.web_fixtures import FAST_AUTH
+
+    ran = threading.Event()
+    seen = {}
+
+    def warm():
+        seen["thread"] = threading.current_thread()
+        ran.set()
+
+    monkeypatch.setattr(similar, "warm", warm)
+    create_app(web_db, options=WebOptions(auth=FAST_AUTH))
+    assert ran.wait(10) and seen["thread"] is not threading.main_thread() and seen["thread"].daemon
+    monkeypatch.undo()
+    similar.warm()  # the real one runs without a database
