@@ -901,3 +901,55 @@ MESSAGES.update({
     "td_saved": {"vi": "Đã lưu quy tắc {name}. Chạy «hotline rules apply» để áp dụng cho các cuộc gọi cũ.",
                  "en": "Rule {name} saved. Run `hotline rules apply` to apply it to past calls."},
 })
+
+
+# A day at the hotline, the rest (issue 29, ux29): an unknown operator, CLI tables, notebooks
+MESSAGES.update({
+    "operator_unknown": {"vi": "chưa rõ (không có nhật ký cuộc gọi)", "en": "unknown (no call log)"},
+    "nb_no_warehouse": {"vi": "Chưa có kho dữ liệu để đọc. Chạy «make demo» để tạo kho mẫu {demo}, hoặc đặt "
+                              "HOTLINE_DB_PATH=<tệp .duckdb> (mặc định của dự án: {home}).",
+                        "en": "No warehouse to read. Run `make demo` to build the demo warehouse {demo}, or set "
+                              "HOTLINE_DB_PATH=<file .duckdb> (the project's default: {home})."},
+    "nb_db_missing": {"vi": "HOTLINE_DB_PATH chỉ tới {path}, nhưng tệp này không có. Kiểm tra đường dẫn, hoặc bỏ "
+                            "biến này để đọc kho mẫu của «make demo».",
+                      "en": "HOTLINE_DB_PATH names {path}, which does not exist. Check the path, or unset it to read "
+                            "the demo warehouse of `make demo`."},
+    "nb_warehouse": {"vi": "Kho dữ liệu: {path} · từ {start} đến {end}", "en": "Warehouse: {path} · {start} to {end}"},
+    "nb_col_period": {"vi": "Kỳ (ngày đầu)", "en": "Period (first day)"},
+    "nb_col_topic": {"vi": "Chủ đề", "en": "Topic"},
+    "nb_col_topics": {"vi": "Chủ đề", "en": "Topics"},
+    "nb_col_n_calls": {"vi": "Số cuộc gọi", "en": "Calls"},
+    "nb_col_n_urgent": {"vi": "Khẩn cấp", "en": "Urgent"},
+    "nb_col_n_needs_review": {"vi": "Cần xem lại", "en": "Need review"},
+    "nb_col_n_queue": {"vi": "Trong hàng chờ QA", "en": "In the QA queue"},
+    "nb_col_n_reviewed": {"vi": "Đã xem lại", "en": "Reviewed"},
+    "nb_col_seconds": {"vi": "Tổng thời lượng (giây)", "en": "Total duration (s)"},
+    "nb_col_hours": {"vi": "Tổng thời lượng (giờ)", "en": "Total duration (h)"},
+    "nb_col_place_name": {"vi": "Địa bàn", "en": "Place"},
+    "nb_col_kind": {"vi": "Loại địa bàn", "en": "Kind"},
+    "nb_col_call_id": {"vi": "Mã cuộc gọi", "en": "Call id"},
+    "nb_col_started_at": {"vi": "Thời gian", "en": "Time"},
+    "nb_col_call_date": {"vi": "Ngày", "en": "Date"},
+    "nb_col_operator_ext": {"vi": "Tổng đài viên (máy lẻ)", "en": "Operator (ext.)"},
+    "nb_col_urgent": {"vi": "Khẩn cấp", "en": "Urgent"},
+    "nb_col_urgency_reasons": {"vi": "Lý do khẩn cấp", "en": "Why urgent"},
+    "nb_col_needs_review": {"vi": "Cần xem lại", "en": "Needs review"},
+    "nb_col_review_reasons": {"vi": "Lý do cần xem lại", "en": "Why review"},
+    "nb_col_confidence": {"vi": "Độ tin cậy nhận dạng", "en": "Recognition confidence"},
+    "nb_col_priority": {"vi": "Thứ tự ưu tiên", "en": "Priority"},
+    "nb_col_waiting": {"vi": "Đang chờ xem lại", "en": "Waiting for review"},
+    "nb_col_urgent_waiting": {"vi": "Khẩn cấp đang chờ", "en": "Urgent waiting"},
+    "nb_col_reviewed": {"vi": "Đã xem lại", "en": "Reviewed"},
+    "nb_col_corrections": {"vi": "Lượt QA sửa", "en": "QA corrections"},
+    "nb_col_added": {"vi": "QA thêm", "en": "Added by QA"},
+    "nb_col_removed": {"vi": "QA bỏ", "en": "Removed by QA"},
+    "nb_col_reviewers": {"vi": "Người xem lại", "en": "Reviewers"},
+    "nb_col_mean_duration_s": {"vi": "Thời lượng trung bình (giây)", "en": "Mean duration (s)"},
+    "nb_col_operator_talk_share": {"vi": "Tỉ lệ tổng đài viên nói", "en": "Operator talk share"},
+    "nb_col_mean_confidence": {"vi": "Độ tin cậy trung bình", "en": "Mean confidence"},
+    "ev_topic": {"vi": "Chủ đề", "en": "Topic"},
+    "ev_precision": {"vi": "Độ chính xác", "en": "Precision"},
+    "ev_recall": {"vi": "Độ phủ", "en": "Recall"},
+    "ev_support": {"vi": "Số mẫu", "en": "Support"},
+    "time_format_hint": {"vi": "Giờ theo dạng 24 giờ giờ:phút, ví dụ 22:00", "en": "A time as 24-hour hh:mm, e.g. 22:00"},
+})

@@ -29,7 +29,7 @@ def _eval_topics(args) -> int:
         report = evaluate_topics(args.file, load_topic_model(args.model))
     except (OSError, ValueError) as exc:
         raise HotlineError(str(exc)) from exc
-    print(report.table())
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if args.json else report.table())
     return 0
 
 
@@ -69,6 +69,8 @@ def register(sub, eval_sub) -> None:
     p = eval_sub.add_parser("topics", help="precision/recall/F1 of the topic classifier on a labelled TSV")
     p.add_argument("file", type=Path, help="TSV with columns `text` and `labels` (comma-separated keys)")
     p.add_argument("--model", type=Path, default=None, help="topic model folder (default: shipped artifact)")
+    p.add_argument("--json", action="store_true",
+                   help="print the scores as JSON with the taxonomy keys (the table names topics by their labels)")
     p.set_defaults(func=_eval_topics)
 
     p = sub.add_parser("topics", help="topic model maintenance")

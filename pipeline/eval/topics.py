@@ -10,6 +10,9 @@ import numpy as np
 
 from models.topic_model import TopicModel
 from models.topic_training import multilabel_scores, read_topic_tsv
+from pipeline.i18n import translator
+from pipeline.report import formats
+from pipeline.report.formats import topic_labels
 
 
 @dataclass(frozen=True)
@@ -32,16 +35,27 @@ class TopicReport:
         """``macro_f1=0.xxx micro_f1=0.xxx n=N``, the line scripts parse."""
         return f"macro_f1={self.macro_f1:.3f} micro_f1={self.micro_f1:.3f} n={self.n}"
 
-    def table(self) -> str:
-        """Per-topic table in fixed-width text, then the summary line."""
-        width = max(len(m.topic) for m in self.per_topic)
-        lines = [f"{'topic':<{width}}  precision  recall     f1  support"]
-        for m in self.per_topic:
-            lines.append(
-                f"{m.topic:<{width}}  {m.precision:9.3f}  {m.recall:6.3f}  {m.f1:5.3f}  {m.support:7d}"
-            )
+    def table(self, lang: str = "vi") -> str:
+        """Per-topic table in fixed-width text, topics by their labels in ``lang`` (issue 29: a person reads it;
+        :meth:`as_dict` keeps the keys), then the summary line."""
+        t, labels = translator(lang), topic_labels(lang)
+        names = [labels.get(m.topic, m.topic) for m in self.per_topic]
+        heads = [t("ev_topic"), t("ev_precision"), t("ev_recall"), "F1", t("ev_support")]
+        width = max(len(n) for n in [*names, heads[0]])
+        cols = [max(len(h), 6) for h in heads[1:]]
+        lines = [f"{heads[0]:<{width}}  " + "  ".join(f"{h:>{w}}" for h, w in zip(heads[1:], cols))]
+        for name, m in zip(names, self.per_topic):
+            cells = (formats.decimal(m.precision, 3, lang), formats.decimal(m.recall, 3, lang),
+                     formats.decimal(m.f1, 3, lang), str(m.support))
+            lines.append(f"{name:<{width}}  " + "  ".join(f"{c:>{w}}" for c, w in zip(cells, cols)))
         lines.append(self.summary_line())
         return "\n".join(lines)
+
+    def as_dict(self) -> dict:
+        """The report for machines (``hotline eval topics --json``): taxonomy keys, plain numbers."""
+        return {"per_topic": [{"topic": m.topic, "precision": m.precision, "recall": m.recall, "f1": m.f1,
+                               "support": m.support} for m in self.per_topic],
+                "macro_f1": self.macro_f1, "micro_f1": self.micro_f1, "n": self.n}
 
 
 def score_topics(rows: Sequence[tuple[str, Sequence[str]]], model: TopicModel) -> TopicReport:

@@ -131,7 +131,7 @@ def formatted_rows(rows: list[dict], *, lang: str = "vi", for_excel: bool = Fals
             "started_at": (started if for_excel else
                            (started.strftime("%d/%m/%Y %H:%M") if lang == "vi" else started.strftime("%Y-%m-%d %H:%M"))
                            ) if started else "",
-            "operator_ext": r.get("operator_ext") or "",
+            "operator_ext": formats.operator(r.get("operator_ext"), lang),
             "caller_initials": r.get("caller_initials") or "",
             "duration": (int(r["duration_s"]) / 86400 if for_excel else m_ss(r["duration_s"]))
             if r.get("duration_s") is not None else "",

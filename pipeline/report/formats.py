@@ -87,7 +87,9 @@ def _topics_text(keys: str, labels: dict[str, str]) -> str:
     keys = keys.strip()
     if keys in ("", "—", "None"):
         return "—"
-    return ", ".join(labels.get(k.strip(), k.strip()) for k in keys.split(",") if k.strip())
+    # each label in «»: labels hold commas ("Điện, nước, chiếu sáng công cộng"), so a bare list would not say
+    # where one topic ends
+    return ", ".join(f"«{labels.get(k.strip(), k.strip())}»" for k in keys.split(",") if k.strip())
 
 
 def _none(value: str, t) -> str:
@@ -165,6 +167,13 @@ def case_note(note: str | None, lang: str = "vi") -> str:
             m = re.fullmatch(r"(None|.*?) → (.*)", part, re.S)
             out.append(f"{_none(m[1], t)} → {_none(m[2], t)}" if m else part)
     return "; ".join(out)
+
+
+def operator(ext: str | None, lang: str = "vi") -> str:
+    """The operator's extension, or in words when the call log did not say (stored NULL; the views write "?"):
+    "chưa rõ (không có nhật ký cuộc gọi)" rather than "Tổng đài viên ?" (issue 29)."""
+    ext = (ext or "").strip()
+    return translator(lang)("operator_unknown") if ext in ("", "?") else ext
 
 
 def actor(user: str | None, lang: str = "vi") -> str:

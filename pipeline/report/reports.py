@@ -10,9 +10,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from html import escape
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 import duckdb
@@ -343,6 +345,31 @@ def _css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+class _PeriodBasis(NamedTuple):
+    """What the HTML period report and the official document both start from."""
+
+    start: date
+    end: date
+    t: Callable[..., str]  # translator(lang)
+    agency: str
+    labels: dict[str, str]  # topic key → label
+    cmp: dict  # period_comparison: now, before, prev_start, prev_end
+    table: dict  # topic_week_table
+    spots: list[dict]  # hotspot_table (top 10)
+    urgent: list[dict]  # urgent_calls
+
+
+def _period_basis(con: duckdb.DuckDBPyConnection, start, end, *, lang: str, agency: str | None) -> _PeriodBasis:
+    """The checked period (:func:`check_period`: :class:`BadPeriod`), words, agency (default: the setting's),
+    comparison with the previous period, topics by week, hotspots and urgent calls: the preamble
+    :func:`render_report` and :func:`period_document` share."""
+    start, end = check_period(start, end)
+    return _PeriodBasis(start, end, translator(lang), agency or Settings.model_fields["agency_name"].default,
+                        topic_labels(lang), period_comparison(con, start, end),
+                        topic_week_table(con, start, end, lang=lang), hotspot_table(con, start, end, lang=lang, limit=10),
+                        urgent_calls(con, start, end))
+
+
 def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi", agency: str | None = None,
                   caller_reference: bool = False) -> str:
     """A self-contained HTML period report for [start, end], printable on A4 (page numbers, an agency and
@@ -354,16 +381,9 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     gives it), else by the start of the call id. Raises :class:`BadPeriod` when ``start`` is after ``end``
     (or the period is out of bounds: :func:`check_period`).
     """
-    start, end = check_period(start, end)
-    t = translator(lang)
-    agency = agency or Settings.model_fields["agency_name"].default
-    labels = topic_labels(lang)
-    cmp = period_comparison(con, start, end)
+    start, end, t, agency, labels, cmp, table, spots, urgent = _period_basis(con, start, end, lang=lang, agency=agency)
     now, before = cmp["now"], cmp["before"]
     c = dashboard_charts(con, start, end, lang=lang, links=False)
-    table = topic_week_table(con, start, end, lang=lang)
-    spots = hotspot_table(con, start, end, lang=lang, limit=10)
-    urgent = urgent_calls(con, start, end)
     corrections = correction_summary(con, start, end)
     backlog = review_backlog(con)
     ops = operator_summary(con, start, end)
@@ -399,7 +419,7 @@ def render_report(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi
     frustrated = frustration_trends(con, start, end)  # issue 16: share of frustrated callers by topic and week
     call_summaries = summaries(con, start, end)
     case_t, case_units = case_reports.totals(con), case_reports.by_unit(con)
-    op_rows = [[o["operator_ext"], o["n_calls"], m_ss(o["mean_duration_s"]),
+    op_rows = [[formats.operator(o["operator_ext"], lang), o["n_calls"], m_ss(o["mean_duration_s"]),
                 share(o["operator_talk_share"] or 0, 1), "" if o["mean_confidence"] is None else formats.decimal(o["mean_confidence"], 2, lang),
                 o["n_needs_review"]] for o in ops]
     cat_heading, cat_header, cat_rows = categories.category_table(con, start, end, lang=lang)
@@ -534,15 +554,8 @@ def period_document(con: duckdb.DuckDBPyConnection, start, end, *, agency: str |
                     day: date | None = None) -> documents.Document:
     """The period report as an official document (:mod:`pipeline.report.documents`): summary, key figures,
     topics, places, urgent calls (no caller reference: the document leaves the hotline), cases by unit."""
-    start, end = check_period(start, end)
-    t = translator(lang)
-    agency = agency or Settings.model_fields["agency_name"].default
-    labels = topic_labels(lang)
-    cmp = period_comparison(con, start, end)
+    start, end, t, agency, labels, cmp, table, spots, urgent = _period_basis(con, start, end, lang=lang, agency=agency)
     now, before = cmp["now"], cmp["before"]
-    table = topic_week_table(con, start, end, lang=lang)
-    spots = hotspot_table(con, start, end, lang=lang, limit=10)
-    urgent = urgent_calls(con, start, end)
     case_t, case_units = case_reports.totals(con), case_reports.by_unit(con)
     d = formats.day
     doc = documents.Document(kind=t("doc_kind_report"), kind_code="BC", day=day or date.today(),

@@ -14,6 +14,8 @@ from html import escape
 import duckdb
 
 from pipeline.i18n import translator
+from pipeline.report import formats
+from pipeline.report.formats import operator as operator_name
 from pipeline.warehouse import qa_workspace as ws
 
 ITEMS = ws.EVAL_ITEMS
@@ -64,8 +66,8 @@ def evaluated_calls(con: duckdb.DuckDBPyConnection, start, end, *, operator: str
 
 
 def percent(share: float | None, lang: str = "vi") -> str:
-    """``0.5`` → ``50 %``; ``—`` for None."""
-    return "—" if share is None else f"{100 * share:.0f} %"
+    """``0.5`` → ``50%`` (no space, as every other figure: :func:`pipeline.report.formats.percent`); ``—`` for None."""
+    return formats.percent(share, 0, lang)
 
 
 def report_section(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "vi") -> str:
@@ -82,7 +84,7 @@ def report_section(con: duckdb.DuckDBPyConnection, start, end, *, lang: str = "v
 
     ths = "".join(f"<th class=\"num\">{escape(t('eval_' + i))}</th>" for i in ITEMS)
     body = "".join(
-        f"<tr><td>{escape(r.operator)}</td>" + "".join(f"<td class=\"num\">{cell(r.cells.get(i, Cell()))}</td>"
+        f"<tr><td>{escape(operator_name(r.operator, lang))}</td>" + "".join(f"<td class=\"num\">{cell(r.cells.get(i, Cell()))}</td>"
                                                        for i in ITEMS)
         + f"<td class=\"num\">{cell(r.total)}</td></tr>" for r in rows)
     foot = (f"<tr><th>{escape(t('sc_all_operators'))}</th>"

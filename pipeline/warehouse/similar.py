@@ -48,6 +48,13 @@ def similar_calls(con: duckdb.DuckDBPyConnection, call_id: str, *, limit: int = 
     return out[:limit]
 
 
+def warm() -> None:
+    """Load what the first similar-calls request would otherwise load: importing scikit-learn (it pulls in
+    SciPy) took 24 s of the first call page's 48 s on the shared machine (load 20), the page itself ~1 s.
+    The web app calls this in a background thread at start (issue 29)."""
+    _cosines(["xin chào", "xin chao anh"])
+
+
 def _cosines(texts: list[str]) -> list[float]:
     """Cosine of texts[0] with each of texts[1:]."""
     from sklearn.feature_extraction.text import TfidfVectorizer

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -25,7 +26,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from pipeline.config import Settings, apply_environment, load_settings
 from pipeline.i18n import translator
 from pipeline.report import reports
-from pipeline.warehouse import db
+from pipeline.warehouse import db, similar
 from pipeline.web import routes
 from pipeline.web.security import SecureApp, SessionGate
 from pipeline.web.context import (  # noqa: F401  (re-exported: tests and commands import them from here)
@@ -37,6 +38,14 @@ def web_options_from_env() -> WebOptions:
 
     Here, in the web app's entry module, because it builds settings: the library below takes them."""
     return WebOptions.from_settings(load_settings())
+
+
+def _warm(web: WebContext) -> None:
+    """What the first call page would otherwise load: scikit-learn for its similar calls, and its templates
+    compiled (Jinja compiles each on first use)."""
+    similar.warm()
+    for name in ("call.html", "calls.html", "_call_facts.html", "_call_badges.html"):
+        web.templates.get_template(name)
 
 
 def create_app(db_path: Path | str, settings: Settings | None = None, options: WebOptions | None = None) -> FastAPI:
@@ -53,8 +62,11 @@ def create_app(db_path: Path | str, settings: Settings | None = None, options: W
     con = db.connect(db_path, wait_s=opts.busy_wait_s)  # applies new migrations to an older warehouse
     con.close()
 
+    # The first call page would import scikit-learn for its similar calls (seconds to tens of seconds): load it
+    # now, beside the start, so that the first person to open a call does not wait (issue 29).
     app = SecureApp(title="hotline-analytics", docs_url=None, redoc_url=None, openapi_url=None)
     web = WebContext(db_path, settings, opts)
+    threading.Thread(target=_warm, args=(web,), name="hotline-warm", daemon=True).start()
     app.state.settings, app.state.options, app.state.db_path, app.state.web = settings, web.opts, db_path, web
     # Security headers on every reply, 500s included; behind HTTPS also Strict-Transport-Security.
     app.hsts_seconds = opts.hsts_seconds if opts.secure_cookies else None

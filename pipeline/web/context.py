@@ -124,6 +124,15 @@ def jsonable(value):
     return value
 
 
+def page_words(lang: str) -> dict:
+    """What every template (a whole page or a panel re-rendered after a change) uses to put stored program text
+    into words: ``t``, topic labels, routing reasons, case notes, actors, the operator (issue 29). One place, so
+    no template falls back to the raw text when a helper is missing."""
+    return {"t": translator(lang), "lang": lang, "topic_labels": reports.topic_labels(lang),
+            "route_reason": lambda r: formats.route_reason(r, lang), "case_note": lambda n: formats.case_note(n, lang),
+            "actor": lambda u: formats.actor(u, lang), "operator_name": lambda e: formats.operator(e, lang)}
+
+
 class WebContext:
     """The helpers route modules use; one per app."""
 
@@ -249,10 +258,8 @@ class WebContext:
         if "bell" not in ctx:  # not on a 503: the database is what is busy
             ctx["bell"] = self.bell_count(session) if status < 500 else None
         return self.templates.TemplateResponse(request, name, {
-            "t": translator(lang), "lang": lang, "css": self.css, "session": session, "opts": self.opts,
-            "topic_labels": reports.topic_labels(lang), "path": request.url.path, "rule_roles": access.rule_roles(),
-            "route_reason": lambda r: formats.route_reason(r, lang), "case_note": lambda n: formats.case_note(n, lang),
-            "actor": lambda u: formats.actor(u, lang),  # program text stored in the warehouse, in words (issue 29)
+            **page_words(lang), "css": self.css, "session": session, "opts": self.opts,
+            "path": request.url.path, "rule_roles": access.rule_roles(),
             "query": request.url.query, **ctx}, status_code=status)
 
     def set_cookie(self, response: Response, name: str, value: str, max_age: int | None = None) -> None:

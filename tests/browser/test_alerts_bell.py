@@ -5,34 +5,18 @@ bell and list at 1366 and 390 px and of an alert e-mail (as HTML) go to $HOTLINE
 from __future__ import annotations
 
 import json
-from datetime import datetime
-
 import pytest
 
 from pipeline.casework import alerts
 from pipeline.config import Settings
-from pipeline.warehouse import alerts as alert_store
-from pipeline.warehouse import db
+from tests.support.alert_fixtures import SPIKE_REASON, URGENT_REASON, add_sample_alerts
 from tests.support.browser import SHOTS, SIZES, log_in, no_sideways_scroll
 from tests.support.web_fixtures import password_of
-
-NOW = datetime(2026, 12, 7, 9, 0)  # a Monday
 
 
 @pytest.fixture
 def web_db(cases_db):
-    con = db.connect(cases_db)
-    alerts.raise_overdue(con, now=NOW)
-    cid = con.execute("SELECT min(call_id) FROM calls").fetchone()[0]
-    alert_store.insert_alerts(con, [
-        {"alert_id": f"AL-{cid}-khan-cap-tu-khoa", "kind": "urgent", "call_id": cid, "rule_name": "khan-cap-tu-khoa",
-         "rule_version": 1, "reason": "Khẩn cấp: cháy, tai nạn, đuối nước, sập", "moment_s": 12.0,
-         "topic": "environment", "ward": "phường Tân Tiến", "created_at": NOW.replace(hour=9, minute=20),
-         "trigger": json.dumps({"rule": "khan-cap-tu-khoa", "version": 1, "moment_s": 12.0})},
-        {"alert_id": "SP-2026-12-07-0a1b2c3d4e", "kind": "spike", "reason": "Tăng đột biến: 6 cuộc gọi trong 24 giờ "
-         "(bình thường 0.1)", "topic": "traffic", "ward": "phường Tân Lập", "created_at": NOW.replace(minute=5),
-         "trigger": json.dumps({"calls": 6, "expected": 0.1, "p_value": 1.4e-9, "window_h": 24})}])
-    con.close()
+    add_sample_alerts(cases_db)
     return cases_db
 
 
@@ -89,9 +73,9 @@ def test_a_unit_sees_only_its_own_overdue_alert(browser, server):
 
 def test_alert_e_mail_as_html(browser):
     settings = Settings(public_url="https://1022.example")
-    urgent = {"kind": "urgent", "reason": "Khẩn cấp: cháy, tai nạn, đuối nước, sập", "rule_name": "khan-cap-tu-khoa",
+    urgent = {"kind": "urgent", "reason": URGENT_REASON, "rule_name": "khan-cap-tu-khoa",
               "topic": "environment", "ward": "phường Tân Tiến", "moment_s": 12.0, "call_id": "0007a1b2c3d4e5f6"}
-    spike = {"kind": "spike", "reason": "Tăng đột biến: 6 cuộc gọi trong 24 giờ (bình thường 0.1)", "topic": "traffic",
+    spike = {"kind": "spike", "reason": SPIKE_REASON, "topic": "traffic",
              "ward": "phường Tân Lập"}
     overdue = {"kind": "overdue", "reason": "7 phiếu quá hạn (1 khẩn)", "unit": "UBND phường Tân Tiến",
                "trigger": json.dumps({"oldest_due": "2026-11-20"})}

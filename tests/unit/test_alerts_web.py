@@ -3,34 +3,19 @@ a unit sees only its own unit's overdue alerts, by page, API and acknowledgement
 
 from __future__ import annotations
 
-import json
 import re
-from datetime import datetime
-
 import pytest
 
 from pipeline.casework import alerts
 from pipeline.warehouse import alerts as alert_store
 from pipeline.warehouse import db
+from tests.support.alert_fixtures import add_sample_alerts
 from tests.support.web_fixtures import csrf_of
-
-NOW = datetime(2026, 12, 7, 9, 0)  # a Monday
 
 
 @pytest.fixture
 def web_db(cases_db):
-    con = db.connect(cases_db)
-    alerts.raise_overdue(con, now=NOW)
-    cid = con.execute("SELECT min(call_id) FROM calls").fetchone()[0]
-    alert_store.insert_alerts(con, [
-        {"alert_id": f"AL-{cid}-khan-cap-tu-khoa", "kind": "urgent", "call_id": cid, "rule_name": "khan-cap-tu-khoa",
-         "rule_version": 1, "reason": "Khẩn cấp: cháy, tai nạn", "moment_s": 12.0, "topic": "environment",
-         "ward": "phường Tân Tiến", "trigger": json.dumps({"rule": "khan-cap-tu-khoa", "version": 1, "moment_s": 12.0}),
-         "created_at": NOW},
-        {"alert_id": "SP-2026-12-07-abc", "kind": "spike", "reason": "Tăng đột biến: 6 cuộc gọi trong 24 giờ",
-         "topic": "traffic", "ward": "phường Tân Lập", "created_at": NOW,
-         "trigger": json.dumps({"calls": 6, "expected": 0.1, "p_value": 1.4e-9, "window_h": 24})}])
-    con.close()
+    add_sample_alerts(cases_db)
     return cases_db
 
 

@@ -49,7 +49,7 @@ def test_scorecard_per_operator_and_criterion(web_db):
     assert by_op[ids["op2"]].cells["greeting"] == scorecard.Cell(1, 0, 1, 0)
     assert by_op[ids["op1"]].cells["greeting"].share == 1.0 and by_op[ids["op1"]].cells["courtesy"].share is None
     assert totals["greeting"] == scorecard.Cell(3, 2, 1, 0)
-    assert "Bảng điểm đánh giá cuộc gọi" in html and "67 % (2/3)" in html
+    assert "Bảng điểm đánh giá cuộc gọi" in html and "67% (2/3)" in html
     assert "Chưa có cuộc gọi nào" in none
 
 

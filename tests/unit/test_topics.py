@@ -169,7 +169,15 @@ def test_eval_prints_a_table_ending_with_the_summary_line(small_model, tmp_path,
     lines = capsys.readouterr().out.strip().splitlines()
     assert re.fullmatch(r"macro_f1=\d\.\d{3} micro_f1=\d\.\d{3} n=(\d+)", lines[-1])
     assert lines[-1].endswith(f"n={len(rows)}")
-    assert sum(line.split()[0] in TOPICS for line in lines) == len(TOPICS)
+    # a person reads the table: topics by their Vietnamese labels, not their keys (issue 29); --json keeps the keys
+    from pipeline.report.formats import topic_labels
+
+    labels = topic_labels("vi")
+    assert lines[0].startswith("Chủ đề") and not any(line.split()[0] in TOPICS for line in lines)
+    assert sum(any(line.startswith(labels[k] + "  ") for k in TOPICS) for line in lines) == len(TOPICS)
+    assert main(["eval", "topics", str(tmp_path / "t.tsv"), "--model", str(tmp_path / "m"), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [m["topic"] for m in doc["per_topic"]] == list(TOPICS) and doc["n"] == len(rows)
 
 
 def test_classify_prints_json_with_every_topic(small_model, tmp_path, capsys):

@@ -14,10 +14,9 @@ from starlette.concurrency import run_in_threadpool
 
 from pipeline.clock import m_ss
 from pipeline.i18n import translator
-from pipeline.report import reports
 from pipeline.warehouse.qa_workspace import call_exists
 from pipeline.web import auth, data, qa
-from pipeline.web.context import WebContext, jsonable, parse_date
+from pipeline.web.context import WebContext, jsonable, page_words, parse_date
 
 FAVICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" '
            'fill="#0b4f8a"/><path d="M9 7c2 0 3 4 3 5s-2 2-2 3 3 6 5 7c1 0 2-2 3-2s5 1 5 3-2 4-4 4C13 27 5 19 5 '
@@ -45,8 +44,8 @@ def register(app: FastAPI, web: WebContext) -> None:
                 call["case"] = data.call_case(con, call_id)
         if call is None:
             raise HTTPException(404, translator(lang)("not_found"))
-        ctx = {"t": translator(lang), "lang": lang, "session": session, "opts": web.opts, "call": call, "raw": raw,
-               "can_correct": session.user.role in web.opts.correct_roles, "topic_labels": reports.topic_labels(lang),
+        ctx = {**page_words(lang), "session": session, "opts": web.opts, "call": call, "raw": raw,
+               "can_correct": session.user.role in web.opts.correct_roles,
                "qa": qa, "fmt": lambda v, d=1: qa.fmt_num(v, d, lang), "mss": m_ss}
         html = web.templates.get_template("_call_facts.html").render(ctx)
         badges = web.templates.get_template("_call_badges.html").render(ctx)

@@ -286,3 +286,17 @@
     show();
   });
 })();
+
+// Tables marked "stack" become one card per row on a phone (CSS, max-width 760px): each cell is labelled with
+// its column's heading, so a 390 px screen shows every column instead of cutting the table at its right edge.
+(function () {
+  "use strict";
+  [].slice.call(document.querySelectorAll("table.stack")).forEach(function (table) {
+    var heads = [].slice.call(table.querySelectorAll("thead th")).map(function (th) { return th.textContent.trim(); });
+    [].slice.call(table.querySelectorAll("tbody tr")).forEach(function (tr) {
+      [].slice.call(tr.children).forEach(function (td, i) {
+        if (heads[i] && !td.hasAttribute("data-label")) td.setAttribute("data-label", heads[i]);
+      });
+    });
+  });
+})();
