@@ -254,14 +254,17 @@ def raise_overdue(con: duckdb.DuckDBPyConnection, today: date | None = None, *, 
 
 def raise_for_calls(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str], now: datetime | None = None) -> int:
     """After the rules ran on ``call_ids``: store a ``category`` alert for each hit of a rule someone subscribed
-    to (urgent rules already raised theirs), and record what triggered each urgent alert. Returns the new ones."""
+    to (urgent rules already raised theirs), record what triggered each urgent alert (an early pass's trigger
+    stays) and give alerts raised before the call was stored its topic and ward. Returns the new ones."""
     at = now or datetime.now()
+    for call_id in call_ids:  # an alert the early pass raised before the call was stored gets its topic and ward
+        store.fill_alert_context(con, call_id, *store.alert_context(con, call_id))
     names = alert_store.subscribed_categories(con)
     hits = alert_store.hits_of_rules(con, call_ids, sorted(names))
     rows = []
     for h in hits:
         trigger = json.dumps({"rule": h["rule_name"], "version": h["rule_version"], "moment_s": h["moment_s"]})
-        if h["urgent"]:
+        if h["urgent"]:  # stored by the rules (or before, by the early pass: its trigger and e-mail stay)
             alert_store.set_trigger(con, f"AL-{h['call_id']}-{h['rule_name']}", "urgent", trigger)
             continue
         topic, ward = store.alert_context(con, h["call_id"])
