@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+
+from pipeline.config import REPO_ROOT
+
 LANGS = ("vi", "en")
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -901,3 +906,26 @@ MESSAGES.update({
     "td_saved": {"vi": "Đã lưu quy tắc {name}. Chạy «hotline rules apply» để áp dụng cho các cuộc gọi cũ.",
                  "en": "Rule {name} saved. Run `hotline rules apply` to apply it to past calls."},
 })
+
+
+# --- alerts in seconds (issue 30 #3): the early urgent pass, topic labels in alert e-mails --------
+MESSAGES.update({
+    "alert_mail_early": {"vi": "Phát hiện sớm: trong {heard} giây đầu của cuộc gọi, trước khi phân tích đầy đủ "
+                               "(chủ đề, phường/xã có thể chưa rõ; trang cuộc gọi có sau vài phút).",
+                         "en": "Found early: in the first {heard} s of the call, before the full analysis "
+                               "(topic and ward may be unknown yet; the call page follows in a few minutes)."},
+    "alert_mail_unknown": {"vi": "chưa rõ", "en": "unknown"},
+})
+
+
+def topic_label(key: str | None, lang: str = "vi") -> str:
+    """A topic key's label in ``lang`` from models/taxonomy.json (what people read in e-mails); the key itself
+    when the taxonomy has no such topic, "chưa rõ" for None."""
+    if not key:
+        return MESSAGES["alert_mail_unknown"]["vi" if lang not in LANGS else lang]
+    return next((t.get(lang) or key for t in _taxonomy() if t["key"] == key), key)
+
+
+@lru_cache(maxsize=1)
+def _taxonomy() -> tuple[dict, ...]:
+    return tuple(json.loads((REPO_ROOT / "models" / "taxonomy.json").read_text(encoding="utf-8"))["topics"])

@@ -185,7 +185,7 @@ def insert_alerts(con: duckdb.DuckDBPyConnection, rows: Sequence[dict]) -> int:
 
 def unsent_alerts(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return _dicts(con.execute(
-        "SELECT alert_id, call_id, rule_name, reason, moment_s, topic, ward, created_at FROM alerts "
+        "SELECT alert_id, call_id, rule_name, reason, moment_s, topic, ward, trigger, created_at FROM alerts "
         "WHERE sent_at IS NULL AND coalesce(kind, 'urgent') = 'urgent' ORDER BY created_at, alert_id"))
 
 

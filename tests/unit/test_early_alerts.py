@@ -119,3 +119,17 @@ def test_an_alert_the_early_pass_could_not_send_is_sent_by_the_full_pass_once(wa
     send_alerts(con, settings)
     send_alerts(con, settings)
     assert len(sent) == 1
+
+
+def test_an_alert_e_mail_names_the_topic_in_vietnamese_and_says_when_it_was_found_early():
+    settings = load_settings(public_url="https://1022.example")
+    alert = {"alert_id": "AL-x-r", "call_id": "x", "rule_name": "r", "reason": "Khẩn cấp", "moment_s": 6.0,
+             "topic": "security_order", "ward": None,
+             "trigger": json.dumps({"rule": "r", "version": 1, "moment_s": 6.0, "pass": "early", "heard_s": 12.4})}
+    subject, body = alerts.compose(alert, settings)
+    assert "Chủ đề: An ninh trật tự" in body and "security_order" not in body
+    assert "12 giây đầu" in body
+    _, full = alerts.compose({**alert, "topic": None, "trigger": json.dumps({"rule": "r"})}, settings)
+    assert "Chủ đề: chưa rõ" in full and "giây đầu" not in full
+    _, other = alerts.compose_any({**alert, "kind": "category", "topic": "environment"}, settings)
+    assert "Chủ đề: Môi trường, vệ sinh" in other
