@@ -929,3 +929,26 @@ def topic_label(key: str | None, lang: str = "vi") -> str:
 @lru_cache(maxsize=1)
 def _taxonomy() -> tuple[dict, ...]:
     return tuple(json.loads((REPO_ROOT / "models" / "taxonomy.json").read_text(encoding="utf-8"))["topics"])
+
+
+# --- the rule editor: a nested rule (written with `hotline rules save`) shown in words (issue 30) --
+MESSAGES.update({
+    "rf_complex_readable": {"vi": "Quy tắc này được viết bằng lệnh, có điều kiện lồng nhau mà biểu mẫu không hiển thị "
+                                  "được. Lưu ở đây sẽ thay nó bằng các điều kiện bên dưới. Quy tắc hiện tại:",
+                            "en": "This rule was written on the command line with nested conditions the form cannot "
+                                  "show. Saving here replaces it with the conditions below. The rule now:"},
+    "rf_desc_all": {"vi": "Thỏa TẤT CẢ (VÀ):", "en": "ALL of (AND):"},
+    "rf_desc_any": {"vi": "Thỏa MỘT TRONG (HOẶC):", "en": "ANY of (OR):"},
+    "rf_desc_not": {"vi": "KHÔNG:", "en": "NOT:"},
+    "rf_desc_first": {"vi": "trong {n} giây đầu", "en": "in the first {n} s"},
+    "rf_desc_last": {"vi": "trong {n} giây cuối", "en": "in the last {n} s"},
+    "rf_desc_meant": {"vi": "(bỏ qua khi phủ định hoặc nghĩa khác)", "en": "(negated or other-sense mentions skipped)"},
+    "rf_desc_said": {"vi": "{by} nói {words}{where}{meant}", "en": "{by} says {words}{where}{meant}"},
+    "rf_desc_pii": {"vi": "{by} đọc {kinds}", "en": "{by} reads a {kinds}"},
+    "rf_desc_silence": {"vi": "im lặng quá {n} giây", "en": "silence over {n} s"},
+    "rf_desc_sentiment": {"vi": "công dân {labels} trong {n} giây cuối", "en": "citizen {labels} in the last {n} s"},
+    "rf_desc_urgent": {"vi": "máy phát hiện khẩn cấp báo khẩn", "en": "the urgency detector flagged it"},
+    "rf_desc_not_urgent": {"vi": "máy phát hiện khẩn cấp không báo khẩn", "en": "the urgency detector did not flag it"},
+    "rf_desc_overlap": {"vi": "{by} ngắt lời, nói chồng ít nhất {n} giây", "en": "{by} interrupts, talking over for {n} s or more"},
+    "rf_desc_metric": {"vi": "{metric} ({by}) {compare} {n}", "en": "{metric} ({by}) {compare} {n}"},
+})

@@ -9,6 +9,7 @@ new version (who and when are stored: :func:`pipeline.casework.categories.save_r
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from urllib.parse import urlencode
@@ -21,6 +22,7 @@ from pipeline.analysis.rules import CALLLOG_FIELDS, METRICS, NAME_RE, Rule, Rule
 from pipeline.casework import categories
 from pipeline.clock import m_ss
 from pipeline.i18n import translator
+from pipeline.report import reports
 from pipeline.warehouse import rules as rule_store
 from pipeline.web import auth, rule_form
 from pipeline.web.context import WebContext
@@ -39,10 +41,14 @@ def register(app: FastAPI, web: WebContext) -> None:
             counts = rule_store.hits_per_rule(con)
             history = rule_store.rule_history(con, form.name) if form.name else []
         editing = bool(form.name) and any(r.name == form.name for r in rules)  # an existing rule, not a new one
+        lang = web.lang_of(request)
+        complex_lines = (rule_form.describe(json.loads(form.complex_json), translator(lang), reports.topic_labels(lang))
+                         if form.complex_json else [])
         return web.render(request, "rules.html", session, status=status, rules=rules, counts=counts, form=form,
                           history=history, editing=editing, error=error, trial=trial, notice=notice, kinds=rule_form.FORM_KINDS,
                           pii_kinds=rule_form.PII_KINDS, sentiments=rule_form.SENTIMENTS, metrics=METRICS,
-                          calllog_fields=CALLLOG_FIELDS, preview_calls=PREVIEW_CALLS, mss=m_ss)
+                          calllog_fields=CALLLOG_FIELDS, preview_calls=PREVIEW_CALLS, mss=m_ss,
+                          complex_lines=complex_lines)
 
     @app.get("/rules", response_class=HTMLResponse)
     def rules_page(request: Request, session: auth.Session = editors):
