@@ -952,3 +952,11 @@ MESSAGES.update({
     "rf_desc_overlap": {"vi": "{by} ngắt lời, nói chồng ít nhất {n} giây", "en": "{by} interrupts, talking over for {n} s or more"},
     "rf_desc_metric": {"vi": "{metric} ({by}) {compare} {n}", "en": "{metric} ({by}) {compare} {n}"},
 })
+
+
+# --- the rule editor: back-applying in bounded steps (issue 30) -----------------------------------
+MESSAGES.update({
+    "rf_applied_left": {"vi": "Còn {left} cuộc gọi chưa áp dụng: bấm «Áp dụng tiếp» (hoặc chạy «hotline rules apply»).",
+                        "en": "{left} calls are left: press “Continue back-applying” (or run `hotline rules apply`)."},
+    "rf_apply_more": {"vi": "Áp dụng tiếp cho các cuộc gọi còn lại", "en": "Continue back-applying"},
+})
