@@ -166,6 +166,7 @@ class Settings(_Section):
     max_decoded_mb: float = 1024.0  # MiB of decoded float32 per recording; decoding stops past it (0: no limit)
     settle_s: float = 5.0  # s; `hotline run` leaves files modified more recently for a later run
     watch_interval_s: float = 10.0  # s between two polls of `hotline watch` (also how long a poll waits for another run)
+    early_pass_s: float = 30.0  # s of each new recording `hotline watch` hears first for urgent words, alerting before the full run (0: off)
     # Below this mean segment confidence (0..1) a call goes to review; negative: the selected
     # recogniser's value calibrated on asr-dev (models/registry.py, docs/asr.md).
     review_confidence: float = -1.0  # 0..1, or negative: the recogniser's calibrated value

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+
+from pipeline.config import REPO_ROOT
+
 LANGS = ("vi", "en")
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -952,4 +957,58 @@ MESSAGES.update({
     "ev_recall": {"vi": "Độ phủ", "en": "Recall"},
     "ev_support": {"vi": "Số mẫu", "en": "Support"},
     "time_format_hint": {"vi": "Giờ theo dạng 24 giờ giờ:phút, ví dụ 22:00", "en": "A time as 24-hour hh:mm, e.g. 22:00"},
+})
+
+
+# --- alerts in seconds (issue 30 #3): the early urgent pass, topic labels in alert e-mails --------
+MESSAGES.update({
+    "alert_mail_early": {"vi": "Phát hiện sớm: trong {heard} giây đầu của cuộc gọi, trước khi phân tích đầy đủ "
+                               "(chủ đề, phường/xã có thể chưa rõ; trang cuộc gọi có sau vài phút).",
+                         "en": "Found early: in the first {heard} s of the call, before the full analysis "
+                               "(topic and ward may be unknown yet; the call page follows in a few minutes)."},
+    "alert_mail_unknown": {"vi": "chưa rõ", "en": "unknown"},
+})
+
+
+def topic_label(key: str | None, lang: str = "vi") -> str:
+    """A topic key's label in ``lang`` from models/taxonomy.json (what people read in e-mails); the key itself
+    when the taxonomy has no such topic, "chưa rõ" for None."""
+    if not key:
+        return MESSAGES["alert_mail_unknown"]["vi" if lang not in LANGS else lang]
+    return next((t.get(lang) or key for t in _taxonomy() if t["key"] == key), key)
+
+
+@lru_cache(maxsize=1)
+def _taxonomy() -> tuple[dict, ...]:
+    return tuple(json.loads((REPO_ROOT / "models" / "taxonomy.json").read_text(encoding="utf-8"))["topics"])
+
+
+# --- the rule editor: a nested rule (written with `hotline rules save`) shown in words (issue 30) --
+MESSAGES.update({
+    "rf_complex_readable": {"vi": "Quy tắc này được viết bằng lệnh, có điều kiện lồng nhau mà biểu mẫu không hiển thị "
+                                  "được. Lưu ở đây sẽ thay nó bằng các điều kiện bên dưới. Quy tắc hiện tại:",
+                            "en": "This rule was written on the command line with nested conditions the form cannot "
+                                  "show. Saving here replaces it with the conditions below. The rule now:"},
+    "rf_desc_all": {"vi": "Thỏa TẤT CẢ (VÀ):", "en": "ALL of (AND):"},
+    "rf_desc_any": {"vi": "Thỏa MỘT TRONG (HOẶC):", "en": "ANY of (OR):"},
+    "rf_desc_not": {"vi": "KHÔNG:", "en": "NOT:"},
+    "rf_desc_first": {"vi": "trong {n} giây đầu", "en": "in the first {n} s"},
+    "rf_desc_last": {"vi": "trong {n} giây cuối", "en": "in the last {n} s"},
+    "rf_desc_meant": {"vi": "(bỏ qua khi phủ định hoặc nghĩa khác)", "en": "(negated or other-sense mentions skipped)"},
+    "rf_desc_said": {"vi": "{by} nói {words}{where}{meant}", "en": "{by} says {words}{where}{meant}"},
+    "rf_desc_pii": {"vi": "{by} đọc {kinds}", "en": "{by} reads a {kinds}"},
+    "rf_desc_silence": {"vi": "im lặng quá {n} giây", "en": "silence over {n} s"},
+    "rf_desc_sentiment": {"vi": "công dân {labels} trong {n} giây cuối", "en": "citizen {labels} in the last {n} s"},
+    "rf_desc_urgent": {"vi": "máy phát hiện khẩn cấp báo khẩn", "en": "the urgency detector flagged it"},
+    "rf_desc_not_urgent": {"vi": "máy phát hiện khẩn cấp không báo khẩn", "en": "the urgency detector did not flag it"},
+    "rf_desc_overlap": {"vi": "{by} ngắt lời, nói chồng ít nhất {n} giây", "en": "{by} interrupts, talking over for {n} s or more"},
+    "rf_desc_metric": {"vi": "{metric} ({by}) {compare} {n}", "en": "{metric} ({by}) {compare} {n}"},
+})
+
+
+# --- the rule editor: back-applying in bounded steps (issue 30) -----------------------------------
+MESSAGES.update({
+    "rf_applied_left": {"vi": "Còn {left} cuộc gọi chưa áp dụng: bấm «Áp dụng tiếp» (hoặc chạy «hotline rules apply»).",
+                        "en": "{left} calls are left: press “Continue back-applying” (or run `hotline rules apply`)."},
+    "rf_apply_more": {"vi": "Áp dụng tiếp cho các cuộc gọi còn lại", "en": "Continue back-applying"},
 })

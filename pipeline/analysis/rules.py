@@ -374,3 +374,23 @@ def hits(rules: Sequence[Rule], call: CallFacts) -> list[Hit]:
         if moment is not None:
             out.append(Hit(rule.name, rule.version, round(moment, 2), rule.urgent))
     return out
+
+
+# ---- the early urgent pass ---------------------------------------------------------------------
+
+def early_checkable(condition: Mapping[str, Any]) -> bool:
+    """Whether ``condition`` can be decided on the first seconds of a call, before diarization and analysis:
+    built with AND/OR only from ``said`` (by the citizen or anyone; not in the last N s, which needs the
+    call's end) and ``{"urgent": true}``. A hit on the beginning of a call is then a hit on the whole call
+    (more text can only add matches); NOT, pauses, metrics, topics and the rest wait for the full pass."""
+    (kind, arg), = condition.items()
+    if kind in ("all", "any"):
+        return all(early_checkable(c) for c in arg)
+    if kind == "said":
+        return arg.get("by", "anyone") in ("citizen", "anyone") and "last_s" not in arg
+    return kind == "urgent" and arg is True
+
+
+def early_hits(rules: Sequence[Rule], call: CallFacts) -> list[Hit]:
+    """The enabled urgent rules that :func:`early_checkable` allows and that match the beginning ``call`` holds."""
+    return hits([r for r in rules if r.urgent and early_checkable(r.condition)], call)

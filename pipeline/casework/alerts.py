@@ -36,6 +36,7 @@ from pipeline.analysis.spikes import SpikeOptions, find_spikes
 from pipeline.casework import workdays
 from pipeline.config import Settings
 from pipeline.errors import HotlineError
+from pipeline.i18n import MESSAGES, topic_label
 from pipeline.warehouse import alerts as alert_store
 from pipeline.warehouse import rules as store
 
@@ -112,14 +113,24 @@ def compose(alert: dict, settings: Settings) -> tuple[str, str]:
         "Cảnh báo từ tổng đài 1022 (hotline-analytics).",
         "",
         f"Lý do: {alert['reason']} (quy tắc {alert['rule_name']})",
-        f"Chủ đề: {alert.get('topic') or 'chưa rõ'}",
+        f"Chủ đề: {topic_label(alert.get('topic'))}",
         f"Phường/xã: {alert.get('ward') or 'chưa rõ'}",
         f"Thời điểm trong cuộc gọi: {moment:.0f} giây" if moment is not None else "Thời điểm trong cuộc gọi: -",
         f"Xem cuộc gọi: {call_link(settings, alert['call_id'])}",
+        *_early_line(alert),
         "",
         "Thư này không chứa nội dung cuộc gọi hay thông tin cá nhân; mở liên kết (cần đăng nhập) để xem.",
     ]
     return subject, "\n".join(lines) + "\n"
+
+
+def _early_line(alert: dict) -> list[str]:
+    """The line saying an alert came from the early urgent pass (:mod:`pipeline.casework.early_alerts`), if it did."""
+    trigger = alert.get("trigger")
+    trig = json.loads(trigger) if isinstance(trigger, str) else (trigger or {})
+    if trig.get("pass") != "early":
+        return []
+    return [MESSAGES["alert_mail_early"]["vi"].format(heard=f"{trig.get('heard_s') or 0:.0f}")]
 
 
 def send_test_alert(settings: Settings, to: str) -> tuple[str, ...]:
@@ -254,14 +265,17 @@ def raise_overdue(con: duckdb.DuckDBPyConnection, today: date | None = None, *, 
 
 def raise_for_calls(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str], now: datetime | None = None) -> int:
     """After the rules ran on ``call_ids``: store a ``category`` alert for each hit of a rule someone subscribed
-    to (urgent rules already raised theirs), and record what triggered each urgent alert. Returns the new ones."""
+    to (urgent rules already raised theirs), record what triggered each urgent alert (an early pass's trigger
+    stays) and give alerts raised before the call was stored its topic and ward. Returns the new ones."""
     at = now or datetime.now()
+    for call_id in call_ids:  # an alert the early pass raised before the call was stored gets its topic and ward
+        store.fill_alert_context(con, call_id, *store.alert_context(con, call_id))
     names = alert_store.subscribed_categories(con)
     hits = alert_store.hits_of_rules(con, call_ids, sorted(names))
     rows = []
     for h in hits:
         trigger = json.dumps({"rule": h["rule_name"], "version": h["rule_version"], "moment_s": h["moment_s"]})
-        if h["urgent"]:
+        if h["urgent"]:  # stored by the rules (or before, by the early pass: its trigger and e-mail stay)
             alert_store.set_trigger(con, f"AL-{h['call_id']}-{h['rule_name']}", "urgent", trigger)
             continue
         topic, ward = store.alert_context(con, h["call_id"])
@@ -380,7 +394,7 @@ def _lines(alert: dict, settings: Settings) -> list[str]:
                   f"Hạn sớm nhất đã qua: {trig.get('oldest_due') or '-'}",
                   f"Xem phiếu quá hạn: {settings.public_url.rstrip('/')}/cases?overdue=1"]
         return lines
-    lines += [f"Chủ đề: {alert.get('topic') or 'chưa rõ'}", f"Phường/xã: {alert.get('ward') or 'chưa rõ'}"]
+    lines += [f"Chủ đề: {topic_label(alert.get('topic'))}", f"Phường/xã: {alert.get('ward') or 'chưa rõ'}"]
     if alert.get("call_id"):
         moment = alert.get("moment_s")
         lines += [f"Thời điểm trong cuộc gọi: {moment:.0f} giây" if moment is not None else

@@ -9,6 +9,7 @@ replaced, never duplicated, and a call raises at most one alert per rule.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -33,9 +34,10 @@ class Trial:
 
 @dataclass(frozen=True)
 class Applied:
-    n_calls: int
+    n_calls: int  # calls evaluated by this call of apply_rules
     n_hits: int
     n_new_alerts: int
+    n_left: int = 0  # calls left when a time budget ran out (apply again from start + n_calls)
 
 
 def _from_row(row: dict) -> Rule:
@@ -110,23 +112,32 @@ def try_rule(con: duckdb.DuckDBPyConnection, rule: Rule, *, last: int = 500, n_e
 
 
 def apply_rules(con: duckdb.DuckDBPyConnection, call_ids: Sequence[str] | None = None, *,
-                now: datetime | None = None) -> Applied:
-    """Evaluate the rules in force on ``call_ids`` (None: every processed call), replace their hits
-    and store an alert for each new urgent hit. Idempotent."""
+                now: datetime | None = None, start: int = 0, budget_s: float | None = None,
+                chunk_size: int = 500) -> Applied:
+    """Evaluate the rules in force on ``call_ids`` (None: every processed call, newest first), replace their
+    hits and store an alert for each new urgent hit. Idempotent.
+
+    ``start`` skips the first calls (a back-apply continued); with ``budget_s`` it stops after the chunk of
+    ``chunk_size`` calls that used up the budget (a web request stays short) and says how many are left."""
     at = now or datetime.now()
+    clock = time.monotonic()
     rules = [r for r in store_defaults(con, now=at)]
     ids = store.last_done_calls(con, None) if call_ids is None else list(call_ids)
+    ids = ids[max(0, start):]
     by_name = {r.name: r for r in rules}
-    n_hits = n_alerts = 0
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+    n_hits = n_alerts = done = 0
+    for first in range(0, len(ids), chunk_size):
+        if budget_s is not None and first and time.monotonic() - clock >= budget_s:
+            break
+        chunk = ids[first:first + chunk_size]
+        done += len(chunk)
         found: list[tuple[str, Hit]] = [(c.call_id, h) for c in _facts(con, chunk) for h in hits(rules, c)]
         store.replace_hits(con, chunk, [(r.name, r.version) for r in rules],
                            [(cid, h.rule, h.version, h.moment_s) for cid, h in found], at)
         n_hits += len(found)
         n_alerts += store.insert_alerts(con, [_alert_row(con, cid, h, by_name[h.rule], at) for cid, h in found
                                               if h.urgent])
-    return Applied(len(ids), n_hits, n_alerts)
+    return Applied(done, n_hits, n_alerts, len(ids) - done)
 
 
 def _alert_row(con: duckdb.DuckDBPyConnection, call_id: str, hit: Hit, rule: Rule, at: datetime) -> dict:

@@ -68,7 +68,8 @@ def run_pending(pulled: sources.PullResult, staging: Path, *, key: str, run: Run
 
 def watch(open_source: Callable[[], sources.Source], staging: Path, *, key: str, run: Run, interval_s: float,
           settle_s: float = 0.0, max_polls: int | None = None, on_poll: Callable[[Poll], None] | None = None,
-          calls_csv: str | None = None, settings: Settings | None = None) -> int:
+          calls_csv: str | None = None, settings: Settings | None = None,
+          early: Callable[[Path, list[str]], object] | None = None) -> int:
     """Poll every ``interval_s`` seconds until interrupted (or ``max_polls`` polls); returns the calls processed.
 
     ``open_source()`` connects to the source; a connection that is lost (or a folder that
@@ -77,6 +78,8 @@ def watch(open_source: Callable[[], sources.Source], staging: Path, *, key: str,
     reported, and its recordings stay pending for the next poll: one bad batch never stops
     the watch. ``on_poll`` receives each poll that ran something. ``calls_csv`` and ``settings``:
     as for :func:`run_pending`; ``settings`` also caps a recording's size (:func:`max_bytes`).
+    ``early(folder, keys)``: the early urgent pass (:func:`pipeline.runs.early.early_pass`), run on a
+    poll's pending recordings before their full run; its failure is logged and the run goes on.
     """
     src, polls, processed = None, 0, 0
     try:
@@ -93,6 +96,12 @@ def watch(open_source: Callable[[], sources.Source], staging: Path, *, key: str,
                 src, pulled = None, None
             if pulled is not None and pulled.pending:
                 log.info("poll %d: %d new complete recording(s)", polls, len(pulled.pending))
+                if early is not None:
+                    try:
+                        early(Path(pulled.root), list(pulled.pending))
+                    except Exception as exc:  # the full run below still tags (and alerts on) every call
+                        log.error("poll %d: early urgent pass failed (%s: %s); the full run goes on", polls,
+                                  type(exc).__name__, safe(exc))
             try:
                 summary = (run_pending(pulled, staging, key=key, run=run, calls_csv=calls_csv, settings=settings)
                            if pulled is not None else None)

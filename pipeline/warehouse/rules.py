@@ -185,7 +185,7 @@ def insert_alerts(con: duckdb.DuckDBPyConnection, rows: Sequence[dict]) -> int:
 
 def unsent_alerts(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return _dicts(con.execute(
-        "SELECT alert_id, call_id, rule_name, reason, moment_s, topic, ward, created_at FROM alerts "
+        "SELECT alert_id, call_id, rule_name, reason, moment_s, topic, ward, trigger, created_at FROM alerts "
         "WHERE sent_at IS NULL AND coalesce(kind, 'urgent') = 'urgent' ORDER BY created_at, alert_id"))
 
 
@@ -199,3 +199,22 @@ def mark_sent(con: duckdb.DuckDBPyConnection, alert_id: str, to: str, at: dateti
 
 def mark_failed(con: duckdb.DuckDBPyConnection, alert_id: str, error: str) -> None:
     con.execute("UPDATE alerts SET send_error = ? WHERE alert_id = ?", [error, alert_id])
+
+
+# ---- the early urgent pass (issue 30 #3) -------------------------------------------------------------
+
+def call_settled(con: duckdb.DuckDBPyConnection, call_id: str) -> bool:
+    """The call is already loaded or quarantined (an early pass on it again would only repeat the full pass)."""
+    return con.execute("SELECT count(*) FROM calls WHERE call_id = ? AND status IN ('done', 'quarantined')",
+                       [call_id]).fetchone()[0] > 0
+
+
+def alert_ids_of_call(con: duckdb.DuckDBPyConnection, call_id: str) -> set[str]:
+    return {r[0] for r in con.execute("SELECT alert_id FROM alerts WHERE call_id = ?", [call_id]).fetchall()}
+
+
+def fill_alert_context(con: duckdb.DuckDBPyConnection, call_id: str, topic: str | None, ward: str | None) -> None:
+    """Give a call's alerts raised before it was stored (the early pass) the topic and ward the full pass found,
+    where they have none; what was e-mailed is not changed."""
+    con.execute("UPDATE alerts SET topic = coalesce(topic, ?), ward = coalesce(ward, ?) WHERE call_id = ? "
+                "AND (topic IS NULL OR ward IS NULL)", [topic, ward, call_id])

@@ -243,3 +243,49 @@ def blank_form() -> RuleForm:
     """A new rule: one phrase row said by the citizen, and one unused row."""
     return RuleForm(rows=[Row(kind="said", by="citizen"), Row()])
 
+
+
+def describe(condition: Mapping[str, Any], t, topics: Mapping[str, str] | None = None,
+             depth: int = 0) -> list[tuple[int, str]]:
+    """A condition the rows cannot show, as readable lines: (depth, text), AND/OR/NOT heading their parts.
+
+    ``t`` is a :func:`pipeline.i18n.translator`; ``topics`` maps topic keys to labels. Pure."""
+    (key, arg), = condition.items()
+    if key in ("all", "any"):
+        return [(depth, t(f"rf_desc_{key}"))] + [line for part in arg for line in describe(part, t, topics, depth + 1)]
+    if key == "not":
+        return [(depth, t("rf_desc_not"))] + describe(arg, t, topics, depth + 1)
+    return [(depth, _leaf_text(key, arg, t, topics or {}))]
+
+
+def _leaf_text(key: str, arg: Any, t, topics: Mapping[str, str]) -> str:
+    def quoted(items) -> str:
+        return ", ".join(f"«{x}»" for x in items)
+
+    by = t(f"rf_by_{arg.get('by', 'anyone')}") if isinstance(arg, Mapping) else ""
+    if key == "said":
+        where = next((" " + t(f"rf_desc_{w}", n=_fmt(arg[f"{w}_s"])) for w in ("first", "last") if f"{w}_s" in arg), "")
+        meant = " " + t("rf_desc_meant") if arg.get("meant") else ""
+        return t("rf_desc_said", by=by, words=quoted(arg["phrases"]), where=where, meant=meant)
+    if key == "pii":
+        return t("rf_desc_pii", by=by, kinds=", ".join(t(f"rf_pii_{k}", default=k) for k in arg["kinds"]))
+    if key == "silence_over_s":
+        return t("rf_desc_silence", n=_fmt(arg))
+    if key == "sentiment_end":
+        return t("rf_desc_sentiment", labels=", ".join(t(f"mood_{x}", default=x) for x in arg["labels"]),
+                 n=_fmt(arg.get("last_s", 60)))
+    if key == "topic":
+        return f"{t('rf_kind_topic')}: " + ", ".join(topics.get(k, k) for k in arg)
+    if key == "place":
+        return f"{t('rf_kind_place')}: " + quoted(arg)
+    if key == "urgent":
+        return t("rf_desc_urgent" if arg else "rf_desc_not_urgent")
+    if key == "overlap":
+        return t("rf_desc_overlap", by=by, n=_fmt(arg.get("min_s", 1)))
+    if key == "metric":
+        compare = "under" if "under" in arg else "over"
+        return t("rf_desc_metric", metric=t(f"rf_metric_{arg['name']}"), by=by, compare=t(f"rf_{compare}"),
+                 n=_fmt(arg[compare]))
+    if key == "calllog":
+        return f"{t('rf_field_' + arg['field'])}: " + quoted(arg["values"])
+    return json.dumps({key: arg}, ensure_ascii=False)

@@ -15,7 +15,12 @@ The shipped urgent words ("cháy", "tai nạn", "đuối nước", "sập") are 
 /work/shared/eval, so the warehouse is given one more urgent rule before the watcher starts:
 "cấp cứu" or "cứu nạn" said by anyone, which clips 013526 and 009080 of fosd-pool say.
 
-    .venv/bin/python scripts/research/alert_latency.py [--calls 60,90,120,180,240] [--interval 2] [--settle 1]
+    .venv/bin/python scripts/research/alert_latency.py [--calls 60,90,120,180,240] [--interval 2] [--settle 1] \
+        [--late] [--early-pass-s S]
+
+With the early urgent pass (``HOTLINE_EARLY_PASS_S``, on by default) the alert leaves from the
+first seconds of the call; ``--late`` puts the urgent clip at the end of each call instead, where
+only the full run hears it; ``--early-pass-s 0`` measures the watcher without the early pass.
 """
 
 from __future__ import annotations
@@ -43,8 +48,10 @@ URGENT_CLIPS = ("audio/fosd_FPTOpenSpeechData_Set001_V0.1_013526.mp3", "audio/fo
 RULE = {"said": {"by": "anyone", "phrases": ["cấp cứu", "cứu nạn"]}}
 
 
-def build_call(out: Path, seconds: float, rng: random.Random, clips: list[str], urgent: str) -> Path:
-    """A mono 8 kHz μ-law call of about ``seconds``: real clips with 0.3–0.9 s gaps, the urgent clip second."""
+def build_call(out: Path, seconds: float, rng: random.Random, clips: list[str], urgent: str, *,
+               late: bool = False) -> Path:
+    """A mono 8 kHz μ-law call of about ``seconds``: real clips with 0.3–0.9 s gaps, the urgent clip second
+    (``late``: last, ending just before the call does)."""
     import soundfile as sf
 
     from pipeline.stages.audio import decode_audio, resample
@@ -53,15 +60,40 @@ def build_call(out: Path, seconds: float, rng: random.Random, clips: list[str], 
         return resample(decode_audio(POOL / rel).mono(), 16000, 8000)
 
     parts, total = [], 0.0
-    order = [rng.choice(clips), urgent]
-    while total < seconds:
+    order = [] if late else [rng.choice(clips), urgent]
+    tail = piece(urgent) if late else None
+    room = seconds - (len(tail) / 8000 + 1.0 if late else 0.0)
+    while total < room:
         rel = order.pop(0) if order else rng.choice(clips)
         x = piece(rel)
         gap = np.zeros(int(8000 * rng.uniform(0.3, 0.9)), dtype=np.float32)
         parts += [x, gap]
         total += (len(x) + len(gap)) / 8000
+    if late:  # the speech so far cut to leave room, then the urgent clip and a second of silence
+        parts = [np.concatenate(parts)[: int(room * 8000)], tail, np.zeros(8000, dtype=np.float32)]
     sf.write(str(out), np.concatenate(parts)[: int(seconds * 8000)], 8000, subtype="ULAW", format="WAV")
     return out
+
+
+def _alert_pass(db_path: Path, name: str) -> str:
+    """Which pass raised the call's alerts ("early", "full"), from their stored triggers."""
+    import json
+
+    import duckdb
+
+    for _ in range(20):
+        try:
+            c = duckdb.connect(str(db_path), read_only=True)
+        except duckdb.Error:
+            time.sleep(0.5)
+            continue
+        try:
+            rows = c.execute("SELECT a.trigger FROM alerts a JOIN calls c USING (call_id) WHERE c.source_path LIKE ?",
+                             [f"%{name}"]).fetchall()
+        finally:
+            c.close()
+        return ",".join(sorted((json.loads(t or "{}").get("pass") or "full") for (t,) in rows)) or "no alert"
+    return "?"
 
 
 def main() -> int:
@@ -71,6 +103,10 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=1.0, help="watch settle time, s")
     parser.add_argument("--timeout", type=float, default=600.0, help="give up on a call after this many seconds")
     parser.add_argument("--seed", type=int, default=30)
+    parser.add_argument("--late", action="store_true",
+                        help="the urgent clip at the end of each call, past the early pass's first seconds")
+    parser.add_argument("--early-pass-s", type=float, default=None,
+                        help="HOTLINE_EARLY_PASS_S for the watcher (default: the shipped setting; 0: off)")
     args = parser.parse_args()
 
     import duckdb
@@ -88,7 +124,8 @@ def main() -> int:
     for d in (watched, built, home):
         d.mkdir()
     lengths = [float(x) for x in args.calls.split(",")]
-    calls = [build_call(built / f"call_{i}.wav", s, rng, clips, URGENT_CLIPS[i % 2]) for i, s in enumerate(lengths)]
+    calls = [build_call(built / f"call_{i}.wav", s, rng, clips, URGENT_CLIPS[i % 2], late=args.late)
+             for i, s in enumerate(lengths)]
     warmup = build_call(built / "warmup.wav", 20, rng, clips, URGENT_CLIPS[0])
     db_path = home / "hotline.duckdb"
     con = wdb.connect(db_path)
@@ -109,6 +146,10 @@ def main() -> int:
                    HOTLINE_SMTP_PORT=str(port), HOTLINE_ALERT_TO="truc-ban@1022.example",
                    HOTLINE_ALERT_FROM="hotline@1022.example", PYTHONPATH=str(REPO))
         env.setdefault("HOTLINE_MODEL_CACHE", str(REPO / "var" / "models"))
+        if args.early_pass_s is not None:
+            env["HOTLINE_EARLY_PASS_S"] = str(args.early_pass_s)
+        print(f"uptime at start: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}",
+              flush=True)
         log = open(tmp / "watch.log", "w")
         watcher = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "watch", str(watched), "--interval",
                                     str(args.interval), "--settle", str(args.settle), "--db", str(db_path)],
@@ -144,10 +185,13 @@ def main() -> int:
                         break
                     time.sleep(0.5)
                 dur = len(__import__("soundfile").read(str(src))[0]) / 8000
+                time.sleep(2.0)  # a second e-mail for the call would be sent right after the tag
+                n_mails = len(arrivals) - n_before
+                how = _alert_pass(db_path, src.name)
                 results.append((src.name, dur, alert, tagged, load))
-                print(f"{src.name}: {dur:.0f} s call, landing->alert {alert if alert is None else round(alert, 1)} s, "
-                      f"landing->tagged {tagged if tagged is None else round(tagged, 1)} s, load {load:.1f}",
-                      flush=True)
+                print(f"{src.name}: {dur:.0f} s call, landing->alert {alert if alert is None else round(alert, 1)} s "
+                      f"({how}), landing->tagged {tagged if tagged is None else round(tagged, 1)} s, "
+                      f"{n_mails} e-mail(s), load {load:.1f}", flush=True)
                 time.sleep(args.interval)
         finally:
             os.killpg(watcher.pid, signal.SIGINT)
@@ -165,6 +209,7 @@ def main() -> int:
               f"landing->tagged: median {statistics.median(t):.1f} s, worst {max(t):.1f} s; "
               f"load average 1-min {min(r[4] for r in results):.1f}-{max(r[4] for r in results):.1f} at landing; "
               f"warm-up (cold watcher) alert {results[0][2]} s")
+    print(f"uptime at end: {subprocess.run(['uptime'], capture_output=True, text=True).stdout.strip()}")
     print(f"log: {tmp / 'watch.log'}")
     return 0 if len(timed) == len(calls) else 1
 

@@ -9,40 +9,49 @@ new version (who and when are stored: :func:`pipeline.casework.categories.save_r
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from pipeline import access
 from pipeline.analysis.rules import CALLLOG_FIELDS, METRICS, NAME_RE, Rule, RuleError
 from pipeline.casework import categories
 from pipeline.clock import m_ss
 from pipeline.i18n import translator
+from pipeline.report import reports
 from pipeline.warehouse import rules as rule_store
 from pipeline.web import auth, rule_form
 from pipeline.web.context import WebContext
 
 PREVIEW_CALLS = 500  # calls a preview looks at: "khớp X trên Y cuộc gần nhất"
 PREVIEW_EXAMPLES = 8
+APPLY_BUDGET_S = 5.0  # s of back-applying per request (then it stops after its chunk of 500 calls; "continue" goes on)
 
 
 def register(app: FastAPI, web: WebContext) -> None:
     editors = Depends(web.require(*access.rule_roles()))
 
     def page(request: Request, session: auth.Session, form: rule_form.RuleForm, *, status: int = 200,
-             error: str | None = None, trial=None, notice: str | None = None):
+             error: str | None = None, trial=None, notice: str | None = None,
+             apply_more: tuple[int, int] | None = None):
         with web.database() as con:
             rules = categories.rules_in_force(con)
             counts = rule_store.hits_per_rule(con)
             history = rule_store.rule_history(con, form.name) if form.name else []
         editing = bool(form.name) and any(r.name == form.name for r in rules)  # an existing rule, not a new one
+        lang = web.lang_of(request)
+        complex_lines = (rule_form.describe(json.loads(form.complex_json), translator(lang), reports.topic_labels(lang))
+                         if form.complex_json else [])
         return web.render(request, "rules.html", session, status=status, rules=rules, counts=counts, form=form,
                           history=history, editing=editing, error=error, trial=trial, notice=notice, kinds=rule_form.FORM_KINDS,
                           pii_kinds=rule_form.PII_KINDS, sentiments=rule_form.SENTIMENTS, metrics=METRICS,
-                          calllog_fields=CALLLOG_FIELDS, preview_calls=PREVIEW_CALLS, mss=m_ss)
+                          calllog_fields=CALLLOG_FIELDS, preview_calls=PREVIEW_CALLS, mss=m_ss,
+                          complex_lines=complex_lines, apply_more=apply_more)
 
     @app.get("/rules", response_class=HTMLResponse)
     def rules_page(request: Request, session: auth.Session = editors):
@@ -65,7 +74,10 @@ def register(app: FastAPI, web: WebContext) -> None:
             notice = t("rf_saved", name=name, version=count("saved"))
         elif count("applied") is not None:
             notice = t("rf_applied", n=count("applied"), hits=count("hits") or 0)
-        return page(request, session, form, notice=notice)
+            if count("left"):
+                notice += " " + t("rf_applied_left", left=count("left"))
+        more = (count("applied"), count("hits") or 0) if count("left") and count("applied") else None
+        return page(request, session, form, notice=notice, apply_more=more)
 
     @app.post("/rules", response_class=HTMLResponse)
     async def rules_post(request: Request, session: auth.Session = editors):
@@ -103,6 +115,18 @@ def register(app: FastAPI, web: WebContext) -> None:
     async def rules_apply(request: Request, session: auth.Session = editors):
         fields = await request.form()
         web.check_csrf(session, fields.get("csrf_token"))
-        with web.database() as con:
-            done = categories.apply_rules(con)
-        return RedirectResponse("/rules?" + urlencode({"applied": done.n_calls, "hits": done.n_hits}), status_code=303)
+
+        def number(key: str) -> int:  # a hostile value counts as 0 (starts from the top)
+            value = str(fields.get(key) or "0")
+            return int(value) if re.fullmatch(r"[0-9]{1,9}", value) else 0
+
+        start = number("start")
+        def apply():  # bounded: a large warehouse is back-applied over several requests
+            with web.database() as con:
+                return categories.apply_rules(con, start=start, budget_s=APPLY_BUDGET_S)
+
+        done = await run_in_threadpool(apply)  # off the event loop: other requests are served meanwhile
+        query = {"applied": start + done.n_calls, "hits": (number("hits") if start else 0) + done.n_hits}
+        if done.n_left:
+            query["left"] = done.n_left
+        return RedirectResponse("/rules?" + urlencode(query), status_code=303)
