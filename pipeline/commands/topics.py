@@ -1,4 +1,4 @@
-"""Topic commands: ``hotline classify TEXT``, ``hotline eval topics FILE.tsv`` and
+"""Topic commands: ``hotline classify TEXT``, ``hotline eval topics FILE.tsv [--vietasr-like SEED]`` and
 ``hotline topics train [--from-db DB] [--out DIR]``, ``hotline topics retrain --db DB`` (gated
 by macro-F1) and ``hotline topics retag --db DB``."""
 
@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from models.asr_noise import vietasr_like_rows
 from models.topic_model import load_topic_model
+from models.topic_training import read_topic_tsv
 from pipeline.analysis.topics import assigned_topics, classify_text
 from pipeline.errors import HotlineError
 from pipeline.eval.topic_training import FIXED_TEST_FILES, retag_calls, retrain_from_qa, retrain_topic_model
-from pipeline.eval.topics import evaluate_topics
+from pipeline.eval.topics import score_topics, two_issue_recall
 
 
 def _classify(args) -> int:
@@ -25,11 +27,19 @@ def _classify(args) -> int:
 
 
 def _eval_topics(args) -> int:
+    model = load_topic_model(args.model)
     try:
-        report = evaluate_topics(args.file, load_topic_model(args.model))
+        rows = read_topic_tsv(args.file, model.topics)
     except (OSError, ValueError) as exc:
         raise HotlineError(str(exc)) from exc
-    print(report.table())
+    if args.vietasr_like is not None:  # the same rows as scripts/make_asr_like.py --style vietasr --seed N writes
+        rows = vietasr_like_rows(rows, args.vietasr_like)
+    print(f"model=v{model.version} {model.fingerprint} file={args.file.name}"
+          + (f" vietasr_like_seed={args.vietasr_like}" if args.vietasr_like is not None else ""))
+    two = two_issue_recall(rows, model)
+    if two.n:
+        print(two.line())
+    print(score_topics(rows, model).table())  # ends with the summary line scripts parse
     return 0
 
 
@@ -69,6 +79,9 @@ def register(sub, eval_sub) -> None:
     p = eval_sub.add_parser("topics", help="precision/recall/F1 of the topic classifier on a labelled TSV")
     p.add_argument("file", type=Path, help="TSV with columns `text` and `labels` (comma-separated keys)")
     p.add_argument("--model", type=Path, default=None, help="topic model folder (default: shipped artifact)")
+    p.add_argument("--vietasr-like", type=int, default=None, metavar="SEED",
+                   help="score the file's viet-asr-like rendering instead (as scripts/make_asr_like.py "
+                        "--style vietasr --seed SEED writes it), e.g. 1022")
     p.set_defaults(func=_eval_topics)
 
     p = sub.add_parser("topics", help="topic model maintenance")
