@@ -260,3 +260,13 @@ def make_asr_like(
             w = fold_accents(w)
         out.append(w)
     return " ".join(out)
+
+
+def vietasr_like_rows(rows, seed: int) -> list:
+    """Viet-asr-like renderings of labelled ``(text, labels)`` rows, exactly as
+    ``scripts/make_asr_like.py --style vietasr --seed SEED`` writes them (one seeded
+    generator over the rows in file order, misheard syllables drawn from the rows' own)."""
+    rows = list(rows)
+    rng = random.Random(seed)
+    vocab = syllable_vocab(t for t, _ in rows)
+    return [(vietasr_like(text, rng, vocab=vocab), labels) for text, labels in rows]

@@ -110,7 +110,7 @@ class TopicModel:
         """
         assigned = assign_topics(
             proba, [self.thresholds[t] for t in self.topics], self.topics, empty_mask(texts),
-            relative=self.relative_cut,
+            relative=self.relative_cut, other_wins=bool(self.meta.get("other_rule", False)),
         )
         if self.meta.get("procedure_rule", True):
             assigned = procedure_pairs(assigned, texts, self.topics)
@@ -157,6 +157,7 @@ def assign_topics(
     empty: np.ndarray,
     *,
     relative: float = 0.0,
+    other_wins: bool = False,
 ) -> np.ndarray:
     """The decision rule, as a boolean matrix shaped like ``proba``.
 
@@ -164,12 +165,20 @@ def assign_topics(
     ``relative`` times the best topic's probability in that row (most calls are about
     one thing; a weak second topic is more often noise than a second issue). ``other``
     is assigned exactly where no other topic is; rows flagged ``empty`` get only ``other``.
+
+    With ``other_wins`` (models from v5), ``other``'s own threshold counts too: a row whose
+    ``other`` probability reaches it and beats every topic's is only ``other`` — a short
+    off-topic call (a wrong number, the bank, the internet) whose words faintly suggest a
+    topic is not given one. A threshold above 1 turns this off.
     """
     proba = np.asarray(proba)
     k = list(topics).index(FALLBACK_TOPIC)
     top = np.delete(proba, k, axis=1).max(axis=1, keepdims=True)
     assigned = (proba >= np.asarray(thresholds)[None, :]) & (proba >= relative * top)
     assigned[np.asarray(empty, dtype=bool)] = False
+    if other_wins:
+        off_topic = (proba[:, k] >= thresholds[k]) & (proba[:, k] >= top[:, 0])
+        assigned[off_topic] = False
     real = np.delete(assigned, k, axis=1)
     assigned[:, k] = ~real.any(axis=1)
     return assigned
@@ -180,7 +189,8 @@ def assign_topics(
 PROCEDURE_TOPIC = "administrative_procedures"
 # Words that make a call a question or complaint about an official procedure (accent-folded).
 _PROCEDURE_CUES = (
-    "thu tuc", "ho so", "giay to", "lam o dau", "nop o dau", "o dau", "bao lau", "le phi", "tre hen",
+    "thu tuc", "ho so", "giay to", "lam o dau", "nop o dau", "o dau", "bao lau", "le phi", "tre hen", "lam don",
+    "nop don", "don xin", "co can", "can xin", "phai xin", "chua giai quyet", "chua lam", "giay gi",
     "cap lai", "cap doi", "lam lai", "dinh chinh", "sang ten", "dang ky", "can nhung gi", "can gi",
     "giay xac nhan", "xin giay", "mot cua", "dich vu cong", "tra ve", "giay hen", "gap ai", "lam sao",
     "lam the nao", "co phai xin", "xin phep", "nop tien", "chua co ket qua", "chua duoc giai quyet",
@@ -192,10 +202,12 @@ _PROCEDURE_OBJECTS = {
              "lam so", "thua dat"),
     "social_services": ("bao hiem xa hoi", "bao hiem y te", "bhxh", "bhyt", "bao hiem that nghiep", "luong huu",
                         "tro cap", "thai san", "ho ngheo", "nguoi co cong", "mien hoc phi", "khuyet tat"),
-    "traffic": ("dang ky xe", "bien so", "giay phep lai xe", "bang lai", "sang ten xe", "nop phat", "dang kiem"),
-    "construction": ("giay phep xay dung", "cap phep xay dung", "xin phep xay", "phep xay dung", "hoan cong"),
+    "traffic": ("dang ky xe", "bien so", "giay phep lai xe", "bang lai", "sang ten xe", "nop phat", "dang kiem",
+                "xe may cu", "mua xe", "xe cu", "ca vet", "cavet", "phat nguoi", "doi bang", "tien phat"),
+    "construction": ("giay phep xay dung", "cap phep xay dung", "xin phep xay", "phep xay dung", "hoan cong",
+                     "xin giay phep", "xin phep"),
     "utilities": ("hop dong mua ban dien", "hop dong dien", "hop dong nuoc", "dong ho nuoc", "cong to dien",
-                  "lap dat dong ho", "dau noi"),
+                  "lap dat dong ho", "dau noi", "cong to", "hop dong mua dien", "lap dong ho"),
 }
 _PUNCT_RE = re.compile(r"[^\w ]+")
 

@@ -42,6 +42,7 @@ from models.topic_model import (
 
 CORPUS_PATH = MODELS_DIR / "topic_corpus" / "train.tsv"  # hand-written citizen utterances
 CORPUS_V2_PATH = MODELS_DIR / "topic_corpus" / "train_v2.tsv"  # more of them: two issues, encroachment, "other"
+CORPUS_V3_PATH = MODELS_DIR / "topic_corpus" / "train_v3.tsv"  # v5: colloquial "other" calls, guideline boundaries
 GLOSSARY_PATH = MODELS_DIR / "topic_corpus" / "glossary.tsv"  # domain terms per topic
 FILLER_PATH = MODELS_DIR / "topic_corpus" / "filler.tsv"  # call small talk: names, numbers, thanks (other)
 
@@ -83,6 +84,14 @@ def read_topic_tsv(path: Path, topics: Sequence[str] = TOPICS) -> list[tuple[str
                 )
             rows.append((rec["text"], labels))
     return rows
+
+
+def corpus_rows() -> tuple[list[tuple[str, tuple[str, ...]]], list[tuple[str, tuple[str, ...]]]]:
+    """``(rows, fillers)``: every shipped training row (calls v1–v3, glossary, fillers) and,
+    of them, the small-talk fillers — what ``hotline topics train`` and ``retrain`` learn from."""
+    fillers = read_topic_tsv(FILLER_PATH)
+    rows = [r for path in (CORPUS_PATH, CORPUS_V2_PATH, CORPUS_V3_PATH, GLOSSARY_PATH) for r in read_topic_tsv(path)]
+    return rows + fillers, fillers
 
 
 # --- training and metrics ---------------------------------------------------------------
@@ -275,7 +284,7 @@ def train_topic_model(
 
     calibration = dict(zip(topics, platt))
     model = TopicModel(
-        _build_pipeline(opts, seed).fit(texts, y), topics, thresholds,
+        _build_pipeline(opts, seed).fit(texts, y), topics, thresholds, {"other_rule": True},
         relative_cut=relative, calibration=calibration,
     )
     cv_pred = model.assign(oof, texts)
@@ -301,8 +310,12 @@ def train_topic_model(
         "calibration": {t: list(ab) for t, ab in calibration.items()},
         "cv_metrics": _rounded(cv),
         "options": {"c": opts.c, "cv_folds": opts.cv_folds, "pair_examples": opts.pair_examples},
+        "other_rule": True,  # other's threshold decides off-topic rows (models.topic_model.assign_topics)
     }
     return TopicModel(model.pipeline, topics, thresholds, meta, relative, calibration)
+
+
+OTHER_OFF = 1.01  # an ``other`` threshold no probability reaches: the other_wins rule off
 
 
 def _choose_cuts(
@@ -316,18 +329,20 @@ def _choose_cuts(
         max(grid, key=lambda c: (_f1(*_counts(truth[:, j], oof[:, j] >= c)), -abs(c - 0.5)))
         for j in range(n)
     ]
+    k_other = list(topics).index(FALLBACK_TOPIC)
+    own_best[k_other] = OTHER_OFF  # other's own threshold (other_wins) starts off
     cut = np.array(own_best + [0.0])  # last coordinate: the relative cut, starting off
     empty = empty_mask(texts)
 
     def macro(c: np.ndarray) -> float:
-        pred = assign_topics(oof, c[:n], topics, empty, relative=c[n])
+        pred = assign_topics(oof, c[:n], topics, empty, relative=c[n], other_wins=True)
         return multilabel_scores(truth, pred, topics)["macro_f1"]
 
     best = macro(cut)
     for _ in range(4):
         improved = False
         for j in range(n + 1):
-            for c in (0.0, *grid) if j == n else grid:
+            for c in (0.0, *grid) if j == n else (*grid, OTHER_OFF) if j == k_other else grid:
                 trial = cut.copy()
                 trial[j] = c
                 score = macro(trial)

@@ -90,17 +90,16 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     rows = read_topic_tsv(args.source)
     if args.style == "vietasr":
-        from models.asr_noise import syllable_vocab, vietasr_like
+        from models.asr_noise import vietasr_like_rows
 
-        vocab = syllable_vocab(t for t, _ in rows)
-        noisy = lambda text, g: vietasr_like(text, g, vocab=vocab)  # noqa: E731
+        out = vietasr_like_rows(rows, args.seed)  # also what `hotline eval topics --vietasr-like SEED` scores
     else:
-        noisy = asr_like
+        out = [(asr_like(text, rng), labels) for text, labels in rows]
     with open(args.target, "w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, delimiter="\t", quoting=csv.QUOTE_NONE, lineterminator="\n")
         writer.writerow(["text", "labels"])
-        for text, labels in rows:
-            writer.writerow([noisy(text, rng), ",".join(labels)])
+        for text, labels in out:
+            writer.writerow([text, ",".join(labels)])
     print(f"wrote {len(rows)} rows to {args.target}")
     return 0
 

@@ -1,4 +1,4 @@
-"""Topic commands: ``hotline classify TEXT``, ``hotline eval topics FILE.tsv`` and
+"""Topic commands: ``hotline classify TEXT``, ``hotline eval topics FILE.tsv [--vietasr-like SEED]`` and
 ``hotline topics train [--from-db DB] [--out DIR]``, ``hotline topics retrain --db DB`` (gated
 by macro-F1) and ``hotline topics retag --db DB``."""
 
@@ -7,11 +7,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from models.asr_noise import vietasr_like_rows
 from models.topic_model import load_topic_model
+from models.topic_training import read_topic_tsv
 from pipeline.analysis.topics import assigned_topics, classify_text
 from pipeline.errors import HotlineError
 from pipeline.eval.topic_training import FIXED_TEST_FILES, retag_calls, retrain_from_qa, retrain_topic_model
-from pipeline.eval.topics import evaluate_topics
+from pipeline.eval.topics import score_topics, two_issue_recall
 
 
 def _classify(args) -> int:
@@ -25,11 +27,23 @@ def _classify(args) -> int:
 
 
 def _eval_topics(args) -> int:
+    model = load_topic_model(args.model)
     try:
-        report = evaluate_topics(args.file, load_topic_model(args.model))
+        rows = read_topic_tsv(args.file, model.topics)
     except (OSError, ValueError) as exc:
         raise HotlineError(str(exc)) from exc
-    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if args.json else report.table())
+    if args.vietasr_like is not None:  # the same rows as scripts/make_asr_like.py --style vietasr --seed N writes
+        rows = vietasr_like_rows(rows, args.vietasr_like)
+    report = score_topics(rows, model)
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return 0
+    print(f"model=v{model.version} {model.fingerprint} file={args.file.name}"
+          + (f" vietasr_like_seed={args.vietasr_like}" if args.vietasr_like is not None else ""))
+    two = two_issue_recall(rows, model)
+    if two.n:
+        print(two.line())
+    print(report.table())  # ends with the summary line scripts parse
     return 0
 
 
@@ -71,6 +85,9 @@ def register(sub, eval_sub) -> None:
     p.add_argument("--model", type=Path, default=None, help="topic model folder (default: shipped artifact)")
     p.add_argument("--json", action="store_true",
                    help="print the scores as JSON with the taxonomy keys (the table names topics by their labels)")
+    p.add_argument("--vietasr-like", type=int, default=None, metavar="SEED",
+                   help="score the file's viet-asr-like rendering instead (as scripts/make_asr_like.py "
+                        "--style vietasr --seed SEED writes it), e.g. 1022")
     p.set_defaults(func=_eval_topics)
 
     p = sub.add_parser("topics", help="topic model maintenance")

@@ -64,9 +64,7 @@ def retrain_topic_model(out: Path | None = None, *, from_db: Path | None = None,
     The version counts up from whichever model it replaces (``out`` or the shipped one).
     """
     out = Path(out) if out else ARTIFACT_DIR
-    fillers = training.read_topic_tsv(training.FILLER_PATH)
-    rows = (training.read_topic_tsv(training.CORPUS_PATH) + training.read_topic_tsv(training.CORPUS_V2_PATH)
-            + training.read_topic_tsv(training.GLOSSARY_PATH) + fillers)
+    rows, fillers = training.corpus_rows()
     qa_rows = read_corrected_rows(from_db) if from_db else []
     previous = 0
     for candidate in (out, ARTIFACT_DIR):
@@ -161,9 +159,7 @@ def retrain_from_qa(db_path: Path, out: Path | None = None, *, test_files=FIXED_
     current = load_topic_model(out)
     qa_rows = read_corrected_rows(db_path)
     qa_train, qa_held = split_corrections(qa_rows, holdout_share)
-    fillers = training.read_topic_tsv(training.FILLER_PATH)
-    rows = (training.read_topic_tsv(training.CORPUS_PATH) + training.read_topic_tsv(training.CORPUS_V2_PATH)
-            + training.read_topic_tsv(training.GLOSSARY_PATH) + fillers)
+    rows, fillers = training.corpus_rows()
     if trainer is None:
         def trainer(train_rows, version):
             return training.train_topic_model(train_rows, seed=seed, version=version, fillers=fillers)

@@ -20,9 +20,10 @@ def model():
 def test_holdout_targets(model, name, macro):
     report = score_topics(read_topic_tsv(DATA / f"{name}.tsv"), model)
     assert report.macro_f1 >= macro, report.table()
-    # 5 rows a topic: one row moves a topic's F1 by ~0.1. Issue 31's model (relabelled by
-    # docs/topics-guideline.md) misses 2 of the 5 "other" rows here (0.75); v3 scored 0.80 before the relabel.
-    assert min(m.f1 for m in report.per_topic) >= 0.75, report.table()
+    # 5 rows a topic: one row moves a topic's F1 by ~0.1. v4 (relabelled by docs/topics-guideline.md)
+    # scored "other" 0.75 here and the floor was lowered to 0.75; v5 (more "other" calls, other's own
+    # threshold) brings it back to v3's 0.80.
+    assert min(m.f1 for m in report.per_topic) >= 0.80, report.table()
 
 
 def test_second_topic_of_two_issue_calls(model):

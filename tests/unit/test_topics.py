@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from models import topic_training as tm
+from models.asr_noise import vietasr_like_rows
 from models.topic_model import ARTIFACT_DIR, TOPICS, assign_topics, load_topic_model
 from models.topic_training import TopicTrainOptions, read_topic_tsv, save_topic_model, train_topic_model
 from pipeline.analysis.topics import apply_corrections, citizen_text, classify_call, classify_text
@@ -92,6 +93,20 @@ def test_relative_cut_drops_weak_second_topics():
     strict = assign_topics(proba, thresholds, topics, no_text, relative=0.5)
     assert strict.tolist() == [[True, False, True, False], [False, False, False, True]]
     assert assign_topics(proba, thresholds, topics, np.array([True, False]))[0].tolist() == [False] * 3 + [True]
+
+
+def test_other_wins_only_where_its_own_threshold_is_met_and_it_beats_every_topic():
+    topics = ("environment", "traffic", "land", "other")
+    # a faint topic under a confident "other"; a topic beating "other"; "other" under its threshold
+    proba = np.array([[0.30, 0.05, 0.02, 0.80], [0.70, 0.05, 0.02, 0.60], [0.30, 0.05, 0.02, 0.40]])
+    thresholds = [0.1, 0.1, 0.1, 0.5]
+    no_text = np.zeros(3, dtype=bool)
+    before = assign_topics(proba, thresholds, topics, no_text)
+    assert before[:, 0].tolist() == [True, True, True] and not before[:, 3].any()
+    after = assign_topics(proba, thresholds, topics, no_text, other_wins=True)
+    assert after.tolist() == [[False, False, False, True], [True, False, False, False], [True, False, False, False]]
+    off = assign_topics(proba, [0.1, 0.1, 0.1, 1.01], topics, no_text, other_wins=True)
+    assert off.tolist() == before.tolist()
 
 
 def test_empty_text_is_other_only(small_model):
@@ -178,6 +193,21 @@ def test_eval_prints_a_table_ending_with_the_summary_line(small_model, tmp_path,
     assert main(["eval", "topics", str(tmp_path / "t.tsv"), "--model", str(tmp_path / "m"), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert [m["topic"] for m in doc["per_topic"]] == list(TOPICS) and doc["n"] == len(rows)
+
+
+def test_eval_scores_the_vietasr_like_rendering_the_script_writes(small_model, tmp_path, capsys):
+    save_topic_model(small_model, tmp_path / "m")
+    rows = read_topic_tsv(tm.CORPUS_V2_PATH)[:12]  # two-issue rows
+    _write_tsv(tmp_path / "t.tsv", rows)
+    noisy = vietasr_like_rows(rows, 1022)
+    assert noisy == vietasr_like_rows(rows, 1022) and [t for t, _ in noisy] != [t for t, _ in rows]
+    _write_tsv(tmp_path / "n.tsv", noisy)
+    assert main(["eval", "topics", str(tmp_path / "n.tsv"), "--model", str(tmp_path / "m")]) == 0
+    from_file = capsys.readouterr().out.strip().splitlines()
+    assert main(["eval", "topics", str(tmp_path / "t.tsv"), "--model", str(tmp_path / "m"), "--vietasr-like", "1022"]) == 0
+    rendered = capsys.readouterr().out.strip().splitlines()
+    assert rendered[0].endswith("vietasr_like_seed=1022") and rendered[1:] == from_file[1:]
+    assert rendered[1].startswith("two_issue n=12 ")
 
 
 def test_classify_prints_json_with_every_topic(small_model, tmp_path, capsys):
