@@ -188,7 +188,9 @@ def test_eval_prints_a_table_ending_with_the_summary_line(small_model, tmp_path,
     from pipeline.report.formats import topic_labels
 
     labels = topic_labels("vi")
-    assert lines[0].startswith("Chủ đề") and not any(line.split()[0] in TOPICS for line in lines)
+    assert lines[0].startswith("model=v")  # which model scored it, then (two-issue recall and) the table
+    table = lines[next(i for i, line in enumerate(lines) if line.startswith("Chủ đề")):]
+    assert not any(line.split()[0] in TOPICS for line in table)
     assert sum(any(line.startswith(labels[k] + "  ") for k in TOPICS) for line in lines) == len(TOPICS)
     assert main(["eval", "topics", str(tmp_path / "t.tsv"), "--model", str(tmp_path / "m"), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
