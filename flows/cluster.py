@@ -75,7 +75,7 @@ def run_on_cluster(address: str, todo: list[Recording], settings: Settings, voic
         try:
             futures = {client.submit(cluster_call, rec, shipped, tuple(voiceprints), key=f"call-{rec.call_id}-{token}",
                                      pure=False): rec for rec in todo}
-            for future in as_completed(list(futures)):
+            for future in as_completed(list(futures), loop=client.loop):
                 rec = futures.pop(future)
                 try:
                     outcome = future.result()
