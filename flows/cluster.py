@@ -30,7 +30,8 @@ from collections.abc import Iterator, Sequence
 from distributed import Client, as_completed, get_worker
 
 from pipeline.config import Settings
-from pipeline.errors import AudioDecodeError
+from pipeline.errors import AudioDecodeError, HotlineError
+from pipeline.logsafe import safe
 from pipeline.records import Recording
 from pipeline.runs.book import CallOutcome
 from pipeline.stages.process import Stages, get_models, run_call
@@ -39,16 +40,24 @@ EVENT_TOPIC = "hotline-call-attempt"
 CONNECT_TIMEOUT_S = 30
 
 
-def cluster_call(rec: Recording, settings: Settings, voiceprints: Sequence) -> CallOutcome:
-    """One call's stages on the worker this runs on (models loaded on its first call, then kept)."""
+def cluster_call(rec: Recording, settings: Settings, voiceprints: Sequence) -> CallOutcome | HotlineError:
+    """One call's stages on the worker this runs on (models loaded on its first call, then kept); a failure is
+    returned as a :class:`~pipeline.errors.HotlineError` with its text masked, for the run book to record."""
     worker = get_worker()
     worker.log_event(EVENT_TOPIC, {"key": worker.get_current_task(), "worker": worker.address, "pid": os.getpid()})
+    return run_one(rec, settings, voiceprints)
+
+
+def run_one(rec: Recording, settings: Settings, voiceprints: Sequence) -> CallOutcome | HotlineError:
+    """:func:`cluster_call`'s work, in whichever process calls it."""
     models = get_models(settings)
     models.use_voiceprints(voiceprints)
     try:
         return CallOutcome(rec, result=run_call(rec, Stages(models, settings)))
     except AudioDecodeError as exc:  # the exception does not pickle across processes; its problem does
         return CallOutcome(rec, quarantine_error=exc.problem)
+    except Exception as exc:  # returned, not raised: Dask logs a failed task's arguments (the file name, its number)
+        return HotlineError(safe(f"{type(exc).__name__}: {exc}"))
 
 
 def worker_settings(settings: Settings) -> Settings:
@@ -79,7 +88,7 @@ def run_on_cluster(address: str, todo: list[Recording], settings: Settings, voic
                 rec = futures.pop(future)
                 try:
                     outcome = future.result()
-                except Exception as exc:  # a call that failed, or killed allowed-failures workers (KilledWorker)
+                except Exception as exc:  # the task could not run: it killed allowed-failures workers (KilledWorker)
                     outcome = exc
                 with lock:
                     n = max(1, attempts.pop(future.key, 0))
