@@ -10,7 +10,10 @@ SRC=${1:-samples}
 OUT=${OUT:-var/bench-cluster}
 BIN=${BIN:-.venv/bin}
 export PYTHONPATH=${PYTHONPATH:-$PWD} HOTLINE_CPU_THREADS=${HOTLINE_CPU_THREADS:-1} PYANNOTE_METRICS_ENABLED=0 \
-  HF_HUB_OFFLINE=1 DASK_DISTRIBUTED__WORKER__MEMORY__SPILL=False DASK_DISTRIBUTED__WORKER__MEMORY__TARGET=False
+  HF_HUB_OFFLINE=1 DASK_DISTRIBUTED__WORKER__MEMORY__SPILL=False DASK_DISTRIBUTED__WORKER__MEMORY__TARGET=False \
+  PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS=${PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS:-600}
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true' EXIT  # the scheduler and workers end with the script, even on an error
 for N in ${WORKERS:-1 2}; do
   dir=$OUT/$N; rm -rf "$dir"; mkdir -p "$dir"
   "$BIN/dask" scheduler --host 127.0.0.1 --port 0 --dashboard-address 127.0.0.1:0 \
