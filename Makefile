@@ -54,3 +54,14 @@ faults: setup
 	@mkdir -p var/faults && rm -f var/faults/tally.jsonl
 	HOTLINE_FAULT_TALLY=$(CURDIR)/var/faults/tally.jsonl $(BIN)/python -m pytest -q $(FAULT_TESTS); \
 	  rc=$$?; $(BIN)/python -m tests.support.fault_figures var/faults/tally.jsonl || rc=1; exit $$rc
+
+# A real Dask cluster (issue 32): `dask scheduler` + 2 `dask worker` processes on 127.0.0.1, the samples
+# through them into DuckDB, one worker SIGKILLed mid-call (retried elsewhere, nothing lost or duplicated),
+# compared with a single-process run. Several minutes on 2 shared cores, so not in `make test`.
+# `make bench-cluster`: throughput with 1 and 2 workers and the writer's seconds per call (docs/operations.md).
+.PHONY: cluster-test bench-cluster
+cluster-test: setup
+	HOTLINE_CLUSTER_TEST=1 $(BIN)/python -m pytest -q -s tests/integration/test_dask_cluster.py
+
+bench-cluster: setup
+	BIN=$(BIN) bash scripts/bench_cluster.sh samples

@@ -55,17 +55,15 @@ def prefect_api_url() -> str:
     return temporary_server_api_url()
 
 
-def dask_task_runner(*, workers: int = 0, address: str | None = None):
-    """A DaskTaskRunner: a local cluster of ``workers`` processes, or the scheduler at ``address``.
+def dask_task_runner(*, workers: int):
+    """A DaskTaskRunner on a local cluster of ``workers`` processes.
 
     Local workers share this process's Prefect server, result storage and import
-    path; each loads the models once, on its first call. A remote cluster's workers
-    need ``PREFECT_API_URL`` and the recordings at the same paths (docs/operations.md).
+    path; each loads the models once, on its first call. A separate cluster's workers
+    run plain Dask tasks instead (flows/cluster.py, docs/operations.md).
     """
     from prefect_dask import DaskTaskRunner
 
-    if address:
-        return DaskTaskRunner(address=address)
     env = {"PREFECT_API_URL": prefect_api_url(),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")]))}
     for key in ("PREFECT_HOME", "PREFECT_SERVER_ANALYTICS_ENABLED", "PREFECT_RESULTS_LOCAL_STORAGE_PATH",

@@ -154,6 +154,7 @@ class Settings(_Section):
     min_speakers: int = 2  # speakers; mono diarization lower bound
     max_speakers: int = 2  # speakers; mono diarization upper bound
     known_operators: bool = True  # mono: recognise enrolled operators by voice (hotline operators enrol)
+    dask_scheduler: str = ""  # tcp://HOST:PORT of a Dask scheduler: `hotline run`/`watch` send per-call work to its workers (empty: this process)
     # Key of the caller-number HMAC. Empty: a random secret generated on first use in
     # <home>/secrets/caller_salt (owner-only). The public dev salt is refused unless dev_mode.
     caller_salt: str = Field(default_factory=_secret_from_env("HOTLINE_CALLER_SALT"), exclude=True, repr=False)  # secret text; never serialised

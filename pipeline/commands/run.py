@@ -128,5 +128,5 @@ def register(sub, eval_sub) -> None:
     p.add_argument("--workers", type=int, default=0,
                    help="run calls on a local Dask cluster of N worker processes (0: one after another, here)")
     p.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT",
-                   help="run calls on an existing Dask scheduler (see docs/operations.md)")
+                   help="run calls on the workers of this Dask scheduler (default $HOTLINE_DASK_SCHEDULER; docs/operations.md)")
     p.set_defaults(func=_run)

@@ -56,6 +56,6 @@ def register(sub, eval_sub) -> None:
     p.add_argument("--calls-csv", default=None, help="PBX call log (default: SOURCE_DIR/calls.csv)")
     p.add_argument("--asr-model", default=None, help="viet-asr (default) | base | local CTranslate2 folder | hub id (`hotline models`)")
     p.add_argument("--workers", type=int, default=0, help="local Dask worker processes (0: in this process)")
-    p.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT", help="existing Dask scheduler")
+    p.add_argument("--dask-address", default=None, metavar="tcp://HOST:PORT", help="run calls on the workers of this Dask scheduler (default $HOTLINE_DASK_SCHEDULER)")
     p.add_argument("--max-polls", type=int, default=None, help="stop after N polls (default: run until Ctrl-C)")
     p.set_defaults(func=_watch)

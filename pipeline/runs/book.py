@@ -64,6 +64,7 @@ class RunSummary:
     quarantined: int = 0
     failed: int = 0
     interrupted_runs: int = 0  # earlier runs found still 'running' (killed) and marked 'interrupted'
+    retried: int = 0  # calls run again because the cluster worker running them was lost (also in run_problems)
     problems: list = field(default_factory=list)  # (kind, ref, reason) skipped inputs, masked; also in run_problems
     audio_s: float = 0.0  # seconds of audio processed
     wall_s: float = 0.0
@@ -332,10 +333,16 @@ class RunBook:
                 outcome = exc
             self.record(rec, outcome, next_call=todo[i + 1] if i + 1 < len(todo) else None)
 
-    def record(self, rec: Recording, outcome: CallOutcome | BaseException, *, next_call: Recording | None = None) -> None:
-        """Record one call's outcome (or the exception its work raised) in one open; clear its attempt."""
+    def record(self, rec: Recording, outcome: CallOutcome | BaseException, *, next_call: Recording | None = None,
+               retried: int = 0) -> None:
+        """Record one call's outcome (or the exception its work raised) in one open; clear its attempt.
+
+        ``retried``: how often the call was started again after the worker running it was lost (a Dask
+        cluster, flows/cluster.py); recorded with the run as a ``worker_lost`` problem."""
         with self._open() as con:
             try:
+                if retried > 0:
+                    self._note_retry(con, rec, retried)
                 self._record(con, rec, outcome)
                 send_alerts(con, self.settings)
             finally:
@@ -345,6 +352,12 @@ class RunBook:
                         load.start_attempt(con, next_call.sha256, self._run.run_id)
                 except Exception:  # the attempt stays; it only matters if this run is killed
                     pass
+
+    def _note_retry(self, con: duckdb.DuckDBPyConnection, rec: Recording, retried: int) -> None:
+        reason = f"worker lost while running the call; run again on another worker ({retried} time(s))"
+        load.record_problems(con, self._run.run_id, [("worker_lost", rec.call_id, reason)])
+        self.summary.retried += 1
+        self.log.warning("%s: %s", self._tags.get(rec.sha256, rec.call_id), reason)
 
     def _record(self, con: duckdb.DuckDBPyConnection, rec: Recording, outcome: CallOutcome | BaseException) -> None:
         run, summary = self._run, self.summary

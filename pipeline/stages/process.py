@@ -53,6 +53,11 @@ class Models:
                 self._voiceprints = read_voiceprints(self.settings.database) if self.settings.known_operators else ()
             return self._voiceprints
 
+    def use_voiceprints(self, voiceprints) -> None:
+        """Use these voiceprints (a cluster worker gets them from the run, which reads the warehouse)."""
+        with self._lock:
+            self._voiceprints = tuple(voiceprints)
+
     @property
     def asr(self):
         """The recogniser; loaded again when its language model changed on disk (``hotline lm build``)."""

@@ -272,8 +272,10 @@ def interrupted_attempts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 
 def record_problems(con: duckdb.DuckDBPyConnection, run_id: str, problems: Iterable[tuple[str, str | None, str]]) -> int:
-    """Store (kind, ref, reason) problems a run skipped; already masked by the caller. Returns how many."""
-    rows = [{"run_id": run_id, "seq": i, "kind": k, "ref": ref, "reason": why} for i, (k, ref, why) in enumerate(problems)]
+    """Store (kind, ref, reason) problems of a run (after those it has already); masked by the caller. Returns how many."""
+    first = con.execute("SELECT coalesce(max(seq) + 1, 0) FROM run_problems WHERE run_id = ?", [run_id]).fetchone()[0]
+    rows = [{"run_id": run_id, "seq": first + i, "kind": k, "ref": ref, "reason": why}
+            for i, (k, ref, why) in enumerate(problems)]
     _insert(con, "run_problems", rows)
     return len(rows)
 

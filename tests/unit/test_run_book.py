@@ -151,3 +151,20 @@ def test_reprocessing_starts_one_run_per_folder_and_skips_missing_audio(tmp_path
                        [s.run_id.split(",")]).fetchall()
     con.close()
     assert sorted(runs) == [(1, 1, 0), (2, 1, 1)]
+
+
+def test_a_call_run_again_after_its_cluster_worker_was_lost_is_recorded_with_the_run(tmp_path):
+    src, settings = _folder(tmp_path, 3), _settings(tmp_path)
+    shutil.copy(src / "c0.wav", src / "c0 copy.wav")  # a duplicate: the plan records a problem first
+    with RunBook(settings, create=True) as book:
+        todo = book.plan(src, _scan(src, settings), attempt_all=True)
+        work = _works(settings, [])
+        for i, rec in enumerate(todo):  # as flows/process_calls.py records a cluster's results
+            book.record(rec, work(rec), retried=2 if i == 1 else 0)
+    assert (book.summary.processed, book.summary.retried) == (3, 1)
+    con = db.connect(settings.database, read_only=True)
+    problems = con.execute("SELECT seq, kind, ref FROM run_problems ORDER BY seq").fetchall()
+    calls = con.execute("SELECT count(*), count(DISTINCT call_id) FROM calls").fetchone()
+    con.close()
+    assert [k for _, k, _ in problems] == ["duplicate", "worker_lost"] and problems[1][0] == 1  # appended
+    assert problems[1][2] == todo[1].call_id and calls == (3, 3)
