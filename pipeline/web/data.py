@@ -114,15 +114,17 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
     return page, total
 
 
-def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool) -> dict | None:
-    """Everything the call page shows; segment text unredacted only when ``raw_text``."""
+def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool,
+                lines: tuple[str, ...] | None = None) -> dict | None:
+    """Everything the call page shows; segment text unredacted only when ``raw_text``; similar calls only
+    on ``lines`` (the reader's line scope; None: every line)."""
     call = calls.staged_call(con, call_id)
     if call is None:
         return None
     call["start_source"] = calls.start_sources(con, [call_id]).get(call_id)  # an estimated start time: where from
     call["summary"] = call_summary(con, call_id)
     call["mood"] = call_mood(con, call_id)
-    call["similar"] = similar_calls(con, call_id)
+    call["similar"] = similar_calls(con, call_id, lines=lines)
     mood = turn_sentiment(con, call_id)
     call["segments"] = calls.call_segments(con, call_id, raw_text=raw_text)
     for s in call["segments"]:
