@@ -67,7 +67,13 @@ def normalize_text(text: str, *, keep_punct: bool = False) -> str:
 
 def fold_accents(text: str) -> str:
     """Strip every diacritic after :func:`normalize_text`: ``Đắk Lắk`` → ``dak lak``."""
-    return normalize_text(text).replace("đ", "d").translate(_FOLD)
+    return fold_normalized(normalize_text(text))
+
+
+def fold_normalized(norm: str) -> str:
+    """:func:`fold_accents` of text already through :func:`normalize_text` (which is idempotent), without
+    normalising it again: the search index folds every document it normalised (issue 32)."""
+    return norm.replace("đ", "d").translate(_FOLD)
 
 
 class _FoldTable(dict):

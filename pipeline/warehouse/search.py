@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import duckdb
 from markupsafe import Markup, escape
 
-from pipeline.textnorm import fold_accents, is_accent_free, normalize_text, phrase_starts
+from pipeline.textnorm import fold_accents, fold_normalized, is_accent_free, normalize_text, phrase_starts
 from pipeline.warehouse import search_index
 from pipeline.warehouse.search_index import index_built, index_is_current, load_fts  # noqa: F401 (part of this module's API)
 
@@ -54,7 +54,7 @@ def refresh_search_index(con: duckdb.DuckDBPyConnection, call_ids: list[str] | N
 
     frame = pd.DataFrame(
         [(cid, norm, fold, h, len(norm.split()) + len(fold.split()))
-         for cid, text, h in changed for norm, fold in [(normalize_text(text), fold_accents(text))]],
+         for cid, text, h in changed for norm in [normalize_text(text)] for fold in [fold_normalized(norm)]],
         columns=["call_id", "text_norm", "text_fold", "doc_hash", "len"],
     )
     if len(frame) or gone or not search_index.index_built(con):

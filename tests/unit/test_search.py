@@ -327,3 +327,18 @@ def test_a_purge_takes_its_calls_out_of_the_index(con):
     assert con.execute("SELECT count(*) FROM search_docs").fetchone()[0] == 0
     search.refresh_search_index(con)
     assert search.index_is_current(con) and search.search_calls(con, "đường") == []
+
+
+def test_a_line_scoped_search_finds_only_its_lines_calls_and_snippets_its_page(con):
+    from pipeline.web.data import CallFilters, list_calls
+
+    ids = _ids(search.search_calls(con, "đường", limit=None))
+    assert len(ids) >= 3
+    con.execute("UPDATE calls SET line = CASE WHEN call_id IN (SELECT unnest(?)) THEN 'bmt' ELSE 'tinh' END",
+                [ids[:2]])
+    rows, total = list_calls(con, CallFilters(q="đường", lines=("bmt",)))
+    assert total == 2 and {r["call_id"] for r in rows} == set(ids[:2])
+    assert all("đường" in r["snippet"].lower() for r in rows)
+    rows, total = list_calls(con, CallFilters(q="đường"), limit=1, offset=1)
+    assert total == len(ids) and [r["call_id"] for r in rows] == ids[1:2] and rows[0]["snippet"]
+    assert list_calls(con, CallFilters(q="đường", lines=()))[1] == 0
