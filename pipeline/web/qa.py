@@ -246,6 +246,8 @@ def correct_segment_text(con: duckdb.DuckDBPyConnection, call_id: str, seq: int,
     if redacted == row[0] and shown == row[1]:
         return None
     ws.write_segment_text(con, call_id, seq, redacted, normalised, row[0], user_name, readable=shown, readable_raw=text)
+    if search.index_built(con):  # the corrected words are found at once: a search no longer checks every call
+        search.refresh_search_index(con, [call_id])
     return shown
 
 
