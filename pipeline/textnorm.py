@@ -28,6 +28,7 @@ _SPACE_RE = re.compile(r"\s+")
 _LOOKALIKE_D = str.maketrans({"Ð": "Đ", "ɖ": "đ", "Ɖ": "Đ"})
 
 
+@functools.lru_cache(maxsize=1 << 17)  # a pure function of a syllable; the vocabulary is small (issue 32)
 def _place_tone(syllable: str) -> str:
     """Move the tone mark of an ``oa/oe/uy`` final cluster to its first vowel."""
     nfd = unicodedata.normalize("NFD", syllable)
@@ -66,9 +67,27 @@ def normalize_text(text: str, *, keep_punct: bool = False) -> str:
 
 def fold_accents(text: str) -> str:
     """Strip every diacritic after :func:`normalize_text`: ``Đắk Lắk`` → ``dak lak``."""
-    text = normalize_text(text).replace("đ", "d")
-    nfd = unicodedata.normalize("NFD", text)
-    return "".join(ch for ch in nfd if unicodedata.category(ch) != "Mn")
+    return fold_normalized(normalize_text(text))
+
+
+def fold_normalized(norm: str) -> str:
+    """:func:`fold_accents` of text already through :func:`normalize_text` (which is idempotent), without
+    normalising it again: the search index folds every document it normalised (issue 32)."""
+    return norm.replace("đ", "d").translate(_FOLD)
+
+
+class _FoldTable(dict):
+    """Per character: its NFD form without combining marks, worked out once (issue 32: per character
+    of every text it was most of the search index build). The same as NFD-ing the whole text and
+    dropping its marks, since NFD decomposes character by character."""
+
+    def __missing__(self, code: int) -> str:  # str.translate looks characters up by code point
+        out = "".join(c for c in unicodedata.normalize("NFD", chr(code)) if unicodedata.category(c) != "Mn")
+        self[code] = out
+        return out
+
+
+_FOLD = _FoldTable()
 
 
 def syllables(text: str) -> list[str]:

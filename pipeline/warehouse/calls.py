@@ -312,25 +312,42 @@ def done_call_text(con: duckdb.DuckDBPyConnection, call_id: str) -> tuple | None
 
 
 def similar_candidates(con: duckdb.DuckDBPyConnection, call_id: str, started, *, window_days: int,
-                       limit: int) -> list[tuple]:
-    """(call_id, started_at, summary, transcript, topics, unit codes, days apart) of processed calls within
-    ``window_days`` of ``started`` (the call itself included), nearest in time first, at most ``limit``."""
+                       limit: int, lines: tuple[str, ...] | list[str] | None = None) -> list[tuple]:
+    """(call_id, started_at, summary, topics, unit codes, days apart) of processed calls within
+    ``window_days`` of ``started`` (the call itself included), nearest in time first, at most ``limit``;
+    ``lines``: only calls on these lines (None: every line). The window is cut first (a range on
+    ``started_at``), then only its calls' topics and places are read (issue 32: every call's were)."""
     return con.execute(
         """
-        WITH t AS (SELECT call_id, list(DISTINCT topic) AS topics FROM call_topics
-                   WHERE assigned AND topic <> 'other' GROUP BY call_id),
-             p AS (SELECT call_id, list(DISTINCT unit_code) AS units FROM call_places
-                   WHERE unit_code IS NOT NULL AND kind IN ('ward', 'commune', 'town') GROUP BY call_id)
-        SELECT c.call_id, c.started_at, c.summary, c.transcript, coalesce(t.topics, []), coalesce(p.units, []),
-               CASE WHEN c.started_at IS NULL OR $s IS NULL THEN NULL
-                    ELSE abs(date_diff('hour', c.started_at, $s)) / 24.0 END AS days
-        FROM calls c LEFT JOIN t USING (call_id) LEFT JOIN p USING (call_id)
-        WHERE c.status = 'done' AND (c.call_id = $id OR $s IS NULL OR c.started_at IS NULL
-              OR abs(date_diff('hour', c.started_at, $s)) <= $w * 24)
-        ORDER BY days NULLS LAST LIMIT $n
+        WITH c AS (
+            SELECT call_id, started_at, summary,
+                   CASE WHEN started_at IS NULL OR $s IS NULL THEN NULL
+                        ELSE abs(date_diff('hour', started_at, $s)) / 24.0 END AS days
+            FROM calls
+            WHERE status = 'done'
+              AND (call_id = $id OR $s IS NULL OR started_at IS NULL
+                   OR (started_at BETWEEN $s - to_days($w + 1) AND $s + to_days($w + 1)
+                       AND abs(date_diff('hour', started_at, $s)) <= $w * 24))
+              AND (call_id = $id OR $lines::VARCHAR[] IS NULL OR line = ANY($lines::VARCHAR[]))
+            ORDER BY (call_id = $id) DESC, days NULLS LAST, call_id LIMIT $n
+        ), t AS (SELECT call_id, list(DISTINCT topic) AS topics FROM call_topics
+                 WHERE assigned AND topic <> 'other' AND call_id IN (SELECT call_id FROM c) GROUP BY call_id),
+           p AS (SELECT call_id, list(DISTINCT unit_code) AS units FROM call_places
+                 WHERE unit_code IS NOT NULL AND kind IN ('ward', 'commune', 'town')
+                   AND call_id IN (SELECT call_id FROM c) GROUP BY call_id)
+        SELECT c.call_id, c.started_at, c.summary, coalesce(t.topics, []), coalesce(p.units, []), c.days
+        FROM c LEFT JOIN t USING (call_id) LEFT JOIN p USING (call_id)
+        ORDER BY c.days NULLS LAST, c.call_id
         """,
-        {"s": started, "id": call_id, "w": window_days, "n": limit},
+        {"s": started, "id": call_id, "w": window_days, "n": limit, "lines": None if lines is None else list(lines)},
     ).fetchall()
+
+
+def call_transcripts(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> dict[str, str | None]:
+    """Per call id: its redacted transcript."""
+    if not call_ids:
+        return {}
+    return dict(con.execute("SELECT call_id, transcript FROM calls WHERE call_id = ANY(?)", [list(call_ids)]).fetchall())
 
 
 def start_sources(con: duckdb.DuckDBPyConnection, call_ids: list[str]) -> dict[str, str]:

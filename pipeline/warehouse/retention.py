@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 # Tables whose rows are personal data of a call, deleted outright.
-PERSONAL_TABLES = ("segments_raw", "words", "call_places", "pii_counts", "search_docs")
+PERSONAL_TABLES = ("segments_raw", "words", "call_places", "pii_counts", "search_docs", "search_terms")
 
 
 def purge_rows(con: duckdb.DuckDBPyConnection, cutoff: datetime, now: datetime) -> tuple[int, int, list[Path]]:

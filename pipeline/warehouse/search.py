@@ -29,9 +29,9 @@ from dataclasses import dataclass
 import duckdb
 from markupsafe import Markup, escape
 
-from pipeline.textnorm import fold_accents, is_accent_free, normalize_text, phrase_starts
+from pipeline.textnorm import fold_accents, fold_normalized, is_accent_free, normalize_text, phrase_starts
 from pipeline.warehouse import search_index
-from pipeline.warehouse.search_index import index_is_current, load_fts  # noqa: F401 (part of this module's API)
+from pipeline.warehouse.search_index import index_built, index_is_current, load_fts  # noqa: F401 (part of this module's API)
 
 # Web requests run in threads; two of them finding the index stale must not rebuild it at once.
 _BUILD_LOCK = threading.Lock()
@@ -44,33 +44,52 @@ class SearchHit:
     snippet: str  # the best-matching segment's redacted text, or the transcript's start
 
 
-def refresh_search_index(con: duckdb.DuckDBPyConnection) -> int:
-    """Rebuild ``search_docs`` and its BM25 index from ``calls``; call after each load.
-
-    Needs a read-write connection. Returns the number of calls indexed.
-    """
-    load_fts(con)
-    rows = search_index.done_transcripts(con)
+def refresh_search_index(con: duckdb.DuckDBPyConnection, call_ids: list[str] | None = None) -> int:
+    """Bring the index up to date with ``calls``: re-index the calls whose search document changed
+    (new, reloaded, re-routed, their case edited), drop those that have none any more (purged,
+    blanked); only among ``call_ids`` if given. Call after each load; needs a read-write connection.
+    Returns the number of documents (re-)indexed. The first time, it indexes every call."""
+    changed, gone = search_index.changed_docs(con, call_ids)
     import pandas as pd
 
     frame = pd.DataFrame(
-        [(cid, normalize_text(text), fold_accents(text)) for cid, text in rows],
-        columns=["call_id", "text_norm", "text_fold"],
+        [(cid, norm, fold, h, len(norm.split()) + len(fold.split()))
+         for cid, text, h in changed for norm in [normalize_text(text)] for fold in [fold_normalized(norm)]],
+        columns=["call_id", "text_norm", "text_fold", "doc_hash", "len"],
     )
-    search_index.replace_index(con, frame)
+    if len(frame) or gone or not search_index.index_built(con):
+        search_index.apply_docs(con, frame, gone)
     return len(frame)
 
 
+def rebuild_search_index(con: duckdb.DuckDBPyConnection) -> int:
+    """Empty the index and index every call again (what :func:`refresh_search_index` keeps up to date)."""
+    search_index.clear_index(con)
+    return refresh_search_index(con)
+
+
 def ensure_search_index(con: duckdb.DuckDBPyConnection) -> None:
-    """Build the index lazily when it is missing or stale (read-write connection)."""
+    """Bring the index up to date (read-write connection): hashes every document, re-indexes the
+    changed ones. For commands and checks; a page uses :func:`ensure_search_index_built`."""
     if index_is_current(con):
         return
     with _BUILD_LOCK:
-        if not index_is_current(con):
+        refresh_search_index(con)
+
+
+def ensure_search_index_built(con: duckdb.DuckDBPyConnection) -> None:
+    """Build the index if it never was (read-write connection); cheap when it exists. Loads, purges
+    and evaluations keep it current (:func:`refresh_search_index`), so a search does not hash every
+    transcript to check (issue 32)."""
+    if search_index.index_built(con):
+        return
+    with _BUILD_LOCK:
+        if not search_index.index_built(con):
             refresh_search_index(con)
 
 
-def search_calls(con: duckdb.DuckDBPyConnection, query: str, *, limit: int | None = 200) -> list[SearchHit]:
+def search_calls(con: duckdb.DuckDBPyConnection, query: str, *, limit: int | None = 200,
+                 snippets: bool = True) -> list[SearchHit]:
     """Calls whose search document matches ``query`` (see :func:`parse_query`), best first.
 
     Every word (or quoted phrase) of a group must occur; groups joined by ``OR`` are
@@ -80,6 +99,7 @@ def search_calls(con: duckdb.DuckDBPyConnection, query: str, *, limit: int | Non
     without marks matches any accents (``tat`` → ``tắt``, ``tất``).
     Among the matches, calls holding the query's exact spelling rank first, then BM25.
     The index must exist (:func:`ensure_search_index`). An empty query returns no hits.
+    ``snippets=False``: hits carry an empty snippet (a page asks :func:`snippets_for` for the rows it shows).
     """
     groups = parse_query(query)
     if not groups:
@@ -89,10 +109,16 @@ def search_calls(con: duckdb.DuckDBPyConnection, query: str, *, limit: int | Non
         rows = _verify(con, rows, groups)
     if limit is not None:
         rows = rows[:limit]
-    snippets = _snippets(con, [r[0] for r in rows], groups)
+    found = _snippets(con, [r[0] for r in rows], groups) if snippets else {}
     # One number that orders as the ranking does: exact-spelling matches above any BM25 difference.
-    return [SearchHit(call_id=cid, score=n_exact * 1000.0 + float(bm25), snippet=snippets.get(cid, ""))
+    return [SearchHit(call_id=cid, score=n_exact * 1000.0 + float(bm25), snippet=found.get(cid, ""))
             for cid, n_exact, bm25 in rows]
+
+
+def snippets_for(con: duckdb.DuckDBPyConnection, call_ids: list[str], query: str) -> dict[str, str]:
+    """The snippet of each of ``call_ids`` for ``query``, as :func:`search_calls` gives it."""
+    groups = parse_query(query)
+    return _snippets(con, list(call_ids), groups) if groups else {}
 
 
 def term_in(norms: list[str], folds: list[str], term: Term) -> bool:

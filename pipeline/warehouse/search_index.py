@@ -1,8 +1,14 @@
-"""The search index's SQL: ``search_docs`` and its DuckDB fts index, the match and BM25 query.
+"""The search index's SQL: ``search_docs``, its postings ``search_terms``, the match and BM25 query.
 
 :mod:`pipeline.warehouse.search` holds the logic (query syntax, normalisation, ranking, snippets);
 these functions are its SQL. Every value is bound; SQL text is assembled only from
 fixed fragments.
+
+The index is our own (migration 028, issue 32): a row per call, field and word, updated for the
+calls whose document changed (:func:`changed_docs`, :func:`apply_docs`) instead of rebuilt whole
+as the fts extension's was. BM25 is the fts extension's (k1 = 1.2, b = 0.75; a document's length
+counts the words of both fields, a word's document frequency counts documents holding it in
+either field), so the scores are the ones it gave.
 """
 
 from __future__ import annotations
@@ -12,28 +18,24 @@ from duckdb_extensions import import_extension
 
 from pipeline.warehouse.db import transaction
 
-# Text is already normalised (punctuation removed) before it reaches the index, so
-# the tokenizer only has to split on whitespace.
+NORM, FOLD = 0, 1  # search_terms.field: text_norm, text_fold
+
+# Text is already normalised (punctuation removed) before it reaches the index, so the
+# tokenizer only splits on whitespace (the fts reference index of the tests uses the same).
 FTS_OPTIONS = "stemmer='none', stopwords='none', strip_accents=0, lower=0, ignore='\\s+', overwrite=1"
 
 
-# BM25 (k1 = 1.2, b = 0.75, as fts's match_bm25) of every document for a list of terms in one
-# field, read straight from the fts index tables: plain SQL, so a search needs no extension
-# loaded (loading it costs ~0.2 s per connection, and the web app opens one per request).
+# BM25 of every document holding one of ``terms`` in ``field``, from the postings.
 BM25_SQL = """
-    SELECT docs.name AS call_id,
+    SELECT t.call_id,
            sum(log(((st.num_docs - qt.df + 0.5) / (qt.df + 0.5)) + 1)
-               * (tf.tf * 2.2) / (tf.tf + 1.2 * (0.25 + 0.75 * docs.len / st.avgdl))) AS score
-    FROM (SELECT d.termid, d.df FROM fts_main_search_docs.dict d WHERE d.term IN (SELECT unnest({terms}))) qt
-    JOIN (SELECT t.docid, t.termid, count(*) AS tf FROM fts_main_search_docs.terms t
-          WHERE t.fieldid = (SELECT fieldid FROM fts_main_search_docs.fields WHERE field = {field})
-            -- only the query's terms are counted: grouping every token of the index took 13 s at 10 000
-            -- calls (issue 32); the scores are the same
-            AND t.termid IN (SELECT d.termid FROM fts_main_search_docs.dict d WHERE d.term IN (SELECT unnest({terms})))
-          GROUP BY t.docid, t.termid) tf USING (termid)
-    JOIN fts_main_search_docs.docs docs ON docs.docid = tf.docid
-    CROSS JOIN fts_main_search_docs.stats st
-    GROUP BY docs.name"""
+               * (t.tf * 2.2) / (t.tf + 1.2 * (0.25 + 0.75 * d.len / st.avgdl))) AS score
+    FROM (SELECT term, count(DISTINCT call_id) AS df FROM search_terms
+          WHERE term IN (SELECT unnest({terms})) GROUP BY term) qt
+    JOIN search_terms t ON t.term = qt.term AND t.field = {field}
+    JOIN search_docs d ON d.call_id = t.call_id
+    CROSS JOIN (SELECT count(*) AS num_docs, avg(len) AS avgdl FROM search_docs) st
+    GROUP BY t.call_id"""
 
 
 # What a call's search document holds: its redacted transcript, then its one-line summary, the
@@ -55,18 +57,9 @@ DOCS_SQL = """
     SELECT call_id, text FROM final"""
 
 
-def fingerprint(con: duckdb.DuckDBPyConnection) -> str:
-    """Of the indexed documents: any change (a reload, a retention purge that blanks one, a case
-    re-routed) changes it, so the next search rebuilds the index and no purged word stays in the
-    fts tables."""
-    n, digest = con.execute(
-        f"SELECT count(*), bit_xor(hash(call_id || '\x1f' || text)) FROM ({DOCS_SQL})"
-    ).fetchone()
-    return f"{n}:{digest}"
-
-
 def load_fts(con: duckdb.DuckDBPyConnection) -> None:
-    """Load the fts extension from the ``duckdb-extension-fts`` wheel (``INSTALL`` needs the network)."""
+    """Load the fts extension from the ``duckdb-extension-fts`` wheel (``INSTALL`` needs the network).
+    Only the tests' reference index (:func:`build_fts_reference`) uses it now."""
     try:
         con.execute("LOAD fts")
     except duckdb.Error:
@@ -74,34 +67,84 @@ def load_fts(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("LOAD fts")
 
 
-def index_is_current(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when the index exists and was built from the calls now in the warehouse."""
-    has_index = con.execute(
-        "SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'fts_main_search_docs'"
-    ).fetchone()[0]
-    state = con.execute("SELECT fingerprint FROM search_index_state").fetchone()
-    return bool(has_index) and state is not None and state[0] == fingerprint(con)
-
-
-def done_transcripts(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    """(call_id, search document) of every processed call with a transcript (:data:`DOCS_SQL`)."""
-    return con.execute(DOCS_SQL).fetchall()
-
-
-def replace_index(con: duckdb.DuckDBPyConnection, docs) -> None:
-    """Replace ``search_docs`` with ``docs`` (a DataFrame: call_id, text_norm, text_fold), then build the fts index.
-
-    Needs the fts extension loaded (:func:`load_fts`) and a read-write connection.
-    """
-    with transaction(con):
-        con.execute("DELETE FROM search_docs")
-        con.register("_docs", docs)
-        con.execute("INSERT INTO search_docs BY NAME SELECT * FROM _docs")
-        con.unregister("_docs")
-        con.execute("DELETE FROM search_index_state")
-        con.execute("INSERT INTO search_index_state VALUES (?, now())", [fingerprint(con)])
-    # create_fts_index manages its own schema; it cannot run inside our transaction.
+def build_fts_reference(con: duckdb.DuckDBPyConnection) -> None:
+    """The fts extension's index over ``search_docs`` (``fts_main_search_docs``), for checking our BM25."""
+    load_fts(con)
     con.execute(f"PRAGMA create_fts_index('search_docs', 'call_id', 'text_norm', 'text_fold', {FTS_OPTIONS})")
+
+
+def index_built(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the index was ever built (cheap: one row of ``search_index_state``)."""
+    return con.execute("SELECT count(*) FROM search_index_state").fetchone()[0] > 0
+
+
+_CURRENT = f"SELECT call_id, text, hash(text) AS h FROM ({DOCS_SQL})"
+
+
+def changed_docs(con: duckdb.DuckDBPyConnection, call_ids: list[str] | None = None
+                 ) -> tuple[list[tuple[str, str, int]], list[str]]:
+    """(call_id, document, hash) of the documents new or changed since indexed, and the indexed calls
+    that have no document any more (purged, blanked, reloaded as failed); only among ``call_ids`` if given.
+    Hashes every document in question: the work of a load, never of a search."""
+    params: dict[str, object] = {}
+    only = ""
+    if call_ids is not None:
+        params["ids"] = list(call_ids)
+        only = " WHERE call_id IN (SELECT unnest($ids))"
+    changed = con.execute(
+        f"SELECT f.call_id, f.text, f.h FROM (SELECT * FROM ({_CURRENT}){only}) f "
+        "LEFT JOIN search_docs d USING (call_id) WHERE d.doc_hash IS DISTINCT FROM f.h ORDER BY f.call_id",
+        params).fetchall()
+    gone = [r[0] for r in con.execute(
+        f"SELECT call_id FROM (SELECT call_id FROM search_docs{only}) "
+        f"WHERE call_id NOT IN (SELECT call_id FROM ({_CURRENT}){only}) ORDER BY call_id", params).fetchall()]
+    return changed, gone
+
+
+def index_is_current(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when the index exists and holds exactly the documents of the calls now in the warehouse
+    (hashes every document: for loads, tests and checks, not per search)."""
+    if not index_built(con):
+        return False
+    changed, gone = changed_docs(con)
+    return not changed and not gone
+
+
+def clear_index(con: duckdb.DuckDBPyConnection) -> None:
+    """Empty the index (a full rebuild follows)."""
+    with transaction(con):
+        con.execute("DELETE FROM search_terms")
+        con.execute("DELETE FROM search_docs")
+        con.execute("DELETE FROM search_index_state")
+
+
+def apply_docs(con: duckdb.DuckDBPyConnection, docs, gone: list[str]) -> None:
+    """Replace the index entries of ``docs`` (a DataFrame: call_id, text_norm, text_fold, doc_hash, len)
+    and drop those of ``gone``, in one transaction; marks the index built."""
+    ids = [*docs["call_id"].tolist(), *gone]
+    with transaction(con):
+        if ids:
+            import pandas as pd
+
+            con.register("_ids", pd.DataFrame({"call_id": ids}))
+            con.execute("DELETE FROM search_terms WHERE call_id IN (SELECT call_id FROM _ids)")
+            con.execute("DELETE FROM search_docs WHERE call_id IN (SELECT call_id FROM _ids)")
+            con.unregister("_ids")
+        if len(docs):
+            con.register("_docs", docs)
+            con.execute("INSERT INTO search_docs BY NAME SELECT * FROM _docs")
+            # Sorted by word: a word's postings sit together, so a search reads few row groups.
+            con.execute(
+                f"""INSERT INTO search_terms
+                    SELECT term, field, call_id, count(*)::INTEGER FROM (
+                        SELECT call_id, {NORM}::UTINYINT AS field, unnest(string_split(text_norm, ' ')) AS term
+                        FROM _docs
+                        UNION ALL
+                        SELECT call_id, {FOLD}::UTINYINT, unnest(string_split(text_fold, ' ')) FROM _docs)
+                    WHERE term <> '' GROUP BY term, field, call_id ORDER BY term, field, call_id""")
+            con.unregister("_docs")
+        con.execute("DELETE FROM search_index_state")
+        con.execute("INSERT INTO search_index_state VALUES ('postings', now())")
 
 
 def ranked_matches(con: duckdb.DuckDBPyConnection, groups) -> list[tuple[str, int, float]]:
@@ -115,10 +158,19 @@ def ranked_matches(con: duckdb.DuckDBPyConnection, groups) -> list[tuple[str, in
     """
     params: dict[str, object] = {}
     ors = []
+    cands = []  # per group, the calls holding each of its words: a superset of the matches, from the postings
     for g, group in enumerate(groups):
         ands = []
+        sets = []
         for i, term in enumerate(group):
             name = f"t{g}_{i}"
+            if term.exact and " " not in term.norm:
+                params[name + "p"] = sorted({term.norm, term.fold})
+                sets.append(f"SELECT call_id FROM search_terms WHERE field = {NORM} AND term IN (SELECT unnest(${name}p))")
+            else:
+                for j, w in enumerate(sorted(set(term.fold.split()))):
+                    params[f"{name}p{j}"] = w
+                    sets.append(f"SELECT call_id FROM search_terms WHERE field = {FOLD} AND term = ${name}p{j}")
             params[name] = f" {term.norm if term.exact else term.fold} "
             if term.exact and " " not in term.norm:
                 # As typed, or written with no diacritics at all (ASR output that lost them):
@@ -134,6 +186,7 @@ def ranked_matches(con: duckdb.DuckDBPyConnection, groups) -> list[tuple[str, in
             else:
                 ands.append(f"contains(' ' || text_fold || ' ', ${name})")
         ors.append("(" + " AND ".join(ands) + ")")
+        cands.append("(" + " INTERSECT ".join(sets) + ")")
     # Exact spelling: the query's words as typed, diacritics and all, in the normalised text.
     exact_terms = sorted({t.norm for grp in groups for t in grp})
     for i, norm in enumerate(exact_terms):
@@ -143,15 +196,17 @@ def ranked_matches(con: duckdb.DuckDBPyConnection, groups) -> list[tuple[str, in
     params["fold_terms"] = sorted({w for grp in groups for t in grp for w in t.fold.split()})
     params["norm_terms"] = sorted({w for norm in exact_terms for w in norm.split()})
     sql = f"""
-        WITH matched AS (
-            SELECT call_id FROM search_docs WHERE {' OR '.join(ors)}
-        ), exact AS (
-            SELECT call_id, {exact_count} AS n_exact FROM search_docs WHERE call_id IN (SELECT call_id FROM matched)
-        ), fold_bm25 AS ({BM25_SQL.format(terms="$fold_terms", field="'text_fold'")}
-        ), norm_bm25 AS ({BM25_SQL.format(terms="$norm_terms", field="'text_norm'")}
+        WITH cand AS ({' UNION '.join(cands)}
+        ), matched AS (
+            -- the whole-word tests of the documents themselves, on the candidates only (issue 32: every
+            -- document was scanned)
+            SELECT call_id, {exact_count} AS n_exact FROM search_docs
+            WHERE call_id IN (SELECT call_id FROM cand) AND ({' OR '.join(ors)})
+        ), fold_bm25 AS ({BM25_SQL.format(terms="$fold_terms", field=FOLD)}
+        ), norm_bm25 AS ({BM25_SQL.format(terms="$norm_terms", field=NORM)}
         )
         SELECT e.call_id, e.n_exact, coalesce(f.score, 0) + coalesce(n.score, 0) AS bm25
-        FROM exact e LEFT JOIN fold_bm25 f USING (call_id) LEFT JOIN norm_bm25 n USING (call_id)
+        FROM matched e LEFT JOIN fold_bm25 f USING (call_id) LEFT JOIN norm_bm25 n USING (call_id)
         ORDER BY n_exact DESC, bm25 DESC, call_id
     """  # the WHERE holds fixed fragments only; every value is bound
     return con.execute(sql, params).fetchall()

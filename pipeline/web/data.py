@@ -81,14 +81,12 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
     read-write connection.
     """
     scores: dict[str, float] = {}
-    snippets: dict[str, str] = {}
     ids = None
     text, named = category_terms(f.q)
     if text:
-        search.ensure_search_index(con)
-        hits = search.search_calls(con, text, limit=None)
+        search.ensure_search_index_built(con)
+        hits = search.search_calls(con, text, limit=None, snippets=False)  # snippets of the page's rows only, below
         scores = {h.call_id: h.score for h in hits}
-        snippets = {h.call_id: h.snippet for h in hits}
         ids = list(scores)
     conditions = dict(start=f.start, end=f.end, topic=f.topic, place=f.place, operator=f.operator,
                       needs_review=f.needs_review, urgent=f.urgent, queue=f.queue, call_ids=ids, hour=f.hour,
@@ -102,9 +100,11 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
             rows = [r for r in rows if r["call_id"] in keep]
         if scores:
             rows.sort(key=lambda r: -scores[r["call_id"]])
-            for r in rows:
-                r["score"], r["snippet"] = scores[r["call_id"]], snippets.get(r["call_id"], "")
         page, total = rows[offset: offset + limit], len(rows)
+        if scores:
+            snippets = search.snippets_for(con, [r["call_id"] for r in page], text)
+            for r in page:
+                r["score"], r["snippet"] = scores[r["call_id"]], snippets.get(r["call_id"], "")
     estimated = calls.start_sources(con, [r["call_id"] for r in page])
     for r in page:
         r["start_source"] = estimated.get(r["call_id"])  # None: the call log's time (or none at all)
@@ -114,15 +114,17 @@ def list_calls(con: duckdb.DuckDBPyConnection, f: CallFilters, *, limit: int = 5
     return page, total
 
 
-def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool) -> dict | None:
-    """Everything the call page shows; segment text unredacted only when ``raw_text``."""
+def call_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool,
+                lines: tuple[str, ...] | None = None) -> dict | None:
+    """Everything the call page shows; segment text unredacted only when ``raw_text``; similar calls only
+    on ``lines`` (the reader's line scope; None: every line)."""
     call = calls.staged_call(con, call_id)
     if call is None:
         return None
     call["start_source"] = calls.start_sources(con, [call_id]).get(call_id)  # an estimated start time: where from
     call["summary"] = call_summary(con, call_id)
     call["mood"] = call_mood(con, call_id)
-    call["similar"] = similar_calls(con, call_id)
+    call["similar"] = similar_calls(con, call_id, lines=lines)
     mood = turn_sentiment(con, call_id)
     call["segments"] = calls.call_segments(con, call_id, raw_text=raw_text)
     for s in call["segments"]:

@@ -157,10 +157,11 @@ def key_figures(metrics: list[dict], duration: float) -> dict:
     }
 
 
-def page_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool, q: str = "") -> dict | None:
+def page_detail(con: duckdb.DuckDBPyConnection, call_id: str, *, raw_text: bool, q: str = "",
+                lines: tuple[str, ...] | None = None) -> dict | None:
     """:func:`pipeline.web.data.call_detail` plus what the QA workspace draws; words matching the
     search ``q`` carry ``hit`` (highlighted, and ticks on the timeline)."""
-    call = call_detail(con, call_id, raw_text=raw_text)
+    call = call_detail(con, call_id, raw_text=raw_text, lines=lines)
     if call is None:
         return None
     # Not in stg_calls: the recording's channel count (a stereo call can be heard one side at a time).
@@ -245,6 +246,8 @@ def correct_segment_text(con: duckdb.DuckDBPyConnection, call_id: str, seq: int,
     if redacted == row[0] and shown == row[1]:
         return None
     ws.write_segment_text(con, call_id, seq, redacted, normalised, row[0], user_name, readable=shown, readable_raw=text)
+    if search.index_built(con):  # the corrected words are found at once: a search no longer checks every call
+        search.refresh_search_index(con, [call_id])
     return shown
 
 

@@ -11,7 +11,7 @@ import pytest
 from pipeline.warehouse import db
 
 NOW = datetime(2026, 11, 28, 12, 0)
-PERSONAL = ("segments_raw", "words", "call_places", "pii_counts", "search_docs")
+PERSONAL = ("segments_raw", "words", "call_places", "pii_counts", "search_docs", "search_terms")
 KEPT = ("call_topics", "call_metrics")
 
 
@@ -33,7 +33,8 @@ def _add_call(con, call_id: str, started: datetime, tmp_path, *, quarantined: bo
     con.execute("INSERT INTO words VALUES (?, 0, 0, 0.0, 0.5, 0.9)", [call_id])
     con.execute("INSERT INTO call_places (call_id, seq, kind, text, name) VALUES (?, 0, 'street', 'Lê Duẩn', 'Lê Duẩn')", [call_id])
     con.execute("INSERT INTO pii_counts VALUES (?, 'phone', 1)", [call_id])
-    con.execute("INSERT INTO search_docs VALUES (?, 'nha toi', 'nha toi')", [call_id])
+    con.execute("INSERT INTO search_docs VALUES (?, 'nha toi', 'nha toi', 0, 4)", [call_id])
+    con.execute("INSERT INTO search_terms VALUES ('nha', 1, ?, 1)", [call_id])
     con.execute("INSERT INTO call_topics VALUES (?, 'environment', 0.9, 'model', true)", [call_id])
     con.execute("INSERT INTO call_metrics VALUES (?, 'call', 'talk_time_s', 20.0)", [call_id])
 

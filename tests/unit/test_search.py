@@ -126,7 +126,7 @@ def test_blanked_transcript_leaves_the_index(con):
     assert not search.index_is_current(con)
     search.ensure_search_index(con)
     assert hits[0].call_id not in _ids(search.search_calls(con, "ổ gà"))
-    words = con.execute("SELECT count(*) FROM fts_main_search_docs.docs WHERE name = ?", [hits[0].call_id]).fetchone()[0]
+    words = con.execute("SELECT count(*) FROM search_terms WHERE call_id = ?", [hits[0].call_id]).fetchone()[0]
     assert words == 0
 
 
@@ -164,14 +164,72 @@ def test_labelled_search_set_precision_recall(tmp_path):
 
 
 def test_own_bm25_equals_fts_match_bm25(con):
-    search.load_fts(con)
-    terms = ["den", "duong", "rac"]
-    ours = dict(con.execute(search_index.BM25_SQL.format(terms="$t", field="'text_fold'"), {"t": terms}).fetchall())
-    theirs = dict(con.execute(
-        "SELECT call_id, fts_main_search_docs.match_bm25(call_id, $q, fields := 'text_fold') AS s FROM search_docs "
-        "WHERE s IS NOT NULL", {"q": " ".join(terms)}).fetchall())
-    assert ours.keys() == theirs.keys() and len(ours) > 5
-    assert all(abs(ours[k] - theirs[k]) < 1e-9 for k in ours)
+    # The postings' BM25 (issue 32) against the fts extension's own index over the same documents.
+    search_index.build_fts_reference(con)
+    for terms, field, name in ((["den", "duong", "rac"], search_index.FOLD, "text_fold"),
+                               (["đèn", "đường", "rác"], search_index.NORM, "text_norm")):
+        ours = dict(con.execute(search_index.BM25_SQL.format(terms="$t", field=field), {"t": terms}).fetchall())
+        theirs = dict(con.execute(
+            f"SELECT call_id, fts_main_search_docs.match_bm25(call_id, $q, fields := '{name}') AS s FROM search_docs "
+            "WHERE s IS NOT NULL", {"q": " ".join(terms)}).fetchall())
+        assert ours.keys() == theirs.keys() and len(ours) > 5
+        assert all(abs(ours[k] - theirs[k]) < 1e-9 for k in ours)
+
+
+def _index(con):
+    docs = con.execute("SELECT call_id, text_norm, text_fold, doc_hash, len FROM search_docs ORDER BY call_id").fetchall()
+    terms = con.execute("SELECT term, field, call_id, tf FROM search_terms ORDER BY ALL").fetchall()
+    return docs, terms
+
+
+def test_incremental_index_equals_a_full_rebuild(web_db, tmp_path):
+    # Issue 32: a load re-indexes only the calls whose document changed; the result must be the index a
+    # full rebuild makes, after new calls, an edited transcript, a blanked one and a case's text.
+    import shutil
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(web_db, copy)
+    con = duckdb.connect(str(copy))
+    try:
+        ids = [r[0] for r in con.execute("SELECT call_id FROM calls WHERE status = 'done' ORDER BY call_id").fetchall()]
+        assert len(ids) >= 4
+        # The index built while a third of the calls were not loaded yet.
+        con.execute("CREATE TEMP TABLE later AS SELECT * FROM calls WHERE call_id IN (SELECT unnest(?))", [ids[::3]])
+        con.execute("UPDATE calls SET status = 'pending' WHERE call_id IN (SELECT call_id FROM later)")
+        assert search.rebuild_search_index(con) == len(ids) - len(ids[::3])
+        con.execute("UPDATE calls SET status = 'done' WHERE call_id IN (SELECT call_id FROM later)")
+        con.execute("UPDATE calls SET transcript = 'Cây đổ chắn ngang đường Hùng Vương' WHERE call_id = ?", [ids[1]])
+        con.execute("UPDATE calls SET transcript = NULL WHERE call_id = ?", [ids[2]])
+        assert not search.index_is_current(con)
+        n = search.refresh_search_index(con)
+        assert n == len(ids[::3]) + 1  # the new calls and the edited one, nothing else
+        assert search.index_is_current(con) and search.refresh_search_index(con) == 0
+        incremental = _index(con)
+        assert search.rebuild_search_index(con) == len(ids) - 1
+        assert _index(con) == incremental
+        assert ids[2] not in {d[0] for d in incremental[0]}
+        assert _ids(search.search_calls(con, "hùng vương")) == [ids[1]]
+    finally:
+        con.close()
+
+
+def test_a_search_does_not_check_every_document(con, monkeypatch):
+    # A page's search trusts the index the loads keep current; it never hashes every transcript.
+    def boom(*a, **k):
+        raise AssertionError("hashed every document")
+
+    monkeypatch.setattr(search_index, "changed_docs", boom)
+    search.ensure_search_index_built(con)
+    assert search.search_calls(con, "ổ gà")
+
+
+def test_snippets_for_equals_the_hits_snippets(con):
+    hits = search.search_calls(con, "đường", limit=None)
+    bare = search.search_calls(con, "đường", limit=None, snippets=False)
+    assert [(h.call_id, h.score) for h in hits] == [(h.call_id, h.score) for h in bare] and len(hits) > 3
+    assert all(h.snippet == "" for h in bare)
+    page = _ids(hits)[1:3]
+    assert search.snippets_for(con, page, "đường") == {h.call_id: h.snippet for h in hits[1:3]}
 
 
 # ---- issue 29: unmarked syllables of a marked query, and the summary / unit / case text ----------
@@ -254,3 +312,33 @@ def test_category_rules_match_phrases_as_search_does(text, phrase):
 
     words = text.split()
     assert says_phrase(text, phrase) == any(search.match_flags(words, f'"{phrase}"'))
+
+
+def test_a_purge_takes_its_calls_out_of_the_index(con):
+    from datetime import timedelta
+
+    from pipeline.warehouse.purge import purge
+
+    before = con.execute("SELECT count(*) FROM search_docs").fetchone()[0]
+    newest = con.execute("SELECT max(coalesce(started_at, processed_at)) FROM calls").fetchone()[0]
+    report = purge(con, 0, now=newest + timedelta(days=1))
+    assert report.n_calls == before > 0
+    assert con.execute("SELECT count(*) FROM search_terms").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM search_docs").fetchone()[0] == 0
+    search.refresh_search_index(con)
+    assert search.index_is_current(con) and search.search_calls(con, "đường") == []
+
+
+def test_a_line_scoped_search_finds_only_its_lines_calls_and_snippets_its_page(con):
+    from pipeline.web.data import CallFilters, list_calls
+
+    ids = _ids(search.search_calls(con, "đường", limit=None))
+    assert len(ids) >= 3
+    con.execute("UPDATE calls SET line = CASE WHEN call_id IN (SELECT unnest(?)) THEN 'bmt' ELSE 'tinh' END",
+                [ids[:2]])
+    rows, total = list_calls(con, CallFilters(q="đường", lines=("bmt",)))
+    assert total == 2 and {r["call_id"] for r in rows} == set(ids[:2])
+    assert all("đường" in r["snippet"].lower() for r in rows)
+    rows, total = list_calls(con, CallFilters(q="đường"), limit=1, offset=1)
+    assert total == len(ids) and [r["call_id"] for r in rows] == ids[1:2] and rows[0]["snippet"]
+    assert list_calls(con, CallFilters(q="đường", lines=()))[1] == 0

@@ -45,3 +45,29 @@ def test_ranking(tmp_path):
     assert ids.index(calls[2].recording.call_id) < ids.index(calls[3].recording.call_id)
     assert got[0]["summary"] == "tóm tắt 2" and 0 < got[-1]["score"] < got[0]["score"] <= 1
     assert similar_calls(con, "nope") == []
+
+
+def test_a_line_scoped_reader_is_offered_only_calls_on_its_lines(tmp_path):
+    con = db.connect(tmp_path / "w.duckdb")
+    calls = [_call(n, "rác ở hẻm 45 đường y jút không ai thu gom", "environment", "24133", n) for n in range(1, 5)]
+    for c in calls:
+        load.load_call(con, c, "run1")
+    ids = [c.recording.call_id for c in calls]
+    con.execute("UPDATE calls SET line = CASE WHEN call_id IN (?, ?) THEN 'bmt' ELSE 'tinh' END", ids[:2])
+    everyone = {g["call_id"] for g in similar_calls(con, ids[0], min_score=0.0)}
+    city = {g["call_id"] for g in similar_calls(con, ids[0], min_score=0.0, lines=("bmt",))}
+    assert everyone == set(ids[1:]) and city == {ids[1]}
+    assert similar_calls(con, ids[0], min_score=0.0, lines=()) == []
+
+
+def test_only_the_shortlist_has_its_text_compared(tmp_path, monkeypatch):
+    from pipeline.warehouse import similar
+
+    monkeypatch.setattr(similar, "SHORTLIST", 2)
+    con = db.connect(tmp_path / "w.duckdb")
+    calls = [_call(1, "rác ở hẻm 45", "environment", "24133", 0), _call(2, "rác ở hẻm 45", "environment", "24133", 1),
+             _call(3, "rác ở hẻm 45", "environment", "24121", 2), _call(4, "rác ở hẻm 45", "utilities", "24121", 1)]
+    for c in calls:
+        load.load_call(con, c, "run1")
+    got = [g["call_id"] for g in similar_calls(con, calls[0].recording.call_id, min_score=0.0)]
+    assert got == [calls[1].recording.call_id, calls[2].recording.call_id]  # the third shares neither topic nor ward

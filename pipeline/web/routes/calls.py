@@ -62,7 +62,7 @@ def register(app: FastAPI, web: WebContext) -> None:
         raw = web.raw_text(session)
         lang = web.lang_of(request)
         with web.database() as con:
-            call = qa.page_detail(con, call_id, raw_text=raw, q=q[:200])
+            call = qa.page_detail(con, call_id, raw_text=raw, q=q[:200], lines=session.user.lines)
             in_queue = in_review_queue(con, call_id)
             removed = call is not None and data.recording_removed(con, call_id)
             if call is not None:
@@ -81,7 +81,7 @@ def register(app: FastAPI, web: WebContext) -> None:
     @app.get("/api/calls/{call_id}")
     def call_api(call_id: str, session: auth.Session = Depends(web.require())):
         with web.database() as con:
-            call = data.call_detail(con, call_id, raw_text=web.raw_text(session))
+            call = data.call_detail(con, call_id, raw_text=web.raw_text(session), lines=session.user.lines)
         if call is None:
             raise HTTPException(404, "no such call")
         return jsonable(access.without_caller_reference(call, session.user.role))

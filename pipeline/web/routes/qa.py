@@ -39,7 +39,7 @@ def register(app: FastAPI, web: WebContext) -> None:
         lang = web.lang_of(request)
         raw = web.raw_text(session)
         with web.database() as con:
-            call = qa.page_detail(con, call_id, raw_text=raw)
+            call = qa.page_detail(con, call_id, raw_text=raw, lines=session.user.lines)
             if call is not None:
                 call["case"] = data.call_case(con, call_id)
         if call is None:
@@ -118,7 +118,7 @@ def register(app: FastAPI, web: WebContext) -> None:
             except data.BadCorrection as exc:
                 bad(exc)
             raw = web.raw_text(session)
-            call = qa.page_detail(con, call_id, raw_text=raw)
+            call = qa.page_detail(con, call_id, raw_text=raw, lines=session.user.lines)
         seg = next(s for s in call["segments"] if s["seq"] == seq)
         return answer(request, session, call_id, "saved" if shown is not None else "unchanged",
                       text=seg["text"], words=seg["words"])
@@ -143,7 +143,7 @@ def register(app: FastAPI, web: WebContext) -> None:
                 qa.swap_roles(con, call_id, session.user.name)
             except data.BadCorrection as exc:
                 bad(exc)
-            call = qa.page_detail(con, call_id, raw_text=web.raw_text(session))
+            call = qa.page_detail(con, call_id, raw_text=web.raw_text(session), lines=session.user.lines)
         return answer(request, session, call_id, "roles_swapped",
                       roles={str(s["seq"]): s["role"] for s in call["segments"]})
 
