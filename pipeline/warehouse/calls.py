@@ -326,7 +326,7 @@ def similar_candidates(con: duckdb.DuckDBPyConnection, call_id: str, started, *,
             FROM calls
             WHERE status = 'done'
               AND (call_id = $id OR $s IS NULL OR started_at IS NULL
-                   OR (started_at BETWEEN $s - to_days($w + 1) AND $s + to_days($w + 1)
+                   OR (started_at BETWEEN $s::TIMESTAMP - to_days($w + 1) AND $s::TIMESTAMP + to_days($w + 1)
                        AND abs(date_diff('hour', started_at, $s)) <= $w * 24))
               AND (call_id = $id OR $lines::VARCHAR[] IS NULL OR line = ANY($lines::VARCHAR[]))
             ORDER BY (call_id = $id) DESC, days NULLS LAST, call_id LIMIT $n

@@ -72,7 +72,7 @@ def test_models_command_lists_each_recogniser(capsys):
 
 
 def test_the_call_row_records_the_recogniser_and_what_is_approximate(tmp_path):
-    from tests.unit.test_warehouse import _result
+    from tests.support.call_results import one_turn_result as _result
 
     from pipeline.warehouse import db, load
 

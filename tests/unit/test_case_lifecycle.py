@@ -6,7 +6,7 @@ from pipeline.casework import cases
 from pipeline.casework.cases import Actor, CaseError, NotAllowed
 from pipeline.runs.book import store_call
 from pipeline.warehouse import db
-from tests.unit.test_warehouse import _result
+from tests.support.call_results import one_turn_result as _result
 
 QA = Actor("lan", "qa")
 UNIT = Actor("dv", "unit", unit="UBND phường Tân Tiến")

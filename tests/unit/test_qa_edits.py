@@ -2,7 +2,7 @@
 
 from pipeline.warehouse import db, load
 from pipeline.web import qa
-from tests.unit.test_warehouse import _result
+from tests.support.call_results import one_turn_result as _result
 
 
 def test_text_place_and_urgent_corrections_are_reapplied_after_a_reload(tmp_path):

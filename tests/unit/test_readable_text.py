@@ -23,7 +23,7 @@ from pipeline.stages.analyse import redacted_segment
 from pipeline.warehouse import db, load
 from pipeline.stages.readable_fill import fill_readable
 from pipeline.web import qa
-from tests.unit.test_warehouse import _result
+from tests.support.call_results import one_turn_result as _result
 
 
 class StubTagger:

@@ -14,7 +14,7 @@ from pipeline.runs.book import store_call
 from pipeline.warehouse import db
 from pipeline.warehouse import rules as store
 from tests.support.fixture_db import build_fixture_db
-from tests.unit.test_warehouse import _result
+from tests.support.call_results import one_turn_result as _result
 
 FIRE = "Nhà bên cạnh đang bị cháy, khói bốc lên nhiều lắm."
 

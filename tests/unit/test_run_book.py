@@ -19,7 +19,7 @@ from pipeline.salt import caller_salt
 from pipeline.warehouse import db, load
 from pipeline.warehouse.search import index_is_current
 from tests.helpers import DATA
-from tests.unit.test_warehouse import _result
+from tests.support.call_results import one_turn_result as _result
 
 
 def _folder(tmp_path, n: int):

@@ -71,3 +71,14 @@ def test_only_the_shortlist_has_its_text_compared(tmp_path, monkeypatch):
         load.load_call(con, c, "run1")
     got = [g["call_id"] for g in similar_calls(con, calls[0].recording.call_id, min_score=0.0)]
     assert got == [calls[1].recording.call_id, calls[2].recording.call_id]  # the third shares neither topic nor ward
+
+
+def test_a_call_without_a_start_time_is_offered_similar_calls(tmp_path):
+    """A call loaded without a call log has no start time: its page still lists similar calls (no time window)."""
+    con = db.connect(tmp_path / "w.duckdb")
+    calls = [_call(n, "rác ở hẻm 45 đường y jút không ai thu gom", "environment", "24133", n) for n in range(1, 4)]
+    for c in calls:
+        load.load_call(con, c, "run1")
+    ids = [c.recording.call_id for c in calls]
+    con.execute("UPDATE calls SET started_at = NULL WHERE call_id = ?", [ids[0]])
+    assert {g["call_id"] for g in similar_calls(con, ids[0], min_score=0.0)} == set(ids[1:])

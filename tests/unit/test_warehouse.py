@@ -1,24 +1,9 @@
-from pathlib import Path
-
 import pytest
 
 from pipeline.errors import DatabaseBusy
-from pipeline.records import (CallAnalysis, CallResult, Metric, Place, Recording, RedactedSegment, Segment, SpeakerResult,
-                              TopicScore, TranscriptInfo, Word)
+from pipeline.records import CallAnalysis, CallResult, Metric
 from pipeline.warehouse import db, load
-
-
-def _result(sha="ab" * 32, text="rác không ai thu gom", topic="environment") -> CallResult:
-    seg = Segment(start=0.5, end=2.0, text=text, avg_logprob=-0.3, no_speech_prob=0.05,
-                  words=(Word(0.5, 1.0, "rác", 0.9),), channel=1, speaker="ch1", role="citizen", confidence=0.7)
-    rec = Recording(path=Path("/src/a.wav"), relpath="a.wav", sha256=sha, size_bytes=10)
-    analysis = CallAnalysis(topics=(TopicScore(topic, 0.9, True), TopicScore("other", 0.1, False)),
-                            places=(Place("ward", "tân tiến", "Tân Tiến", "X", None, 0, 8),),
-                            metrics=(Metric("call", "talk_time_s", 1.5),), segments=(RedactedSegment(seg, text),),
-                            confidence=0.7)
-    return CallResult(recording=rec, duration_s=3.0, channels=2, source_sample_rate=8000,
-                      info=TranscriptInfo("vi", 1.0, 3.0), speakers=SpeakerResult((seg,), 1, 1.0, "channels"),
-                      analysis=analysis, asr_model="base", asr_fingerprint="sha256:x", timings={"decode": 0.1})
+from tests.support.call_results import one_turn_result as _result
 
 
 def _counts(con):
