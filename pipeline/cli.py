@@ -38,6 +38,7 @@ COMMAND_GROUPS: list[tuple[str, list[tuple[str, str]]]] = [
     ("Administration", [
         ("users", "hotline users add lan --role qa"),
         ("lines", "hotline lines scope lan bmt --db /srv/hotline/hotline.duckdb"),
+        ("sites", "hotline sites refresh --db /srv/province/province.duckdb"),
         ("operators", "hotline operators enrol 101 --from-calls a.wav b.wav --consent \"mẫu 7, ký 30/11/2026\""),
         ("models", "hotline models"),
         ("lm", "hotline lm build --db /srv/hotline/hotline.duckdb"),

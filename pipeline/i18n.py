@@ -1012,3 +1012,34 @@ MESSAGES.update({
                         "en": "{left} calls are left: press “Continue back-applying” (or run `hotline rules apply`)."},
     "rf_apply_more": {"vi": "Áp dụng tiếp cho các cuộc gọi còn lại", "en": "Continue back-applying"},
 })
+
+
+# Several sites, one picture (issue 32 item 4): pipeline/web/routes/province.py
+MESSAGES.update({
+    "pv_nav": {"vi": "Toàn tỉnh", "en": "Province"},
+    "pv_title": {"vi": "Toàn tỉnh: các trung tâm", "en": "Province: every centre"},
+    "pv_no_sites": {"vi": "Chưa có trung tâm nào. Quản trị viên thêm bằng «hotline sites add», rồi «hotline sites "
+                          "refresh».",
+                    "en": "No centre yet. An administrator adds them with `hotline sites add`, then `hotline sites "
+                          "refresh`."},
+    "pv_site": {"vi": "Trung tâm", "en": "Centre"},
+    "pv_line": {"vi": "Đường dây", "en": "Line"},
+    "pv_calls_copied": {"vi": "Cuộc gọi đã đồng bộ", "en": "Calls copied"},
+    "pv_refreshed": {"vi": "Đồng bộ lần cuối", "en": "Last refresh"},
+    "pv_last_error": {"vi": "Lỗi lần đồng bộ trước", "en": "Last refresh error"},
+    "pv_totals": {"vi": "Cuộc gọi theo trung tâm và đường dây", "en": "Calls per centre and line"},
+    "pv_calls": {"vi": "Cuộc gọi", "en": "Calls"},
+    "pv_urgent": {"vi": "Khẩn", "en": "Urgent"},
+    "pv_frustrated": {"vi": "Bức xúc", "en": "Frustrated"},
+    "pv_all": {"vi": "Tất cả", "en": "All"},
+    "pv_open_cases": {"vi": "Phản ánh đang xử lý theo đơn vị", "en": "Open cases per handling unit"},
+    "pv_unit": {"vi": "Đơn vị xử lý", "en": "Handling unit"},
+    "pv_no_unit": {"vi": "(chưa chuyển đơn vị)", "en": "(not yet forwarded)"},
+    "pv_open": {"vi": "Đang xử lý", "en": "Open"},
+    "pv_overdue": {"vi": "Quá hạn", "en": "Overdue"},
+    "pv_counts": {"vi": "Cuộc gọi theo tháng, chủ đề và phường/xã", "en": "Calls by month, topic and ward/commune"},
+    "pv_counts_hint": {"vi": "{shown} ô lớn nhất trên {n}; dùng bộ lọc để thu hẹp.",
+                       "en": "The {shown} largest of {n} cells; filter to narrow."},
+    "pv_month": {"vi": "Tháng", "en": "Month"},
+    "pv_place": {"vi": "Phường/xã", "en": "Ward/commune"},
+})
