@@ -16,7 +16,7 @@ import duckdb
 
 from pipeline.warehouse import db, sites
 
-ROUNDS, N1, N2 = 3, 1000, 700  # per round and site
+ROUNDS, N1, N2 = 3, 300, 200  # per round and site (small: the overlap, not the size, is the test)
 
 
 def _writer(path, extract, n, seed):
