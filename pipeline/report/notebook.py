@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipeline.config import REPO_ROOT, Settings, apply_environment, load_settings
+from pipeline.config import REPO_ROOT, Settings
 from pipeline.errors import HotlineError
 from pipeline.i18n import translator
 from pipeline.report import formats, reports
@@ -46,12 +46,10 @@ def warehouse_path(settings: Settings, *, demo: Path = DEMO_WAREHOUSE, lang: str
     raise NoWarehouse(t("nb_no_warehouse", demo=demo, home=settings.database))
 
 
-def open_warehouse(settings: Settings | None = None, *, lang: str = "vi"
+def open_warehouse(settings: Settings, *, lang: str = "vi"
                    ) -> tuple[duckdb.DuckDBPyConnection, Path, date | None, date | None]:
-    """(read-only connection, its path, first and last day with calls) of :func:`warehouse_path`."""
-    if settings is None:
-        settings = load_settings()  # the same Settings as the CLI and the web app
-        apply_environment(settings)
+    """(read-only connection, its path, first and last day with calls) of :func:`warehouse_path`; the notebook
+    (the entry point) builds ``settings`` with ``load_settings()``, as the CLI and the web app do."""
     path = warehouse_path(settings, lang=lang)
     con = db.connect(path, read_only=True)
     start, end = reports.data_period(con)

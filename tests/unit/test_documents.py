@@ -183,17 +183,6 @@ def test_date_fields_take_dd_mm_yyyy(client_as):
     assert 'type="date"' not in page
 
 
-def test_no_page_uses_the_browsers_date_or_time_input():
-    """Every date field is _fields.html's dd/mm/yyyy text field: a type=date input shows mm/dd/yyyy on an English browser."""
-    from pathlib import Path
-
-    import pipeline.web
-
-    folder = Path(pipeline.web.__file__).parent / "templates"
-    found = [p.name for p in folder.glob("*.html") if 'type="date"' in p.read_text() or 'type="time"' in p.read_text()]
-    assert found == []
-
-
 def test_html_report_writes_numbers_and_dates_as_the_screen_does(web_db):
     from pipeline.report import reports
     from pipeline.warehouse import db
