@@ -75,24 +75,30 @@ def build_call(out: Path, seconds: float, rng: random.Random, clips: list[str], 
     return out
 
 
+def _read(db_path: Path, sql: str, params: list) -> list | None:
+    """The rows of ``sql`` read from the watcher's warehouse, or None (after 0.5 s) while the watcher holds it."""
+    import duckdb
+
+    try:
+        c = duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error:
+        time.sleep(0.5)
+        return None
+    try:
+        return c.execute(sql, params).fetchall()
+    finally:
+        c.close()
+
+
 def _alert_pass(db_path: Path, name: str) -> str:
     """Which pass raised the call's alerts ("early", "full"), from their stored triggers."""
     import json
 
-    import duckdb
-
     for _ in range(20):
-        try:
-            c = duckdb.connect(str(db_path), read_only=True)
-        except duckdb.Error:
-            time.sleep(0.5)
-            continue
-        try:
-            rows = c.execute("SELECT a.trigger FROM alerts a JOIN calls c USING (call_id) WHERE c.source_path LIKE ?",
-                             [f"%{name}"]).fetchall()
-        finally:
-            c.close()
-        return ",".join(sorted((json.loads(t or "{}").get("pass") or "full") for (t,) in rows)) or "no alert"
+        rows = _read(db_path, "SELECT a.trigger FROM alerts a JOIN calls c USING (call_id) WHERE c.source_path LIKE ?",
+                     [f"%{name}"])
+        if rows is not None:
+            return ",".join(sorted((json.loads(t or "{}").get("pass") or "full") for (t,) in rows)) or "no alert"
     return "?"
 
 
@@ -108,8 +114,6 @@ def main() -> int:
     parser.add_argument("--early-pass-s", type=float, default=None,
                         help="HOTLINE_EARLY_PASS_S for the watcher (default: the shipped setting; 0: off)")
     args = parser.parse_args()
-
-    import duckdb
 
     from pipeline.analysis.rules import Rule
     from pipeline.casework import categories
@@ -170,16 +174,11 @@ def main() -> int:
                 alert = arrivals[n_before][0] - landed if len(arrivals) > n_before else None
                 tagged = None
                 while time.time() < deadline:  # the hits' time, once the watcher lets go of the file
-                    try:
-                        c = duckdb.connect(str(db_path), read_only=True)
-                    except duckdb.Error:
-                        time.sleep(0.5)
+                    rows = _read(db_path, "SELECT max(h.found_at) FROM rule_hits h JOIN calls c USING (call_id) "
+                                 "WHERE c.source_path LIKE ?", [f"%{src.name}"])
+                    if rows is None:
                         continue
-                    try:
-                        row = c.execute("SELECT max(h.found_at) FROM rule_hits h JOIN calls c USING (call_id) "
-                                        "WHERE c.source_path LIKE ?", [f"%{src.name}"]).fetchone()
-                    finally:
-                        c.close()
+                    row = rows[0] if rows else None
                     if row and row[0] is not None:
                         tagged = (row[0] - landed_local).total_seconds()
                         break
